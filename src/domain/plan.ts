@@ -1,0 +1,126 @@
+// Plans: what a customer bought (features, limits, billing) and when a human
+// must approve the provisioning before it runs. Loaded from manifests/plans.yaml.
+import { z } from 'zod';
+
+export const FlagNameSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{1,48}$/, {
+    error: 'Feature flag names are lowercase snake_case, 2–49 characters, starting with a letter (e.g. audit_log)',
+  });
+
+export const PlanIdSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{1,30}$/, {
+    error: 'Plan ids are lowercase letters, digits and hyphens, 2–31 characters, starting with a letter (e.g. growth)',
+  });
+
+const ApprovalRulesSchema = z.strictObject({
+  contractValueAtLeast: z.number().nonnegative().optional(),
+  requireForDataResidency: z.array(z.string().min(1)).optional(),
+  always: z.boolean().default(false),
+});
+
+export const PlanSchema = z.strictObject({
+  displayName: z.string().min(1),
+  features: z.record(FlagNameSchema, z.boolean()),
+  limits: z.strictObject({
+    seats: z.int().positive(),
+    storageGb: z.number().positive(),
+  }),
+  billing: z.strictObject({
+    priceRef: z.string().min(1),
+    trialDays: z.int().nonnegative().default(0),
+    meters: z.array(z.string().min(1)).default([]),
+  }),
+  isolation: z.enum(['shared', 'dedicated']),
+  seedVersion: z.string().min(1),
+  // prefault (not default) so the inner `always: false` default is applied too.
+  approval: ApprovalRulesSchema.prefault({}),
+});
+
+export type Plan = z.output<typeof PlanSchema>;
+
+type ManifestIssue = { path: (string | number)[]; message: string };
+
+/** Consistency rules inside plans.yaml that a per-field schema cannot express. */
+export function checkPlansCatalogue(manifest: {
+  featureFlags: Readonly<Record<string, unknown>>;
+  dataResidencies: readonly string[];
+  defaultDataResidency: string;
+  plans: Readonly<Record<string, Plan>>;
+}): ManifestIssue[] {
+  const issues: ManifestIssue[] = [];
+  const knownFlags = Object.keys(manifest.featureFlags);
+  const knownRegions = manifest.dataResidencies;
+  if (!knownRegions.includes(manifest.defaultDataResidency)) {
+    issues.push({
+      path: ['defaultDataResidency'],
+      message: `"${manifest.defaultDataResidency}" is not one of dataResidencies (${knownRegions.join(', ')})`,
+    });
+  }
+  for (const [planId, plan] of Object.entries(manifest.plans)) {
+    for (const flag of Object.keys(plan.features)) {
+      if (!knownFlags.includes(flag)) {
+        issues.push({
+          path: ['plans', planId, 'features', flag],
+          message: `unknown feature flag "${flag}"; add it to featureFlags or use one of: ${knownFlags.join(', ')}`,
+        });
+      }
+    }
+    (plan.approval.requireForDataResidency ?? []).forEach((region, index) => {
+      if (!knownRegions.includes(region)) {
+        issues.push({
+          path: ['plans', planId, 'approval', 'requireForDataResidency', index],
+          message: `unknown data residency "${region}" (known: ${knownRegions.join(', ')})`,
+        });
+      }
+    });
+  }
+  return issues;
+}
+
+export const PlansManifestSchema = z
+  .strictObject({
+    version: z.literal(1),
+    featureFlags: z.record(FlagNameSchema, z.strictObject({ description: z.string().min(1) })),
+    dataResidencies: z.array(z.string().regex(/^[a-z]{2,12}$/)).min(1),
+    defaultDataResidency: z.string().min(1),
+    plans: z.record(PlanIdSchema, PlanSchema),
+  })
+  .superRefine((manifest, ctx) => {
+    for (const issue of checkPlansCatalogue(manifest)) {
+      ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message, input: manifest });
+    }
+  });
+
+export type PlansManifest = z.output<typeof PlansManifestSchema>;
+
+const formatAmount = (value: number): string => value.toLocaleString('en-US');
+
+/** Plain-English reasons a person must approve this deal before provisioning; [] when none. */
+export function approvalReasons(
+  plan: Plan,
+  deal: { contractValue: number; dataResidency: string },
+): string[] {
+  const reasons: string[] = [];
+  const { contractValueAtLeast, requireForDataResidency = [], always } = plan.approval;
+  if (plan.isolation === 'dedicated') reasons.push('Plan uses a dedicated database');
+  if (contractValueAtLeast !== undefined && deal.contractValue >= contractValueAtLeast) {
+    reasons.push(
+      `Contract value ${formatAmount(deal.contractValue)} is at or above the ${formatAmount(contractValueAtLeast)} approval threshold`,
+    );
+  }
+  if (requireForDataResidency.includes(deal.dataResidency)) {
+    reasons.push(`Custom data residency: ${deal.dataResidency}`);
+  }
+  if (always) reasons.push('Plan always requires approval');
+  return reasons;
+}
+
+/** The plan's features with the deal's per-tenant overrides applied on top. */
+export function effectiveFeatures(
+  plan: Plan,
+  overrides: Readonly<Record<string, boolean>>,
+): Record<string, boolean> {
+  return { ...plan.features, ...overrides };
+}

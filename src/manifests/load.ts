@@ -1,0 +1,318 @@
+// Loads and cross-checks the YAML manifests (plans, pipeline, seed data) at startup,
+// so a typo in a manifest stops the bot with a precise message instead of failing
+// a customer's provisioning halfway. Every problem is reported at once.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { format } from 'date-fns';
+import { isNode, LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { checkGraph, PipelineManifestSchema } from '../domain/graph.ts';
+import type { PipelineManifest, PipelineStep } from '../domain/graph.ts';
+import { deriveTenant } from '../domain/intake.ts';
+import type { Intake, TenantSettings } from '../domain/intake.ts';
+import { PlansManifestSchema } from '../domain/plan.ts';
+import type { PlansManifest } from '../domain/plan.ts';
+import { formatPath, resolveTemplates, TemplateError, templateReferences, templateScope } from '../domain/template.ts';
+import { SeedManifestSchema } from './seed.ts';
+import type { SeedManifest } from './seed.ts';
+
+export type ManifestProblem = { file: string; path: string; message: string; line?: number };
+
+export class ManifestError extends Error {
+  /** The manifest file at fault, or the manifests directory when several files are. */
+  readonly file: string;
+  readonly problems: readonly ManifestProblem[];
+
+  constructor(file: string, problems: readonly ManifestProblem[]) {
+    super(problems.map(formatProblem).join('\n'));
+    this.name = 'ManifestError';
+    this.file = file;
+    this.problems = problems;
+  }
+}
+
+function formatProblem(problem: ManifestProblem): string {
+  const where = problem.path === '' ? '' : `${problem.path}: `;
+  const line = problem.line === undefined ? '' : ` (line ${problem.line})`;
+  return `${problem.file}: ${where}${problem.message}${line}`;
+}
+
+export type StepTypeCatalogue = ReadonlyMap<string, { input: z.ZodType }>;
+
+export type Manifests = {
+  plans: PlansManifest;
+  pipeline: PipelineManifest;
+  seeds: ReadonlyMap<string, SeedManifest>;
+};
+
+export type LoadOptions = {
+  manifestsDir: string;
+  seedDir: string;
+  stepTypes: StepTypeCatalogue;
+  /** Settings used to derive the sample tenants that step configs are checked against. */
+  sampleTenantSettings?: TenantSettings;
+};
+
+type ManifestPath = readonly (string | number)[];
+
+export type ParsedManifest<T> = {
+  value: T | undefined;
+  problems: ManifestProblem[];
+  /** Where a manifest path sits in the file, or the nearest enclosing node that exists. */
+  problemAt: (at: ManifestPath, message: string) => ManifestProblem;
+};
+
+/** Parses one YAML manifest against its schema; problems carry paths and line numbers. */
+export function parseManifestText<S extends z.ZodType>(
+  file: string,
+  text: string,
+  schema: S,
+): ParsedManifest<z.output<S>> {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const lineOf = (at: ManifestPath): number | undefined => {
+    for (let length = at.length; length >= 0; length -= 1) {
+      const node = doc.getIn(at.slice(0, length), true);
+      if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
+  const problemAt = (at: ManifestPath, message: string): ManifestProblem => {
+    const line = lineOf(at);
+    return { file, path: formatPath(at), message, ...(line === undefined ? {} : { line }) };
+  };
+  if (doc.errors.length > 0) {
+    const problems = doc.errors.map((error) => {
+      const { line, col } = lineCounter.linePos(error.pos[0]);
+      return { file, path: `line ${line}, column ${col}`, message: error.message };
+    });
+    return { value: undefined, problems, problemAt };
+  }
+  if (doc.contents === null) return { value: undefined, problems: [problemAt([], 'file is empty')], problemAt };
+  const result = schema.safeParse(doc.toJS(), { reportInput: true });
+  if (result.success) return { value: result.data, problems: [], problemAt };
+  return { value: undefined, problems: result.error.issues.flatMap((issue) => issueProblems(issue, problemAt)), problemAt };
+}
+
+function issueProblems(
+  issue: z.core.$ZodIssue,
+  problemAt: ParsedManifest<unknown>['problemAt'],
+): ManifestProblem[] {
+  const at = issue.path.map(pathPart);
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => problemAt([...at, key], `unrecognized key "${key}"; check its spelling and indentation`));
+  }
+  if (issue.code === 'invalid_key') {
+    const reason = issue.issues[0]?.message ?? issue.message;
+    return [problemAt(at, `invalid key "${String(at.at(-1))}": ${reason}`)];
+  }
+  if (issue.code === 'invalid_type' && issue.input === undefined) {
+    return [problemAt(at, `missing; expected ${describeType(issue.expected)}`)];
+  }
+  return [problemAt(at, issue.message)];
+}
+
+function describeType(expected: string): string {
+  if (expected === 'array') return 'a list';
+  if (expected === 'object') return 'a mapping';
+  return `a ${expected}`;
+}
+
+// Zod paths may hold symbols in theory; manifests only ever produce strings and numbers.
+const pathPart = (part: PropertyKey): string | number => (typeof part === 'number' ? part : String(part));
+
+const DEFAULT_SAMPLE_SETTINGS: TenantSettings = {
+  baseDomain: 'tenants.example.com',
+  secretPrefix: 'tenants',
+  sharedDatabaseName: 'tenants_shared',
+};
+
+/** Reads plans.yaml, pipeline.yaml and every seed manifest, and checks them against each other. */
+export function loadManifests(opts: LoadOptions): Manifests {
+  const plans = readManifest(path.join(opts.manifestsDir, 'plans.yaml'), PlansManifestSchema);
+  const pipeline = readManifest(path.join(opts.manifestsDir, 'pipeline.yaml'), PipelineManifestSchema);
+  const seeds = readSeeds(opts.seedDir);
+  const problems = [...plans.problems, ...pipeline.problems, ...seeds.problems];
+  if (pipeline.value) {
+    problems.push(...checkPipeline(pipeline.value, opts.stepTypes, pipeline.problemAt));
+    if (plans.value) {
+      const settings = opts.sampleTenantSettings ?? DEFAULT_SAMPLE_SETTINGS;
+      problems.push(...checkStepConfigsPerPlan(pipeline.value, plans.value, opts.stepTypes, settings, pipeline.problemAt));
+    }
+  }
+  if (plans.value) problems.push(...checkSeedVersions(plans.value, seeds.knownVersions, plans.problemAt, opts.seedDir));
+  if (problems.length > 0 || !plans.value || !pipeline.value) {
+    throw new ManifestError(faultyFile(problems, opts.manifestsDir), groupByFile(problems));
+  }
+  return { plans: plans.value, pipeline: pipeline.value, seeds: seeds.manifests };
+}
+
+// Paths relative to the working directory are what people can click in a terminal.
+function displayName(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
+}
+
+function readManifest<S extends z.ZodType>(file: string, schema: S): ParsedManifest<z.output<S>> {
+  const name = displayName(file);
+  if (!existsSync(file)) {
+    const problemAt = (at: ManifestPath, message: string) => ({ file: name, path: formatPath(at), message });
+    return { value: undefined, problems: [problemAt([], `file not found (expected at ${path.resolve(file)})`)], problemAt };
+  }
+  return parseManifestText(name, readFileSync(file, 'utf8'), schema);
+}
+
+type SeedLoad = { manifests: Map<string, SeedManifest>; knownVersions: Set<string>; problems: ManifestProblem[] };
+
+function readSeeds(seedDir: string): SeedLoad {
+  const load: SeedLoad = { manifests: new Map(), knownVersions: new Set(), problems: [] };
+  if (!existsSync(seedDir)) {
+    load.problems.push({ file: displayName(seedDir), path: '', message: 'seed manifest directory not found' });
+    return load;
+  }
+  const files = readdirSync(seedDir).filter((name) => name.endsWith('.yaml')).sort();
+  for (const name of files) addSeed(load, path.join(seedDir, name));
+  return load;
+}
+
+function addSeed(load: SeedLoad, file: string): void {
+  const expectedVersion = path.basename(file, '.yaml');
+  // A broken seed file still counts as known, so plans pinning it are not reported twice.
+  load.knownVersions.add(expectedVersion);
+  const parsed = readManifest(file, SeedManifestSchema);
+  load.problems.push(...parsed.problems);
+  const seed = parsed.value;
+  if (!seed) return;
+  if (seed.version !== expectedVersion) {
+    load.problems.push(parsed.problemAt(['version'], `version "${seed.version}" does not match the file name; name the file ${seed.version}.yaml`));
+  } else {
+    load.manifests.set(seed.version, seed);
+  }
+}
+
+function checkSeedVersions(
+  plans: PlansManifest,
+  knownVersions: ReadonlySet<string>,
+  problemAt: ParsedManifest<unknown>['problemAt'],
+  seedDir: string,
+): ManifestProblem[] {
+  const available = knownVersions.size > 0 ? [...knownVersions].join(', ') : 'none';
+  return Object.entries(plans.plans)
+    .filter(([, plan]) => !knownVersions.has(plan.seedVersion))
+    .map(([planId, plan]) =>
+      problemAt(
+        ['plans', planId, 'seedVersion'],
+        `unknown seed version "${plan.seedVersion}" (available in ${displayName(seedDir)}: ${available})`,
+      ),
+    );
+}
+
+const TEMPLATE_ROOTS = ['intake', 'tenant', 'plan'];
+
+function checkPipeline(
+  pipeline: PipelineManifest,
+  stepTypes: StepTypeCatalogue,
+  problemAt: ParsedManifest<unknown>['problemAt'],
+): ManifestProblem[] {
+  const knownTypes = [...stepTypes.keys()].join(', ');
+  const typeProblems = pipeline.steps.flatMap((step, index) =>
+    stepTypes.has(step.type) ? [] : [problemAt(['steps', index, 'type'], `unknown step type "${step.type}" (known: ${knownTypes})`)],
+  );
+  const graphProblems = checkGraph(pipeline.steps).map((problem) => problemAt(problem.path, problem.message));
+  const templateProblems = pipeline.steps.flatMap((step, index) =>
+    badTemplateRoots(step).map(({ path: at, reference }) =>
+      problemAt(
+        ['steps', index, ...at],
+        `reference \${${reference}} must start with intake., tenant. or plan. (e.g. \${tenant.dnsName})`,
+      ),
+    ),
+  );
+  return [...typeProblems, ...graphProblems, ...templateProblems];
+}
+
+function badTemplateRoots(step: PipelineStep): { path: (string | number)[]; reference: string }[] {
+  return templateReferences(step.config, ['config']).filter(({ reference }) => {
+    const [root, ...rest] = reference.split('.');
+    return !TEMPLATE_ROOTS.includes(root ?? '') || rest.length === 0;
+  });
+}
+
+/**
+ * Resolves every step's config for a sample deal on each plan and validates it with
+ * the step type's input schema, so a config that only breaks for one plan (say a
+ * field that is missing there) is caught at startup, not when that plan is sold.
+ */
+function checkStepConfigsPerPlan(
+  pipeline: PipelineManifest,
+  plans: PlansManifest,
+  stepTypes: StepTypeCatalogue,
+  settings: TenantSettings,
+  problemAt: ParsedManifest<unknown>['problemAt'],
+): ManifestProblem[] {
+  const plansByProblem = new Map<string, { at: ManifestPath; message: string; planIds: string[] }>();
+  for (const planId of Object.keys(plans.plans)) {
+    for (const found of stepConfigProblems(pipeline, plans, planId, stepTypes, settings)) {
+      const key = `${formatPath(found.at)}\u0000${found.message}`;
+      const entry = plansByProblem.get(key) ?? { ...found, planIds: [] };
+      entry.planIds.push(planId);
+      plansByProblem.set(key, entry);
+    }
+  }
+  return [...plansByProblem.values()].map(({ at, message, planIds }) =>
+    problemAt(at, `${message} (${planIds.length === 1 ? 'plan' : 'plans'} ${planIds.join(', ')})`),
+  );
+}
+
+function stepConfigProblems(
+  pipeline: PipelineManifest,
+  plans: PlansManifest,
+  planId: string,
+  stepTypes: StepTypeCatalogue,
+  settings: TenantSettings,
+): { at: ManifestPath; message: string }[] {
+  const plan = plans.plans[planId];
+  if (!plan) return [];
+  const intake = sampleIntake(plans, planId);
+  const scope = templateScope(intake, deriveTenant(intake, plan, settings), plan);
+  return pipeline.steps.flatMap((step, index) => {
+    const stepType = stepTypes.get(step.type);
+    if (!stepType || badTemplateRoots(step).length > 0) return []; // already reported
+    try {
+      const config = resolveTemplates(step.config, scope, ['config']);
+      const result = stepType.input.safeParse(config);
+      if (result.success) return [];
+      return result.error.issues.map((issue) => ({ at: ['steps', index, 'config', ...issue.path.map(pathPart)], message: issue.message }));
+    } catch (error) {
+      if (!(error instanceof TemplateError)) throw error;
+      return [{ at: ['steps', index, ...error.path], message: error.detail }];
+    }
+  });
+}
+
+
+/** A plausible deal on the given plan, used only to check step configs at load time. */
+function sampleIntake(plans: PlansManifest, planId: string): Intake {
+  return {
+    companyName: 'Sample Company Ltd',
+    slug: 'sample-co',
+    adminEmail: 'admin@sample-co.example',
+    plan: planId,
+    contractStartDate: format(new Date(), 'yyyy-MM-dd'),
+    contractValue: 0,
+    dataResidency: plans.defaultDataResidency,
+    featureOverrides: {},
+    crmOpportunityId: '006SAMPLE00000001',
+    requestedBy: 'manifest check',
+  };
+}
+
+function faultyFile(problems: readonly ManifestProblem[], manifestsDir: string): string {
+  const files = new Set(problems.map((problem) => problem.file));
+  const [only] = files;
+  return files.size === 1 && only !== undefined ? only : displayName(manifestsDir);
+}
+
+function groupByFile(problems: readonly ManifestProblem[]): ManifestProblem[] {
+  const order = [...new Set(problems.map((problem) => problem.file))];
+  return [...problems].sort((a, b) => order.indexOf(a.file) - order.indexOf(b.file));
+}

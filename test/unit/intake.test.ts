@@ -1,0 +1,356 @@
+import { describe, it, expect } from 'vitest';
+import { deriveTenant, intakeSchema, parseIntake, RESERVED_SLUGS, slugSchema, suggestSlug } from '../../src/domain/intake.ts';
+import type { Intake } from '../../src/domain/intake.ts';
+import { approvalReasons, effectiveFeatures, PlansManifestSchema } from '../../src/domain/plan.ts';
+import type { Plan } from '../../src/domain/plan.ts';
+
+// Three plans shaped like the real catalogue, kept here so the expectations below
+// do not move when sales changes prices or limits in manifests/plans.yaml.
+const plans = PlansManifestSchema.parse({
+  version: 1,
+  featureFlags: {
+    sso: { description: 'Single sign-on' },
+    audit_log: { description: 'Audit log' },
+    api_access: { description: 'API access' },
+  },
+  dataResidencies: ['us', 'eu', 'uk', 'au'],
+  defaultDataResidency: 'us',
+  plans: {
+    starter: {
+      displayName: 'Starter',
+      features: { sso: false, audit_log: false, api_access: true },
+      limits: { seats: 10, storageGb: 50 },
+      billing: { priceRef: 'price_starter_monthly', trialDays: 14 },
+      isolation: 'shared',
+      seedVersion: '2026.11.0',
+    },
+    growth: {
+      displayName: 'Growth',
+      features: { sso: true, audit_log: true, api_access: true },
+      limits: { seats: 100, storageGb: 500 },
+      billing: { priceRef: 'price_growth_annual' },
+      isolation: 'shared',
+      seedVersion: '2026.11.0',
+      approval: { contractValueAtLeast: 100_000 },
+    },
+    enterprise: {
+      displayName: 'Enterprise',
+      features: { sso: true, audit_log: true, api_access: true },
+      limits: { seats: 1000, storageGb: 5000 },
+      billing: { priceRef: 'price_enterprise_annual', meters: ['api_calls'] },
+      isolation: 'dedicated',
+      seedVersion: '2026.11.0',
+      approval: { requireForDataResidency: ['eu', 'uk', 'au'] },
+    },
+  },
+});
+
+function planNamed(id: string): Plan {
+  const plan = plans.plans[id];
+  if (!plan) throw new Error(`test fixture has no plan ${id}`);
+  return plan;
+}
+
+// 25 November 2026, local time, so "30 days ago" is 26 October 2026.
+const today = new Date(2026, 10, 25);
+
+// What the Slack modal hands over: every value is text, as typed.
+const modalSubmission = {
+  companyName: '  Acme Corp, Inc. ',
+  slug: 'acme-corp',
+  adminEmail: 'jane@acme.com',
+  plan: 'growth',
+  contractStartDate: '2026-12-01',
+  contractValue: '120,000',
+  crmOpportunityId: '006Dn00000AbCdE',
+  requestedBy: 'Sam Seller',
+};
+
+function errorsFor(raw: Record<string, unknown>): Record<string, string> {
+  const result = parseIntake(raw, plans, today);
+  if (result.ok) throw new Error('expected the intake to be rejected');
+  return Object.fromEntries(result.errors.map((error) => [error.field, error.message]));
+}
+
+function accepted(raw: Record<string, unknown>): Intake {
+  const result = parseIntake(raw, plans, today);
+  if (!result.ok) throw new Error(`expected the intake to be accepted: ${JSON.stringify(result.errors)}`);
+  return result.intake;
+}
+
+describe('an AE submits a closed deal from the Slack modal', () => {
+  it('gets a clean intake: text trimmed, "120,000" read as a number, residency and overrides defaulted', () => {
+    expect(accepted(modalSubmission)).toEqual({
+      companyName: 'Acme Corp, Inc.',
+      slug: 'acme-corp',
+      adminEmail: 'jane@acme.com',
+      plan: 'growth',
+      contractStartDate: '2026-12-01',
+      contractValue: 120_000,
+      dataResidency: 'us',
+      featureOverrides: {},
+      crmOpportunityId: '006Dn00000AbCdE',
+      requestedBy: 'Sam Seller',
+    });
+  });
+
+  it('the CLI and HTTP API may send the contract value as a plain number', () => {
+    expect(accepted({ ...modalSubmission, contractValue: 250_000 }).contractValue).toBe(250_000);
+    expect(accepted({ ...modalSubmission, contractValue: '99 500.50' }).contractValue).toBe(99_500.5);
+  });
+
+  it('submits an empty form and sees what to enter on every required field', () => {
+    expect(errorsFor({})).toEqual({
+      companyName: 'Enter the company name',
+      slug: 'Enter a slug, e.g. acme-corp',
+      adminEmail: "Enter the customer admin's email address",
+      plan: 'Choose a plan: starter, growth, enterprise',
+      contractStartDate: 'Enter the contract start date as YYYY-MM-DD, e.g. 2026-11-02',
+      contractValue: 'Enter the contract value as a number, e.g. 120000 or 120,000',
+      crmOpportunityId: 'Enter the CRM opportunity id',
+      requestedBy: 'Enter the name of the person requesting this tenant',
+    });
+  });
+
+  it('leaves the company name blank (only spaces) and is asked for it', () => {
+    expect(errorsFor({ ...modalSubmission, companyName: '   ' })).toEqual({ companyName: 'Enter the company name' });
+  });
+
+  it('pastes a 121-character company name and is told the limit', () => {
+    expect(errorsFor({ ...modalSubmission, companyName: 'A'.repeat(121) })).toEqual({
+      companyName: 'The company name must be at most 120 characters',
+    });
+  });
+
+  it('sends a field the intake does not have (a typo from an HTTP client) and is told which one', () => {
+    expect(errorsFor({ ...modalSubmission, admin_email: 'jane@acme.com' })).toEqual({
+      admin_email: '"admin_email" is not an intake field',
+    });
+  });
+
+  it('reports only the first problem per field, so each modal field shows one message', () => {
+    const result = parseIntake({ ...modalSubmission, slug: '-A-' }, plans, today);
+    expect(result).toEqual({
+      ok: false,
+      errors: [{ field: 'slug', message: 'Slug may only contain lowercase letters, digits and hyphens' }],
+    });
+  });
+});
+
+describe('an AE mistypes the slug and gets told how to fix it', () => {
+  const slugError = (slug: string) => errorsFor({ ...modalSubmission, slug }).slug;
+
+  it.each([
+    ['ac', 'Slug must be at least 3 characters'],
+    ['a'.repeat(31), 'Slug must be at most 30 characters'],
+    ['Acme_Corp', 'Slug may only contain lowercase letters, digits and hyphens'],
+    ['acme.corp', 'Slug may only contain lowercase letters, digits and hyphens'],
+    ['-acme', 'Slug may not start or end with a hyphen'],
+    ['acme-', 'Slug may not start or end with a hyphen'],
+    ['acme--corp', 'Slug may not contain two hyphens in a row'],
+    ['admin', '"admin" is reserved for our own hostnames; choose another slug, e.g. "admin-co"'],
+    ['staging', '"staging" is reserved for our own hostnames; choose another slug, e.g. "staging-co"'],
+  ])('%s → %s', (slug, message) => {
+    expect(slugError(slug)).toBe(message);
+  });
+
+  it('accepts slugs at both length limits, with digits and single hyphens', () => {
+    expect(slugSchema.parse('abc')).toBe('abc');
+    expect(slugSchema.parse('a'.repeat(30))).toBe('a'.repeat(30));
+    expect(slugSchema.parse(' 3m-health-2 ')).toBe('3m-health-2');
+  });
+
+  it('keeps "demo" available, since prospects often ask for exactly that', () => {
+    expect(RESERVED_SLUGS.has('demo')).toBe(false);
+    expect(slugSchema.parse('demo')).toBe('demo');
+  });
+
+  it('reserves the hostnames we run ourselves', () => {
+    for (const slug of ['www', 'api', 'app', 'mail', 'status', 'support', 'help', 'billing', 'login', 'auth', 'static', 'cdn', 'internal', 'staging', 'prod', 'dev', 'test']) {
+      expect(RESERVED_SLUGS.has(slug), slug).toBe(true);
+    }
+  });
+});
+
+describe('the modal proposes a slug from the company name', () => {
+  it.each([
+    ['Acme Corp, Inc.', 'acme-corp'],
+    ['Globex LLC', 'globex'],
+    ['Zürich Versicherung AG', 'zurich-versicherung'],
+    ['Société Générale SA', 'societe-generale'],
+    ['Müller & Söhne GmbH', 'muller-sohne'],
+    ['  Initech   Ltd. ', 'initech'],
+    ['The Very Long Company Name Of Everything Worldwide', 'the-very-long-company-name-of'],
+    ['X', 'x-co'],
+    ['Status Inc.', 'status-co'],
+    ['株式会社', 'tenant'],
+  ])('%s → %s', (companyName, slug) => {
+    expect(suggestSlug(companyName)).toBe(slug);
+  });
+
+  it('never proposes a slug the form would then reject', () => {
+    for (const name of ['A-', '---', 'Ab', 'API', 'Foo -- Bar', '9 Lives', 'x'.repeat(29) + ' yz']) {
+      expect(slugSchema.safeParse(suggestSlug(name)).success, `${name} → ${suggestSlug(name)}`).toBe(true);
+    }
+  });
+});
+
+describe('an AE picks the deal terms', () => {
+  it('names a plan that does not exist and sees the ones that do', () => {
+    expect(errorsFor({ ...modalSubmission, plan: 'premium' })).toEqual({
+      plan: 'Unknown plan "premium"; choose one of: starter, growth, enterprise',
+    });
+  });
+
+  it('types the start date the American way and is shown the format', () => {
+    expect(errorsFor({ ...modalSubmission, contractStartDate: '12/01/2026' })).toEqual({
+      contractStartDate: 'Use the format YYYY-MM-DD for the contract start date, e.g. 2026-11-02',
+    });
+  });
+
+  it('enters a date that does not exist on the calendar', () => {
+    expect(errorsFor({ ...modalSubmission, contractStartDate: '2026-02-30' })).toEqual({
+      contractStartDate: '2026-02-30 is not a real calendar date',
+    });
+    expect(errorsFor({ ...modalSubmission, contractStartDate: '2026-13-01' })).toEqual({
+      contractStartDate: '2026-13-01 is not a real calendar date',
+    });
+  });
+
+  it('backdates the contract by more than 30 days and is told the earliest allowed date', () => {
+    expect(errorsFor({ ...modalSubmission, contractStartDate: '2026-10-25' })).toEqual({
+      contractStartDate: 'Contract start date 2026-10-25 is more than 30 days in the past; the earliest allowed is 2026-10-26',
+    });
+  });
+
+  it('may backdate by exactly 30 days, or start the contract next year', () => {
+    expect(accepted({ ...modalSubmission, contractStartDate: '2026-10-26' }).contractStartDate).toBe('2026-10-26');
+    expect(accepted({ ...modalSubmission, contractStartDate: '2027-01-01' }).contractStartDate).toBe('2027-01-01');
+  });
+
+  it.each([
+    ['lots', 'Enter the contract value as a number, e.g. 120000 or 120,000'],
+    ['', 'Enter the contract value as a number, e.g. 120000 or 120,000'],
+    ['$120k', 'Enter the contract value as a number, e.g. 120000 or 120,000'],
+    [-5, 'Contract value cannot be negative'],
+  ])('enters contract value %j and reads: %s', (contractValue, message) => {
+    expect(errorsFor({ ...modalSubmission, contractValue })).toEqual({ contractValue: message });
+  });
+
+  it('chooses a data residency region we do not run in', () => {
+    expect(errorsFor({ ...modalSubmission, dataResidency: 'mars' })).toEqual({
+      dataResidency: 'Unknown data residency "mars"; choose one of: us, eu, uk, au',
+    });
+    expect(accepted({ ...modalSubmission, dataResidency: 'eu' }).dataResidency).toBe('eu');
+  });
+
+  it('overrides a feature flag that is not in the catalogue and sees the known flags', () => {
+    expect(errorsFor({ ...modalSubmission, featureOverrides: { sso: true, sso_v2: true } })).toEqual({
+      featureOverrides: 'Unknown feature flag "sso_v2"; known flags: sso, audit_log, api_access',
+    });
+    expect(errorsFor({ ...modalSubmission, featureOverrides: { sso: 'yes' } })).toEqual({
+      featureOverrides: 'Feature overrides must be true or false',
+    });
+  });
+
+  it('mistypes the customer admin email', () => {
+    expect(errorsFor({ ...modalSubmission, adminEmail: 'jane@acme' })).toEqual({
+      adminEmail: 'Enter a valid email address, e.g. jane@acme.com',
+    });
+    expect(accepted({ ...modalSubmission, adminEmail: ' jane@acme.com ' }).adminEmail).toBe('jane@acme.com');
+  });
+
+  it('pastes a CRM opportunity URL instead of its id', () => {
+    expect(errorsFor({ ...modalSubmission, crmOpportunityId: 'https://acme.lightning.force.com/006Dn' })).toEqual({
+      crmOpportunityId: 'CRM opportunity id may only contain letters, digits, "_" and "-", e.g. 006Dn00000AbCdE',
+    });
+    expect(errorsFor({ ...modalSubmission, crmOpportunityId: 'x'.repeat(65) })).toEqual({
+      crmOpportunityId: 'The CRM opportunity id must be at most 64 characters',
+    });
+  });
+
+  it('intakeSchema defaults "today" to now, so a contract starting today is always accepted', () => {
+    const now = new Date();
+    const isoToday = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}-${String(now.getDate()).padStart(2, '0')}`;
+    expect(intakeSchema(plans).safeParse({ ...modalSubmission, contractStartDate: isoToday }).success).toBe(true);
+  });
+});
+
+describe('a deal needs a human approval before provisioning', () => {
+  const deal = { contractValue: 50_000, dataResidency: 'us' };
+
+  it('a small starter deal in the US goes straight through', () => {
+    expect(approvalReasons(planNamed('starter'), deal)).toEqual([]);
+  });
+
+  it('a growth deal at or above the threshold names both amounts', () => {
+    expect(approvalReasons(planNamed('growth'), { ...deal, contractValue: 250_000 })).toEqual([
+      'Contract value 250,000 is at or above the 100,000 approval threshold',
+    ]);
+    expect(approvalReasons(planNamed('growth'), { ...deal, contractValue: 100_000 })).toEqual([
+      'Contract value 100,000 is at or above the 100,000 approval threshold',
+    ]);
+    expect(approvalReasons(planNamed('growth'), { ...deal, contractValue: 99_999 })).toEqual([]);
+  });
+
+  it('an enterprise deal in the EU lists every reason, dedicated database first', () => {
+    expect(approvalReasons(planNamed('enterprise'), { ...deal, dataResidency: 'eu' })).toEqual([
+      'Plan uses a dedicated database',
+      'Custom data residency: eu',
+    ]);
+  });
+
+  it('a plan can require approval for every deal', () => {
+    const alwaysReviewed = { ...planNamed('starter'), approval: { always: true } };
+    expect(approvalReasons(alwaysReviewed, deal)).toEqual(['Plan always requires approval']);
+  });
+
+  it('a plan without approval rules gets always=false by default', () => {
+    expect(planNamed('starter').approval).toEqual({ always: false });
+    expect(planNamed('starter').billing).toEqual({ priceRef: 'price_starter_monthly', trialDays: 14, meters: [] });
+    expect(planNamed('growth').billing.trialDays).toBe(0);
+  });
+});
+
+describe('the bot derives every technical parameter from the intake', () => {
+  const settings = { baseDomain: 'tenants.example.com', secretPrefix: 'prod/tenants', sharedDatabaseName: 'tenants_shared' };
+
+  it('an enterprise deal gets its own database, and the AE overrides switch features', () => {
+    const intake = accepted({
+      ...modalSubmission,
+      plan: 'enterprise',
+      dataResidency: 'uk',
+      featureOverrides: { api_access: false },
+    });
+    expect(deriveTenant(intake, planNamed('enterprise'), settings)).toEqual({
+      tenantId: 'tnt_acme-corp',
+      slug: 'acme-corp',
+      companyName: 'Acme Corp, Inc.',
+      planId: 'enterprise',
+      databaseName: 'tenant_acme_corp',
+      isolation: 'dedicated',
+      dnsName: 'acme-corp.tenants.example.com',
+      tenantUrl: 'https://acme-corp.tenants.example.com',
+      secretPath: 'prod/tenants/acme-corp',
+      billingMetadata: { tenant_id: 'tnt_acme-corp', crm_opportunity_id: '006Dn00000AbCdE', plan: 'enterprise' },
+      features: { sso: true, audit_log: true, api_access: false },
+      seedVersion: '2026.11.0',
+      approvalReasons: ['Plan uses a dedicated database', 'Custom data residency: uk'],
+    });
+  });
+
+  it('a starter deal lives in the shared database and needs no approval', () => {
+    const intake = accepted({ ...modalSubmission, plan: 'starter', slug: 'globex' });
+    const tenant = deriveTenant(intake, planNamed('starter'), settings);
+    expect(tenant.databaseName).toBe('tenants_shared');
+    expect(tenant.isolation).toBe('shared');
+    expect(tenant.approvalReasons).toEqual([]);
+    expect(tenant.features).toEqual({ sso: false, audit_log: false, api_access: true });
+  });
+
+  it('effectiveFeatures layers overrides over the plan without touching the plan', () => {
+    const growth = planNamed('growth');
+    expect(effectiveFeatures(growth, { sso: false })).toEqual({ sso: false, audit_log: true, api_access: true });
+    expect(growth.features.sso).toBe(true);
+  });
+});

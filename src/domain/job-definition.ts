@@ -1,0 +1,180 @@
+/**
+ * Turns a validated intake, its plan and the pipeline into the immutable
+ * definition of one provisioning job: every step's config resolved and
+ * checked against its type's input schema before anything runs, and an
+ * approval gate in front when the plan's rules ask for one.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { dependentsOf, RetryPolicySchema, type PipelineStep, type RetryPolicy } from './graph.ts';
+import { deriveTenant, type DerivedTenant, type Intake, type TenantSettings } from './intake.ts';
+import type { Criticality } from './job.ts';
+import type { Plan } from './plan.ts';
+import { resolveTemplates } from './template.ts';
+
+export const APPROVAL_GATE_ID = 'approval_gate';
+
+export type JobStepDefinition = {
+  id: string;
+  type: string;
+  description?: string;
+  needs: string[];
+  dependents: string[];
+  criticality: Criticality;
+  retry: RetryPolicy;
+  timeoutMs: number;
+  pollTimeoutMs: number;
+  /** Resolved config, already valid for the step type. */
+  input: unknown;
+};
+
+export type JobDefinition = {
+  jobId: string;
+  createdAt: string;
+  intake: z.output<typeof StoredIntakeSchema>;
+  tenant: DerivedTenant;
+  steps: JobStepDefinition[];
+};
+
+/** One job per CRM opportunity: the same deal submitted twice lands on the same job. */
+export function jobIdFor(intake: Pick<Intake, 'slug' | 'crmOpportunityId'>): string {
+  const hash = createHash('sha256').update(intake.crmOpportunityId).digest('hex').slice(0, 10);
+  return `${intake.slug}-${hash}`;
+}
+
+export type InputCatalogue = ReadonlyMap<string, { input: z.ZodType }>;
+
+export type BuildResult =
+  | { ok: true; definition: JobDefinition }
+  | { ok: false; problems: { field: string; message: string }[] };
+
+export function buildJobDefinition(opts: {
+  intake: Intake;
+  plan: Plan;
+  planId: string;
+  pipeline: readonly PipelineStep[];
+  settings: TenantSettings;
+  catalogue: InputCatalogue;
+  now: Date;
+}): BuildResult {
+  const tenant = deriveTenant(opts.intake, opts.plan, opts.settings);
+  const scope = { intake: opts.intake, tenant, plan: { ...opts.plan, id: opts.planId } };
+  const problems: { field: string; message: string }[] = [];
+  const steps: PipelineStep[] = withApprovalGate(opts.pipeline, tenant.approvalReasons);
+  const dependents = dependentsOf(steps);
+  const defined: JobStepDefinition[] = [];
+  for (const step of steps) {
+    const input = resolveInput(step, scope, opts.catalogue, problems);
+    defined.push({
+      id: step.id,
+      type: step.type,
+      ...(step.description === undefined ? {} : { description: step.description }),
+      needs: [...step.needs],
+      dependents: dependents.get(step.id) ?? [],
+      criticality: step.criticality,
+      retry: step.retry,
+      timeoutMs: step.timeoutMs,
+      pollTimeoutMs: step.pollTimeoutMs,
+      input,
+    });
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  const definition = { jobId: jobIdFor(opts.intake), createdAt: opts.now.toISOString(), intake: opts.intake, tenant, steps: defined };
+  return { ok: true, definition };
+}
+
+function resolveInput(
+  step: PipelineStep,
+  scope: Record<string, unknown>,
+  catalogue: InputCatalogue,
+  problems: { field: string; message: string }[],
+): unknown {
+  const type = catalogue.get(step.type);
+  if (!type) {
+    problems.push({ field: `steps.${step.id}`, message: `unknown step type "${step.type}"` });
+    return {};
+  }
+  try {
+    const parsed = type.input.safeParse(resolveTemplates(step.config, scope));
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues) {
+      problems.push({ field: `steps.${step.id}.config.${issue.path.join('.')}`, message: issue.message });
+    }
+  } catch (err) {
+    problems.push({ field: `steps.${step.id}.config`, message: err instanceof Error ? err.message : String(err) });
+  }
+  return {};
+}
+
+/** Puts an approval gate before every root of the graph when the deal needs one. */
+function withApprovalGate(pipeline: readonly PipelineStep[], reasons: readonly string[]): PipelineStep[] {
+  if (reasons.length === 0) return [...pipeline];
+  const gate: PipelineStep = {
+    id: APPROVAL_GATE_ID,
+    type: 'approval',
+    description: 'Approval',
+    needs: [],
+    criticality: 'blocking',
+    retry: { attempts: 1, backoff: { type: 'fixed', delayMs: 0, jitter: 0 } },
+    timeoutMs: 10_000,
+    pollTimeoutMs: 10_000,
+    config: { reasons: [...reasons] },
+  };
+  const gated = pipeline.map((s) => (s.needs.length === 0 ? { ...s, needs: [APPROVAL_GATE_ID] } : s));
+  return [gate, ...gated];
+}
+
+const StoredIntakeSchema = z.object({
+  companyName: z.string(),
+  slug: z.string(),
+  adminEmail: z.string(),
+  plan: z.string(),
+  contractStartDate: z.string(),
+  contractValue: z.number(),
+  dataResidency: z.string(),
+  featureOverrides: z.record(z.string(), z.boolean()),
+  crmOpportunityId: z.string(),
+  requestedBy: z.string(),
+});
+
+const DerivedTenantSchema = z.object({
+  tenantId: z.string(),
+  slug: z.string(),
+  companyName: z.string(),
+  planId: z.string(),
+  databaseName: z.string(),
+  isolation: z.enum(['shared', 'dedicated']),
+  dnsName: z.string(),
+  tenantUrl: z.string(),
+  secretPath: z.string(),
+  billingMetadata: z.record(z.string(), z.string()),
+  features: z.record(z.string(), z.boolean()),
+  seedVersion: z.string(),
+  approvalReasons: z.array(z.string()),
+});
+
+const StoredStepSchema = z.object({
+  id: z.string(),
+  type: z.string(),
+  description: z.string().optional(),
+  needs: z.array(z.string()),
+  dependents: z.array(z.string()),
+  criticality: z.enum(['blocking', 'notification']),
+  retry: RetryPolicySchema,
+  timeoutMs: z.number(),
+  pollTimeoutMs: z.number(),
+  input: z.unknown(),
+});
+
+const JobDefinitionSchema = z.object({
+  jobId: z.string(),
+  createdAt: z.string(),
+  intake: StoredIntakeSchema,
+  tenant: DerivedTenantSchema,
+  steps: z.array(StoredStepSchema),
+});
+
+/** Reads a stored definition back (from Redis or MongoDB), checking its shape. */
+export function parseJobDefinition(text: string): JobDefinition {
+  return JobDefinitionSchema.parse(JSON.parse(text));
+}

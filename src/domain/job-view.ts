@@ -1,0 +1,101 @@
+/**
+ * A job as people see it: tenant, status, one line per step. Built from the
+ * definition and the live state; stored in MongoDB, printed by the CLI,
+ * rendered into Slack.
+ */
+import type { JobDefinition } from './job-definition.ts';
+import { deriveJobStatus, progress, type Criticality, type JobMode, type JobSnapshot, type JobStatus, type StepState } from './job.ts';
+import { redactRecord } from './redact.ts';
+
+export type StepDetails = {
+  startedAt?: number;
+  finishedAt?: number;
+  outputs: Record<string, unknown>;
+  error?: string;
+  pollSince?: number;
+  providedInput?: unknown;
+  approvedBy?: string;
+  override?: { by: string; reason: string };
+  waitingFor?: string;
+};
+
+export type StepView = {
+  id: string;
+  label: string;
+  type: string;
+  criticality: Criticality;
+  state: StepState;
+  needs: string[];
+  startedAt?: number;
+  finishedAt?: number;
+  durationMs?: number;
+  error?: string;
+  waitingFor?: string;
+  approvedBy?: string;
+  override?: { by: string; reason: string };
+  /** Redacted. */
+  outputs: Record<string, unknown>;
+};
+
+export type JobView = {
+  jobId: string;
+  status: JobStatus;
+  mode: JobMode;
+  seq: number;
+  tenant: { slug: string; companyName: string; planId: string; tenantUrl: string; dnsName: string };
+  requestedBy: string;
+  crmOpportunityId: string;
+  progress: { done: number; total: number };
+  steps: StepView[];
+};
+
+export function buildJobView(
+  definition: JobDefinition,
+  state: JobSnapshot & { details: ReadonlyMap<string, StepDetails> },
+): JobView {
+  const steps = definition.steps.map((def): StepView => {
+    const snap = state.steps.get(def.id);
+    const details = state.details.get(def.id) ?? { outputs: {} };
+    const view: StepView = {
+      id: def.id,
+      label: stepLabel(def.id),
+      type: def.type,
+      criticality: def.criticality,
+      state: snap?.state ?? 'pending',
+      needs: def.needs,
+      outputs: redactRecord(details.outputs),
+    };
+    if (details.startedAt !== undefined) view.startedAt = details.startedAt;
+    if (details.finishedAt !== undefined) view.finishedAt = details.finishedAt;
+    if (details.startedAt !== undefined && details.finishedAt !== undefined) {
+      view.durationMs = Math.max(0, details.finishedAt - details.startedAt);
+    }
+    if (details.error) view.error = details.error;
+    if (details.waitingFor) view.waitingFor = details.waitingFor;
+    if (details.approvedBy) view.approvedBy = details.approvedBy;
+    if (details.override) view.override = details.override;
+    return view;
+  });
+  return {
+    jobId: definition.jobId,
+    status: deriveJobStatus(state),
+    mode: state.mode,
+    seq: state.seq,
+    tenant: {
+      slug: definition.tenant.slug,
+      companyName: definition.tenant.companyName,
+      planId: definition.tenant.planId,
+      tenantUrl: definition.tenant.tenantUrl,
+      dnsName: definition.tenant.dnsName,
+    },
+    requestedBy: definition.intake.requestedBy,
+    crmOpportunityId: definition.intake.crmOpportunityId,
+    progress: progress(state),
+    steps,
+  };
+}
+
+/** How a step is named in sentences: "seed_data" reads "seed data". */
+export function stepLabel(stepId: string): string {
+  return stepId.replace(/[_-]+/g, ' ');
+}

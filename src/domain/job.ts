@@ -1,0 +1,105 @@
+/**
+ * The job and step state machine, as pure data. The engine stores these
+ * states in Redis and changes them atomically; every decision about which
+ * change is allowed lives here so it can be read and tested on its own.
+ */
+
+export const STEP_STATES = [
+  'pending', // waiting for its needs (or held while the job is halted)
+  'ready', // released and queued
+  'running', // claimed by a worker; includes polling an async operation
+  'waiting_approval',
+  'waiting_input',
+  'succeeded',
+  'failed',
+  'overridden', // marked done by a person, with a reason
+  'compensating', // rollback queued or running
+  'compensated',
+  'compensation_failed',
+] as const;
+export type StepState = (typeof STEP_STATES)[number];
+
+export function isStepState(value: string): value is StepState {
+  return (STEP_STATES as readonly string[]).includes(value);
+}
+
+/** forward: provisioning; cancelled/rejected: stopped for good; rollback: undoing. */
+export const JOB_MODES = ['forward', 'cancelled', 'rejected', 'rollback'] as const;
+export type JobMode = (typeof JOB_MODES)[number];
+
+export function isJobMode(value: string): value is JobMode {
+  return (JOB_MODES as readonly string[]).includes(value);
+}
+
+export type JobStatus =
+  | 'running'
+  | 'awaiting_approval'
+  | 'awaiting_input'
+  | 'failed'
+  | 'live'
+  | 'cancelled'
+  | 'rejected'
+  | 'rolling_back'
+  | 'rolled_back'
+  | 'rollback_failed';
+
+export type Criticality = 'blocking' | 'notification';
+
+export type StepSnapshot = {
+  id: string;
+  state: StepState;
+  ticket: number;
+  remaining: number;
+  criticality: Criticality;
+  needs: readonly string[];
+  dependents: readonly string[];
+};
+
+export type JobSnapshot = {
+  mode: JobMode;
+  failedBlocking: number;
+  seq: number;
+  steps: ReadonlyMap<string, StepSnapshot>;
+};
+
+const DONE: ReadonlySet<StepState> = new Set(['succeeded', 'overridden']);
+
+/** A step whose dependents may go ahead. */
+export function isDone(state: StepState): boolean {
+  return DONE.has(state);
+}
+
+export function deriveJobStatus(job: Pick<JobSnapshot, 'mode' | 'steps'>): JobStatus {
+  const steps = [...job.steps.values()];
+  const some = (...states: StepState[]) => steps.some((s) => states.includes(s.state));
+  if (job.mode === 'rejected') return 'rejected';
+  if (job.mode === 'rollback') {
+    if (some('compensating')) return 'rolling_back';
+    return some('compensation_failed') ? 'rollback_failed' : 'rolled_back';
+  }
+  if (job.mode === 'cancelled') return 'cancelled';
+  if (steps.some((s) => s.state === 'failed' && s.criticality === 'blocking')) return 'failed';
+  if (some('running', 'ready')) return 'running';
+  if (some('waiting_approval')) return 'awaiting_approval';
+  if (some('waiting_input')) return 'awaiting_input';
+  const finished = steps.every(
+    (s) => isDone(s.state) || (s.criticality === 'notification' && s.state === 'failed'),
+  );
+  return finished ? 'live' : 'running';
+}
+
+/** Statuses after which nothing happens without a person acting. */
+export function isSettled(status: JobStatus): boolean {
+  return status !== 'running' && status !== 'rolling_back';
+}
+
+/** Statuses that free the tenant slug for a new job. */
+export function releasesSlug(status: JobStatus): boolean {
+  return status === 'rejected' || status === 'rolled_back' || status === 'cancelled';
+}
+
+export function progress(job: Pick<JobSnapshot, 'steps'>): { done: number; total: number } {
+  const steps = [...job.steps.values()];
+  const done = steps.filter((s) => isDone(s.state) || s.state === 'compensated').length;
+  return { done, total: steps.length };
+}

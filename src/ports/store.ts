@@ -1,0 +1,27 @@
+/** Where jobs, tenants and the audit trail are kept for good (MongoDB in production). */
+import type { AuditEntry } from '../domain/audit.ts';
+import type { JobDefinition } from '../domain/job-definition.ts';
+import type { JobView } from '../domain/job-view.ts';
+import type { JobStatus } from '../domain/job.ts';
+
+export type JobRecord = { definition: JobDefinition; view: JobView; createdAt: Date; updatedAt: Date };
+
+export type TenantReservation = { ok: true } | { ok: false; jobId: string; status: string };
+
+export interface JobStore {
+  ensureIndexes(): Promise<void>;
+  /** Claims the slug for this job unless a job that is not finished with it holds it. */
+  reserveTenant(tenant: { slug: string; jobId: string; companyName: string }): Promise<TenantReservation>;
+  setTenantStatus(slug: string, jobId: string, status: JobStatus): Promise<void>;
+  /** 'exists' when a job with this id is already stored (the same deal submitted again). */
+  createJob(record: JobRecord): Promise<'created' | 'exists'>;
+  /** Saves the job's latest view unless a newer one is already stored. */
+  saveView(view: JobView): Promise<void>;
+  getJob(jobId: string): Promise<JobRecord | null>;
+  findByOpportunity(crmOpportunityId: string): Promise<JobRecord | null>;
+  /** Newest first; `search` matches a tenant slug, a company name (any case) or a job id. */
+  findJobs(query: { search?: string; statuses?: readonly JobStatus[]; limit: number }): Promise<JobRecord[]>;
+  appendAudit(entries: readonly AuditEntry[]): Promise<void>;
+  /** Oldest first. */
+  audit(query: { jobIds: readonly string[]; limit: number }): Promise<AuditEntry[]>;
+}

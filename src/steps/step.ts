@@ -1,0 +1,91 @@
+/**
+ * The shape of a step type, after Backstage's scaffolder actions: an input
+ * schema, run, check and rollback, and a plain sentence for the audit trail.
+ * A new integration is one file that calls defineStep and one line in the
+ * registry.
+ */
+import type { z } from 'zod';
+import type { DerivedTenant } from '../domain/intake.ts';
+import type { StepServices } from '../ports/step-services.ts';
+
+export type Outputs = Record<string, unknown>;
+
+export type StepContext<I> = {
+  jobId: string;
+  stepId: string;
+  input: I;
+  tenant: DerivedTenant;
+  /** Same for every attempt and every re-delivery of this step of this job: pass it to APIs as their idempotency key. */
+  idempotencyKey: string;
+  /** 1 for the first try of this run. */
+  attempt: number;
+  /** Aborted when the step's timeout passes. */
+  signal: AbortSignal;
+  /** What an earlier run or poll of this step returned (for check and rollback). */
+  outputs: Outputs;
+  /** What a person supplied while the step waited for input. */
+  providedInput: unknown;
+  /** Who approved, when the step waited for approval. */
+  approvedBy: string | undefined;
+  services: StepServices;
+};
+
+export type RunResult =
+  | { status: 'done'; outputs?: Outputs }
+  /** Started an async operation; the engine calls check after pollAfterMs. */
+  | { status: 'pending'; pollAfterMs: number; outputs?: Outputs };
+
+export type CheckResult =
+  | { status: 'done'; outputs?: Outputs }
+  | { status: 'pending'; pollAfterMs: number }
+  | { status: 'missing'; reason: string };
+
+export type StepDefinition<S extends z.ZodType> = {
+  type: string;
+  description: string;
+  input: S;
+  run(ctx: StepContext<z.output<S>>): Promise<RunResult>;
+  check(ctx: StepContext<z.output<S>>): Promise<CheckResult>;
+  rollback(ctx: StepContext<z.output<S>>): Promise<void>;
+  /** Past-tense plain sentence, e.g. "DNS record acme.example.com created". */
+  describe(input: z.output<S>, outputs: Outputs): string;
+};
+
+type Bound = {
+  run(ctx: StepContext<unknown>): Promise<RunResult>;
+  check(ctx: StepContext<unknown>): Promise<CheckResult>;
+  rollback(ctx: StepContext<unknown>): Promise<void>;
+  describe(outputs: Outputs): string;
+};
+
+/** A registered step type with its input type hidden: the engine binds raw config, the step gets it parsed. */
+export type StepType = {
+  type: string;
+  description: string;
+  input: z.ZodType;
+  /** Validates raw config; throws a ZodError naming the bad field. */
+  bind(rawInput: unknown): Bound;
+};
+
+export function defineStep<S extends z.ZodType>(def: StepDefinition<S>): StepType {
+  return {
+    type: def.type,
+    description: def.description,
+    input: def.input,
+    bind(rawInput) {
+      const input = def.input.parse(rawInput);
+      const withInput = (ctx: StepContext<unknown>): StepContext<z.output<S>> => ({ ...ctx, input });
+      return {
+        run: (ctx) => def.run(withInput(ctx)),
+        check: (ctx) => def.check(withInput(ctx)),
+        rollback: (ctx) => def.rollback(withInput(ctx)),
+        describe: (outputs) => def.describe(input, outputs),
+      };
+    },
+  };
+}
+
+/** Deterministic per job and step, never per attempt: retries must reuse it. */
+export function idempotencyKeyFor(jobId: string, stepId: string): string {
+  return `${jobId}.${stepId}`;
+}

@@ -1,0 +1,74 @@
+/**
+ * POSTs a signed JSON event to a configured URL (a CS platform, an internal
+ * service). Success is any 2xx; an optional rollback URL is told to undo.
+ */
+import { z } from 'zod';
+import { PermanentError, TransientError, errorMessage } from '../domain/errors.ts';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, sign } from '../domain/signature.ts';
+import { defineStep, type StepContext } from './step.ts';
+
+const input = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }),
+  rollbackUrl: z.url({ protocol: /^https?$/ }).optional(),
+  event: z.string().min(1).default('tenant.provisioned'),
+  payload: z.record(z.string(), z.unknown()).default({}),
+  summary: z.string().optional(),
+});
+type Input = z.output<typeof input>;
+
+/** 408, 425, 429 and 5xx are worth retrying; any other 4xx means the request itself is wrong. */
+function isRetryable(status: number): boolean {
+  return status === 408 || status === 425 || status === 429 || status >= 500;
+}
+
+async function post(ctx: StepContext<Input>, url: string, event: string): Promise<number> {
+  const body = JSON.stringify({
+    event,
+    jobId: ctx.jobId,
+    stepId: ctx.stepId,
+    tenant: { id: ctx.tenant.tenantId, slug: ctx.tenant.slug, url: ctx.tenant.tenantUrl, plan: ctx.tenant.planId },
+    payload: ctx.input.payload,
+  });
+  const timestamp = Math.floor(Date.now() / 1000);
+  let response: Response;
+  try {
+    response = await ctx.services.fetch(url, {
+      method: 'POST',
+      body,
+      signal: ctx.signal,
+      headers: {
+        'content-type': 'application/json',
+        'idempotency-key': `${ctx.idempotencyKey}.${event}`,
+        [TIMESTAMP_HEADER]: String(timestamp),
+        [SIGNATURE_HEADER]: sign(ctx.services.webhookSigningSecret, timestamp, body),
+      },
+    });
+  } catch (err) {
+    throw new TransientError(`webhook ${new URL(url).host} unreachable: ${errorMessage(err)}`);
+  }
+  await response.body?.cancel();
+  if (response.ok) return response.status;
+  const message = `webhook ${new URL(url).host} answered HTTP ${response.status}`;
+  throw isRetryable(response.status) ? new TransientError(message) : new PermanentError(message);
+}
+
+export const webhookStep = defineStep({
+  type: 'webhook',
+  description: 'POSTs a signed JSON event to a URL; 2xx is success; optional rollback URL.',
+  input,
+  async run(ctx) {
+    const status = await post(ctx, ctx.input.url, ctx.input.event);
+    return { status: 'done', outputs: { host: new URL(ctx.input.url).host, httpStatus: status } };
+  },
+  async check(ctx) {
+    // A webhook leaves nothing we can look up; an accepted delivery is the evidence.
+    if (typeof ctx.outputs['httpStatus'] === 'number') return { status: 'done' };
+    return { status: 'missing', reason: 'the webhook was not delivered' };
+  },
+  async rollback(ctx) {
+    if (ctx.input.rollbackUrl) await post(ctx, ctx.input.rollbackUrl, `${ctx.input.event}.rollback`);
+  },
+  describe(cfg) {
+    return cfg.summary ?? `${cfg.event} sent to ${new URL(cfg.url).host}`;
+  },
+});

@@ -1,0 +1,252 @@
+/**
+ * One function per verb (provision, approve, reject, provide input, retry,
+ * override, roll back, cancel, status, audit, list). The CLI, Slack buttons
+ * and an HTTP API all call these, so rules, audit and state changes live in
+ * one place.
+ */
+import { type OperatorAction } from '../domain/actions.ts';
+import { auditText, type AuditEntry } from '../domain/audit.ts';
+import { ActionRefusedError, InvalidInputError } from '../domain/errors.ts';
+import type { EventType, JobEvent } from '../domain/events.ts';
+import { buildJobDefinition, type InputCatalogue, type JobDefinition } from '../domain/job-definition.ts';
+import { buildJobView, type JobView } from '../domain/job-view.ts';
+import type { JobStatus } from '../domain/job.ts';
+import { parseIntake, type TenantSettings } from '../domain/intake.ts';
+import { redactText } from '../domain/redact.ts';
+import type { Engine } from '../engine/engine.ts';
+import type { JobState } from '../engine/job-state.ts';
+import type { Manifests } from '../manifests/load.ts';
+import type { JobStore } from '../ports/store.ts';
+
+export type ServiceDeps = {
+  engine: Engine;
+  store: JobStore;
+  manifests: Manifests;
+  settings: TenantSettings;
+  catalogue: InputCatalogue;
+  now?: () => Date;
+};
+
+export type ProvisionResult = { outcome: 'created' | 'existing'; job: JobView };
+
+/** Someone acting on a job, as the audit trail will name them. */
+export type Actor = { name: string };
+
+const ACTIVE: readonly JobStatus[] = ['running', 'awaiting_approval', 'awaiting_input', 'failed', 'rolling_back', 'rollback_failed'];
+
+export class ProvisioningService {
+  private readonly deps: ServiceDeps;
+
+  constructor(deps: ServiceDeps) {
+    this.deps = deps;
+  }
+
+  private now(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  /** Validates the intake, stores the job and starts it. The same deal twice gives the same job. */
+  async provision(raw: unknown): Promise<ProvisionResult> {
+    const { manifests, store, engine } = this.deps;
+    const parsed = parseIntake(raw, manifests.plans, this.now());
+    if (!parsed.ok) throw new InvalidInputError(parsed.errors);
+    const intake = parsed.intake;
+    const earlier = await store.findByOpportunity(intake.crmOpportunityId);
+    if (earlier) return { outcome: 'existing', job: await this.resume(earlier.definition) };
+    const plan = manifests.plans.plans[intake.plan];
+    if (!plan) throw new InvalidInputError([{ field: 'plan', message: `unknown plan "${intake.plan}"` }]);
+    const built = buildJobDefinition({
+      intake,
+      plan,
+      planId: intake.plan,
+      pipeline: manifests.pipeline.steps,
+      settings: this.deps.settings,
+      catalogue: this.deps.catalogue,
+      now: this.now(),
+    });
+    if (!built.ok) throw new InvalidInputError(built.problems);
+    const definition = built.definition;
+    const reservation = await store.reserveTenant({ slug: intake.slug, jobId: definition.jobId, companyName: intake.companyName });
+    if (!reservation.ok) {
+      throw new InvalidInputError([
+        { field: 'slug', message: `"${intake.slug}" is already used by another tenant (job ${reservation.jobId}, ${reservation.status.replace('_', ' ')}); choose another slug` },
+      ]);
+    }
+    const at = this.now();
+    const created = await store.createJob({ definition, view: initialView(definition), createdAt: at, updatedAt: at });
+    return { outcome: created === 'created' ? 'created' : 'existing', job: await this.resume(definition) };
+  }
+
+  /** Makes sure a stored job has its live state (a crash may have come between the two). */
+  private async resume(definition: JobDefinition): Promise<JobView> {
+    const t = definition.tenant;
+    const reasons = t.approvalReasons.length > 0 ? ` Needs approval: ${t.approvalReasons.join('; ')}.` : '';
+    await this.deps.engine.createJob(definition, {
+      type: 'job.created',
+      jobId: definition.jobId,
+      at: Date.parse(definition.createdAt),
+      actor: definition.intake.requestedBy,
+      summary: `${definition.intake.requestedBy} requested ${article(t.planId)} ${t.planId} tenant for ${t.companyName} (slug ${t.slug}).${reasons}`,
+    });
+    return (await this.deps.engine.view(definition.jobId)) ?? initialView(definition);
+  }
+
+  approve(ref: string, actor: Actor, stepId?: string): Promise<JobView> {
+    return this.onStep(ref, stepId, 'waiting_approval', (id) => ({ kind: 'approve', stepId: id }), actor, (label) => ({
+      type: 'step.approved',
+      summary: `${actor.name} approved ${label}`,
+      details: (id) => ({ [`a:${id}`]: actor.name }),
+    }));
+  }
+
+  reject(ref: string, actor: Actor, reason: string, stepId?: string): Promise<JobView> {
+    requireReason(reason, 'rejecting');
+    return this.onStep(ref, stepId, 'waiting_approval', (id) => ({ kind: 'reject', stepId: id }), actor, (label) => ({
+      type: 'step.rejected',
+      summary: `${actor.name} rejected ${label}: "${reason}"`,
+      reason,
+    }));
+  }
+
+  provideInput(ref: string, actor: Actor, input: unknown, stepId?: string): Promise<JobView> {
+    return this.onStep(ref, stepId, 'waiting_input', (id) => ({ kind: 'provide_input', stepId: id }), actor, (label) => ({
+      type: 'step.input_provided',
+      summary: `${actor.name} provided the input step ${label} was waiting for`,
+      details: (id) => ({ [`i:${id}`]: JSON.stringify(input) }),
+    }));
+  }
+
+  retry(ref: string, actor: Actor, stepId?: string): Promise<JobView> {
+    return this.onStep(ref, stepId, 'failed', (id) => ({ kind: 'retry', stepId: id }), actor, (label) => ({
+      type: 'step.retried',
+      summary: `${actor.name} retried step ${label}`,
+    }));
+  }
+
+  override(ref: string, actor: Actor, stepId: string, reason: string): Promise<JobView> {
+    requireReason(reason, 'overriding a step');
+    return this.onStep(ref, stepId, 'failed', (id) => ({ kind: 'override', stepId: id }), actor, (label) => ({
+      type: 'step.overridden',
+      summary: `Step ${label} overridden by ${actor.name}: "${reason}"`,
+      reason,
+      details: (id) => ({ [`ov:${id}`]: JSON.stringify({ by: actor.name, reason }) }),
+    }));
+  }
+
+  async cancel(ref: string, actor: Actor, reason: string): Promise<JobView> {
+    requireReason(reason, 'cancelling');
+    return this.onJob(ref, { kind: 'cancel' }, actor, { type: 'job.cancelled', summary: `${actor.name} cancelled the job: "${reason}"`, reason });
+  }
+
+  async rollback(ref: string, actor: Actor, reason: string): Promise<JobView> {
+    requireReason(reason, 'rolling back');
+    const job = await this.find(ref);
+    const current = await this.live(job.jobId);
+    const retrying = current.state.mode === 'rollback';
+    const skipped = [...current.state.steps.values()].filter((s) => s.state === 'overridden').map((s) => s.id);
+    const note = skipped.length > 0 ? ` Overridden steps (${skipped.join(', ')}) were done by hand and must be undone by hand.` : '';
+    return this.onJob(ref, { kind: 'rollback' }, actor, {
+      type: retrying ? 'job.rollback_retried' : 'job.rollback_started',
+      summary: `${actor.name} ${retrying ? 'retried the rollback' : 'started a rollback'}: "${reason}".${note}`,
+      reason,
+    });
+  }
+
+  /** The job's current view: live from the engine when it has one, else as stored. */
+  async status(ref: string): Promise<JobView> {
+    const job = await this.find(ref);
+    return (await this.deps.engine.view(job.jobId)) ?? job;
+  }
+
+  async audit(ref: string, opts: { verbose?: boolean; limit?: number } = {}): Promise<{ job: JobView; entries: AuditEntry[]; lines: string[] }> {
+    const job = await this.find(ref);
+    const jobs = await this.deps.store.findJobs({ search: job.tenant.slug, limit: 20 });
+    const entries = await this.deps.store.audit({ jobIds: jobs.map((j) => j.view.jobId), limit: opts.limit ?? 2000 });
+    return { job, entries, lines: auditText(entries, opts) };
+  }
+
+  async list(statuses: readonly JobStatus[] = ACTIVE, limit = 50): Promise<JobView[]> {
+    const records = await this.deps.store.findJobs({ statuses, limit });
+    return records.map((r) => r.view);
+  }
+
+  /** Finds the newest job for a tenant slug, company name or job id. */
+  private async find(ref: string): Promise<JobView> {
+    const [newest] = await this.deps.store.findJobs({ search: ref, limit: 1 });
+    if (!newest) throw new ActionRefusedError(`no job found for "${ref}" (give a tenant slug, a company name or a job id)`);
+    return (await this.deps.engine.view(newest.view.jobId)) ?? newest.view;
+  }
+
+  private async live(jobId: string): Promise<{ definition: JobDefinition; state: JobState }> {
+    const current = await this.deps.engine.read(jobId);
+    if (!current) throw new ActionRefusedError(`job ${jobId} has no live state to act on`);
+    return current;
+  }
+
+  private async onStep(
+    ref: string,
+    stepId: string | undefined,
+    waitingState: 'waiting_approval' | 'waiting_input' | 'failed',
+    action: (stepId: string) => OperatorAction,
+    actor: Actor,
+    describe: (label: string) => { type: EventType; summary: string; reason?: string; details?: (stepId: string) => Record<string, string> },
+  ): Promise<JobView> {
+    const job = await this.find(ref);
+    const id = stepId ?? onlyStepIn(job, waitingState);
+    const step = job.steps.find((s) => s.id === id);
+    if (!step) throw new ActionRefusedError(`job ${job.jobId} has no step "${id}"`);
+    const d = describe(step.label);
+    await this.deps.engine.act(job.jobId, action(id), () => ({
+      event: this.event(job.jobId, d.type, actor, d.summary, d.reason, id),
+      ...(d.details ? { details: d.details(id) } : {}),
+    }));
+    return this.status(job.jobId);
+  }
+
+  private async onJob(
+    ref: string,
+    action: OperatorAction,
+    actor: Actor,
+    d: { type: EventType; summary: string; reason: string },
+  ): Promise<JobView> {
+    const job = await this.find(ref);
+    await this.deps.engine.act(job.jobId, action, () => ({ event: this.event(job.jobId, d.type, actor, d.summary, d.reason) }));
+    return this.status(job.jobId);
+  }
+
+  private event(jobId: string, type: EventType, actor: Actor, summary: string, reason?: string, stepId?: string): JobEvent {
+    const ev: JobEvent = { type, jobId, at: this.now().getTime(), actor: actor.name, summary: redactText(summary) };
+    if (reason !== undefined) ev.reason = redactText(reason);
+    if (stepId !== undefined) ev.stepId = stepId;
+    return ev;
+  }
+}
+
+/** "an enterprise tenant", "a growth tenant". */
+function article(word: string): string {
+  return /^[aeiou]/i.test(word) ? 'an' : 'a';
+}
+
+function requireReason(reason: string, what: string): void {
+  if (reason.trim().length < 3) throw new InvalidInputError([{ field: 'reason', message: `Give a reason for ${what} (it goes in the audit trail)` }]);
+}
+
+/** With no step named, act on the one step in the given state; refuse if there are none or several. */
+function onlyStepIn(job: JobView, state: string): string {
+  const candidates = job.steps.filter((s) => s.state === state);
+  const [only] = candidates;
+  if (only && candidates.length === 1) return only.id;
+  const what = state.replace('_', ' for ');
+  if (candidates.length === 0) throw new ActionRefusedError(`job ${job.jobId} has no step ${state === 'failed' ? 'that failed' : what}`);
+  throw new ActionRefusedError(`several steps are ${what} (${candidates.map((s) => s.id).join(', ')}); name one`);
+}
+
+function initialView(definition: JobDefinition): JobView {
+  const steps = new Map(
+    definition.steps.map((s) => [
+      s.id,
+      { id: s.id, state: 'pending' as const, ticket: 0, remaining: s.needs.length, criticality: s.criticality, needs: s.needs, dependents: s.dependents },
+    ]),
+  );
+  return buildJobView(definition, { mode: 'forward', failedBlocking: 0, seq: 0, steps, details: new Map() });
+}

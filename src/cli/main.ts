@@ -1,0 +1,204 @@
+#!/usr/bin/env node
+/**
+ * `provisioner`: the command-line door to the same services the Slack
+ * buttons call. Run with `npm run provisioner -- <command>` (which starts
+ * local services when none are configured) or `node src/cli/main.ts`.
+ */
+import { Command, Option } from 'commander';
+import { ZodError } from 'zod';
+import type { App } from '../compose.ts';
+import { compose } from '../compose.ts';
+import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { ActionRefusedError, InvalidInputError } from '../domain/errors.ts';
+import { suggestSlug } from '../domain/intake.ts';
+import type { JobView } from '../domain/job-view.ts';
+import { ManifestError } from '../manifests/load.ts';
+import { runDemo } from './demo.ts';
+import { follow } from './follow.ts';
+import { jobText, nextSteps } from './render.ts';
+
+const print = (line: string) => process.stdout.write(`${line}\n`);
+
+/** Exit codes: 0 done (tenant live for provision), 1 not live / failed, 2 bad input, 3 refused. */
+const EXIT = { ok: 0, notLive: 1, badInput: 2, refused: 3 } as const;
+
+async function withApp<T>(config: Config, runWorkers: boolean, work: (app: App) => Promise<T>): Promise<T> {
+  const app = await compose(config, { runWorkers });
+  try {
+    return await work(app);
+  } finally {
+    await app.close();
+  }
+}
+
+function printJob(view: JobView): void {
+  jobText(view).forEach((l) => print(l));
+  const next = nextSteps(view);
+  if (next.length > 0) print('\nNext:');
+  next.forEach((l) => print(`  ${l}`));
+}
+
+function features(values: string[]): Record<string, boolean> {
+  const out: Record<string, boolean> = {};
+  for (const v of values) {
+    const [name, setting] = v.split('=');
+    if (!name) continue;
+    out[name] = setting === undefined || !['off', 'false', 'no', '0'].includes(setting.toLowerCase());
+  }
+  return out;
+}
+
+export function buildProgram(config: Config): Command {
+  const program = new Command('provisioner').description('Provision customer tenants: a deal closes, a tenant goes live.');
+  const actor = () => ({ name: program.opts<{ as?: string }>().as ?? config.operator });
+  program.addOption(new Option('--as <name>', 'your name in the audit trail').default(undefined, config.operator));
+
+  program
+    .command('provision')
+    .description('create a tenant from business fields and follow it until it is live')
+    .requiredOption('--company <name>', 'customer company name')
+    .option('--slug <slug>', 'tenant slug (default: suggested from the company name)')
+    .requiredOption('--admin-email <email>', "customer admin's email")
+    .requiredOption('--plan <plan>', 'plan tier (starter, growth, enterprise…)')
+    .option('--start-date <YYYY-MM-DD>', 'contract start date', new Date().toISOString().slice(0, 10))
+    .option('--value <amount>', 'contract value', '0')
+    .option('--residency <region>', 'data residency region')
+    .option('--feature <flag=on|off>', 'negotiated feature override (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
+    .requiredOption('--opportunity <id>', 'CRM opportunity id (the same id twice gives the same job)')
+    .option('--no-follow', 'create the job and return without following it')
+    .option('--no-worker', 'only create the job; a separate `provisioner worker` runs it')
+    .action(async (o) => {
+      const raw = {
+        companyName: o.company,
+        slug: o.slug ?? suggestSlug(o.company),
+        adminEmail: o.adminEmail,
+        plan: o.plan,
+        contractStartDate: o.startDate,
+        contractValue: o.value,
+        ...(o.residency ? { dataResidency: o.residency } : {}),
+        featureOverrides: features(o.feature),
+        crmOpportunityId: o.opportunity,
+        requestedBy: actor().name,
+      };
+      const code = await withApp(config, o.worker, async (app) => {
+        const { outcome, job } = await app.service.provision(raw);
+        print(outcome === 'created' ? `Job ${job.jobId} created for ${job.tenant.companyName}.` : `Opportunity ${raw.crmOpportunityId} already has job ${job.jobId}; following it.`);
+        if (!o.follow) return EXIT.ok;
+        const final = await follow(app, job.jobId, {
+          print,
+          waitThrough: ['awaiting_approval', 'awaiting_input'],
+          onWaiting: (v) => nextSteps(v).forEach((l) => print(`  ↳ ${l}`)),
+        });
+        print('');
+        printJob(final);
+        return final.status === 'live' ? EXIT.ok : EXIT.notLive;
+      });
+      process.exitCode = code;
+    });
+
+  program
+    .command('status <tenant>')
+    .description('show a job by tenant slug, company name or job id')
+    .action(async (ref: string) => withApp(config, false, async (app) => printJob(await app.service.status(ref))));
+
+  program
+    .command('audit <tenant>')
+    .description('the audit trail in plain language')
+    .option('--verbose', 'include routine entries (step started, polling)')
+    .action(async (ref: string, o: { verbose?: boolean }) =>
+      withApp(config, false, async (app) => {
+        const { job, lines } = await app.service.audit(ref, { verbose: o.verbose ?? false });
+        print(`Audit trail for ${job.tenant.companyName} (${job.tenant.slug})`);
+        lines.forEach((l) => print(l));
+      }),
+    );
+
+  program
+    .command('list')
+    .description('jobs that are running, waiting or failed')
+    .action(async () =>
+      withApp(config, false, async (app) => {
+        const jobs = await app.service.list();
+        if (jobs.length === 0) print('No active jobs.');
+        for (const j of jobs) print(`${j.tenant.slug.padEnd(24)} ${j.status.padEnd(18)} ${j.progress.done}/${j.progress.total}  ${j.jobId}`);
+      }),
+    );
+
+  const act = (name: string, describe: string, run: (app: App, ref: string, o: Record<string, string | undefined>) => Promise<JobView>) =>
+    program
+      .command(`${name} <tenant>`)
+      .description(describe)
+      .option('--step <id>', 'the step (default: the only one it can apply to)')
+      .option('--reason <text>', 'why (required for reject, override, rollback, cancel)')
+      .option('--json <input>', 'input for a waiting step, as JSON')
+      .option('--follow', 'follow the job afterwards until it settles')
+      .action(async (ref: string, o: Record<string, string | undefined>) =>
+        withApp(config, o['follow'] !== undefined, async (app) => {
+          const view = await run(app, ref, o);
+          const final = o['follow'] !== undefined ? await follow(app, view.jobId, { print }) : view;
+          printJob(final);
+        }),
+      );
+
+  act('approve', 'approve a job waiting for approval', (app, ref, o) => app.service.approve(ref, actor(), o['step']));
+  act('reject', 'reject a job waiting for approval', (app, ref, o) => app.service.reject(ref, actor(), o['reason'] ?? '', o['step']));
+  act('retry', 'retry a failed step (the job resumes from it)', (app, ref, o) => app.service.retry(ref, actor(), o['step']));
+  act('override', 'mark a step done by hand, with a reason', (app, ref, o) => app.service.override(ref, actor(), o['step'] ?? '', o['reason'] ?? ''));
+  act('rollback', 'undo completed steps in reverse dependency order', (app, ref, o) => app.service.rollback(ref, actor(), o['reason'] ?? ''));
+  act('cancel', 'stop a job; nothing new starts', (app, ref, o) => app.service.cancel(ref, actor(), o['reason'] ?? ''));
+  act('input', 'give a waiting step the input it needs', (app, ref, o) => app.service.provideInput(ref, actor(), JSON.parse(o['json'] ?? '{}'), o['step']));
+
+  program
+    .command('worker')
+    .description('run step workers until stopped (Ctrl-C finishes running steps first)')
+    .action(async () => {
+      const app = await compose(config, { runWorkers: true });
+      print(`Worker running (queue prefix ${config.queuePrefix}, concurrency ${config.workerConcurrency}). Ctrl-C to stop.`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      print('Stopping: waiting for running steps to finish…');
+      await app.close();
+    });
+
+  program
+    .command('demo')
+    .description('provision the demo tenant Acme Corp (enterprise) on local services and show its audit trail')
+    .action(async () => {
+      process.exitCode = await runDemo(config, print);
+    });
+
+  return program;
+}
+
+function explain(err: unknown): number {
+  if (err instanceof InvalidInputError) {
+    print('That input is not valid:');
+    err.problems.forEach((p) => print(`  ${p.field}: ${p.message}`));
+    return EXIT.badInput;
+  }
+  if (err instanceof ActionRefusedError) {
+    print(`Not done: ${err.message}`);
+    return EXIT.refused;
+  }
+  if (err instanceof ManifestError || err instanceof ConfigError) {
+    print(err.message);
+    return EXIT.badInput;
+  }
+  if (err instanceof ZodError || err instanceof SyntaxError) {
+    print(`Not valid: ${err.message}`);
+    return EXIT.badInput;
+  }
+  throw err;
+}
+
+async function main(): Promise<void> {
+  try {
+    await buildProgram(loadConfig()).parseAsync(process.argv);
+  } catch (err) {
+    process.exitCode = explain(err);
+  }
+}
+
+if (import.meta.main) await main();

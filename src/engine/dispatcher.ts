@@ -1,0 +1,44 @@
+/**
+ * Turns "this step may go ahead" events into BullMQ jobs. The release was
+ * decided atomically with the state change that caused it; queueing here,
+ * with a deterministic job id, makes a crash between the two harmless.
+ */
+import type { JobsOptions, Queue } from 'bullmq';
+import type { Release } from '../domain/actions.ts';
+import type { JobStepDefinition } from '../domain/job-definition.ts';
+import type { DefinitionCache } from './definitions.ts';
+import { queueJobId } from './keys.ts';
+import type { StreamEntry } from './stream-consumer.ts';
+import type { StepJobData } from './step-worker.ts';
+
+export function retryOptions(step: JobStepDefinition, phase: Release['phase']): JobsOptions {
+  const { attempts, backoff } = step.retry;
+  return {
+    attempts: phase === 'compensate' ? Math.max(attempts, 3) : attempts,
+    backoff: { type: backoff.type, delay: backoff.delayMs, jitter: backoff.jitter },
+    removeOnComplete: { age: 3600, count: 10_000 },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  };
+}
+
+export async function dispatchReleases(
+  queue: Queue,
+  definitions: DefinitionCache,
+  entries: readonly StreamEntry[],
+): Promise<void> {
+  const jobs: { name: string; data: StepJobData; opts: JobsOptions }[] = [];
+  for (const { event } of entries) {
+    if (!event.released?.length) continue;
+    const definition = await definitions.get(event.jobId);
+    for (const release of event.released) {
+      const step = definition?.steps.find((s) => s.id === release.stepId);
+      if (!step) continue;
+      jobs.push({
+        name: release.phase,
+        data: { jobId: event.jobId, ...release },
+        opts: { ...retryOptions(step, release.phase), jobId: queueJobId(event.jobId, release) },
+      });
+    }
+  }
+  if (jobs.length > 0) await queue.addBulk(jobs);
+}

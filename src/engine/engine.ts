@@ -1,0 +1,158 @@
+/**
+ * The provisioning engine: step jobs on one BullMQ queue, live state and
+ * dependency bookkeeping in Redis, two stream consumers (the dispatcher that
+ * queues released steps, the recorder that keeps the store and notifier up
+ * to date). A process may run any part: the CLI's `provision` only creates
+ * jobs, `worker` runs everything.
+ */
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { hostname } from 'node:os';
+import { planAction, type OperatorAction } from '../domain/actions.ts';
+import { ActionRefusedError } from '../domain/errors.ts';
+import type { JobEvent } from '../domain/events.ts';
+import type { JobDefinition } from '../domain/job-definition.ts';
+import { buildJobView, type JobView } from '../domain/job-view.ts';
+import type { JobNotifier } from '../ports/notifier.ts';
+import type { StepServices } from '../ports/step-services.ts';
+import type { JobStore } from '../ports/store.ts';
+import type { StepType } from '../steps/step.ts';
+import { DefinitionCache } from './definitions.ts';
+import { dispatchReleases } from './dispatcher.ts';
+import { JobStateStore, type JobState } from './job-state.ts';
+import { keysFor, type Keys } from './keys.ts';
+import { recordEntries } from './recorder.ts';
+import { processStepJob } from './step-worker.ts';
+import { StreamConsumer } from './stream-consumer.ts';
+
+export const STEP_QUEUE = 'steps';
+
+export type EngineOptions = {
+  redisUrl: string;
+  prefix: string;
+  store: JobStore;
+  stepTypes: ReadonlyMap<string, StepType>;
+  services: (redis: Redis, keys: Keys) => StepServices;
+  notifier?: JobNotifier;
+  /** Run step workers and the stream consumers in this process. */
+  runWorkers: boolean;
+  concurrency?: number;
+  /** How soon a crashed worker's step is picked up again (BullMQ lock and stall check). */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  onError?: (err: unknown) => void;
+};
+
+export class Engine {
+  readonly keys: Keys;
+  readonly state: JobStateStore;
+  readonly definitions: DefinitionCache;
+  readonly redis: Redis;
+  private readonly queue: Queue;
+  private readonly closers: (() => Promise<unknown>)[] = [];
+
+  private constructor(opts: EngineOptions, redis: Redis) {
+    this.redis = redis;
+    this.keys = keysFor(opts.prefix);
+    this.state = new JobStateStore(redis, this.keys);
+    this.definitions = new DefinitionCache(this.state);
+    this.queue = new Queue(STEP_QUEUE, { connection: redis, prefix: opts.prefix });
+  }
+
+  static async start(opts: EngineOptions): Promise<Engine> {
+    const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
+    const engine = new Engine(opts, redis);
+    if (opts.runWorkers) await engine.startWorkers(opts);
+    return engine;
+  }
+
+  private async startWorkers(opts: EngineOptions): Promise<void> {
+    const onError = opts.onError ?? ((err: unknown) => console.error('[engine]', err));
+    const deps = {
+      redis: this.redis,
+      keys: this.keys,
+      state: this.state,
+      definitions: this.definitions,
+      stepTypes: opts.stepTypes,
+      services: opts.services(this.redis, this.keys),
+    };
+    const worker = new Worker(STEP_QUEUE, (job, token) => processStepJob(deps, job, token), {
+      connection: this.redis.duplicate(),
+      prefix: opts.prefix,
+      concurrency: opts.concurrency ?? 50,
+      lockDuration: opts.lockDurationMs ?? 30_000,
+      stalledInterval: opts.stalledIntervalMs ?? 30_000,
+      maxStalledCount: 3,
+    });
+    worker.on('error', onError);
+    const consumer = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    const claimIdleMs = Math.max(2 * (opts.lockDurationMs ?? 30_000), 5_000);
+    const dispatcher = new StreamConsumer({
+      redis: this.redis.duplicate(),
+      stream: this.keys.events(),
+      group: 'dispatcher',
+      consumer,
+      claimIdleMs,
+      onError,
+      handle: (entries) => dispatchReleases(this.queue, this.definitions, entries),
+    });
+    const recorder = new StreamConsumer({
+      redis: this.redis.duplicate(),
+      stream: this.keys.events(),
+      group: 'recorder',
+      consumer,
+      claimIdleMs,
+      onError,
+      handle: (entries) =>
+        recordEntries({ state: this.state, definitions: this.definitions, store: opts.store, notifier: opts.notifier, onError }, entries),
+    });
+    await Promise.all([dispatcher.start(), recorder.start()]);
+    this.closers.push(
+      () => worker.close(),
+      () => dispatcher.stop(),
+      () => recorder.stop(),
+    );
+  }
+
+  /** Stores the job's live state and releases its first steps; false if it already exists. */
+  async createJob(definition: JobDefinition, event: JobEvent): Promise<boolean> {
+    return this.state.init(definition, event);
+  }
+
+  async read(jobId: string): Promise<{ definition: JobDefinition; state: JobState } | null> {
+    const [definition, state] = await Promise.all([this.definitions.get(jobId), this.state.read(jobId)]);
+    return definition && state ? { definition, state } : null;
+  }
+
+  async view(jobId: string): Promise<JobView | null> {
+    const current = await this.read(jobId);
+    return current ? buildJobView(current.definition, current.state) : null;
+  }
+
+  /**
+   * Applies an operator action. Planned on a snapshot and applied only if the
+   * job has not moved since; on a race the plan is made again on the new
+   * state, where a double click finds nothing left to do and is refused.
+   */
+  async act(
+    jobId: string,
+    action: OperatorAction,
+    makeEvent: (state: JobState) => { event: JobEvent; details?: Record<string, string> },
+  ): Promise<void> {
+    for (let round = 0; round < 20; round++) {
+      const state = await this.state.read(jobId);
+      if (!state) throw new ActionRefusedError(`job ${jobId} has no live state`);
+      const planned = planAction(state, action);
+      if (!planned.ok) throw new ActionRefusedError(planned.reason);
+      const { event, details } = makeEvent(state);
+      if (await this.state.apply(jobId, state.seq, planned.transition, event, details ?? {})) return;
+    }
+    throw new ActionRefusedError(`job ${jobId} is changing too fast to apply this action; try again`);
+  }
+
+  async close(): Promise<void> {
+    for (const close of this.closers) await close();
+    await this.queue.close();
+    await this.redis.quit();
+  }
+}

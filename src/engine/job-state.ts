@@ -1,0 +1,243 @@
+/**
+ * The live state of every job, in Redis: one hash per job, changed only by
+ * the scripts in lua.ts, each change appended to the event stream in the
+ * same atomic step. Redis is the authority while a job runs (BullMQ already
+ * trusts it with the queue); MongoDB holds the durable, readable record.
+ */
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Phase, Release, Transition } from '../domain/actions.ts';
+import type { JobEvent } from '../domain/events.ts';
+import type { JobDefinition } from '../domain/job-definition.ts';
+import { isJobMode, isStepState, type JobSnapshot, type StepSnapshot, type StepState } from '../domain/job.ts';
+import type { StepDetails } from '../domain/job-view.ts';
+
+type Outputs = Record<string, unknown>;
+import { APPLY_TRANSITION, CLAIM_STEP, FINISH_STEP, INIT_JOB } from './lua.ts';
+import { parseReleases, type Keys } from './keys.ts';
+
+export type JobState = JobSnapshot & { details: ReadonlyMap<string, StepDetails> };
+
+export type ClaimResult = 'ok' | 'resumed' | 'held' | 'stale' | 'gone';
+
+/** Trimmed length of the event stream; consumers keep far behind this. */
+const STREAM_MAXLEN = '100000';
+
+class Script {
+  readonly lua: string;
+  readonly sha: string;
+  constructor(lua: string) {
+    this.lua = lua;
+    this.sha = createHash('sha1').update(lua).digest('hex');
+  }
+  async run(redis: Redis, keys: string[], args: (string | number)[]): Promise<unknown> {
+    try {
+      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.includes('NOSCRIPT')) throw err;
+      return redis.eval(this.lua, keys.length, ...keys, ...args);
+    }
+  }
+}
+
+const init = new Script(INIT_JOB);
+const claim = new Script(CLAIM_STEP);
+const finish = new Script(FINISH_STEP);
+const apply = new Script(APPLY_TRANSITION);
+
+export class JobStateStore {
+  private readonly redis: Redis;
+  private readonly keys: Keys;
+
+  constructor(redis: Redis, keys: Keys) {
+    this.redis = redis;
+    this.keys = keys;
+  }
+
+  /** Creates the job's state with its first steps released; a no-op (false) if it exists. */
+  async init(definition: JobDefinition, event: JobEvent): Promise<boolean> {
+    const fields: Record<string, string | number> = { _mode: 'forward', _failed: 0 };
+    const released: Release[] = [];
+    for (const step of definition.steps) {
+      const root = step.needs.length === 0;
+      fields[`s:${step.id}`] = root ? 'ready' : 'pending';
+      fields[`t:${step.id}`] = root ? 1 : 0;
+      fields[`r:${step.id}`] = step.needs.length;
+      fields[`k:${step.id}`] = step.criticality;
+      fields[`d:${step.id}`] = JSON.stringify(step.dependents);
+      if (root) released.push({ stepId: step.id, ticket: 1, phase: 'run' });
+    }
+    await this.redis.set(this.keys.definition(definition.jobId), JSON.stringify(definition));
+    const created = await init.run(this.redis, this.stateKeys(definition.jobId), [
+      JSON.stringify(fields),
+      JSON.stringify(event),
+      JSON.stringify(released),
+      STREAM_MAXLEN,
+    ]);
+    return created === 1;
+  }
+
+  async definition(jobId: string): Promise<string | null> {
+    return this.redis.get(this.keys.definition(jobId));
+  }
+
+  async claim(jobId: string, stepId: string, ticket: number, phase: Phase, event: JobEvent): Promise<ClaimResult> {
+    const result = await claim.run(this.redis, this.stateKeys(jobId), [
+      stepId,
+      ticket,
+      phase,
+      JSON.stringify(event),
+      event.at,
+      STREAM_MAXLEN,
+    ]);
+    return result === 'ok' || result === 'resumed' || result === 'held' || result === 'gone' ? result : 'stale';
+  }
+
+  /** Records how a step ended; returns the steps it released, or null if the ticket is no longer current. */
+  async finish(
+    jobId: string,
+    step: { stepId: string; ticket: number; phase: Phase },
+    outcome: StepState,
+    event: JobEvent,
+    details: Record<string, string | number>,
+  ): Promise<Release[] | null> {
+    const result = await finish.run(this.redis, this.stateKeys(jobId), [
+      step.stepId,
+      step.ticket,
+      step.phase,
+      outcome,
+      JSON.stringify(event),
+      JSON.stringify(details),
+      STREAM_MAXLEN,
+    ]);
+    if (typeof result !== 'string' || result === 'stale') return null;
+    return parseReleases(JSON.parse(result));
+  }
+
+  /** Applies an operator's planned transition only if the job is still at `seq`. */
+  async apply(jobId: string, seq: number, transition: Transition, event: JobEvent, details: Record<string, string>): Promise<boolean> {
+    const fields: Record<string, string | number> = {
+      ...details,
+      _mode: transition.mode,
+      _failed: transition.failedBlocking,
+    };
+    for (const c of transition.changes) {
+      if (c.state !== undefined) fields[`s:${c.stepId}`] = c.state;
+      if (c.ticket !== undefined) fields[`t:${c.stepId}`] = c.ticket;
+      if (c.remaining !== undefined) fields[`r:${c.stepId}`] = c.remaining;
+      if (c.compensationWaits !== undefined) fields[`c:${c.stepId}`] = c.compensationWaits;
+      if (c.unlocks !== undefined) fields[`u:${c.stepId}`] = JSON.stringify(c.unlocks);
+    }
+    const withReleases: JobEvent = { ...event, released: transition.release };
+    const result = await apply.run(this.redis, this.stateKeys(jobId), [
+      String(seq),
+      JSON.stringify(fields),
+      JSON.stringify(withReleases),
+      STREAM_MAXLEN,
+    ]);
+    return result === 1;
+  }
+
+  /** An event with no state change (a retry scheduled, a poll), for the record. */
+  async note(event: JobEvent): Promise<void> {
+    await this.redis.xadd(this.keys.events(), 'MAXLEN', '~', STREAM_MAXLEN, '*', 'e', JSON.stringify(event));
+  }
+
+  async setDetails(jobId: string, fields: Record<string, string | number>): Promise<void> {
+    await this.redis.hset(this.keys.jobState(jobId), fields);
+  }
+
+  async read(jobId: string): Promise<JobState | null> {
+    const hash = await this.redis.hgetall(this.keys.jobState(jobId));
+    return Object.keys(hash).length === 0 ? null : parseJobState(hash);
+  }
+
+  private stateKeys(jobId: string): string[] {
+    return [this.keys.jobState(jobId), this.keys.events()];
+  }
+}
+
+function parseJson(text: string | undefined): unknown {
+  if (text === undefined || text === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+function num(text: string | undefined): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  const n = Number(text);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+function record(value: unknown): Outputs {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return {};
+  return Object.fromEntries(Object.entries(value));
+}
+
+export function parseJobState(hash: Record<string, string>): JobState {
+  const field = (prefix: string, id: string) => hash[`${prefix}:${id}`];
+  const ids = Object.keys(hash).filter((k) => k.startsWith('s:')).map((k) => k.slice(2));
+  const needs = new Map<string, string[]>(ids.map((id) => [id, []]));
+  for (const id of ids) for (const d of stringList(parseJson(field('d', id)))) needs.get(d)?.push(id);
+  const steps = new Map<string, StepSnapshot>();
+  const details = new Map<string, StepDetails>();
+  for (const id of ids) {
+    const state = field('s', id) ?? 'pending';
+    steps.set(id, {
+      id,
+      state: isStepState(state) ? state : 'pending',
+      ticket: num(field('t', id)) ?? 0,
+      remaining: num(field('r', id)) ?? 0,
+      criticality: field('k', id) === 'notification' ? 'notification' : 'blocking',
+      needs: needs.get(id) ?? [],
+      dependents: stringList(parseJson(field('d', id))),
+    });
+    details.set(id, stepDetails(field, id));
+  }
+  const mode = hash['_mode'] ?? 'forward';
+  return {
+    mode: isJobMode(mode) ? mode : 'forward',
+    failedBlocking: num(hash['_failed']) ?? 0,
+    seq: num(hash['_seq']) ?? 0,
+    steps,
+    details,
+  };
+}
+
+function stepDetails(field: (prefix: string, id: string) => string | undefined, id: string): StepDetails {
+  const override = record(parseJson(field('ov', id)));
+  const details: StepDetails = { outputs: record(parseJson(field('o', id))) };
+  const startedAt = num(field('st', id));
+  const finishedAt = num(field('ft', id));
+  const pollSince = num(field('ps', id));
+  const error = field('e', id);
+  const approvedBy = field('a', id);
+  const waitingFor = field('w', id);
+  const input = parseJson(field('i', id));
+  if (startedAt !== undefined) details.startedAt = startedAt;
+  if (finishedAt !== undefined) details.finishedAt = finishedAt;
+  if (pollSince !== undefined) details.pollSince = pollSince;
+  if (error) details.error = error;
+  if (approvedBy) details.approvedBy = approvedBy;
+  if (waitingFor) details.waitingFor = waitingFor;
+  if (input !== undefined) details.providedInput = input;
+  if (typeof override['by'] === 'string' && typeof override['reason'] === 'string') {
+    details.override = { by: override['by'], reason: override['reason'] };
+  }
+  return details;
+}
+
+/** Just the fields a worker needs for one step, in one round trip. */
+export async function readStepDetails(redis: Redis, keys: Keys, jobId: string, stepId: string): Promise<StepDetails> {
+  const prefixes = ['st', 'ft', 'o', 'e', 'ps', 'i', 'a', 'ov', 'w'];
+  const values = await redis.hmget(keys.jobState(jobId), ...prefixes.map((p) => `${p}:${stepId}`));
+  const byField = new Map(prefixes.map((p, i) => [p, values[i] ?? undefined]));
+  return stepDetails((prefix) => byField.get(prefix) ?? undefined, stepId);
+}

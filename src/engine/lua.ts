@@ -1,0 +1,113 @@
+/**
+ * The engine's atomic state changes, as Redis scripts. Each one checks the
+ * step's ticket (one live ticket per step) and state, changes it, bumps the
+ * job's sequence number and appends the event to the stream in one step, so
+ * a state change and its record can never be separated by a crash.
+ *
+ * KEYS[1] = the job's state hash, KEYS[2] = the event stream.
+ */
+
+const APPEND_EVENT = `
+local function append_event(event_json, released, maxlen)
+  local seq = redis.call('HINCRBY', KEYS[1], '_seq', 1)
+  local ev = cjson.decode(event_json)
+  ev.seq = seq
+  if released ~= nil and #released > 0 then ev.released = released end
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, '*', 'e', cjson.encode(ev))
+  return seq
+end
+local function set_fields(fields_json)
+  for f, v in pairs(cjson.decode(fields_json)) do redis.call('HSET', KEYS[1], f, v) end
+end
+`;
+
+/** ARGV: fields, event, released(json array), maxlen. Does nothing if the job exists. */
+export const INIT_JOB = `${APPEND_EVENT}
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+set_fields(ARGV[1])
+append_event(ARGV[2], cjson.decode(ARGV[3]), ARGV[4])
+return 1
+`;
+
+/**
+ * ARGV: stepId, ticket, phase, event, now, maxlen.
+ * Returns ok (started), resumed (already started: redelivery, poll or retry),
+ * held (job halted: step goes back to pending), stale or gone.
+ */
+export const CLAIM_STEP = `${APPEND_EVENT}
+local s = ARGV[1]
+local state = redis.call('HGET', KEYS[1], 's:' .. s)
+if not state then return 'gone' end
+if redis.call('HGET', KEYS[1], 't:' .. s) ~= ARGV[2] then return 'stale' end
+local mode = redis.call('HGET', KEYS[1], '_mode')
+if ARGV[3] == 'run' then
+  if state == 'running' then return 'resumed' end
+  if state ~= 'ready' then return 'stale' end
+  if mode ~= 'forward' or tonumber(redis.call('HGET', KEYS[1], '_failed')) > 0 then
+    redis.call('HSET', KEYS[1], 's:' .. s, 'pending')
+    redis.call('HINCRBY', KEYS[1], '_seq', 1)
+    return 'held'
+  end
+  redis.call('HSET', KEYS[1], 's:' .. s, 'running', 'st:' .. s, ARGV[5])
+else
+  if state ~= 'compensating' or mode ~= 'rollback' then return 'stale' end
+  if redis.call('HEXISTS', KEYS[1], 'cs:' .. s) == 1 then return 'resumed' end
+  redis.call('HSET', KEYS[1], 'cs:' .. s, ARGV[5])
+end
+append_event(ARGV[4], nil, ARGV[6])
+return 'ok'
+`;
+
+/**
+ * ARGV: stepId, ticket, phase, outcome state, event, detail fields, maxlen.
+ * Returns the released steps as JSON, or 'stale'.
+ */
+export const FINISH_STEP = `${APPEND_EVENT}
+local s = ARGV[1]
+if redis.call('HGET', KEYS[1], 't:' .. s) ~= ARGV[2] then return 'stale' end
+local state = redis.call('HGET', KEYS[1], 's:' .. s)
+local outcome = ARGV[4]
+local released = {}
+if ARGV[3] == 'run' then
+  if state ~= 'running' then return 'stale' end
+  redis.call('HSET', KEYS[1], 's:' .. s, outcome)
+  if outcome == 'failed' and redis.call('HGET', KEYS[1], 'k:' .. s) == 'blocking' then
+    redis.call('HINCRBY', KEYS[1], '_failed', 1)
+  end
+  if outcome == 'succeeded' then
+    local halted = redis.call('HGET', KEYS[1], '_mode') ~= 'forward' or tonumber(redis.call('HGET', KEYS[1], '_failed')) > 0
+    for _, d in ipairs(cjson.decode(redis.call('HGET', KEYS[1], 'd:' .. s))) do
+      local r = redis.call('HINCRBY', KEYS[1], 'r:' .. d, -1)
+      if r <= 0 and not halted and redis.call('HGET', KEYS[1], 's:' .. d) == 'pending' then
+        local t = redis.call('HINCRBY', KEYS[1], 't:' .. d, 1)
+        redis.call('HSET', KEYS[1], 's:' .. d, 'ready')
+        table.insert(released, { stepId = d, ticket = t, phase = 'run' })
+      end
+    end
+  end
+else
+  if state ~= 'compensating' then return 'stale' end
+  redis.call('HSET', KEYS[1], 's:' .. s, outcome)
+  redis.call('HDEL', KEYS[1], 'cs:' .. s)
+  if outcome == 'compensated' then
+    for _, u in ipairs(cjson.decode(redis.call('HGET', KEYS[1], 'u:' .. s) or '[]')) do
+      local c = redis.call('HINCRBY', KEYS[1], 'c:' .. u, -1)
+      if c <= 0 and redis.call('HGET', KEYS[1], 's:' .. u) == 'compensating' then
+        local t = redis.call('HINCRBY', KEYS[1], 't:' .. u, 1)
+        table.insert(released, { stepId = u, ticket = t, phase = 'compensate' })
+      end
+    end
+  end
+end
+set_fields(ARGV[6])
+append_event(ARGV[5], released, ARGV[7])
+return cjson.encode(released)
+`;
+
+/** ARGV: expected seq, fields, event (with its released steps), maxlen. 1 if applied, 0 if the job moved. */
+export const APPLY_TRANSITION = `${APPEND_EVENT}
+if redis.call('HGET', KEYS[1], '_seq') ~= ARGV[1] then return 0 end
+set_fields(ARGV[2])
+append_event(ARGV[3], nil, ARGV[4])
+return 1
+`;

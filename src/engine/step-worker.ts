@@ -1,0 +1,231 @@
+/**
+ * Runs one step of one job for BullMQ: claims it, calls the step file's run,
+ * check or rollback, and records the outcome. What an error means is decided
+ * here, once, by its name.
+ */
+import { DelayedError, type Job } from 'bullmq';
+import { z } from 'zod';
+import { formatDuration } from '../domain/audit.ts';
+import { classifyError, PermanentError, TransientError, type ClassifiedError } from '../domain/errors.ts';
+import { ENGINE_ACTOR, type EventType, type JobEvent } from '../domain/events.ts';
+import type { JobDefinition, JobStepDefinition } from '../domain/job-definition.ts';
+import type { StepState } from '../domain/job.ts';
+import { redactText } from '../domain/redact.ts';
+import type { StepServices } from '../ports/step-services.ts';
+import { idempotencyKeyFor, type CheckResult, type Outputs, type RunResult, type StepContext, type StepType } from '../steps/step.ts';
+import type { DefinitionCache } from './definitions.ts';
+import type { Keys } from './keys.ts';
+import { readStepDetails, type JobStateStore } from './job-state.ts';
+import { stepLabel, type StepDetails } from '../domain/job-view.ts';
+import { withTimeout } from './timeout.ts';
+import type { Redis } from 'ioredis';
+
+export const StepJobData = z.object({
+  jobId: z.string(),
+  stepId: z.string(),
+  ticket: z.number().int(),
+  phase: z.enum(['run', 'compensate']),
+});
+export type StepJobData = z.infer<typeof StepJobData>;
+
+export type StepWorkerDeps = {
+  redis: Redis;
+  keys: Keys;
+  state: JobStateStore;
+  definitions: DefinitionCache;
+  stepTypes: ReadonlyMap<string, StepType>;
+  services: StepServices;
+};
+
+/** Everything one activation knows; built once, passed down. */
+type Activation = {
+  deps: StepWorkerDeps;
+  job: Job;
+  token: string | undefined;
+  data: StepJobData;
+  step: JobStepDefinition;
+  definition: JobDefinition;
+  bound: ReturnType<StepType['bind']>;
+  details: StepDetails;
+  label: string;
+};
+
+export async function processStepJob(deps: StepWorkerDeps, job: Job, token: string | undefined): Promise<void> {
+  const data = StepJobData.parse(job.data);
+  const definition = await deps.definitions.get(data.jobId);
+  const step = definition?.steps.find((s) => s.id === data.stepId);
+  if (!definition || !step) return; // the job was deleted: nothing left to do
+  const label = stepLabel(step.id);
+  const started = event(data, 'step.started', data.phase === 'run' ? `Step ${label} started` : `Undoing ${label}`);
+  const claim = await deps.state.claim(data.jobId, data.stepId, data.ticket, data.phase, started);
+  if (claim !== 'ok' && claim !== 'resumed') return;
+  const type = deps.stepTypes.get(step.type);
+  const details = await readStepDetails(deps.redis, deps.keys, data.jobId, data.stepId);
+  const base = { deps, job, token, data, step, definition, details, label };
+  if (!type) {
+    await fail({ ...base, bound: unboundStep }, new PermanentError(`unknown step type "${step.type}"`));
+    return;
+  }
+  const activation: Activation = { ...base, bound: type.bind(step.input) };
+  if (data.phase === 'compensate') await compensate(activation);
+  else await runForward(activation, claim === 'resumed');
+}
+
+const unboundStep: ReturnType<StepType['bind']> = {
+  run: () => Promise.reject(new PermanentError('unknown step type')),
+  check: () => Promise.reject(new PermanentError('unknown step type')),
+  rollback: () => Promise.resolve(),
+  describe: () => 'unknown step',
+};
+
+function event(data: StepJobData, type: EventType, summary: string, extra: Partial<JobEvent> = {}): JobEvent {
+  return { type, jobId: data.jobId, stepId: data.stepId, phase: data.phase, at: Date.now(), actor: ENGINE_ACTOR, summary, ...extra };
+}
+
+function context(a: Activation, signal: AbortSignal, outputs: Outputs): StepContext<unknown> {
+  return {
+    jobId: a.data.jobId,
+    stepId: a.data.stepId,
+    input: a.step.input,
+    tenant: a.definition.tenant,
+    idempotencyKey: idempotencyKeyFor(a.data.jobId, a.data.stepId),
+    attempt: a.job.attemptsMade + 1,
+    signal,
+    outputs,
+    providedInput: a.details.providedInput,
+    approvedBy: a.details.approvedBy,
+    services: a.deps.services,
+  };
+}
+
+async function runForward(a: Activation, resumed: boolean): Promise<void> {
+  let outputs = a.details.outputs;
+  try {
+    const call = <T>(what: string, fn: (ctx: StepContext<unknown>) => Promise<T>) =>
+      withTimeout(a.step.timeoutMs, `${a.label} (${what})`, (signal) => fn(context(a, signal, outputs)));
+    let result: RunResult | CheckResult;
+    if (a.details.pollSince !== undefined) {
+      result = await pollOnce(a, call);
+    } else {
+      // Re-delivered after a crash or a retry: look before acting again.
+      const existing = resumed ? await call('check', (ctx) => a.bound.check(ctx)) : undefined;
+      result = existing?.status === 'done' ? existing : await call('run', (ctx) => a.bound.run(ctx));
+      if (result.status === 'done' && existing?.status !== 'done') {
+        outputs = { ...outputs, ...result.outputs };
+        result = await call('check', (ctx) => a.bound.check(ctx));
+      }
+    }
+    if ('outputs' in result && result.outputs) outputs = { ...outputs, ...result.outputs };
+    if (result.status === 'pending') return await schedulePoll(a, outputs, result.pollAfterMs);
+    if (result.status === 'missing') throw new TransientError(`${a.label} ran, but its check found: ${result.reason}`);
+    await succeed(a, outputs);
+  } catch (err) {
+    if (err instanceof DelayedError) throw err;
+    await onError(a, err);
+  }
+}
+
+async function pollOnce(
+  a: Activation,
+  call: (what: string, fn: (ctx: StepContext<unknown>) => Promise<CheckResult>) => Promise<CheckResult>,
+): Promise<CheckResult> {
+  const waited = Date.now() - (a.details.pollSince ?? Date.now());
+  if (waited > a.step.pollTimeoutMs) {
+    throw new PermanentError(`${a.label} did not finish within ${formatDuration(a.step.pollTimeoutMs)}`);
+  }
+  return call('check', (ctx) => a.bound.check(ctx));
+}
+
+/** Async work in flight: come back later as a delayed job, never sleep in the worker. */
+async function schedulePoll(a: Activation, outputs: Outputs, pollAfterMs: number): Promise<never> {
+  const fields: Record<string, string | number> = { [`o:${a.data.stepId}`]: JSON.stringify(outputs) };
+  if (a.details.pollSince === undefined) {
+    fields[`ps:${a.data.stepId}`] = Date.now();
+    await a.deps.state.note(event(a.data, 'step.polling', `Step ${a.label} is waiting for its operation to finish`));
+  }
+  await a.deps.state.setDetails(a.data.jobId, fields);
+  await a.job.moveToDelayed(Date.now() + pollAfterMs, a.token);
+  throw new DelayedError();
+}
+
+async function succeed(a: Activation, outputs: Outputs): Promise<void> {
+  const now = Date.now();
+  const durationMs = now - (a.details.startedAt ?? now);
+  const summary = a.bound.describe(outputs);
+  await finish(a, 'succeeded', event(a.data, 'step.succeeded', summary, { durationMs }), {
+    [`o:${a.data.stepId}`]: JSON.stringify(outputs),
+    [`ft:${a.data.stepId}`]: now,
+    [`e:${a.data.stepId}`]: '',
+    [`w:${a.data.stepId}`]: '',
+  });
+}
+
+async function onError(a: Activation, err: unknown): Promise<void> {
+  const error = classifyError(err);
+  const message = redactText(error.message);
+  if (error.kind === 'needs-input') {
+    await finish(a, 'waiting_input', event(a.data, 'step.waiting_input', `Step ${a.label} is waiting for ${error.prompt}`), {
+      [`w:${a.data.stepId}`]: error.prompt,
+    });
+    return;
+  }
+  if (error.kind === 'needs-approval') {
+    const reasons = error.reasons.join('; ');
+    await finish(a, 'waiting_approval', event(a.data, 'step.waiting_approval', `Waiting for approval: ${reasons}`), {
+      [`w:${a.data.stepId}`]: reasons,
+    });
+    return;
+  }
+  if (error.kind === 'transient' && retriesLeft(a)) return retryLater(a, message);
+  await fail(a, err, message);
+}
+
+function retriesLeft(a: Activation): boolean {
+  return a.job.attemptsMade + 1 < (a.job.opts.attempts ?? 1);
+}
+
+/** Rethrowing hands the attempt back to BullMQ, which waits out the backoff (with jitter) and tries again. */
+async function retryLater(a: Activation, message: string): Promise<never> {
+  const attempt = a.job.attemptsMade + 1;
+  const max = a.job.opts.attempts ?? 1;
+  await a.deps.state.note(
+    event(a.data, 'step.retrying', `Step ${a.label} hit a temporary problem (${message}); trying again (attempt ${attempt + 1} of ${max})`, {
+      error: message,
+      attempt,
+    }),
+  );
+  throw new TransientError(message);
+}
+
+async function fail(a: Activation, err: unknown, message = redactText(classifyError(err).message)): Promise<void> {
+  const gaveUp = classifyError(err).kind === 'transient' ? ` (gave up after ${a.job.attemptsMade + 1} attempts)` : '';
+  if (a.data.phase === 'compensate') {
+    await finish(a, 'compensation_failed', event(a.data, 'step.compensation_failed', `Could not undo ${a.label}: ${message}${gaveUp}`, { error: message }), {
+      [`e:${a.data.stepId}`]: message,
+    });
+    return;
+  }
+  const summary = `Step ${a.label} failed: ${message}${gaveUp}`;
+  await finish(a, 'failed', event(a.data, 'step.failed', summary, { error: message }), {
+    [`e:${a.data.stepId}`]: message,
+    [`ft:${a.data.stepId}`]: Date.now(),
+  });
+}
+
+async function compensate(a: Activation): Promise<void> {
+  const started = Date.now();
+  try {
+    await withTimeout(a.step.timeoutMs, `${a.label} (rollback)`, (signal) => a.bound.rollback(context(a, signal, a.details.outputs)));
+  } catch (err) {
+    const error: ClassifiedError = classifyError(err);
+    if (error.kind === 'transient' && retriesLeft(a)) return retryLater(a, redactText(error.message));
+    return fail(a, err);
+  }
+  const durationMs = Date.now() - started;
+  await finish(a, 'compensated', event(a.data, 'step.compensated', `Undone: ${a.bound.describe(a.details.outputs)}`, { durationMs }), {});
+}
+
+async function finish(a: Activation, outcome: StepState, ev: JobEvent, details: Record<string, string | number>): Promise<void> {
+  const safe: JobEvent = { ...ev, summary: redactText(ev.summary) };
+  await a.deps.state.finish(a.data.jobId, a.data, outcome, safe, details);
+}

@@ -1,0 +1,107 @@
+/**
+ * Reads the job event stream as one member of a consumer group: at least
+ * once, in batches, acknowledging only what its handler finished. Entries a
+ * crashed member left unacknowledged are claimed after `claimIdleMs`.
+ */
+import type { Redis } from 'ioredis';
+import { parseEvent, type JobEvent } from '../domain/events.ts';
+
+export type StreamEntry = { id: string; event: JobEvent };
+
+export type ConsumerOptions = {
+  /** A dedicated connection: XREADGROUP BLOCK holds it. */
+  redis: Redis;
+  stream: string;
+  group: string;
+  consumer: string;
+  handle(entries: readonly StreamEntry[]): Promise<void>;
+  onError(err: unknown): void;
+  batchSize?: number;
+  blockMs?: number;
+  claimIdleMs?: number;
+};
+
+export class StreamConsumer {
+  private readonly opts: ConsumerOptions;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private lastClaim = 0;
+
+  constructor(opts: ConsumerOptions) {
+    this.opts = opts;
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.opts.redis.xgroup('CREATE', this.opts.stream, this.opts.group, '0', 'MKSTREAM');
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.includes('BUSYGROUP')) throw err;
+    }
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.claimAbandoned();
+        const entries = await this.read();
+        if (entries.length > 0) await this.process(entries);
+      } catch (err) {
+        if (!this.running) return;
+        this.opts.onError(err);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  }
+
+  private async read(): Promise<StreamEntry[]> {
+    const { redis, stream, group, consumer } = this.opts;
+    const reply = await redis.xreadgroup(
+      'GROUP', group, consumer,
+      'COUNT', this.opts.batchSize ?? 200,
+      'BLOCK', this.opts.blockMs ?? 500,
+      'STREAMS', stream, '>',
+    );
+    return parseReply(reply);
+  }
+
+  private async claimAbandoned(): Promise<void> {
+    const idle = this.opts.claimIdleMs ?? 15_000;
+    if (Date.now() - this.lastClaim < Math.min(idle, 5_000)) return;
+    this.lastClaim = Date.now();
+    const { redis, stream, group, consumer } = this.opts;
+    const reply = await redis.xautoclaim(stream, group, consumer, idle, '0-0', 'COUNT', this.opts.batchSize ?? 200);
+    const claimed = Array.isArray(reply) ? reply[1] : undefined;
+    const entries = parseEntries(claimed);
+    if (entries.length > 0) await this.process(entries);
+  }
+
+  private async process(entries: StreamEntry[]): Promise<void> {
+    await this.opts.handle(entries);
+    await this.opts.redis.xack(this.opts.stream, this.opts.group, ...entries.map((e) => e.id));
+  }
+}
+
+function parseReply(reply: unknown): StreamEntry[] {
+  if (!Array.isArray(reply)) return [];
+  return reply.flatMap((streamReply: unknown) => (Array.isArray(streamReply) ? parseEntries(streamReply[1]) : []));
+}
+
+function parseEntries(raw: unknown): StreamEntry[] {
+  if (!Array.isArray(raw)) return [];
+  const out: StreamEntry[] = [];
+  for (const item of raw) {
+    if (!Array.isArray(item) || typeof item[0] !== 'string' || !Array.isArray(item[1])) continue;
+    const fields: unknown[] = item[1];
+    const text = fields[fields.indexOf('e') + 1];
+    const event = typeof text === 'string' ? parseEvent(text) : null;
+    if (event) out.push({ id: item[0], event });
+  }
+  return out;
+}

@@ -1,0 +1,26 @@
+/**
+ * Follows one job's events as they happen, straight from the stream (not
+ * through the store), so a terminal shows progress the moment it is made.
+ */
+import type { Redis } from 'ioredis';
+import { parseEvent, type JobEvent } from '../domain/events.ts';
+
+export async function* watchJob(redis: Redis, stream: string, jobId: string, signal: AbortSignal): AsyncGenerator<JobEvent> {
+  const reader = redis.duplicate();
+  let last = '0-0';
+  try {
+    while (!signal.aborted) {
+      const reply = await reader.xread('COUNT', 500, 'BLOCK', 250, 'STREAMS', stream, last);
+      for (const [, entries] of reply ?? []) {
+        for (const [id, fields] of entries) {
+          last = id;
+          const text = fields[fields.indexOf('e') + 1];
+          const event = text === undefined ? null : parseEvent(text);
+          if (event?.jobId === jobId) yield event;
+        }
+      }
+    }
+  } finally {
+    reader.disconnect();
+  }
+}

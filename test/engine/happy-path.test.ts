@@ -1,0 +1,49 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { dealFor, startTestApp, stepStates, stopTestApp, waitForRecord, waitForStatus, type TestApp } from '../support/harness.ts';
+
+const PIPELINE = `
+version: 1
+steps:
+  - { id: database, type: sandbox, config: { latencyMs: 20, resource: "\${tenant.databaseName}", summary: "Database \${tenant.databaseName} created" } }
+  - { id: dns, type: sandbox, config: { latencyMs: 20, pollTimes: 2, pollIntervalMs: 20, resource: "\${tenant.dnsName}", summary: "DNS record \${tenant.dnsName} created" } }
+  - { id: seed_data, type: sandbox, needs: [database], config: { latencyMs: 10 } }
+  - { id: billing, type: sandbox, needs: [database, dns], config: { latencyMs: 10 } }
+  - { id: welcome_email, type: sandbox, needs: [billing, seed_data], criticality: notification, config: {} }
+`;
+
+describe('an AE provisions a tenant on the starter plan', () => {
+  let app: TestApp;
+  beforeEach(async () => {
+    app = await startTestApp({ pipeline: PIPELINE });
+  });
+  afterEach(async () => {
+    await stopTestApp(app);
+  });
+
+  it('runs every step once, in dependency order, and the tenant goes live with a readable audit trail', async () => {
+    const deal = dealFor();
+    const { outcome, job } = await app.service.provision(deal);
+    expect(outcome).toBe('created');
+
+    const live = await waitForStatus(app, job.jobId, ['live', 'failed']);
+    expect(live.status).toBe('live');
+    expect(stepStates(live)).toEqual({ database: 'succeeded', dns: 'succeeded', seed_data: 'succeeded', billing: 'succeeded', welcome_email: 'succeeded' });
+
+    const at = Object.fromEntries(live.steps.map((s) => [s.id, s]));
+    // Dependents start only after their needs finished.
+    expect(at['billing']!.startedAt!).toBeGreaterThanOrEqual(at['dns']!.finishedAt!);
+    expect(at['billing']!.startedAt!).toBeGreaterThanOrEqual(at['database']!.finishedAt!);
+    expect(at['seed_data']!.startedAt!).toBeGreaterThanOrEqual(at['database']!.finishedAt!);
+
+    const { creations } = await app.ledger.inventory();
+    expect(Object.values(creations)).toEqual(['1', '1', '1', '1', '1']);
+
+    const stored = await waitForRecord(app, job.jobId);
+    expect(stored.status).toBe('live');
+    const audit = await app.service.audit(deal['slug'] as string);
+    const text = audit.lines.join('\n');
+    expect(text).toContain(`jane.ae requested a starter tenant for Acme Corp (slug ${deal['slug']})`);
+    expect(text).toMatch(new RegExp(`\\d\\d:\\d\\d DNS record ${deal['slug']}\\.tenants\\.example\\.com created \\(\\d+ ms\\)`));
+    expect(text).toContain(`Tenant ${deal['slug']} is live at https://${deal['slug']}.tenants.example.com`);
+  });
+});

@@ -1,0 +1,137 @@
+/**
+ * Each test gets its own app: its own queue prefix and database on the shared
+ * Redis and MongoDB-wire servers started by scripts/with-services.ts, so the
+ * suite runs in parallel and never depends on order.
+ */
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { MongoClient } from 'mongodb';
+import { loadConfig } from '../../src/config.ts';
+import { compose, type App, type ComposeOptions } from '../../src/compose.ts';
+import type { JobView, StepView } from '../../src/domain/job-view.ts';
+import type { JobStatus, StepState } from '../../src/domain/job.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+export type TestApp = App & { prefix: string; dbName: string };
+
+export type TestAppOptions = Partial<ComposeOptions> & {
+  /** A pipeline.yaml body to use instead of the repo's. */
+  pipeline?: string;
+  /** Start on the Redis prefix and database of an app that was closed (a restart), instead of fresh ones. */
+  reuse?: { prefix: string; dbName: string };
+};
+
+export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
+  const id = randomBytes(4).toString('hex');
+  const prefix = opts.reuse?.prefix ?? `t${id}`;
+  const dbName = opts.reuse?.dbName ?? `test_${id}`;
+  const env: NodeJS.ProcessEnv = { ...process.env, QUEUE_PREFIX: prefix, MONGODB_DB: dbName, WORKER_CONCURRENCY: '20' };
+  if (opts.pipeline !== undefined) env['MANIFESTS_DIR'] = manifestsWith(opts.pipeline);
+  else env['MANIFESTS_DIR'] = join(ROOT, 'manifests');
+  env['SEED_MANIFESTS_DIR'] = join(ROOT, 'seed-manifests');
+  const app = await compose(loadConfig(env), {
+    runWorkers: opts.runWorkers ?? true,
+    lockDurationMs: opts.lockDurationMs ?? 2_000,
+    stalledIntervalMs: opts.stalledIntervalMs ?? 1_000,
+    ...(opts.notifier ? { notifier: opts.notifier } : {}),
+    onError: opts.onError ?? ((err) => console.error(`[${prefix}]`, err)),
+  });
+  return { ...app, prefix, dbName };
+}
+
+export async function stopTestApp(app: TestApp): Promise<void> {
+  await app.close();
+  const redis = new Redis(app.config.redisUrl);
+  await redis.eval("for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end return 1", 0, `${app.prefix}:*`);
+  await redis.quit();
+  const mongo = new MongoClient(app.config.mongoUri);
+  await mongo.db(app.dbName).dropDatabase();
+  await mongo.close();
+}
+
+function manifestsWith(pipeline: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'manifests-'));
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(join(ROOT, 'manifests/plans.yaml'), join(dir, 'plans.yaml'));
+  writeFileSync(join(dir, 'pipeline.yaml'), pipeline);
+  return dir;
+}
+
+let deal = 0;
+
+/** The business fields an AE would type, for a deal that needs no approval unless overridden. */
+export function dealFor(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  deal += 1;
+  const slug = `acme-${randomBytes(3).toString('hex')}`;
+  return {
+    companyName: 'Acme Corp',
+    slug,
+    adminEmail: 'it-admin@acme.example',
+    plan: 'starter',
+    contractStartDate: new Date().toISOString().slice(0, 10),
+    contractValue: 12_000,
+    dataResidency: 'us',
+    featureOverrides: {},
+    crmOpportunityId: `006TEST${deal}${randomBytes(3).toString('hex')}`,
+    requestedBy: 'jane.ae',
+    ...overrides,
+  };
+}
+
+/** Waits until the job's live status is one of `statuses`; fails with the job's steps if it never gets there. */
+export async function waitForStatus(app: App, jobId: string, statuses: readonly JobStatus[], timeoutMs = 20_000): Promise<JobView> {
+  const deadline = Date.now() + timeoutMs;
+  let view: JobView | null = null;
+  while (Date.now() < deadline) {
+    view = await app.engine.view(jobId);
+    if (view && statuses.includes(view.status)) return view;
+    await sleep(25);
+  }
+  const steps = view?.steps.map((s) => `${s.id}=${s.state}${s.error ? ` (${s.error})` : ''}`).join(', ');
+  throw new Error(`job ${jobId} did not reach ${statuses.join('/')} within ${timeoutMs} ms; it is ${view?.status}: ${steps}`);
+}
+
+/** Waits until the recorder has written a view at least as new as the live one. */
+export async function waitForRecord(app: App, jobId: string, timeoutMs = 20_000): Promise<JobView> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const live = await app.engine.view(jobId);
+    const stored = await app.store.getJob(jobId);
+    if (live && stored && stored.view.seq >= live.seq) return stored.view;
+    await sleep(50);
+  }
+  throw new Error(`the store never caught up with job ${jobId}`);
+}
+
+export function stepStates(view: JobView): Record<string, string> {
+  return Object.fromEntries(view.steps.map((s) => [s.id, s.state]));
+}
+
+export function stepsById(view: JobView): Record<string, StepView> {
+  return Object.fromEntries(view.steps.map((s) => [s.id, s]));
+}
+
+/** Waits until one step of the job is in one of `states`. */
+export async function waitForStep(app: App, jobId: string, stepId: string, states: readonly StepState[], timeoutMs = 20_000): Promise<JobView> {
+  const deadline = Date.now() + timeoutMs;
+  let view: JobView | null = null;
+  while (Date.now() < deadline) {
+    view = await app.engine.view(jobId);
+    const step = view?.steps.find((s) => s.id === stepId);
+    if (view && step && states.includes(step.state)) return view;
+    await sleep(10);
+  }
+  throw new Error(`step ${stepId} of job ${jobId} did not reach ${states.join('/')} within ${timeoutMs} ms; job is ${view ? JSON.stringify(stepStates(view)) : 'missing'}`);
+}
+
+/** The job's audit trail (as `provisioner audit` prints it), once the recorder has caught up with the job. */
+export async function auditOf(app: App, job: Pick<JobView, 'jobId' | 'tenant'>, opts: { verbose?: boolean } = {}) {
+  await waitForRecord(app, job.jobId);
+  const audit = await app.service.audit(job.tenant.slug, opts);
+  return { ...audit, text: audit.lines.join('\n') };
+}

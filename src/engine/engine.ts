@@ -50,6 +50,7 @@ export class Engine {
   readonly redis: Redis;
   private readonly queue: Queue;
   private readonly closers: (() => Promise<unknown>)[] = [];
+  private readonly connections: Redis[] = [];
 
   private constructor(opts: EngineOptions, redis: Redis) {
     this.redis = redis;
@@ -77,7 +78,7 @@ export class Engine {
       services: opts.services(this.redis, this.keys),
     };
     const worker = new Worker(STEP_QUEUE, (job, token) => processStepJob(deps, job, token), {
-      connection: this.redis.duplicate(),
+      connection: this.connection(),
       prefix: opts.prefix,
       concurrency: opts.concurrency ?? 50,
       lockDuration: opts.lockDurationMs ?? 30_000,
@@ -88,7 +89,7 @@ export class Engine {
     const consumer = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     const claimIdleMs = Math.max(2 * (opts.lockDurationMs ?? 30_000), 5_000);
     const dispatcher = new StreamConsumer({
-      redis: this.redis.duplicate(),
+      redis: this.connection(),
       stream: this.keys.events(),
       group: 'dispatcher',
       consumer,
@@ -97,7 +98,7 @@ export class Engine {
       handle: (entries) => dispatchReleases(this.queue, this.definitions, entries),
     });
     const recorder = new StreamConsumer({
-      redis: this.redis.duplicate(),
+      redis: this.connection(),
       stream: this.keys.events(),
       group: 'recorder',
       consumer,
@@ -112,6 +113,13 @@ export class Engine {
       () => dispatcher.stop(),
       () => recorder.stop(),
     );
+  }
+
+  /** A dedicated connection (blocking reads need their own), closed with the engine. */
+  private connection(): Redis {
+    const connection = this.redis.duplicate();
+    this.connections.push(connection);
+    return connection;
   }
 
   /** Stores the job's live state and releases its first steps; false if it already exists. */
@@ -153,6 +161,7 @@ export class Engine {
   async close(): Promise<void> {
     for (const close of this.closers) await close();
     await this.queue.close();
+    await Promise.all(this.connections.map((c) => c.quit()));
     await this.redis.quit();
   }
 }

@@ -5,14 +5,15 @@
  * to date). A process may run any part: the CLI's `provision` only creates
  * jobs, `worker` runs everything.
  */
-import { Queue, Worker } from 'bullmq';
+import { Job, Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { hostname } from 'node:os';
 import { planAction, type OperatorAction } from '../domain/actions.ts';
 import { ActionRefusedError } from '../domain/errors.ts';
-import type { JobEvent } from '../domain/events.ts';
+import { ENGINE_ACTOR, type JobEvent } from '../domain/events.ts';
+import { redactText } from '../domain/redact.ts';
 import type { JobDefinition } from '../domain/job-definition.ts';
-import { buildJobView, type JobView } from '../domain/job-view.ts';
+import { buildJobView, stepLabel, type JobView } from '../domain/job-view.ts';
 import type { JobNotifier } from '../ports/notifier.ts';
 import type { StepServices } from '../ports/step-services.ts';
 import type { JobStore } from '../ports/store.ts';
@@ -22,10 +23,35 @@ import { dispatchReleases } from './dispatcher.ts';
 import { JobStateStore, type JobState } from './job-state.ts';
 import { keysFor, type Keys } from './keys.ts';
 import { recordEntries } from './recorder.ts';
-import { processStepJob } from './step-worker.ts';
+import { processStepJob, StepJobData } from './step-worker.ts';
 import { StreamConsumer } from './stream-consumer.ts';
 
 export const STEP_QUEUE = 'steps';
+
+async function recordAbandoned(state: JobStateStore, raw: unknown, reason: string): Promise<void> {
+  const parsed = StepJobData.safeParse(raw);
+  if (!parsed.success) return;
+  const data = parsed.data;
+  const message = redactText(reason);
+  const label = stepLabel(data.stepId);
+  const compensating = data.phase === 'compensate';
+  await state.finish(
+    data.jobId,
+    data,
+    compensating ? 'compensation_failed' : 'failed',
+    {
+      type: compensating ? 'step.compensation_failed' : 'step.failed',
+      jobId: data.jobId,
+      stepId: data.stepId,
+      phase: data.phase,
+      at: Date.now(),
+      actor: ENGINE_ACTOR,
+      summary: compensating ? `Could not undo ${label}: ${message}` : `Step ${label} failed: ${message}`,
+      error: message,
+    },
+    { [`e:${data.stepId}`]: message },
+  );
+}
 
 export type EngineOptions = {
   redisUrl: string;
@@ -86,6 +112,16 @@ export class Engine {
       maxStalledCount: 3,
     });
     worker.on('error', onError);
+    // BullMQ gave up on a step job without the step recording an outcome (it
+    // stalled too often, or the worker itself kept failing): record it as
+    // failed so the job does not wait forever. A no-op if the step moved on.
+    const queueEvents = new QueueEvents(STEP_QUEUE, { connection: this.connection(), prefix: opts.prefix });
+    queueEvents.on('failed', ({ jobId, failedReason }) => {
+      void Job.fromId(this.queue, jobId)
+        .then((job) => (job ? recordAbandoned(this.state, job.data, failedReason) : undefined))
+        .catch(onError);
+    });
+    this.closers.push(() => queueEvents.close());
     const consumer = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     const claimIdleMs = Math.max(2 * (opts.lockDurationMs ?? 30_000), 5_000);
     const dispatcher = new StreamConsumer({

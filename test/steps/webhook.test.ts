@@ -1,0 +1,132 @@
+/**
+ * The webhook step against a real HTTP server on loopback: the receiver
+ * verifies our signature the way a CS platform would.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PermanentError, TransientError } from '../../src/domain/errors.ts';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from '../../src/domain/signature.ts';
+import type { DerivedTenant } from '../../src/domain/intake.ts';
+import type { StepContext } from '../../src/steps/step.ts';
+import { webhookStep } from '../../src/steps/webhook.ts';
+
+const SECRET = 'test-webhook-secret-0123456789';
+
+type Received = { path: string; body: string; verified: boolean; idempotencyKey: string | undefined };
+
+const tenant: DerivedTenant = {
+  tenantId: 'tnt_acme',
+  slug: 'acme',
+  companyName: 'Acme Corp',
+  planId: 'growth',
+  databaseName: 'tenants_shared',
+  isolation: 'shared',
+  dnsName: 'acme.tenants.example.com',
+  tenantUrl: 'https://acme.tenants.example.com',
+  secretPath: 'tenants/acme',
+  billingMetadata: {},
+  features: {},
+  seedVersion: '2026.11.0',
+  approvalReasons: [],
+};
+
+function read(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => resolve(body));
+  });
+}
+
+describe('the webhook step tells a CS platform about a new tenant', () => {
+  let server: Server;
+  let base: string;
+  let received: Received[];
+  let answer: number;
+
+  beforeEach(async () => {
+    received = [];
+    answer = 200;
+    server = createServer(async (req, res) => {
+      const body = await read(req);
+      const header = (name: string) => {
+        const v = req.headers[name];
+        return Array.isArray(v) ? v[0] : v;
+      };
+      received.push({
+        path: req.url ?? '',
+        body,
+        idempotencyKey: header('idempotency-key'),
+        verified: verifySignature({
+          secret: SECRET,
+          timestamp: header(TIMESTAMP_HEADER),
+          signature: header(SIGNATURE_HEADER),
+          body,
+          nowS: Math.floor(Date.now() / 1000),
+        }),
+      });
+      res.writeHead(answer).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new Error('no TCP address');
+    base = `http://127.0.0.1:${address.port}`;
+  });
+  afterEach(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  function ctx(): StepContext<unknown> {
+    return {
+      jobId: 'acme-123',
+      stepId: 'cs_record',
+      input: {},
+      tenant,
+      idempotencyKey: 'acme-123.cs_record',
+      attempt: 1,
+      signal: new AbortController().signal,
+      outputs: {},
+      providedInput: undefined,
+      approvedBy: undefined,
+      services: {
+        sandbox: { create: async () => ({ created: true }), exists: async () => true, remove: async () => ({ removed: true }), touch: async () => 1 },
+        webhookSigningSecret: SECRET,
+        fetch: globalThis.fetch,
+      },
+    };
+  }
+
+  it('POSTs a signed event that the receiver can verify, with a stable idempotency key', async () => {
+    const step = webhookStep.bind({ url: `${base}/hooks/tenant`, payload: { csm: 'pat' } });
+    const result = await step.run(ctx());
+    expect(result).toEqual({ status: 'done', outputs: { host: new URL(base).host, httpStatus: 200 } });
+    const [first] = received;
+    expect(first?.verified).toBe(true);
+    expect(first?.idempotencyKey).toBe('acme-123.cs_record.tenant.provisioned');
+    expect(JSON.parse(first?.body ?? '{}')).toMatchObject({ event: 'tenant.provisioned', tenant: { slug: 'acme' }, payload: { csm: 'pat' } });
+    expect(first?.body).not.toContain(SECRET);
+    expect(await step.check({ ...ctx(), outputs: { httpStatus: 200 } })).toEqual({ status: 'done' });
+  });
+
+  it('a signature made with another secret does not verify', async () => {
+    const step = webhookStep.bind({ url: `${base}/hooks/tenant` });
+    await step.run({ ...ctx(), services: { ...ctx().services, webhookSigningSecret: 'some-other-secret-value' } });
+    expect(received[0]?.verified).toBe(false);
+  });
+
+  it('a 5xx or 429 is transient and a 4xx is permanent', async () => {
+    const step = webhookStep.bind({ url: `${base}/hooks/tenant` });
+    answer = 503;
+    await expect(step.run(ctx())).rejects.toBeInstanceOf(TransientError);
+    answer = 429;
+    await expect(step.run(ctx())).rejects.toBeInstanceOf(TransientError);
+    answer = 400;
+    await expect(step.run(ctx())).rejects.toBeInstanceOf(PermanentError);
+  });
+
+  it('rollback calls the rollback URL, and a bad URL is refused at validation', async () => {
+    const step = webhookStep.bind({ url: `${base}/hooks/tenant`, rollbackUrl: `${base}/hooks/undo` });
+    await step.rollback(ctx());
+    expect(received.map((r) => r.path)).toEqual(['/hooks/undo']);
+    expect(JSON.parse(received[0]?.body ?? '{}')).toMatchObject({ event: 'tenant.provisioned.rollback' });
+    expect(() => webhookStep.bind({ url: 'ftp://example.com/x' })).toThrow();
+  });
+});

@@ -1,0 +1,84 @@
+/** Operator actions as pure plans over a job snapshot: what each click may do, and what it may not. */
+import { describe, expect, it } from 'vitest';
+import { planAction, rollbackOrder } from '../../src/domain/actions.ts';
+import { deriveJobStatus, type JobMode, type JobSnapshot, type StepSnapshot, type StepState } from '../../src/domain/job.ts';
+
+/** database → seed_data, database → secrets → sso; welcome_email (notification) needs sso. */
+function job(states: Record<string, StepState>, mode: JobMode = 'forward'): JobSnapshot {
+  const edges: Record<string, string[]> = { database: [], seed_data: ['database'], secrets: ['database'], sso: ['secrets'], welcome_email: ['sso'] };
+  const steps = new Map<string, StepSnapshot>();
+  for (const [id, needs] of Object.entries(edges)) {
+    const dependents = Object.entries(edges).filter(([, n]) => n.includes(id)).map(([d]) => d);
+    const state = states[id] ?? 'pending';
+    const unmet = needs.filter((n) => !['succeeded', 'overridden'].includes(states[n] ?? 'pending')).length;
+    steps.set(id, { id, state, ticket: 1, remaining: unmet, criticality: id === 'welcome_email' ? 'notification' : 'blocking', needs, dependents });
+  }
+  const failedBlocking = [...steps.values()].filter((s) => s.state === 'failed' && s.criticality === 'blocking').length;
+  return { mode, failedBlocking, seq: 7, steps };
+}
+
+describe('operator actions', () => {
+  it('retrying a failed step re-queues only that step with a new ticket', () => {
+    const planned = planAction(job({ database: 'succeeded', secrets: 'failed', seed_data: 'succeeded' }), { kind: 'retry', stepId: 'secrets' });
+    expect(planned).toEqual({
+      ok: true,
+      transition: {
+        mode: 'forward',
+        failedBlocking: 0,
+        changes: [{ stepId: 'secrets', state: 'ready', ticket: 2 }],
+        release: [{ stepId: 'secrets', ticket: 2, phase: 'run' }],
+      },
+    });
+  });
+
+  it('a step held back while the job was halted goes ahead when the failure is overridden', () => {
+    // seed_data failed; secrets was ready but held (pending with nothing left to wait for).
+    const snapshot = job({ database: 'succeeded', seed_data: 'failed', secrets: 'pending' });
+    const planned = planAction(snapshot, { kind: 'override', stepId: 'seed_data' });
+    if (!planned.ok) throw new Error(planned.reason);
+    expect(planned.transition.failedBlocking).toBe(0);
+    expect(planned.transition.release).toEqual([{ stepId: 'secrets', ticket: 2, phase: 'run' }]);
+    expect(planned.transition.changes).toContainEqual({ stepId: 'seed_data', state: 'overridden' });
+  });
+
+  it('approving twice: the second click finds nothing waiting and is refused with a reason', () => {
+    const first = planAction(job({ database: 'waiting_approval' }), { kind: 'approve', stepId: 'database' });
+    expect(first.ok).toBe(true);
+    const second = planAction(job({ database: 'running' }), { kind: 'approve', stepId: 'database' });
+    expect(second).toEqual({ ok: false, reason: 'step database is not waiting for approval (it is running)' });
+  });
+
+  it('rejecting stops the job for good', () => {
+    const planned = planAction(job({ database: 'waiting_approval' }), { kind: 'reject', stepId: 'database' });
+    if (!planned.ok) throw new Error(planned.reason);
+    expect(planned.transition.mode).toBe('rejected');
+    expect(planAction(job({ database: 'failed' }, 'rejected'), { kind: 'retry', stepId: 'database' })).toEqual({
+      ok: false,
+      reason: 'the job is rejected; step database can no longer change',
+    });
+  });
+
+  it('a live tenant cannot be cancelled, only rolled back', () => {
+    const live = job({ database: 'succeeded', seed_data: 'succeeded', secrets: 'succeeded', sso: 'succeeded', welcome_email: 'failed' });
+    expect(deriveJobStatus(live)).toBe('live');
+    expect(planAction(live, { kind: 'cancel' })).toEqual({ ok: false, reason: 'the tenant is already live; roll it back instead of cancelling' });
+  });
+
+  it('rollback starts from the leaves and skips notifications; each step waits for everything built on it', () => {
+    const live = job({ database: 'succeeded', seed_data: 'succeeded', secrets: 'succeeded', sso: 'succeeded', welcome_email: 'succeeded' });
+    const planned = planAction(live, { kind: 'rollback' });
+    if (!planned.ok) throw new Error(planned.reason);
+    expect(planned.transition.release.map((r) => r.stepId).sort()).toEqual(['seed_data', 'sso']);
+    const order = rollbackOrder(live, (s) => s.criticality === 'blocking' && s.state === 'succeeded');
+    expect(order.get('database')).toEqual({ waits: expect.arrayContaining(['seed_data', 'secrets']), unlocks: [] });
+    expect(order.get('secrets')).toEqual({ waits: ['sso'], unlocks: ['database'] });
+    expect(order.has('welcome_email')).toBe(false);
+  });
+
+  it('rollback is refused while a step is still running', () => {
+    expect(planAction(job({ database: 'succeeded', secrets: 'running' }), { kind: 'rollback' })).toEqual({
+      ok: false,
+      reason: 'steps still running (secrets); cancel the job and wait for them to finish first',
+    });
+  });
+});

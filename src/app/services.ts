@@ -99,7 +99,7 @@ export class ProvisioningService {
     }));
   }
 
-  reject(ref: string, actor: Actor, reason: string, stepId?: string): Promise<JobView> {
+  async reject(ref: string, actor: Actor, reason: string, stepId?: string): Promise<JobView> {
     requireReason(reason, 'rejecting');
     return this.onStep(ref, stepId, 'waiting_approval', (id) => ({ kind: 'reject', stepId: id }), actor, (label) => ({
       type: 'step.rejected',
@@ -123,7 +123,7 @@ export class ProvisioningService {
     }));
   }
 
-  override(ref: string, actor: Actor, stepId: string, reason: string): Promise<JobView> {
+  async override(ref: string, actor: Actor, stepId: string, reason: string): Promise<JobView> {
     requireReason(reason, 'overriding a step');
     return this.onStep(ref, stepId, 'failed', (id) => ({ kind: 'override', stepId: id }), actor, (label) => ({
       type: 'step.overridden',

@@ -13,6 +13,7 @@ export const EVENT_TYPES = [
   'job.rollback_started',
   'job.rollback_retried',
   'step.started',
+  'step.resumed',
   'step.polling',
   'step.retrying',
   'step.succeeded',

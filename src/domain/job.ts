@@ -74,7 +74,8 @@ export function deriveJobStatus(job: Pick<JobSnapshot, 'mode' | 'steps'>): JobSt
   const some = (...states: StepState[]) => steps.some((s) => states.includes(s.state));
   if (job.mode === 'rejected') return 'rejected';
   if (job.mode === 'rollback') {
-    if (some('compensating')) return 'rolling_back';
+    const stuck = waitingOnFailedUndo(job.steps);
+    if (steps.some((s) => s.state === 'compensating' && !stuck.has(s.id))) return 'rolling_back';
     return some('compensation_failed') ? 'rollback_failed' : 'rolled_back';
   }
   if (job.mode === 'cancelled') return 'cancelled';
@@ -86,6 +87,22 @@ export function deriveJobStatus(job: Pick<JobSnapshot, 'mode' | 'steps'>): JobSt
     (s) => isDone(s.state) || (s.criticality === 'notification' && s.state === 'failed'),
   );
   return finished ? 'live' : 'running';
+}
+
+/**
+ * Steps whose undo cannot start until a failed undo is retried: everything a
+ * step whose compensation failed needs, directly or not (a step is undone
+ * only after every step built on it).
+ */
+function waitingOnFailedUndo(steps: ReadonlyMap<string, StepSnapshot>): Set<string> {
+  const stuck = new Set<string>();
+  const stack = [...steps.values()].filter((s) => s.state === 'compensation_failed').flatMap((s) => s.needs);
+  for (let id = stack.pop(); id !== undefined; id = stack.pop()) {
+    if (stuck.has(id)) continue;
+    stuck.add(id);
+    stack.push(...(steps.get(id)?.needs ?? []));
+  }
+  return stuck;
 }
 
 /** Statuses after which nothing happens without a person acting. */

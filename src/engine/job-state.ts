@@ -67,7 +67,8 @@ export class JobStateStore {
       fields[`d:${step.id}`] = JSON.stringify(step.dependents);
       if (root) released.push({ stepId: step.id, ticket: 1, phase: 'run' });
     }
-    await this.redis.set(this.keys.definition(definition.jobId), JSON.stringify(definition));
+    // NX: when the same deal arrives twice at once, the first definition stays.
+    await this.redis.set(this.keys.definition(definition.jobId), JSON.stringify(definition), 'NX');
     const created = await init.run(this.redis, this.stateKeys(definition.jobId), [
       JSON.stringify(fields),
       JSON.stringify(event),

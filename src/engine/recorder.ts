@@ -36,10 +36,10 @@ export async function recordEntries(deps: RecorderDeps, entries: readonly Stream
     const state = await deps.state.read(jobId);
     if (!definition || !state) continue;
     const view = buildJobView(definition, state);
-    await deps.store.saveView(view);
     const events = jobEntries.map((e) => e.event);
     audit.push(...jobEntries.map((e) => auditEntry(e.id, e.event, view)));
-    if (view.status === 'live' && events.some((e) => e.type === 'step.succeeded' || e.type === 'step.overridden')) {
+    // The events that can complete a job (a notification step failing last completes it too).
+    if (view.status === 'live' && events.some((e) => e.type === 'step.succeeded' || e.type === 'step.overridden' || e.type === 'step.failed')) {
       // One millisecond after the step that completed it, so the trail reads in order.
       const live = liveEvent(view, Math.max(...events.map((e) => e.at)) + 1);
       events.push(live);
@@ -51,6 +51,8 @@ export async function recordEntries(deps: RecorderDeps, entries: readonly Stream
     changed.push({ view, events });
   }
   await deps.store.appendAudit(audit);
+  // Views last: a stored view at seq N means the audit and tenant status up to N are stored too.
+  for (const { view } of changed) await deps.store.saveView(view);
   for (const { view, events } of changed) {
     try {
       await deps.notifier?.jobChanged(view, events);

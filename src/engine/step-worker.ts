@@ -67,6 +67,10 @@ export async function processStepJob(deps: StepWorkerDeps, job: Job, token: stri
     return;
   }
   const activation: Activation = { ...base, bound: type.bind(step.input) };
+  if (claim === 'resumed' && job.stalledCounter > 0 && details.pollSince === undefined) {
+    // A worker stopped mid-step (crash, deploy): say so, since the step may now run a second time.
+    await deps.state.note(event(data, 'step.resumed', `Step ${label} picked up again after a worker stopped mid-step; checking before running it again`));
+  }
   if (data.phase === 'compensate') await compensate(activation);
   else await runForward(activation, claim === 'resumed');
 }
@@ -198,7 +202,8 @@ async function retryLater(a: Activation, message: string): Promise<never> {
 }
 
 async function fail(a: Activation, err: unknown, message = redactText(classifyError(err).message)): Promise<void> {
-  const gaveUp = classifyError(err).kind === 'transient' ? ` (gave up after ${a.job.attemptsMade + 1} attempts)` : '';
+  const tries = a.job.attemptsMade + 1;
+  const gaveUp = classifyError(err).kind === 'transient' ? ` (gave up after ${tries} attempt${tries === 1 ? '' : 's'})` : '';
   if (a.data.phase === 'compensate') {
     await finish(a, 'compensation_failed', event(a.data, 'step.compensation_failed', `Could not undo ${a.label}: ${message}${gaveUp}`, { error: message }), {
       [`e:${a.data.stepId}`]: message,

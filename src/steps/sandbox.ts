@@ -12,6 +12,8 @@ const input = z.strictObject({
   resource: z.string().min(1).default('sandbox resource'),
   summary: z.string().optional(),
   latencyMs: z.number().int().min(0).max(600_000).default(0),
+  /** Pause after the resource exists: a worker killed here made the call but never recorded it. */
+  settleMs: z.number().int().min(0).max(600_000).default(0),
   /** Fail with a transient error on the first N attempts of a run. */
   failTransientTimes: z.number().int().min(0).default(0),
   /** Fail permanently on the first N runs (0: never); `failPermanently` fails every time. */
@@ -63,6 +65,7 @@ export const sandboxStep = defineStep({
       stepId: ctx.stepId,
       name: cfg.resource,
     });
+    await pause(cfg.settleMs, ctx.signal);
     const outputs = { resource: cfg.resource, created };
     if (cfg.pollTimes > 0) return { status: 'pending', pollAfterMs: cfg.pollIntervalMs, outputs };
     return { status: 'done', outputs };

@@ -1,0 +1,135 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { dealFor, startTestApp, stepStates, stopTestApp, waitForRecord, waitForStatus, waitForStep, type TestApp } from '../support/harness.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+const PIPELINE = `
+version: 1
+steps:
+  - { id: database, type: sandbox, config: { latencyMs: 50, countRuns: true, resource: database } }
+  - { id: seed_data, type: sandbox, needs: [database], config: { latencyMs: 1500, countRuns: true, resource: seed data } }
+  - { id: billing, type: sandbox, needs: [seed_data], config: { latencyMs: 50, countRuns: true, resource: subscription } }
+`;
+
+/** Starts test/support/worker-process.ts on the app's queue prefix and database; resolves once it is consuming. */
+async function startWorker(app: TestApp): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [resolve(ROOT, 'test/support/worker-process.ts')], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      QUEUE_PREFIX: app.prefix,
+      MONGODB_DB: app.dbName,
+      REDIS_URL: app.config.redisUrl,
+      MONGODB_URI: app.config.mongoUri,
+      MANIFESTS_DIR: app.config.manifestsDir,
+      SEED_MANIFESTS_DIR: app.config.seedDir,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  const ready = new Promise<void>((res, rej) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('ready')) res();
+    });
+    child.once('exit', (code, signal) => rej(new Error(`worker process exited early (${code ?? signal})`)));
+  });
+  await ready;
+  return child;
+}
+
+/** How many times a step's run began (the sandbox counts them with countRuns). */
+async function startsOf(app: TestApp, jobId: string, stepId: string): Promise<number> {
+  return Number(await app.engine.redis.hget(`${app.engine.keys.sandbox()}:counters`, `${jobId}.${stepId}:starts`));
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await sleep(10);
+  }
+}
+
+async function stopWorker(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill(signal);
+  await exited;
+}
+
+describe('a worker process dies in the middle of a step', () => {
+  let app: TestApp | undefined;
+  const workers: ChildProcess[] = [];
+  afterEach(async () => {
+    for (const w of workers.splice(0)) await stopWorker(w, 'SIGTERM');
+    if (app) await stopTestApp(app);
+    app = undefined;
+  });
+
+  it('another worker picks the step up again; every resource is created exactly once', async () => {
+    app = await startTestApp({ pipeline: PIPELINE, runWorkers: false });
+    const first = await startWorker(app);
+    workers.push(first);
+
+    const { job } = await app.service.provision(dealFor());
+    await waitForStep(app, job.jobId, 'seed_data', ['running']);
+    // Claimed is not enough: wait until the step's own code is under way (it takes 1.5 s), then kill the process.
+    await until(async () => (await startsOf(app!, job.jobId, 'seed_data')) === 1);
+    await stopWorker(first, 'SIGKILL');
+    expect(first.signalCode).toBe('SIGKILL');
+    // Nobody is left to finish it.
+    const orphaned = await app.engine.view(job.jobId);
+    expect(stepStates(orphaned!)).toEqual({ database: 'succeeded', seed_data: 'running', billing: 'pending' });
+
+    workers.push(await startWorker(app));
+    const live = await waitForStatus(app, job.jobId, ['live', 'failed'], 20_000);
+    expect(live.status).toBe('live');
+    expect(stepStates(live)).toEqual({ database: 'succeeded', seed_data: 'succeeded', billing: 'succeeded' });
+
+    const { creations, resources } = await app.ledger.inventory();
+    expect(creations).toEqual({ [`${job.jobId}.database`]: '1', [`${job.jobId}.seed_data`]: '1', [`${job.jobId}.billing`]: '1' });
+    expect(Object.keys(resources)).toHaveLength(3);
+    // The killed step really ran twice; the others once.
+    expect(await startsOf(app, job.jobId, 'database')).toBe(1);
+    expect(await startsOf(app, job.jobId, 'seed_data')).toBe(2);
+    expect(await startsOf(app, job.jobId, 'billing')).toBe(1);
+    const stored = await waitForRecord(app, job.jobId);
+    expect(stored.status).toBe('live');
+    const { lines } = await app.service.audit(job.tenant.slug);
+    expect(lines.filter((l) => l.includes('seed data created'))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes(`Tenant ${job.tenant.slug} is live`))).toHaveLength(1);
+    expect(lines.some((l) => l.includes('Step seed data picked up again after a worker stopped mid-step'))).toBe(true);
+  });
+
+  it('killed after the call succeeded but before it was recorded: the new worker checks, finds it done and does not call again', async () => {
+    app = await startTestApp({ pipeline: SETTLING_PIPELINE, runWorkers: false });
+    const first = await startWorker(app);
+    workers.push(first);
+
+    const { job } = await app.service.provision(dealFor());
+    const created = `${job.jobId}.seed_data`;
+    await until(async () => (await app!.ledger.inventory()).creations[created] === '1');
+    await stopWorker(first, 'SIGKILL');
+    expect((await app.engine.view(job.jobId))?.steps.find((s) => s.id === 'seed_data')?.state).toBe('running');
+
+    workers.push(await startWorker(app));
+    const live = await waitForStatus(app, job.jobId, ['live', 'failed'], 20_000);
+    expect(live.status).toBe('live');
+    expect((await app.ledger.inventory()).creations[created]).toBe('1');
+    // The check found the resource, so the step's run was not started a second time.
+    expect(await startsOf(app, job.jobId, 'seed_data')).toBe(1);
+  });
+});
+
+const SETTLING_PIPELINE = `
+version: 1
+steps:
+  - { id: database, type: sandbox, config: { latencyMs: 20, resource: database } }
+  - { id: seed_data, type: sandbox, needs: [database], config: { latencyMs: 20, settleMs: 1500, countRuns: true, resource: seed data } }
+  - { id: billing, type: sandbox, needs: [seed_data], config: { latencyMs: 20, resource: subscription } }
+`;

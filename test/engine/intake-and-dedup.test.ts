@@ -1,0 +1,113 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { InvalidInputError } from '../../src/domain/errors.ts';
+import { auditOf, dealFor, startTestApp, stopTestApp, waitForStatus, type TestApp } from '../support/harness.ts';
+
+const PIPELINE = `
+version: 1
+steps:
+  - { id: database, type: sandbox, config: { latencyMs: 20, resource: "\${tenant.databaseName}" } }
+  - { id: dns, type: sandbox, config: { latencyMs: 20, resource: "\${tenant.dnsName}" } }
+  - { id: billing, type: sandbox, needs: [database, dns], config: { latencyMs: 20, resource: "\${plan.billing.priceRef}" } }
+`;
+
+async function provisionError(app: TestApp, raw: unknown): Promise<InvalidInputError> {
+  const err: unknown = await app.service.provision(raw).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof InvalidInputError)) throw new Error(`expected an InvalidInputError, got ${String(err)}`);
+  return err;
+}
+
+describe('intake and duplicate submissions', () => {
+  let app: TestApp;
+  beforeEach(async () => {
+    app = await startTestApp({ pipeline: PIPELINE });
+  });
+  afterEach(async () => {
+    await stopTestApp(app);
+  });
+
+  it('the same deal submitted twice lands on the same job and creates each resource once', async () => {
+    const deal = dealFor();
+    const first = await app.service.provision(deal);
+    const second = await app.service.provision({ ...deal });
+    expect(first.outcome).toBe('created');
+    expect(second.outcome).toBe('existing');
+    expect(second.job.jobId).toBe(first.job.jobId);
+    expect((await waitForStatus(app, first.job.jobId, ['live', 'failed'])).status).toBe('live');
+    // Submitted again after it went live: still the same job, nothing runs again.
+    const third = await app.service.provision(deal);
+    expect(third).toMatchObject({ outcome: 'existing', job: { jobId: first.job.jobId, status: 'live' } });
+    expect(Object.values((await app.ledger.inventory()).creations)).toEqual(['1', '1', '1']);
+    const { entries } = await auditOf(app, first.job);
+    expect(entries.filter((e) => e.type === 'job.created')).toHaveLength(1);
+  });
+
+  it('two concurrent submissions of the same deal make one job', async () => {
+    const deal = dealFor();
+    const results = await Promise.all([app.service.provision(deal), app.service.provision({ ...deal })]);
+    expect(results.map((r) => r.outcome).sort()).toEqual(['created', 'existing']);
+    expect(results[1]!.job.jobId).toBe(results[0]!.job.jobId);
+    const jobId = results[0]!.job.jobId;
+    expect((await waitForStatus(app, jobId, ['live', 'failed'])).status).toBe('live');
+    expect(await app.store.findJobs({ search: results[0]!.job.tenant.slug, limit: 10 })).toHaveLength(1);
+    const { creations } = await app.ledger.inventory();
+    expect(creations).toEqual({ [`${jobId}.database`]: '1', [`${jobId}.dns`]: '1', [`${jobId}.billing`]: '1' });
+    const { entries } = await auditOf(app, results[0]!.job);
+    expect(entries.filter((e) => e.type === 'job.created')).toHaveLength(1);
+    expect(entries.filter((e) => e.type === 'step.started' && e.stepId === 'billing')).toHaveLength(1);
+  });
+
+  it('refuses a different deal asking for a slug that a running job holds', async () => {
+    const { job } = await app.service.provision(dealFor());
+    const other = dealFor({ slug: job.tenant.slug, companyName: 'Acme Holdings' });
+    const err = await provisionError(app, other);
+    expect(err.problems).toEqual([
+      { field: 'slug', message: expect.stringContaining(`"${job.tenant.slug}" is already used by another tenant (job ${job.jobId}`) },
+    ]);
+    expect(err.problems[0]!.message).toMatch(/; choose another slug$/);
+    expect(await app.store.findByOpportunity(String(other['crmOpportunityId']))).toBeNull();
+    // The first job is unaffected.
+    expect((await waitForStatus(app, job.jobId, ['live', 'failed'])).status).toBe('live');
+    expect(await app.store.findJobs({ search: job.tenant.slug, limit: 10 })).toHaveLength(1);
+  });
+
+  it('bad intake gets one precise message per field, and nothing is stored or started', async () => {
+    const err = await provisionError(app, {
+      companyName: '  ',
+      slug: 'admin',
+      adminEmail: 'it-admin at acme',
+      plan: 'platinum',
+      contractStartDate: '2026-02-30',
+      contractValue: -5,
+      dataResidency: 'mars',
+      featureOverrides: { teleport: true },
+      crmOpportunityId: 'opp 42',
+      favouriteColour: 'teal',
+    });
+    expect(err.problems).toEqual([
+      { field: 'companyName', message: 'Enter the company name' },
+      { field: 'slug', message: '"admin" is reserved for our own hostnames; choose another slug, e.g. "admin-co"' },
+      { field: 'adminEmail', message: 'Enter a valid email address, e.g. jane@acme.com' },
+      { field: 'plan', message: 'Unknown plan "platinum"; choose one of: starter, growth, enterprise' },
+      { field: 'contractStartDate', message: '2026-02-30 is not a real calendar date' },
+      { field: 'contractValue', message: 'Contract value cannot be negative' },
+      { field: 'dataResidency', message: 'Unknown data residency "mars"; choose one of: us, eu, uk, au' },
+      { field: 'featureOverrides', message: expect.stringMatching(/^Unknown feature flag "teleport"; known flags: sso, audit_log, /) },
+      { field: 'crmOpportunityId', message: 'CRM opportunity id may only contain letters, digits, "_" and "-", e.g. 006Dn00000AbCdE' },
+      { field: 'requestedBy', message: 'Enter the name of the person requesting this tenant' },
+      { field: 'favouriteColour', message: '"favouriteColour" is not an intake field' },
+    ]);
+
+    // One field wrong: exactly that field is named.
+    const typo = await provisionError(app, dealFor({ contractStartDate: '02/11/2026' }));
+    expect(typo.problems).toEqual([
+      { field: 'contractStartDate', message: 'Use the format YYYY-MM-DD for the contract start date, e.g. 2026-11-02' },
+    ]);
+
+    expect(await app.store.findJobs({ limit: 10 })).toEqual([]);
+    expect(await app.engine.redis.keys(`${app.prefix}:pj*`)).toEqual([]);
+    expect(await app.ledger.inventory()).toEqual({ resources: {}, creations: {} });
+  });
+});

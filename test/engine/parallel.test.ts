@@ -1,0 +1,46 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { dealFor, startTestApp, stepsById, stopTestApp, waitForStatus, type TestApp } from '../support/harness.ts';
+
+const PIPELINE = `
+version: 1
+steps:
+  - { id: database, type: sandbox, config: { latencyMs: 300, resource: database } }
+  - { id: dns, type: sandbox, config: { latencyMs: 300, resource: dns record } }
+  - { id: billing, type: sandbox, needs: [database, dns], config: { latencyMs: 10, resource: subscription } }
+`;
+
+describe('independent steps run at the same time', () => {
+  let app: TestApp;
+  beforeEach(async () => {
+    app = await startTestApp({ pipeline: PIPELINE });
+  });
+  afterEach(async () => {
+    await stopTestApp(app);
+  });
+
+  it('runs two 300 ms siblings concurrently, so the job takes about as long as one of them', async () => {
+    const { job } = await app.service.provision(dealFor());
+    const live = await waitForStatus(app, job.jobId, ['live', 'failed']);
+    expect(live.status).toBe('live');
+
+    const { database, dns, billing } = stepsById(live);
+    const [db, rec, bill] = [database!, dns!, billing!];
+    // Each sibling started before the other finished: their run times overlap.
+    expect(db.startedAt!).toBeLessThan(rec.finishedAt!);
+    expect(rec.startedAt!).toBeLessThan(db.finishedAt!);
+    const overlap = Math.min(db.finishedAt!, rec.finishedAt!) - Math.max(db.startedAt!, rec.startedAt!);
+    expect(overlap).toBeGreaterThanOrEqual(200);
+    // The join waits for both.
+    expect(bill.startedAt!).toBeGreaterThanOrEqual(Math.max(db.finishedAt!, rec.finishedAt!));
+    // One after the other, the two siblings would take at least 600 ms.
+    const siblings = Math.max(db.finishedAt!, rec.finishedAt!) - Math.min(db.startedAt!, rec.startedAt!);
+    expect(siblings).toBeGreaterThanOrEqual(300);
+    expect(siblings).toBeLessThan(450);
+    // Start of the first step to end of the last, join included: still under the 610 ms the steps add up to.
+    const total = bill.finishedAt! - Math.min(db.startedAt!, rec.startedAt!);
+    expect(total).toBeLessThan(600);
+
+    const { creations } = await app.ledger.inventory();
+    expect(Object.values(creations)).toEqual(['1', '1', '1']);
+  });
+});

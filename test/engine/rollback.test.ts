@@ -1,0 +1,124 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AuditEntry } from '../../src/domain/audit.ts';
+import type { JobView } from '../../src/domain/job-view.ts';
+import {
+  auditOf,
+  dealFor,
+  startTestApp,
+  stepStates,
+  stopTestApp,
+  waitForStatus,
+  type TestApp,
+} from '../support/harness.ts';
+
+/** database → secrets → sso and database → feature_flags → billing, dns on its own, go_live joining them all. */
+const pipeline = (secretsRollbackFailures: number) => `
+version: 1
+steps:
+  - { id: database, type: sandbox, config: { latencyMs: 30, resource: database } }
+  - { id: secrets, type: sandbox, needs: [database], config: { latencyMs: 30, resource: secrets, failRollbackTimes: ${secretsRollbackFailures} } }
+  - { id: sso, type: sandbox, needs: [secrets], config: { latencyMs: 30, resource: sso app } }
+  - { id: feature_flags, type: sandbox, needs: [database], config: { latencyMs: 30, resource: flags } }
+  - { id: billing, type: sandbox, needs: [feature_flags], config: { latencyMs: 30, resource: subscription } }
+  - { id: dns, type: sandbox, config: { latencyMs: 30, resource: dns record } }
+  - { id: go_live, type: sandbox, needs: [sso, billing, dns], config: { latencyMs: 10, resource: go-live switch } }
+`;
+
+/** When each step's undo started and finished, from the audit trail. */
+function undoTimes(entries: readonly AuditEntry[]) {
+  const started = new Map<string, number>();
+  const done = new Map<string, number>();
+  for (const e of entries) {
+    if (!e.stepId) continue;
+    if (e.type === 'step.started' && e.summary.startsWith('Undoing')) started.set(e.stepId, e.at.getTime());
+    if (e.type === 'step.compensated') done.set(e.stepId, e.at.getTime());
+  }
+  return { started, done };
+}
+
+/** Every step was undone only after every step that depends on it was undone. */
+function expectReverseOrder(view: JobView, entries: readonly AuditEntry[], steps: readonly string[]) {
+  const { started, done } = undoTimes(entries);
+  for (const id of steps) {
+    expect(started.get(id), `undo of ${id} started`).toBeDefined();
+    for (const dependent of view.steps.filter((s) => s.needs.includes(id))) {
+      if (!steps.includes(dependent.id)) continue;
+      expect(done.get(dependent.id), `${dependent.id} undone`).toBeDefined();
+      expect(started.get(id)!, `${id} undone after ${dependent.id}`).toBeGreaterThanOrEqual(done.get(dependent.id)!);
+    }
+  }
+}
+
+const ALL = ['database', 'secrets', 'sso', 'feature_flags', 'billing', 'dns', 'go_live'];
+
+describe('rolling a tenant back', () => {
+  let app: TestApp | undefined;
+  afterEach(async () => {
+    if (app) await stopTestApp(app);
+    app = undefined;
+  });
+
+  it('undoes every step in reverse dependency order and leaves nothing behind', async () => {
+    app = await startTestApp({ pipeline: pipeline(0) });
+    const { job } = await app.service.provision(dealFor());
+    expect((await waitForStatus(app, job.jobId, ['live', 'failed'])).status).toBe('live');
+    expect(Object.keys((await app.ledger.inventory()).resources)).toHaveLength(7);
+
+    const started = await app.service.rollback(job.tenant.slug, { name: 'jane.ae' }, 'customer cancelled the contract');
+    expect(['rolling_back', 'rolled_back']).toContain(started.status);
+    const done = await waitForStatus(app, job.jobId, ['rolled_back', 'rollback_failed']);
+    expect(done.status).toBe('rolled_back');
+    expect(new Set(Object.values(stepStates(done)))).toEqual(new Set(['compensated']));
+    expect((await app.ledger.inventory()).resources).toEqual({});
+
+    const { entries, text, job: stored } = await auditOf(app, job, { verbose: true });
+    expect(stored.status).toBe('rolled_back');
+    expectReverseOrder(done, entries, ALL);
+    const { done: undone } = undoTimes(entries);
+    expect(undone.get('go_live')!).toBeLessThanOrEqual(Math.min(...['sso', 'billing', 'dns'].map((id) => undone.get(id)!)));
+    expect(undone.get('database')!).toBe(Math.max(...undone.values()));
+    expect(text).toContain('jane.ae started a rollback: "customer cancelled the contract".');
+    expect(text).toContain('Undone: subscription created');
+
+    // A rolled-back tenant no longer holds its slug.
+    const again = await app.service.provision(dealFor({ slug: job.tenant.slug }));
+    expect(again.outcome).toBe('created');
+  });
+
+  it('stops at a failing undo without undoing what it depends on, and a retried rollback finishes the job', async () => {
+    app = await startTestApp({ pipeline: pipeline(1) });
+    const { job } = await app.service.provision(dealFor());
+    expect((await waitForStatus(app, job.jobId, ['live', 'failed'])).status).toBe('live');
+
+    await app.service.rollback(job.tenant.slug, { name: 'jane.ae' }, 'customer cancelled the contract');
+    const stuck = await waitForStatus(app, job.jobId, ['rollback_failed', 'rolled_back']);
+    expect(stuck.status).toBe('rollback_failed');
+    expect(stepStates(stuck)).toEqual({
+      go_live: 'compensated',
+      sso: 'compensated',
+      secrets: 'compensation_failed',
+      // Still there: it waits for secrets to be undone first.
+      database: 'compensating',
+      billing: 'compensated',
+      feature_flags: 'compensated',
+      dns: 'compensated',
+    });
+    expect(Object.keys((await app.ledger.inventory()).resources).sort()).toEqual([`${job.jobId}.database`, `${job.jobId}.secrets`]);
+    const first = await auditOf(app, job);
+    expect(first.job.status).toBe('rollback_failed');
+    expect(first.text).toContain('Could not undo secrets: secrets: sandbox refused the delete (try 1)');
+
+    const retried = await app.service.rollback(job.tenant.slug, { name: 'sam.ops' }, 'secrets store is back');
+    expect(['rolling_back', 'rolled_back']).toContain(retried.status);
+    const done = await waitForStatus(app, job.jobId, ['rolled_back', 'rollback_failed']);
+    expect(done.status).toBe('rolled_back');
+    expect((await app.ledger.inventory()).resources).toEqual({});
+
+    const { entries, text } = await auditOf(app, job, { verbose: true });
+    expect(text).toContain('sam.ops retried the rollback: "secrets store is back".');
+    expectReverseOrder(done, entries, ALL);
+    expect(entries.filter((e) => e.type === 'step.compensated' && e.stepId === 'database')).toHaveLength(1);
+    // Nothing left to retry.
+    await expect(app.service.rollback(job.tenant.slug, { name: 'sam.ops' }, 'once more')).rejects.toThrow('no failed compensation to retry');
+  });
+});

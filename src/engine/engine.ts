@@ -1,9 +1,10 @@
 /**
  * The provisioning engine: step jobs on one BullMQ queue, live state and
- * dependency bookkeeping in Redis, two stream consumers (the dispatcher that
- * queues released steps, the recorder that keeps the store and notifier up
- * to date). A process may run any part: the CLI's `provision` only creates
- * jobs, `worker` runs everything.
+ * dependency bookkeeping in Redis, and consumer groups on the event stream:
+ * the dispatcher queues released steps, the recorder keeps the store up to
+ * date, and a notifier (when there is one) follows in a group of its own.
+ * A process may run any part: `provision --no-worker` only creates jobs,
+ * `worker` runs everything.
  */
 import { Job, Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -22,7 +23,7 @@ import { DefinitionCache } from './definitions.ts';
 import { dispatchReleases } from './dispatcher.ts';
 import { JobStateStore, type JobState } from './job-state.ts';
 import { keysFor, type Keys } from './keys.ts';
-import { recordEntries } from './recorder.ts';
+import { notifyEntries, recordEntries } from './recorder.ts';
 import { processStepJob, StepJobData } from './step-worker.ts';
 import { StreamConsumer } from './stream-consumer.ts';
 
@@ -140,15 +141,25 @@ export class Engine {
       consumer,
       claimIdleMs,
       onError,
-      handle: (entries) =>
-        recordEntries({ state: this.state, definitions: this.definitions, store: opts.store, notifier: opts.notifier, onError }, entries),
+      handle: (entries) => recordEntries({ state: this.state, definitions: this.definitions, store: opts.store }, entries),
     });
-    await Promise.all([dispatcher.start(), recorder.start()]);
-    this.closers.push(
-      () => worker.close(),
-      () => dispatcher.stop(),
-      () => recorder.stop(),
-    );
+    const consumers = [dispatcher, recorder];
+    const notifier = opts.notifier;
+    if (notifier) {
+      consumers.push(
+        new StreamConsumer({
+          redis: this.connection(),
+          stream: this.keys.events(),
+          group: 'notifier',
+          consumer,
+          claimIdleMs,
+          onError,
+          handle: (entries) => notifyEntries({ state: this.state, definitions: this.definitions, notifier, onError }, entries),
+        }),
+      );
+    }
+    await Promise.all(consumers.map((c) => c.start()));
+    this.closers.push(() => worker.close(), ...consumers.map((c) => () => c.stop()));
   }
 
   /** A dedicated connection (blocking reads need their own), closed with the engine. */

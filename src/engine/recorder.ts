@@ -1,8 +1,9 @@
 /**
  * Keeps the durable record in step with the live state: after each batch of
- * events it saves each job's view and its audit entries to the store, then
- * tells the notifier. Re-processing a batch is harmless: audit ids are
- * derived from stream ids and views only move forward.
+ * events it saves each job's audit entries, tenant status and view to the
+ * store. Re-processing a batch is harmless: audit ids are derived from stream
+ * ids and views only move forward. Notifiers follow the same batches in a
+ * consumer group of their own, so a slow Slack never holds up the record.
  */
 import type { AuditEntry } from '../domain/audit.ts';
 import { ENGINE_ACTOR, type JobEvent } from '../domain/events.ts';
@@ -14,50 +15,56 @@ import type { DefinitionCache } from './definitions.ts';
 import type { JobStateStore } from './job-state.ts';
 import type { StreamEntry } from './stream-consumer.ts';
 
-export type RecorderDeps = {
-  state: JobStateStore;
-  definitions: DefinitionCache;
-  store: JobStore;
-  notifier: JobNotifier | undefined;
-  onError(err: unknown): void;
-};
+type Sources = { state: JobStateStore; definitions: DefinitionCache };
 
-export async function recordEntries(deps: RecorderDeps, entries: readonly StreamEntry[]): Promise<void> {
+/** One job's share of a batch: its current view and its events, plus "is live" when this batch made it so. */
+type JobBatch = { view: JobView; entries: { id: string; event: JobEvent }[] };
+
+/** The events that can complete a job (a notification step failing last completes it too). */
+const COMPLETING: ReadonlySet<JobEvent['type']> = new Set(['step.succeeded', 'step.overridden', 'step.failed']);
+
+async function jobBatches(sources: Sources, entries: readonly StreamEntry[]): Promise<JobBatch[]> {
   const byJob = new Map<string, StreamEntry[]>();
-  for (const entry of entries) {
-    const list = byJob.get(entry.event.jobId) ?? [];
-    list.push(entry);
-    byJob.set(entry.event.jobId, list);
-  }
-  const audit: AuditEntry[] = [];
-  const changed: { view: JobView; events: JobEvent[] }[] = [];
+  for (const entry of entries) byJob.set(entry.event.jobId, [...(byJob.get(entry.event.jobId) ?? []), entry]);
+  const batches: JobBatch[] = [];
   for (const [jobId, jobEntries] of byJob) {
-    const definition = await deps.definitions.get(jobId);
-    const state = await deps.state.read(jobId);
+    const [definition, state] = await Promise.all([sources.definitions.get(jobId), sources.state.read(jobId)]);
     if (!definition || !state) continue;
     const view = buildJobView(definition, state);
-    const events = jobEntries.map((e) => e.event);
-    audit.push(...jobEntries.map((e) => auditEntry(e.id, e.event, view)));
-    // The events that can complete a job (a notification step failing last completes it too).
-    if (view.status === 'live' && events.some((e) => e.type === 'step.succeeded' || e.type === 'step.overridden' || e.type === 'step.failed')) {
+    const withLive = [...jobEntries];
+    if (view.status === 'live' && jobEntries.some((e) => COMPLETING.has(e.event.type))) {
       // One millisecond after the step that completed it, so the trail reads in order.
-      const live = liveEvent(view, Math.max(...events.map((e) => e.at)) + 1);
-      events.push(live);
-      audit.push(auditEntry(`${jobId}-live`, live, view));
+      const at = Math.max(...jobEntries.map((e) => e.event.at)) + 1;
+      withLive.push({ id: `${jobId}-live`, event: liveEvent(view, at) });
     }
-    if (events.some((e) => e.type !== 'step.started' && e.type !== 'step.polling')) {
-      await deps.store.setTenantStatus(view.tenant.slug, jobId, view.status);
-    }
-    changed.push({ view, events });
+    batches.push({ view, entries: withLive });
   }
+  return batches;
+}
+
+export async function recordEntries(deps: Sources & { store: JobStore }, entries: readonly StreamEntry[]): Promise<void> {
+  const batches = await jobBatches(deps, entries);
+  const audit: AuditEntry[] = batches.flatMap(({ view, entries: e }) => e.map((x) => auditEntry(x.id, x.event, view)));
   await deps.store.appendAudit(audit);
+  for (const { view, entries: e } of batches) {
+    if (e.some((x) => x.event.type !== 'step.started' && x.event.type !== 'step.polling')) {
+      await deps.store.setTenantStatus(view.tenant.slug, view.jobId, view.status);
+    }
+  }
   // Views last: a stored view at seq N means the audit and tenant status up to N are stored too.
-  for (const { view } of changed) await deps.store.saveView(view);
-  for (const { view, events } of changed) {
+  for (const { view } of batches) await deps.store.saveView(view);
+}
+
+/** Tells the notifier, job by job; one job's failure to notify does not stop the others. */
+export async function notifyEntries(
+  deps: Sources & { notifier: JobNotifier; onError(err: unknown): void },
+  entries: readonly StreamEntry[],
+): Promise<void> {
+  for (const { view, entries: e } of await jobBatches(deps, entries)) {
     try {
-      await deps.notifier?.jobChanged(view, events);
+      await deps.notifier.jobChanged(view, e.map((x) => x.event));
     } catch (err) {
-      deps.onError(err); // a notifier never holds up the record or the job
+      deps.onError(err);
     }
   }
 }

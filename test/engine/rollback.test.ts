@@ -76,7 +76,8 @@ describe('rolling a tenant back', () => {
     expectReverseOrder(done, entries, ALL);
     const { done: undone } = undoTimes(entries);
     expect(undone.get('go_live')!).toBeLessThanOrEqual(Math.min(...['sso', 'billing', 'dns'].map((id) => undone.get(id)!)));
-    expect(undone.get('database')!).toBe(Math.max(...undone.values()));
+    // database waits for everything built on it (dns is independent of it, so it may finish either side).
+    expect(undone.get('database')!).toBeGreaterThanOrEqual(Math.max(...['secrets', 'sso', 'feature_flags', 'billing', 'go_live'].map((id) => undone.get(id)!)));
     expect(text).toContain('jane.ae started a rollback: "customer cancelled the contract".');
     expect(text).toContain('Undone: subscription created');
 

@@ -1,0 +1,209 @@
+/**
+ * Replies in a job's thread: the moments a person must act (approve, fix a
+ * failure, give input), the rollback as it happens, and the tenant going
+ * live. Each returns `{ text, blocks }`; buttons carry an ActionRef so a
+ * stale click can be refused.
+ */
+import type { KnownBlock } from '@slack/types';
+import { formatDuration } from '../../domain/audit.ts';
+import type { EventType, JobEvent } from '../../domain/events.ts';
+import type { JobView, StepView } from '../../domain/job-view.ts';
+import { ACTIONS, encodeAction } from './actions.ts';
+import { actions, button, confirmDialog, context, message, section, type SlackMessage } from './elements.ts';
+import { approvalReasons, outsideText, personText, STATE_EMOJI, tenantFallback, tenantTitle } from './job-lines.ts';
+import { auditCommandFor, escapeMrkdwn, slackTime } from './text.ts';
+
+export { ACTIONS, decodeAction, encodeAction, type ActionRef } from './actions.ts';
+
+export type Approvers = { userIds: string[]; groupId?: string };
+
+/** Shared by every reply: how to reach the full trail. */
+export type ThreadOptions = { auditCommand?: string };
+
+const stepRef = (view: JobView, step: StepView): string => encodeAction({ jobId: view.jobId, stepId: step.id, seq: view.seq });
+
+function auditContext(view: JobView, opts: ThreadOptions): KnownBlock {
+  return context(`Audit: \`${escapeMrkdwn(auditCommandFor(view.tenant.slug, opts.auditCommand))}\``);
+}
+
+/** Only well-formed ids become mentions: anything else could be markup. */
+export function mentions(approvers: Approvers): string {
+  const users = approvers.userIds.filter((id) => /^[UW][A-Z0-9]{2,}$/.test(id)).map((id) => `<@${id}>`);
+  const group = approvers.groupId && /^S[A-Z0-9]{2,}$/.test(approvers.groupId) ? [`<!subteam^${approvers.groupId}>`] : [];
+  return [...group, ...users].join(' ');
+}
+
+export function approvalRequest(view: JobView, step: StepView, approvers: Approvers, opts: ThreadOptions = {}): SlackMessage {
+  const who = mentions(approvers);
+  const reasons = approvalReasons(step).map((r) => `• ${outsideText(r, 500)}`);
+  const company = escapeMrkdwn(view.tenant.companyName);
+  return message(
+    `${who ? `${who} ` : ''}Approval needed for ${tenantFallback(view)}`,
+    [
+      section(`${STATE_EMOJI.waiting_approval} *Approval needed* for ${tenantTitle(view)}${who ? `\n${who}` : ''}`),
+      section(`*Why*\n${reasons.length > 0 ? reasons.join('\n') : '• The pipeline asks for an approval here'}`),
+      context(`Requested by ${personText(view.requestedBy)} · CRM \`${escapeMrkdwn(view.crmOpportunityId)}\``),
+      actions(
+        'job_approval_actions',
+        button({
+          actionId: ACTIONS.approve,
+          text: 'Approve',
+          style: 'primary',
+          value: stepRef(view, step),
+          // Approving starts paid infrastructure; one more click is cheap.
+          confirm: confirmDialog({
+            title: 'Approve provisioning?',
+            text: `Provisioning for *${company}* starts right away.`,
+            confirm: 'Approve',
+            deny: 'Not yet',
+          }),
+        }),
+        button({ actionId: ACTIONS.reject, text: 'Reject', style: 'danger', value: stepRef(view, step) }),
+      ),
+      auditContext(view, opts),
+    ],
+  );
+}
+
+const BEST_EFFORT_FAILED = 'This step is best effort: the tenant still goes live. *Retry* it, or *Override* if you did it by hand.';
+const BLOCKING_FAILED =
+  'Provisioning is paused: nothing new starts until someone acts. *Retry* if the problem was temporary, ' +
+  '*Override* if you did the step by hand (you give a reason), or roll back from the progress message.';
+
+export function stepFailed(view: JobView, step: StepView, opts: ThreadOptions = {}): SlackMessage {
+  const label = escapeMrkdwn(step.label);
+  const error = outsideText(step.error ?? 'no error message was recorded', 2500);
+  const meaning = step.criticality === 'notification' ? BEST_EFFORT_FAILED : BLOCKING_FAILED;
+  return message(
+    `Step ${label} failed for ${tenantFallback(view)}`,
+    [
+      section(`${STATE_EMOJI.failed} Step *${label}* failed for ${tenantTitle(view)}\n${quote(error)}`),
+      section(meaning),
+      actions(
+        'step_failed_actions',
+        button({ actionId: ACTIONS.retry, text: 'Retry', style: 'primary', value: stepRef(view, step) }),
+        button({ actionId: ACTIONS.override, text: 'Override', value: stepRef(view, step) }),
+      ),
+      auditContext(view, opts),
+    ],
+  );
+}
+
+/** Each line as a block quote, so a multi-line error reads as one quoted message. */
+function quote(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `>${line}`)
+    .join('\n');
+}
+
+export function inputRequested(view: JobView, step: StepView, opts: ThreadOptions = {}): SlackMessage {
+  const label = escapeMrkdwn(step.label);
+  const wanted = outsideText(step.waitingFor ?? 'details from the customer', 500);
+  return message(
+    `${tenantFallback(view)}: step ${label} is waiting for ${wanted}`,
+    [
+      section(`${STATE_EMOJI.waiting_input} Step *${label}* for ${tenantTitle(view)} is waiting for ${wanted}`),
+      section('When the customer sends it, click *Provide input* and paste it in; the step then carries on by itself.'),
+      actions('step_input_actions', button({ actionId: ACTIONS.provideInput, text: 'Provide input', style: 'primary', value: stepRef(view, step) })),
+      auditContext(view, opts),
+    ],
+  );
+}
+
+const EVENT_EMOJI: Partial<Record<EventType, string>> = {
+  'job.created': ':package:',
+  'job.live': ':tada:',
+  'job.cancelled': ':no_entry_sign:',
+  'job.rollback_started': ':rewind:',
+  'job.rollback_retried': ':rewind:',
+  'step.started': ':arrow_forward:',
+  'step.resumed': ':arrow_forward:',
+  'step.polling': ':hourglass_flowing_sand:',
+  'step.retrying': ':repeat:',
+  'step.succeeded': STATE_EMOJI.succeeded,
+  'step.failed': STATE_EMOJI.failed,
+  'step.waiting_approval': STATE_EMOJI.waiting_approval,
+  'step.waiting_input': STATE_EMOJI.waiting_input,
+  'step.approved': ':thumbsup:',
+  'step.rejected': ':no_entry:',
+  'step.input_provided': ':inbox_tray:',
+  'step.retried': ':repeat:',
+  'step.overridden': STATE_EMOJI.overridden,
+  'step.compensated': STATE_EMOJI.compensated,
+  'step.compensation_failed': STATE_EMOJI.compensation_failed,
+};
+
+/** "10:42 ✅ DNS record acme.example.com created (1.2 s)", in the reader's time zone. */
+function eventSentence(event: JobEvent): string {
+  const duration = event.durationMs !== undefined && event.type !== 'step.failed' ? ` (${formatDuration(event.durationMs)})` : '';
+  return `${EVENT_EMOJI[event.type] ?? ':small_blue_diamond:'} ${outsideText(event.summary, 2500)}${duration}`;
+}
+
+/** A one-liner for any event without a reply of its own. */
+export function eventLine(view: JobView, event: JobEvent): SlackMessage {
+  return message(
+    `${tenantFallback(view)}: ${outsideText(event.summary, 2500)}`,
+    [context(`${slackTime(event.at)} ${eventSentence(event)}`)],
+  );
+}
+
+export function rollbackUpdate(view: JobView, event: JobEvent, opts: ThreadOptions = {}): SlackMessage {
+  const lines = [eventSentence(event)];
+  if (event.type === 'step.compensation_failed' && event.error && !event.summary.includes(event.error)) {
+    lines.push(quote(outsideText(event.error, 1500)));
+  }
+  if (view.status === 'rolled_back') lines.push(rollbackDone(view));
+  const blocks: KnownBlock[] = [section(lines.join('\n'))];
+  if (view.status === 'rollback_failed') {
+    blocks.push(
+      section('Some undo failed. Fix the cause, then retry the rollback: steps already undone are not touched again.'),
+      actions(
+        'rollback_actions',
+        button({ actionId: ACTIONS.rollback, text: 'Retry rollback', style: 'danger', value: encodeAction({ jobId: view.jobId, seq: view.seq }) }),
+      ),
+    );
+  }
+  blocks.push(auditContext(view, opts));
+  return message(`${tenantFallback(view)}: ${outsideText(event.summary, 2500)}`, blocks);
+}
+
+/** The closing line of a rollback; steps done by hand are reported, never undone. */
+function rollbackDone(view: JobView): string {
+  const undone = view.steps.filter((s) => s.state === 'compensated').length;
+  const byHand = view.steps.filter((s) => s.state === 'overridden').map((s) => escapeMrkdwn(s.label));
+  const manual = byHand.length > 0 ? `\nDone by hand, so not undone: ${byHand.join(', ')}.` : '';
+  return `*Rollback finished:* ${undone} step${undone === 1 ? '' : 's'} undone.${manual}`;
+}
+
+const BILLING_CUSTOMER_KEYS = ['customerId', 'billingCustomerId', 'customer_id', 'customer'] as const;
+
+/** The billing customer id, when the billing step reported one. */
+export function billingCustomer(view: JobView): string | undefined {
+  const billing = view.steps.find((s) => s.id === 'billing') ?? view.steps.find((s) => s.type.includes('billing'));
+  for (const key of BILLING_CUSTOMER_KEYS) {
+    const value = billing?.outputs[key];
+    if (typeof value === 'string' && value !== '') return value;
+  }
+  return undefined;
+}
+
+/** A link only for a URL that cannot break out of the <url|label> markup; otherwise the text. */
+function link(url: string, label: string): string {
+  return /^https?:\/\/[^\s<>|]+$/.test(url) ? `<${url}|${escapeMrkdwn(label)}>` : escapeMrkdwn(url);
+}
+
+export function completed(view: JobView, opts: ThreadOptions = {}): SlackMessage {
+  const { tenantUrl, dnsName } = view.tenant;
+  const customer = billingCustomer(view);
+  const skipped = view.steps.filter((s) => s.state === 'failed' && s.criticality === 'notification').map((s) => escapeMrkdwn(s.label));
+  const lines = [
+    `:tada: ${tenantTitle(view)} is live at ${link(tenantUrl, dnsName)}`,
+    ...(customer ? [`Billing customer: \`${escapeMrkdwn(customer)}\``] : []),
+    ...(skipped.length > 0 ? [`${STATE_EMOJI.failed} Best-effort steps that failed (retry them from their messages): ${skipped.join(', ')}`] : []),
+  ];
+  return message(
+    `${tenantFallback(view)} is live at ${tenantUrl}`,
+    [section(lines.join('\n')), context(`Requested by ${personText(view.requestedBy)}`), auditContext(view, opts)],
+  );
+}

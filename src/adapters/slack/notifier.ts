@@ -1,0 +1,150 @@
+/**
+ * Follows jobs in #onboarding: one progress message per job, edited in place
+ * (coalesced to about one edit per second per job, within a global budget),
+ * and the events that need people threaded under it. It runs in its own
+ * consumer group, so waiting on Slack (or on a 429) delays only Slack.
+ */
+import type { WebClient } from '@slack/web-api';
+import type { JobEvent } from '../../domain/events.ts';
+import type { JobView, StepView } from '../../domain/job-view.ts';
+import type { JobNotifier } from '../../ports/notifier.ts';
+import {
+  approvalRequest,
+  completed,
+  eventLine,
+  inputRequested,
+  progressMessage,
+  rollbackUpdate,
+  stepFailed,
+  type Approvers,
+  type SlackMessage,
+} from '../../slack/blocks/index.ts';
+import type { RateLimiter } from './limiter.ts';
+import type { MessageRef, MessageRefs } from './message-refs.ts';
+
+export type SlackNotifierOptions = {
+  client: WebClient;
+  channel: string;
+  approvers: Approvers;
+  refs: MessageRefs;
+  posts: RateLimiter;
+  updates: RateLimiter;
+  /** Least time between two edits of one job's message. */
+  minEditIntervalMs?: number;
+  onError(err: unknown): void;
+};
+
+const auditCommand = (view: JobView) => `/provision audit ${view.tenant.slug}`;
+
+export class SlackNotifier implements JobNotifier {
+  private readonly opts: SlackNotifierOptions;
+  /** Latest view of each job whose message is behind. */
+  private readonly dirty = new Map<string, JobView>();
+  private readonly lastEdit = new Map<string, number>();
+  private readonly editing = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(opts: SlackNotifierOptions) {
+    this.opts = opts;
+  }
+
+  async jobChanged(view: JobView, events: readonly JobEvent[]): Promise<void> {
+    const ref = await this.opts.refs.getOrPost(view.jobId, () => this.postProgress(view));
+    for (const event of events) {
+      const reply = threadReply(view, event, this.opts.approvers);
+      if (reply) await this.post({ ...reply, thread_ts: ref.ts });
+    }
+    this.dirty.set(view.jobId, view);
+    this.schedule();
+  }
+
+  /** Sends what is still pending, then stops editing. */
+  async close(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.flush(true);
+  }
+
+  private async postProgress(view: JobView): Promise<MessageRef> {
+    await this.opts.posts.take();
+    const message = progressMessage(view, { auditCommand: auditCommand(view) });
+    const result = await this.opts.client.chat.postMessage({ channel: this.opts.channel, ...message });
+    if (!result.ts || !result.channel) throw new Error('Slack did not return the progress message ts');
+    this.lastEdit.set(view.jobId, Date.now());
+    return { channel: result.channel, ts: result.ts };
+  }
+
+  private async post(message: SlackMessage & { thread_ts: string }): Promise<void> {
+    await this.opts.posts.take();
+    await this.opts.client.chat.postMessage({ channel: this.opts.channel, ...message });
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush(false).catch(this.opts.onError);
+    }, 100);
+  }
+
+  private async flush(all: boolean): Promise<void> {
+    const interval = this.opts.minEditIntervalMs ?? 1000;
+    const now = Date.now();
+    const due = [...this.dirty.entries()].filter(
+      ([jobId]) => !this.editing.has(jobId) && (all || now - (this.lastEdit.get(jobId) ?? 0) >= interval),
+    );
+    await Promise.all(due.map(([jobId, view]) => this.edit(jobId, view)));
+    if (this.dirty.size > 0 && !all) this.schedule();
+  }
+
+  private async edit(jobId: string, view: JobView): Promise<void> {
+    this.editing.add(jobId);
+    this.dirty.delete(jobId);
+    try {
+      const ref = await this.opts.refs.get(jobId);
+      if (!ref) return;
+      await this.opts.updates.take();
+      await this.opts.client.chat.update({ channel: ref.channel, ts: ref.ts, ...progressMessage(view, { auditCommand: auditCommand(view) }) });
+      this.lastEdit.set(jobId, Date.now());
+    } catch (err) {
+      this.opts.onError(err);
+    } finally {
+      this.editing.delete(jobId);
+    }
+  }
+}
+
+function stepOf(view: JobView, event: JobEvent): StepView | undefined {
+  return view.steps.find((s) => s.id === event.stepId);
+}
+
+/** Which events deserve a reply in the thread; progress covers the rest. */
+function threadReply(view: JobView, event: JobEvent, approvers: Approvers): SlackMessage | null {
+  const step = stepOf(view, event);
+  const audit = { auditCommand: auditCommand(view) };
+  switch (event.type) {
+    case 'step.waiting_approval':
+      return step ? approvalRequest(view, step, approvers, audit) : null;
+    case 'step.waiting_input':
+      return step ? inputRequested(view, step, audit) : null;
+    case 'step.failed':
+      if (!step) return null;
+      return step.criticality === 'blocking' && event.phase !== 'compensate' ? stepFailed(view, step, audit) : eventLine(view, event);
+    case 'job.rollback_started':
+    case 'job.rollback_retried':
+    case 'step.compensated':
+    case 'step.compensation_failed':
+      return rollbackUpdate(view, event, audit);
+    case 'job.live':
+      return completed(view, audit);
+    case 'step.approved':
+    case 'step.rejected':
+    case 'step.overridden':
+    case 'step.retried':
+    case 'step.input_provided':
+    case 'job.cancelled':
+      return eventLine(view, event);
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,29 @@
+import type { WebClient } from '@slack/web-api';
+import type { ProvisioningService } from '../../app/services.ts';
+import { ActionRefusedError, InvalidInputError } from '../../domain/errors.ts';
+import type { Manifests } from '../../manifests/load.ts';
+import { refusal } from '../blocks/index.ts';
+import type { People } from '../people.ts';
+
+export type ListenerDeps = {
+  service: ProvisioningService;
+  manifests: Manifests;
+  people: People;
+  /** The #onboarding channel, for links to progress messages. */
+  channel: string;
+  onError(err: unknown): void;
+};
+
+/** Tells one person, in the channel they clicked in, why nothing happened (or what did). */
+export async function tell(client: WebClient, where: { channel: string | undefined; user: string }, text: string): Promise<void> {
+  const channel = where.channel;
+  if (!channel) return;
+  await client.chat.postEphemeral({ channel, user: where.user, ...refusal(text) });
+}
+
+/** A refused or invalid action becomes a sentence for the person; anything else is a bug to log. */
+export function explain(err: unknown): string | null {
+  if (err instanceof ActionRefusedError) return `Nothing changed: ${err.message}.`;
+  if (err instanceof InvalidInputError) return `Nothing changed: ${err.problems.map((p) => p.message).join('; ')}.`;
+  return null;
+}

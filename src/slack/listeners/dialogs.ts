@@ -1,0 +1,46 @@
+/** The modals buttons open: a reason (reject, override, roll back) or the input a waiting step needs. */
+import type { App } from '@slack/bolt';
+import { InvalidInputError } from '../../domain/errors.ts';
+import { CALLBACKS, decodeAction, readReason, readStepInput, reasonMissing, type ActionRef } from '../blocks/index.ts';
+import type { SlackActor } from '../people.ts';
+import { explain, tell, type ListenerDeps } from './deps.ts';
+
+type ReasonAction = (deps: ListenerDeps, ref: ActionRef, actor: SlackActor, reason: string) => Promise<unknown>;
+
+const REASONS: Record<string, ReasonAction> = {
+  [CALLBACKS.reject]: (deps, ref, actor, reason) => deps.service.reject(ref.jobId, actor, reason, ref.stepId),
+  [CALLBACKS.override]: (deps, ref, actor, reason) => deps.service.override(ref.jobId, actor, ref.stepId ?? '', reason),
+  [CALLBACKS.rollback]: (deps, ref, actor, reason) => deps.service.rollback(ref.jobId, actor, reason),
+};
+
+export function registerDialogs(app: App, deps: ListenerDeps): void {
+  for (const [callbackId, act] of Object.entries(REASONS)) {
+    app.view(callbackId, async ({ ack, body, view, client }) => {
+      const ref = decodeAction(view.private_metadata);
+      const reason = readReason(view.state.values);
+      if (!ref) return ack();
+      if (!reason) return ack({ response_action: 'errors', errors: reasonMissing() });
+      await ack();
+      const actor = await deps.people.actor(body.user.id, body.user.name);
+      await act(deps, ref, actor, reason).catch(async (err: unknown) => {
+        const text = explain(err);
+        if (text === null) throw err;
+        await tell(client, { channel: deps.channel, user: body.user.id }, text);
+      });
+    });
+  }
+
+  app.view(CALLBACKS.input, async ({ ack, body, view, client }) => {
+    const ref = decodeAction(view.private_metadata);
+    const input = readStepInput(view.state.values);
+    if (!ref) return ack();
+    if (!input.ok) return ack({ response_action: 'errors', errors: input.errors });
+    await ack();
+    const actor = await deps.people.actor(body.user.id, body.user.name);
+    await deps.service.provideInput(ref.jobId, actor, input.input, ref.stepId).catch(async (err: unknown) => {
+      const text = err instanceof InvalidInputError || explain(err) !== null ? explain(err) : null;
+      if (text === null) throw err;
+      await tell(client, { channel: deps.channel, user: body.user.id }, text);
+    });
+  });
+}

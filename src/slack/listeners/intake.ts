@@ -1,0 +1,73 @@
+/** The intake modal: re-rendered when the AE picks a plan, validated field by field on submit. */
+import type { App } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import { InvalidInputError } from '../../domain/errors.ts';
+import { parseIntake } from '../../domain/intake.ts';
+import { CALLBACKS, INTAKE_BLOCKS, intakeErrors, intakeModal, readIntakeSubmission } from '../blocks/index.ts';
+import { explain, tell, type ListenerDeps } from './deps.ts';
+
+/** How long a submission may take before the modal closes and the answer comes as a message instead. */
+const ANSWER_IN_MODAL_MS = 2000;
+
+function channelOf(privateMetadata: string): string | undefined {
+  try {
+    const parsed: unknown = JSON.parse(privateMetadata);
+    const channel = parsed !== null && typeof parsed === 'object' ? Reflect.get(parsed, 'channel') : undefined;
+    return typeof channel === 'string' ? channel : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function registerIntake(app: App, deps: ListenerDeps): void {
+  app.action(INTAKE_BLOCKS.plan.actionId, async ({ ack, body, client }) => {
+    await ack();
+    if (body.type !== 'block_actions' || !body.view) return;
+    const planValue = body.view.state.values[INTAKE_BLOCKS.plan.blockId]?.[INTAKE_BLOCKS.plan.actionId]?.selected_option?.value;
+    const view = intakeModal({ plans: deps.manifests.plans, privateMetadata: body.view.private_metadata, ...(planValue ? { selectedPlan: planValue } : {}) });
+    await client.views.update({ view_id: body.view.id, hash: body.view.hash, view });
+  });
+
+  app.view(CALLBACKS.intake, async ({ ack, body, view, client }) => {
+    const actor = await deps.people.actor(body.user.id, body.user.name);
+    const raw = readIntakeSubmission(view.state.values, deps.manifests.plans, actor.name);
+    const parsed = parseIntake(raw, deps.manifests.plans);
+    if (!parsed.ok) {
+      await ack({ response_action: 'errors', errors: intakeErrors(parsed.errors) });
+      return;
+    }
+    const where = { channel: channelOf(view.private_metadata), user: body.user.id };
+    const provisioning = deps.service.provision(raw);
+    const early = await Promise.race([provisioning.then(() => 'done' as const, () => 'done' as const), delay(ANSWER_IN_MODAL_MS)]);
+    if (early === 'done') {
+      const failure = await provisioning.then(() => null, (err: unknown) => err);
+      if (failure instanceof InvalidInputError) {
+        await ack({ response_action: 'errors', errors: intakeErrors(failure.problems) });
+        return;
+      }
+    }
+    await ack();
+    await confirm(client, deps, where, provisioning);
+  });
+}
+
+function delay(ms: number): Promise<'late'> {
+  return new Promise((resolve) => setTimeout(() => resolve('late'), ms));
+}
+
+async function confirm(
+  client: WebClient,
+  deps: ListenerDeps,
+  where: { channel: string | undefined; user: string },
+  provisioning: ReturnType<ListenerDeps['service']['provision']>,
+): Promise<void> {
+  try {
+    const { outcome, job } = await provisioning;
+    const what = outcome === 'created' ? 'Provisioning started' : 'This opportunity already has a job';
+    await tell(client, where, `${what} for *${job.tenant.slug}*. Follow it in <#${deps.channel}>; \`/provision status ${job.tenant.slug}\` shows where it is.`);
+  } catch (err) {
+    const text = explain(err);
+    if (text === null) throw err;
+    await tell(client, where, text);
+  }
+}

@@ -11,9 +11,18 @@ import { Engine } from './engine/engine.ts';
 import { loadManifests, type Manifests } from './manifests/load.ts';
 import type { JobNotifier } from './ports/notifier.ts';
 import { stepTypes } from './steps/registry.ts';
+import { WebClient } from '@slack/web-api';
+import { Redis } from 'ioredis';
+import type { SlackConfig } from './config.ts';
+import { RateLimiter } from './adapters/slack/limiter.ts';
+import { MessageRefs } from './adapters/slack/message-refs.ts';
+import { SlackNotifier } from './adapters/slack/notifier.ts';
+import { createSlackApp, type SlackApp } from './slack/app.ts';
+import { People } from './slack/people.ts';
 
 export type App = {
   config: Config;
+  slack: SlackApp | undefined;
   service: ProvisioningService;
   engine: Engine;
   store: MongoJobStore;
@@ -24,6 +33,8 @@ export type App = {
 
 export type ComposeOptions = {
   runWorkers: boolean;
+  /** Serve the Slack app (commands, buttons) in this process; needs SLACK_MODE. */
+  serveSlack?: boolean;
   notifier?: JobNotifier;
   lockDurationMs?: number;
   stalledIntervalMs?: number;
@@ -41,6 +52,8 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
   await mongo.connect();
   const store = new MongoJobStore(mongo.db(config.mongoDb));
   await store.ensureIndexes();
+  const slack = config.slack ? slackParts(config.slack, config.redisUrl, config.queuePrefix, opts.onError) : undefined;
+  const notifier = opts.notifier ?? slack?.notifier;
   const engine = await Engine.start({
     redisUrl: config.redisUrl,
     prefix: config.queuePrefix,
@@ -53,23 +66,53 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
       webhookSigningSecret: config.webhookSigningSecret,
       fetch: globalThis.fetch,
     }),
-    ...(opts.notifier ? { notifier: opts.notifier } : {}),
+    ...(notifier && opts.runWorkers ? { notifier } : {}),
     ...(opts.lockDurationMs ? { lockDurationMs: opts.lockDurationMs } : {}),
     ...(opts.stalledIntervalMs ? { stalledIntervalMs: opts.stalledIntervalMs } : {}),
     ...(opts.onError ? { onError: opts.onError } : {}),
   });
   const service = new ProvisioningService({ engine, store, manifests, settings: config.tenant, catalogue: stepTypes });
   const ledger = new RedisSandboxLedger(engine.redis, engine.keys.sandbox());
+  const slackApp =
+    config.slack && slack && opts.serveSlack
+      ? createSlackApp(config.slack, {
+          service,
+          manifests,
+          people: new People(slack.client, config.slack.approvers.userIds, config.slack.approvers.groupId, config.slack.allowSelfApproval),
+          channel: config.slack.channel,
+          onError: opts.onError ?? ((err) => console.error('[slack]', err)),
+        })
+      : undefined;
   return {
     config,
+    slack: slackApp,
     service,
     engine,
     store,
     manifests,
     ledger,
     async close() {
+      await slackApp?.stop();
       await engine.close();
+      await slack?.notifier.close();
+      await slack?.redis.quit();
       await mongo.close();
     },
   };
+}
+
+/** The Slack client and the notifier that edits #onboarding, with their own Redis connection for message refs. */
+function slackParts(config: SlackConfig, redisUrl: string, prefix: string, onError: ((err: unknown) => void) | undefined) {
+  const client = new WebClient(config.botToken, config.apiUrl ? { slackApiUrl: config.apiUrl } : {});
+  const redis = new Redis(redisUrl);
+  const notifier = new SlackNotifier({
+    client,
+    channel: config.channel,
+    approvers: { userIds: config.approvers.userIds, ...(config.approvers.groupId ? { groupId: config.approvers.groupId } : {}) },
+    refs: new MessageRefs(redis, prefix),
+    posts: new RateLimiter(config.postsPerSecond),
+    updates: new RateLimiter(config.updatesPerSecond),
+    onError: onError ?? ((err) => console.error('[slack notifier]', err)),
+  });
+  return { client, redis, notifier };
 }

@@ -163,6 +163,21 @@ export function buildProgram(config: Config): Command {
     });
 
   program
+    .command('serve')
+    .description('run the Slack bot: /provision, buttons and #onboarding progress, plus step workers (needs SLACK_MODE)')
+    .action(async () => {
+      if (!config.slack) throw new ConfigError('SLACK_MODE is off: set SLACK_MODE=socket or http and the Slack variables (see README)');
+      const app = await compose(config, { runWorkers: true, serveSlack: true });
+      const started = await app.slack?.start();
+      print(`Slack bot running in ${config.slack.mode} mode${started?.port ? ` on port ${started.port} (POST /slack/events)` : ''}. Ctrl-C to stop.`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await app.close();
+    });
+
+  program
     .command('demo')
     .description('provision the demo tenant Acme Corp (enterprise) on local services and show its audit trail')
     .action(async () => {

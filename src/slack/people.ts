@@ -27,9 +27,9 @@ export class People {
   private group: { members: Set<string>; at: number } | undefined;
   private readonly names = new Map<string, string>();
 
-  constructor(client: WebClient, approvers: { userIds: readonly string[]; groupId: string | undefined }, allowSelfApproval: boolean) {
+  constructor(client: WebClient, userIds: readonly string[], groupId: string | undefined, allowSelfApproval: boolean) {
     this.client = client;
-    this.approvers = approvers;
+    this.approvers = { userIds, groupId };
     this.allowSelfApproval = allowSelfApproval;
   }
 
@@ -47,7 +47,7 @@ export class People {
   async refusal(userId: string, verb: OperatorVerb, job: JobView): Promise<string | null> {
     if (verb === 'provide input' && requestedByUser(job, userId)) return null;
     if (!(await this.isApprover(userId))) {
-      return `Only approvers can ${verb} provisioning jobs. Ask one of: ${this.approverMentions()}.`;
+      return `Only approvers can ${verb} provisioning jobs; ask one of the approvers named in the thread.`;
     }
     if ((verb === 'approve' || verb === 'reject') && !this.allowSelfApproval && requestedByUser(job, userId)) {
       return 'You requested this tenant, so someone else has to approve it.';
@@ -64,11 +64,5 @@ export class People {
       this.group = { members: new Set(result.users ?? []), at: Date.now() };
     }
     return this.group.members.has(userId);
-  }
-
-  private approverMentions(): string {
-    const people = this.approvers.userIds.map((id) => `<@${id}>`);
-    if (this.approvers.groupId) people.push(`<!subteam^${this.approvers.groupId}>`);
-    return people.join(', ');
   }
 }

@@ -24,13 +24,15 @@ export type TestAppOptions = Partial<ComposeOptions> & {
   pipeline?: string;
   /** Start on the Redis prefix and database of an app that was closed (a restart), instead of fresh ones. */
   reuse?: { prefix: string; dbName: string };
+  /** Extra environment for this app's configuration (e.g. the Slack settings). */
+  env?: Record<string, string>;
 };
 
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const id = randomBytes(4).toString('hex');
   const prefix = opts.reuse?.prefix ?? `t${id}`;
   const dbName = opts.reuse?.dbName ?? `test_${id}`;
-  const env: NodeJS.ProcessEnv = { ...process.env, QUEUE_PREFIX: prefix, MONGODB_DB: dbName, WORKER_CONCURRENCY: '20' };
+  const env: NodeJS.ProcessEnv = { ...process.env, QUEUE_PREFIX: prefix, MONGODB_DB: dbName, WORKER_CONCURRENCY: '20', ...opts.env };
   if (opts.pipeline !== undefined) env['MANIFESTS_DIR'] = manifestsWith(opts.pipeline);
   else env['MANIFESTS_DIR'] = join(ROOT, 'manifests');
   env['SEED_MANIFESTS_DIR'] = join(ROOT, 'seed-manifests');
@@ -39,6 +41,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     lockDurationMs: opts.lockDurationMs ?? 2_000,
     stalledIntervalMs: opts.stalledIntervalMs ?? 1_000,
     ...(opts.notifier ? { notifier: opts.notifier } : {}),
+    ...(opts.serveSlack ? { serveSlack: true } : {}),
     onError: opts.onError ?? ((err) => console.error(`[${prefix}]`, err)),
   });
   return { ...app, prefix, dbName };

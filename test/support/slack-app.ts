@@ -1,0 +1,57 @@
+/** A test app with the Slack surface on: real Bolt in HTTP mode, real WebClient, the loopback Slack fake. */
+import type { ViewStateValue } from '@slack/bolt';
+import { INTAKE_BLOCKS } from '../../src/slack/blocks/index.ts';
+import { SlackFake } from './slack-fake.ts';
+import { startTestApp, type TestApp, type TestAppOptions } from './harness.ts';
+
+export const CHANNEL = 'C0ONBOARD';
+export const SIGNING_SECRET = 'test-signing-secret-for-bolt';
+export const AE = { id: 'U0AE00001', name: 'jane.ae' };
+export const APPROVER = { id: 'U0APPROVE', name: 'sam.approver' };
+export const STRANGER = { id: 'U0RANDOM1', name: 'random.person' };
+
+export type SlackTestApp = { app: TestApp; fake: SlackFake; eventsUrl: string };
+
+export async function startSlackApp(opts: TestAppOptions & { env?: Record<string, string> } = {}): Promise<SlackTestApp> {
+  const fake = await SlackFake.start({
+    botToken: 'xoxb-test-token',
+    users: { [AE.id]: { name: AE.name, realName: 'Jane Ae' }, [APPROVER.id]: { name: APPROVER.name, realName: 'Sam Approver' }, [STRANGER.id]: { name: STRANGER.name } },
+  });
+  const app = await startTestApp({
+    ...opts,
+    serveSlack: true,
+    env: {
+      SLACK_MODE: 'http',
+      SLACK_BOT_TOKEN: 'xoxb-test-token',
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: fake.url,
+      SLACK_PORT: '0',
+      SLACK_ONBOARDING_CHANNEL: CHANNEL,
+      SLACK_APPROVERS: APPROVER.id,
+      SLACK_UPDATES_PER_SECOND: '20',
+      SLACK_POSTS_PER_SECOND: '20',
+      ...opts.env,
+    },
+  });
+  const started = await app.slack?.start();
+  if (!started?.port) throw new Error('the Slack app did not start in HTTP mode');
+  return { app, fake, eventsUrl: `http://127.0.0.1:${started.port}/slack/events` };
+}
+
+/** `view.state.values` as Slack sends them for a filled-in intake modal. */
+export function intakeValues(deal: Record<string, unknown>): Record<string, Record<string, ViewStateValue | string>> {
+  const text = (field: keyof typeof INTAKE_BLOCKS) => String(deal[field] ?? '');
+  const b = INTAKE_BLOCKS;
+  return {
+    [b.companyName.blockId]: { [b.companyName.actionId]: text('companyName') },
+    [b.slug.blockId]: { [b.slug.actionId]: text('slug') },
+    [b.adminEmail.blockId]: { [b.adminEmail.actionId]: { type: 'email_text_input', value: text('adminEmail') } },
+    [b.plan.blockId]: { [b.plan.actionId]: { type: 'static_select', selected_option: { text: { type: 'plain_text', text: text('plan') }, value: text('plan') } } },
+    [b.contractStartDate.blockId]: { [b.contractStartDate.actionId]: { type: 'datepicker', selected_date: text('contractStartDate') } },
+    [b.contractValue.blockId]: { [b.contractValue.actionId]: { type: 'number_input', value: text('contractValue') } },
+    [b.dataResidency.blockId]: {
+      [b.dataResidency.actionId]: { type: 'static_select', selected_option: { text: { type: 'plain_text', text: text('dataResidency') }, value: text('dataResidency') } },
+    },
+    [b.crmOpportunityId.blockId]: { [b.crmOpportunityId.actionId]: text('crmOpportunityId') },
+  };
+}

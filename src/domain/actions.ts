@@ -213,7 +213,7 @@ function planRollback(job: JobSnapshot): Planned {
   for (const [id, { waits, unlocks }] of order) {
     draft.set(id, { state: 'compensating', compensationWaits: waits.length, unlocks });
     if (waits.length === 0) {
-      const ticket = job.steps.get(id)!.ticket + 1;
+      const ticket = draft.step(id).ticket + 1;
       draft.set(id, { ticket });
       draft.release.push({ stepId: id, ticket, phase: 'compensate' });
     }
@@ -243,13 +243,13 @@ export function rollbackOrder(
   job: Pick<JobSnapshot, 'steps'>,
   compensable: (s: StepSnapshot) => boolean,
 ): Map<string, { waits: string[]; unlocks: string[] }> {
-  const nearest = (id: string, edge: (s: StepSnapshot) => readonly string[]): string[] => {
+  const nearest = (from: StepSnapshot, edge: (s: StepSnapshot) => readonly string[]): string[] => {
     const found = new Set<string>();
     const seen = new Set<string>();
-    const stack = [...edge(job.steps.get(id)!)];
-    while (stack.length > 0) {
-      const next = job.steps.get(stack.pop()!)!;
-      if (seen.has(next.id)) continue;
+    const stack = [...edge(from)];
+    for (let id = stack.pop(); id !== undefined; id = stack.pop()) {
+      const next = job.steps.get(id);
+      if (!next || seen.has(next.id)) continue;
       seen.add(next.id);
       if (compensable(next)) found.add(next.id);
       else stack.push(...edge(next));
@@ -259,7 +259,7 @@ export function rollbackOrder(
   const order = new Map<string, { waits: string[]; unlocks: string[] }>();
   for (const s of job.steps.values()) {
     if (!compensable(s)) continue;
-    order.set(s.id, { waits: nearest(s.id, (x) => x.dependents), unlocks: nearest(s.id, (x) => x.needs) });
+    order.set(s.id, { waits: nearest(s, (x) => x.dependents), unlocks: nearest(s, (x) => x.needs) });
   }
   return order;
 }

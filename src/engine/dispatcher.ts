@@ -5,7 +5,7 @@
  */
 import type { JobsOptions, Queue } from 'bullmq';
 import type { Release } from '../domain/actions.ts';
-import type { JobStepDefinition } from '../domain/job-definition.ts';
+import type { JobDefinition, JobStepDefinition } from '../domain/job-definition.ts';
 import type { DefinitionCache } from './definitions.ts';
 import { queueJobId } from './keys.ts';
 import type { StreamEntry } from './stream-consumer.ts';
@@ -21,24 +21,25 @@ export function retryOptions(step: JobStepDefinition, phase: Release['phase']): 
   };
 }
 
-export async function dispatchReleases(
-  queue: Queue,
-  definitions: DefinitionCache,
-  entries: readonly StreamEntry[],
-): Promise<void> {
+/** Queues released steps with deterministic ids: queueing one twice is a no-op. */
+export async function queueReleases(queue: Queue, definition: JobDefinition, releases: readonly Release[]): Promise<void> {
   const jobs: { name: string; data: StepJobData; opts: JobsOptions }[] = [];
+  for (const release of releases) {
+    const step = definition.steps.find((s) => s.id === release.stepId);
+    if (!step) continue;
+    jobs.push({
+      name: release.phase,
+      data: { jobId: definition.jobId, ...release },
+      opts: { ...retryOptions(step, release.phase), jobId: queueJobId(definition.jobId, release) },
+    });
+  }
+  if (jobs.length > 0) await queue.addBulk(jobs);
+}
+
+export async function dispatchReleases(queue: Queue, definitions: DefinitionCache, entries: readonly StreamEntry[]): Promise<void> {
   for (const { event } of entries) {
     if (!event.released?.length) continue;
     const definition = await definitions.get(event.jobId);
-    for (const release of event.released) {
-      const step = definition?.steps.find((s) => s.id === release.stepId);
-      if (!step) continue;
-      jobs.push({
-        name: release.phase,
-        data: { jobId: event.jobId, ...release },
-        opts: { ...retryOptions(step, release.phase), jobId: queueJobId(event.jobId, release) },
-      });
-    }
+    if (definition) await queueReleases(queue, definition, event.released);
   }
-  if (jobs.length > 0) await queue.addBulk(jobs);
 }

@@ -9,7 +9,7 @@
 import { Job, Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { hostname } from 'node:os';
-import { planAction, type OperatorAction } from '../domain/actions.ts';
+import { planAction, type OperatorAction, type Release } from '../domain/actions.ts';
 import { ActionRefusedError } from '../domain/errors.ts';
 import { ENGINE_ACTOR, type JobEvent } from '../domain/events.ts';
 import { redactText } from '../domain/redact.ts';
@@ -20,7 +20,7 @@ import type { StepServices } from '../ports/step-services.ts';
 import type { JobStore } from '../ports/store.ts';
 import type { StepType } from '../steps/step.ts';
 import { DefinitionCache } from './definitions.ts';
-import { dispatchReleases } from './dispatcher.ts';
+import { dispatchReleases, queueReleases } from './dispatcher.ts';
 import { JobStateStore, type JobState } from './job-state.ts';
 import { keysFor, type Keys } from './keys.ts';
 import { notifyEntries, recordEntries } from './recorder.ts';
@@ -28,6 +28,9 @@ import { processStepJob, StepJobData } from './step-worker.ts';
 import { StreamConsumer } from './stream-consumer.ts';
 
 export const STEP_QUEUE = 'steps';
+
+/** Concurrency per BullMQ Worker; more is served by more workers. */
+const WORKER_SLICE = 50;
 
 async function recordAbandoned(state: JobStateStore, raw: unknown, reason: string): Promise<void> {
   const parsed = StepJobData.safeParse(raw);
@@ -88,7 +91,8 @@ export class Engine {
   }
 
   static async start(opts: EngineOptions): Promise<Engine> {
-    const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
+    // Auto-pipelining batches the many small commands of concurrent steps into fewer writes.
+    const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: null, enableAutoPipelining: true });
     const engine = new Engine(opts, redis);
     if (opts.runWorkers) await engine.startWorkers(opts);
     return engine;
@@ -96,23 +100,30 @@ export class Engine {
 
   private async startWorkers(opts: EngineOptions): Promise<void> {
     const onError = opts.onError ?? ((err: unknown) => console.error('[engine]', err));
+    // Released steps are queued on a connection of their own, off the one every processor shares.
+    const releases = new Queue(STEP_QUEUE, { connection: this.connection(), prefix: opts.prefix });
     const deps = {
-      redis: this.redis,
-      keys: this.keys,
       state: this.state,
       definitions: this.definitions,
       stepTypes: opts.stepTypes,
       services: opts.services(this.redis, this.keys),
+      enqueue: (definition: JobDefinition, released: readonly Release[]) => queueReleases(releases, definition, released),
     };
-    const worker = new Worker(STEP_QUEUE, (job, token) => processStepJob(deps, job, token), {
-      connection: this.connection(),
-      prefix: opts.prefix,
-      concurrency: opts.concurrency ?? 50,
-      lockDuration: opts.lockDurationMs ?? 30_000,
-      stalledInterval: opts.stalledIntervalMs ?? 30_000,
-      maxStalledCount: 3,
+    // Several workers, each with its own connection, fetch in parallel: one worker fetches one job per round trip.
+    const concurrency = opts.concurrency ?? 50;
+    const count = Math.max(1, Math.ceil(concurrency / WORKER_SLICE));
+    const workers = Array.from({ length: count }, () => {
+      const worker = new Worker(STEP_QUEUE, (job, token) => processStepJob(deps, job, token), {
+        connection: this.connection(),
+        prefix: opts.prefix,
+        concurrency: Math.ceil(concurrency / count),
+        lockDuration: opts.lockDurationMs ?? 30_000,
+        stalledInterval: opts.stalledIntervalMs ?? 30_000,
+        maxStalledCount: 3,
+      });
+      worker.on('error', onError);
+      return worker;
     });
-    worker.on('error', onError);
     // BullMQ gave up on a step job without the step recording an outcome (it
     // stalled too often, or the worker itself kept failing): record it as
     // failed so the job does not wait forever. A no-op if the step moved on.
@@ -132,7 +143,7 @@ export class Engine {
       consumer,
       claimIdleMs,
       onError,
-      handle: (entries) => dispatchReleases(this.queue, this.definitions, entries),
+      handle: (entries) => dispatchReleases(releases, this.definitions, entries),
     });
     const recorder = new StreamConsumer({
       redis: this.connection(),
@@ -159,12 +170,13 @@ export class Engine {
       );
     }
     await Promise.all(consumers.map((c) => c.start()));
-    this.closers.push(() => worker.close(), ...consumers.map((c) => () => c.stop()));
+    this.closers.push(() => Promise.all(workers.map((w) => w.close())), ...consumers.map((c) => () => c.stop()), () => releases.close());
   }
 
   /** A dedicated connection (blocking reads need their own), closed with the engine. */
   private connection(): Redis {
-    const connection = this.redis.duplicate();
+    // Blocking reads (BullMQ fetches, XREADGROUP BLOCK) must not be pipelined behind other commands.
+    const connection = this.redis.duplicate({ enableAutoPipelining: false });
     this.connections.push(connection);
     return connection;
   }

@@ -13,12 +13,12 @@ import { isJobMode, isStepState, type JobSnapshot, type StepSnapshot, type StepS
 import type { StepDetails } from '../domain/job-view.ts';
 
 type Outputs = Record<string, unknown>;
-import { APPLY_TRANSITION, CLAIM_STEP, FINISH_STEP, INIT_JOB } from './lua.ts';
+import { APPLY_TRANSITION, CLAIM_STEP, DETAIL_FIELDS, FINISH_STEP, INIT_JOB } from './lua.ts';
 import { parseReleases, type Keys } from './keys.ts';
 
 export type JobState = JobSnapshot & { details: ReadonlyMap<string, StepDetails> };
 
-export type ClaimResult = 'ok' | 'resumed' | 'held' | 'stale' | 'gone';
+export type Claim = { status: 'ok' | 'resumed'; details: StepDetails } | { status: 'held' | 'stale' | 'gone' };
 
 /** Trimmed length of the event stream; consumers keep far behind this. */
 const STREAM_MAXLEN = '100000';
@@ -82,7 +82,7 @@ export class JobStateStore {
     return this.redis.get(this.keys.definition(jobId));
   }
 
-  async claim(jobId: string, stepId: string, ticket: number, phase: Phase, event: JobEvent): Promise<ClaimResult> {
+  async claim(jobId: string, stepId: string, ticket: number, phase: Phase, event: JobEvent): Promise<Claim> {
     const result = await claim.run(this.redis, this.stateKeys(jobId), [
       stepId,
       ticket,
@@ -91,7 +91,11 @@ export class JobStateStore {
       event.at,
       STREAM_MAXLEN,
     ]);
-    return result === 'ok' || result === 'resumed' || result === 'held' || result === 'gone' ? result : 'stale';
+    if (!Array.isArray(result)) return { status: 'stale' };
+    const [status, ...values] = result;
+    if (status !== 'ok' && status !== 'resumed') return { status: status === 'held' || status === 'gone' ? status : 'stale' };
+    const byField = new Map<string, string | undefined>(DETAIL_FIELDS.map((f, i) => [f, typeof values[i] === 'string' ? values[i] : undefined]));
+    return { status, details: stepDetails((prefix) => byField.get(prefix), stepId) };
   }
 
   /** Records how a step ended; returns the steps it released, or null if the ticket is no longer current. */
@@ -235,10 +239,3 @@ function stepDetails(field: (prefix: string, id: string) => string | undefined, 
   return details;
 }
 
-/** Just the fields a worker needs for one step, in one round trip. */
-export async function readStepDetails(redis: Redis, keys: Keys, jobId: string, stepId: string): Promise<StepDetails> {
-  const prefixes = ['st', 'ft', 'o', 'e', 'ps', 'i', 'a', 'ov', 'w'];
-  const values = await redis.hmget(keys.jobState(jobId), ...prefixes.map((p) => `${p}:${stepId}`));
-  const byField = new Map(prefixes.map((p, i) => [p, values[i] ?? undefined]));
-  return stepDetails((prefix) => byField.get(prefix) ?? undefined, stepId);
-}

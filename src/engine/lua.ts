@@ -7,6 +7,9 @@
  * KEYS[1] = the job's state hash, KEYS[2] = the event stream.
  */
 
+/** The per-step detail fields a worker needs, in the order the claim returns them. */
+export const DETAIL_FIELDS = ['st', 'ft', 'o', 'e', 'ps', 'i', 'a', 'ov', 'w'] as const;
+
 const APPEND_EVENT = `
 local function append_event(event_json, released, maxlen)
   local seq = redis.call('HINCRBY', KEYS[1], '_seq', 1)
@@ -31,31 +34,36 @@ return 1
 
 /**
  * ARGV: stepId, ticket, phase, event, now, maxlen.
- * Returns ok (started), resumed (already started: redelivery, poll or retry),
- * held (job halted: step goes back to pending), stale or gone.
+ * Returns { ok | resumed | held | stale | gone, ...the step's detail fields }:
+ * ok (started), resumed (already started: redelivery, poll or retry), held
+ * (job halted: step goes back to pending). The details come back with the
+ * claim to save the worker a round trip.
  */
 export const CLAIM_STEP = `${APPEND_EVENT}
 local s = ARGV[1]
+local function with_details(status)
+  return { status, unpack(redis.call('HMGET', KEYS[1], ${DETAIL_FIELDS.map((f) => `'${f}:' .. s`).join(', ')})) }
+end
 local state = redis.call('HGET', KEYS[1], 's:' .. s)
-if not state then return 'gone' end
-if redis.call('HGET', KEYS[1], 't:' .. s) ~= ARGV[2] then return 'stale' end
+if not state then return { 'gone' } end
+if redis.call('HGET', KEYS[1], 't:' .. s) ~= ARGV[2] then return { 'stale' } end
 local mode = redis.call('HGET', KEYS[1], '_mode')
 if ARGV[3] == 'run' then
-  if state == 'running' then return 'resumed' end
-  if state ~= 'ready' then return 'stale' end
+  if state == 'running' then return with_details('resumed') end
+  if state ~= 'ready' then return { 'stale' } end
   if mode ~= 'forward' or tonumber(redis.call('HGET', KEYS[1], '_failed')) > 0 then
     redis.call('HSET', KEYS[1], 's:' .. s, 'pending')
     redis.call('HINCRBY', KEYS[1], '_seq', 1)
-    return 'held'
+    return { 'held' }
   end
   redis.call('HSET', KEYS[1], 's:' .. s, 'running', 'st:' .. s, ARGV[5])
 else
-  if state ~= 'compensating' or mode ~= 'rollback' then return 'stale' end
-  if redis.call('HEXISTS', KEYS[1], 'cs:' .. s) == 1 then return 'resumed' end
+  if state ~= 'compensating' or mode ~= 'rollback' then return { 'stale' } end
+  if redis.call('HEXISTS', KEYS[1], 'cs:' .. s) == 1 then return with_details('resumed') end
   redis.call('HSET', KEYS[1], 'cs:' .. s, ARGV[5])
 end
 append_event(ARGV[4], nil, ARGV[6])
-return 'ok'
+return with_details('ok')
 `;
 
 /**

@@ -32,7 +32,9 @@ async function jobBatches(sources: Sources, entries: readonly StreamEntry[]): Pr
     if (!definition || !state) continue;
     const view = buildJobView(definition, state);
     const withLive = [...jobEntries];
-    if (view.status === 'live' && jobEntries.some((e) => COMPLETING.has(e.event.type))) {
+    // Only the batch holding the job's latest change made it live: a follower that lags (the notifier)
+    // sees the job live while reading older events, and would announce it once per batch.
+    if (view.status === 'live' && jobEntries.some((e) => COMPLETING.has(e.event.type) && e.event.seq === view.seq)) {
       // One millisecond after the step that completed it, so the trail reads in order.
       const at = Math.max(...jobEntries.map((e) => e.event.at)) + 1;
       withLive.push({ id: `${jobId}-live`, event: liveEvent(view, at) });

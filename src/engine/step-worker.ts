@@ -14,11 +14,10 @@ import { redactText } from '../domain/redact.ts';
 import type { StepServices } from '../ports/step-services.ts';
 import { idempotencyKeyFor, type CheckResult, type Outputs, type RunResult, type StepContext, type StepType } from '../steps/step.ts';
 import type { DefinitionCache } from './definitions.ts';
-import type { Keys } from './keys.ts';
-import { readStepDetails, type JobStateStore } from './job-state.ts';
+import type { JobStateStore } from './job-state.ts';
+import type { Release } from '../domain/actions.ts';
 import { stepLabel, type StepDetails } from '../domain/job-view.ts';
 import { withTimeout } from './timeout.ts';
-import type { Redis } from 'ioredis';
 
 export const StepJobData = z.object({
   jobId: z.string(),
@@ -29,12 +28,12 @@ export const StepJobData = z.object({
 export type StepJobData = z.infer<typeof StepJobData>;
 
 export type StepWorkerDeps = {
-  redis: Redis;
-  keys: Keys;
   state: JobStateStore;
   definitions: DefinitionCache;
   stepTypes: ReadonlyMap<string, StepType>;
   services: StepServices;
+  /** Queues steps a finish released, at once (the dispatcher does it again if this process dies first). */
+  enqueue(definition: JobDefinition, releases: readonly Release[]): Promise<void>;
 };
 
 /** Everything one activation knows; built once, passed down. */
@@ -58,21 +57,22 @@ export async function processStepJob(deps: StepWorkerDeps, job: Job, token: stri
   const label = stepLabel(step.id);
   const started = event(data, 'step.started', data.phase === 'run' ? `Step ${label} started` : `Undoing ${label}`);
   const claim = await deps.state.claim(data.jobId, data.stepId, data.ticket, data.phase, started);
-  if (claim !== 'ok' && claim !== 'resumed') return;
+  if (claim.status !== 'ok' && claim.status !== 'resumed') return;
+  const resumed = claim.status === 'resumed';
+  const details = claim.details;
   const type = deps.stepTypes.get(step.type);
-  const details = await readStepDetails(deps.redis, deps.keys, data.jobId, data.stepId);
   const base = { deps, job, token, data, step, definition, details, label };
   if (!type) {
     await fail({ ...base, bound: unboundStep }, new PermanentError(`unknown step type "${step.type}"`));
     return;
   }
   const activation: Activation = { ...base, bound: type.bind(step.input) };
-  if (claim === 'resumed' && job.stalledCounter > 0 && details.pollSince === undefined) {
+  if (resumed && job.stalledCounter > 0 && details.pollSince === undefined) {
     // A worker stopped mid-step (crash, deploy): say so, since the step may now run a second time.
     await deps.state.note(event(data, 'step.resumed', `Step ${label} picked up again after a worker stopped mid-step; checking before running it again`));
   }
   if (data.phase === 'compensate') await compensate(activation);
-  else await runForward(activation, claim === 'resumed');
+  else await runForward(activation, resumed);
 }
 
 const unboundStep: ReturnType<StepType['bind']> = {
@@ -111,13 +111,10 @@ async function runForward(a: Activation, resumed: boolean): Promise<void> {
     if (a.details.pollSince !== undefined) {
       result = await pollOnce(a, call);
     } else {
-      // Re-delivered after a crash or a retry: look before acting again.
+      // Re-delivered after a crash or a retry: look before acting again. A fresh
+      // run that says done is trusted; its check runs when it is re-delivered.
       const existing = resumed ? await call('check', (ctx) => a.bound.check(ctx)) : undefined;
       result = existing?.status === 'done' ? existing : await call('run', (ctx) => a.bound.run(ctx));
-      if (result.status === 'done' && existing?.status !== 'done') {
-        outputs = { ...outputs, ...result.outputs };
-        result = await call('check', (ctx) => a.bound.check(ctx));
-      }
     }
     if ('outputs' in result && result.outputs) outputs = { ...outputs, ...result.outputs };
     if (result.status === 'pending') return await schedulePoll(a, outputs, result.pollAfterMs);
@@ -232,5 +229,6 @@ async function compensate(a: Activation): Promise<void> {
 
 async function finish(a: Activation, outcome: StepState, ev: JobEvent, details: Record<string, string | number>): Promise<void> {
   const safe: JobEvent = { ...ev, summary: redactText(ev.summary) };
-  await a.deps.state.finish(a.data.jobId, a.data, outcome, safe, details);
+  const released = await a.deps.state.finish(a.data.jobId, a.data, outcome, safe, details);
+  if (released && released.length > 0) await a.deps.enqueue(a.definition, released);
 }

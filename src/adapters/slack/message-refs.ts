@@ -33,7 +33,11 @@ export class MessageRefs {
     if (existing) return existing;
     const lock = `${this.prefix}:slack:msg:${jobId}:posting`;
     if ((await this.redis.set(lock, '1', 'PX', 30_000, 'NX')) === 'OK') {
-      const ref = await post();
+      // If Slack refused the post, let the job's next event post it, instead of waiting out the lock.
+      const ref = await post().catch(async (err: unknown) => {
+        await this.redis.del(lock);
+        throw err;
+      });
       await this.redis.set(`${this.prefix}:slack:msg:${jobId}`, JSON.stringify(ref));
       return ref;
     }

@@ -42,6 +42,8 @@ export class SlackNotifier implements JobNotifier {
   private readonly dirty = new Map<string, JobView>();
   private readonly lastEdit = new Map<string, number>();
   private readonly editing = new Set<string>();
+  /** The seq of the view each job's message shows, as this process last posted or edited it. */
+  private readonly shown = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(opts: SlackNotifierOptions) {
@@ -54,6 +56,8 @@ export class SlackNotifier implements JobNotifier {
       const reply = threadReply(view, event, this.opts.approvers);
       if (reply) await this.post({ ...reply, thread_ts: ref.ts });
     }
+    // A notifier that lags gets the same (current) view for several batches: the message already shows it.
+    if ((this.shown.get(view.jobId) ?? -1) >= view.seq) return;
     this.dirty.set(view.jobId, view);
     this.schedule();
   }
@@ -71,6 +75,7 @@ export class SlackNotifier implements JobNotifier {
     const result = await this.opts.client.chat.postMessage({ channel: this.opts.channel, ...message });
     if (!result.ts || !result.channel) throw new Error('Slack did not return the progress message ts');
     this.lastEdit.set(view.jobId, Date.now());
+    this.shown.set(view.jobId, view.seq);
     return { channel: result.channel, ts: result.ts };
   }
 
@@ -106,6 +111,7 @@ export class SlackNotifier implements JobNotifier {
       await this.opts.updates.take();
       await this.opts.client.chat.update({ channel: ref.channel, ts: ref.ts, ...progressMessage(view, { auditCommand: auditCommand(view) }) });
       this.lastEdit.set(jobId, Date.now());
+      this.shown.set(jobId, view.seq);
     } catch (err) {
       this.opts.onError(err);
     } finally {

@@ -1,6 +1,7 @@
 /** `/provision` and its subcommands. The modal opens before any slow work: trigger ids expire in 3 s. */
 import type { App } from '@slack/bolt';
-import { auditBlocks, helpBlocks, intakeModal, listBlocks, statusBlocks, type SlackMessage } from '../blocks/index.ts';
+import { ActionRefusedError } from '../../domain/errors.ts';
+import { auditBlocks, escapeMrkdwn, helpBlocks, intakeModal, listBlocks, statusBlocks, type SlackMessage } from '../blocks/index.ts';
 import { explain, type ListenerDeps } from './deps.ts';
 
 export function registerCommand(app: App, deps: ListenerDeps): void {
@@ -14,6 +15,8 @@ export function registerCommand(app: App, deps: ListenerDeps): void {
       return;
     }
     const reply = await answer(deps, sub.toLowerCase(), rest).catch((err: unknown) => {
+      // A question changes nothing, so no "Nothing changed:"; the message quotes what was typed, so escape it.
+      if (err instanceof ActionRefusedError) return escapeMrkdwn(`${err.message.charAt(0).toUpperCase()}${err.message.slice(1)}.`);
       const text = explain(err);
       if (text === null) throw err;
       return text;

@@ -80,6 +80,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
           manifests,
           people: new People(slack.client, config.slack.approvers.userIds, config.slack.approvers.groupId, config.slack.allowSelfApproval),
           channel: config.slack.channel,
+          progressUrl: (jobId) => slack.refs.link(jobId, 5000),
           onError: opts.onError ?? ((err) => console.error('[slack]', err)),
         })
       : undefined;
@@ -105,14 +106,15 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
 function slackParts(config: SlackConfig, redisUrl: string, prefix: string, onError: ((err: unknown) => void) | undefined) {
   const client = new WebClient(config.botToken, config.apiUrl ? { slackApiUrl: config.apiUrl } : {});
   const redis = new Redis(redisUrl);
+  const refs = new MessageRefs(redis, prefix);
   const notifier = new SlackNotifier({
     client,
     channel: config.channel,
     approvers: { userIds: config.approvers.userIds, ...(config.approvers.groupId ? { groupId: config.approvers.groupId } : {}) },
-    refs: new MessageRefs(redis, prefix),
+    refs,
     posts: new RateLimiter(config.postsPerSecond),
     updates: new RateLimiter(config.updatesPerSecond),
     onError: onError ?? ((err) => console.error('[slack notifier]', err)),
   });
-  return { client, redis, notifier };
+  return { client, redis, refs, notifier };
 }

@@ -74,6 +74,9 @@ describe('an AE provisions a tenant from Slack', () => {
     expect(good.body).toBe('');
     const confirmation = await until('the AE confirmation', () => fake.ephemerals('C0SALES').find((e) => e.user === AE.id));
     expect(confirmation.text).toContain('Provisioning started');
+    // With a link to the job's progress message in #onboarding.
+    const posted = fake.messages(CHANNEL)[0];
+    expect(JSON.stringify(confirmation.blocks)).toContain(`https://slack.com/archives/${CHANNEL}/p${posted?.ts.replace('.', '')}`);
 
     // 4. One progress message in #onboarding, and an approval request in its thread mentioning the approver.
     const [job] = await app.store.findJobs({ limit: 1 });

@@ -49,4 +49,15 @@ export class MessageRefs {
     }
     throw new Error(`the progress message for job ${jobId} was never posted`);
   }
+
+  /** A link to the job's message, waiting up to `waitMs` for it to be posted. */
+  async link(jobId: string, waitMs: number): Promise<string | undefined> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const ref = await this.get(jobId);
+      if (ref) return `https://slack.com/archives/${ref.channel}/p${ref.ts.replace('.', '')}`;
+      if (Date.now() > deadline) return undefined;
+      await sleep(100);
+    }
+  }
 }

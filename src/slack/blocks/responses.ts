@@ -118,3 +118,18 @@ export function refusal(text: string): SlackMessage {
   const safeText = truncate(escapeMrkdwn(text), LIMITS.text - 20);
   return message(safeText, [section(`:no_entry: ${safeText}`)]);
 }
+
+/** What the AE sees after submitting the intake modal: where to follow the job. */
+export function provisionConfirmation(opts: {
+  outcome: 'created' | 'existing';
+  slug: string;
+  channel: string;
+  /** Link to the job's progress message, when it is already posted. */
+  progressUrl: string | undefined;
+}): SlackMessage {
+  const slug = escapeMrkdwn(opts.slug);
+  const what = opts.outcome === 'created' ? `Provisioning started for *${slug}*.` : `This opportunity already has a job, for *${slug}*.`;
+  const where = opts.progressUrl ? `<${opts.progressUrl}|Follow its progress> in <#${opts.channel}>.` : `Follow it in <#${opts.channel}>.`;
+  const text = `${what} ${where} \`/provision status ${slug}\` shows where it is.`;
+  return message(`${what} Follow it in #onboarding.`, [section(`:rocket: ${text}`)]);
+}

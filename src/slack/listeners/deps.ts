@@ -11,6 +11,8 @@ export type ListenerDeps = {
   people: People;
   /** The #onboarding channel, for links to progress messages. */
   channel: string;
+  /** A link to the job's progress message once it is posted (undefined if not within a few seconds). */
+  progressUrl(jobId: string): Promise<string | undefined>;
   onError(err: unknown): void;
 };
 

@@ -3,7 +3,7 @@ import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { InvalidInputError } from '../../domain/errors.ts';
 import { parseIntake } from '../../domain/intake.ts';
-import { CALLBACKS, INTAKE_BLOCKS, intakeErrors, intakeModal, readIntakeSubmission } from '../blocks/index.ts';
+import { CALLBACKS, INTAKE_BLOCKS, intakeErrors, intakeModal, provisionConfirmation, readIntakeSubmission } from '../blocks/index.ts';
 import { explain, tell, type ListenerDeps } from './deps.ts';
 
 /** How long a submission may take before the modal closes and the answer comes as a message instead. */
@@ -63,8 +63,10 @@ async function confirm(
 ): Promise<void> {
   try {
     const { outcome, job } = await provisioning;
-    const what = outcome === 'created' ? 'Provisioning started' : 'This opportunity already has a job';
-    await tell(client, where, `${what} for *${job.tenant.slug}*. Follow it in <#${deps.channel}>; \`/provision status ${job.tenant.slug}\` shows where it is.`);
+    const progressUrl = await deps.progressUrl(job.jobId);
+    if (!where.channel) return;
+    const confirmation = provisionConfirmation({ outcome, slug: job.tenant.slug, channel: deps.channel, progressUrl });
+    await client.chat.postEphemeral({ channel: where.channel, user: where.user, ...confirmation });
   } catch (err) {
     const text = explain(err);
     if (text === null) throw err;

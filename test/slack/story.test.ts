@@ -9,32 +9,7 @@ import { ACTIONS, CALLBACKS, INTAKE_BLOCKS } from '../../src/slack/blocks/index.
 import { dealFor, stopTestApp, waitForStatus } from '../support/harness.ts';
 import { AE, APPROVER, CHANNEL, intakeValues, SIGNING_SECRET, startSlackApp, STRANGER, type SlackTestApp } from '../support/slack-app.ts';
 import { blockActionPayload, interactionBody, signedRequest, slashCommandBody, viewSubmissionPayload } from '../support/slack-signing.ts';
-
-/** Button values (and their action ids) found anywhere in a message's blocks. */
-function buttonsIn(blocks: unknown): { actionId: string; value: string }[] {
-  const found: { actionId: string; value: string }[] = [];
-  const walk = (node: unknown): void => {
-    if (Array.isArray(node)) return node.forEach(walk);
-    if (node === null || typeof node !== 'object') return;
-    const type: unknown = Reflect.get(node, 'type');
-    const actionId: unknown = Reflect.get(node, 'action_id');
-    const value: unknown = Reflect.get(node, 'value');
-    if (type === 'button' && typeof actionId === 'string' && typeof value === 'string') found.push({ actionId, value });
-    Object.values(node).forEach(walk);
-  };
-  walk(blocks);
-  return found;
-}
-
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { buttonsIn, until } from '../support/slack-story.ts';
 
 describe('an AE provisions a tenant from Slack', () => {
   let s: SlackTestApp | undefined;

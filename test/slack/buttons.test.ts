@@ -7,9 +7,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACTIONS, CALLBACKS, DIALOG_BLOCKS } from '../../src/slack/blocks/index.ts';
 import type { TestApp } from '../support/harness.ts';
-import { auditOf, dealFor, stepStates, stopTestApp, waitForStatus } from '../support/harness.ts';
+import { auditOf, dealFor, stepStates, waitForStatus } from '../support/harness.ts';
 import type { ChannelMessage, FakeMessage } from '../support/slack-fake.ts';
-import { AE, APPROVER, CHANNEL, startSlackApp, type SlackTestApp } from '../support/slack-app.ts';
+import { AE, APPROVER, CHANNEL, startSlackApp, type SlackTestApp, stopSlackApp } from '../support/slack-app.ts';
 import { clickButton, hasButton, openedModal, said, submitModal, until } from '../support/slack-story.ts';
 
 /** The Slack user as the audit trail names them. */
@@ -65,10 +65,7 @@ async function replyIn(s: SlackTestApp, slug: string, what: string, match: (repl
 describe('the buttons in #onboarding', () => {
   let s: SlackTestApp | undefined;
   afterEach(async () => {
-    if (s) {
-      await stopTestApp(s.app);
-      await s.fake.close();
-    }
+    await stopSlackApp(s);
     s = undefined;
   });
 

@@ -5,9 +5,9 @@
  * the jobs that need attention, and help for anything else.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { auditOf, dealFor, stopTestApp, waitForRecord, waitForStatus } from '../support/harness.ts';
+import { auditOf, dealFor, waitForRecord, waitForStatus } from '../support/harness.ts';
 import type { FakeEphemeral } from '../support/slack-fake.ts';
-import { AE, CHANNEL, startSlackApp, type SlackTestApp } from '../support/slack-app.ts';
+import { AE, CHANNEL, startSlackApp, type SlackTestApp, stopSlackApp } from '../support/slack-app.ts';
 import { slashCommandBody } from '../support/slack-signing.ts';
 import { said, sender, until } from '../support/slack-story.ts';
 
@@ -47,10 +47,7 @@ function expectAckedFast(res: { status: number; body: string; ms: number }): voi
 describe('/provision subcommands', () => {
   let s: SlackTestApp | undefined;
   afterEach(async () => {
-    if (s) {
-      await stopTestApp(s.app);
-      await s.fake.close();
-    }
+    await stopSlackApp(s);
     s = undefined;
   });
 

@@ -6,18 +6,15 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACTIONS, CALLBACKS, INTAKE_BLOCKS } from '../../src/slack/blocks/index.ts';
-import { dealFor, stopTestApp, waitForStatus } from '../support/harness.ts';
-import { AE, APPROVER, CHANNEL, intakeValues, SIGNING_SECRET, startSlackApp, STRANGER, type SlackTestApp } from '../support/slack-app.ts';
+import { dealFor, waitForStatus } from '../support/harness.ts';
+import { AE, APPROVER, CHANNEL, intakeValues, SIGNING_SECRET, startSlackApp, STRANGER, type SlackTestApp, stopSlackApp } from '../support/slack-app.ts';
 import { blockActionPayload, interactionBody, signedRequest, slashCommandBody, viewSubmissionPayload } from '../support/slack-signing.ts';
 import { buttonsIn, until } from '../support/slack-story.ts';
 
 describe('an AE provisions a tenant from Slack', () => {
   let s: SlackTestApp | undefined;
   afterEach(async () => {
-    if (s) {
-      await stopTestApp(s.app);
-      await s.fake.close();
-    }
+    await stopSlackApp(s);
     s = undefined;
   });
 

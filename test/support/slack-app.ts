@@ -2,7 +2,7 @@
 import type { ViewStateValue } from '@slack/bolt';
 import { INTAKE_BLOCKS } from '../../src/slack/blocks/index.ts';
 import { SlackFake } from './slack-fake.ts';
-import { startTestApp, type TestApp, type TestAppOptions } from './harness.ts';
+import { startTestApp, stopTestApp, type TestApp, type TestAppOptions } from './harness.ts';
 
 export const CHANNEL = 'C0ONBOARD';
 export const SIGNING_SECRET = 'test-signing-secret-for-bolt';
@@ -54,4 +54,11 @@ export function intakeValues(deal: Record<string, unknown>): Record<string, Reco
     },
     [b.crmOpportunityId.blockId]: { [b.crmOpportunityId.actionId]: text('crmOpportunityId') },
   };
+}
+
+/** Stops the app, then the fake; safe to call with nothing started. */
+export async function stopSlackApp(s: SlackTestApp | undefined): Promise<void> {
+  if (!s) return;
+  await stopTestApp(s.app);
+  await s.fake.close();
 }

@@ -1,24 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   auditOf,
   dealFor,
-  startTestApp,
+  appPerTest,
   stepStates,
   stepsById,
-  stopTestApp,
   waitForStatus,
   waitForStep,
   type TestApp,
 } from '../support/harness.ts';
 
 describe('when a step fails', () => {
-  let app: TestApp | undefined;
-  const start = async (pipeline: string): Promise<TestApp> => (app = await startTestApp({ pipeline }));
-  afterEach(async () => {
-    if (app) await stopTestApp(app);
-    app = undefined;
-  });
+  const startApp = appPerTest();
+  const start = (pipeline: string): Promise<TestApp> => startApp({ pipeline });
 
   it('retries a temporary failure with backoff, then succeeds, and the audit shows each retry', async () => {
     const app = await start(`

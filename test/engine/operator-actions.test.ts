@@ -1,12 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ActionRefusedError, InvalidInputError } from '../../src/domain/errors.ts';
 import {
   auditOf,
   dealFor,
-  startTestApp,
+  appPerTest,
   stepStates,
   stepsById,
-  stopTestApp,
   waitForStatus,
   type TestApp,
 } from '../support/harness.ts';
@@ -17,12 +16,8 @@ async function runsOf(app: TestApp, jobId: string, stepId: string): Promise<numb
 }
 
 describe('operator actions on a stopped job', () => {
-  let app: TestApp | undefined;
-  const start = async (pipeline: string): Promise<TestApp> => (app = await startTestApp({ pipeline }));
-  afterEach(async () => {
-    if (app) await stopTestApp(app);
-    app = undefined;
-  });
+  const startApp = appPerTest();
+  const start = (pipeline: string): Promise<TestApp> => startApp({ pipeline });
 
   it('retry runs the failed step again without re-running what already succeeded', async () => {
     const app = await start(`
@@ -114,12 +109,8 @@ steps:
 });
 
 describe('two people clicking at once', () => {
-  let app: TestApp | undefined;
-  const start = async (pipeline: string): Promise<TestApp> => (app = await startTestApp({ pipeline }));
-  afterEach(async () => {
-    if (app) await stopTestApp(app);
-    app = undefined;
-  });
+  const startApp = appPerTest();
+  const start = (pipeline: string): Promise<TestApp> => startApp({ pipeline });
 
   it('two concurrent approvals: exactly one wins, the other is refused, the audit has one approval', async () => {
     const app = await start(`

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { afterEach } from 'vitest';
 import { MongoClient } from 'mongodb';
 import { loadConfig } from '../../src/config.ts';
 import { compose, type App, type ComposeOptions } from '../../src/compose.ts';
@@ -45,6 +46,16 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     onError: opts.onError ?? ((err) => console.error(`[${prefix}]`, err)),
   });
   return { ...app, prefix, dbName };
+}
+
+/** One app per test: returns a starter, and stops whatever it started after each test. */
+export function appPerTest(): (opts?: TestAppOptions) => Promise<TestApp> {
+  let app: TestApp | undefined;
+  afterEach(async () => {
+    if (app) await stopTestApp(app);
+    app = undefined;
+  });
+  return async (opts = {}) => (app = await startTestApp(opts));
 }
 
 export async function stopTestApp(app: TestApp): Promise<void> {

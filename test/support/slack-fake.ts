@@ -599,13 +599,7 @@ export class SlackFake {
   private storeMessage(channel: string, args: Record<string, unknown>): FakeMessage {
     const list = this.store.get(channel) ?? [];
     const m: FakeMessage = { channel, ts: this.nextTs(), user: FAKE_BOT_USER_ID, bot_id: FAKE_BOT_ID, updates: 0, versions: [] };
-    const text = str(args['text']);
-    if (text !== undefined) m.text = text;
-    const blocks = args['blocks'];
-    if (Array.isArray(blocks)) m.blocks = blocks;
-    const attachments = args['attachments'];
-    if (Array.isArray(attachments)) m.attachments = attachments;
-    if (args['metadata'] !== undefined) m.metadata = args['metadata'];
+    copyContent(m, args);
     const threadTs = nonEmpty(args['thread_ts']);
     if (threadTs !== undefined) {
       // Replying to a reply lands in the parent's thread.
@@ -653,14 +647,8 @@ export class SlackFake {
     if (m.text !== undefined) before.text = m.text;
     if (m.blocks !== undefined) before.blocks = m.blocks;
     m.versions.push(before);
-    const text = str(args['text']);
-    if (text !== undefined) m.text = text;
     // chat.update keeps the previous blocks/attachments when the field is omitted.
-    const blocks = args['blocks'];
-    if (Array.isArray(blocks)) m.blocks = blocks;
-    const attachments = args['attachments'];
-    if (Array.isArray(attachments)) m.attachments = attachments;
-    if (args['metadata'] !== undefined) m.metadata = args['metadata'];
+    copyContent(m, args);
     m.updates += 1;
     m.edited = { user: FAKE_BOT_USER_ID, ts: this.nextTs() };
   }
@@ -891,4 +879,15 @@ async function parseBody(contentType: string | undefined, raw: Buffer, query: UR
     }
   }
   return { args, json };
+}
+
+/** Copies the content fields a post or update sends onto the stored message; omitted fields stay as they were. */
+function copyContent(m: FakeMessage, args: Record<string, unknown>): void {
+  const text = str(args['text']);
+  if (text !== undefined) m.text = text;
+  const blocks = args['blocks'];
+  if (Array.isArray(blocks)) m.blocks = blocks;
+  const attachments = args['attachments'];
+  if (Array.isArray(attachments)) m.attachments = attachments;
+  if (args['metadata'] !== undefined) m.metadata = args['metadata'];
 }

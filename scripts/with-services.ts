@@ -1,6 +1,6 @@
 // Usage: node scripts/with-services.ts <cmd> [args…]
 //
-// Ensures Redis + MongoDB (and the AWS emulator when WITH_AWS=1) via
+// Ensures Redis + MongoDB + the AWS emulator (skip AWS with WITHOUT_AWS=1) via
 // ensureServices(), runs <cmd> with their URLs in its env, then stops the
 // services it started and exits with the command's exit code.
 
@@ -26,7 +26,7 @@ async function main(): Promise<number> {
   for (const s of signals) process.on(s, abort);
 
   const t0 = Date.now();
-  const services = await ensureServices({ wantAws: process.env.WITH_AWS === '1' });
+  const services = await ensureServices({ wantAws: process.env.WITHOUT_AWS !== '1' });
   const started = services.services.filter((s) => s.source === 'started');
   const reused = services.services.filter((s) => s.source === 'reused');
   process.stderr.write(

@@ -1,8 +1,16 @@
 /**
  * What step types may use from the outside world. Each step file reaches
  * its integration only through here, so tests plug in real clients pointed
- * at loopback servers and production plugs in the real endpoints.
+ * at loopback servers and production plugs in the real endpoints. The
+ * clients are the vendors' own SDKs: a step is written against the real API.
  */
+import type { Route53Client } from '@aws-sdk/client-route-53';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Client as OktaClient } from '@okta/okta-sdk-nodejs';
+import type { MongoClient } from 'mongodb';
+import type { Transporter } from 'nodemailer';
+import type Stripe from 'stripe';
+import type { SeedManifest } from '../manifests/seed.ts';
 
 /** A stand-in external API for sandbox steps: creating is idempotent by key, like Stripe's. */
 export interface SandboxLedger {
@@ -15,9 +23,36 @@ export interface SandboxLedger {
   touch(counterKey: string): Promise<number>;
 }
 
+export interface DnsService {
+  client: Route53Client;
+  /** The zone that holds every tenant's record (without the /hostedzone/ prefix). */
+  hostedZoneId: string;
+}
+
+export interface SecretsService {
+  client: SecretsManagerClient;
+  /** Days a rolled-back secret stays recoverable (7–30). */
+  recoveryWindowDays: number;
+}
+
+export interface MailService {
+  transport: Transporter;
+  /** The From header of every email the bot sends. */
+  from: string;
+}
+
 export interface StepServices {
   sandbox: SandboxLedger;
   /** Signs outbound webhooks; never logged. */
   webhookSigningSecret: string;
   fetch: typeof fetch;
+  /** The MongoDB server that holds tenant data: dedicated databases and the shared one. */
+  tenantData: MongoClient;
+  /** Seed manifests by version, validated at load. */
+  seeds: ReadonlyMap<string, SeedManifest>;
+  dns: DnsService;
+  secrets: SecretsService;
+  okta: OktaClient;
+  stripe: Stripe;
+  mail: MailService;
 }

@@ -9,6 +9,7 @@ import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from '../../src/d
 import type { DerivedTenant } from '../../src/domain/intake.ts';
 import type { StepContext } from '../../src/steps/step.ts';
 import { webhookStep } from '../../src/steps/webhook.ts';
+import { stepContext } from '../support/step-context.ts';
 
 const SECRET = 'test-webhook-secret-0123456789';
 
@@ -75,23 +76,7 @@ describe('the webhook step tells a CS platform about a new tenant', () => {
   afterEach(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   function ctx(): StepContext<unknown> {
-    return {
-      jobId: 'acme-123',
-      stepId: 'cs_record',
-      input: {},
-      tenant,
-      idempotencyKey: 'acme-123.cs_record',
-      attempt: 1,
-      signal: new AbortController().signal,
-      outputs: {},
-      providedInput: undefined,
-      approvedBy: undefined,
-      services: {
-        sandbox: { create: async () => ({ created: true }), exists: async () => true, remove: async () => ({ removed: true }), touch: async () => 1 },
-        webhookSigningSecret: SECRET,
-        fetch: globalThis.fetch,
-      },
-    };
+    return stepContext({ jobId: 'acme-123', stepId: 'cs_record', tenant, services: { webhookSigningSecret: SECRET } });
   }
 
   it('POSTs a signed event that the receiver can verify, with a stable idempotency key', async () => {

@@ -4,7 +4,9 @@
  */
 import { MongoClient } from 'mongodb';
 import { ProvisioningService } from './app/services.ts';
-import type { Config } from './config.ts';
+import { requireIntegrations, type Config } from './config.ts';
+import { connectIntegrations } from './adapters/integrations.ts';
+import type { Integration } from './ports/step-services.ts';
 import { MongoJobStore } from './adapters/mongo-store.ts';
 import { RedisSandboxLedger } from './adapters/sandbox-ledger.ts';
 import { Engine } from './engine/engine.ts';
@@ -48,8 +50,11 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     stepTypes,
     sampleTenantSettings: config.tenant,
   });
+  const uses = integrationsUsed(manifests);
+  if (config.profile === 'production') requireIntegrations(config, uses);
   const mongo = new MongoClient(config.mongoUri, { serverSelectionTimeoutMS: 10_000 });
   await mongo.connect();
+  const integrations = await connectIntegrations({ config, storeClient: mongo, seeds: manifests.seeds, uses: new Set(uses.keys()) });
   const store = new MongoJobStore(mongo.db(config.mongoDb));
   await store.ensureIndexes();
   const slack = config.slack ? slackParts(config.slack, config.redisUrl, config.queuePrefix, opts.onError) : undefined;
@@ -65,6 +70,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
       sandbox: new RedisSandboxLedger(redis, keys.sandbox()),
       webhookSigningSecret: config.webhookSigningSecret,
       fetch: globalThis.fetch,
+      ...integrations.services,
     }),
     ...(notifier && opts.runWorkers ? { notifier } : {}),
     ...(opts.lockDurationMs ? { lockDurationMs: opts.lockDurationMs } : {}),
@@ -97,6 +103,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
       await engine.close();
       await slack?.notifier.close();
       await slack?.redis.quit();
+      await integrations.close();
       await mongo.close();
     },
   };
@@ -117,4 +124,13 @@ function slackParts(config: SlackConfig, redisUrl: string, prefix: string, onErr
     onError: onError ?? ((err) => console.error('[slack notifier]', err)),
   });
   return { client, redis, refs, notifier };
+}
+
+/** Which outside systems the pipeline talks to, and through which steps (for naming missing settings). */
+function integrationsUsed(manifests: Manifests): Map<Integration, string[]> {
+  const uses = new Map<Integration, string[]>();
+  for (const step of manifests.pipeline.steps) {
+    for (const integration of stepTypes.get(step.type)?.uses ?? []) uses.set(integration, [...(uses.get(integration) ?? []), step.id]);
+  }
+  return uses;
 }

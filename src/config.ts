@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import type { Integration } from './ports/step-services.ts';
 
 const LOCAL_WEBHOOK_SECRET = 'local-only-webhook-signing-secret';
 
@@ -35,6 +36,23 @@ const EnvSchema = z.object({
   SLACK_UPDATES_PER_SECOND: z.coerce.number().positive().max(50).default(1),
   SLACK_POSTS_PER_SECOND: z.coerce.number().positive().max(50).default(1),
   USER: z.string().min(1).optional(),
+  // Integrations. Local defaults point at the emulators `npm run demo` and the tests start.
+  TENANT_MONGODB_URI: z.string().optional(),
+  AWS_REGION: z.string().default('us-east-1'),
+  AWS_ENDPOINT_URL: z.url().optional(),
+  ROUTE53_HOSTED_ZONE_ID: z.string().regex(/^[A-Z0-9]+$/, { error: 'a hosted zone id looks like Z0123456789ABCDEFGHIJ (without /hostedzone/)' }).optional(),
+  DNS_RECORD_TARGET: z.string().optional(),
+  DNS_RECORD_TTL: z.coerce.number().int().min(30).max(86400).default(300),
+  SECRETS_RECOVERY_WINDOW_DAYS: z.coerce.number().int().min(7).max(30).default(7),
+  OKTA_ORG_URL: z.url().optional(),
+  OKTA_API_TOKEN: z.string().min(1).optional(),
+  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_/, { error: 'must be a Stripe secret or restricted key (sk_… or rk_…)' }).optional(),
+  STRIPE_API_URL: z.url().optional(),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, { error: 'must look like smtp://user:pass@host:587 or smtps://…' }).optional(),
+  MAIL_FROM: z.string().min(3).optional(),
+  CS_PLATFORM_WEBHOOK_URL: z.url().optional(),
+  SLACK_NOTICE_WEBHOOK_URL: z.url().optional(),
+  FEATURE_FLAGS_WEBHOOK_URL: z.url().optional(),
 });
 
 export type Config = {
@@ -43,7 +61,8 @@ export type Config = {
   mongoUri: string;
   mongoDb: string;
   queuePrefix: string;
-  tenant: { baseDomain: string; secretPrefix: string; sharedDatabaseName: string };
+  /** `pipeline` holds the values step configs may use as ${settings.…} (endpoints, the DNS target). */
+  tenant: { baseDomain: string; secretPrefix: string; sharedDatabaseName: string; pipeline: Record<string, string | number> };
   manifestsDir: string;
   seedDir: string;
   workerConcurrency: number;
@@ -51,6 +70,22 @@ export type Config = {
   /** Who a CLI user is in the audit trail unless they say otherwise. */
   operator: string;
   slack: SlackConfig | null;
+  integrations: IntegrationsConfig;
+};
+
+
+export type IntegrationsConfig = {
+  /** Undefined: tenant data lives on the same server as the job store. */
+  tenantMongoUri: string | undefined;
+  aws: { region: string; endpoint: string | undefined; credentials: { accessKeyId: string; secretAccessKey: string } | undefined };
+  /** Undefined in the local profile: the hosted zone for BASE_DOMAIN is found or created in the emulator. */
+  hostedZoneId: string | undefined;
+  secretsRecoveryWindowDays: number;
+  okta: { orgUrl: string; token: string };
+  stripe: { secretKey: string; apiUrl: string | undefined };
+  mail: { smtpUrl: string; from: string };
+  /** Per integration, the variables the production profile needs but were not set. */
+  missing: Readonly<Record<Integration, readonly string[]>>;
 };
 
 export type SlackConfig = {
@@ -90,14 +125,92 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mongoUri: e.MONGODB_URI,
     mongoDb: e.MONGODB_DB,
     queuePrefix: e.QUEUE_PREFIX,
-    tenant: { baseDomain: e.BASE_DOMAIN, secretPrefix: e.SECRET_PREFIX, sharedDatabaseName: e.SHARED_DATABASE },
+    tenant: { baseDomain: e.BASE_DOMAIN, secretPrefix: e.SECRET_PREFIX, sharedDatabaseName: e.SHARED_DATABASE, pipeline: pipelineSettings(e) },
     manifestsDir: resolve(e.MANIFESTS_DIR),
     seedDir: resolve(e.SEED_MANIFESTS_DIR),
     workerConcurrency: e.WORKER_CONCURRENCY,
     webhookSigningSecret,
     operator: e.PROVISIONER_OPERATOR ?? e.USER ?? 'operator',
     slack: slackConfig(e),
+    integrations: integrationsConfig(e),
   };
+}
+
+/** Where the local profile's emulators listen (`npm run services start` and the demo start them). */
+export const LOCAL_EMULATORS = {
+  aws: 'http://127.0.0.1:5055',
+  stripe: 'http://127.0.0.1:12111',
+  okta: 'http://127.0.0.1:12112',
+  smtp: 'smtp://127.0.0.1:12025',
+  webhooks: 'http://127.0.0.1:12113',
+} as const;
+
+type Env = z.output<typeof EnvSchema>;
+
+function integrationsConfig(e: Env): IntegrationsConfig {
+  const local = e.PROVISIONER_PROFILE === 'local';
+  const unset = (pairs: [string, string | undefined][]) => (local ? [] : pairs.filter(([, v]) => v === undefined).map(([name]) => name));
+  return {
+    tenantMongoUri: e.TENANT_MONGODB_URI,
+    aws: {
+      region: e.AWS_REGION,
+      endpoint: e.AWS_ENDPOINT_URL ?? (local ? LOCAL_EMULATORS.aws : undefined),
+      // Production leaves credentials to the SDK's default chain (role, SSO, env).
+      credentials: local ? { accessKeyId: 'local', secretAccessKey: 'local' } : undefined,
+    },
+    hostedZoneId: e.ROUTE53_HOSTED_ZONE_ID,
+    secretsRecoveryWindowDays: e.SECRETS_RECOVERY_WINDOW_DAYS,
+    okta: { orgUrl: e.OKTA_ORG_URL ?? LOCAL_EMULATORS.okta, token: e.OKTA_API_TOKEN ?? 'local-okta-token' },
+    stripe: {
+      secretKey: e.STRIPE_SECRET_KEY ?? 'sk_test_local_emulator',
+      apiUrl: e.STRIPE_API_URL ?? (local ? LOCAL_EMULATORS.stripe : undefined),
+    },
+    mail: { smtpUrl: e.SMTP_URL ?? LOCAL_EMULATORS.smtp, from: e.MAIL_FROM ?? `Onboarding <onboarding@${e.BASE_DOMAIN}>` },
+    missing: {
+      'aws-route53': unset([['ROUTE53_HOSTED_ZONE_ID', e.ROUTE53_HOSTED_ZONE_ID], ['DNS_RECORD_TARGET', e.DNS_RECORD_TARGET]]),
+      'aws-secrets': [],
+      okta: unset([['OKTA_ORG_URL', e.OKTA_ORG_URL], ['OKTA_API_TOKEN', e.OKTA_API_TOKEN]]),
+      stripe: unset([['STRIPE_SECRET_KEY', e.STRIPE_SECRET_KEY]]),
+      smtp: unset([['SMTP_URL', e.SMTP_URL], ['MAIL_FROM', e.MAIL_FROM]]),
+    },
+  };
+}
+
+/** Env variable behind each ${settings.…} value, so a missing one is named. */
+export const PIPELINE_SETTING_ENV: Readonly<Record<string, string>> = {
+  csPlatformWebhookUrl: 'CS_PLATFORM_WEBHOOK_URL',
+  slackNoticeWebhookUrl: 'SLACK_NOTICE_WEBHOOK_URL',
+  featureFlagsWebhookUrl: 'FEATURE_FLAGS_WEBHOOK_URL',
+  dnsRecordTarget: 'DNS_RECORD_TARGET',
+  dnsRecordTtl: 'DNS_RECORD_TTL',
+};
+
+function pipelineSettings(e: Env): Record<string, string | number> {
+  const local = e.PROVISIONER_PROFILE === 'local';
+  const values: Record<string, string | number | undefined> = {
+    csPlatformWebhookUrl: e.CS_PLATFORM_WEBHOOK_URL ?? (local ? `${LOCAL_EMULATORS.webhooks}/cs-platform` : undefined),
+    slackNoticeWebhookUrl: e.SLACK_NOTICE_WEBHOOK_URL ?? (local ? `${LOCAL_EMULATORS.webhooks}/slack-notice` : undefined),
+    featureFlagsWebhookUrl: e.FEATURE_FLAGS_WEBHOOK_URL,
+    dnsRecordTarget: e.DNS_RECORD_TARGET ?? (local ? `edge.${e.BASE_DOMAIN}` : undefined),
+    dnsRecordTtl: e.DNS_RECORD_TTL,
+  };
+  const out: Record<string, string | number> = {};
+  for (const [key, value] of Object.entries(values)) if (value !== undefined) out[key] = value;
+  return out;
+}
+
+/**
+ * Refuses to start when the pipeline uses an integration whose variables are
+ * not set, naming each missing variable and the step that needs it.
+ */
+export function requireIntegrations(config: Config, uses: ReadonlyMap<Integration, readonly string[]>): void {
+  const problems: string[] = [];
+  for (const [integration, stepIds] of uses) {
+    for (const name of config.integrations.missing[integration]) {
+      problems.push(`  ${name} is required: step ${stepIds.join(', ')} uses ${integration}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(`Missing configuration for the production profile:\n${problems.join('\n')}`);
 }
 
 function required(value: string | undefined, name: string, why: string): string {

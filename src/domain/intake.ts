@@ -158,7 +158,13 @@ function fieldErrors(issue: z.core.$ZodIssue): IntakeFieldError[] {
   return [{ field: String(issue.path[0] ?? 'intake'), message: issue.message }];
 }
 
-export type TenantSettings = { baseDomain: string; secretPrefix: string; sharedDatabaseName: string };
+export type TenantSettings = {
+  baseDomain: string;
+  secretPrefix: string;
+  sharedDatabaseName: string;
+  /** Deployment values step configs may use as ${settings.…} (webhook endpoints, the DNS target). */
+  pipeline?: Readonly<Record<string, string | number>>;
+};
 
 export type DerivedTenant = {
   tenantId: string;

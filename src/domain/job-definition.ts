@@ -58,7 +58,7 @@ export function buildJobDefinition(opts: {
   now: Date;
 }): BuildResult {
   const tenant = deriveTenant(opts.intake, opts.plan, opts.settings);
-  const scope = { intake: opts.intake, tenant, plan: { ...opts.plan, id: opts.planId } };
+  const scope = { intake: opts.intake, tenant, plan: { ...opts.plan, id: opts.planId }, settings: opts.settings.pipeline ?? {} };
   const problems: { field: string; message: string }[] = [];
   const steps: PipelineStep[] = withApprovalGate(opts.pipeline, tenant.approvalReasons);
   const dependents = dependentsOf(steps);

@@ -1,6 +1,6 @@
 // Step configs in pipeline.yaml refer to per-tenant values with `${root.path}`
 // placeholders (e.g. "${tenant.dnsName}"), so one pipeline serves every tenant.
-import type { DerivedTenant, Intake } from './intake.ts';
+import type { DerivedTenant, Intake, TenantSettings } from './intake.ts';
 import type { Plan } from './plan.ts';
 
 export type TemplatePath = (string | number)[];
@@ -25,10 +25,11 @@ export type TemplateScope = {
   intake: Intake;
   tenant: DerivedTenant;
   plan: Plan & { id: string };
+  settings: Readonly<Record<string, string | number>>;
 };
 
-export function templateScope(intake: Intake, tenant: DerivedTenant, plan: Plan): TemplateScope {
-  return { intake, tenant, plan: { ...plan, id: intake.plan } };
+export function templateScope(intake: Intake, tenant: DerivedTenant, plan: Plan, settings: TenantSettings): TemplateScope {
+  return { intake, tenant, plan: { ...plan, id: intake.plan }, settings: settings.pipeline ?? {} };
 }
 
 const PLACEHOLDER = /\$\{([^}]*)\}/g;

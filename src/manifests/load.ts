@@ -207,7 +207,7 @@ function checkSeedVersions(
     );
 }
 
-const TEMPLATE_ROOTS = ['intake', 'tenant', 'plan'];
+const TEMPLATE_ROOTS = ['intake', 'tenant', 'plan', 'settings'];
 
 function checkPipeline(
   pipeline: PipelineManifest,
@@ -223,7 +223,7 @@ function checkPipeline(
     badTemplateRoots(step).map(({ path: at, reference }) =>
       problemAt(
         ['steps', index, ...at],
-        `reference \${${reference}} must start with intake., tenant. or plan. (e.g. \${tenant.dnsName})`,
+        `reference \${${reference}} must start with intake., tenant., plan. or settings. (e.g. \${tenant.dnsName})`,
       ),
     ),
   );
@@ -273,7 +273,7 @@ function stepConfigProblems(
   const plan = plans.plans[planId];
   if (!plan) return [];
   const intake = sampleIntake(plans, planId);
-  const scope = templateScope(intake, deriveTenant(intake, plan, settings), plan);
+  const scope = templateScope(intake, deriveTenant(intake, plan, settings), plan, settings);
   return pipeline.steps.flatMap((step, index) => {
     const stepType = stepTypes.get(step.type);
     if (!stepType || badTemplateRoots(step).length > 0) return []; // already reported

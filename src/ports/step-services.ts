@@ -12,6 +12,9 @@ import type { Transporter } from 'nodemailer';
 import type Stripe from 'stripe';
 import type { SeedManifest } from '../manifests/seed.ts';
 
+/** The outside systems step types talk to; a step type names the ones it uses, so config can demand their settings. */
+export type Integration = 'aws-route53' | 'aws-secrets' | 'okta' | 'stripe' | 'smtp';
+
 /** A stand-in external API for sandbox steps: creating is idempotent by key, like Stripe's. */
 export interface SandboxLedger {
   /** Creates the resource unless one exists under this key; says whether this call created it. */

@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 import type { DerivedTenant } from '../domain/intake.ts';
-import type { StepServices } from '../ports/step-services.ts';
+import type { Integration, StepServices } from '../ports/step-services.ts';
 
 export type Outputs = Record<string, unknown>;
 
@@ -44,6 +44,8 @@ export type StepDefinition<S extends z.ZodType> = {
   type: string;
   description: string;
   input: S;
+  /** Outside systems this step talks to: the production profile refuses to start without their settings. */
+  uses?: readonly Integration[];
   run(ctx: StepContext<z.output<S>>): Promise<RunResult>;
   check(ctx: StepContext<z.output<S>>): Promise<CheckResult>;
   rollback(ctx: StepContext<z.output<S>>): Promise<void>;
@@ -63,6 +65,7 @@ export type StepType = {
   type: string;
   description: string;
   input: z.ZodType;
+  uses: readonly Integration[];
   /** Validates raw config; throws a ZodError naming the bad field. */
   bind(rawInput: unknown): Bound;
 };
@@ -72,6 +75,7 @@ export function defineStep<S extends z.ZodType>(def: StepDefinition<S>): StepTyp
     type: def.type,
     description: def.description,
     input: def.input,
+    uses: def.uses ?? [],
     bind(rawInput) {
       const input = def.input.parse(rawInput);
       const withInput = (ctx: StepContext<unknown>): StepContext<z.output<S>> => ({ ...ctx, input });

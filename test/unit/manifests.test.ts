@@ -148,7 +148,7 @@ describe('the manifests in the repository', () => {
     if (!intake.ok) throw new Error(JSON.stringify(intake.errors));
     const plan = manifests.plans.plans.enterprise;
     if (!plan) throw new Error('no enterprise plan');
-    const scope = templateScope(intake.intake, deriveTenant(intake.intake, plan, settings), plan);
+    const scope = templateScope(intake.intake, deriveTenant(intake.intake, plan, settings), plan, settings);
     const summaries = Object.fromEntries(
       manifests.pipeline.steps.map((step) => [step.id, sandboxInput.parse(resolveTemplates(step.config, scope)).summary]),
     );
@@ -251,8 +251,8 @@ describe('a platform engineer edits pipeline.yaml', () => {
       pipeline: pipelineYaml({ id: 'dns', config: { resource: '${tenantt.dnsName}', summary: 'for ${slug}' } }),
     });
     expect(loadError(dirs).problems.map((problem) => `${problem.path}: ${problem.message}`)).toEqual([
-      'steps[0].config.resource: reference ${tenantt.dnsName} must start with intake., tenant. or plan. (e.g. ${tenant.dnsName})',
-      'steps[0].config.summary: reference ${slug} must start with intake., tenant. or plan. (e.g. ${tenant.dnsName})',
+      'steps[0].config.resource: reference ${tenantt.dnsName} must start with intake., tenant., plan. or settings. (e.g. ${tenant.dnsName})',
+      'steps[0].config.summary: reference ${slug} must start with intake., tenant., plan. or settings. (e.g. ${tenant.dnsName})',
     ]);
   });
 

@@ -1,0 +1,76 @@
+/**
+ * Builds the vendors' own SDK clients from configuration: the one place that
+ * knows where Route 53, Secrets Manager, Okta, Stripe, SMTP and the tenant
+ * data server live. In the local profile they point at emulators.
+ */
+import { CreateHostedZoneCommand, ListHostedZonesByNameCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import * as okta from '@okta/okta-sdk-nodejs';
+import { MongoClient } from 'mongodb';
+import nodemailer from 'nodemailer';
+import Stripe from 'stripe';
+import type { Config } from '../config.ts';
+import type { SeedManifest } from '../manifests/seed.ts';
+import type { Integration, StepServices } from '../ports/step-services.ts';
+
+export type IntegrationServices = Omit<StepServices, 'sandbox' | 'webhookSigningSecret' | 'fetch'>;
+
+export type ConnectedIntegrations = { services: IntegrationServices; close(): Promise<void> };
+
+export async function connectIntegrations(opts: {
+  config: Config;
+  /** The job store's client: tenant data shares it unless TENANT_MONGODB_URI says otherwise. */
+  storeClient: MongoClient;
+  seeds: ReadonlyMap<string, SeedManifest>;
+  uses: ReadonlySet<Integration>;
+}): Promise<ConnectedIntegrations> {
+  const { config } = opts;
+  const i = config.integrations;
+  const aws = {
+    region: i.aws.region,
+    ...(i.aws.endpoint ? { endpoint: i.aws.endpoint } : {}),
+    ...(i.aws.credentials ? { credentials: i.aws.credentials } : {}),
+  };
+  const route53 = new Route53Client(aws);
+  const ownTenantClient = i.tenantMongoUri ? new MongoClient(i.tenantMongoUri, { serverSelectionTimeoutMS: 10_000 }) : undefined;
+  const hostedZoneId = opts.uses.has('aws-route53') ? await hostedZoneFor(route53, i.hostedZoneId, config.tenant.baseDomain) : (i.hostedZoneId ?? '');
+  const services: IntegrationServices = {
+    tenantData: ownTenantClient ?? opts.storeClient,
+    seeds: opts.seeds,
+    dns: { client: route53, hostedZoneId },
+    secrets: { client: new SecretsManagerClient(aws), recoveryWindowDays: i.secretsRecoveryWindowDays },
+    okta: new okta.Client({ orgUrl: i.okta.orgUrl, token: i.okta.token }),
+    stripe: stripeClient(i.stripe.secretKey, i.stripe.apiUrl),
+    mail: { transport: nodemailer.createTransport(i.mail.smtpUrl), from: i.mail.from },
+  };
+  return {
+    services,
+    async close() {
+      services.mail.transport.close();
+      route53.destroy();
+      services.secrets.client.destroy();
+      await ownTenantClient?.close();
+    },
+  };
+}
+
+function stripeClient(secretKey: string, apiUrl: string | undefined): Stripe {
+  if (!apiUrl) return new Stripe(secretKey);
+  const url = new URL(apiUrl);
+  const protocol = url.protocol === 'http:' ? 'http' : 'https';
+  return new Stripe(secretKey, { host: url.hostname, port: url.port || (protocol === 'http' ? 80 : 443), protocol });
+}
+
+/**
+ * The configured zone, or (local profile only, where config leaves it unset)
+ * the emulator's zone for the base domain, created on first use.
+ */
+async function hostedZoneFor(client: Route53Client, configured: string | undefined, baseDomain: string): Promise<string> {
+  if (configured) return configured;
+  const dnsName = `${baseDomain}.`;
+  const found = await client.send(new ListHostedZonesByNameCommand({ DNSName: dnsName, MaxItems: 1 }));
+  const zone = found.HostedZones?.find((z) => z.Name === dnsName);
+  const id = zone?.Id ?? (await client.send(new CreateHostedZoneCommand({ Name: dnsName, CallerReference: `provisioner-local-${baseDomain}` }))).HostedZone?.Id;
+  if (!id) throw new Error(`could not find or create the local hosted zone for ${baseDomain}`);
+  return id.replace('/hostedzone/', '');
+}

@@ -1,0 +1,160 @@
+/**
+ * A loopback proxy in front of moto for what moto cannot show: moto answers
+ * every Route 53 change INSYNC under one fixed change id. This proxy forwards
+ * every request to moto unchanged, but gives each ChangeResourceRecordSets
+ * answer its own change id and says PENDING for that id's first N GetChange
+ * polls, then INSYNC, the way Route 53 does while name servers catch up.
+ *
+ * failNext answers the next requests with the service's real error shape, so
+ * the SDK raises its real exception types: Route 53's XML ErrorResponse, or
+ * the JSON error of Secrets Manager (any request carrying X-Amz-Target) when
+ * a Secrets Manager client is pointed here too.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+
+const MOTO_FIXED_CHANGE_ID = 'C2682N5HXP0BZ4';
+const ROUTE53_XMLNS = 'https://route53.amazonaws.com/doc/2013-04-01/';
+const GET_CHANGE = /^\/2013-04-01\/change\/([^/?]+)/;
+const CHANGE_RECORD_SETS = /^\/2013-04-01\/hostedzone\/[^/]+\/rrset\/?(\?|$)/;
+
+export type Route53PendingProxy = {
+  url: string;
+  close(): Promise<void>;
+  /** Answer the next `count` requests with an error; the code defaults by status and protocol (400 → Throttling). */
+  failNext(count: number, status?: number, code?: string): void;
+  /** How many PENDING answers each change issued from now on gets before INSYNC. */
+  setPendingPolls(polls: number): void;
+  /** The change ids handed out, oldest first. */
+  changeIds(): readonly string[];
+  /** GetChange calls seen for one change id. */
+  pollsOf(changeId: string): number;
+};
+
+type Injected = { remaining: number; status: number; code: string | undefined };
+
+type Change = { pendingPolls: number; polls: number; submittedAt: string };
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function defaultCode(status: number, json: boolean): string {
+  if (status === 400 || status === 429) return json ? 'ThrottlingException' : 'Throttling';
+  if (status === 403) return json ? 'AccessDeniedException' : 'AccessDenied';
+  if (status === 503) return 'ServiceUnavailable';
+  return json ? 'InternalServiceError' : 'InternalFailure';
+}
+
+function messageFor(code: string): string {
+  if (/Throttling/.test(code)) return 'Rate exceeded';
+  if (/AccessDenied/.test(code)) return 'User: arn:aws:iam::123456789012:user/provisioner is not authorized to perform this action';
+  return 'We encountered an internal error. Please try again.';
+}
+
+function answerError(req: IncomingMessage, res: ServerResponse, status: number, code: string | undefined): void {
+  const requestId = randomUUID();
+  if (req.headers['x-amz-target'] !== undefined) {
+    const type = code ?? defaultCode(status, true);
+    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId, 'x-amzn-errortype': type });
+    res.end(JSON.stringify({ __type: type, message: messageFor(type) }));
+    return;
+  }
+  const type = code ?? defaultCode(status, false);
+  const fault = status >= 500 ? 'Receiver' : 'Sender';
+  res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId });
+  res.end(
+    `<?xml version="1.0"?>\n<ErrorResponse xmlns="${ROUTE53_XMLNS}"><Error><Type>${fault}</Type><Code>${type}</Code>` +
+      `<Message>${messageFor(type)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+  );
+}
+
+function getChangeXml(id: string, status: string, submittedAt: string): string {
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n<GetChangeResponse xmlns="${ROUTE53_XMLNS}"><ChangeInfo>` +
+    `<Id>/change/${id}</Id><Status>${status}</Status><SubmittedAt>${submittedAt}</SubmittedAt></ChangeInfo></GetChangeResponse>`
+  );
+}
+
+/** Sends the request to moto as it came; hands back moto's status, headers and body. */
+function forward(target: URL, req: IncomingMessage, body: Buffer): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const upstream = request(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        readBody(answer).then((data) => resolve({ status: answer.statusCode ?? 502, headers: answer.headers, body: data }), reject);
+      },
+    );
+    upstream.on('error', reject);
+    upstream.end(body);
+  });
+}
+
+export async function startRoute53PendingProxy(opts: { target: string; pendingPolls?: number; port?: number }): Promise<Route53PendingProxy> {
+  const target = new URL(opts.target);
+  let pendingPolls = opts.pendingPolls ?? 2;
+  const changes = new Map<string, Change>();
+  const injected: Injected = { remaining: 0, status: 400, code: undefined };
+
+  function pollChange(res: ServerResponse, id: string, change: Change): void {
+    change.polls += 1;
+    const status = change.polls <= change.pendingPolls ? 'PENDING' : 'INSYNC';
+    res.writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() });
+    res.end(getChangeXml(id, status, change.submittedAt));
+  }
+
+  /** moto's fixed id becomes a fresh one, still PENDING, as Route 53 answers a change. */
+  function issueChange(xml: string): string {
+    const id = `C${randomBytes(10).toString('hex').toUpperCase()}`;
+    changes.set(id, { pendingPolls, polls: 0, submittedAt: new Date().toISOString() });
+    const renamed = xml.replaceAll(MOTO_FIXED_CHANGE_ID, id);
+    return pendingPolls > 0 ? renamed.replace('<Status>INSYNC</Status>', '<Status>PENDING</Status>') : renamed;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    if (injected.remaining > 0) {
+      injected.remaining -= 1;
+      return answerError(req, res, injected.status, injected.code);
+    }
+    const path = req.url ?? '/';
+    const polled = GET_CHANGE.exec(path)?.[1];
+    const known = polled === undefined ? undefined : changes.get(polled);
+    if (req.method === 'GET' && polled !== undefined && known !== undefined) return pollChange(res, polled, known);
+    const answer = await forward(target, req, body);
+    let payload = answer.body;
+    if (req.method === 'POST' && CHANGE_RECORD_SETS.test(path) && answer.status === 200) {
+      payload = Buffer.from(issueChange(payload.toString('utf8')), 'utf8');
+    }
+    const headers = { ...answer.headers, 'content-length': String(payload.length) };
+    delete headers['transfer-encoding'];
+    res.writeHead(answer.status, headers);
+    res.end(payload);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      res.writeHead(502, { 'content-type': 'text/plain' }).end(`proxy could not reach moto: ${String(err)}`);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('proxy has no TCP address');
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    failNext(count, status = 400, code) {
+      Object.assign(injected, { remaining: count, status, code });
+    },
+    setPendingPolls(polls) {
+      pendingPolls = polls;
+    },
+    changeIds: () => [...changes.keys()],
+    pollsOf: (changeId) => changes.get(changeId)?.polls ?? 0,
+  };
+}

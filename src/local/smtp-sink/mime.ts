@@ -74,7 +74,8 @@ function leafParts(part: Part): Part[] {
   return sections
     .slice(1)
     .filter((section) => !section.startsWith('--'))
-    .flatMap((section) => leafParts(splitPart(section.replace(/^\r?\n/, ''))));
+    // The line breaks around a delimiter belong to the delimiter, not to the part.
+    .flatMap((section) => leafParts(splitPart(section.replace(/^\r?\n/, '').replace(/\r?\n$/, ''))));
 }
 
 function firstOfType(parts: Part[], type: string): Part | undefined {

@@ -1,0 +1,234 @@
+/**
+ * The local profile's stand-in for Stripe: a stateful loopback server that
+ * speaks Stripe's v1 REST API (form-encoded bodies with bracket notation,
+ * Bearer auth, Stripe's error envelope, idempotency keys) well enough for
+ * the official `stripe` SDK to work unchanged. It holds customers, prices
+ * (preloaded), subscriptions and billing meters. Stripe-mock is stateless
+ * and localstripe has neither prices nor idempotency, hence this server.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { addPrice, type FakePriceInput } from './stripe-fake/catalog.ts';
+import { authenticationError, idempotencyMismatch, injectedError, StripeFakeError, unrecognizedUrl } from './stripe-fake/errors.ts';
+import { parseForm, type FormObject } from './stripe-fake/form.ts';
+import { createIdempotencyStore, fingerprint, MAX_KEY_LENGTH, type Reply } from './stripe-fake/idempotency.ts';
+import { findRoute } from './stripe-fake/routes.ts';
+import { createState, newId, type StripeState } from './stripe-fake/state.ts';
+
+export type { FakePriceInput } from './stripe-fake/catalog.ts';
+
+export type StripeFakeOptions = {
+  port?: number;
+  /** Secret keys the fake accepts; the first is the local profile's default key. */
+  apiKeys?: readonly string[];
+  prices?: readonly FakePriceInput[];
+  /** How long a new customer stays invisible to search (Stripe: up to about a minute). Default 0. */
+  searchIndexDelayMs?: number;
+};
+
+export type RequestLogEntry = {
+  method: string;
+  path: string;
+  status: number;
+  idempotencyKey: string | undefined;
+  replayed: boolean;
+};
+
+export type FakeCustomer = { id: string; name: string | null; email: string | null; metadata: Record<string, string> };
+export type FakeSubscription = {
+  id: string;
+  customer: string;
+  status: string;
+  priceIds: string[];
+  trialEnd: number | null;
+  metadata: Record<string, string>;
+};
+export type FakeMeter = { id: string; eventName: string; displayName: string; status: string };
+
+export type StripeFake = {
+  url: string;
+  port: number;
+  /** The first accepted secret key. */
+  apiKey: string;
+  /** Customers not deleted whose metadata.tenant_id is this tenant. */
+  customersFor(tenantId: string): FakeCustomer[];
+  /** Subscriptions not canceled that belong to this tenant (by its customers or their own metadata). */
+  liveSubscriptionsFor(tenantId: string): FakeSubscription[];
+  meters(): FakeMeter[];
+  /** Every request answered so far, oldest first (no credentials). */
+  requests(): readonly RequestLogEntry[];
+  /** The next `count` requests (whose path starts with `pathPrefix`) answer `status` in Stripe's error shape. */
+  failNext(count: number, status: number, pathPrefix?: string): void;
+  /** Adds a price to the catalogue; returns its id. */
+  addPrice(price: FakePriceInput): string;
+  close(): Promise<void>;
+};
+
+export const DEFAULT_STRIPE_FAKE_KEY = 'sk_test_local_emulator';
+
+type PlanBilling = { billing: { priceRef: string; meters: readonly string[] } };
+
+/**
+ * Prices matching a plans catalogue, for the local profile: each plan's
+ * priceRef as a price id (yearly when its name says annual), and one metered
+ * monthly price per usage meter, with the meter's name as lookup key.
+ */
+export function pricesForPlans(plans: Readonly<Record<string, PlanBilling>>): FakePriceInput[] {
+  const planPrices = new Map<string, FakePriceInput>();
+  const meteredPrices = new Map<string, FakePriceInput>();
+  for (const { billing } of Object.values(plans)) {
+    const interval = /annual|year/i.test(billing.priceRef) ? 'year' : 'month';
+    planPrices.set(billing.priceRef, { id: billing.priceRef, unit_amount: 10_000, recurring: { interval } });
+    for (const meter of billing.meters) {
+      meteredPrices.set(meter, { lookup_key: meter, recurring: { interval: 'month', usage_type: 'metered' } });
+    }
+  }
+  return [...planPrices.values(), ...meteredPrices.values()];
+}
+
+type Failure = { left: number; status: number; pathPrefix: string };
+
+export async function startStripeFake(opts: StripeFakeOptions = {}): Promise<StripeFake> {
+  const apiKeys = opts.apiKeys ?? [DEFAULT_STRIPE_FAKE_KEY];
+  const state = createState(opts.searchIndexDelayMs ?? 0);
+  for (const price of opts.prices ?? []) addPrice(state, price);
+  const idempotency = createIdempotencyStore();
+  const log: RequestLogEntry[] = [];
+  const failures: Failure[] = [];
+
+  /** Injected failures stand for the edge failing before the API runs, so nothing is saved under the key. */
+  function takeFailure(path: string): number | undefined {
+    const failure = failures.find((f) => f.left > 0 && path.startsWith(f.pathPrefix));
+    if (failure === undefined) return undefined;
+    failure.left -= 1;
+    return failure.status;
+  }
+
+  function answer(req: IncomingMessage, body: string): Reply & { replayed: boolean } {
+    const method = req.method ?? 'GET';
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const apiKey = bearerKey(req.headers.authorization);
+    if (apiKey === undefined || !apiKeys.includes(apiKey)) return { ...authenticationError(apiKey), headers: {}, replayed: false };
+    const injected = takeFailure(url.pathname);
+    if (injected !== undefined) return { status: injected, body: injectedError(injected), headers: {}, replayed: false };
+    const route = findRoute(method, url.pathname);
+    if (route === undefined) return { ...unrecognizedUrl(method, url.pathname), headers: {}, replayed: false };
+    const params = parseForm(method === 'POST' ? body : url.search.slice(1));
+    const key = header(req, 'idempotency-key');
+    if (method !== 'POST' || key === undefined) return { ...execute(state, route, params).reply, replayed: false };
+    if (key.length > MAX_KEY_LENGTH) {
+      const error = StripeFakeError.validation('idempotency_key_too_long', 'Idempotency-Key', `Invalid idempotency key: must be at most ${MAX_KEY_LENGTH} characters.`);
+      return { status: 400, body: { error: error.body }, headers: {}, replayed: false };
+    }
+    const print = fingerprint(method, url.pathname, params);
+    const saved = idempotency.find(apiKey, key);
+    if (saved !== undefined) {
+      if (saved.fingerprint !== print) return { ...idempotencyMismatch(key), headers: {}, replayed: false };
+      return { ...saved.reply, headers: { 'Idempotent-Replayed': 'true', 'Original-Request': saved.requestId }, replayed: true };
+    }
+    const { reply, save } = execute(state, route, params);
+    const requestId = newId('req', 14);
+    if (save) idempotency.save(apiKey, key, { fingerprint: print, reply, requestId });
+    return { ...reply, headers: { ...reply.headers, 'Request-Id': requestId }, replayed: false };
+  }
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const reply = answer(req, Buffer.concat(chunks).toString('utf8'));
+      log.push({
+        method: req.method ?? 'GET',
+        path: new URL(req.url ?? '/', 'http://127.0.0.1').pathname,
+        status: reply.status,
+        idempotencyKey: header(req, 'idempotency-key'),
+        replayed: reply.replayed,
+      });
+      send(res, req, reply);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', resolve);
+  });
+  const { port } = addressOf(server.address());
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    apiKey: apiKeys[0] ?? DEFAULT_STRIPE_FAKE_KEY,
+    customersFor: (tenantId) => customersOf(state, tenantId).map(({ id, name, email, metadata }) => ({ id, name, email, metadata })),
+    liveSubscriptionsFor: (tenantId) => liveSubscriptionsOf(state, tenantId),
+    meters: () =>
+      [...state.meters.values()].map((m) => ({ id: m.id, eventName: m.eventName, displayName: m.displayName, status: m.status })),
+    requests: () => log,
+    failNext(count, status, pathPrefix = '/') {
+      failures.push({ left: count, status, pathPrefix });
+    },
+    addPrice: (price) => addPrice(state, price).id,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // The SDK keeps connections alive; without this, close waits for them to time out.
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function execute(state: StripeState, route: (state: StripeState, params: FormObject) => unknown, params: FormObject): { reply: Reply; save: boolean } {
+  try {
+    return { reply: { status: 200, body: route(state, params), headers: {} }, save: true };
+  } catch (err) {
+    if (err instanceof StripeFakeError) {
+      return { reply: { status: err.status, body: { error: err.body }, headers: {} }, save: err.stage === 'execution' };
+    }
+    return { reply: { status: 500, body: injectedError(500), headers: {} }, save: false };
+  }
+}
+
+function customersOf(state: StripeState, tenantId: string) {
+  return [...state.customers.values()].filter((c) => !c.deleted && c.metadata['tenant_id'] === tenantId);
+}
+
+function liveSubscriptionsOf(state: StripeState, tenantId: string): FakeSubscription[] {
+  const tenantCustomers = new Set(
+    [...state.customers.values()].filter((c) => c.metadata['tenant_id'] === tenantId).map((c) => c.id),
+  );
+  return [...state.subscriptions.values()]
+    .filter((s) => s.status !== 'canceled' && (tenantCustomers.has(s.customer) || s.metadata['tenant_id'] === tenantId))
+    .map((s) => ({
+      id: s.id,
+      customer: s.customer,
+      status: s.status,
+      priceIds: s.items.map((item) => item.price),
+      trialEnd: s.trialEnd,
+      metadata: s.metadata,
+    }));
+}
+
+function bearerKey(authorization: string | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
+  return match?.[1];
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function send(res: ServerResponse, req: IncomingMessage, reply: Reply): void {
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/json',
+    'Request-Id': newId('req', 14),
+    'Stripe-Version': header(req, 'stripe-version') ?? '2026-10-28.endive',
+    ...reply.headers,
+  };
+  const key = header(req, 'idempotency-key');
+  if (key !== undefined) headers['Idempotency-Key'] = key;
+  res.writeHead(reply.status, headers).end(JSON.stringify(reply.body));
+}
+
+function addressOf(address: string | AddressInfo | null): AddressInfo {
+  if (address === null || typeof address === 'string') throw new Error('the Stripe fake has no TCP address');
+  return address;
+}

@@ -39,7 +39,7 @@ export async function connectIntegrations(opts: {
     seeds: opts.seeds,
     dns: { client: route53, hostedZoneId },
     secrets: { client: new SecretsManagerClient(aws), recoveryWindowDays: i.secretsRecoveryWindowDays },
-    okta: new okta.Client({ orgUrl: i.okta.orgUrl, token: i.okta.token }),
+    okta: oktaClient(i.okta.orgUrl, i.okta.token),
     stripe: stripeClient(i.stripe.secretKey, i.stripe.apiUrl),
     mail: { transport: nodemailer.createTransport(i.mail.smtpUrl), from: i.mail.from },
   };
@@ -52,6 +52,20 @@ export async function connectIntegrations(opts: {
       await ownTenantClient?.close();
     },
   };
+}
+
+/**
+ * The engine owns retries: the SDK's own 429 loop can wait a minute per try
+ * (past the step's timeout), and its cache would answer GETs for resources
+ * already deleted in the admin console.
+ */
+function oktaClient(orgUrl: string, token: string): okta.Client {
+  return new okta.Client({
+    orgUrl,
+    token,
+    requestExecutor: new okta.DefaultRequestExecutor({ maxRetries: 0, requestTimeout: 0 }),
+    cacheMiddleware: null,
+  });
 }
 
 function stripeClient(secretKey: string, apiUrl: string | undefined): Stripe {

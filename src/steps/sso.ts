@@ -1,0 +1,141 @@
+/**
+ * Single sign-on for an enterprise tenant, in Okta: an admin group for the
+ * tenant, the customer's first admin in it, and the tenant's app assigned to
+ * that group. Three ways to sign in:
+ * - okta_oidc: an OIDC web app (the tenant redirects to Okta);
+ * - okta_saml: a custom SAML 2.0 app;
+ * - customer_idp: the customer brings their own SAML IdP. The step parks
+ *   until a person supplies its metadata, then Okta trusts that IdP and the
+ *   tenant signs in through an OIDC app as above.
+ * The OIDC client secret never leaves Okta; outputs carry the client id only.
+ */
+import { z } from 'zod';
+import { ensureApp, ensureAssigned, findApps, isAssigned, type AppRequest } from './sso/apps.ts';
+import { customerMetadata } from './sso/customer-metadata.ts';
+import { ensureAdmin, ensureGroup, findGroupId, findUser, isMember } from './sso/directory.ts';
+import { ensureIdp, findIdp } from './sso/identity-provider.ts';
+import { ssoNames, type SsoNames } from './sso/names.ts';
+import { tearDown, type Recorded } from './sso/teardown.ts';
+import { defineStep, type CheckResult, type Outputs, type StepContext } from './step.ts';
+
+const httpsUrl = z.url({ protocol: /^https$/, error: 'Enter an https:// address' });
+
+const input = z.strictObject({
+  /** The plan's `sso` feature: when off, the step does nothing (templates may render it as "true"/"false"). */
+  enabled: z.union([z.boolean(), z.stringbool()]).default(true),
+  tenantId: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, { error: 'tenantId may only contain letters, digits, "_" and "-"' }),
+  companyName: z.string().trim().min(1).max(120),
+  adminEmail: z.email({ error: "Enter the customer admin's email address" }),
+  mode: z.enum(['okta_oidc', 'okta_saml', 'customer_idp']),
+  /** Where Okta sends people back after signing in, e.g. the tenant URL + "/auth/callback". */
+  redirectUri: httpsUrl,
+  /** okta_saml only; defaults to "/auth/saml/acs" on the redirect URI's host. */
+  samlAcsUrl: httpsUrl.optional(),
+  /** okta_saml only: the SAML audience (SP entity id); defaults to the redirect URI's origin. */
+  audience: z.string().trim().min(1).optional(),
+});
+type Input = z.output<typeof input>;
+
+const recordedOutputs = z
+  .object({ userId: z.string(), userCreated: z.boolean(), idpKeyId: z.string() })
+  .partial()
+  .catch({});
+
+function appRequest(cfg: Input, names: SsoNames): AppRequest {
+  if (cfg.mode !== 'okta_saml') return { label: names.appLabel, kind: 'OPENID_CONNECT', redirectUri: cfg.redirectUri };
+  const origin = new URL(cfg.redirectUri).origin;
+  return {
+    label: names.appLabel,
+    kind: 'SAML_2_0',
+    target: { acsUrl: cfg.samlAcsUrl ?? `${origin}/auth/saml/acs`, audience: cfg.audience ?? origin },
+  };
+}
+
+async function setUp(ctx: StepContext<Input>): Promise<Outputs> {
+  const cfg = ctx.input;
+  const client = ctx.services.okta;
+  const names = ssoNames(cfg);
+  // Asked for before anything is created, so a step waiting for a person leaves nothing half-made in Okta.
+  const metadata =
+    cfg.mode === 'customer_idp'
+      ? await customerMetadata(ctx.providedInput, cfg.companyName, { fetch: ctx.services.fetch, signal: ctx.signal })
+      : undefined;
+  const groupId = await ensureGroup(client, names.groupName, `Administrators of ${cfg.companyName} (${cfg.tenantId})`);
+  const admin = await ensureAdmin(client, { login: cfg.adminEmail, companyName: cfg.companyName, adminUserType: names.adminUserType, groupId });
+  const app = await ensureApp(client, appRequest(cfg, names));
+  await ensureAssigned(client, app.appId, groupId);
+  const outputs: Outputs = {
+    mode: cfg.mode,
+    groupId,
+    groupName: names.groupName,
+    userId: admin.userId,
+    userCreated: admin.created,
+    appId: app.appId,
+    appLabel: names.appLabel,
+  };
+  if (app.clientId !== undefined) outputs['clientId'] = app.clientId;
+  if (metadata) {
+    const idp = await ensureIdp(client, names.idpName, metadata);
+    Object.assign(outputs, {
+      idpId: idp.idpId,
+      idpKeyId: idp.keyId,
+      idpIssuer: metadata.entityId,
+      idpSsoUrl: metadata.ssoUrl,
+      idpCertificateExpires: metadata.certificateExpires.toISOString(),
+    });
+  }
+  return outputs;
+}
+
+function missing(reason: string): CheckResult {
+  return { status: 'missing', reason };
+}
+
+async function verify(ctx: StepContext<Input>): Promise<CheckResult> {
+  const cfg = ctx.input;
+  const client = ctx.services.okta;
+  const names = ssoNames(cfg);
+  const groupId = await findGroupId(client, names.groupName);
+  if (!groupId) return missing(`the admin group ${names.groupName} is gone from Okta`);
+  const user = await findUser(client, cfg.adminEmail);
+  if (!user?.id || user.status === 'DEPROVISIONED') return missing(`the admin ${cfg.adminEmail} is missing or deactivated in Okta`);
+  if (!(await isMember(client, groupId, user.id))) return missing(`${cfg.adminEmail} is no longer in ${names.groupName}`);
+  const [app] = await findApps(client, names.appLabel);
+  if (!app?.id || app.status !== 'ACTIVE') return missing(`the Okta app "${names.appLabel}" is missing or inactive`);
+  if (!(await isAssigned(client, app.id, groupId))) return missing(`the Okta app "${names.appLabel}" is no longer assigned to ${names.groupName}`);
+  if (cfg.mode === 'customer_idp') {
+    const idp = await findIdp(client, names.idpName);
+    if (idp?.status !== 'ACTIVE') return missing(`the customer's identity provider "${names.idpName}" is missing or inactive in Okta`);
+  }
+  return { status: 'done' };
+}
+
+export const ssoStep = defineStep({
+  type: 'sso',
+  description: "Okta SSO: the tenant's admin group and first admin, an OIDC or SAML app assigned to it, or the customer's own SAML IdP.",
+  input,
+  uses: ['okta'],
+  async run(ctx) {
+    if (!ctx.input.enabled) return { status: 'done', outputs: { skipped: true } };
+    return { status: 'done', outputs: await setUp(ctx) };
+  },
+  async check(ctx) {
+    return ctx.input.enabled ? verify(ctx) : { status: 'done' };
+  },
+  async rollback(ctx) {
+    if (!ctx.input.enabled) return;
+    const recorded: Recorded = recordedOutputs.parse(ctx.outputs);
+    await tearDown(ctx.services.okta, ssoNames(ctx.input), ctx.input.adminEmail, recorded);
+  },
+  describe(cfg, outputs) {
+    if (!cfg.enabled) return `Okta single sign-on skipped for ${cfg.companyName}: the plan does not include SSO`;
+    const names = ssoNames(cfg);
+    const how =
+      cfg.mode === 'okta_saml'
+        ? `SAML app "${names.appLabel}"`
+        : cfg.mode === 'okta_oidc'
+          ? `OIDC app "${names.appLabel}"`
+          : `sign-in through ${cfg.companyName}'s own identity provider${typeof outputs['idpIssuer'] === 'string' ? ` (${outputs['idpIssuer']})` : ''}`;
+    return `Okta single sign-on set up for ${cfg.companyName}: ${cfg.adminEmail} is admin in ${names.groupName}, with ${how}`;
+  },
+});

@@ -1,9 +1,29 @@
 /** Every step type the engine knows, in one list. A new integration adds one line here. */
 import { approvalStep } from './approval.ts';
+import { billingStep } from './billing.ts';
+import { dnsRecordStep } from './dns-record.ts';
+import { featureFlagsStep } from './feature-flags.ts';
 import { sandboxStep } from './sandbox.ts';
+import { ssoStep } from './sso.ts';
 import type { StepType } from './step.ts';
+import { tenantDatabaseStep } from './tenant-database.ts';
+import { tenantSecretsStep } from './tenant-secrets.ts';
+import { tenantSeedStep } from './tenant-seed.ts';
 import { webhookStep } from './webhook.ts';
+import { welcomeEmailStep } from './welcome-email.ts';
 
-const ALL: readonly StepType[] = [approvalStep, sandboxStep, webhookStep];
+const ALL: readonly StepType[] = [
+  approvalStep,
+  sandboxStep,
+  webhookStep,
+  tenantDatabaseStep,
+  tenantSeedStep,
+  dnsRecordStep,
+  tenantSecretsStep,
+  ssoStep,
+  featureFlagsStep,
+  billingStep,
+  welcomeEmailStep,
+];
 
 export const stepTypes: ReadonlyMap<string, StepType> = new Map(ALL.map((s) => [s.type, s]));

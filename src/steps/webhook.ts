@@ -1,6 +1,7 @@
 /**
  * POSTs a signed JSON event to a configured URL (a CS platform, an internal
  * service). Success is any 2xx; an optional rollback URL is told to undo.
+ * With `format: slack` the body is a Slack incoming-webhook message instead.
  */
 import { z } from 'zod';
 import { PermanentError, TransientError, errorMessage } from '../domain/errors.ts';
@@ -13,6 +14,10 @@ const input = z.strictObject({
   event: z.string().min(1).default('tenant.provisioned'),
   payload: z.record(z.string(), z.unknown()).default({}),
   summary: z.string().optional(),
+  /** `event`: our signed JSON event. `slack`: `{ text }`, what a Slack incoming webhook accepts. */
+  format: z.enum(['event', 'slack']).default('event'),
+  /** The message for `format: slack` (Slack mrkdwn). */
+  text: z.string().min(1).optional(),
 });
 type Input = z.output<typeof input>;
 
@@ -21,14 +26,21 @@ function isRetryable(status: number): boolean {
   return status === 408 || status === 425 || status === 429 || status >= 500;
 }
 
-async function post(ctx: StepContext<Input>, url: string, event: string): Promise<number> {
-  const body = JSON.stringify({
+function bodyFor(ctx: StepContext<Input>, event: string): string {
+  if (ctx.input.format === 'slack') {
+    return JSON.stringify({ text: ctx.input.text ?? `${ctx.tenant.companyName} is live at ${ctx.tenant.tenantUrl}` });
+  }
+  return JSON.stringify({
     event,
     jobId: ctx.jobId,
     stepId: ctx.stepId,
     tenant: { id: ctx.tenant.tenantId, slug: ctx.tenant.slug, url: ctx.tenant.tenantUrl, plan: ctx.tenant.planId },
     payload: ctx.input.payload,
   });
+}
+
+async function post(ctx: StepContext<Input>, url: string, event: string): Promise<number> {
+  const body = bodyFor(ctx, event);
   const timestamp = Math.floor(Date.now() / 1000);
   let response: Response;
   try {

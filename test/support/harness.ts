@@ -15,10 +15,13 @@ import { loadConfig } from '../../src/config.ts';
 import { compose, type App, type ComposeOptions } from '../../src/compose.ts';
 import type { JobView, StepView } from '../../src/domain/job-view.ts';
 import type { JobStatus, StepState } from '../../src/domain/job.ts';
+import { startLocalEmulators, type LocalEmulators } from '../../src/local/emulators.ts';
+import { loadManifests } from '../../src/manifests/load.ts';
+import { stepTypes } from '../../src/steps/registry.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-export type TestApp = App & { prefix: string; dbName: string };
+export type TestApp = App & { prefix: string; dbName: string; emulators: LocalEmulators | undefined };
 
 export type TestAppOptions = Partial<ComposeOptions> & {
   /** A pipeline.yaml body to use instead of the repo's. */
@@ -27,6 +30,8 @@ export type TestAppOptions = Partial<ComposeOptions> & {
   reuse?: { prefix: string; dbName: string };
   /** Extra environment for this app's configuration (e.g. the Slack settings). */
   env?: Record<string, string>;
+  /** Start this app's own Stripe, Okta, SMTP and webhook emulators (default: when it runs the repo's real pipeline). */
+  emulators?: boolean;
 };
 
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
@@ -37,6 +42,11 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   if (opts.pipeline !== undefined) env['MANIFESTS_DIR'] = manifestsWith(opts.pipeline);
   else env['MANIFESTS_DIR'] = join(ROOT, 'manifests');
   env['SEED_MANIFESTS_DIR'] = join(ROOT, 'seed-manifests');
+  const emulators = (opts.emulators ?? opts.pipeline === undefined) ? await startLocalEmulators({ plans: repoPlans() }) : undefined;
+  if (emulators) {
+    // Real tenant resources are namespaced per app too: its own hosted zone, secret path and shared database.
+    Object.assign(env, emulators.env, { BASE_DOMAIN: `${id}.tenants.test`, SECRET_PREFIX: `t${id}/tenants`, SHARED_DATABASE: `shared_${id}` }, opts.env);
+  }
   const app = await compose(loadConfig(env), {
     runWorkers: opts.runWorkers ?? true,
     lockDurationMs: opts.lockDurationMs ?? 2_000,
@@ -45,7 +55,11 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     ...(opts.serveSlack ? { serveSlack: true } : {}),
     onError: opts.onError ?? ((err) => console.error(`[${prefix}]`, err)),
   });
-  return { ...app, prefix, dbName };
+  return { ...app, prefix, dbName, emulators };
+}
+
+function repoPlans() {
+  return loadManifests({ manifestsDir: join(ROOT, 'manifests'), seedDir: join(ROOT, 'seed-manifests'), stepTypes, sampleTenantSettings: loadConfig({}).tenant }).plans.plans;
 }
 
 /** One app per test: returns a starter, and stops whatever it started after each test. */
@@ -60,6 +74,7 @@ export function appPerTest(): (opts?: TestAppOptions) => Promise<TestApp> {
 
 export async function stopTestApp(app: TestApp): Promise<void> {
   await app.close();
+  await app.emulators?.close();
   const redis = new Redis(app.config.redisUrl);
   await redis.eval("for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end return 1", 0, `${app.prefix}:*`);
   await redis.quit();

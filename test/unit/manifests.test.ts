@@ -13,6 +13,8 @@ import { resolveTemplates, TemplateError, templateReferences, templateScope } fr
 import { loadManifests, ManifestError, parseManifestText } from '../../src/manifests/load.ts';
 import type { StepTypeCatalogue } from '../../src/manifests/load.ts';
 import { SeedManifestSchema } from '../../src/manifests/seed.ts';
+import { loadConfig } from '../../src/config.ts';
+import { stepTypes as realStepTypes } from '../../src/steps/registry.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const realManifestsDir = path.join(repoRoot, 'manifests');
@@ -61,7 +63,7 @@ function workspace(files: Files = {}) {
   mkdirSync(manifestsDir);
   mkdirSync(seedDir);
   writeFileSync(path.join(manifestsDir, 'plans.yaml'), files.plans ?? realFile(realManifestsDir, 'plans.yaml'));
-  writeFileSync(path.join(manifestsDir, 'pipeline.yaml'), files.pipeline ?? realFile(realManifestsDir, 'pipeline.yaml'));
+  writeFileSync(path.join(manifestsDir, 'pipeline.yaml'), files.pipeline ?? SMALL_PIPELINE);
   const seeds = files.seeds ?? Object.fromEntries(readdirSync(realSeedDir).map((name) => [name, realFile(realSeedDir, name)]));
   for (const [name, text] of Object.entries(seeds)) writeFileSync(path.join(seedDir, name), text);
   return { manifestsDir, seedDir, plansFile: path.join(manifestsDir, 'plans.yaml'), pipelineFile: path.join(manifestsDir, 'pipeline.yaml') };
@@ -85,6 +87,13 @@ function sandboxStep(sketch: StepSketch): Record<string, unknown> {
 
 const pipelineYaml = (...steps: StepSketch[]) => stringify({ version: 1, steps: steps.map(sandboxStep) });
 
+// These tests are about plans and seeds: a small sandbox graph stands in for the real pipeline.
+const SMALL_PIPELINE = pipelineYaml(
+  { id: 'database', config: { resource: '${tenant.databaseName}', summary: 'Database ${tenant.databaseName} created' } },
+  { id: 'seed_data', needs: ['database'], config: { resource: 'seed ${plan.seedVersion}', summary: 'Seed ${plan.seedVersion} loaded' } },
+  { id: 'billing', config: { resource: '${plan.billing.priceRef}', summary: 'Subscription on ${plan.billing.priceRef}' } },
+);
+
 /** A real manifest with edits made through the YAML document, comments and all. */
 function editedYaml(dir: string, name: string, edit: (doc: Document) => void): string {
   const doc = parseDocument(realFile(dir, name));
@@ -95,7 +104,12 @@ function editedYaml(dir: string, name: string, edit: (doc: Document) => void): s
 const plansYamlWith = (edit: (doc: Document) => void) => editedYaml(realManifestsDir, 'plans.yaml', edit);
 
 describe('the manifests in the repository', () => {
-  const manifests = loadManifests({ manifestsDir: realManifestsDir, seedDir: realSeedDir, stepTypes });
+  const manifests = loadManifests({
+    manifestsDir: realManifestsDir,
+    seedDir: realSeedDir,
+    stepTypes: realStepTypes,
+    sampleTenantSettings: loadConfig({}).tenant,
+  });
 
   it('load cleanly with three plans, the ten-step demo pipeline and two seed versions', () => {
     expect(Object.keys(manifests.plans.plans)).toEqual(['starter', 'growth', 'enterprise']);
@@ -118,7 +132,7 @@ describe('the manifests in the repository', () => {
     ]);
   });
 
-  it('run the demo in parallel branches, with notifications last and dns polling twice', () => {
+  it('run the default pipeline in parallel branches, with notifications last and DNS polled until in sync', () => {
     expect(levels(manifests.pipeline.steps)).toEqual([
       ['database', 'dns'],
       ['seed_data', 'secrets', 'feature_flags'],
@@ -127,16 +141,14 @@ describe('the manifests in the repository', () => {
     ]);
     const notifications = manifests.pipeline.steps.filter((step) => step.criticality === 'notification').map((step) => step.id);
     expect(notifications).toEqual(['welcome_email', 'slack_notice', 'cs_record']);
-    expect(manifests.pipeline.steps.find((step) => step.id === 'dns')?.config.pollTimes).toBe(2);
+    expect(manifests.pipeline.steps.find((step) => step.id === 'dns')?.pollTimeoutMs).toBe(600_000);
   });
 
-  it('keep every simulated latency between 50 and 400 ms so the demo finishes in seconds', () => {
-    const latencies = manifests.pipeline.steps.map((step) => sandboxInput.parse(step.config).latencyMs);
-    expect(Math.min(...latencies)).toBeGreaterThanOrEqual(50);
-    expect(Math.max(...latencies)).toBeLessThanOrEqual(400);
+  it('use a real integration for every step: nothing in the default pipeline is simulated', () => {
+    expect(manifests.pipeline.steps.map((step) => step.type)).not.toContain('sandbox');
   });
 
-  it('give every step of an enterprise deal a config the sandbox accepts, naming real tenant values', () => {
+  it('give every step of an enterprise deal a config its step type accepts, naming real tenant values', () => {
     const intake = parseIntake(
       {
         companyName: 'Acme Corp', slug: 'acme', adminEmail: 'jane@acme.com', plan: 'enterprise', contractStartDate: '2026-12-01',
@@ -148,15 +160,18 @@ describe('the manifests in the repository', () => {
     if (!intake.ok) throw new Error(JSON.stringify(intake.errors));
     const plan = manifests.plans.plans.enterprise;
     if (!plan) throw new Error('no enterprise plan');
-    const scope = templateScope(intake.intake, deriveTenant(intake.intake, plan, settings), plan, settings);
-    const summaries = Object.fromEntries(
-      manifests.pipeline.steps.map((step) => [step.id, sandboxInput.parse(resolveTemplates(step.config, scope)).summary]),
+    const localSettings = loadConfig({}).tenant;
+    const scope = templateScope(intake.intake, deriveTenant(intake.intake, plan, localSettings), plan, localSettings);
+    const configs = Object.fromEntries(
+      manifests.pipeline.steps.map((step) => [step.id, realStepTypes.get(step.type)?.input.parse(resolveTemplates(step.config, scope))]),
     );
-    expect(summaries.database).toBe('Database tenant_acme created');
-    expect(summaries.dns).toBe('DNS record acme.tenants.example.com created');
-    expect(summaries.seed_data).toBe('Seed data 2026.11.0 loaded into tenant_acme');
-    expect(summaries.billing).toBe('Subscription on price_enterprise_annual created for Acme Corp');
-    expect(summaries.welcome_email).toBe('Welcome email sent to jane@acme.com');
+    expect(configs.database).toMatchObject({ database: 'tenant_acme', isolation: 'dedicated', tenantId: 'tnt_acme' });
+    expect(configs.seed_data).toMatchObject({ seedVersion: '2026.11.0' });
+    expect(configs.dns).toMatchObject({ name: 'acme.tenants.example.com', type: 'CNAME', values: ['edge.tenants.example.com'], ttl: 300 });
+    expect(configs.sso).toMatchObject({ enabled: true, adminEmail: 'jane@acme.com', redirectUri: 'https://acme.tenants.example.com/auth/callback' });
+    expect(configs.billing).toMatchObject({ priceRef: 'price_enterprise_annual', meters: ['api_calls'], contractStartDate: '2026-12-01' });
+    expect(configs.welcome_email).toMatchObject({ to: 'jane@acme.com', tenantUrl: 'https://acme.tenants.example.com' });
+    expect(configs.slack_notice).toMatchObject({ format: 'slack', url: 'http://127.0.0.1:12113/slack-notice' });
   });
 
   it('seed 2026.11.0 with owner, admin, member and viewer roles, two workflows and reference data', () => {

@@ -1,0 +1,55 @@
+/**
+ * The local profile's stand-in for the systems the bot notifies by webhook
+ * (the CS platform, a Slack incoming webhook): it accepts any POST, keeps
+ * it, and answers like the real receivers do (200, Slack's "ok").
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type Delivery = { path: string; headers: Record<string, string>; body: string; receivedAt: Date };
+
+export type WebhookSink = {
+  url: string;
+  deliveries(): readonly Delivery[];
+  /** The next `count` deliveries answer `status` (e.g. 503 to exercise retries). */
+  failNext(count: number, status: number): void;
+  close(): Promise<void>;
+};
+
+export async function startWebhookSink(opts: { port?: number } = {}): Promise<WebhookSink> {
+  const deliveries: Delivery[] = [];
+  let failures: { left: number; status: number } = { left: 0, status: 200 };
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      if (req.method !== 'POST') return void res.writeHead(405).end();
+      if (failures.left > 0) {
+        failures = { ...failures, left: failures.left - 1 };
+        return void res.writeHead(failures.status, { 'content-type': 'text/plain' }).end('unavailable');
+      }
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers[name] = value;
+      deliveries.push({ path: req.url ?? '/', headers, body: Buffer.concat(chunks).toString('utf8'), receivedAt: new Date() });
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', resolve);
+  });
+  const { port } = addressOf(server.address());
+  return {
+    url: `http://127.0.0.1:${port}`,
+    deliveries: () => deliveries,
+    failNext(count, status) {
+      failures = { left: count, status };
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+function addressOf(address: string | AddressInfo | null): AddressInfo {
+  if (address === null || typeof address === 'string') throw new Error('the webhook sink has no TCP address');
+  return address;
+}

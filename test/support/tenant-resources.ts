@@ -1,0 +1,91 @@
+/**
+ * What each real system holds for one tenant, read through the same clients
+ * and emulators the bot uses: the evidence that provisioning made something
+ * and that rolling back left nothing.
+ */
+import { ListHostedZonesByNameCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { MongoClient } from 'mongodb';
+import type { DerivedTenant } from '../../src/domain/intake.ts';
+import { tenantLayout } from '../../src/steps/tenant-data/layout.ts';
+import type { TestApp } from './harness.ts';
+
+export type TenantResources = {
+  /** Tenant collections that exist, with their record counts. */
+  collections: Record<string, number>;
+  features: Record<string, unknown> | null;
+  dnsRecords: string[];
+  secrets: string[];
+  oktaGroups: string[];
+  oktaUsers: string[];
+  oktaApps: string[];
+  stripeCustomers: string[];
+  stripeSubscriptions: string[];
+};
+
+type Tenant = Pick<DerivedTenant, 'tenantId' | 'slug' | 'databaseName' | 'isolation' | 'dnsName' | 'secretPath' | 'companyName'>;
+
+export async function resourcesOf(app: TestApp, tenant: Tenant, adminEmail: string): Promise<TenantResources> {
+  const emulators = app.emulators;
+  if (!emulators) throw new Error('this app runs without emulators');
+  return {
+    ...(await tenantData(app.config.mongoUri, tenant)),
+    dnsRecords: await dnsRecords(app, tenant.dnsName),
+    secrets: await secretsAt(app, tenant.secretPath),
+    oktaGroups: emulators.okta.groupsNamed(`tenant-${tenant.slug}-`).map((g) => g.name),
+    oktaUsers: emulators.okta.usersWithLogin(adminEmail).filter((u) => u.status !== 'DEPROVISIONED').map((u) => u.login),
+    oktaApps: emulators.okta.appsLabelled(tenant.companyName).map((a) => a.label),
+    stripeCustomers: emulators.stripe.customersFor(tenant.tenantId).map((c) => c.id),
+    stripeSubscriptions: emulators.stripe.liveSubscriptionsFor(tenant.tenantId).map((s) => s.status),
+  };
+}
+
+async function tenantData(uri: string, tenant: Tenant): Promise<Pick<TenantResources, 'collections' | 'features'>> {
+  const mongo = new MongoClient(uri);
+  try {
+    const layout = tenantLayout({ tenantId: tenant.tenantId, database: tenant.databaseName, isolation: tenant.isolation });
+    const db = mongo.db(layout.dbName);
+    const existing = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
+    const collections: Record<string, number> = {};
+    for (const [kind, name] of Object.entries(layout.collections)) {
+      if (existing.has(name)) collections[kind] = await db.collection(name).countDocuments();
+    }
+    const config = existing.has(layout.collections.tenant_config)
+      ? await db.collection<{ _id: string; features?: Record<string, unknown> }>(layout.collections.tenant_config).findOne({ _id: tenant.tenantId })
+      : null;
+    return { collections, features: config?.features ?? null };
+  } finally {
+    await mongo.close();
+  }
+}
+
+function awsClientConfig(app: TestApp) {
+  const { region, endpoint, credentials } = app.config.integrations.aws;
+  return { region, maxAttempts: 1, ...(endpoint ? { endpoint } : {}), ...(credentials ? { credentials } : {}) };
+}
+
+async function dnsRecords(app: TestApp, dnsName: string): Promise<string[]> {
+  const client = new Route53Client(awsClientConfig(app));
+  try {
+    const zones = await client.send(new ListHostedZonesByNameCommand({ DNSName: `${app.config.tenant.baseDomain}.`, MaxItems: 1 }));
+    const zoneId = zones.HostedZones?.find((z) => z.Name === `${app.config.tenant.baseDomain}.`)?.Id;
+    if (!zoneId) return [];
+    const sets = await client.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }));
+    return (sets.ResourceRecordSets ?? [])
+      .filter((set) => set.Name === `${dnsName}.`)
+      .map((set) => `${set.Type} ${(set.ResourceRecords ?? []).map((r) => r.Value).join(',')}`);
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Secrets listed by Secrets Manager: one scheduled for deletion no longer is. */
+async function secretsAt(app: TestApp, path: string): Promise<string[]> {
+  const client = new SecretsManagerClient(awsClientConfig(app));
+  try {
+    const listed = await client.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [path] }] }));
+    return (listed.SecretList ?? []).map((s) => s.Name ?? '').filter((name) => name === path);
+  } finally {
+    client.destroy();
+  }
+}

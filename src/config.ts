@@ -213,6 +213,11 @@ export function requireIntegrations(config: Config, uses: ReadonlyMap<Integratio
   if (problems.length > 0) throw new ConfigError(`Missing configuration for the production profile:\n${problems.join('\n')}`);
 }
 
+/** The configuration with some variables replaced (the demo points the bot at its own emulators). */
+export function loadConfigWith(overrides: Record<string, string>, env: NodeJS.ProcessEnv = process.env): Config {
+  return loadConfig({ ...env, ...overrides });
+}
+
 function required(value: string | undefined, name: string, why: string): string {
   if (value === undefined || value === '') throw new ConfigError(`${name} is required ${why}`);
   return value;

@@ -1,13 +1,18 @@
 /**
  * `npm run demo`: provisions Acme Corp on the enterprise plan through the
- * whole sandbox pipeline on local services, approves the approval gate the
- * way an approver would, and prints the tenant's audit trail.
+ * real pipeline, against local stand-ins for every outside system (FerretDB
+ * and moto started by scripts/with-services.ts; Stripe, Okta, SMTP and the
+ * webhook receivers started here), approves the approval gate the way an
+ * approver would, shows what each system now holds and prints the audit trail.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
-import { compose } from '../compose.ts';
-import type { Config } from '../config.ts';
+import { compose, type App } from '../compose.ts';
+import { loadConfigWith, type Config } from '../config.ts';
+import { startLocalEmulators, type LocalEmulators } from '../local/emulators.ts';
+import { loadManifests } from '../manifests/load.ts';
+import { stepTypes } from '../steps/registry.ts';
 import { follow } from './follow.ts';
 import { jobText } from './render.ts';
 
@@ -23,43 +28,70 @@ const DEMO_DEAL = {
   requestedBy: 'jane.ae',
 };
 
-/** The demo owns its own database and queue prefix and starts from a clean slate each run. */
+/** The demo owns its queue prefix, its database and the demo tenant's data, and starts from a clean slate each run. */
 async function resetDemoState(config: Config): Promise<void> {
   const redis = new Redis(config.redisUrl);
   await redis.eval("for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end return 1", 0, `${config.queuePrefix}:*`);
   await redis.quit();
   const mongo = new MongoClient(config.mongoUri);
   await mongo.db(config.mongoDb).dropDatabase();
+  await mongo.db(`tenant_${DEMO_DEAL.slug}`).dropDatabase();
   await mongo.close();
 }
 
 export async function runDemo(base: Config, print: (line: string) => void): Promise<number> {
-  const config: Config = { ...base, mongoDb: 'provisioner_demo', queuePrefix: 'demo' };
-  await resetDemoState(config);
-  const app = await compose(config, { runWorkers: true });
+  const plans = loadManifests({ manifestsDir: base.manifestsDir, seedDir: base.seedDir, stepTypes, sampleTenantSettings: base.tenant }).plans.plans;
+  const emulators = await startLocalEmulators({ plans });
+  const config = loadConfigWith({ ...emulators.env, PROVISIONER_PROFILE: 'local', MONGODB_DB: 'provisioner_demo', QUEUE_PREFIX: 'demo' });
   try {
-    print(`Provisioning ${DEMO_DEAL.companyName} (${DEMO_DEAL.plan} plan, slug ${DEMO_DEAL.slug}) on the sandbox pipeline…\n`);
-    const deal = { ...DEMO_DEAL, contractStartDate: new Date().toISOString().slice(0, 10) };
-    const { job } = await app.service.provision(deal);
-    const final = await follow(app, job.jobId, {
-      print,
-      waitThrough: ['awaiting_approval'],
-      onWaiting: async () => {
-        print('  ↳ In Slack an approver would click Approve in the thread; the demo approves as dana.approver in 1 s.');
-        await sleep(1000);
-        await app.service.approve(DEMO_DEAL.slug, { name: 'dana.approver' });
-      },
-    });
-    print('');
-    jobText(final).forEach((l) => print(l));
-    await waitForRecord(app.store, job.jobId, final.seq);
-    const { lines } = await app.service.audit(DEMO_DEAL.slug);
-    print(`\nAudit trail (what \`provisioner audit ${DEMO_DEAL.slug}\` shows):`);
-    lines.forEach((l) => print(l));
-    return final.status === 'live' ? 0 : 1;
+    await resetDemoState(config);
+    const app = await compose(config, { runWorkers: true });
+    try {
+      return await provisionAcme(app, emulators, print);
+    } finally {
+      await app.close();
+    }
   } finally {
-    await app.close();
+    await emulators.close();
   }
+}
+
+async function provisionAcme(app: App, emulators: LocalEmulators, print: (line: string) => void): Promise<number> {
+  print(`Provisioning ${DEMO_DEAL.companyName} (${DEMO_DEAL.plan} plan, slug ${DEMO_DEAL.slug}) on local emulators…\n`);
+  const deal = { ...DEMO_DEAL, contractStartDate: new Date().toISOString().slice(0, 10) };
+  const { job } = await app.service.provision(deal);
+  const final = await follow(app, job.jobId, {
+    print,
+    waitThrough: ['awaiting_approval'],
+    onWaiting: async () => {
+      print('  ↳ In Slack an approver would click Approve in the thread; the demo approves as dana.approver in 1 s.');
+      await sleep(1000);
+      await app.service.approve(DEMO_DEAL.slug, { name: 'dana.approver' });
+    },
+  });
+  print('');
+  jobText(final).forEach((l) => print(l));
+  print('\nWhat the emulators now hold for the tenant:');
+  emulatorSummary(emulators, `tnt_${DEMO_DEAL.slug}`).forEach((l) => print(`  ${l}`));
+  await waitForRecord(app.store, job.jobId, final.seq);
+  const { lines } = await app.service.audit(DEMO_DEAL.slug);
+  print(`\nAudit trail (what \`provisioner audit ${DEMO_DEAL.slug}\` shows):`);
+  lines.forEach((l) => print(l));
+  return final.status === 'live' ? 0 : 1;
+}
+
+function emulatorSummary(emulators: LocalEmulators, tenantId: string): string[] {
+  const customers = emulators.stripe.customersFor(tenantId);
+  const subscriptions = emulators.stripe.liveSubscriptionsFor(tenantId);
+  const group = emulators.okta.groupsNamed(`tenant-${DEMO_DEAL.slug}-`)[0];
+  const apps = emulators.okta.appsLabelled(DEMO_DEAL.companyName);
+  const email = emulators.smtp.messages().find((m) => m.to.includes(DEMO_DEAL.adminEmail));
+  return [
+    `Stripe: ${customers.map((c) => c.id).join(', ') || 'no customer'}; ${subscriptions.map((s) => `${s.id} (${s.status}, ${s.priceIds.join(' + ')})`).join(', ') || 'no subscription'}`,
+    `Okta: group ${group?.name ?? '(none)'} with ${group?.memberIds.length ?? 0} member(s); ${apps.map((a) => `${a.signOnMode} app "${a.label}"`).join(', ') || 'no app'}`,
+    `Email to ${DEMO_DEAL.adminEmail}: ${email ? `"${email.subject}"` : 'none'}`,
+    `Webhooks: ${emulators.webhooks.deliveries().map((d) => d.path).join(', ') || 'none'}`,
+  ];
 }
 
 async function waitForRecord(store: { getJob(id: string): Promise<{ view: { seq: number } } | null> }, jobId: string, seq: number): Promise<void> {

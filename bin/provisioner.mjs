@@ -16,7 +16,7 @@ if (!existsSync(node)) execFileSync('sh', [join(root, 'scripts', 'bootstrap.sh')
 
 const env = { ...process.env };
 if (!env.REDIS_URL || !env.MONGODB_URI) {
-  const exports = execFileSync(node, [join(root, 'scripts', 'services.ts'), 'start'], {
+  const exports = execFileSync(node, [join(root, 'scripts', 'services.ts'), 'start', '--aws', '--emulators'], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -9,7 +9,7 @@
 //   AWS       AWS_ENDPOINT_URL   else moto_server (pip install into a cached venv if missing)
 //
 // Library: `ensureServices({ wantAws })` -> { env, stop }.
-// CLI:     node scripts/services.ts start [--aws] | stop | status
+// CLI:     node scripts/services.ts start [--aws] [--emulators] | stop | status
 //
 // Only Node built-ins here (plus the project's own `mongodb` driver, loaded
 // lazily for the MongoDB readiness check).
@@ -48,6 +48,8 @@ export interface ServiceInfo {
   envVar: string;
   url: string;
   source: 'started' | 'reused';
+  /** More variables a service sets (the emulators point the bot at four endpoints). */
+  extraEnv?: Record<string, string>;
 }
 
 export interface Services {
@@ -58,6 +60,8 @@ export interface Services {
 
 export interface EnsureOptions {
   wantAws?: boolean;
+  /** The Stripe/Okta/SMTP/webhook emulators of the local profile (src/local/serve.ts). */
+  wantEmulators?: boolean;
   /** Internal (CLI `start`): detach the children so they outlive this process. */
   persistent?: boolean;
 }
@@ -651,6 +655,32 @@ async function ensureAws(run: Run): Promise<ServiceInfo> {
   });
 }
 
+// ---------------------------------------------------------------- local emulators
+
+async function ensureEmulators(run: Run): Promise<ServiceInfo> {
+  const existing = process.env.STRIPE_API_URL;
+  if (existing) return { name: 'emulators', impl: 'external', envVar: 'STRIPE_API_URL', url: existing, source: 'reused' };
+  const envFile = join(run.dir, 'emulators.env.json');
+  rmSync(envFile, { force: true });
+  await spawnAndWait(run, {
+    name: 'emulators',
+    impl: 'emulators',
+    cmd: process.execPath,
+    args: [join(repoRoot, 'src', 'local', 'serve.ts'), envFile],
+    cwd: repoRoot,
+    logFile: join(run.dir, 'emulators.log'),
+    dataDirs: [],
+    timeoutMs: 30_000,
+    ready: async () => existsSync(envFile),
+  });
+  const parsed: unknown = JSON.parse(readFileSync(envFile, 'utf8'));
+  const extraEnv: Record<string, string> = {};
+  if (parsed !== null && typeof parsed === 'object') {
+    for (const [k, v] of Object.entries(parsed)) if (typeof v === 'string') extraEnv[k] = v;
+  }
+  return { name: 'emulators', impl: 'emulators', envVar: 'STRIPE_API_URL', url: extraEnv['STRIPE_API_URL'] ?? '', source: 'started', extraEnv };
+}
+
 // ---------------------------------------------------------------- public API
 
 async function stopRun(run: Run, removeDir: boolean): Promise<void> {
@@ -685,6 +715,7 @@ export async function ensureServices(opts: EnsureOptions = {}): Promise<Services
     // Independent; start them concurrently (the FerretDB build dominates a cold start).
     const tasks = [ensureRedis(run), ensureMongo(run)];
     if (opts.wantAws) tasks.push(ensureAws(run));
+    if (opts.wantEmulators) tasks.push(ensureEmulators(run));
     const results = await Promise.allSettled(tasks);
     const failures: string[] = [];
     for (const r of results) {
@@ -699,7 +730,7 @@ export async function ensureServices(opts: EnsureOptions = {}): Promise<Services
   }
 
   const env: Record<string, string> = {};
-  for (const s of services) env[s.envVar] = s.url;
+  for (const s of services) Object.assign(env, { [s.envVar]: s.url }, s.extraEnv);
 
   let stopped = false;
   const stop = async (): Promise<void> => {
@@ -745,7 +776,7 @@ async function cli(argv: string[]): Promise<number> {
     }
     await stopCli(); // leftovers of a half-dead previous start
     const wantAws = argv.includes('--aws') || process.env.WITH_AWS === '1';
-    const s = await ensureServices({ wantAws, persistent: true });
+    const s = await ensureServices({ wantAws, wantEmulators: argv.includes('--emulators'), persistent: true });
     const lines = `${exportLines(s.env)}\n`;
     writeFileSync(join(cliDir, 'env'), lines);
     for (const svc of s.services) log(`${svc.source} ${svc.name} (${svc.impl}): ${redactUrl(svc.url)}`);
@@ -773,7 +804,7 @@ async function cli(argv: string[]): Promise<number> {
     if (existsSync(join(cliDir, 'env'))) process.stdout.write(readFileSync(join(cliDir, 'env'), 'utf8'));
     return allUp ? 0 : 1;
   }
-  process.stderr.write('usage: node scripts/services.ts start [--aws] | stop | status\n');
+  process.stderr.write('usage: node scripts/services.ts start [--aws] [--emulators] | stop | status\n');
   return 2;
 }
 

@@ -114,4 +114,12 @@ describe('the webhook step tells a CS platform about a new tenant', () => {
     expect(JSON.parse(received[0]?.body ?? '{}')).toMatchObject({ event: 'tenant.provisioned.rollback' });
     expect(() => webhookStep.bind({ url: 'ftp://example.com/x' })).toThrow();
   });
+
+  it('in Slack format posts only { text }, what a Slack incoming webhook accepts', async () => {
+    const step = webhookStep.bind({ url: `${base}/services/T0/B0/x`, format: 'slack', text: 'Acme is live at https://acme.tenants.example.com' });
+    await step.run(ctx());
+    expect(JSON.parse(received[0]?.body ?? '{}')).toEqual({ text: 'Acme is live at https://acme.tenants.example.com' });
+    answer = 404; // Slack's "no_service": the webhook was revoked; retrying cannot help
+    await expect(step.run(ctx())).rejects.toBeInstanceOf(PermanentError);
+  });
 });

@@ -7,11 +7,31 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { startLocalEmulators, type LocalEmulators } from '../../src/local/emulators.ts';
+import { loadManifests } from '../../src/manifests/load.ts';
+import { stepTypes } from '../../src/steps/registry.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const id = randomBytes(4).toString('hex');
-const env = { ...process.env, QUEUE_PREFIX: `cli${id}`, MONGODB_DB: `cli_${id}`, PROVISIONER_OPERATOR: 'pat.platform' };
+const isolated = {
+  QUEUE_PREFIX: `cli${id}`,
+  MONGODB_DB: `cli_${id}`,
+  PROVISIONER_OPERATOR: 'pat.platform',
+  BASE_DOMAIN: `cli${id}.tenants.test`,
+  SECRET_PREFIX: `cli${id}/tenants`,
+  SHARED_DATABASE: `shared_cli${id}`,
+};
+let env: NodeJS.ProcessEnv = { ...process.env, ...isolated };
+let emulators: LocalEmulators | undefined;
+
+// The CLI runs the real pipeline: it gets Stripe, Okta, SMTP and webhook emulators of its own.
+beforeAll(async () => {
+  const plans = loadManifests({ manifestsDir: resolve(ROOT, 'manifests'), seedDir: resolve(ROOT, 'seed-manifests'), stepTypes, sampleTenantSettings: loadConfig({}).tenant }).plans.plans;
+  emulators = await startLocalEmulators({ plans });
+  env = { ...env, ...emulators.env };
+});
 
 function cli(...args: string[]): Promise<{ code: number; out: string }> {
   return new Promise((done) => {
@@ -23,6 +43,7 @@ function cli(...args: string[]): Promise<{ code: number; out: string }> {
 }
 
 afterAll(async () => {
+  await emulators?.close();
   const redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
   await redis.eval("for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end return 1", 0, `cli${id}:*`);
   await redis.quit();
@@ -36,7 +57,8 @@ describe('the provisioner CLI', () => {
     const run = await cli('provision', '--company', 'Initech LLC', '--admin-email', 'bill@initech.example', '--plan', 'starter', '--value', '9000', '--opportunity', `006INI${id}`);
     expect(run.out).toContain('Status: live');
     expect(run.code).toBe(0);
-    expect(run.out).toMatch(/✓ DNS record initech\.tenants\.example\.com created/);
+    expect(run.out).toContain(`✓ DNS record initech.${isolated.BASE_DOMAIN} (CNAME) points at edge.${isolated.BASE_DOMAIN}`);
+    expect(emulators?.stripe.customersFor('tnt_initech')).toHaveLength(1);
 
     const status = await cli('status', 'initech');
     expect(status.code).toBe(0);
@@ -45,7 +67,7 @@ describe('the provisioner CLI', () => {
     const audit = await cli('audit', 'Initech LLC');
     expect(audit.code).toBe(0);
     expect(audit.out).toContain('pat.platform requested a starter tenant for Initech LLC (slug initech).');
-    expect(audit.out).toMatch(/\d\d:\d\d Tenant initech is live at https:\/\/initech\.tenants\.example\.com/);
+    expect(audit.out).toMatch(/\d\d:\d\d Tenant initech is live at https:\/\/initech\.cli\w+\.tenants\.test/);
   });
 
   it('names every bad field and exits 2 without creating anything', async () => {

@@ -5,11 +5,17 @@ import type { JobView, StepView } from '../../../src/domain/job-view.ts';
 import type { JobStatus, StepState } from '../../../src/domain/job.ts';
 import { loadManifests, type Manifests } from '../../../src/manifests/load.ts';
 import { stepTypes } from '../../../src/steps/registry.ts';
+import { loadConfig } from '../../../src/config.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 export function realManifests(): Manifests {
-  return loadManifests({ manifestsDir: path.join(repoRoot, 'manifests'), seedDir: path.join(repoRoot, 'seed-manifests'), stepTypes });
+  return loadManifests({
+    manifestsDir: path.join(repoRoot, 'manifests'),
+    seedDir: path.join(repoRoot, 'seed-manifests'),
+    stepTypes,
+    sampleTenantSettings: loadConfig({}).tenant,
+  });
 }
 
 export function step(id: string, state: StepState, extra: Partial<StepView> = {}): StepView {

@@ -62,7 +62,13 @@ export type Config = {
   mongoDb: string;
   queuePrefix: string;
   /** `pipeline` holds the values step configs may use as ${settings.…} (endpoints, the DNS target). */
-  tenant: { baseDomain: string; secretPrefix: string; sharedDatabaseName: string; pipeline: Record<string, string | number> };
+  tenant: {
+    baseDomain: string;
+    secretPrefix: string;
+    sharedDatabaseName: string;
+    pipeline: Record<string, string | number>;
+    pipelineEnv: Readonly<Record<string, string>>;
+  };
   manifestsDir: string;
   seedDir: string;
   workerConcurrency: number;
@@ -125,7 +131,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mongoUri: e.MONGODB_URI,
     mongoDb: e.MONGODB_DB,
     queuePrefix: e.QUEUE_PREFIX,
-    tenant: { baseDomain: e.BASE_DOMAIN, secretPrefix: e.SECRET_PREFIX, sharedDatabaseName: e.SHARED_DATABASE, pipeline: pipelineSettings(e) },
+    tenant: { baseDomain: e.BASE_DOMAIN, secretPrefix: e.SECRET_PREFIX, sharedDatabaseName: e.SHARED_DATABASE,
+      pipeline: pipelineSettings(e),
+      pipelineEnv: PIPELINE_SETTING_ENV,
+    },
     manifestsDir: resolve(e.MANIFESTS_DIR),
     seedDir: resolve(e.SEED_MANIFESTS_DIR),
     workerConcurrency: e.WORKER_CONCURRENCY,

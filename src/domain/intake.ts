@@ -164,6 +164,8 @@ export type TenantSettings = {
   sharedDatabaseName: string;
   /** Deployment values step configs may use as ${settings.…} (webhook endpoints, the DNS target). */
   pipeline?: Readonly<Record<string, string | number>>;
+  /** The environment variable behind each ${settings.…} value, to name it when one is missing. */
+  pipelineEnv?: Readonly<Record<string, string>>;
 };
 
 export type DerivedTenant = {

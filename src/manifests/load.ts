@@ -284,7 +284,8 @@ function stepConfigProblems(
       return result.error.issues.map((issue) => ({ at: ['steps', index, 'config', ...issue.path.map(pathPart)], message: issue.message }));
     } catch (error) {
       if (!(error instanceof TemplateError)) throw error;
-      return [{ at: ['steps', index, ...error.path], message: error.detail }];
+      const envName = error.reference.startsWith('settings.') ? settings.pipelineEnv?.[error.reference.slice('settings.'.length)] : undefined;
+      return [{ at: ['steps', index, ...error.path], message: envName ? `unknown reference \${${error.reference}}: set ${envName}` : error.detail }];
     }
   });
 }

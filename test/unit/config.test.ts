@@ -1,0 +1,57 @@
+/**
+ * A platform engineer deploys the bot: the local profile needs nothing, the
+ * production profile names every variable the pipeline's integrations lack.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { compose } from '../../src/compose.ts';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+import { ManifestError } from '../../src/manifests/load.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const dirs = { MANIFESTS_DIR: path.join(root, 'manifests'), SEED_MANIFESTS_DIR: path.join(root, 'seed-manifests') };
+const PRODUCTION = { ...dirs, PROVISIONER_PROFILE: 'production', WEBHOOK_SIGNING_SECRET: 'a-production-signing-secret', MONGODB_URI: 'mongodb://127.0.0.1:9/' };
+
+async function startupError(env: Record<string, string>): Promise<Error> {
+  const error = await compose(loadConfig(env), { runWorkers: false }).then(
+    () => new Error('started'),
+    (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+  );
+  return error;
+}
+
+describe('configuring the integrations', () => {
+  it('the local profile points every integration at its emulator, with no variable set', () => {
+    const config = loadConfig(dirs);
+    expect(config.integrations.okta.orgUrl).toBe('http://127.0.0.1:12112');
+    expect(config.integrations.stripe.apiUrl).toBe('http://127.0.0.1:12111');
+    expect(config.integrations.aws.endpoint).toBe('http://127.0.0.1:5055');
+    expect(config.tenant.pipeline['dnsRecordTarget']).toBe('edge.tenants.example.com');
+  });
+
+  it('production names each missing integration variable and the step that needs it, before connecting anywhere', async () => {
+    const error = await startupError({ ...PRODUCTION, CS_PLATFORM_WEBHOOK_URL: 'https://cs.example/hook', SLACK_NOTICE_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/x', DNS_RECORD_TARGET: 'edge.example.net' });
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message.split('\n').slice(1)).toEqual([
+      '  ROUTE53_HOSTED_ZONE_ID is required: step dns uses aws-route53',
+      '  OKTA_ORG_URL is required: step sso uses okta',
+      '  OKTA_API_TOKEN is required: step sso uses okta',
+      '  STRIPE_SECRET_KEY is required: step billing uses stripe',
+      '  SMTP_URL is required: step welcome_email uses smtp',
+      '  MAIL_FROM is required: step welcome_email uses smtp',
+    ]);
+  });
+
+  it('a pipeline setting without its variable is named by the variable to set', async () => {
+    const error = await startupError(PRODUCTION);
+    expect(error).toBeInstanceOf(ManifestError);
+    expect(error.message).toContain('unknown reference ${settings.csPlatformWebhookUrl}: set CS_PLATFORM_WEBHOOK_URL');
+    expect(error.message).toContain('unknown reference ${settings.dnsRecordTarget}: set DNS_RECORD_TARGET');
+  });
+
+  it('a malformed Stripe key or recovery window is refused with the variable named', () => {
+    expect(() => loadConfig({ ...dirs, STRIPE_SECRET_KEY: 'pk_live_123' })).toThrow(/STRIPE_SECRET_KEY: must be a Stripe secret or restricted key/);
+    expect(() => loadConfig({ ...dirs, SECRETS_RECOVERY_WINDOW_DAYS: '3' })).toThrow(/SECRETS_RECOVERY_WINDOW_DAYS/);
+  });
+});

@@ -11,56 +11,7 @@ import { startOktaFake, type OktaFake } from '../../src/local/okta-fake.ts';
 import { ssoStep } from '../../src/steps/sso.ts';
 import { sampleTenant, stepContext } from '../support/step-context.ts';
 
-const CERTIFICATE = `
-MIIDXzCCAkegAwIBAgIUdRA5hFT9pt7+9r7we4lT3S6QsXUwDQYJKoZIhvcNAQEL
-BQAwPjEhMB8GA1UEAwwYc3RzLmNvbnRvc28tdGVzdC5leGFtcGxlMRkwFwYDVQQK
-DBBDb250b3NvIFRlc3QgSWRQMCAXDTI2MTEyNTE4MzMxMFoYDzIxMjYxMTAxMTgz
-MzEwWjA+MSEwHwYDVQQDDBhzdHMuY29udG9zby10ZXN0LmV4YW1wbGUxGTAXBgNV
-BAoMEENvbnRvc28gVGVzdCBJZFAwggEiMA0GCSqGSIb3DQEBAQUAA4IBDwAwggEK
-AoIBAQDMsYc8xJnU95s7PGEatSjGR2tM+yF6yTQj7qDCOcJPp0JPPBCf+1na8OCV
-IUs7R8KOERhvQ1dfVDOKzQqMlYLnG8gcuPePjQkr42C2WtqXXfwnWri3nepiPTFl
-/rt6QhTwzju4RPXWEHRvWrWRyP5fFQ3rS9PrCdRtYCzuz9I1HYUNwDmWMxpoV2BD
-H1eBM7sZ58HyF3j1vFzEU4324JD6DfLav9yRz43P+UQSwCI09Pnbcn+PxWYzXgqH
-XLQDmLuuogzUjZQREfWTXy6dYhJ77mqOIdOLYhfcRNo6QMQo5a/28MwkeKSZ7QZQ
-DLhLRS4ygt0Svh/j4wWkZTCpxWLxAgMBAAGjUzBRMB0GA1UdDgQWBBQtzbzlU0HN
-hk3fut71Fp8hoiPFdTAfBgNVHSMEGDAWgBQtzbzlU0HNhk3fut71Fp8hoiPFdTAP
-BgNVHRMBAf8EBTADAQH/MA0GCSqGSIb3DQEBCwUAA4IBAQCXlzvU/+zcKV4lVJg2
-LSD31pJy+q+TDDx63/09R9ugUA9tLdF8SlOq89gTRJhi73Uol0aA8nqsXdQQ1/GW
-cBaPlXbRvzPxYOi9Ri30oWnRxVnBVtSmwSAXOZSNQEhFgoL4fqWvpsWjA45GBWIj
-8H0lnJfe0nKzEfZuTOWVpKkk6fv0iAnf5i6GiyD92RAzVl4wHJd9HMBA1VZyqkf3
-bhyGt3ZV0ob9SkrlyLmVd3RNnR1lmFB8UXf8Xb/tI341Wd9o8TaD5L+RUECb+e7p
-K75IRlMXboHn/7iyQy758qBG5godMyvid4SqvglFF5VhkyeCOsa3R2iKxpyBzu1p
-CwVe`;
-
-const ISSUER = 'https://sts.contoso-test.example/adfs/services/trust';
-
-/** ADFS-style metadata with md:/ds: prefixes, an encryption key to skip and two sign-in bindings. */
-function adfsMetadata(parts: { signing?: boolean; sso?: boolean; idp?: boolean } = {}): string {
-  const { signing = true, sso = true, idp = true } = parts;
-  const role = idp ? 'IDPSSODescriptor' : 'SPSSODescriptor';
-  return `<?xml version="1.0" encoding="utf-8"?>
-<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#"
-    ID="_7c1a2b3e-5f40-4a4e-9a52-0d6e1c2b9f10" entityID="${ISSUER}">
-  <!-- <md:SingleSignOnService Location="https://old.contoso-test.example/"/> -->
-  <md:${role} protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
-    <md:KeyDescriptor use="encryption"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>Tk9UQUNFUlQ=</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
-    ${signing ? `<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${CERTIFICATE}
-    </ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>` : ''}
-    <md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://sts.contoso-test.example/adfs/ls/"/>
-    <md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat>
-    ${sso ? `<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://sts.contoso-test.example/adfs/ls/?realm=contoso&amp;x=1"/>
-    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://sts.contoso-test.example/adfs/ls/"/>` : ''}
-  </md:${role}>
-</md:EntityDescriptor>`;
-}
-
-/** The same facts without prefixes (default namespaces), as Azure AD and Okta publish it. */
-const UNPREFIXED_METADATA = `<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID='${ISSUER}'>
-  <IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
-    <KeyDescriptor><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>${CERTIFICATE}</X509Certificate></X509Data></KeyInfo></KeyDescriptor>
-    <SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://login.contoso-test.example/saml2"/>
-  </IDPSSODescriptor>
-</EntityDescriptor>`;
+import { adfsMetadata, CERTIFICATE, ISSUER, UNPREFIXED_METADATA } from '../fixtures/saml.ts';
 
 let fake: OktaFake;
 beforeAll(async () => {

@@ -26,8 +26,11 @@ export async function connectIntegrations(opts: {
 }): Promise<ConnectedIntegrations> {
   const { config } = opts;
   const i = config.integrations;
+  // maxAttempts 1 (and maxNetworkRetries 0 for Stripe): the engine owns retries, with the
+  // pipeline's backoff, and every retry shows in the audit trail. One place, one policy.
   const aws = {
     region: i.aws.region,
+    maxAttempts: 1,
     ...(i.aws.endpoint ? { endpoint: i.aws.endpoint } : {}),
     ...(i.aws.credentials ? { credentials: i.aws.credentials } : {}),
   };
@@ -55,7 +58,7 @@ export async function connectIntegrations(opts: {
 }
 
 /**
- * The engine owns retries: the SDK's own 429 loop can wait a minute per try
+ * The engine owns retries here too: the SDK's own 429 loop can wait a minute per try
  * (past the step's timeout), and its cache would answer GETs for resources
  * already deleted in the admin console.
  */
@@ -69,10 +72,10 @@ function oktaClient(orgUrl: string, token: string): okta.Client {
 }
 
 function stripeClient(secretKey: string, apiUrl: string | undefined): Stripe {
-  if (!apiUrl) return new Stripe(secretKey);
+  if (!apiUrl) return new Stripe(secretKey, { maxNetworkRetries: 0 });
   const url = new URL(apiUrl);
   const protocol = url.protocol === 'http:' ? 'http' : 'https';
-  return new Stripe(secretKey, { host: url.hostname, port: url.port || (protocol === 'http' ? 80 : 443), protocol });
+  return new Stripe(secretKey, { host: url.hostname, port: url.port || (protocol === 'http' ? 80 : 443), protocol, maxNetworkRetries: 0 });
 }
 
 /**

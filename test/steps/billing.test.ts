@@ -224,16 +224,17 @@ describe('the billing step puts a closed deal on a Stripe subscription', () => {
     await expect(billingStep.bind(config(deal)).run(ctx(deal, {}, closed))).rejects.toBeInstanceOf(TransientError);
   });
 
-  it('an unknown plan price is permanent and names the price and where to fix it; after the fix the same job succeeds', async () => {
+  it('an unknown plan price is permanent, names the price and where to fix it, and creates nothing; after the fix the same job succeeds', async () => {
     const deal = newDeal();
     const wrong = billingStep.bind(config(deal, { priceRef: 'price_growth_anual' }));
     const failure = await wrong.run(ctx(deal)).catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(PermanentError);
     expect(failure).toHaveProperty(
       'message',
-      "Stripe refused the subscription: No such price: 'price_growth_anual' (check billing.priceRef and billing.meters in manifests/plans.yaml)",
+      "Stripe has no price 'price_growth_anual' (neither a lookup key nor a price id); check billing.priceRef in manifests/plans.yaml",
     );
     expect(fake.liveSubscriptionsFor(`tnt_${deal.slug}`)).toEqual([]);
+    expect(fake.customersFor(`tnt_${deal.slug}`)).toEqual([]);
 
     const fixed = await billingStep.bind(config(deal)).run(ctx(deal));
     expect(fixed.outputs).toMatchObject({ status: 'active' });

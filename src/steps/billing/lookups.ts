@@ -5,6 +5,7 @@
  */
 import type Stripe from 'stripe';
 import { PermanentError } from '../../domain/errors.ts';
+import { isResourceMissing } from './errors.ts';
 
 /** Metadata that ties a Stripe object to the tenant, and to the job that created it (rollback removes only its own). */
 export const TENANT_KEY = 'tenant_id';
@@ -93,5 +94,19 @@ export async function resolvePrices(stripe: Stripe, priceRef: string, meters: re
     }
     return price.id;
   });
-  return { planPriceId: byKey.get(priceRef)?.id ?? priceRef, meteredPriceIds };
+  return { planPriceId: byKey.get(priceRef)?.id ?? (await planPriceById(stripe, priceRef)), meteredPriceIds };
+}
+
+/** priceRef is not a lookup key: it must be a price id, checked now so a typo fails before any customer exists. */
+async function planPriceById(stripe: Stripe, priceRef: string): Promise<string> {
+  try {
+    const price = await stripe.prices.retrieve(priceRef);
+    if (!price.active) throw new PermanentError(`Stripe price '${priceRef}' is archived; point billing.priceRef in manifests/plans.yaml at an active price`);
+    return price.id;
+  } catch (err) {
+    if (!isResourceMissing(err)) throw err;
+    throw new PermanentError(
+      `Stripe has no price '${priceRef}' (neither a lookup key nor a price id); check billing.priceRef in manifests/plans.yaml`,
+    );
+  }
 }

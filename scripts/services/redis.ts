@@ -1,0 +1,64 @@
+// Redis for the engine's queues (BullMQ): reuse REDIS_URL when set (after a
+// real PING), else start redis-server on a free loopback port with persistence
+// off, installing it with apt-get first when it is missing and we are root.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { errorMessage, log, stateDir } from './common.ts';
+import { redactUrl, redisPing } from './probes.ts';
+import { findOnPath, isExecutable, runLogged, tail } from './process.ts';
+import type { Run } from './runs.ts';
+import { spawnAndWait, withPortRetry } from './spawn.ts';
+import type { ServiceInfo } from './types.ts';
+
+function isRoot(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+async function installRedis(): Promise<string> {
+  const advice = 'Install Redis (e.g. `apt-get install redis-server` or `brew install redis`) or set REDIS_URL to a running server.';
+  if (!findOnPath('apt-get')) throw new Error(`redis-server is not on PATH and apt-get is not available. ${advice}`);
+  if (!isRoot()) throw new Error(`redis-server is not on PATH and installing it needs root (you are not root). ${advice}`);
+  mkdirSync(stateDir, { recursive: true });
+  const logFile = join(stateDir, 'apt-get.log');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  log(`redis-server not found: running apt-get update && apt-get install -y redis-server (output in ${logFile})…`);
+  const t0 = Date.now();
+  let code = await runLogged('apt-get', ['update'], logFile, { env });
+  if (code === 0) code = await runLogged('apt-get', ['install', '-y', '--no-install-recommends', 'redis-server'], logFile, { env });
+  const bin = findOnPath('redis-server') ?? ['/usr/bin/redis-server', '/usr/sbin/redis-server'].find(isExecutable);
+  if (code !== 0 || !bin) {
+    throw new Error(`apt-get could not install redis-server (exit ${code}). ${advice}\n  log (${logFile}):\n${tail(logFile)}`);
+  }
+  log(`installed redis-server in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return bin;
+}
+
+export async function ensureRedis(run: Run): Promise<ServiceInfo> {
+  const existing = process.env.REDIS_URL;
+  if (existing) {
+    try {
+      await redisPing(existing, 5000);
+    } catch (err) {
+      throw new Error(`REDIS_URL is set (${redactUrl(existing)}) but that server does not answer PING: ${errorMessage(err)}. Start it, or unset REDIS_URL to let this script start a local one.`);
+    }
+    return { name: 'redis', impl: 'external', envVar: 'REDIS_URL', url: existing, source: 'reused' };
+  }
+  const bin = findOnPath('redis-server') ?? (await installRedis());
+  return withPortRetry(async (port) => {
+    const dir = join(run.dir, `redis-${port}`);
+    mkdirSync(dir, { recursive: true });
+    const url = `redis://127.0.0.1:${port}`;
+    await spawnAndWait(run, {
+      name: 'redis',
+      impl: 'redis-server',
+      cmd: bin,
+      args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--dir', dir],
+      logFile: join(run.dir, 'redis.log'),
+      dataDirs: [dir],
+      timeoutMs: 15_000,
+      ready: () => redisPing(url, 1000).then(() => true),
+    });
+    return { name: 'redis', impl: 'redis-server', envVar: 'REDIS_URL', url, source: 'started' };
+  });
+}

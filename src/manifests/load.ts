@@ -37,7 +37,10 @@ function formatProblem(problem: ManifestProblem): string {
   return `${problem.file}: ${where}${problem.message}${line}`;
 }
 
-export type StepTypeCatalogue = ReadonlyMap<string, { input: z.ZodType }>;
+/** What the other manifests hold, for checks a step config needs beyond its own schema. */
+export type ManifestFacts = { seeds: ReadonlyMap<string, SeedManifest> };
+
+export type StepTypeCatalogue = ReadonlyMap<string, { input: z.ZodType; crossCheck?: (parsedInput: unknown, facts: ManifestFacts) => string[] }>;
 
 export type Manifests = {
   plans: PlansManifest;
@@ -137,7 +140,8 @@ export function loadManifests(opts: LoadOptions): Manifests {
     problems.push(...checkPipeline(pipeline.value, opts.stepTypes, pipeline.problemAt));
     if (plans.value) {
       const settings = opts.sampleTenantSettings ?? DEFAULT_SAMPLE_SETTINGS;
-      problems.push(...checkStepConfigsPerPlan(pipeline.value, plans.value, opts.stepTypes, settings, pipeline.problemAt));
+      const facts = { seeds: seeds.manifests };
+      problems.push(...checkStepConfigsPerPlan(pipeline.value, plans.value, opts.stepTypes, settings, facts, pipeline.problemAt));
     }
   }
   if (plans.value) problems.push(...checkSeedVersions(plans.value, seeds.knownVersions, plans.problemAt, opts.seedDir));
@@ -247,11 +251,12 @@ function checkStepConfigsPerPlan(
   plans: PlansManifest,
   stepTypes: StepTypeCatalogue,
   settings: TenantSettings,
+  facts: ManifestFacts,
   problemAt: ParsedManifest<unknown>['problemAt'],
 ): ManifestProblem[] {
   const plansByProblem = new Map<string, { at: ManifestPath; message: string; planIds: string[] }>();
   for (const planId of Object.keys(plans.plans)) {
-    for (const found of stepConfigProblems(pipeline, plans, planId, stepTypes, settings)) {
+    for (const found of stepConfigProblems(pipeline, plans, planId, stepTypes, settings, facts)) {
       const key = `${formatPath(found.at)}\u0000${found.message}`;
       const entry = plansByProblem.get(key) ?? { ...found, planIds: [] };
       entry.planIds.push(planId);
@@ -269,6 +274,7 @@ function stepConfigProblems(
   planId: string,
   stepTypes: StepTypeCatalogue,
   settings: TenantSettings,
+  facts: ManifestFacts,
 ): { at: ManifestPath; message: string }[] {
   const plan = plans.plans[planId];
   if (!plan) return [];
@@ -280,7 +286,7 @@ function stepConfigProblems(
     try {
       const config = resolveTemplates(step.config, scope, ['config']);
       const result = stepType.input.safeParse(config);
-      if (result.success) return [];
+      if (result.success) return (stepType.crossCheck?.(result.data, facts) ?? []).map((message) => ({ at: ['steps', index, 'config'], message }));
       return result.error.issues.map((issue) => ({ at: ['steps', index, 'config', ...issue.path.map(pathPart)], message: issue.message }));
     } catch (error) {
       if (!(error instanceof TemplateError)) throw error;

@@ -6,9 +6,11 @@
  */
 import type { z } from 'zod';
 import type { DerivedTenant } from '../domain/intake.ts';
+import type { ManifestFacts } from '../manifests/load.ts';
 import type { Integration, StepServices } from '../ports/step-services.ts';
 
 export type Outputs = Record<string, unknown>;
+
 
 export type StepContext<I> = {
   jobId: string;
@@ -46,6 +48,8 @@ export type StepDefinition<S extends z.ZodType> = {
   input: S;
   /** Outside systems this step talks to: the production profile refuses to start without their settings. */
   uses?: readonly Integration[];
+  /** Problems with a valid config that only the other manifests reveal (e.g. an unpublished seed version). */
+  crossCheck?(input: z.output<S>, facts: ManifestFacts): string[];
   run(ctx: StepContext<z.output<S>>): Promise<RunResult>;
   check(ctx: StepContext<z.output<S>>): Promise<CheckResult>;
   rollback(ctx: StepContext<z.output<S>>): Promise<void>;
@@ -66,6 +70,8 @@ export type StepType = {
   description: string;
   input: z.ZodType;
   uses: readonly Integration[];
+  /** Cross-checks a config that already passed `input` against the other manifests. */
+  crossCheck(parsedInput: unknown, facts: ManifestFacts): string[];
   /** Validates raw config; throws a ZodError naming the bad field. */
   bind(rawInput: unknown): Bound;
 };
@@ -76,6 +82,10 @@ export function defineStep<S extends z.ZodType>(def: StepDefinition<S>): StepTyp
     description: def.description,
     input: def.input,
     uses: def.uses ?? [],
+    crossCheck(parsedInput, facts) {
+      const input = def.input.safeParse(parsedInput);
+      return input.success && def.crossCheck ? def.crossCheck(input.data, facts) : [];
+    },
     bind(rawInput) {
       const input = def.input.parse(rawInput);
       const withInput = (ctx: StepContext<unknown>): StepContext<z.output<S>> => ({ ...ctx, input });

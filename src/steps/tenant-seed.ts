@@ -31,20 +31,21 @@ function withTenantDb<T>(ctx: StepContext<Input>, doing: string, work: () => Pro
   return tenantDb(doing, work, ctx.services.tenantData);
 }
 
-function seedFor(ctx: StepContext<Input>): SeedManifest {
-  const seed = ctx.services.seeds.get(ctx.input.seedVersion);
-  if (seed !== undefined) return seed;
-  const available = [...ctx.services.seeds.keys()].sort().join(', ') || 'none';
-  throw new PermanentError(
-    `Seed version "${ctx.input.seedVersion}" is not published (available: ${available}). ` +
-      `Point plans.yaml at one of them, or add seed-manifests/${ctx.input.seedVersion}.yaml.`,
-  );
+/** The seed data plan for this tenant, or why it cannot be loaded (unpublished or outdated seed). */
+function seedPlan(input: Input, seeds: ReadonlyMap<string, SeedManifest>): TenantDataPlan | string {
+  const seed = seeds.get(input.seedVersion);
+  if (seed === undefined) {
+    const available = [...seeds.keys()].sort().join(', ') || 'none';
+    return `Seed version "${input.seedVersion}" is not published (available: ${available}). Point plans.yaml at one of them, or add seed-manifests/${input.seedVersion}.yaml.`;
+  }
+  const plan = planTenantData({ ...input, seed });
+  return plan.problems.length > 0 ? outdatedSeedMessage(input.seedVersion, plan.problems) : plan;
 }
 
-/** The plan for this tenant; refuses, before any write, a seed that fails the current schema. */
+/** The plan for this tenant; refuses, before any write, a seed that is missing or fails the current schema. */
 function checkedPlan(ctx: StepContext<Input>): TenantDataPlan {
-  const plan = planTenantData({ ...ctx.input, seed: seedFor(ctx) });
-  if (plan.problems.length > 0) throw new PermanentError(outdatedSeedMessage(ctx.input.seedVersion, plan.problems));
+  const plan = seedPlan(ctx.input, ctx.services.seeds);
+  if (typeof plan === 'string') throw new PermanentError(plan);
   return plan;
 }
 
@@ -108,6 +109,11 @@ export const tenantSeedStep = defineStep({
   type: 'tenant_seed',
   description: "Loads the plan's seed data (roles, permission sets, workflow templates, reference data) after checking it against the current schema.",
   input,
+  // At startup, for every plan: the same refusal a tenant would meet, before anyone sells that plan.
+  crossCheck(cfg, facts) {
+    const plan = seedPlan(cfg, facts.seeds);
+    return typeof plan === 'string' ? [plan] : [];
+  },
   async run(ctx) {
     const plan = checkedPlan(ctx);
     const db = ctx.services.tenantData.db(plan.dbName);
@@ -126,7 +132,8 @@ export const tenantSeedStep = defineStep({
   },
   async check(ctx) {
     if (ctx.input.dryRun) return { status: 'done' };
-    const plan = planTenantData({ ...ctx.input, seed: seedFor(ctx) });
+    const plan = seedPlan(ctx.input, ctx.services.seeds);
+    if (typeof plan === 'string') return { status: 'missing', reason: plan };
     const db = ctx.services.tenantData.db(plan.dbName);
     for (const insert of plan.inserts) {
       const loaded = await withTenantDb(ctx, `counting ${insert.name}`, () => loadedCount(db, insert, ctx.input.seedVersion));

@@ -167,19 +167,6 @@ const CASES: Case[] = [
       expect(o.states['slack_notice']).toBe('succeeded');
     },
   },
-  {
-    // The manifest loader checks the seed versions pinned in plans.yaml, not a version written into a step's config,
-    // so this pipeline loads and the step itself refuses the version.
-    story: 'the pipeline pins seed data 2099.1.0, which was never published: seeding fails for good, the trail names the version and the published ones',
-    edits: [{ stepId: 'seed_data', path: ['config', 'seedVersion'], value: '2099.1.0' }],
-    status: 'failed', step: ['seed_data', 'failed'],
-    audit: ['Step seed data failed: Seed version "2099.1.0" is not published (available: 2026.06.0, 2026.11.0)'],
-    verify: async (o) => {
-      // The database step made the (empty) collections; not one seed record went in.
-      const { collections } = await resources(o);
-      for (const seeded of ['roles', 'permission_sets', 'workflow_templates', 'reference_data']) expect(collections[seeded] ?? 0).toBe(0);
-    },
-  },
 ];
 
 describe('a vendor misbehaves during provisioning: passing failures are retried, lasting ones explain themselves', () => {
@@ -209,4 +196,9 @@ describe('a vendor misbehaves during provisioning: passing failures are retried,
       await c.verify({ app, emulators, aws, slug: job.tenant.slug, verboseAudit: verbose.text, states: stepStates(view), outputs });
     });
   }
+
+  it('a pipeline that pins seed data 2099.1.0, never published, is refused at startup, naming the version and the published ones', async () => {
+    const startup = startApp({ pipeline: quickPipeline([{ stepId: 'seed_data', path: ['config', 'seedVersion'], value: '2099.1.0' }]), emulators: true });
+    await expect(startup).rejects.toThrow('Seed version "2099.1.0" is not published (available: 2026.06.0, 2026.11.0)');
+  });
 });

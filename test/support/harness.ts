@@ -54,6 +54,9 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     ...(opts.notifier ? { notifier: opts.notifier } : {}),
     ...(opts.serveSlack ? { serveSlack: true } : {}),
     onError: opts.onError ?? ((err) => console.error(`[${prefix}]`, err)),
+  }).catch(async (err: unknown) => {
+    await emulators?.close(); // a refused start must not leave servers listening
+    throw err;
   });
   return { ...app, prefix, dbName, emulators };
 }

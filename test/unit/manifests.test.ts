@@ -519,4 +519,17 @@ describe('step configs use ${…} placeholders for per-tenant values', () => {
       { path: ['config', 'body', 0, 'n'], reference: 'plan.limits.seats' },
     ]);
   });
+
+  it('pins a plan to a seed that no longer matches the current schema, and startup names the record and field', () => {
+    const outdated = readFileSync(path.join(repoRoot, 'test/fixtures/seed-outdated/2025.09.0.yaml'), 'utf8');
+    const seeds = { ...Object.fromEntries(readdirSync(realSeedDir).map((name) => [name, realFile(realSeedDir, name)])), '2025.09.0.yaml': outdated };
+    const dirs = workspace({
+      plans: plansYamlWith((doc) => doc.setIn(['plans', 'growth', 'seedVersion'], '2025.09.0')),
+      pipeline: realFile(realManifestsDir, 'pipeline.yaml'),
+      seeds,
+    });
+    // (This loader has no deployment settings, so the ${settings.…} references are reported too; only the seed matters here.)
+    const messages = loadError(dirs, realStepTypes).problems.map((problem) => problem.message).filter((m) => m.startsWith('Seed'));
+    expect(messages).toEqual([expect.stringMatching(/^Seed 2025\.09\.0 no longer matches the current schema: roles "viewer" field "permissions\[1\]" has "reports\.view".* \(plan growth\)$/)]);
+  });
 });

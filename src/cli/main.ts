@@ -12,12 +12,19 @@ import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { ActionRefusedError, InvalidInputError } from '../domain/errors.ts';
 import { suggestSlug } from '../domain/intake.ts';
 import type { JobView } from '../domain/job-view.ts';
-import { ManifestError } from '../manifests/load.ts';
+import { loadManifests, ManifestError } from '../manifests/load.ts';
+import { stepTypes } from '../steps/registry.ts';
 import { runDemo } from './demo.ts';
+import { seedPlanText } from './seed-plan.ts';
 import { follow } from './follow.ts';
 import { jobText, nextSteps } from './render.ts';
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
+// Piped into `head`, the reader may leave early: that is not an error worth a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
 
 /** Exit codes: 0 done (tenant live for provision), 1 not live / failed, 2 bad input, 3 refused. */
 const EXIT = { ok: 0, notLive: 1, badInput: 2, refused: 3 } as const;
@@ -175,6 +182,17 @@ export function buildProgram(config: Config): Command {
         process.once('SIGTERM', resolve);
       });
       await app.close();
+    });
+
+  program
+    .command('seed-plan <plan>')
+    .description("dry run of a tenant's data on a plan: database, collections, seed records, schema problems (writes nothing)")
+    .option('--slug <slug>', 'tenant slug to show names for', 'sample-co')
+    .action((planId: string, o: { slug: string }) => {
+      const manifests = loadManifests({ manifestsDir: config.manifestsDir, seedDir: config.seedDir, stepTypes, sampleTenantSettings: config.tenant });
+      const { lines, ok } = seedPlanText(manifests, config.tenant, planId, o.slug);
+      lines.forEach((l) => print(l));
+      process.exitCode = ok ? EXIT.ok : EXIT.badInput;
     });
 
   program

@@ -184,6 +184,11 @@ export type DerivedTenant = {
   approvalReasons: string[];
 };
 
+/** A dedicated plan gets the tenant's own database; a shared one, the shared database. */
+export function tenantDatabaseName(slug: string, plan: Pick<Plan, 'isolation'>, settings: Pick<TenantSettings, 'sharedDatabaseName'>): string {
+  return plan.isolation === 'dedicated' ? `tenant_${slug.replaceAll('-', '_')}` : settings.sharedDatabaseName;
+}
+
 /** The technical parameters of a tenant, all derived from the intake and its plan. */
 export function deriveTenant(intake: Intake, plan: Plan, settings: TenantSettings): DerivedTenant {
   const tenantId = `tnt_${intake.slug}`;
@@ -193,7 +198,7 @@ export function deriveTenant(intake: Intake, plan: Plan, settings: TenantSetting
     slug: intake.slug,
     companyName: intake.companyName,
     planId: intake.plan,
-    databaseName: plan.isolation === 'dedicated' ? `tenant_${intake.slug.replaceAll('-', '_')}` : settings.sharedDatabaseName,
+    databaseName: tenantDatabaseName(intake.slug, plan, settings),
     isolation: plan.isolation,
     dnsName,
     tenantUrl: `https://${dnsName}`,

@@ -86,4 +86,18 @@ describe('the provisioner CLI', () => {
     expect(run.out).toContain('Not done: job');
     expect(run.out).toContain('has no step waiting for approval');
   });
+
+  it('shows a dry run of a tenant\'s data for a plan, writing nothing', async () => {
+    const run = await cli('seed-plan', 'enterprise', '--slug', 'globex');
+    expect(run.code).toBe(0);
+    expect(run.out).toContain('Dry run for tenant "globex" on the enterprise plan: nothing is written.');
+    expect(run.out).toContain("Database tenant_globex (the tenant's own)");
+    expect(run.out).toMatch(/roles +4 seed records/);
+    expect(run.out).toContain('Seed 2026.11.0: 13 records');
+    const mongo = new MongoClient(process.env['MONGODB_URI'] ?? 'mongodb://127.0.0.1:27017/');
+    const databases = (await mongo.db().admin().listDatabases()).databases.map((d) => d.name);
+    await mongo.close();
+    expect(databases).not.toContain('tenant_globex');
+    expect((await cli('seed-plan', 'gold')).code).toBe(2);
+  });
 });

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { addPrice, type FakePriceInput } from './stripe-fake/catalog.ts';
 import { authenticationError, idempotencyMismatch, injectedError, StripeFakeError, unrecognizedUrl } from './stripe-fake/errors.ts';
 import { parseForm, type FormObject } from './stripe-fake/form.ts';
+import { createHolds } from './stripe-fake/holds.ts';
 import { createIdempotencyStore, fingerprint, MAX_KEY_LENGTH, type Reply } from './stripe-fake/idempotency.ts';
 import { findRoute } from './stripe-fake/routes.ts';
 import { createState, newId, type StripeState } from './stripe-fake/state.ts';
@@ -59,6 +60,12 @@ export type StripeFake = {
   requests(): readonly RequestLogEntry[];
   /** The next `count` requests (whose path starts with `pathPrefix`) answer `status` in Stripe's error shape. */
   failNext(count: number, status: number, pathPrefix?: string): void;
+  /**
+   * The next `count` matching requests (path starting with `pathPrefix`, and
+   * of `method` when given) are processed and committed as usual, but their
+   * answer is sent only `ms` later: "Stripe did it, the caller never heard".
+   */
+  holdNext(count: number, ms: number, pathPrefix?: string, method?: string): void;
   /** Adds a price to the catalogue; returns its id. */
   addPrice(price: FakePriceInput): string;
   close(): Promise<void>;
@@ -95,6 +102,7 @@ export async function startStripeFake(opts: StripeFakeOptions = {}): Promise<Str
   const idempotency = createIdempotencyStore();
   const log: RequestLogEntry[] = [];
   const failures: Failure[] = [];
+  const holds = createHolds();
 
   /** Injected failures stand for the edge failing before the API runs, so nothing is saved under the key. */
   function takeFailure(path: string): number | undefined {
@@ -137,14 +145,15 @@ export async function startStripeFake(opts: StripeFakeOptions = {}): Promise<Str
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const reply = answer(req, Buffer.concat(chunks).toString('utf8'));
-      log.push({
-        method: req.method ?? 'GET',
-        path: new URL(req.url ?? '/', 'http://127.0.0.1').pathname,
-        status: reply.status,
-        idempotencyKey: header(req, 'idempotency-key'),
-        replayed: reply.replayed,
+      const method = req.method ?? 'GET';
+      const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+      log.push({ method, path, status: reply.status, idempotencyKey: header(req, 'idempotency-key'), replayed: reply.replayed });
+      const heldMs = holds.take(method, path);
+      if (heldMs === undefined) return send(res, req, reply);
+      // A caller that died meanwhile has no one left to answer.
+      holds.later(heldMs, () => {
+        if (!res.destroyed && !req.socket.destroyed) send(res, req, reply);
       });
-      send(res, req, reply);
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -165,9 +174,13 @@ export async function startStripeFake(opts: StripeFakeOptions = {}): Promise<Str
     failNext(count, status, pathPrefix = '/') {
       failures.push({ left: count, status, pathPrefix });
     },
+    holdNext(count, ms, pathPrefix = '/', method) {
+      holds.add(count, ms, pathPrefix, method);
+    },
     addPrice: (price) => addPrice(state, price).id,
     close: () =>
       new Promise<void>((resolve) => {
+        holds.dropAll();
         server.close(() => resolve());
         // The SDK keeps connections alive; without this, close waits for them to time out.
         server.closeAllConnections();

@@ -1,11 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dealFor, startTestApp, stepStates, stopTestApp, waitForRecord, waitForStatus, waitForStep, type TestApp } from '../support/harness.ts';
-
-const ROOT = resolve(import.meta.dirname, '../..');
+import { startWorker, stopWorker } from '../support/start-worker.ts';
 
 const PIPELINE = `
 version: 1
@@ -14,33 +11,6 @@ steps:
   - { id: seed_data, type: sandbox, needs: [database], config: { latencyMs: 1500, countRuns: true, resource: seed data } }
   - { id: billing, type: sandbox, needs: [seed_data], config: { latencyMs: 50, countRuns: true, resource: subscription } }
 `;
-
-/** Starts test/support/worker-process.ts on the app's queue prefix and database; resolves once it is consuming. */
-async function startWorker(app: TestApp): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [resolve(ROOT, 'test/support/worker-process.ts')], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      QUEUE_PREFIX: app.prefix,
-      MONGODB_DB: app.dbName,
-      REDIS_URL: app.config.redisUrl,
-      MONGODB_URI: app.config.mongoUri,
-      MANIFESTS_DIR: app.config.manifestsDir,
-      SEED_MANIFESTS_DIR: app.config.seedDir,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  const ready = new Promise<void>((res, rej) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('ready')) res();
-    });
-    child.once('exit', (code, signal) => rej(new Error(`worker process exited early (${code ?? signal})`)));
-  });
-  await ready;
-  return child;
-}
 
 /** How many times a step's run began (the sandbox counts them with countRuns). */
 async function startsOf(app: TestApp, jobId: string, stepId: string): Promise<number> {
@@ -53,13 +23,6 @@ async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise
     if (Date.now() > deadline) throw new Error('timed out waiting');
     await sleep(10);
   }
-}
-
-async function stopWorker(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill(signal);
-  await exited;
 }
 
 describe('a worker process dies in the middle of a step', () => {

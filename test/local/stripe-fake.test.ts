@@ -25,6 +25,14 @@ describe('the Stripe fake answers the SDK like Stripe', () => {
   });
   afterEach(() => fake.close());
 
+  async function until(done: () => boolean): Promise<void> {
+    const deadline = Date.now() + 5_000;
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error('timed out waiting for the fake');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
   function client(key: string): Stripe {
     return new Stripe(key, { host: '127.0.0.1', port: fake.port, protocol: 'http', maxNetworkRetries: 0 });
   }
@@ -143,6 +151,35 @@ describe('the Stripe fake answers the SDK like Stripe', () => {
     await expect(stripe.customers.create({})).rejects.toBeInstanceOf(Stripe.errors.StripeRateLimitError);
     fake.failNext(1, 500);
     await expect(stripe.customers.create({})).rejects.toBeInstanceOf(Stripe.errors.StripeAPIError);
+    await expect(stripe.customers.create({})).resolves.toMatchObject({ object: 'customer' });
+  });
+
+  it('a held request is committed at once but answered late; a caller that gave up meanwhile still left the customer', async () => {
+    fake.holdNext(1, 400, '/v1/customers', 'POST');
+    const started = Date.now();
+    let answered = false;
+    const creating = stripe.customers.create({ metadata: { tenant_id: 'tnt_held' } }).finally(() => (answered = true));
+    await until(() => fake.customersFor('tnt_held').length === 1);
+    // Committed and searchable (a GET is not held), while the caller still waits.
+    expect((await stripe.customers.search({ query: "metadata['tenant_id']:'tnt_held'" })).data).toHaveLength(1);
+    expect(answered).toBe(false);
+    const customer = await creating;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+    expect(fake.customersFor('tnt_held').map((c) => c.id)).toEqual([customer.id]);
+
+    fake.holdNext(1, 200, '/v1/customers');
+    const gaveUp = new AbortController();
+    const abandoned = fetch(`${fake.url}/v1/customers`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${fake.apiKey}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'metadata[tenant_id]=tnt_gone_caller',
+      signal: gaveUp.signal,
+    }).catch((err: unknown) => err);
+    await until(() => fake.customersFor('tnt_gone_caller').length === 1);
+    gaveUp.abort();
+    expect(await abandoned).toBeInstanceOf(Error);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    // The late answer found no one and the fake carries on.
     await expect(stripe.customers.create({})).resolves.toMatchObject({ object: 'customer' });
   });
 

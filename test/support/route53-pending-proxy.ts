@@ -9,9 +9,13 @@
  * the SDK raises its real exception types: Route 53's XML ErrorResponse, or
  * the JSON error of Secrets Manager (any request carrying X-Amz-Target) when
  * a Secrets Manager client is pointed here too.
+ *
+ * holdNext lets a request through (moto commits it, a GetChange counts as a
+ * poll) but sends the answer late: "AWS did it, the caller never heard back".
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const MOTO_FIXED_CHANGE_ID = 'C2682N5HXP0BZ4';
 const ROUTE53_XMLNS = 'https://route53.amazonaws.com/doc/2013-04-01/';
@@ -23,6 +27,12 @@ export type Route53PendingProxy = {
   close(): Promise<void>;
   /** Answer the next `count` requests with an error; the code defaults by status and protocol (400 → Throttling). */
   failNext(count: number, status?: number, code?: string): void;
+  /**
+   * The next `count` requests matching `match` (an X-Amz-Target such as
+   * secretsmanager.CreateSecret, or a path prefix; any request when omitted)
+   * are carried out at once but answered only `ms` later.
+   */
+  holdNext(count: number, ms: number, match?: string): void;
   /** How many PENDING answers each change issued from now on gets before INSYNC. */
   setPendingPolls(polls: number): void;
   /** The change ids handed out, oldest first. */
@@ -34,6 +44,14 @@ export type Route53PendingProxy = {
 type Injected = { remaining: number; status: number; code: string | undefined };
 
 type Change = { pendingPolls: number; polls: number; submittedAt: string };
+
+type Hold = { remaining: number; ms: number; match: string | undefined };
+
+function holdMatches(hold: Hold, req: IncomingMessage): boolean {
+  if (hold.remaining <= 0) return false;
+  if (hold.match === undefined) return true;
+  return req.headers['x-amz-target'] === hold.match || (req.url ?? '/').startsWith(hold.match);
+}
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -101,9 +119,22 @@ export async function startRoute53PendingProxy(opts: { target: string; pendingPo
   const changes = new Map<string, Change>();
   const injected: Injected = { remaining: 0, status: 400, code: undefined };
 
-  function pollChange(res: ServerResponse, id: string, change: Change): void {
+  const holds: Hold[] = [];
+  const released = new AbortController();
+
+  /** Waits out a matching hold; closing the proxy ends every wait at once. */
+  async function holdIfAsked(req: IncomingMessage): Promise<void> {
+    const hold = holds.find((h) => holdMatches(h, req));
+    if (hold === undefined) return;
+    hold.remaining -= 1;
+    await sleep(hold.ms, undefined, { signal: released.signal }).catch(() => undefined);
+  }
+
+  async function pollChange(req: IncomingMessage, res: ServerResponse, id: string, change: Change): Promise<void> {
     change.polls += 1;
     const status = change.polls <= change.pendingPolls ? 'PENDING' : 'INSYNC';
+    await holdIfAsked(req);
+    if (res.destroyed) return;
     res.writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() });
     res.end(getChangeXml(id, status, change.submittedAt));
   }
@@ -125,7 +156,7 @@ export async function startRoute53PendingProxy(opts: { target: string; pendingPo
     const path = req.url ?? '/';
     const polled = GET_CHANGE.exec(path)?.[1];
     const known = polled === undefined ? undefined : changes.get(polled);
-    if (req.method === 'GET' && polled !== undefined && known !== undefined) return pollChange(res, polled, known);
+    if (req.method === 'GET' && polled !== undefined && known !== undefined) return pollChange(req, res, polled, known);
     const answer = await forward(target, req, body);
     let payload = answer.body;
     if (req.method === 'POST' && CHANGE_RECORD_SETS.test(path) && answer.status === 200) {
@@ -133,6 +164,9 @@ export async function startRoute53PendingProxy(opts: { target: string; pendingPo
     }
     const headers = { ...answer.headers, 'content-length': String(payload.length) };
     delete headers['transfer-encoding'];
+    await holdIfAsked(req);
+    // A caller that died meanwhile has no one left to answer.
+    if (res.destroyed) return;
     res.writeHead(answer.status, headers);
     res.end(payload);
   }
@@ -147,9 +181,16 @@ export async function startRoute53PendingProxy(opts: { target: string; pendingPo
   if (address === null || typeof address === 'string') throw new Error('proxy has no TCP address');
   return {
     url: `http://127.0.0.1:${address.port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        released.abort();
+        server.close(() => resolve());
+      }),
     failNext(count, status = 400, code) {
       Object.assign(injected, { remaining: count, status, code });
+    },
+    holdNext(count, ms, match) {
+      holds.push({ remaining: count, ms, match });
     },
     setPendingPolls(polls) {
       pendingPolls = polls;

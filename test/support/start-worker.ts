@@ -1,0 +1,65 @@
+/**
+ * Runs test/support/worker-process.ts as a separate Node process working for
+ * one test app: same queue prefix and database, and the same outside world
+ * (emulators, AWS endpoint, tenant namespace), so a test can SIGKILL it in
+ * the middle of a step and let another worker take the step over.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { resolve } from 'node:path';
+import type { TestApp } from './harness.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+/**
+ * The environment the harness configured the app with, read back from its
+ * configuration (so an app whose env pointed an integration elsewhere, say
+ * at a proxy, gets a worker pointed there too).
+ */
+export function workerEnvFor(app: TestApp): Record<string, string> {
+  const { config } = app;
+  const { aws, stripe } = config.integrations;
+  return {
+    ...app.emulators?.env,
+    QUEUE_PREFIX: app.prefix,
+    MONGODB_DB: app.dbName,
+    REDIS_URL: config.redisUrl,
+    MONGODB_URI: config.mongoUri,
+    MANIFESTS_DIR: config.manifestsDir,
+    SEED_MANIFESTS_DIR: config.seedDir,
+    // Tenant resources are namespaced per app: its hosted zone, secret path and shared database.
+    BASE_DOMAIN: config.tenant.baseDomain,
+    SECRET_PREFIX: config.tenant.secretPrefix,
+    SHARED_DATABASE: config.tenant.sharedDatabaseName,
+    ...(aws.endpoint === undefined ? {} : { AWS_ENDPOINT_URL: aws.endpoint }),
+    ...(stripe.apiUrl === undefined ? {} : { STRIPE_API_URL: stripe.apiUrl }),
+    STRIPE_SECRET_KEY: stripe.secretKey,
+  };
+}
+
+/** Starts a worker process for the app; resolves once it is consuming. */
+export async function startWorker(app: TestApp): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [resolve(ROOT, 'test/support/worker-process.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, ...workerEnvFor(app) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  const ready = new Promise<void>((res, rej) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('ready')) res();
+    });
+    child.once('exit', (code, signal) => rej(new Error(`worker process exited early (${code ?? signal})`)));
+  });
+  await ready;
+  return child;
+}
+
+/** Stops the process with `signal` (SIGKILL: no cleanup at all) and waits until it is gone. */
+export async function stopWorker(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill(signal);
+  await exited;
+}

@@ -15,6 +15,7 @@
 import { describe, expect, it } from 'vitest';
 import type { JobStatus, StepState } from '../../src/domain/job.ts';
 import type { LocalEmulators } from '../../src/local/emulators.ts';
+import { startWebhookSink } from '../../src/local/webhook-sink.ts';
 import { appPerTest, auditOf, dealFor, stepStates, stepsById, type TestApp } from '../support/harness.ts';
 import { gatePerTest, quickPipeline, settledJob, type AwsFaultGate, type PipelineEdit } from '../support/step-failures.ts';
 import { resourcesOf } from '../support/tenant-resources.ts';
@@ -200,5 +201,24 @@ describe('a vendor misbehaves during provisioning: passing failures are retried,
   it('a pipeline that pins seed data 2099.1.0, never published, is refused at startup, naming the version and the published ones', async () => {
     const startup = startApp({ pipeline: quickPipeline([{ stepId: 'seed_data', path: ['config', 'seedVersion'], value: '2099.1.0' }]), emulators: true });
     await expect(startup).rejects.toThrow('Seed version "2099.1.0" is not published (available: 2026.06.0, 2026.11.0)');
+  });
+
+  it("the flags service refuses the tenant's flags (HTTP 400): feature flags fail for good, billing never starts, and the trail names the service", async () => {
+    const flagsService = await startWebhookSink();
+    try {
+      flagsService.failNext(1, 400);
+      const app = await startApp({
+        pipeline: quickPipeline([{ stepId: 'feature_flags', path: ['config', 'webhookUrl'], value: `${flagsService.url}/flags` }]),
+        emulators: true,
+      });
+      const { job } = await app.service.provision(dealFor({ adminEmail: ADMIN }));
+      const view = await settledJob(app, job.jobId);
+      expect({ status: view.status, ...stepStates(view) }).toMatchObject({ status: 'failed', feature_flags: 'failed', billing: 'pending' });
+      const { text } = await auditOf(app, job);
+      expect(text).toContain(`flags service ${new URL(flagsService.url).host} answered HTTP 400 to the feature flag push`);
+      expect(app.emulators?.stripe.customersFor(`tnt_${job.tenant.slug}`)).toEqual([]);
+    } finally {
+      await flagsService.close();
+    }
   });
 });

@@ -21,7 +21,13 @@ import { stepTypes } from '../../src/steps/registry.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-export type TestApp = App & { prefix: string; dbName: string; emulators: LocalEmulators | undefined };
+export type TestApp = App & {
+  prefix: string;
+  dbName: string;
+  emulators: LocalEmulators | undefined;
+  /** The variables this app was configured with on top of the environment (a worker process for it needs the same). */
+  env: Readonly<Record<string, string>>;
+};
 
 export type TestAppOptions = Partial<ComposeOptions> & {
   /** A pipeline.yaml body to use instead of the repo's. */
@@ -38,16 +44,18 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   const id = randomBytes(4).toString('hex');
   const prefix = opts.reuse?.prefix ?? `t${id}`;
   const dbName = opts.reuse?.dbName ?? `test_${id}`;
-  const env: NodeJS.ProcessEnv = { ...process.env, QUEUE_PREFIX: prefix, MONGODB_DB: dbName, WORKER_CONCURRENCY: '20', ...opts.env };
-  if (opts.pipeline !== undefined) env['MANIFESTS_DIR'] = manifestsWith(opts.pipeline);
-  else env['MANIFESTS_DIR'] = join(ROOT, 'manifests');
-  env['SEED_MANIFESTS_DIR'] = join(ROOT, 'seed-manifests');
   const emulators = (opts.emulators ?? opts.pipeline === undefined) ? await startLocalEmulators({ plans: repoPlans() }) : undefined;
-  if (emulators) {
+  const env: Record<string, string> = {
+    QUEUE_PREFIX: prefix,
+    MONGODB_DB: dbName,
+    WORKER_CONCURRENCY: '20',
+    MANIFESTS_DIR: opts.pipeline === undefined ? join(ROOT, 'manifests') : manifestsWith(opts.pipeline),
+    SEED_MANIFESTS_DIR: join(ROOT, 'seed-manifests'),
     // Real tenant resources are namespaced per app too: its own hosted zone, secret path and shared database.
-    Object.assign(env, emulators.env, { BASE_DOMAIN: `${id}.tenants.test`, SECRET_PREFIX: `t${id}/tenants`, SHARED_DATABASE: `shared_${id}` }, opts.env);
-  }
-  const app = await compose(loadConfig(env), {
+    ...(emulators ? { ...emulators.env, BASE_DOMAIN: `${id}.tenants.test`, SECRET_PREFIX: `t${id}/tenants`, SHARED_DATABASE: `shared_${id}` } : {}),
+    ...opts.env,
+  };
+  const app = await compose(loadConfig({ ...process.env, ...env }), {
     runWorkers: opts.runWorkers ?? true,
     lockDurationMs: opts.lockDurationMs ?? 2_000,
     stalledIntervalMs: opts.stalledIntervalMs ?? 1_000,
@@ -58,7 +66,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     await emulators?.close(); // a refused start must not leave servers listening
     throw err;
   });
-  return { ...app, prefix, dbName, emulators };
+  return { ...app, prefix, dbName, emulators, env };
 }
 
 function repoPlans() {

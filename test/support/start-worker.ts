@@ -11,30 +11,9 @@ import type { TestApp } from './harness.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-/**
- * The environment the harness configured the app with, read back from its
- * configuration (so an app whose env pointed an integration elsewhere, say
- * at a proxy, gets a worker pointed there too).
- */
+/** The app's own configuration, plus the servers it found in the environment. */
 export function workerEnvFor(app: TestApp): Record<string, string> {
-  const { config } = app;
-  const { aws, stripe } = config.integrations;
-  return {
-    ...app.emulators?.env,
-    QUEUE_PREFIX: app.prefix,
-    MONGODB_DB: app.dbName,
-    REDIS_URL: config.redisUrl,
-    MONGODB_URI: config.mongoUri,
-    MANIFESTS_DIR: config.manifestsDir,
-    SEED_MANIFESTS_DIR: config.seedDir,
-    // Tenant resources are namespaced per app: its hosted zone, secret path and shared database.
-    BASE_DOMAIN: config.tenant.baseDomain,
-    SECRET_PREFIX: config.tenant.secretPrefix,
-    SHARED_DATABASE: config.tenant.sharedDatabaseName,
-    ...(aws.endpoint === undefined ? {} : { AWS_ENDPOINT_URL: aws.endpoint }),
-    ...(stripe.apiUrl === undefined ? {} : { STRIPE_API_URL: stripe.apiUrl }),
-    STRIPE_SECRET_KEY: stripe.secretKey,
-  };
+  return { ...app.env, REDIS_URL: app.config.redisUrl, MONGODB_URI: app.config.mongoUri };
 }
 
 /** Starts a worker process for the app; resolves once it is consuming. */

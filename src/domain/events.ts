@@ -12,6 +12,7 @@ export const EVENT_TYPES = [
   'job.cancelled',
   'job.rollback_started',
   'job.rollback_retried',
+  'job.rollback_finished',
   'step.started',
   'step.resumed',
   'step.polling',

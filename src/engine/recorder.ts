@@ -22,6 +22,8 @@ type JobBatch = { view: JobView; entries: { id: string; event: JobEvent }[] };
 
 /** The events that can complete a job (a notification step failing last completes it too). */
 const COMPLETING: ReadonlySet<JobEvent['type']> = new Set(['step.succeeded', 'step.overridden', 'step.failed']);
+/** The events that can end a rollback (one with nothing to undo ends as it starts). */
+const UNDOING: ReadonlySet<JobEvent['type']> = new Set(['step.compensated', 'step.compensation_failed', 'job.rollback_started', 'job.rollback_retried']);
 
 async function jobBatches(sources: Sources, entries: readonly StreamEntry[]): Promise<JobBatch[]> {
   const byJob = new Map<string, StreamEntry[]>();
@@ -31,15 +33,8 @@ async function jobBatches(sources: Sources, entries: readonly StreamEntry[]): Pr
     const [definition, state] = await Promise.all([sources.definitions.get(jobId), sources.state.read(jobId)]);
     if (!definition || !state) continue;
     const view = buildJobView(definition, state);
-    const withLive = [...jobEntries];
-    // Only the batch holding the job's latest change made it live: a follower that lags (the notifier)
-    // sees the job live while reading older events, and would announce it once per batch.
-    if (view.status === 'live' && jobEntries.some((e) => COMPLETING.has(e.event.type) && e.event.seq === view.seq)) {
-      // One millisecond after the step that completed it, so the trail reads in order.
-      const at = Math.max(...jobEntries.map((e) => e.event.at)) + 1;
-      withLive.push({ id: `${jobId}-live`, event: liveEvent(view, at) });
-    }
-    batches.push({ view, entries: withLive });
+    const closing = closingEvent(view, jobEntries);
+    batches.push({ view, entries: closing ? [...jobEntries, closing] : jobEntries });
   }
   return batches;
 }
@@ -71,14 +66,34 @@ export async function notifyEntries(
   }
 }
 
-function liveEvent(view: JobView, at: number): JobEvent {
-  return {
-    type: 'job.live',
-    jobId: view.jobId,
-    at,
-    actor: ENGINE_ACTOR,
-    summary: `Tenant ${view.tenant.slug} is live at ${view.tenant.tenantUrl}`,
-  };
+/**
+ * "Live" or "rollback finished", derived once: only the batch holding the job's latest change ended it.
+ * A follower that lags (the notifier) sees the final status while reading older events, and would
+ * otherwise announce it once per batch.
+ */
+function closingEvent(view: JobView, entries: readonly StreamEntry[]): { id: string; event: JobEvent } | undefined {
+  const endedBy = (types: ReadonlySet<JobEvent['type']>) => entries.some((e) => types.has(e.event.type) && e.event.seq === view.seq);
+  // One millisecond after the event that ended it, so the trail reads in order.
+  const at = Math.max(...entries.map((e) => e.event.at)) + 1;
+  const base = { jobId: view.jobId, at, actor: ENGINE_ACTOR };
+  if (view.status === 'live' && endedBy(COMPLETING)) {
+    return { id: `${view.jobId}-live`, event: { ...base, type: 'job.live', summary: `Tenant ${view.tenant.slug} is live at ${view.tenant.tenantUrl}` } };
+  }
+  if ((view.status === 'rolled_back' || view.status === 'rollback_failed') && endedBy(UNDOING)) {
+    return { id: `${view.jobId}-rollback-${view.seq}`, event: { ...base, type: 'job.rollback_finished', summary: rollbackSummary(view) } };
+  }
+  return undefined;
+}
+
+function rollbackSummary(view: JobView): string {
+  const undone = view.steps.filter((s) => s.state === 'compensated').length;
+  const failed = view.steps.filter((s) => s.state === 'compensation_failed').map((s) => s.label);
+  const byHand = view.steps.filter((s) => s.state === 'overridden').map((s) => s.label);
+  const manual = byHand.length > 0 ? ` Done by hand, so not undone: ${byHand.join(', ')}.` : '';
+  if (failed.length > 0) {
+    return `Rollback of ${view.tenant.slug} stopped: ${failed.join(', ')} could not be undone (${undone} undone); fix the cause and retry the rollback.${manual}`;
+  }
+  return `Rollback of ${view.tenant.slug} finished: ${undone} step${undone === 1 ? '' : 's'} undone.${manual}`;
 }
 
 function auditEntry(id: string, event: JobEvent, view: JobView): AuditEntry {

@@ -79,6 +79,7 @@ describe('an AE closes a deal on each plan; the tenant goes live on real integra
       expect(stored.status).toBe('rolled_back');
       expect(text).toContain('jane.ae started a rollback: "the customer withdrew"');
       expect(text).toMatch(/Undone: Stripe subscription sub_\w+ on price_\w+ created for Initech/);
+      expect(text).toMatch(new RegExp(`Rollback of ${job.tenant.slug} finished: \\d+ steps undone\\.`));
       expect(text).not.toMatch(/sk_test_|local-okta-token|databasePassword/);
     });
   }

@@ -108,6 +108,7 @@ describe('rolling a tenant back', () => {
     const first = await auditOf(app, job);
     expect(first.job.status).toBe('rollback_failed');
     expect(first.text).toContain('Could not undo secrets: secrets: sandbox refused the delete (try 1)');
+    expect(first.text).toContain(`Rollback of ${job.tenant.slug} stopped: secrets could not be undone (5 undone); fix the cause and retry the rollback.`);
 
     const retried = await app.service.rollback(job.tenant.slug, { name: 'sam.ops' }, 'secrets store is back');
     expect(['rolling_back', 'rolled_back']).toContain(retried.status);
@@ -117,6 +118,7 @@ describe('rolling a tenant back', () => {
 
     const { entries, text } = await auditOf(app, job, { verbose: true });
     expect(text).toContain('sam.ops retried the rollback: "secrets store is back".');
+    expect(text).toContain(`Rollback of ${job.tenant.slug} finished: 7 steps undone.`);
     expectReverseOrder(done, entries, ALL);
     expect(entries.filter((e) => e.type === 'step.compensated' && e.stepId === 'database')).toHaveLength(1);
     // Nothing left to retry.

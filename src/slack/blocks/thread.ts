@@ -117,6 +117,7 @@ const EVENT_EMOJI: Partial<Record<EventType, string>> = {
   'job.cancelled': ':no_entry_sign:',
   'job.rollback_started': ':rewind:',
   'job.rollback_retried': ':rewind:',
+  'job.rollback_finished': ':leftwards_arrow_with_hook:',
   'step.started': ':arrow_forward:',
   'step.resumed': ':arrow_forward:',
   'step.polling': ':hourglass_flowing_sand:',

@@ -50,9 +50,7 @@ const EnvSchema = z.object({
   STRIPE_API_URL: z.url().optional(),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, { error: 'must look like smtp://user:pass@host:587 or smtps://…' }).optional(),
   MAIL_FROM: z.string().min(3).optional(),
-  CS_PLATFORM_WEBHOOK_URL: z.url().optional(),
-  SLACK_NOTICE_WEBHOOK_URL: z.url().optional(),
-  FEATURE_FLAGS_WEBHOOK_URL: z.url().optional(),
+  // Webhook endpoints: every <NAME>_WEBHOOK_URL (see webhookEndpoints below).
 });
 
 export type Config = {
@@ -77,6 +75,12 @@ export type Config = {
   operator: string;
   slack: SlackConfig | null;
   integrations: IntegrationsConfig;
+  /**
+   * Named webhook endpoints (cs_platform, slack_notice, feature_flags). Steps name them and the
+   * URL is looked up when they run, so a URL carrying a token (a Slack incoming webhook) is
+   * never copied into a job definition or the store.
+   */
+  webhookEndpoints: Readonly<Record<string, string>>;
 };
 
 
@@ -142,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     operator: e.PROVISIONER_OPERATOR ?? e.USER ?? 'operator',
     slack: slackConfig(e),
     integrations: integrationsConfig(e),
+    webhookEndpoints: webhookEndpoints(e, env),
   };
 }
 
@@ -187,19 +192,36 @@ function integrationsConfig(e: Env): IntegrationsConfig {
 
 /** Env variable behind each ${settings.…} value, so a missing one is named. */
 export const PIPELINE_SETTING_ENV: Readonly<Record<string, string>> = {
-  csPlatformWebhookUrl: 'CS_PLATFORM_WEBHOOK_URL',
-  slackNoticeWebhookUrl: 'SLACK_NOTICE_WEBHOOK_URL',
-  featureFlagsWebhookUrl: 'FEATURE_FLAGS_WEBHOOK_URL',
   dnsRecordTarget: 'DNS_RECORD_TARGET',
   dnsRecordTtl: 'DNS_RECORD_TTL',
 };
 
+/** The variable that configures a named webhook endpoint: cs_platform → CS_PLATFORM_WEBHOOK_URL. */
+export function webhookEndpointEnv(name: string): string {
+  return `${name.toUpperCase()}_WEBHOOK_URL`;
+}
+
+const ENDPOINT_VARIABLE = /^([A-Z][A-Z0-9_]*)_WEBHOOK_URL$/;
+
+/** Every <NAME>_WEBHOOK_URL variable is endpoint <name>; the local profile adds emulator defaults for ours. */
+function webhookEndpoints(e: Env, env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (e.PROVISIONER_PROFILE === 'local') {
+    out['cs_platform'] = `${LOCAL_EMULATORS.webhooks}/cs-platform`;
+    out['slack_notice'] = `${LOCAL_EMULATORS.webhooks}/slack-notice`;
+  }
+  for (const [variable, value] of Object.entries(env)) {
+    const name = ENDPOINT_VARIABLE.exec(variable)?.[1];
+    if (name === undefined || value === undefined || value === '') continue;
+    if (!z.url({ protocol: /^https?$/ }).safeParse(value).success) throw new ConfigError(`${variable} must be an http(s) URL`);
+    out[name.toLowerCase()] = value;
+  }
+  return out;
+}
+
 function pipelineSettings(e: Env): Record<string, string | number> {
   const local = e.PROVISIONER_PROFILE === 'local';
   const values: Record<string, string | number | undefined> = {
-    csPlatformWebhookUrl: e.CS_PLATFORM_WEBHOOK_URL ?? (local ? `${LOCAL_EMULATORS.webhooks}/cs-platform` : undefined),
-    slackNoticeWebhookUrl: e.SLACK_NOTICE_WEBHOOK_URL ?? (local ? `${LOCAL_EMULATORS.webhooks}/slack-notice` : undefined),
-    featureFlagsWebhookUrl: e.FEATURE_FLAGS_WEBHOOK_URL,
     dnsRecordTarget: e.DNS_RECORD_TARGET ?? (local ? `edge.${e.BASE_DOMAIN}` : undefined),
     dnsRecordTtl: e.DNS_RECORD_TTL,
   };

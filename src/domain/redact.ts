@@ -7,7 +7,7 @@
 const SECRET_KEY = /(secret|password|passwd|token|api[_-]?key|private[_-]?key|authorization|credential|signature|cookie)/i;
 /** Well-known credential shapes, caught even under an innocent key. */
 const SECRET_VALUE =
-  /\b(sk|rk)_(live|test)_[A-Za-z0-9]{8,}|\bwhsec_[A-Za-z0-9]{8,}|\bxox[abposr]-[A-Za-z0-9-]{8,}|\bxapp-[A-Za-z0-9-]{8,}|\bAKIA[0-9A-Z]{16}\b|\bSSWS\s+[A-Za-z0-9_-]{8,}|\bBearer\s+[A-Za-z0-9._-]{8,}|-----BEGIN [A-Z ]*PRIVATE KEY-----/g;
+  /\b(sk|rk)_(live|test)_[A-Za-z0-9]{8,}|\bwhsec_[A-Za-z0-9]{8,}|\bxox[abposr]-[A-Za-z0-9-]{8,}|\bxapp-[A-Za-z0-9-]{8,}|\bAKIA[0-9A-Z]{16}\b|\bSSWS\s+[A-Za-z0-9_-]{8,}|\bBearer\s+[A-Za-z0-9._-]{8,}|-----BEGIN [A-Z ]*PRIVATE KEY-----|https:\/\/hooks\.slack\.com\/services\/[A-Za-z0-9/_-]+/g;
 
 export const REDACTED = '[redacted]';
 

@@ -37,8 +37,11 @@ function formatProblem(problem: ManifestProblem): string {
   return `${problem.file}: ${where}${problem.message}${line}`;
 }
 
-/** What the other manifests hold, for checks a step config needs beyond its own schema. */
-export type ManifestFacts = { seeds: ReadonlyMap<string, SeedManifest> };
+/** What the other manifests (and the deployment) hold, for checks a step config needs beyond its own schema. */
+export type ManifestFacts = { seeds: ReadonlyMap<string, SeedManifest>; webhookEndpoints: WebhookEndpointFacts | undefined };
+
+/** Which named webhook endpoints the deployment configures, and the variable that sets each. */
+export type WebhookEndpointFacts = { configured: ReadonlySet<string>; envFor: (name: string) => string };
 
 export type StepTypeCatalogue = ReadonlyMap<string, { input: z.ZodType; crossCheck?: (parsedInput: unknown, facts: ManifestFacts) => string[] }>;
 
@@ -54,6 +57,8 @@ export type LoadOptions = {
   stepTypes: StepTypeCatalogue;
   /** Settings used to derive the sample tenants that step configs are checked against. */
   sampleTenantSettings?: TenantSettings;
+  /** When given, a step naming an unconfigured webhook endpoint is a startup error. */
+  webhookEndpoints?: WebhookEndpointFacts;
 };
 
 type ManifestPath = readonly (string | number)[];
@@ -140,7 +145,7 @@ export function loadManifests(opts: LoadOptions): Manifests {
     problems.push(...checkPipeline(pipeline.value, opts.stepTypes, pipeline.problemAt));
     if (plans.value) {
       const settings = opts.sampleTenantSettings ?? DEFAULT_SAMPLE_SETTINGS;
-      const facts = { seeds: seeds.manifests };
+      const facts = { seeds: seeds.manifests, webhookEndpoints: opts.webhookEndpoints };
       problems.push(...checkStepConfigsPerPlan(pipeline.value, plans.value, opts.stepTypes, settings, facts, pipeline.problemAt));
     }
   }

@@ -48,6 +48,8 @@ export interface StepServices {
   sandbox: SandboxLedger;
   /** Signs outbound webhooks; never logged. */
   webhookSigningSecret: string;
+  /** Named webhook endpoints from configuration; URLs may carry tokens, so steps name them and look them up here. */
+  webhookEndpoints: Readonly<Record<string, string>>;
   fetch: typeof fetch;
   /** The MongoDB server that holds tenant data: dedicated databases and the shared one. */
   tenantData: MongoClient;

@@ -12,6 +12,7 @@ import { enabledFlags, flagDifferences, flagsOutsidePlan, storedFlags, tenantCon
 import { pushFlags } from './feature-flags/push.ts';
 import { databaseNameSchema, isolationSchema, tenantIdSchema } from './tenant-data/layout.ts';
 import { tenantDb } from './tenant-data/mongo.ts';
+import { EndpointNameSchema, endpointProblems, endpointUrl } from './webhook-endpoints.ts';
 
 const input = z.strictObject({
   tenantId: tenantIdSchema,
@@ -19,6 +20,8 @@ const input = z.strictObject({
   isolation: isolationSchema,
   flags: z.record(FlagNameSchema, z.boolean({ error: 'Feature flags must be true or false' })),
   webhookUrl: z.url({ protocol: /^https?$/, error: 'webhookUrl must be an http(s) URL' }).optional(),
+  /** Or a named webhook endpoint from configuration (e.g. feature_flags), looked up when the step runs. */
+  webhookEndpoint: EndpointNameSchema.optional(),
 });
 type Input = z.output<typeof input>;
 
@@ -60,9 +63,8 @@ export const featureFlagsStep = defineStep({
       enabled: enabledFlags(flags),
       unknownFlags: flagsOutsidePlan(storedFlags(before), flags),
     };
-    if (ctx.input.webhookUrl !== undefined) {
-      outputs['pushHttpStatus'] = await pushFlags(ctx, ctx.input.webhookUrl, tenantId, flags);
-    }
+    const pushUrl = ctx.input.webhookUrl ?? (ctx.input.webhookEndpoint ? endpointUrl(ctx.services.webhookEndpoints, ctx.input.webhookEndpoint) : undefined);
+    if (pushUrl !== undefined) outputs['pushHttpStatus'] = await pushFlags(ctx, pushUrl, tenantId, flags);
     return { status: 'done', outputs };
   },
   async check(ctx) {
@@ -86,6 +88,9 @@ export const featureFlagsStep = defineStep({
         { $unset: { features: '', featuresUpdatedBy: '' } },
       ),
     );
+  },
+  crossCheck(cfg, facts) {
+    return cfg.webhookEndpoint === undefined ? [] : endpointProblems(cfg.webhookEndpoint, facts.webhookEndpoints);
   },
   describe(cfg, outputs) {
     const enabled = 'enabled' in outputs ? stringList(outputs['enabled']) : enabledFlags(cfg.flags);

@@ -7,9 +7,12 @@ import { z } from 'zod';
 import { PermanentError, TransientError, errorMessage } from '../domain/errors.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, sign } from '../domain/signature.ts';
 import { defineStep, type StepContext } from './step.ts';
+import { EndpointNameSchema, endpointProblems, endpointUrl } from './webhook-endpoints.ts';
 
 const input = z.strictObject({
-  url: z.url({ protocol: /^https?$/ }),
+  /** A fixed URL, or (better for URLs that carry a token) `endpoint`, a named endpoint from configuration. */
+  url: z.url({ protocol: /^https?$/ }).optional(),
+  endpoint: EndpointNameSchema.optional(),
   rollbackUrl: z.url({ protocol: /^https?$/ }).optional(),
   event: z.string().min(1).default('tenant.provisioned'),
   payload: z.record(z.string(), z.unknown()).default({}),
@@ -18,6 +21,8 @@ const input = z.strictObject({
   format: z.enum(['event', 'slack']).default('event'),
   /** The message for `format: slack` (Slack mrkdwn). */
   text: z.string().min(1).optional(),
+}).refine((cfg) => (cfg.url === undefined) !== (cfg.endpoint === undefined), {
+  error: 'give either url or endpoint (a configured webhook endpoint such as cs_platform), not both',
 });
 type Input = z.output<typeof input>;
 
@@ -37,6 +42,11 @@ function bodyFor(ctx: StepContext<Input>, event: string): string {
     tenant: { id: ctx.tenant.tenantId, slug: ctx.tenant.slug, url: ctx.tenant.tenantUrl, plan: ctx.tenant.planId },
     payload: ctx.input.payload,
   });
+}
+
+/** Where the event goes: the fixed URL, or the named endpoint's URL, looked up now and never stored. */
+function targetOf(ctx: StepContext<Input>): string {
+  return ctx.input.url ?? endpointUrl(ctx.services.webhookEndpoints, ctx.input.endpoint ?? '');
 }
 
 async function post(ctx: StepContext<Input>, url: string, event: string): Promise<number> {
@@ -69,8 +79,9 @@ export const webhookStep = defineStep({
   description: 'POSTs a signed JSON event to a URL; 2xx is success; optional rollback URL.',
   input,
   async run(ctx) {
-    const status = await post(ctx, ctx.input.url, ctx.input.event);
-    return { status: 'done', outputs: { host: new URL(ctx.input.url).host, httpStatus: status } };
+    const url = targetOf(ctx);
+    const status = await post(ctx, url, ctx.input.event);
+    return { status: 'done', outputs: { host: new URL(url).host, httpStatus: status } };
   },
   async check(ctx) {
     // A webhook leaves nothing we can look up; an accepted delivery is the evidence.
@@ -80,7 +91,10 @@ export const webhookStep = defineStep({
   async rollback(ctx) {
     if (ctx.input.rollbackUrl) await post(ctx, ctx.input.rollbackUrl, `${ctx.input.event}.rollback`);
   },
+  crossCheck(cfg, facts) {
+    return cfg.endpoint === undefined ? [] : endpointProblems(cfg.endpoint, facts.webhookEndpoints);
+  },
   describe(cfg) {
-    return cfg.summary ?? `${cfg.event} sent to ${new URL(cfg.url).host}`;
+    return cfg.summary ?? `${cfg.event} sent to ${cfg.url ? new URL(cfg.url).host : `the ${cfg.endpoint} endpoint`}`;
   },
 });

@@ -122,4 +122,13 @@ describe('the webhook step tells a CS platform about a new tenant', () => {
     answer = 404; // Slack's "no_service": the webhook was revoked; retrying cannot help
     await expect(step.run(ctx())).rejects.toBeInstanceOf(PermanentError);
   });
+
+  it('a named endpoint is looked up when the step runs, so its URL is never part of the stored config', async () => {
+    const step = webhookStep.bind({ endpoint: 'cs_platform' });
+    const result = await step.run({ ...ctx(), services: { ...ctx().services, webhookEndpoints: { cs_platform: `${base}/hooks/cs` } } });
+    expect(result).toMatchObject({ status: 'done', outputs: { host: new URL(base).host } });
+    expect(received.map((r) => r.path)).toEqual(['/hooks/cs']);
+    await expect(step.run(ctx())).rejects.toThrow('webhook endpoint cs_platform is not configured (set CS_PLATFORM_WEBHOOK_URL)');
+    expect(() => webhookStep.bind({ endpoint: 'cs_platform', url: `${base}/x` })).toThrow(/either url or endpoint/);
+  });
 });

@@ -27,6 +27,7 @@ export function unusedServices(): StepServices {
       touch: () => Promise.reject(new Error('sandbox not plugged in')),
     },
     webhookSigningSecret: 'test-webhook-secret-0123456789',
+    webhookEndpoints: {},
     fetch: globalThis.fetch,
     tenantData: new MongoClient(`mongodb://127.0.0.1:${CLOSED_PORT}/`, { serverSelectionTimeoutMS: 500 }),
     seeds: new Map(),

@@ -31,7 +31,12 @@ describe('configuring the integrations', () => {
   });
 
   it('production names each missing integration variable and the step that needs it, before connecting anywhere', async () => {
-    const error = await startupError({ ...PRODUCTION, CS_PLATFORM_WEBHOOK_URL: 'https://cs.example/hook', SLACK_NOTICE_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/x', DNS_RECORD_TARGET: 'edge.example.net' });
+    const error = await startupError({
+      ...PRODUCTION,
+      CS_PLATFORM_WEBHOOK_URL: 'https://cs.example/hook',
+      SLACK_NOTICE_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/x',
+      DNS_RECORD_TARGET: 'edge.example.net',
+    });
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.message.split('\n').slice(1)).toEqual([
       '  ROUTE53_HOSTED_ZONE_ID is required: step dns uses aws-route53',
@@ -43,15 +48,22 @@ describe('configuring the integrations', () => {
     ]);
   });
 
-  it('a pipeline setting without its variable is named by the variable to set', async () => {
+  it('a pipeline setting or webhook endpoint without its variable is named by the variable to set', async () => {
     const error = await startupError(PRODUCTION);
     expect(error).toBeInstanceOf(ManifestError);
-    expect(error.message).toContain('unknown reference ${settings.csPlatformWebhookUrl}: set CS_PLATFORM_WEBHOOK_URL');
     expect(error.message).toContain('unknown reference ${settings.dnsRecordTarget}: set DNS_RECORD_TARGET');
+    expect(error.message).toContain('webhook endpoint slack_notice is not configured: set SLACK_NOTICE_WEBHOOK_URL');
+    expect(error.message).toContain('webhook endpoint cs_platform is not configured: set CS_PLATFORM_WEBHOOK_URL');
   });
 
   it('a malformed Stripe key or recovery window is refused with the variable named', () => {
     expect(() => loadConfig({ ...dirs, STRIPE_SECRET_KEY: 'pk_live_123' })).toThrow(/STRIPE_SECRET_KEY: must be a Stripe secret or restricted key/);
     expect(() => loadConfig({ ...dirs, SECRETS_RECOVERY_WINDOW_DAYS: '3' })).toThrow(/SECRETS_RECOVERY_WINDOW_DAYS/);
+  });
+
+  it('any <NAME>_WEBHOOK_URL is a named endpoint; one that is not a URL is named', () => {
+    const config = loadConfig({ ...dirs, BILLING_OPS_WEBHOOK_URL: 'https://ops.example/hooks/billing' });
+    expect(config.webhookEndpoints).toMatchObject({ billing_ops: 'https://ops.example/hooks/billing', cs_platform: 'http://127.0.0.1:12113/cs-platform' });
+    expect(() => loadConfig({ ...dirs, CS_PLATFORM_WEBHOOK_URL: 'not a url' })).toThrow('CS_PLATFORM_WEBHOOK_URL must be an http(s) URL');
   });
 });

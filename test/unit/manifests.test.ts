@@ -171,7 +171,9 @@ describe('the manifests in the repository', () => {
     expect(configs.sso).toMatchObject({ enabled: true, adminEmail: 'jane@acme.com', redirectUri: 'https://acme.tenants.example.com/auth/callback' });
     expect(configs.billing).toMatchObject({ priceRef: 'price_enterprise_annual', meters: ['api_calls'], contractStartDate: '2026-12-01' });
     expect(configs.welcome_email).toMatchObject({ to: 'jane@acme.com', tenantUrl: 'https://acme.tenants.example.com' });
-    expect(configs.slack_notice).toMatchObject({ format: 'slack', url: 'http://127.0.0.1:12113/slack-notice' });
+    // The Slack webhook URL is a credential: the config names the endpoint, never the URL.
+    expect(configs.slack_notice).toMatchObject({ format: 'slack', endpoint: 'slack_notice' });
+    expect(JSON.stringify(configs)).not.toContain('12113');
   });
 
   it('seed 2026.11.0 with owner, admin, member and viewer roles, two workflows and reference data', () => {

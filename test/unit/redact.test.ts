@@ -16,5 +16,6 @@ describe('secrets never reach the record', () => {
       note: 'token [redacted] here',
       aws: '[redacted]',
     });
+    expect(redactText('posted to https://hooks.slack.com/services/T0ABC/B0DEF/xYz123secret failed')).toBe('posted to [redacted] failed');
   });
 });

@@ -4,8 +4,7 @@
  * With `format: slack` the body is a Slack incoming-webhook message instead.
  */
 import { z } from 'zod';
-import { PermanentError, TransientError, errorMessage } from '../domain/errors.ts';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, sign } from '../domain/signature.ts';
+import { postSigned } from './signed-post.ts';
 import { defineStep, type StepContext } from './step.ts';
 import { EndpointNameSchema, endpointProblems, endpointUrl } from './webhook-endpoints.ts';
 
@@ -26,11 +25,6 @@ const input = z.strictObject({
 });
 type Input = z.output<typeof input>;
 
-/** 408, 425, 429 and 5xx are worth retrying; any other 4xx means the request itself is wrong. */
-function isRetryable(status: number): boolean {
-  return status === 408 || status === 425 || status === 429 || status >= 500;
-}
-
 function bodyFor(ctx: StepContext<Input>, event: string): string {
   if (ctx.input.format === 'slack') {
     return JSON.stringify({ text: ctx.input.text ?? `${ctx.tenant.companyName} is live at ${ctx.tenant.tenantUrl}` });
@@ -49,29 +43,14 @@ function targetOf(ctx: StepContext<Input>): string {
   return ctx.input.url ?? endpointUrl(ctx.services.webhookEndpoints, ctx.input.endpoint ?? '');
 }
 
-async function post(ctx: StepContext<Input>, url: string, event: string): Promise<number> {
-  const body = bodyFor(ctx, event);
-  const timestamp = Math.floor(Date.now() / 1000);
-  let response: Response;
-  try {
-    response = await ctx.services.fetch(url, {
-      method: 'POST',
-      body,
-      signal: ctx.signal,
-      headers: {
-        'content-type': 'application/json',
-        'idempotency-key': `${ctx.idempotencyKey}.${event}`,
-        [TIMESTAMP_HEADER]: String(timestamp),
-        [SIGNATURE_HEADER]: sign(ctx.services.webhookSigningSecret, timestamp, body),
-      },
-    });
-  } catch (err) {
-    throw new TransientError(`webhook ${new URL(url).host} unreachable: ${errorMessage(err)}`);
-  }
-  await response.body?.cancel();
-  if (response.ok) return response.status;
-  const message = `webhook ${new URL(url).host} answered HTTP ${response.status}`;
-  throw isRetryable(response.status) ? new TransientError(message) : new PermanentError(message);
+function post(ctx: StepContext<Input>, url: string, event: string): Promise<number> {
+  return postSigned(ctx.services, {
+    url,
+    body: bodyFor(ctx, event),
+    idempotencyKey: `${ctx.idempotencyKey}.${event}`,
+    signal: ctx.signal,
+    receiver: `webhook ${new URL(url).host}`,
+  });
 }
 
 export const webhookStep = defineStep({

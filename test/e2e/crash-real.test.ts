@@ -17,6 +17,7 @@ import { auditOf, dealFor, startTestApp, stepsById, stopTestApp, waitForStatus, 
 import { startRoute53PendingProxy, type Route53PendingProxy } from '../support/route53-pending-proxy.ts';
 import { startWorker as startWorkerProcess, stopWorker } from '../support/start-worker.ts';
 import { resourcesOf } from '../support/tenant-resources.ts';
+import { serverUrl } from '../support/servers.ts';
 
 /** The real steps with their configs from manifests/pipeline.yaml; short waits so a test takes seconds. */
 const PIPELINE = `
@@ -67,8 +68,7 @@ const PENDING_POLLS = 3;
 type World = { app: TestApp; stripe: StripeFake; proxy: Route53PendingProxy; first: ChildProcess };
 
 function motoUrl(): string {
-  const url = process.env['AWS_ENDPOINT_URL'];
-  if (url === undefined) throw new Error('AWS_ENDPOINT_URL must point at moto (source /tmp/svc.env or run under scripts/with-services.ts)');
+  const url = serverUrl('AWS_ENDPOINT_URL');
   return url;
 }
 

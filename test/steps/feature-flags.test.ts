@@ -14,6 +14,7 @@ import { PlansManifestSchema, effectiveFeatures } from '../../src/domain/plan.ts
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from '../../src/domain/signature.ts';
 import { featureFlagsStep } from '../../src/steps/feature-flags.ts';
 import type { StepContext } from '../../src/steps/step.ts';
+import { serverUrl } from '../support/servers.ts';
 import { CLOSED_PORT, stepContext } from '../support/step-context.ts';
 
 const SECRET = 'test-webhook-secret-0123456789';
@@ -38,9 +39,7 @@ describe('the feature flags step switches on what the customer bought', () => {
   let jobId: string;
 
   beforeAll(async () => {
-    const uri = process.env['MONGODB_URI'];
-    if (uri === undefined) throw new Error('MONGODB_URI is not set: source /tmp/svc.env');
-    client = await new MongoClient(uri).connect();
+    client = await new MongoClient(serverUrl('MONGODB_URI')).connect();
   });
   afterAll(() => client.close());
 

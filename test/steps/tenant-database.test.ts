@@ -3,44 +3,28 @@
  * $MONGODB_URI). Every test works in databases named with a random suffix
  * and drops them at the end, so files run side by side.
  */
-import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { MongoClient } from 'mongodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PermanentError, TransientError } from '../../src/domain/errors.ts';
 import type { Outputs } from '../../src/steps/step.ts';
 import { tenantConfigCollection } from '../../src/steps/tenant-data/layout.ts';
 import { tenantDatabaseStep } from '../../src/steps/tenant-database.ts';
+import { databasesPerTest, serverUrl } from '../support/servers.ts';
 import { CLOSED_PORT, stepContext } from '../support/step-context.ts';
 
 const ALL = ['permission_sets', 'reference_data', 'roles', 'tenant_config', 'workflow_templates'];
 
+const databases = databasesPerTest();
+const uniqueName = databases.uniqueName;
 let client: MongoClient;
 let isFerretDb = false;
-const databasesToDrop = new Set<string>();
 
 beforeAll(async () => {
-  const uri = process.env['MONGODB_URI'];
-  if (uri === undefined) throw new Error('MONGODB_URI is not set; source /tmp/svc.env');
-  client = new MongoClient(uri);
+  client = databases.client();
   const info = await client.db('admin').command({ buildInfo: 1 });
   isFerretDb = 'ferretdbVersion' in info;
 });
-
-afterEach(async () => {
-  for (const name of databasesToDrop) await client.db(name).dropDatabase();
-  databasesToDrop.clear();
-});
-
-afterAll(async () => {
-  await client.close();
-});
-
-function uniqueName(prefix: string): string {
-  const name = `${prefix}_${randomBytes(4).toString('hex')}`;
-  databasesToDrop.add(name);
-  return name;
-}
 
 type StepInput = { tenantId: string; database: string; isolation: 'dedicated' | 'shared'; dryRun?: boolean };
 
@@ -76,7 +60,7 @@ async function freePort(): Promise<number> {
 
 /** A TCP relay to the test server, standing in for a database that comes back after an outage. */
 async function forwardToServer(port: number): Promise<net.Server> {
-  const target = new URL(process.env['MONGODB_URI'] ?? '');
+  const target = new URL(serverUrl('MONGODB_URI'));
   const relay = net.createServer((socket) => {
     const upstream = net.connect(Number(target.port), target.hostname);
     socket.pipe(upstream).pipe(socket);

@@ -4,10 +4,9 @@
  * are the published manifests plus an outdated fixture, loaded the way the
  * bot loads them. Every test uses its own randomly named databases.
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { MongoClient } from 'mongodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PermanentError, TransientError } from '../../src/domain/errors.ts';
 import { parseManifestText } from '../../src/manifests/load.ts';
 import { SeedManifestSchema, type SeedManifest } from '../../src/manifests/seed.ts';
@@ -17,6 +16,7 @@ import { validateAgainstSchema } from '../../src/steps/tenant-data/json-schema.t
 import { CURRENT_SCHEMA } from '../../src/steps/tenant-data/schema.ts';
 import { tenantDatabaseStep } from '../../src/steps/tenant-database.ts';
 import { tenantSeedStep } from '../../src/steps/tenant-seed.ts';
+import { databasesPerTest } from '../support/servers.ts';
 import { CLOSED_PORT, stepContext } from '../support/step-context.ts';
 
 function loadSeed(file: string): SeedManifest {
@@ -31,29 +31,13 @@ const SEEDS: ReadonlyMap<string, SeedManifest> = new Map([...PUBLISHED, OUTDATED
 const NOVEMBER = '2026.11.0';
 const NOVEMBER_COUNTS = { roles: 4, permission_sets: 5, workflow_templates: 2, reference_data: 2 };
 
+const databases = databasesPerTest();
+const uniqueName = databases.uniqueName;
 let client: MongoClient;
-const databasesToDrop = new Set<string>();
 
 beforeAll(() => {
-  const uri = process.env['MONGODB_URI'];
-  if (uri === undefined) throw new Error('MONGODB_URI is not set; source /tmp/svc.env');
-  client = new MongoClient(uri);
+  client = databases.client();
 });
-
-afterEach(async () => {
-  for (const name of databasesToDrop) await client.db(name).dropDatabase();
-  databasesToDrop.clear();
-});
-
-afterAll(async () => {
-  await client.close();
-});
-
-function uniqueName(prefix: string): string {
-  const name = `${prefix}_${randomBytes(4).toString('hex')}`;
-  databasesToDrop.add(name);
-  return name;
-}
 
 type Tenant = { tenantId: string; database: string; isolation: 'dedicated' | 'shared' };
 

@@ -16,6 +16,7 @@ import type { JobView } from '../../src/domain/job-view.ts';
 import type { StepState } from '../../src/domain/job.ts';
 import { stepStates, waitForStatus } from './harness.ts';
 import { startRoute53PendingProxy, type Route53PendingProxy } from './route53-pending-proxy.ts';
+import { serverUrl } from './servers.ts';
 
 const PIPELINE = resolve(import.meta.dirname, '../../manifests/pipeline.yaml');
 
@@ -143,8 +144,7 @@ export function gatePerTest(): () => Promise<AwsFaultGate> {
     gate = undefined;
   });
   return async () => {
-    const moto = process.env['AWS_ENDPOINT_URL'];
-    if (moto === undefined) throw new Error('AWS_ENDPOINT_URL must point at moto (source /tmp/svc.env or run under scripts/with-services.ts)');
+    const moto = serverUrl('AWS_ENDPOINT_URL');
     gate = await startAwsFaultGate(moto);
     return gate;
   };

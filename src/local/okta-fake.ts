@@ -6,12 +6,12 @@
  * headers, and can fail the next requests on purpose.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { appRoutes } from './okta-fake/app-routes.ts';
 import { directoryRoutes } from './okta-fake/directory-routes.ts';
 import { idpRoutes } from './okta-fake/idp-routes.ts';
 import { emptyOrg, forgetGroup, forgetUser, loginOf, type Org } from './okta-fake/org.ts';
 import { OktaFakeError, errorBody, randomText, type Call, type JsonObject, type Reply, type Route } from './okta-fake/wire.ts';
+import { listenOnLoopback } from './listen.ts';
 
 export type FakeOktaGroup = { id: string; name: string; memberIds: string[] };
 export type FakeOktaUser = { id: string; login: string; status: string; groupIds: string[] };
@@ -130,11 +130,8 @@ export async function startOktaFake(opts: OktaFakeOptions = {}): Promise<OktaFak
       });
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', resolve);
-  });
-  org.baseUrl = `http://127.0.0.1:${addressOf(server.address()).port}`;
+  const port = await listenOnLoopback(server, opts.port);
+  org.baseUrl = `http://127.0.0.1:${port}`;
   return { url: org.baseUrl, token, ...inspection(org), failNext, requests: () => log, close };
 
   function failNext(count: number, status: number, pathPrefix = '/'): void {
@@ -181,7 +178,3 @@ function clientIdOf(credentials: JsonObject): string | undefined {
   return typeof id === 'string' ? id : undefined;
 }
 
-function addressOf(address: string | AddressInfo | null): AddressInfo {
-  if (address === null || typeof address === 'string') throw new Error('the Okta fake has no TCP address');
-  return address;
-}

@@ -7,7 +7,6 @@
  * and localstripe has neither prices nor idempotency, hence this server.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { addPrice, type FakePriceInput } from './stripe-fake/catalog.ts';
 import { authenticationError, idempotencyMismatch, injectedError, StripeFakeError, unrecognizedUrl } from './stripe-fake/errors.ts';
 import { parseForm, type FormObject } from './stripe-fake/form.ts';
@@ -15,6 +14,7 @@ import { createHolds } from './stripe-fake/holds.ts';
 import { createIdempotencyStore, fingerprint, MAX_KEY_LENGTH, type Reply } from './stripe-fake/idempotency.ts';
 import { findRoute } from './stripe-fake/routes.ts';
 import { createState, newId, type StripeState } from './stripe-fake/state.ts';
+import { listenOnLoopback } from './listen.ts';
 
 export type { FakePriceInput } from './stripe-fake/catalog.ts';
 
@@ -156,11 +156,7 @@ export async function startStripeFake(opts: StripeFakeOptions = {}): Promise<Str
       });
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', resolve);
-  });
-  const { port } = addressOf(server.address());
+  const port = await listenOnLoopback(server, opts.port);
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -241,7 +237,3 @@ function send(res: ServerResponse, req: IncomingMessage, reply: Reply): void {
   res.writeHead(reply.status, headers).end(JSON.stringify(reply.body));
 }
 
-function addressOf(address: string | AddressInfo | null): AddressInfo {
-  if (address === null || typeof address === 'string') throw new Error('the Stripe fake has no TCP address');
-  return address;
-}

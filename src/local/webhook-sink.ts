@@ -4,7 +4,7 @@
  * it, and answers like the real receivers do (200, Slack's "ok").
  */
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './listen.ts';
 
 export type Delivery = { path: string; headers: Record<string, string>; body: string; receivedAt: Date };
 
@@ -34,11 +34,7 @@ export async function startWebhookSink(opts: { port?: number } = {}): Promise<We
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', resolve);
-  });
-  const { port } = addressOf(server.address());
+  const port = await listenOnLoopback(server, opts.port);
   return {
     url: `http://127.0.0.1:${port}`,
     deliveries: () => deliveries,
@@ -49,7 +45,3 @@ export async function startWebhookSink(opts: { port?: number } = {}): Promise<We
   };
 }
 
-function addressOf(address: string | AddressInfo | null): AddressInfo {
-  if (address === null || typeof address === 'string') throw new Error('the webhook sink has no TCP address');
-  return address;
-}

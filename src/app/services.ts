@@ -4,7 +4,7 @@
  * and an HTTP API all call these, so rules, audit and state changes live in
  * one place.
  */
-import { type OperatorAction } from '../domain/actions.ts';
+import { staleFailure, StaleFailureError, type OperatorAction } from '../domain/actions.ts';
 import { auditText, type AuditEntry } from '../domain/audit.ts';
 import { ActionRefusedError, InvalidInputError } from '../domain/errors.ts';
 import type { EventType, JobEvent } from '../domain/events.ts';
@@ -116,21 +116,22 @@ export class ProvisioningService {
     }));
   }
 
-  retry(ref: string, actor: Actor, stepId?: string): Promise<JobView> {
+  /** `attemptStartedAt` names the failure a button was drawn for: an older failure's button is refused (StaleFailureError). */
+  retry(ref: string, actor: Actor, stepId?: string, attemptStartedAt?: number): Promise<JobView> {
     return this.onStep(ref, stepId, 'failed', (id) => ({ kind: 'retry', stepId: id }), actor, (label) => ({
       type: 'step.retried',
       summary: `${actor.name} retried step ${label}`,
-    }));
+    }), attemptStartedAt);
   }
 
-  async override(ref: string, actor: Actor, stepId: string, reason: string): Promise<JobView> {
+  async override(ref: string, actor: Actor, stepId: string, reason: string, attemptStartedAt?: number): Promise<JobView> {
     requireReason(reason, 'overriding a step');
     return this.onStep(ref, stepId, 'failed', (id) => ({ kind: 'override', stepId: id }), actor, (label) => ({
       type: 'step.overridden',
       summary: `Step ${label} overridden by ${actor.name}: "${reason}"`,
       reason,
       details: (id) => ({ [`ov:${id}`]: JSON.stringify({ by: actor.name, reason }) }),
-    }));
+    }), attemptStartedAt);
   }
 
   async cancel(ref: string, actor: Actor, reason: string): Promise<JobView> {
@@ -190,16 +191,19 @@ export class ProvisioningService {
     action: (stepId: string) => OperatorAction,
     actor: Actor,
     describe: (label: string) => { type: EventType; summary: string; reason?: string; details?: (stepId: string) => Record<string, string> },
+    attemptStartedAt?: number,
   ): Promise<JobView> {
     const job = await this.find(ref);
     const id = stepId ?? onlyStepIn(job, waitingState);
     const step = job.steps.find((s) => s.id === id);
     if (!step) throw new ActionRefusedError(`job ${job.jobId} has no step "${id}"`);
+    refuseStale(step, attemptStartedAt);
     const d = describe(step.label);
-    await this.deps.engine.act(job.jobId, action(id), () => ({
-      event: this.event(job.jobId, d.type, actor, d.summary, d.reason, id),
-      ...(d.details ? { details: d.details(id) } : {}),
-    }));
+    await this.deps.engine.act(job.jobId, action(id), (state) => {
+      // Again on the snapshot the change is applied to, so a failure that happens in between is not acted on either.
+      refuseStale({ id, state: state.steps.get(id)?.state ?? 'pending', startedAt: state.details.get(id)?.startedAt }, attemptStartedAt);
+      return { event: this.event(job.jobId, d.type, actor, d.summary, d.reason, id), ...(d.details ? { details: d.details(id) } : {}) };
+    });
     return this.status(job.jobId);
   }
 
@@ -225,6 +229,11 @@ export class ProvisioningService {
 /** "an enterprise tenant", "a growth tenant". */
 function article(word: string): string {
   return /^[aeiou]/i.test(word) ? 'an' : 'a';
+}
+
+function refuseStale(step: Parameters<typeof staleFailure>[0], attemptStartedAt: number | undefined): void {
+  const stale = staleFailure(step, attemptStartedAt);
+  if (stale) throw new StaleFailureError(stale);
 }
 
 function requireReason(reason: string, what: string): void {

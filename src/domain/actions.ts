@@ -4,6 +4,7 @@
  * applies a plan atomically only if the job has not moved since the snapshot
  * was read, so two clicks can never both win.
  */
+import { ActionRefusedError } from './errors.ts';
 import type { JobMode, JobSnapshot, StepSnapshot, StepState } from './job.ts';
 import { deriveJobStatus } from './job.ts';
 
@@ -154,6 +155,29 @@ export function planAction(job: JobSnapshot, action: OperatorAction): Planned {
       return planRetry(draft, step);
     case 'override':
       return planOverride(draft, step);
+  }
+}
+
+/**
+ * Retry and Override are drawn for one failure of a step, named by when the
+ * failed attempt started (each retry starts a new attempt, stamped as it is
+ * claimed). Such a button acts only while that failure is the step's current
+ * one: an old Retry must not retry a later, different failure.
+ */
+export type StaleFailure = { stepId: string; why: 'failed_again' | 'moved_on'; state: StepState };
+
+/** Null while the failure is current, or when the button names no attempt (the plan's state check still applies). */
+export function staleFailure(step: { id: string; state: StepState; startedAt?: number }, attemptStartedAt: number | undefined): StaleFailure | null {
+  if (attemptStartedAt === undefined || (step.state === 'failed' && step.startedAt === attemptStartedAt)) return null;
+  return { stepId: step.id, why: step.state === 'failed' ? 'failed_again' : 'moved_on', state: step.state };
+}
+
+export class StaleFailureError extends ActionRefusedError {
+  override readonly name: string = 'StaleFailureError';
+  readonly stale: StaleFailure;
+  constructor(stale: StaleFailure) {
+    super(`that failure of step ${stale.stepId} is not its current one (the step is ${stale.state.replace('_', ' ')} now)`);
+    this.stale = stale;
   }
 }
 

@@ -1,6 +1,7 @@
 /** Operator actions as pure plans over a job snapshot: what each click may do, and what it may not. */
 import { describe, expect, it } from 'vitest';
-import { planAction, rollbackOrder } from '../../src/domain/actions.ts';
+import { planAction, rollbackOrder, staleFailure, StaleFailureError } from '../../src/domain/actions.ts';
+import { ActionRefusedError } from '../../src/domain/errors.ts';
 import { deriveJobStatus, type JobMode, type JobSnapshot, type StepSnapshot, type StepState } from '../../src/domain/job.ts';
 
 /** database → seed_data, database → secrets → sso; welcome_email (notification) needs sso. */
@@ -80,5 +81,35 @@ describe('operator actions', () => {
       ok: false,
       reason: 'steps still running (secrets); cancel the job and wait for them to finish first',
     });
+  });
+});
+
+describe('a Retry or Override button drawn for one failure', () => {
+  const startedAt = 1_767_225_600_123;
+  const billing = (state: StepState, attemptStart?: number) => ({ id: 'billing', state, ...(attemptStart !== undefined ? { startedAt: attemptStart } : {}) });
+
+  it('acts while that failure is still the step’s current one', () => {
+    expect(staleFailure(billing('failed', startedAt), startedAt)).toBeNull();
+  });
+
+  it('is out of date once the step was retried and failed again: a new attempt, a new failure', () => {
+    expect(staleFailure(billing('failed', startedAt + 5_000), startedAt)).toEqual({ stepId: 'billing', why: 'failed_again', state: 'failed' });
+  });
+
+  it('is out of date once the failure was dealt with, whatever the step does now', () => {
+    for (const state of ['ready', 'running', 'succeeded', 'overridden'] as const) {
+      expect(staleFailure(billing(state, startedAt), startedAt)).toEqual({ stepId: 'billing', why: 'moved_on', state });
+    }
+  });
+
+  it('a button that names no attempt (drawn before buttons did) is left to the plan’s own checks', () => {
+    expect(staleFailure(billing('failed', startedAt), undefined)).toBeNull();
+  });
+
+  it('the refusal is an ActionRefusedError that keeps what made it stale', () => {
+    const err = new StaleFailureError({ stepId: 'billing', why: 'failed_again', state: 'failed' });
+    expect(err).toBeInstanceOf(ActionRefusedError);
+    expect(err.stale.why).toBe('failed_again');
+    expect(err.message).toContain('step billing');
   });
 });

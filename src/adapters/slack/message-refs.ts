@@ -1,13 +1,20 @@
 /**
  * Where each job's progress message lives (channel + ts), in Redis so every
  * worker process edits the same message. Posting is guarded so that two
- * processes racing on a new job post one message, not two.
+ * processes racing on a new job post one message, not two. Which thread
+ * replies went out is kept too, so a batch of events read again (after a
+ * crash, or by another process) never posts a reply twice.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 
 export type MessageRef = { channel: string; ts: string };
+
+/** Long enough for any redelivery of a job's events; the record then expires with nothing to clean up. */
+const REPLIES_KEPT_S = 30 * 24 * 3600;
+/** How long one process may spend posting a reply before another may try; above the notifier's whole retry budget. */
+const REPLY_HOLD_MS = 120_000;
 
 const RefSchema = z.object({ channel: z.string(), ts: z.string() });
 
@@ -48,6 +55,30 @@ export class MessageRefs {
       if (ref) return ref;
     }
     throw new Error(`the progress message for job ${jobId} was never posted`);
+  }
+
+  /**
+   * Posts one thread reply of a job at most once, `key` naming it (the event's
+   * seq). Skipped if it went out before; if another process is posting it
+   * now, waits for that to succeed or give up. Recorded only once `post`
+   * succeeds: a reply Slack never took may be tried again later.
+   */
+  async replyOnce(jobId: string, key: string, post: () => Promise<void>): Promise<'posted' | 'already'> {
+    const done = `${this.prefix}:slack:replied:${jobId}`;
+    const lock = `${done}:${key}:posting`;
+    for (;;) {
+      if ((await this.redis.set(lock, '1', 'PX', REPLY_HOLD_MS, 'NX')) === 'OK') {
+        try {
+          if ((await this.redis.sismember(done, key)) === 1) return 'already';
+          await post();
+          await this.redis.multi().sadd(done, key).expire(done, REPLIES_KEPT_S).exec();
+          return 'posted';
+        } finally {
+          await this.redis.del(lock);
+        }
+      }
+      await sleep(200);
+    }
   }
 
   /** A link to the job's message, waiting up to `waitMs` for it to be posted. */

@@ -3,6 +3,11 @@
  * (coalesced to about one edit per second per job, within a global budget),
  * and the events that need people threaded under it. It runs in its own
  * consumer group, so waiting on Slack (or on a 429) delays only Slack.
+ *
+ * Thread replies are not lost to a Slack hiccup: a post Slack fails is tried
+ * again (./delivery.ts) before the next one, so they stay in order, and each
+ * is recorded once posted, so events read again never post it twice. One
+ * Slack will not take within the retry budget is logged loudly and skipped.
  */
 import type { WebClient } from '@slack/web-api';
 import type { JobEvent } from '../../domain/events.ts';
@@ -19,6 +24,7 @@ import {
   type Approvers,
   type SlackMessage,
 } from '../../slack/blocks/index.ts';
+import { deliver, SlackDeliveryError, type RetryPolicy } from './delivery.ts';
 import type { RateLimiter } from './limiter.ts';
 import type { MessageRef, MessageRefs } from './message-refs.ts';
 
@@ -31,6 +37,8 @@ export type SlackNotifierOptions = {
   updates: RateLimiter;
   /** Least time between two edits of one job's message. */
   minEditIntervalMs?: number;
+  /** How hard to try a post Slack fails with "try again" (default: about 45 s in all). */
+  retry?: RetryPolicy;
   onError(err: unknown): void;
 };
 
@@ -51,10 +59,17 @@ export class SlackNotifier implements JobNotifier {
   }
 
   async jobChanged(view: JobView, events: readonly JobEvent[]): Promise<void> {
-    const ref = await this.opts.refs.getOrPost(view.jobId, () => this.postProgress(view));
-    for (const event of events) {
+    const replies = events.flatMap((event) => {
       const reply = threadReply(view, event, this.opts.approvers);
-      if (reply) await this.post({ ...reply, thread_ts: ref.ts });
+      return reply ? [{ key: replyKey(event), reply }] : [];
+    });
+    const ref = await this.progressRef(view, replies.length);
+    for (const { key, reply } of replies) {
+      const what = `the thread reply "${summary(reply)}" for job ${view.jobId}`;
+      // One Slack will not take is reported and skipped: the replies after it still go out, in order.
+      await this.opts.refs
+        .replyOnce(view.jobId, key, () => this.deliver(what, () => this.post({ ...reply, thread_ts: ref.ts })))
+        .catch((err: unknown) => this.opts.onError(err));
     }
     // A notifier that lags gets the same (current) view for several batches: the message already shows it.
     if ((this.shown.get(view.jobId) ?? -1) >= view.seq) return;
@@ -67,6 +82,19 @@ export class SlackNotifier implements JobNotifier {
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.flush(true);
+  }
+
+  /** The job's progress message, posted if need be; without it there is no thread to reply in. */
+  private async progressRef(view: JobView, replies: number): Promise<MessageRef> {
+    const what = `the progress message for job ${view.jobId}`;
+    return this.deliver(what, () => this.opts.refs.getOrPost(view.jobId, () => this.postProgress(view))).catch((err: unknown) => {
+      if (!(err instanceof SlackDeliveryError) || replies === 0) throw err;
+      throw new SlackDeliveryError(`${err.message}; ${replies} thread repl${replies === 1 ? 'y' : 'ies'} for it are lost`, { cause: err });
+    });
+  }
+
+  private deliver<T>(what: string, post: () => Promise<T>): Promise<T> {
+    return deliver(what, post, this.opts.retry);
   }
 
   private async postProgress(view: JobView): Promise<MessageRef> {
@@ -118,6 +146,16 @@ export class SlackNotifier implements JobNotifier {
       this.editing.delete(jobId);
     }
   }
+}
+
+/** Names a reply among its job's: the event's place in the job's history (the closing "live" event has none, and happens once). */
+function replyKey(event: JobEvent): string {
+  return event.seq !== undefined ? String(event.seq) : event.type;
+}
+
+/** The start of a reply's text, to say in a log which one went missing. */
+function summary(reply: SlackMessage): string {
+  return reply.text.length > 120 ? `${reply.text.slice(0, 119)}…` : reply.text;
 }
 
 function stepOf(view: JobView, event: JobEvent): StepView | undefined {

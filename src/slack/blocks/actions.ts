@@ -1,7 +1,8 @@
 /**
  * What a button carries: which job, which step, and the job's sequence number
- * when the button was drawn. The seq lets the listener refuse a stale click
- * (the job moved on since the message was posted) instead of acting twice.
+ * when the button was drawn. Retry and Override also carry when the failed
+ * attempt started, naming the failure they were drawn for, so a click on an
+ * earlier failure's button is refused instead of acting on a later one.
  */
 import { z } from 'zod';
 
@@ -26,7 +27,7 @@ export const CALLBACKS = {
   input: 'step_input',
 } as const;
 
-export type ActionRef = { jobId: string; stepId?: string; seq: number };
+export type ActionRef = { jobId: string; stepId?: string; seq: number; attemptStartedAt?: number };
 
 // Ids are short (slug + hash, step ids); the caps keep a value far below Slack's 2000.
 const ID = z.string().min(1).max(200);
@@ -35,12 +36,17 @@ const ActionValueSchema = z.strictObject({
   j: ID,
   s: ID.optional(),
   q: z.int().nonnegative(),
+  a: z.int().nonnegative().optional(),
 });
 
-/** `{"j":jobId,"s":stepId,"q":seq}`: compact, because button values and private_metadata are capped. */
+/** `{"j":jobId,"s":stepId,"q":seq,"a":attemptStartedAt}`: compact, because button values and private_metadata are capped. */
 export function encodeAction(ref: ActionRef): string {
-  const value: z.input<typeof ActionValueSchema> =
-    ref.stepId === undefined ? { j: ref.jobId, q: ref.seq } : { j: ref.jobId, s: ref.stepId, q: ref.seq };
+  const value: z.input<typeof ActionValueSchema> = {
+    j: ref.jobId,
+    ...(ref.stepId !== undefined ? { s: ref.stepId } : {}),
+    q: ref.seq,
+    ...(ref.attemptStartedAt !== undefined ? { a: ref.attemptStartedAt } : {}),
+  };
   return JSON.stringify(value);
 }
 
@@ -56,5 +62,6 @@ export function decodeAction(value: string): ActionRef | null {
   if (!parsed.success) return null;
   const ref: ActionRef = { jobId: parsed.data.j, seq: parsed.data.q };
   if (parsed.data.s !== undefined) ref.stepId = parsed.data.s;
+  if (parsed.data.a !== undefined) ref.attemptStartedAt = parsed.data.a;
   return ref;
 }

@@ -50,6 +50,11 @@ const STATUS: Record<JobStatus, { emoji: string; text: string }> = {
   rollback_failed: { emoji: ':warning:', text: 'Rollback failed: retry the rollback' },
 };
 
+/** "running", "done by hand": a step state in words. */
+export function stepStateText(state: StepState): string {
+  return STATE_TEXT[state];
+}
+
 export function statusLine(status: JobStatus): string {
   return `${STATUS[status].emoji} ${statusText(status)}`;
 }

@@ -4,10 +4,11 @@
  * sees them, so they carry no buttons that others could race.
  */
 import type { KnownBlock } from '@slack/types';
-import type { JobView } from '../../domain/job-view.ts';
+import type { StaleFailure } from '../../domain/actions.ts';
+import { stepLabel, type JobView } from '../../domain/job-view.ts';
 import type { JobStatus } from '../../domain/job.ts';
 import { context, largestFitting, lineSections, message, section, type SlackMessage } from './elements.ts';
-import { progressBar, statusLine, statusText, tenantFallback, tenantTitle } from './job-lines.ts';
+import { progressBar, statusLine, statusText, stepStateText, tenantFallback, tenantTitle } from './job-lines.ts';
 import { jobSummaryBlocks } from './progress.ts';
 import { auditCommandFor, escapeMrkdwn, LIMITS, packLines, truncate } from './text.ts';
 
@@ -117,6 +118,15 @@ export function helpBlocks(opts: ResponseOptions = {}): SlackMessage {
 export function refusal(text: string): SlackMessage {
   const safeText = truncate(escapeMrkdwn(text), LIMITS.text - 20);
   return message(safeText, [section(`:no_entry: ${safeText}`)]);
+}
+
+/** A Retry or Override clicked on an earlier failure's message: what happened since, and where to act instead. */
+export function staleFailureText(stale: StaleFailure): string {
+  const step = stepLabel(stale.stepId);
+  if (stale.why === 'failed_again') {
+    return `Nothing changed: this button is for an earlier failure of step ${step}, which has been retried and failed again since. Use Retry or Override on the latest failure message in the thread.`;
+  }
+  return `Nothing changed: that failure of step ${step} was already dealt with; the step is ${stepStateText(stale.state)} now.`;
 }
 
 /** What the AE sees after submitting the intake modal: where to follow the job. */

@@ -10,7 +10,7 @@ import type { EventType, JobEvent } from '../../domain/events.ts';
 import type { JobView, StepView } from '../../domain/job-view.ts';
 import { ACTIONS, encodeAction } from './actions.ts';
 import { actions, button, confirmDialog, context, message, section, type SlackMessage } from './elements.ts';
-import { approvalReasons, outsideText, personText, STATE_EMOJI, tenantFallback, tenantTitle } from './job-lines.ts';
+import { approvalReasons, outsideText, personText, STATE_EMOJI, stepLine, tenantFallback, tenantTitle } from './job-lines.ts';
 import { auditCommandFor, escapeMrkdwn, slackTime } from './text.ts';
 
 export { ACTIONS, decodeAction, encodeAction, type ActionRef } from './actions.ts';
@@ -70,6 +70,10 @@ const BLOCKING_FAILED =
   'Provisioning is paused: nothing new starts until someone acts. *Retry* if the problem was temporary, ' +
   '*Override* if you did the step by hand (you give a reason), or roll back from the progress message.';
 
+/**
+ * Retry and Override for the step's current failure. A notifier that lags may
+ * draw this after the step already moved on: then there is nothing to offer.
+ */
 export function stepFailed(view: JobView, step: StepView, opts: ThreadOptions = {}): SlackMessage {
   const label = escapeMrkdwn(step.label);
   const error = outsideText(step.error ?? 'no error message was recorded', 2500);
@@ -78,14 +82,24 @@ export function stepFailed(view: JobView, step: StepView, opts: ThreadOptions = 
     `Step ${label} failed for ${tenantFallback(view)}`,
     [
       section(`${STATE_EMOJI.failed} Step *${label}* failed for ${tenantTitle(view)}\n${quote(error)}`),
-      section(meaning),
-      actions(
-        'step_failed_actions',
-        button({ actionId: ACTIONS.retry, text: 'Retry', style: 'primary', value: stepRef(view, step) }),
-        button({ actionId: ACTIONS.override, text: 'Override', value: stepRef(view, step) }),
-      ),
+      ...(step.state === 'failed' ? [section(meaning), failureActions(view, step)] : [context(`Since then: ${stepLine(step)}`)]),
       auditContext(view, opts),
     ],
+  );
+}
+
+/** The buttons name the failed attempt, so a later failure of the same step gets buttons of its own. */
+function failureActions(view: JobView, step: StepView): KnownBlock {
+  const value = encodeAction({
+    jobId: view.jobId,
+    stepId: step.id,
+    seq: view.seq,
+    ...(step.startedAt !== undefined ? { attemptStartedAt: step.startedAt } : {}),
+  });
+  return actions(
+    'step_failed_actions',
+    button({ actionId: ACTIONS.retry, text: 'Retry', style: 'primary', value }),
+    button({ actionId: ACTIONS.override, text: 'Override', value }),
   );
 }
 

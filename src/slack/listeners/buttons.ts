@@ -6,7 +6,8 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { JobView } from '../../domain/job-view.ts';
-import { ACTIONS, decodeAction, inputModal, reasonModal, type ActionRef } from '../blocks/index.ts';
+import { staleFailure } from '../../domain/actions.ts';
+import { ACTIONS, decodeAction, inputModal, reasonModal, staleFailureText, type ActionRef } from '../blocks/index.ts';
 import type { OperatorVerb, SlackActor } from '../people.ts';
 import { explain, tell, type ListenerDeps } from './deps.ts';
 
@@ -28,12 +29,13 @@ const BUTTONS: Record<string, { verb: OperatorVerb; handle: ButtonHandler }> = {
   [ACTIONS.retry]: {
     verb: 'retry',
     handle: async (deps, _client, c) => {
-      await deps.service.retry(c.ref.jobId, c.actor, c.ref.stepId);
+      await deps.service.retry(c.ref.jobId, c.actor, c.ref.stepId, c.ref.attemptStartedAt);
       return null;
     },
   },
   [ACTIONS.reject]: { verb: 'reject', handle: openModal((c) => reasonModal('reject', c.ref, stepLabel(c))) },
-  [ACTIONS.override]: { verb: 'override', handle: openModal((c) => reasonModal('override', c.ref, stepLabel(c))) },
+  // Checked before the modal too: nobody should type a reason for a failure that is gone.
+  [ACTIONS.override]: { verb: 'override', handle: unlessStale(openModal((c) => reasonModal('override', c.ref, stepLabel(c)))) },
   [ACTIONS.rollback]: { verb: 'rollback', handle: openModal((c) => reasonModal('rollback', c.ref)) },
   [ACTIONS.provideInput]: {
     verb: 'provide input',
@@ -50,6 +52,15 @@ function openModal(build: (click: Click) => Parameters<WebClient['views']['open'
   return async (_deps, client, click) => {
     await client.views.open({ trigger_id: click.triggerId, view: build(click) });
     return null;
+  };
+}
+
+/** Refuses a Retry or Override drawn for a failure that is no longer the step's current one. */
+function unlessStale(handle: ButtonHandler): ButtonHandler {
+  return async (deps, client, click) => {
+    const step = click.job.steps.find((s) => s.id === click.ref.stepId);
+    const stale = step ? staleFailure(step, click.ref.attemptStartedAt) : null;
+    return stale ? staleFailureText(stale) : handle(deps, client, click);
   };
 }
 

@@ -1,8 +1,9 @@
 import type { WebClient } from '@slack/web-api';
 import type { ProvisioningService } from '../../app/services.ts';
+import { StaleFailureError } from '../../domain/actions.ts';
 import { ActionRefusedError, InvalidInputError } from '../../domain/errors.ts';
 import type { Manifests } from '../../manifests/load.ts';
-import { refusal } from '../blocks/index.ts';
+import { refusal, staleFailureText } from '../blocks/index.ts';
 import type { People } from '../people.ts';
 
 export type ListenerDeps = {
@@ -25,6 +26,7 @@ export async function tell(client: WebClient, where: { channel: string | undefin
 
 /** A refused or invalid action becomes a sentence for the person; anything else is a bug to log. */
 export function explain(err: unknown): string | null {
+  if (err instanceof StaleFailureError) return staleFailureText(err.stale);
   if (err instanceof ActionRefusedError) return `Nothing changed: ${err.message}.`;
   if (err instanceof InvalidInputError) return `Nothing changed: ${err.problems.map((p) => p.message).join('; ')}.`;
   return null;

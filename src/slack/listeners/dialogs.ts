@@ -9,7 +9,7 @@ type ReasonAction = (deps: ListenerDeps, ref: ActionRef, actor: SlackActor, reas
 
 const REASONS: Record<string, ReasonAction> = {
   [CALLBACKS.reject]: (deps, ref, actor, reason) => deps.service.reject(ref.jobId, actor, reason, ref.stepId),
-  [CALLBACKS.override]: (deps, ref, actor, reason) => deps.service.override(ref.jobId, actor, ref.stepId ?? '', reason),
+  [CALLBACKS.override]: (deps, ref, actor, reason) => deps.service.override(ref.jobId, actor, ref.stepId ?? '', reason, ref.attemptStartedAt),
   [CALLBACKS.rollback]: (deps, ref, actor, reason) => deps.service.rollback(ref.jobId, actor, reason),
 };
 

@@ -9,6 +9,13 @@ describe('button values', () => {
     expect(decodeAction(value)).toEqual({ jobId: 'acme-3f9a1c0b2d', stepId: 'billing', seq: 42 });
   });
 
+  it('carry, for Retry and Override, when the failed attempt started: the failure they were drawn for', () => {
+    const value = encodeAction({ jobId: 'acme-3f9a1c0b2d', stepId: 'billing', seq: 42, attemptStartedAt: 1_767_225_600_123 });
+    expect(value).toBe('{"j":"acme-3f9a1c0b2d","s":"billing","q":42,"a":1767225600123}');
+    expect(decodeAction(value)).toEqual({ jobId: 'acme-3f9a1c0b2d', stepId: 'billing', seq: 42, attemptStartedAt: 1_767_225_600_123 });
+    expect(decodeAction('{"j":"acme","s":"billing","q":4,"a":"yesterday"}')).toBeNull();
+  });
+
   it('leave the step out for job-wide buttons such as roll back', () => {
     const value = encodeAction({ jobId: 'acme-3f9a1c0b2d', seq: 3 });
     expect(value).not.toContain('"s"');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { auditText, type AuditEntry } from '../../../src/domain/audit.ts';
-import { auditBlocks, helpBlocks, listBlocks, refusal, statusBlocks } from '../../../src/slack/blocks/responses.ts';
+import { auditBlocks, helpBlocks, listBlocks, refusal, staleFailureText, statusBlocks } from '../../../src/slack/blocks/responses.ts';
 import { LIMITS } from '../../../src/slack/blocks/text.ts';
 import { allTexts, buttons, job, step, typicalSteps } from './fixtures.ts';
 
@@ -114,5 +114,20 @@ describe('a refused click', () => {
     const message = refusal('This button is out of date: <the job moved on>.');
     expect(message.text).toBe('This button is out of date: &lt;the job moved on&gt;.');
     expect(allTexts(message.blocks)).toEqual([':no_entry: This button is out of date: &lt;the job moved on&gt;.']);
+  });
+});
+
+describe('a Retry or Override clicked on an earlier failure', () => {
+  it('says the step failed again since, and which message to act on', () => {
+    const text = staleFailureText({ stepId: 'seed_data', why: 'failed_again', state: 'failed' });
+    expect(text).toBe(
+      'Nothing changed: this button is for an earlier failure of step seed data, which has been retried and failed again since. Use Retry or Override on the latest failure message in the thread.',
+    );
+  });
+
+  it('says the failure was dealt with, and where the step is now', () => {
+    expect(staleFailureText({ stepId: 'billing', why: 'moved_on', state: 'overridden' })).toBe(
+      'Nothing changed: that failure of step billing was already dealt with; the step is done by hand now.',
+    );
   });
 });

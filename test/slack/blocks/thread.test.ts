@@ -68,6 +68,20 @@ describe('a failed step', () => {
     ]);
   });
 
+  it('names the failed attempt in both buttons, so a later failure of billing gets buttons of its own', () => {
+    const failed = step('billing', 'failed', { startedAt: 1_767_225_600_123, error: 'card declined' });
+    const refs = buttons(stepFailed(job({ status: 'failed', steps: [failed] }), failed)).map((b) => decodeAction(b.value ?? ''));
+    expect(refs).toEqual([0, 1].map(() => ({ jobId: 'acme-3f9a1c0b2d', stepId: 'billing', seq: 17, attemptStartedAt: 1_767_225_600_123 })));
+  });
+
+  it('drawn late, after the step moved on, offers no buttons and says where the step is now', () => {
+    const retried = step('billing', 'running', { startedAt: 1_767_225_700_000, error: 'card declined' });
+    const late = stepFailed(job({ status: 'running', steps: [retried] }), retried);
+    expect(buttons(late)).toEqual([]);
+    expect(allTexts(late).join('\n')).toContain('Since then:');
+    expect(allTexts(late).join('\n')).toContain('>card declined');
+  });
+
   it('tells a best-effort failure apart: the tenant still goes live', () => {
     const email = step('welcome_email', 'failed', { criticality: 'notification', error: 'mailbox full' });
     expect(allTexts(stepFailed(job({ status: 'live', steps: [email] }), email)).join('\n')).toContain('the tenant still goes live');

@@ -16,7 +16,7 @@ import { pricesForPlans, startStripeFake, type StripeFake } from '../../src/loca
 import { auditOf, dealFor, startTestApp, stepsById, stopTestApp, waitForStatus, type TestApp } from '../support/harness.ts';
 import { startRoute53PendingProxy, type Route53PendingProxy } from '../support/route53-pending-proxy.ts';
 import { startWorker as startWorkerProcess, stopWorker } from '../support/start-worker.ts';
-import { resourcesOf } from '../support/tenant-resources.ts';
+import { resourcesOf, tenantOfJob } from '../support/tenant-resources.ts';
 import { serverUrl } from '../support/servers.ts';
 
 /** The real steps with their configs from manifests/pipeline.yaml; short waits so a test takes seconds. */
@@ -91,13 +91,6 @@ async function secretsNamed(path: string): Promise<{ name: string; arn: string }
   }
 }
 
-function tenantOf(app: TestApp, job: JobView) {
-  const { slug, companyName, dnsName } = job.tenant;
-  const tenantId = `tnt_${slug}`;
-  const secretPath = `${app.config.tenant.secretPrefix}/${slug}`;
-  return { tenantId, slug, companyName, dnsName, secretPath, isolation: 'shared' as const, databaseName: app.config.tenant.sharedDatabaseName };
-}
-
 // Two worker processes start per test, on a machine that may be busy: more room than the default minute.
 describe('a worker is SIGKILLed after a vendor carried out its call but before the worker heard back', { timeout: 120_000 }, () => {
   /** What each test started, stopped last-started first (workers before the app, the app before the servers it uses). */
@@ -147,8 +140,8 @@ describe('a worker is SIGKILLed after a vendor carried out its call but before t
 
   /** Every resource of the tenant exactly once, and the secret is the one the job recorded. */
   async function expectEachResourceOnce(w: World, live: JobView): Promise<void> {
-    const tenant = tenantOf(w.app, live);
-    const made = await resourcesOf(w.app, tenant, 'it-admin@acme.example');
+    const { tenant } = await tenantOfJob(w.app, live.jobId);
+    const made = await resourcesOf(w.app, live.jobId);
     const customers = w.stripe.customersFor(tenant.tenantId).map((c) => c.id);
     const subscriptions = w.stripe.liveSubscriptionsFor(tenant.tenantId);
     expect(customers).toHaveLength(1);

@@ -5,24 +5,12 @@
  * rollback leaves no resource of that tenant anywhere.
  */
 import { describe, expect, it } from 'vitest';
-import { appPerTest, auditOf, dealFor, stepStates, waitForRecord, waitForStatus, type TestApp } from '../support/harness.ts';
-import { resourcesOf } from '../support/tenant-resources.ts';
+import { appPerTest, auditOf, dealFor, stepStates, waitForRecord, waitForStatus } from '../support/harness.ts';
+import { resourcesOf, tenantOfJob } from '../support/tenant-resources.ts';
 
 const startApp = appPerTest();
 
 const SEEDED = { roles: 4, permission_sets: 5, workflow_templates: 2, reference_data: 2 };
-
-function tenantOf(app: TestApp, slug: string, isolation: 'shared' | 'dedicated', companyName: string) {
-  return {
-    tenantId: `tnt_${slug}`,
-    slug,
-    companyName,
-    isolation,
-    databaseName: isolation === 'dedicated' ? `tenant_${slug.replaceAll('-', '_')}` : app.config.tenant.sharedDatabaseName,
-    dnsName: `${slug}.${app.config.tenant.baseDomain}`,
-    secretPath: `${app.config.tenant.secretPrefix}/${slug}`,
-  };
-}
 
 type Case = { plan: string; isolation: 'shared' | 'dedicated'; sso: boolean; subscription: string; deal: Record<string, unknown> };
 
@@ -47,9 +35,9 @@ describe('an AE closes a deal on each plan; the tenant goes live on real integra
       expect(stepStates(live)).toEqual(expect.objectContaining({ database: 'succeeded', billing: 'succeeded', welcome_email: 'succeeded', cs_record: 'succeeded' }));
       expect(live.status).toBe('live');
 
-      const tenant = tenantOf(app, job.tenant.slug, c.isolation, String(deal['companyName']));
-      const adminEmail = String(deal['adminEmail']);
-      const made = await resourcesOf(app, tenant, adminEmail);
+      const { tenant, adminEmail } = await tenantOfJob(app, job.jobId);
+      expect(tenant.isolation).toBe(c.isolation);
+      const made = await resourcesOf(app, job.jobId);
       expect(made.collections).toEqual({ ...SEEDED, tenant_config: 1 });
       expect(made.features?.['sso']).toBe(c.sso);
       expect(made.dnsRecords).toEqual([`CNAME edge.${app.config.tenant.baseDomain}`]);
@@ -67,7 +55,7 @@ describe('an AE closes a deal on each plan; the tenant goes live on real integra
       await app.service.rollback(job.tenant.slug, { name: 'jane.ae' }, 'the customer withdrew');
       const undone = await waitForStatus(app, job.jobId, ['rolled_back', 'rollback_failed'], 60_000);
       expect(undone.status).toBe('rolled_back');
-      const left = await resourcesOf(app, tenant, adminEmail);
+      const left = await resourcesOf(app, job.jobId);
       expect(left).toEqual({
         collections: {}, features: null, dnsRecords: [], secrets: [],
         oktaGroups: [], oktaUsers: [], oktaApps: [], stripeCustomers: [], stripeSubscriptions: [],

@@ -26,7 +26,7 @@ const startApp = appPerTest();
 const ADMIN = 'it-admin@acme.example';
 
 type Setup = { app: TestApp; emulators: LocalEmulators; aws: AwsFaultGate | undefined };
-type Outcome = Setup & { slug: string; verboseAudit: string; states: Record<string, string>; outputs: Record<string, unknown> };
+type Outcome = Setup & { jobId: string; slug: string; verboseAudit: string; states: Record<string, string>; outputs: Record<string, unknown> };
 
 type Case = {
   story: string;
@@ -49,13 +49,8 @@ function gateOf(s: Setup): AwsFaultGate {
 }
 
 /** The tenant as the resource reader needs it; both plans used here share the tenants database. */
-async function resources(o: Outcome) {
-  const { baseDomain, secretPrefix, sharedDatabaseName } = o.app.config.tenant;
-  const tenant = {
-    tenantId: `tnt_${o.slug}`, slug: o.slug, companyName: 'Acme Corp', isolation: 'shared' as const,
-    databaseName: sharedDatabaseName, dnsName: `${o.slug}.${baseDomain}`, secretPath: `${secretPrefix}/${o.slug}`,
-  };
-  return resourcesOf(o.app, tenant, ADMIN);
+function resources(o: Outcome) {
+  return resourcesOf(o.app, o.jobId);
 }
 
 const customers = (o: Outcome) => o.emulators.stripe.customersFor(`tnt_${o.slug}`);
@@ -194,7 +189,7 @@ describe('a vendor misbehaves during provisioning: passing failures are retried,
       for (const absent of c.notInAudit ?? []) expect(text).not.toContain(absent);
       const verbose = await auditOf(app, job, { verbose: true });
       const outputs = stepsById(view)[stepId]?.outputs ?? {};
-      await c.verify({ app, emulators, aws, slug: job.tenant.slug, verboseAudit: verbose.text, states: stepStates(view), outputs });
+      await c.verify({ app, emulators, aws, jobId: job.jobId, slug: job.tenant.slug, verboseAudit: verbose.text, states: stepStates(view), outputs });
     });
   }
 

@@ -7,6 +7,7 @@ import { ListHostedZonesByNameCommand, ListResourceRecordSetsCommand, Route53Cli
 import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { MongoClient } from 'mongodb';
 import type { DerivedTenant } from '../../src/domain/intake.ts';
+import { parseJobDefinition } from '../../src/domain/job-definition.ts';
 import { tenantLayout } from '../../src/steps/tenant-data/layout.ts';
 import type { TestApp } from './harness.ts';
 
@@ -25,7 +26,20 @@ export type TenantResources = {
 
 type Tenant = Pick<DerivedTenant, 'tenantId' | 'slug' | 'databaseName' | 'isolation' | 'dnsName' | 'secretPath' | 'companyName'>;
 
-export async function resourcesOf(app: TestApp, tenant: Tenant, adminEmail: string): Promise<TenantResources> {
+/**
+ * The tenant a job provisions, exactly as the job derived it, and its admin. Read from the live
+ * definition in Redis: the stored copy is redacted (its secretPath, say, reads "[redacted]").
+ */
+export async function tenantOfJob(app: TestApp, jobId: string): Promise<{ tenant: DerivedTenant; adminEmail: string }> {
+  const text = await app.engine.state.definition(jobId);
+  if (text === null) throw new Error(`job ${jobId} has no live definition`);
+  const definition = parseJobDefinition(text);
+  return { tenant: definition.tenant, adminEmail: definition.intake.adminEmail };
+}
+
+/** Everything each system holds for the tenant of this job. */
+export async function resourcesOf(app: TestApp, jobId: string): Promise<TenantResources> {
+  const { tenant, adminEmail } = await tenantOfJob(app, jobId);
   const emulators = app.emulators;
   if (!emulators) throw new Error('this app runs without emulators');
   return {

@@ -20,8 +20,6 @@ import { compose, type App } from '../src/compose.ts';
 import { loadConfigWith } from '../src/config.ts';
 import type { JobView } from '../src/domain/job-view.ts';
 import { startLocalEmulators } from '../src/local/emulators.ts';
-import { loadManifests } from '../src/manifests/load.ts';
-import { stepTypes } from '../src/steps/registry.ts';
 import { fixed, median, percentile, ROOT } from './lib.ts';
 
 const TENANTS = Number(process.env['BENCH_TENANTS'] ?? 20);
@@ -83,8 +81,7 @@ function stepBreakdown(stepMs: ReadonlyMap<string, number[]>): string {
 
 async function main(): Promise<void> {
   const id = randomBytes(4).toString('hex');
-  const plans = loadManifests({ manifestsDir: `${ROOT}/manifests`, seedDir: `${ROOT}/seed-manifests`, stepTypes, sampleTenantSettings: loadConfigWith({}).tenant }).plans.plans;
-  const emulators = await startLocalEmulators({ plans });
+  const emulators = await startLocalEmulators(loadConfigWith({ MANIFESTS_DIR: `${ROOT}/manifests`, SEED_MANIFESTS_DIR: `${ROOT}/seed-manifests` }));
   const config = loadConfigWith({
     ...emulators.env, PROVISIONER_PROFILE: 'local', QUEUE_PREFIX: `bp${id}`, MONGODB_DB: `bench_${id}`,
     BASE_DOMAIN: `bp${id}.tenants.test`, SECRET_PREFIX: `bp${id}/tenants`, SHARED_DATABASE: `bench_shared_${id}`,

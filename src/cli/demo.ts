@@ -11,8 +11,6 @@ import { MongoClient } from 'mongodb';
 import { compose, type App } from '../compose.ts';
 import { loadConfigWith, type Config } from '../config.ts';
 import { startLocalEmulators, type LocalEmulators } from '../local/emulators.ts';
-import { loadManifests } from '../manifests/load.ts';
-import { stepTypes } from '../steps/registry.ts';
 import { follow } from './follow.ts';
 import { jobText } from './render.ts';
 
@@ -40,8 +38,7 @@ async function resetDemoState(config: Config): Promise<void> {
 }
 
 export async function runDemo(base: Config, print: (line: string) => void): Promise<number> {
-  const plans = loadManifests({ manifestsDir: base.manifestsDir, seedDir: base.seedDir, stepTypes, sampleTenantSettings: base.tenant }).plans.plans;
-  const emulators = await startLocalEmulators({ plans });
+  const emulators = await startLocalEmulators(base);
   const config = loadConfigWith({ ...emulators.env, PROVISIONER_PROFILE: 'local', MONGODB_DB: 'provisioner_demo', QUEUE_PREFIX: 'demo' });
   try {
     await resetDemoState(config);

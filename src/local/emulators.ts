@@ -4,7 +4,9 @@
  * together. AWS is emulated by moto, started by scripts/services.ts.
  * Each speaks the real protocol, so the bot runs its real SDK clients.
  */
-import type { Plan } from '../domain/plan.ts';
+import type { Config } from '../config.ts';
+import { loadManifests } from '../manifests/load.ts';
+import { stepTypes } from '../steps/registry.ts';
 import { startOktaFake, type OktaFake } from './okta-fake.ts';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.ts';
 import { pricesForPlans, startStripeFake, type StripeFake } from './stripe-fake.ts';
@@ -22,10 +24,16 @@ export type LocalEmulators = {
 
 export type EmulatorPorts = { stripe: number; okta: number; smtp: number; webhooks: number };
 
-/** Port 0 everywhere (the default) lets each test run its own set side by side. */
-export async function startLocalEmulators(opts: { plans: Readonly<Record<string, Plan>>; ports?: EmulatorPorts }): Promise<LocalEmulators> {
-  const ports = opts.ports ?? { stripe: 0, okta: 0, smtp: 0, webhooks: 0 };
-  const stripe = await startStripeFake({ port: ports.stripe, prices: pricesForPlans(opts.plans) });
+/**
+ * Starts the emulators for this configuration: Stripe sells the prices of its
+ * plans. Port 0 everywhere (the default) lets each test run its own set side by side.
+ */
+export async function startLocalEmulators(
+  config: Pick<Config, 'manifestsDir' | 'seedDir' | 'tenant'>,
+  ports: EmulatorPorts = { stripe: 0, okta: 0, smtp: 0, webhooks: 0 },
+): Promise<LocalEmulators> {
+  const { plans } = loadManifests({ manifestsDir: config.manifestsDir, seedDir: config.seedDir, stepTypes, sampleTenantSettings: config.tenant }).plans;
+  const stripe = await startStripeFake({ port: ports.stripe, prices: pricesForPlans(plans) });
   const okta = await startOktaFake({ port: ports.okta });
   const smtp = await startSmtpSink({ port: ports.smtp });
   const webhooks = await startWebhookSink({ port: ports.webhooks });

@@ -7,15 +7,11 @@
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import { loadConfig } from '../config.ts';
-import { loadManifests } from '../manifests/load.ts';
-import { stepTypes } from '../steps/registry.ts';
 import { startLocalEmulators } from './emulators.ts';
 
 const envFile = process.argv[2];
 if (!envFile) throw new Error('usage: node src/local/serve.ts <env-file>');
-const config = loadConfig();
-const { plans } = loadManifests({ manifestsDir: config.manifestsDir, seedDir: config.seedDir, stepTypes, sampleTenantSettings: config.tenant }).plans;
-const emulators = await startLocalEmulators({ plans });
+const emulators = await startLocalEmulators(loadConfig());
 // Written whole, then renamed: a reader never sees half a file.
 writeFileSync(`${envFile}.tmp`, JSON.stringify(emulators.env));
 renameSync(`${envFile}.tmp`, envFile);

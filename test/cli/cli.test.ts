@@ -10,8 +10,6 @@ import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { startLocalEmulators, type LocalEmulators } from '../../src/local/emulators.ts';
-import { loadManifests } from '../../src/manifests/load.ts';
-import { stepTypes } from '../../src/steps/registry.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const id = randomBytes(4).toString('hex');
@@ -28,8 +26,7 @@ let emulators: LocalEmulators | undefined;
 
 // The CLI runs the real pipeline: it gets Stripe, Okta, SMTP and webhook emulators of its own.
 beforeAll(async () => {
-  const plans = loadManifests({ manifestsDir: resolve(ROOT, 'manifests'), seedDir: resolve(ROOT, 'seed-manifests'), stepTypes, sampleTenantSettings: loadConfig({}).tenant }).plans.plans;
-  emulators = await startLocalEmulators({ plans });
+  emulators = await startLocalEmulators(loadConfig({ MANIFESTS_DIR: resolve(ROOT, 'manifests'), SEED_MANIFESTS_DIR: resolve(ROOT, 'seed-manifests') }));
   env = { ...env, ...emulators.env };
 });
 

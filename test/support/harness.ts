@@ -16,8 +16,6 @@ import { compose, type App, type ComposeOptions } from '../../src/compose.ts';
 import type { JobView, StepView } from '../../src/domain/job-view.ts';
 import type { JobStatus, StepState } from '../../src/domain/job.ts';
 import { startLocalEmulators, type LocalEmulators } from '../../src/local/emulators.ts';
-import { loadManifests } from '../../src/manifests/load.ts';
-import { stepTypes } from '../../src/steps/registry.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -44,7 +42,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   const id = randomBytes(4).toString('hex');
   const prefix = opts.reuse?.prefix ?? `t${id}`;
   const dbName = opts.reuse?.dbName ?? `test_${id}`;
-  const emulators = (opts.emulators ?? opts.pipeline === undefined) ? await startLocalEmulators({ plans: repoPlans() }) : undefined;
+  const emulators = (opts.emulators ?? opts.pipeline === undefined) ? await startLocalEmulators(repoConfig()) : undefined;
   const env: Record<string, string> = {
     QUEUE_PREFIX: prefix,
     MONGODB_DB: dbName,
@@ -69,8 +67,9 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   return { ...app, prefix, dbName, emulators, env };
 }
 
-function repoPlans() {
-  return loadManifests({ manifestsDir: join(ROOT, 'manifests'), seedDir: join(ROOT, 'seed-manifests'), stepTypes, sampleTenantSettings: loadConfig({}).tenant }).plans.plans;
+/** The repository's manifests, whatever the working directory. */
+function repoConfig() {
+  return loadConfig({ MANIFESTS_DIR: join(ROOT, 'manifests'), SEED_MANIFESTS_DIR: join(ROOT, 'seed-manifests') });
 }
 
 /** One app per test: returns a starter, and stops whatever it started after each test. */

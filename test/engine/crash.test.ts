@@ -1,8 +1,7 @@
-import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
-import { dealFor, startTestApp, stepStates, stopTestApp, waitForRecord, waitForStatus, waitForStep, type TestApp } from '../support/harness.ts';
-import { startWorker, stopWorker } from '../support/start-worker.ts';
+import { describe, expect, it } from 'vitest';
+import { dealFor, stepStates, waitForRecord, waitForStatus, waitForStep, type TestApp } from '../support/harness.ts';
+import { appWithWorkersPerTest, stopWorker } from '../support/start-worker.ts';
 
 const PIPELINE = `
 version: 1
@@ -26,30 +25,23 @@ async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise
 }
 
 describe('a worker process dies in the middle of a step', () => {
-  let app: TestApp | undefined;
-  const workers: ChildProcess[] = [];
-  afterEach(async () => {
-    for (const w of workers.splice(0)) await stopWorker(w, 'SIGTERM');
-    if (app) await stopTestApp(app);
-    app = undefined;
-  });
+  const w = appWithWorkersPerTest();
 
   it('another worker picks the step up again; every resource is created exactly once', async () => {
-    app = await startTestApp({ pipeline: PIPELINE, runWorkers: false });
-    const first = await startWorker(app);
-    workers.push(first);
+    const app = await w.startApp(PIPELINE);
+    const first = await w.startWorker(app);
 
     const { job } = await app.service.provision(dealFor());
     await waitForStep(app, job.jobId, 'seed_data', ['running']);
     // Claimed is not enough: wait until the step's own code is under way (it takes 1.5 s), then kill the process.
-    await until(async () => (await startsOf(app!, job.jobId, 'seed_data')) === 1);
+    await until(async () => (await startsOf(app, job.jobId, 'seed_data')) === 1);
     await stopWorker(first, 'SIGKILL');
     expect(first.signalCode).toBe('SIGKILL');
     // Nobody is left to finish it.
     const orphaned = await app.engine.view(job.jobId);
     expect(stepStates(orphaned!)).toEqual({ database: 'succeeded', seed_data: 'running', billing: 'pending' });
 
-    workers.push(await startWorker(app));
+    await w.startWorker(app);
     const live = await waitForStatus(app, job.jobId, ['live', 'failed'], 20_000);
     expect(live.status).toBe('live');
     expect(stepStates(live)).toEqual({ database: 'succeeded', seed_data: 'succeeded', billing: 'succeeded' });
@@ -70,17 +62,16 @@ describe('a worker process dies in the middle of a step', () => {
   });
 
   it('killed after the call succeeded but before it was recorded: the new worker checks, finds it done and does not call again', async () => {
-    app = await startTestApp({ pipeline: SETTLING_PIPELINE, runWorkers: false });
-    const first = await startWorker(app);
-    workers.push(first);
+    const app = await w.startApp(SETTLING_PIPELINE);
+    const first = await w.startWorker(app);
 
     const { job } = await app.service.provision(dealFor());
     const created = `${job.jobId}.seed_data`;
-    await until(async () => (await app!.ledger.inventory()).creations[created] === '1');
+    await until(async () => (await app.ledger.inventory()).creations[created] === '1');
     await stopWorker(first, 'SIGKILL');
     expect((await app.engine.view(job.jobId))?.steps.find((s) => s.id === 'seed_data')?.state).toBe('running');
 
-    workers.push(await startWorker(app));
+    await w.startWorker(app);
     const live = await waitForStatus(app, job.jobId, ['live', 'failed'], 20_000);
     expect(live.status).toBe('live');
     expect((await app.ledger.inventory()).creations[created]).toBe('1');

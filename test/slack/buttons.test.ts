@@ -9,20 +9,8 @@ import { ACTIONS, CALLBACKS, DIALOG_BLOCKS } from '../../src/slack/blocks/index.
 import type { TestApp } from '../support/harness.ts';
 import { auditOf, dealFor, stepStates, waitForStatus } from '../support/harness.ts';
 import type { ChannelMessage, FakeMessage } from '../support/slack-fake.ts';
-import { AE, APPROVER, CHANNEL, startSlackApp, type SlackTestApp, stopSlackApp } from '../support/slack-app.ts';
+import { AE, APPROVER, billingFails, CHANNEL, JANE, SAM, startSlackApp, type SlackTestApp, stopSlackApp } from '../support/slack-app.ts';
 import { clickButton, hasButton, openedModal, said, submitModal, until } from '../support/slack-story.ts';
-
-/** The Slack user as the audit trail names them. */
-const SAM = `Sam Approver (${APPROVER.id})`;
-const JANE = `Jane Ae (${AE.id})`;
-
-const FAILING_ONCE = `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 10, resource: database } }
-  - { id: billing, type: sandbox, needs: [database], config: { latencyMs: 10, failPermanentTimes: 1, resource: stripe customer } }
-  - { id: welcome_email, type: sandbox, needs: [billing], criticality: notification, config: { resource: email } }
-`;
 
 const FAILING_FOR_GOOD = `
 version: 1
@@ -72,7 +60,7 @@ describe('the buttons in #onboarding', () => {
   const provision = async (app: TestApp, overrides: Record<string, unknown> = {}) => (await app.service.provision(dealFor(overrides))).job;
 
   it('a blocking step fails → Retry and Override in the thread → the approver retries → live, and the audit names them', async () => {
-    const t = (s = await startSlackApp({ pipeline: FAILING_ONCE }));
+    const t = (s = await startSlackApp({ pipeline: billingFails(1) }));
     const job = await provision(t.app);
     expect((await waitForStatus(t.app, job.jobId, ['failed', 'live'])).status).toBe('failed');
 

@@ -7,12 +7,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { auditOf, dealFor, waitForRecord, waitForStatus } from '../support/harness.ts';
 import type { FakeEphemeral } from '../support/slack-fake.ts';
-import { AE, CHANNEL, startSlackApp, type SlackTestApp, stopSlackApp } from '../support/slack-app.ts';
+import { AE, CHANNEL, JANE, startSlackApp, type SlackTestApp, stopSlackApp } from '../support/slack-app.ts';
 import { slashCommandBody } from '../support/slack-signing.ts';
 import { said, sender, until } from '../support/slack-story.ts';
 
 const SALES = 'C0SALES';
-const JANE = `Jane Ae (${AE.id})`;
 
 const PIPELINE = `
 version: 1

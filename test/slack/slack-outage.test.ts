@@ -9,18 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ACTIONS } from '../../src/slack/blocks/index.ts';
 import { dealFor, waitForStatus } from '../support/harness.ts';
 import type { FakeMessage } from '../support/slack-fake.ts';
-import { APPROVER, CHANNEL, startSlackApp, type SlackTestApp, stopSlackApp } from '../support/slack-app.ts';
+import { APPROVER, billingFails, CHANNEL, SAM, startSlackApp, type SlackTestApp, stopSlackApp } from '../support/slack-app.ts';
 import { clickButton, hasButton, said, until } from '../support/slack-story.ts';
-
-const SAM = `Sam Approver (${APPROVER.id})`;
-
-const FAILING_ONCE = `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 10, resource: database } }
-  - { id: billing, type: sandbox, needs: [database], config: { latencyMs: 10, failPermanentTimes: 1, resource: stripe customer } }
-  - { id: welcome_email, type: sandbox, needs: [billing], criticality: notification, config: { resource: email } }
-`;
 
 /** What the thread should say, in order: each reply recognised by what it says. */
 const EXPECTED: readonly (readonly [string, (r: FakeMessage) => boolean])[] = [
@@ -39,7 +29,7 @@ describe('when Slack keeps failing posts for a while', () => {
   });
 
   it('every thread reply arrives exactly once, in order, after Slack recovers', { timeout: 60_000 }, async () => {
-    const t = (s = await startSlackApp({ pipeline: FAILING_ONCE }));
+    const t = (s = await startSlackApp({ pipeline: billingFails(1) }));
     const { app, fake } = t;
     const failPosts = (times: number) => fake.failNext('chat.postMessage', 'internal_error', times);
     const thread = () => fake.messages(CHANNEL)[0]?.replies ?? [];

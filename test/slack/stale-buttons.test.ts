@@ -9,18 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ACTIONS, DIALOG_BLOCKS } from '../../src/slack/blocks/index.ts';
 import { auditOf, dealFor, stepStates, waitForStatus } from '../support/harness.ts';
 import type { ChannelMessage, FakeMessage } from '../support/slack-fake.ts';
-import { APPROVER, CHANNEL, startSlackApp, type SlackTestApp, stopSlackApp } from '../support/slack-app.ts';
+import { APPROVER, billingFails, CHANNEL, SAM, startSlackApp, type SlackTestApp, stopSlackApp } from '../support/slack-app.ts';
 import { clickButton, hasButton, openedModal, said, submitModal, until } from '../support/slack-story.ts';
-
-const SAM = `Sam Approver (${APPROVER.id})`;
-
-const FAILING_TWICE = `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 10, resource: database } }
-  - { id: billing, type: sandbox, needs: [database], config: { latencyMs: 10, failPermanentTimes: 2, resource: stripe customer } }
-  - { id: welcome_email, type: sandbox, needs: [billing], criticality: notification, config: { resource: email } }
-`;
 
 async function progressOf(s: SlackTestApp, slug: string): Promise<ChannelMessage> {
   return until(`the progress message of ${slug}`, () => s.fake.messages(CHANNEL).find((m) => said(m).includes(slug)));
@@ -44,7 +34,7 @@ describe('Retry and Override from an earlier failure', () => {
   });
 
   it('fail → Retry → fail again: the old Retry and Override are refused privately, the new Retry works', async () => {
-    const t = (s = await startSlackApp({ pipeline: FAILING_TWICE }));
+    const t = (s = await startSlackApp({ pipeline: billingFails(2) }));
     const job = (await t.app.service.provision(dealFor())).job;
     await waitForStatus(t.app, job.jobId, ['failed']);
     const parent = await progressOf(t, job.tenant.slug);
@@ -99,7 +89,7 @@ describe('Retry and Override from an earlier failure', () => {
   });
 
   it('an Override modal opened on a failure that is retried and fails again before it is submitted changes nothing', async () => {
-    const t = (s = await startSlackApp({ pipeline: FAILING_TWICE }));
+    const t = (s = await startSlackApp({ pipeline: billingFails(2) }));
     const job = (await t.app.service.provision(dealFor())).job;
     await waitForStatus(t.app, job.jobId, ['failed']);
     const parent = await progressOf(t, job.tenant.slug);

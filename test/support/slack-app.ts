@@ -9,6 +9,20 @@ export const SIGNING_SECRET = 'test-signing-secret-for-bolt';
 export const AE = { id: 'U0AE00001', name: 'jane.ae' };
 export const APPROVER = { id: 'U0APPROVE', name: 'sam.approver' };
 export const STRANGER = { id: 'U0RANDOM1', name: 'random.person' };
+/** How the audit trail and the thread name the AE and the approver: real name and Slack user id. */
+export const JANE = `Jane Ae (${AE.id})`;
+export const SAM = `Sam Approver (${APPROVER.id})`;
+
+/** A small pipeline whose billing step fails for good `times` times (a person retries it), then succeeds. */
+export function billingFails(times: number): string {
+  return `
+version: 1
+steps:
+  - { id: database, type: sandbox, config: { latencyMs: 10, resource: database } }
+  - { id: billing, type: sandbox, needs: [database], config: { latencyMs: 10, failPermanentTimes: ${times}, resource: stripe customer } }
+  - { id: welcome_email, type: sandbox, needs: [billing], criticality: notification, config: { resource: email } }
+`;
+}
 
 export type SlackTestApp = { app: TestApp; fake: SlackFake; eventsUrl: string };
 

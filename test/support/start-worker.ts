@@ -7,7 +7,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
-import type { TestApp } from './harness.ts';
+import { afterEach } from 'vitest';
+import { appPerTest, type TestApp } from './harness.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -41,4 +42,24 @@ export async function stopWorker(child: ChildProcess, signal: NodeJS.Signals): P
   const exited = once(child, 'exit');
   child.kill(signal);
   await exited;
+}
+
+/**
+ * Per test: an app that only submits work, and worker processes that do it.
+ * After each test the workers stop first (hooks run last-registered first), then the app.
+ */
+export function appWithWorkersPerTest(): { startApp(pipeline: string): Promise<TestApp>; startWorker(app: TestApp): Promise<ChildProcess> } {
+  const start = appPerTest();
+  const workers: ChildProcess[] = [];
+  afterEach(async () => {
+    for (const w of workers.splice(0)) await stopWorker(w, 'SIGTERM');
+  });
+  return {
+    startApp: (pipeline) => start({ pipeline, runWorkers: false }),
+    async startWorker(app) {
+      const child = await startWorker(app);
+      workers.push(child);
+      return child;
+    },
+  };
 }

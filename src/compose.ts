@@ -4,7 +4,7 @@
  */
 import { MongoClient } from 'mongodb';
 import { ProvisioningService } from './app/services.ts';
-import { requireIntegrations, webhookEndpointEnv, type Config } from './config.ts';
+import { requireIntegrations, type Config } from './config.ts';
 import { connectIntegrations } from './adapters/integrations.ts';
 import type { Integration } from './ports/step-services.ts';
 import { MongoJobStore } from './adapters/mongo-store.ts';
@@ -49,7 +49,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     seedDir: config.seedDir,
     stepTypes,
     sampleTenantSettings: config.tenant,
-    webhookEndpoints: { configured: new Set(Object.keys(config.webhookEndpoints)), envFor: webhookEndpointEnv },
+    webhookEndpoints: new Set(Object.keys(config.webhookEndpoints)),
   });
   const uses = integrationsUsed(manifests);
   if (config.profile === 'production') requireIntegrations(config, uses);

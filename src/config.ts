@@ -150,7 +150,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
-/** Where the local profile's emulators listen (`npm run services start` and the demo start them). */
+/**
+ * Local-profile addresses used when nothing says otherwise. The emulators are
+ * started on free ports by `npm run services start --emulators` (which the
+ * provisioner command uses), the demo and the tests, and each passes their real
+ * addresses in the environment; these are only the fallback.
+ */
 export const LOCAL_EMULATORS = {
   aws: 'http://127.0.0.1:5055',
   stripe: 'http://127.0.0.1:12111',

@@ -47,7 +47,7 @@ export class ProvisioningService {
 
   /** Validates the intake, stores the job and starts it. The same deal twice gives the same job. */
   async provision(raw: unknown): Promise<ProvisionResult> {
-    const { manifests, store, engine } = this.deps;
+    const { manifests, store } = this.deps;
     const parsed = parseIntake(raw, manifests.plans, this.now());
     if (!parsed.ok) throw new InvalidInputError(parsed.errors);
     const intake = parsed.intake;

@@ -38,10 +38,8 @@ function formatProblem(problem: ManifestProblem): string {
 }
 
 /** What the other manifests (and the deployment) hold, for checks a step config needs beyond its own schema. */
-export type ManifestFacts = { seeds: ReadonlyMap<string, SeedManifest>; webhookEndpoints: WebhookEndpointFacts | undefined };
+export type ManifestFacts = { seeds: ReadonlyMap<string, SeedManifest>; webhookEndpoints: ReadonlySet<string> | undefined };
 
-/** Which named webhook endpoints the deployment configures, and the variable that sets each. */
-export type WebhookEndpointFacts = { configured: ReadonlySet<string>; envFor: (name: string) => string };
 
 export type StepTypeCatalogue = ReadonlyMap<string, { input: z.ZodType; crossCheck?: (parsedInput: unknown, facts: ManifestFacts) => string[] }>;
 
@@ -57,8 +55,8 @@ export type LoadOptions = {
   stepTypes: StepTypeCatalogue;
   /** Settings used to derive the sample tenants that step configs are checked against. */
   sampleTenantSettings?: TenantSettings;
-  /** When given, a step naming an unconfigured webhook endpoint is a startup error. */
-  webhookEndpoints?: WebhookEndpointFacts;
+  /** The webhook endpoints the deployment configures; when given, a step naming another one is a startup error. */
+  webhookEndpoints?: ReadonlySet<string>;
 };
 
 type ManifestPath = readonly (string | number)[];

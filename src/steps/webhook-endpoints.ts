@@ -7,7 +7,6 @@
 import { z } from 'zod';
 import { PermanentError } from '../domain/errors.ts';
 import { webhookEndpointEnv } from '../config.ts';
-import type { WebhookEndpointFacts } from '../manifests/load.ts';
 
 export const EndpointNameSchema = z.string().regex(/^[a-z][a-z0-9_]*$/, { error: 'endpoint names are lowercase snake_case, e.g. cs_platform' });
 
@@ -19,7 +18,7 @@ export function endpointUrl(endpoints: Readonly<Record<string, string>>, name: s
 }
 
 /** At startup: a step naming an endpoint the deployment does not configure. */
-export function endpointProblems(name: string, facts: WebhookEndpointFacts | undefined): string[] {
-  if (facts === undefined || facts.configured.has(name)) return [];
-  return [`webhook endpoint ${name} is not configured: set ${facts.envFor(name)}`];
+export function endpointProblems(name: string, configured: ReadonlySet<string> | undefined): string[] {
+  if (configured === undefined || configured.has(name)) return [];
+  return [`webhook endpoint ${name} is not configured: set ${webhookEndpointEnv(name)}`];
 }

@@ -11,7 +11,7 @@ import { startOktaFake, type OktaFake } from '../../src/local/okta-fake.ts';
 import { ssoStep } from '../../src/steps/sso.ts';
 import { sampleTenant, stepContext } from '../support/step-context.ts';
 
-import { adfsMetadata, CERTIFICATE, ISSUER, UNPREFIXED_METADATA } from '../fixtures/saml.ts';
+import { adfsMetadata, ISSUER, UNPREFIXED_METADATA } from '../fixtures/saml.ts';
 
 let fake: OktaFake;
 beforeAll(async () => {

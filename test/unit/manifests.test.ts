@@ -43,7 +43,6 @@ const stepTypes: StepTypeCatalogue = new Map([
   ['webhook', { input: webhookInput }],
 ]);
 
-const settings = { baseDomain: 'tenants.example.com', secretPrefix: 'prod/tenants', sharedDatabaseName: 'tenants_shared' };
 
 const realFile = (dir: string, name: string) => readFileSync(path.join(dir, name), 'utf8');
 

@@ -19,7 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { compose, type App } from '../src/compose.ts';
 import { loadConfigWith } from '../src/config.ts';
 import type { JobView } from '../src/domain/job-view.ts';
-import { startLocalEmulators } from '../src/local/emulators.ts';
+import { startLocalEmulators } from '../src/emulators/emulators.ts';
 import { fixed, median, percentile, ROOT } from './lib.ts';
 
 const TENANTS = Number(process.env['BENCH_TENANTS'] ?? 20);

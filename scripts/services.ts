@@ -7,7 +7,7 @@
 //   Redis     REDIS_URL          else redis-server (apt-get install if missing)
 //   MongoDB   MONGODB_URI        else mongod on PATH, else FerretDB built from tools/ferretdb
 //   AWS       AWS_ENDPOINT_URL   else moto_server (pip install into a cached venv if missing)
-//   Emulators STRIPE_API_URL     else src/local/serve.ts (Stripe, Okta, SMTP, webhook)
+//   Emulators STRIPE_API_URL     else src/emulators/serve.ts (Stripe, Okta, SMTP, webhook)
 //
 // Library: `ensureServices({ wantAws, wantEmulators })` -> { env, stop, services }.
 // CLI:     node scripts/services.ts start [--aws] [--emulators] | stop | status

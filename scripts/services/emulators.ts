@@ -1,4 +1,4 @@
-// The local profile's Stripe/Okta/SMTP/webhook emulators (src/local/serve.ts)
+// The local profile's Stripe/Okta/SMTP/webhook emulators (src/emulators/serve.ts)
 // as one child process: reuse them when STRIPE_API_URL is set, else start
 // serve.ts with the project's Node and wait for the JSON file of endpoint
 // variables it writes once every emulator listens.
@@ -19,7 +19,7 @@ export async function ensureEmulators(run: Run): Promise<ServiceInfo> {
     name: 'emulators',
     impl: 'emulators',
     cmd: process.execPath,
-    args: [join(repoRoot, 'src', 'local', 'serve.ts'), envFile],
+    args: [join(repoRoot, 'src', 'emulators', 'serve.ts'), envFile],
     cwd: repoRoot,
     logFile: join(run.dir, 'emulators.log'),
     dataDirs: [],

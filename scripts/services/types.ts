@@ -21,7 +21,7 @@ export interface Services {
 
 export interface EnsureOptions {
   wantAws?: boolean;
-  /** The Stripe/Okta/SMTP/webhook emulators of the local profile (src/local/serve.ts). */
+  /** The Stripe/Okta/SMTP/webhook emulators of the local profile (src/emulators/serve.ts). */
   wantEmulators?: boolean;
   /** Internal (CLI `start`): detach the children so they outlive this process. */
   persistent?: boolean;

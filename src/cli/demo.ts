@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import { compose, type App } from '../compose.ts';
 import { loadConfigWith, type Config } from '../config.ts';
-import { startLocalEmulators, type LocalEmulators } from '../local/emulators.ts';
+import { startLocalEmulators, type LocalEmulators } from '../emulators/emulators.ts';
 import { follow } from './follow.ts';
 import { jobText } from './render.ts';
 

@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { startLocalEmulators, type LocalEmulators } from '../../src/local/emulators.ts';
+import { startLocalEmulators, type LocalEmulators } from '../../src/emulators/emulators.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const id = randomBytes(4).toString('hex');

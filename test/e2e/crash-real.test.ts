@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobView } from '../../src/domain/job-view.ts';
-import { pricesForPlans, startStripeFake, type StripeFake } from '../../src/local/stripe-fake.ts';
+import { pricesForPlans, startStripeFake, type StripeFake } from '../../src/emulators/stripe-fake.ts';
 import { auditOf, dealFor, startTestApp, stepsById, stopTestApp, waitForStatus, type TestApp } from '../support/harness.ts';
 import { startRoute53PendingProxy, type Route53PendingProxy } from '../support/route53-pending-proxy.ts';
 import { startWorker as startWorkerProcess, stopWorker } from '../support/start-worker.ts';

@@ -14,8 +14,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { JobStatus, StepState } from '../../src/domain/job.ts';
-import type { LocalEmulators } from '../../src/local/emulators.ts';
-import { startWebhookSink } from '../../src/local/webhook-sink.ts';
+import type { LocalEmulators } from '../../src/emulators/emulators.ts';
+import { startWebhookSink } from '../../src/emulators/webhook-sink.ts';
 import { appPerTest, auditOf, dealFor, stepStates, stepsById, type TestApp } from '../support/harness.ts';
 import { gatePerTest, quickPipeline, settledJob, type AwsFaultGate, type PipelineEdit } from '../support/step-failures.ts';
 import { resourcesOf } from '../support/tenant-resources.ts';

@@ -9,7 +9,7 @@ import Stripe from 'stripe';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PermanentError, TransientError } from '../../src/domain/errors.ts';
 import { PlansManifestSchema } from '../../src/domain/plan.ts';
-import { pricesForPlans, startStripeFake, type StripeFake } from '../../src/local/stripe-fake.ts';
+import { pricesForPlans, startStripeFake, type StripeFake } from '../../src/emulators/stripe-fake.ts';
 import { parseManifestText } from '../../src/manifests/load.ts';
 import { billingStep } from '../../src/steps/billing.ts';
 import type { StepContext } from '../../src/steps/step.ts';

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import * as okta from '@okta/okta-sdk-nodejs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NeedsInputError, PermanentError, TransientError } from '../../src/domain/errors.ts';
-import { startOktaFake, type OktaFake } from '../../src/local/okta-fake.ts';
+import { startOktaFake, type OktaFake } from '../../src/emulators/okta-fake.ts';
 import { ssoStep } from '../../src/steps/sso.ts';
 import { sampleTenant, stepContext } from '../support/step-context.ts';
 

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PermanentError, TransientError } from '../../src/domain/errors.ts';
-import { startSmtpSink, type SmtpSink } from '../../src/local/smtp-sink.ts';
+import { startSmtpSink, type SmtpSink } from '../../src/emulators/smtp-sink.ts';
 import type { StepContext } from '../../src/steps/step.ts';
 import { welcomeEmailStep } from '../../src/steps/welcome-email.ts';
 import { sampleTenant, stepContext } from '../support/step-context.ts';

@@ -15,7 +15,7 @@ import { loadConfig } from '../../src/config.ts';
 import { compose, type App, type ComposeOptions } from '../../src/compose.ts';
 import type { JobView, StepView } from '../../src/domain/job-view.ts';
 import type { JobStatus, StepState } from '../../src/domain/job.ts';
-import { startLocalEmulators, type LocalEmulators } from '../../src/local/emulators.ts';
+import { startLocalEmulators, type LocalEmulators } from '../../src/emulators/emulators.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 

@@ -5,7 +5,7 @@
  */
 import Stripe from 'stripe';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startStripeFake, type StripeFake } from '../../src/local/stripe-fake.ts';
+import { startStripeFake, type StripeFake } from '../../src/emulators/stripe-fake.ts';
 
 const SECOND_KEY = 'sk_test_second_account_key';
 

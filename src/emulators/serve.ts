@@ -10,7 +10,7 @@ import { loadConfig } from '../config.ts';
 import { startLocalEmulators } from './emulators.ts';
 
 const envFile = process.argv[2];
-if (!envFile) throw new Error('usage: node src/local/serve.ts <env-file>');
+if (!envFile) throw new Error('usage: node src/emulators/serve.ts <env-file>');
 const emulators = await startLocalEmulators(loadConfig());
 // Written whole, then renamed: a reader never sees half a file.
 writeFileSync(`${envFile}.tmp`, JSON.stringify(emulators.env));

@@ -136,7 +136,10 @@ async function closeApp(app: BenchApp): Promise<void> {
   if (app.runWorkers && (await redis.exists(stream)) === 1) {
     await deleteKeys(redis, app.engine.keys.jobState('*'));
     try {
-      await waitUntil('recorder skipping its backlog', async () => (await groupProgress(redis, stream, 'recorder')).caughtUp, { timeoutMs: 15_000, pollMs: 50 });
+      await waitUntil('recorder skipping its backlog', async () => (await groupProgress(redis, stream, 'recorder')).caughtUp, {
+        timeoutMs: 15_000,
+        pollMs: 50,
+      });
     } catch {
       // close() below still waits for the batch in hand
     }
@@ -295,7 +298,17 @@ async function engineRound(o: RoundOptions): Promise<EngineRound> {
     }
   }
   await closeApp(app);
-  return { jobs, submitMs, windowMs, jobsPerS: (jobs * 1000) / windowMs, stepsPerS: (jobs * STEPS_PER_JOB * 1000) / windowMs, storeLagMs, caughtUp, loopNote, cpu };
+  return {
+    jobs,
+    submitMs,
+    windowMs,
+    jobsPerS: (jobs * 1000) / windowMs,
+    stepsPerS: (jobs * STEPS_PER_JOB * 1000) / windowMs,
+    storeLagMs,
+    caughtUp,
+    loopNote,
+    cpu,
+  };
 }
 
 type RawBullMQ = { round(jobs: number): Promise<{ jobsPerS: number; cpu: Cpu }> };
@@ -413,7 +426,12 @@ async function schedulingScenario(): Promise<Scheduling> {
 
   const warm = Array.from({ length: 5 }, () => engineJobFor(app, starterDeal(runId)));
   await Promise.all(warm.map(({ definition, event }) => app.engine.createJob(definition, event)));
-  await waitForSinks(redis, app.engine.keys.jobState, warm.map((w) => w.definition.jobId), { timeoutMs: 30_000, pollMs: 20 });
+  await waitForSinks(
+    redis,
+    app.engine.keys.jobState,
+    warm.map((w) => w.definition.jobId),
+    { timeoutMs: 30_000, pollMs: 20 },
+  );
 
   // Jobs reach the engine as provision hands them over, at their arrival
   // times; provision's own MongoDB writes (timed in scenario 1) would stretch
@@ -432,7 +450,9 @@ async function schedulingScenario(): Promise<Scheduling> {
   const arrivedMs = Date.now() - t0;
   const jobIds = arrivals.map((a) => a.definition.jobId);
   const finished = await waitForSinks(redis, app.engine.keys.jobState, jobIds, { timeoutMs: 60_000, pollMs: 20 });
-  log(`${SCHED_JOBS} jobs arrived over ${arrivedMs} ms; all live ${Math.max(...finished.values()) - t0} ms after the first (${loop.stop()}; ${await ping.stop()})`);
+  log(
+    `${SCHED_JOBS} jobs arrived over ${arrivedMs} ms; all live ${Math.max(...finished.values()) - t0} ms after the first (${loop.stop()}; ${await ping.stop()})`,
+  );
 
   // st:<step> − max(ft:<need>) from the job hashes, plus where that time went,
   // from the step's BullMQ job (timestamp = added by the dispatcher, processedOn = picked up).
@@ -488,11 +508,17 @@ async function memory(): Promise<Memory> {
   const lines = [`bench process (engine, workers, recorder, raw BullMQ): ${fixed(selfMb, 1)} MB peak (maxRSS)`];
   const redisPid = await redisServerPid(redis, portOf(REDIS_URL, 6379));
   const redisMb = redisPid === undefined ? undefined : vmHwmMb(redisPid);
-  lines.push(redisMb === undefined ? 'redis-server: not found on this machine' : `redis-server (pid ${redisPid}): ${fixed(redisMb, 1)} MB peak (VmHWM, since the server started)`);
+  lines.push(
+    redisMb === undefined
+      ? 'redis-server: not found on this machine'
+      : `redis-server (pid ${redisPid}): ${fixed(redisMb, 1)} MB peak (VmHWM, since the server started)`,
+  );
   const mongoPid = mongoServerPid(portOf(MONGODB_URI, 27017));
   const mongoMb = mongoPid === undefined ? undefined : vmHwmMb(mongoPid);
   lines.push(
-    mongoMb === undefined ? 'MongoDB-wire server (FerretDB/mongod): not found on this machine' : `MongoDB-wire server (pid ${mongoPid}): ${fixed(mongoMb, 1)} MB peak (VmHWM, since the server started)`,
+    mongoMb === undefined
+      ? 'MongoDB-wire server (FerretDB/mongod): not found on this machine'
+      : `MongoDB-wire server (pid ${mongoPid}): ${fixed(mongoMb, 1)} MB peak (VmHWM, since the server started)`,
   );
   return { selfMb, lines };
 }
@@ -523,8 +549,12 @@ async function main(): Promise<void> {
 
   log();
   log('== Results (medians of the rounds) ==');
-  log(`engine:      ${fixed(engineJobsPerS)} jobs/s = ${fixed(engineStepsPerS)} steps/s (all ${JOBS} jobs created, then released; until the last job live; each zero-latency step still writes its sandbox ledger key in Redis)`);
-  log(`raw BullMQ:  ${fixed(rawJobsPerS)} jobs/s (${JOBS * STEPS_PER_JOB} bare jobs queued by addBulk, then released; empty processor, concurrency ${CONCURRENCY})`);
+  log(
+    `engine:      ${fixed(engineJobsPerS)} jobs/s = ${fixed(engineStepsPerS)} steps/s (all ${JOBS} jobs created, then released; until the last job live; each zero-latency step still writes its sandbox ledger key in Redis)`,
+  );
+  log(
+    `raw BullMQ:  ${fixed(rawJobsPerS)} jobs/s (${JOBS * STEPS_PER_JOB} bare jobs queued by addBulk, then released; empty processor, concurrency ${CONCURRENCY})`,
+  );
   log(`ratio:       ${fixed(ratio, 3)} engine steps/s ÷ raw BullMQ jobs/s   target ≥ ${TARGET_RATIO}   ${verdict(ratio >= TARGET_RATIO)}`);
   const nodeUs = median(tp.rounds.map((r) => r.cpu.nodeUs));
   const redisUs = median(tp.rounds.map((r) => r.cpu.redisUs));
@@ -543,17 +573,23 @@ async function main(): Promise<void> {
       `submission:  ${fixed((p.jobs * 1000) / p.submitMs, 1)} jobs/s through app.service.provision (writes MongoDB; not in the engine figure);` +
         ` so "first submit → all live" for ${p.jobs} jobs is bounded by submission (${p.submitMs} ms), not by the engine (${p.windowMs} ms)`,
     );
-    log(`cross-check: engine with full store records (provision round) ${fixed(p.stepsPerS)} steps/s = ${fixed(p.stepsPerS / rawJobsPerS, 3)} of raw`);
+    log(
+      `cross-check: engine with full store records (provision round) ${fixed(p.stepsPerS)} steps/s = ${fixed(p.stepsPerS / rawJobsPerS, 3)} of raw`,
+    );
   } else {
     log('store lag:   not measured (BENCH_PROVISION=0)');
   }
-  log(`scheduling:  p50 ${fixed(p50, 1)} ms, p99 ${fixed(p99, 1)} ms over ${sched.latencies.length} steps with dependencies (${sched.roots} root steps have none)   target p99 < ${TARGET_P99_MS} ms   ${verdict(p99 < TARGET_P99_MS)}`);
+  log(
+    `scheduling:  p50 ${fixed(p50, 1)} ms, p99 ${fixed(p99, 1)} ms over ${sched.latencies.length} steps with dependencies (${sched.roots} root steps have none)   target p99 < ${TARGET_P99_MS} ms   ${verdict(p99 < TARGET_P99_MS)}`,
+  );
   log(
     `  where it goes (p50 / p99 ms): last need finished → step job queued by the dispatcher ${fixed(percentile(sched.dispatch, 50))} / ${fixed(percentile(sched.dispatch, 99))}` +
       `; queued → fetched by a worker (processedOn) ${fixed(percentile(sched.pickup, 50))} / ${fixed(percentile(sched.pickup, 99))}` +
       `; fetched → processor started (st) ${fixed(percentile(sched.prelude, 50))} / ${fixed(percentile(sched.prelude, 99))}`,
   );
-  log(`slack ack:   p50 ${fixed(slack.ackP50, 1)} ms, p99 ${fixed(slack.ackP99, 1)} ms over ${slack.acks} signed /provision requests while 100 jobs ran   target p99 < ${TARGET_ACK_P99_MS} ms   ${verdict(slack.ackP99 < TARGET_ACK_P99_MS)}`);
+  log(
+    `slack ack:   p50 ${fixed(slack.ackP50, 1)} ms, p99 ${fixed(slack.ackP99, 1)} ms over ${slack.acks} signed /provision requests while 100 jobs ran   target p99 < ${TARGET_ACK_P99_MS} ms   ${verdict(slack.ackP99 < TARGET_ACK_P99_MS)}`,
+  );
   log(`slack calls: ${slack.callsPerJob} per 10-step job (${slack.callsDetail}; the progress message is edited at most about once a second)`);
   for (const line of mem.lines) log(`peak RSS:    ${line}`);
   if (engineErrors > 0) log(`engine errors reported: ${engineErrors} (first 5 on stderr)`);

@@ -204,7 +204,7 @@ export async function waitForSinks(
   for (const id of jobIds) pipe.hget(hashKeyOf(id), `ft:${SINK}`);
   const results = (await pipe.exec()) ?? [];
   const finished = new Map<string, number>();
-  jobIds.forEach((id, i) => finished.set(id, Number(results[i]?.[1])));
+  for (const [i, id] of jobIds.entries()) finished.set(id, Number(results[i]?.[1]));
   return finished;
 }
 
@@ -266,7 +266,10 @@ export async function deleteKeys(redis: Redis, pattern: string): Promise<number>
 export async function cpuMeter(redis: Redis): Promise<{ stop(): Promise<{ nodeMs: number; redisMs: number }> }> {
   const redisCpuMs = async (): Promise<number> => {
     const info = await redis.info('cpu');
-    const sum = ['used_cpu_sys', 'used_cpu_user'].reduce((acc, k) => acc + Number(new RegExp(`^${k}:([\\d.]+)`, 'm').exec(info)?.[1] ?? Number.NaN), 0);
+    const sum = ['used_cpu_sys', 'used_cpu_user'].reduce(
+      (acc, k) => acc + Number(new RegExp(`^${k}:([\\d.]+)`, 'm').exec(info)?.[1] ?? Number.NaN),
+      0,
+    );
     return sum * 1000;
   };
   const node0 = process.cpuUsage();

@@ -56,8 +56,14 @@ async function round(app: App, n: number): Promise<Round> {
     Array.from({ length: n }, async (_, i) => {
       const started = performance.now();
       const { job } = await app.service.provision({
-        companyName: `Bench ${tag} ${i}`, slug: `b${tag}-${i}`, adminEmail: `admin${i}@bench.example`, plan: 'starter',
-        contractStartDate: new Date().toISOString().slice(0, 10), contractValue: 9000, crmOpportunityId: `006B${tag}${i}`, requestedBy: 'bench',
+        companyName: `Bench ${tag} ${i}`,
+        slug: `b${tag}-${i}`,
+        adminEmail: `admin${i}@bench.example`,
+        plan: 'starter',
+        contractStartDate: new Date().toISOString().slice(0, 10),
+        contractValue: 9000,
+        crmOpportunityId: `006B${tag}${i}`,
+        requestedBy: 'bench',
       });
       const view = await liveView(app, job.jobId);
       return { ttl: performance.now() - started, path: criticalPathMs(view), live: view.status === 'live', steps: view.steps };
@@ -83,8 +89,13 @@ async function main(): Promise<void> {
   const id = randomBytes(4).toString('hex');
   const emulators = await startLocalEmulators(loadConfigWith({ MANIFESTS_DIR: `${ROOT}/manifests`, SEED_MANIFESTS_DIR: `${ROOT}/seed-manifests` }));
   const config = loadConfigWith({
-    ...emulators.env, PROVISIONER_PROFILE: 'local', QUEUE_PREFIX: `bp${id}`, MONGODB_DB: `bench_${id}`,
-    BASE_DOMAIN: `bp${id}.tenants.test`, SECRET_PREFIX: `bp${id}/tenants`, SHARED_DATABASE: `bench_shared_${id}`,
+    ...emulators.env,
+    PROVISIONER_PROFILE: 'local',
+    QUEUE_PREFIX: `bp${id}`,
+    MONGODB_DB: `bench_${id}`,
+    BASE_DOMAIN: `bp${id}.tenants.test`,
+    SECRET_PREFIX: `bp${id}/tenants`,
+    SHARED_DATABASE: `bench_shared_${id}`,
   });
   const app = await compose(config, { runWorkers: true });
   try {
@@ -97,7 +108,9 @@ async function main(): Promise<void> {
     for (let r = 0; r < ROUNDS; r += 1) {
       const result = await round(app, TENANTS);
       const efficiency = median(result.path) / median(result.ttl);
-      console.log(`round ${r + 1}: ${TENANTS} tenants, time to live p50 ${fixed(median(result.ttl))} ms p99 ${fixed(percentile(result.ttl, 99))} ms, critical path p50 ${fixed(median(result.path))} ms, efficiency ${fixed(efficiency, 2)}, failed ${result.failed}`);
+      console.log(
+        `round ${r + 1}: ${TENANTS} tenants, time to live p50 ${fixed(median(result.ttl))} ms p99 ${fixed(percentile(result.ttl, 99))} ms, critical path p50 ${fixed(median(result.path))} ms, efficiency ${fixed(efficiency, 2)}, failed ${result.failed}`,
+      );
       console.log(`  step p50 ms: ${stepBreakdown(result.stepMs)}`);
       rounds.push({ ...result, efficiency });
     }
@@ -106,7 +119,9 @@ async function main(): Promise<void> {
     const pathP50 = median(rounds.map((r) => median(r.path)));
     const efficiency = median(rounds.map((r) => r.efficiency));
     const failed = rounds.reduce((n, r) => n + r.failed, 0);
-    console.log(`bench: tenants=${TENANTS} rounds=${ROUNDS} solo_time_to_live_p50_ms=${fixed(median(solo))} time_to_live_p50_ms=${fixed(ttlP50)} time_to_live_p99_ms=${fixed(ttlP99)} critical_path_p50_ms=${fixed(pathP50)} overhead_p50_ms=${fixed(ttlP50 - pathP50)} efficiency=${fixed(efficiency, 2)} failed=${failed} peak_rss_mb=${fixed(process.resourceUsage().maxRSS / 1024, 1)}`);
+    console.log(
+      `bench: tenants=${TENANTS} rounds=${ROUNDS} solo_time_to_live_p50_ms=${fixed(median(solo))} time_to_live_p50_ms=${fixed(ttlP50)} time_to_live_p99_ms=${fixed(ttlP99)} critical_path_p50_ms=${fixed(pathP50)} overhead_p50_ms=${fixed(ttlP50 - pathP50)} efficiency=${fixed(efficiency, 2)} failed=${failed} peak_rss_mb=${fixed(process.resourceUsage().maxRSS / 1024, 1)}`,
+    );
   } finally {
     await app.close();
     await emulators.close();

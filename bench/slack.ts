@@ -58,7 +58,14 @@ async function removeRun(prefix: string, db: string): Promise<void> {
 
 /** /provision as an AE types it: acked, then the modal opens. */
 async function ackOnce(fake: SlackFake, url: string): Promise<number> {
-  const body = slashCommandBody({ command: '/provision', text: '', userId: 'U0AE00001', userName: 'ae', channelId: 'C0SALES1', triggerId: fake.issueTrigger() });
+  const body = slashCommandBody({
+    command: '/provision',
+    text: '',
+    userId: 'U0AE00001',
+    userName: 'ae',
+    channelId: 'C0SALES1',
+    triggerId: fake.issueTrigger(),
+  });
   const response = await signedRequest({ url, signingSecret: SECRET, body });
   if (response.status !== 200) throw new Error(`slash command answered ${response.status}`);
   return response.ms;
@@ -91,13 +98,20 @@ export async function slackScenario(log: (line: string) => void): Promise<SlackF
       }
     })();
     const allLive = arriving.then(() =>
-      waitForSinks(app.engine.redis, (id) => app.engine.keys.jobState(id), jobs.map((j) => j.definition.jobId), { timeoutMs: 60_000, pollMs: 20 }),
+      waitForSinks(
+        app.engine.redis,
+        (id) => app.engine.keys.jobState(id),
+        jobs.map((j) => j.definition.jobId),
+        { timeoutMs: 60_000, pollMs: 20 },
+      ),
     );
     let running = true;
     void allLive.finally(() => (running = false));
     while (running || acks.length < 50) acks.push(await ackOnce(fake, url));
     await allLive;
-    log(`slack: ${acks.length} /provision acks while 100 jobs ran; one 10-step job cost ${posts} posts (message + thread replies) + ${updates} edits`);
+    log(
+      `slack: ${acks.length} /provision acks while 100 jobs ran; one 10-step job cost ${posts} posts (message + thread replies) + ${updates} edits`,
+    );
     return {
       ackP50: percentile(acks, 50),
       ackP99: percentile(acks, 99),

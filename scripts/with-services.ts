@@ -29,9 +29,7 @@ async function main(): Promise<number> {
   const services = await ensureServices({ wantAws: process.env.WITHOUT_AWS !== '1' });
   const started = services.services.filter((s) => s.source === 'started');
   const reused = services.services.filter((s) => s.source === 'reused');
-  process.stderr.write(
-    `[with-services] started: ${describe(started)} | reused: ${describe(reused)} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`,
-  );
+  process.stderr.write(`[with-services] started: ${describe(started)} | reused: ${describe(reused)} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
 
   // Like `npm run`: the project's node_modules/.bin first, so `vitest` resolves and `node` is v24.
   const binDir = join(repoRoot, 'node_modules', '.bin');

@@ -13,8 +13,14 @@ const EnvSchema = z.object({
   PROVISIONER_PROFILE: z.enum(['local', 'production']).default('local'),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   MONGODB_URI: z.string().default('mongodb://127.0.0.1:27017/'),
-  MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]+$/).default('provisioner'),
-  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('prov'),
+  MONGODB_DB: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default('provisioner'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default('prov'),
   BASE_DOMAIN: z.string().default('tenants.example.com'),
   SECRET_PREFIX: z.string().default('tenants'),
   SHARED_DATABASE: z.string().default('tenants_shared'),
@@ -40,15 +46,24 @@ const EnvSchema = z.object({
   TENANT_MONGODB_URI: z.string().optional(),
   AWS_REGION: z.string().default('us-east-1'),
   AWS_ENDPOINT_URL: z.url().optional(),
-  ROUTE53_HOSTED_ZONE_ID: z.string().regex(/^[A-Z0-9]+$/, { error: 'a hosted zone id looks like Z0123456789ABCDEFGHIJ (without /hostedzone/)' }).optional(),
+  ROUTE53_HOSTED_ZONE_ID: z
+    .string()
+    .regex(/^[A-Z0-9]+$/, { error: 'a hosted zone id looks like Z0123456789ABCDEFGHIJ (without /hostedzone/)' })
+    .optional(),
   DNS_RECORD_TARGET: z.string().optional(),
   DNS_RECORD_TTL: z.coerce.number().int().min(30).max(86400).default(300),
   SECRETS_RECOVERY_WINDOW_DAYS: z.coerce.number().int().min(7).max(30).default(7),
   OKTA_ORG_URL: z.url().optional(),
   OKTA_API_TOKEN: z.string().min(1).optional(),
-  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_/, { error: 'must be a Stripe secret or restricted key (sk_… or rk_…)' }).optional(),
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(/^(sk|rk)_(test|live)_/, { error: 'must be a Stripe secret or restricted key (sk_… or rk_…)' })
+    .optional(),
   STRIPE_API_URL: z.url().optional(),
-  SMTP_URL: z.string().regex(/^smtps?:\/\//, { error: 'must look like smtp://user:pass@host:587 or smtps://…' }).optional(),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, { error: 'must look like smtp://user:pass@host:587 or smtps://…' })
+    .optional(),
   MAIL_FROM: z.string().min(3).optional(),
   // Webhook endpoints: every <NAME>_WEBHOOK_URL (see webhookEndpoints below).
 });
@@ -82,7 +97,6 @@ export type Config = {
    */
   webhookEndpoints: Readonly<Record<string, string>>;
 };
-
 
 export type IntegrationsConfig = {
   /** Undefined: tenant data lives on the same server as the job store. */
@@ -135,7 +149,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mongoUri: e.MONGODB_URI,
     mongoDb: e.MONGODB_DB,
     queuePrefix: e.QUEUE_PREFIX,
-    tenant: { baseDomain: e.BASE_DOMAIN, secretPrefix: e.SECRET_PREFIX, sharedDatabaseName: e.SHARED_DATABASE,
+    tenant: {
+      baseDomain: e.BASE_DOMAIN,
+      secretPrefix: e.SECRET_PREFIX,
+      sharedDatabaseName: e.SHARED_DATABASE,
       pipeline: pipelineSettings(e),
       pipelineEnv: PIPELINE_SETTING_ENV,
     },
@@ -186,11 +203,20 @@ function integrationsConfig(e: Env): IntegrationsConfig {
     },
     mail: { smtpUrl: e.SMTP_URL ?? LOCAL_EMULATORS.smtp, from: e.MAIL_FROM ?? `Onboarding <onboarding@${e.BASE_DOMAIN}>` },
     missing: {
-      'aws-route53': unset([['ROUTE53_HOSTED_ZONE_ID', e.ROUTE53_HOSTED_ZONE_ID], ['DNS_RECORD_TARGET', e.DNS_RECORD_TARGET]]),
+      'aws-route53': unset([
+        ['ROUTE53_HOSTED_ZONE_ID', e.ROUTE53_HOSTED_ZONE_ID],
+        ['DNS_RECORD_TARGET', e.DNS_RECORD_TARGET],
+      ]),
       'aws-secrets': [],
-      okta: unset([['OKTA_ORG_URL', e.OKTA_ORG_URL], ['OKTA_API_TOKEN', e.OKTA_API_TOKEN]]),
+      okta: unset([
+        ['OKTA_ORG_URL', e.OKTA_ORG_URL],
+        ['OKTA_API_TOKEN', e.OKTA_API_TOKEN],
+      ]),
       stripe: unset([['STRIPE_SECRET_KEY', e.STRIPE_SECRET_KEY]]),
-      smtp: unset([['SMTP_URL', e.SMTP_URL], ['MAIL_FROM', e.MAIL_FROM]]),
+      smtp: unset([
+        ['SMTP_URL', e.SMTP_URL],
+        ['MAIL_FROM', e.MAIL_FROM],
+      ]),
     },
   };
 }
@@ -262,7 +288,9 @@ function required(value: string | undefined, name: string, why: string): string 
 function slackConfig(e: z.output<typeof EnvSchema>): SlackConfig | null {
   if (e.SLACK_MODE === 'off') return null;
   const why = `when SLACK_MODE=${e.SLACK_MODE}`;
-  const userIds = e.SLACK_APPROVERS.split(',').map((s) => s.trim()).filter(Boolean);
+  const userIds = e.SLACK_APPROVERS.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (userIds.length === 0 && !e.SLACK_APPROVER_GROUP) {
     throw new ConfigError(`SLACK_APPROVERS (Slack user ids, comma-separated) or SLACK_APPROVER_GROUP (a user group id) is required ${why}`);
   }

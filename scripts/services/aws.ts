@@ -43,7 +43,9 @@ export async function ensureAws(run: Run): Promise<ServiceInfo> {
     try {
       await httpAnswers(existing);
     } catch (err) {
-      throw new Error(`AWS_ENDPOINT_URL is set (${redactUrl(existing)}) but nothing answers there: ${errorMessage(err)}. Start it, or unset AWS_ENDPOINT_URL to let this script start moto_server.`);
+      throw new Error(
+        `AWS_ENDPOINT_URL is set (${redactUrl(existing)}) but nothing answers there: ${errorMessage(err)}. Start it, or unset AWS_ENDPOINT_URL to let this script start moto_server.`,
+      );
     }
     return { name: 'aws', impl: 'external', envVar: 'AWS_ENDPOINT_URL', url: existing, source: 'reused' };
   }

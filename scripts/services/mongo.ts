@@ -59,7 +59,9 @@ export async function ensureFerretBinary(): Promise<string> {
   });
   if (code !== 0 || !existsSync(tmp)) {
     rmSync(tmp, { force: true });
-    throw new Error(`go build of tools/ferretdb failed (exit ${code}). Set MONGODB_URI to use an existing server instead.\n  log (${logFile}):\n${tail(logFile)}`);
+    throw new Error(
+      `go build of tools/ferretdb failed (exit ${code}). Set MONGODB_URI to use an existing server instead.\n  log (${logFile}):\n${tail(logFile)}`,
+    );
   }
   renameSync(tmp, bin); // atomic: a concurrent run sees either no binary or a whole one
   log(`built FerretDB in ${((Date.now() - t0) / 1000).toFixed(0)} s -> ${bin}`);
@@ -72,7 +74,9 @@ export async function ensureMongo(run: Run): Promise<ServiceInfo> {
     try {
       await mongoPing(existing, 10_000);
     } catch (err) {
-      throw new Error(`MONGODB_URI is set (${redactUrl(existing)}) but that server does not answer ping: ${errorMessage(err)}. Start it, or unset MONGODB_URI to let this script start a local one.`);
+      throw new Error(
+        `MONGODB_URI is set (${redactUrl(existing)}) but that server does not answer ping: ${errorMessage(err)}. Start it, or unset MONGODB_URI to let this script start a local one.`,
+      );
     }
     return { name: 'mongodb', impl: 'external', envVar: 'MONGODB_URI', url: existing, source: 'reused' };
   }
@@ -84,9 +88,7 @@ export async function ensureMongo(run: Run): Promise<ServiceInfo> {
     const dir = join(run.dir, `${impl}-${port}`);
     mkdirSync(dir, { recursive: true });
     const url = `mongodb://127.0.0.1:${port}/`;
-    const args = mongod
-      ? ['--dbpath', dir, '--bind_ip', '127.0.0.1', '--port', String(port)]
-      : ['-listen', `127.0.0.1:${port}`, '-dir', dir];
+    const args = mongod ? ['--dbpath', dir, '--bind_ip', '127.0.0.1', '--port', String(port)] : ['-listen', `127.0.0.1:${port}`, '-dir', dir];
     await spawnAndWait(run, {
       name: 'mongodb',
       impl,

@@ -27,8 +27,7 @@ export function redisPing(url: string, timeoutMs = 2000): Promise<void> {
   const port = Number(u.port || 6379);
   const user = decodeURIComponent(u.username);
   const pass = decodeURIComponent(u.password);
-  const resp = (...parts: string[]): string =>
-    `*${parts.length}\r\n` + parts.map((p) => `$${Buffer.byteLength(p)}\r\n${p}\r\n`).join('');
+  const resp = (...parts: string[]): string => `*${parts.length}\r\n${parts.map((p) => `$${Buffer.byteLength(p)}\r\n${p}\r\n`).join('')}`;
   let payload = '';
   let expected = 1;
   if (pass) {
@@ -38,10 +37,7 @@ export function redisPing(url: string, timeoutMs = 2000): Promise<void> {
   payload += 'PING\r\n';
 
   return new Promise((res, rej) => {
-    const sock =
-      u.protocol === 'rediss:'
-        ? tlsConnect({ host, port, servername: isIP(host) ? undefined : host })
-        : netConnect({ host, port });
+    const sock = u.protocol === 'rediss:' ? tlsConnect({ host, port, servername: isIP(host) ? undefined : host }) : netConnect({ host, port });
     let buf = '';
     let settled = false;
     const finish = (err?: Error): void => {

@@ -82,12 +82,7 @@ export async function terminate(pid: number, child: ChildProcess | undefined, gr
 }
 
 /** Runs a command to completion with output appended to a log file. */
-export function runLogged(
-  cmd: string,
-  args: string[],
-  logFile: string,
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
-): Promise<number> {
+export function runLogged(cmd: string, args: string[], logFile: string, opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<number> {
   return new Promise((res) => {
     const fd = openSync(logFile, 'a');
     const child = spawn(cmd, args, {

@@ -40,7 +40,9 @@ export async function ensureRedis(run: Run): Promise<ServiceInfo> {
     try {
       await redisPing(existing, 5000);
     } catch (err) {
-      throw new Error(`REDIS_URL is set (${redactUrl(existing)}) but that server does not answer PING: ${errorMessage(err)}. Start it, or unset REDIS_URL to let this script start a local one.`);
+      throw new Error(
+        `REDIS_URL is set (${redactUrl(existing)}) but that server does not answer PING: ${errorMessage(err)}. Start it, or unset REDIS_URL to let this script start a local one.`,
+      );
     }
     return { name: 'redis', impl: 'external', envVar: 'REDIS_URL', url: existing, source: 'reused' };
   }

@@ -87,7 +87,9 @@ async function hostedZoneFor(client: Route53Client, configured: string | undefin
   const dnsName = `${baseDomain}.`;
   const found = await client.send(new ListHostedZonesByNameCommand({ DNSName: dnsName, MaxItems: 1 }));
   const zone = found.HostedZones?.find((z) => z.Name === dnsName);
-  const id = zone?.Id ?? (await client.send(new CreateHostedZoneCommand({ Name: dnsName, CallerReference: `provisioner-local-${baseDomain}` }))).HostedZone?.Id;
+  const id =
+    zone?.Id ??
+    (await client.send(new CreateHostedZoneCommand({ Name: dnsName, CallerReference: `provisioner-local-${baseDomain}` }))).HostedZone?.Id;
   if (!id) throw new Error(`could not find or create the local hosted zone for ${baseDomain}`);
   return id.replace('/hostedzone/', '');
 }

@@ -69,7 +69,10 @@ export class ProvisioningService {
     const reservation = await store.reserveTenant({ slug: intake.slug, jobId: definition.jobId, companyName: intake.companyName });
     if (!reservation.ok) {
       throw new InvalidInputError([
-        { field: 'slug', message: `"${intake.slug}" is already used by another tenant (job ${reservation.jobId}, ${reservation.status.replace('_', ' ')}); choose another slug` },
+        {
+          field: 'slug',
+          message: `"${intake.slug}" is already used by another tenant (job ${reservation.jobId}, ${reservation.status.replace('_', ' ')}); choose another slug`,
+        },
       ]);
     }
     const at = this.now();
@@ -92,46 +95,83 @@ export class ProvisioningService {
   }
 
   approve(ref: string, actor: Actor, stepId?: string): Promise<JobView> {
-    return this.onStep(ref, stepId, 'waiting_approval', (id) => ({ kind: 'approve', stepId: id }), actor, (label) => ({
-      type: 'step.approved',
-      summary: `${actor.name} approved ${label}`,
-      details: (id) => ({ [`a:${id}`]: actor.name }),
-    }));
+    return this.onStep(
+      ref,
+      stepId,
+      'waiting_approval',
+      (id) => ({ kind: 'approve', stepId: id }),
+      actor,
+      (label) => ({
+        type: 'step.approved',
+        summary: `${actor.name} approved ${label}`,
+        details: (id) => ({ [`a:${id}`]: actor.name }),
+      }),
+    );
   }
 
   async reject(ref: string, actor: Actor, reason: string, stepId?: string): Promise<JobView> {
     requireReason(reason, 'rejecting');
-    return this.onStep(ref, stepId, 'waiting_approval', (id) => ({ kind: 'reject', stepId: id }), actor, (label) => ({
-      type: 'step.rejected',
-      summary: `${actor.name} rejected ${label}: "${reason}"`,
-      reason,
-    }));
+    return this.onStep(
+      ref,
+      stepId,
+      'waiting_approval',
+      (id) => ({ kind: 'reject', stepId: id }),
+      actor,
+      (label) => ({
+        type: 'step.rejected',
+        summary: `${actor.name} rejected ${label}: "${reason}"`,
+        reason,
+      }),
+    );
   }
 
   provideInput(ref: string, actor: Actor, input: unknown, stepId?: string): Promise<JobView> {
-    return this.onStep(ref, stepId, 'waiting_input', (id) => ({ kind: 'provide_input', stepId: id }), actor, (label) => ({
-      type: 'step.input_provided',
-      summary: `${actor.name} provided the input step ${label} was waiting for`,
-      details: (id) => ({ [`i:${id}`]: JSON.stringify(input) }),
-    }));
+    return this.onStep(
+      ref,
+      stepId,
+      'waiting_input',
+      (id) => ({ kind: 'provide_input', stepId: id }),
+      actor,
+      (label) => ({
+        type: 'step.input_provided',
+        summary: `${actor.name} provided the input step ${label} was waiting for`,
+        details: (id) => ({ [`i:${id}`]: JSON.stringify(input) }),
+      }),
+    );
   }
 
   /** `attemptStartedAt` names the failure a button was drawn for: an older failure's button is refused (StaleFailureError). */
   retry(ref: string, actor: Actor, stepId?: string, attemptStartedAt?: number): Promise<JobView> {
-    return this.onStep(ref, stepId, 'failed', (id) => ({ kind: 'retry', stepId: id }), actor, (label) => ({
-      type: 'step.retried',
-      summary: `${actor.name} retried step ${label}`,
-    }), attemptStartedAt);
+    return this.onStep(
+      ref,
+      stepId,
+      'failed',
+      (id) => ({ kind: 'retry', stepId: id }),
+      actor,
+      (label) => ({
+        type: 'step.retried',
+        summary: `${actor.name} retried step ${label}`,
+      }),
+      attemptStartedAt,
+    );
   }
 
   async override(ref: string, actor: Actor, stepId: string, reason: string, attemptStartedAt?: number): Promise<JobView> {
     requireReason(reason, 'overriding a step');
-    return this.onStep(ref, stepId, 'failed', (id) => ({ kind: 'override', stepId: id }), actor, (label) => ({
-      type: 'step.overridden',
-      summary: `Step ${label} overridden by ${actor.name}: "${reason}"`,
-      reason,
-      details: (id) => ({ [`ov:${id}`]: JSON.stringify({ by: actor.name, reason }) }),
-    }), attemptStartedAt);
+    return this.onStep(
+      ref,
+      stepId,
+      'failed',
+      (id) => ({ kind: 'override', stepId: id }),
+      actor,
+      (label) => ({
+        type: 'step.overridden',
+        summary: `Step ${label} overridden by ${actor.name}: "${reason}"`,
+        reason,
+        details: (id) => ({ [`ov:${id}`]: JSON.stringify({ by: actor.name, reason }) }),
+      }),
+      attemptStartedAt,
+    );
   }
 
   async cancel(ref: string, actor: Actor, reason: string): Promise<JobView> {
@@ -207,12 +247,7 @@ export class ProvisioningService {
     return this.status(job.jobId);
   }
 
-  private async onJob(
-    ref: string,
-    action: OperatorAction,
-    actor: Actor,
-    d: { type: EventType; summary: string; reason: string },
-  ): Promise<JobView> {
+  private async onJob(ref: string, action: OperatorAction, actor: Actor, d: { type: EventType; summary: string; reason: string }): Promise<JobView> {
     const job = await this.find(ref);
     await this.deps.engine.act(job.jobId, action, () => ({ event: this.event(job.jobId, d.type, actor, d.summary, d.reason) }));
     return this.status(job.jobId);
@@ -254,7 +289,15 @@ function initialView(definition: JobDefinition): JobView {
   const steps = new Map(
     definition.steps.map((s) => [
       s.id,
-      { id: s.id, state: 'pending' as const, ticket: 0, remaining: s.needs.length, criticality: s.criticality, needs: s.needs, dependents: s.dependents },
+      {
+        id: s.id,
+        state: 'pending' as const,
+        ticket: 0,
+        remaining: s.needs.length,
+        criticality: s.criticality,
+        needs: s.needs,
+        dependents: s.dependents,
+      },
     ]),
   );
   return buildJobView(definition, { mode: 'forward', failedBlocking: 0, seq: 0, steps, details: new Map() });

@@ -67,13 +67,13 @@ async function provisionAcme(app: App, emulators: LocalEmulators, print: (line: 
     },
   });
   print('');
-  jobText(final).forEach((l) => print(l));
+  for (const l of jobText(final)) print(l);
   print('\nWhat the emulators now hold for the tenant:');
-  emulatorSummary(emulators, `tnt_${DEMO_DEAL.slug}`).forEach((l) => print(`  ${l}`));
+  for (const l of emulatorSummary(emulators, `tnt_${DEMO_DEAL.slug}`)) print(`  ${l}`);
   await waitForRecord(app.store, job.jobId, final.seq);
   const { lines } = await app.service.audit(DEMO_DEAL.slug);
   print(`\nAudit trail (what \`provisioner audit ${DEMO_DEAL.slug}\` shows):`);
-  lines.forEach((l) => print(l));
+  for (const l of lines) print(l);
   return final.status === 'live' ? 0 : 1;
 }
 
@@ -87,7 +87,12 @@ function emulatorSummary(emulators: LocalEmulators, tenantId: string): string[] 
     `Stripe: ${customers.map((c) => c.id).join(', ') || 'no customer'}; ${subscriptions.map((s) => `${s.id} (${s.status}, ${s.priceIds.join(' + ')})`).join(', ') || 'no subscription'}`,
     `Okta: group ${group?.name ?? '(none)'} with ${group?.memberIds.length ?? 0} member(s); ${apps.map((a) => `${a.signOnMode} app "${a.label}"`).join(', ') || 'no app'}`,
     `Email to ${DEMO_DEAL.adminEmail}: ${email ? `"${email.subject}"` : 'none'}`,
-    `Webhooks: ${emulators.webhooks.deliveries().map((d) => d.path).join(', ') || 'none'}`,
+    `Webhooks: ${
+      emulators.webhooks
+        .deliveries()
+        .map((d) => d.path)
+        .join(', ') || 'none'
+    }`,
   ];
 }
 

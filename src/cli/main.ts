@@ -39,10 +39,10 @@ async function withApp<T>(config: Config, runWorkers: boolean, work: (app: App) 
 }
 
 function printJob(view: JobView): void {
-  jobText(view).forEach((l) => print(l));
+  for (const l of jobText(view)) print(l);
   const next = nextSteps(view);
   if (next.length > 0) print('\nNext:');
-  next.forEach((l) => print(`  ${l}`));
+  for (const l of next) print(`  ${l}`);
 }
 
 function features(values: string[]): Record<string, boolean> {
@@ -89,12 +89,18 @@ export function buildProgram(config: Config): Command {
       };
       const code = await withApp(config, o.worker, async (app) => {
         const { outcome, job } = await app.service.provision(raw);
-        print(outcome === 'created' ? `Job ${job.jobId} created for ${job.tenant.companyName}.` : `Opportunity ${raw.crmOpportunityId} already has job ${job.jobId}; following it.`);
+        print(
+          outcome === 'created'
+            ? `Job ${job.jobId} created for ${job.tenant.companyName}.`
+            : `Opportunity ${raw.crmOpportunityId} already has job ${job.jobId}; following it.`,
+        );
         if (!o.follow) return EXIT.ok;
         const final = await follow(app, job.jobId, {
           print,
           waitThrough: ['awaiting_approval', 'awaiting_input'],
-          onWaiting: (v) => nextSteps(v).forEach((l) => print(`  ↳ ${l}`)),
+          onWaiting: (v) => {
+            for (const l of nextSteps(v)) print(`  ↳ ${l}`);
+          },
         });
         print('');
         printJob(final);
@@ -116,7 +122,7 @@ export function buildProgram(config: Config): Command {
       withApp(config, false, async (app) => {
         const { job, lines } = await app.service.audit(ref, { verbose: o.verbose ?? false });
         print(`Audit trail for ${job.tenant.companyName} (${job.tenant.slug})`);
-        lines.forEach((l) => print(l));
+        for (const l of lines) print(l);
       }),
     );
 
@@ -153,7 +159,9 @@ export function buildProgram(config: Config): Command {
   act('override', 'mark a step done by hand, with a reason', (app, ref, o) => app.service.override(ref, actor(), o['step'] ?? '', o['reason'] ?? ''));
   act('rollback', 'undo completed steps in reverse dependency order', (app, ref, o) => app.service.rollback(ref, actor(), o['reason'] ?? ''));
   act('cancel', 'stop a job; nothing new starts', (app, ref, o) => app.service.cancel(ref, actor(), o['reason'] ?? ''));
-  act('input', 'give a waiting step the input it needs', (app, ref, o) => app.service.provideInput(ref, actor(), JSON.parse(o['json'] ?? '{}'), o['step']));
+  act('input', 'give a waiting step the input it needs', (app, ref, o) =>
+    app.service.provideInput(ref, actor(), JSON.parse(o['json'] ?? '{}'), o['step']),
+  );
 
   program
     .command('worker')
@@ -191,7 +199,7 @@ export function buildProgram(config: Config): Command {
     .action((planId: string, o: { slug: string }) => {
       const manifests = loadManifests({ manifestsDir: config.manifestsDir, seedDir: config.seedDir, stepTypes, sampleTenantSettings: config.tenant });
       const { lines, ok } = seedPlanText(manifests, config.tenant, planId, o.slug);
-      lines.forEach((l) => print(l));
+      for (const l of lines) print(l);
       process.exitCode = ok ? EXIT.ok : EXIT.badInput;
     });
 
@@ -208,7 +216,7 @@ export function buildProgram(config: Config): Command {
 function explain(err: unknown): number {
   if (err instanceof InvalidInputError) {
     print('That input is not valid:');
-    err.problems.forEach((p) => print(`  ${p.field}: ${p.message}`));
+    for (const p of err.problems) print(`  ${p.field}: ${p.message}`);
     return EXIT.badInput;
   }
   if (err instanceof ActionRefusedError) {

@@ -12,7 +12,12 @@ export function seedPlanText(manifests: Manifests, settings: TenantSettings, pla
   const plan = manifests.plans.plans[planId];
   if (!plan) return { lines: [`Unknown plan "${planId}"; choose one of: ${Object.keys(manifests.plans.plans).join(', ')}`], ok: false };
   const seed = manifests.seeds.get(plan.seedVersion);
-  const data = planTenantData({ tenantId: `tnt_${slug}`, database: tenantDatabaseName(slug, plan, settings), isolation: plan.isolation, ...(seed ? { seed } : {}) });
+  const data = planTenantData({
+    tenantId: `tnt_${slug}`,
+    database: tenantDatabaseName(slug, plan, settings),
+    isolation: plan.isolation,
+    ...(seed ? { seed } : {}),
+  });
   const inserts = new Map<string, number>(data.inserts.map((insert) => [insert.collection, insert.documents.length]));
   const lines = [
     `Dry run for tenant "${slug}" on the ${planId} plan: nothing is written.`,

@@ -57,7 +57,6 @@ export type JobEvent = {
 /** The actor for what the engine does by itself. */
 export const ENGINE_ACTOR = 'provisioner';
 
-
 const ReleaseSchema = z.object({ stepId: z.string(), ticket: z.number(), phase: z.enum(['run', 'compensate']) });
 
 const JobEventSchema = z.object({

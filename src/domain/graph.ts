@@ -4,11 +4,9 @@
 import { z } from 'zod';
 
 // Step ids become MongoDB keys and parts of BullMQ job ids, so no dots or colons.
-export const StepIdSchema = z
-  .string()
-  .regex(/^[a-z][a-z0-9_-]{0,39}$/, {
-    error: 'Step ids are lowercase letters, digits, "_" and "-", at most 40 characters, starting with a letter (e.g. feature_flags)',
-  });
+export const StepIdSchema = z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, {
+  error: 'Step ids are lowercase letters, digits, "_" and "-", at most 40 characters, starting with a letter (e.g. feature_flags)',
+});
 
 export const RetryPolicySchema = z.strictObject({
   attempts: z.int().min(1).max(20).default(3),
@@ -51,11 +49,7 @@ type StepShape = Pick<PipelineStep, 'id' | 'needs' | 'criticality'>;
 
 /** Every rule that makes a step graph unrunnable, each pointing into the manifest. */
 export function checkGraph(steps: readonly StepShape[]): GraphProblem[] {
-  return [
-    ...duplicateIds(steps),
-    ...badNeeds(steps),
-    ...cycles(steps),
-  ];
+  return [...duplicateIds(steps), ...badNeeds(steps), ...cycles(steps)];
 }
 
 function duplicateIds(steps: readonly StepShape[]): GraphProblem[] {
@@ -109,7 +103,10 @@ function cycles(steps: readonly StepShape[]): GraphProblem[] {
       if (target === undefined || need === step.id) return; // reported by badNeeds
       if (state.get(need) === 'visiting') {
         const loop = [...trail.slice(trail.indexOf(need)), need];
-        problems.push({ path: ['steps', index, 'needs', needIndex], message: `cycle: ${loop.join(' → ')} (each step needs the next; break one of these needs)` });
+        problems.push({
+          path: ['steps', index, 'needs', needIndex],
+          message: `cycle: ${loop.join(' → ')} (each step needs the next; break one of these needs)`,
+        });
       } else if (!state.has(need)) {
         visit(target);
       }
@@ -166,7 +163,7 @@ export function levels(steps: readonly StepShape[]): string[][] {
   const grouped: string[][] = [];
   for (const step of steps) {
     const level = depth.get(step.id) ?? 0;
-    (grouped[level] ??= []).push(step.id);
+    grouped[level] = [...(grouped[level] ?? []), step.id];
   }
   return grouped;
 }

@@ -8,11 +8,50 @@ import type { Plan, PlansManifest } from './plan.ts';
 
 /** Hostnames we use ourselves, or that would confuse customers if given to a tenant. */
 export const RESERVED_SLUGS: ReadonlySet<string> = new Set([
-  'www', 'api', 'admin', 'app', 'apps', 'mail', 'email', 'smtp', 'imap', 'ftp',
-  'status', 'support', 'help', 'docs', 'blog', 'billing', 'login', 'logout', 'signup',
-  'auth', 'sso', 'oauth', 'account', 'accounts', 'static', 'assets', 'cdn', 'media',
-  'internal', 'staging', 'prod', 'production', 'dev', 'test', 'sandbox', 'root',
-  'system', 'dashboard', 'console', 'portal', 'webhooks', 'ns1', 'ns2', 'localhost',
+  'www',
+  'api',
+  'admin',
+  'app',
+  'apps',
+  'mail',
+  'email',
+  'smtp',
+  'imap',
+  'ftp',
+  'status',
+  'support',
+  'help',
+  'docs',
+  'blog',
+  'billing',
+  'login',
+  'logout',
+  'signup',
+  'auth',
+  'sso',
+  'oauth',
+  'account',
+  'accounts',
+  'static',
+  'assets',
+  'cdn',
+  'media',
+  'internal',
+  'staging',
+  'prod',
+  'production',
+  'dev',
+  'test',
+  'sandbox',
+  'root',
+  'system',
+  'dashboard',
+  'console',
+  'portal',
+  'webhooks',
+  'ns1',
+  'ns2',
+  'localhost',
 ]);
 
 const SLUG_MIN = 3;
@@ -84,9 +123,7 @@ function parseDay(value: string): Date {
 // Amounts arrive as typed in a modal or CLI ("120,000"); numbers pass through.
 const contractValueSchema = z.preprocess(
   (raw) => (typeof raw === 'string' && /^\d[\d,\s]*(\.\d+)?$/.test(raw.trim()) ? Number(raw.replace(/[,\s]/g, '')) : raw),
-  z
-    .number({ error: 'Enter the contract value as a number, e.g. 120000 or 120,000' })
-    .nonnegative({ error: 'Contract value cannot be negative' }),
+  z.number({ error: 'Enter the contract value as a number, e.g. 120000 or 120,000' }).nonnegative({ error: 'Contract value cannot be negative' }),
 );
 
 function oneOf(label: string, known: readonly string[]) {

@@ -44,9 +44,7 @@ export function jobIdFor(intake: Pick<Intake, 'slug' | 'crmOpportunityId'>): str
 
 export type InputCatalogue = ReadonlyMap<string, { input: z.ZodType }>;
 
-export type BuildResult =
-  | { ok: true; definition: JobDefinition }
-  | { ok: false; problems: { field: string; message: string }[] };
+export type BuildResult = { ok: true; definition: JobDefinition } | { ok: false; problems: { field: string; message: string }[] };
 
 export function buildJobDefinition(opts: {
   intake: Intake;

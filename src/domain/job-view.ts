@@ -49,10 +49,7 @@ export type JobView = {
   steps: StepView[];
 };
 
-export function buildJobView(
-  definition: JobDefinition,
-  state: JobSnapshot & { details: ReadonlyMap<string, StepDetails> },
-): JobView {
+export function buildJobView(definition: JobDefinition, state: JobSnapshot & { details: ReadonlyMap<string, StepDetails> }): JobView {
   const steps = definition.steps.map((def): StepView => {
     const snap = state.steps.get(def.id);
     const details = state.details.get(def.id) ?? { outputs: {} };

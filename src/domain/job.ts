@@ -83,9 +83,7 @@ export function deriveJobStatus(job: Pick<JobSnapshot, 'mode' | 'steps'>): JobSt
   if (some('running', 'ready')) return 'running';
   if (some('waiting_approval')) return 'awaiting_approval';
   if (some('waiting_input')) return 'awaiting_input';
-  const finished = steps.every(
-    (s) => isDone(s.state) || (s.criticality === 'notification' && s.state === 'failed'),
-  );
+  const finished = steps.every((s) => isDone(s.state) || (s.criticality === 'notification' && s.state === 'failed'));
   return finished ? 'live' : 'running';
 }
 

@@ -2,17 +2,13 @@
 // must approve the provisioning before it runs. Loaded from manifests/plans.yaml.
 import { z } from 'zod';
 
-export const FlagNameSchema = z
-  .string()
-  .regex(/^[a-z][a-z0-9_]{1,48}$/, {
-    error: 'Feature flag names are lowercase snake_case, 2–49 characters, starting with a letter (e.g. audit_log)',
-  });
+export const FlagNameSchema = z.string().regex(/^[a-z][a-z0-9_]{1,48}$/, {
+  error: 'Feature flag names are lowercase snake_case, 2–49 characters, starting with a letter (e.g. audit_log)',
+});
 
-export const PlanIdSchema = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]{1,30}$/, {
-    error: 'Plan ids are lowercase letters, digits and hyphens, 2–31 characters, starting with a letter (e.g. growth)',
-  });
+export const PlanIdSchema = z.string().regex(/^[a-z][a-z0-9-]{1,30}$/, {
+  error: 'Plan ids are lowercase letters, digits and hyphens, 2–31 characters, starting with a letter (e.g. growth)',
+});
 
 const ApprovalRulesSchema = z.strictObject({
   contractValueAtLeast: z.number().nonnegative().optional(),
@@ -98,17 +94,12 @@ export type PlansManifest = z.output<typeof PlansManifestSchema>;
 const formatAmount = (value: number): string => value.toLocaleString('en-US');
 
 /** Plain-English reasons a person must approve this deal before provisioning; [] when none. */
-export function approvalReasons(
-  plan: Plan,
-  deal: { contractValue: number; dataResidency: string },
-): string[] {
+export function approvalReasons(plan: Plan, deal: { contractValue: number; dataResidency: string }): string[] {
   const reasons: string[] = [];
   const { contractValueAtLeast, requireForDataResidency = [], always } = plan.approval;
   if (plan.isolation === 'dedicated') reasons.push('Plan uses a dedicated database');
   if (contractValueAtLeast !== undefined && deal.contractValue >= contractValueAtLeast) {
-    reasons.push(
-      `Contract value ${formatAmount(deal.contractValue)} is at or above the ${formatAmount(contractValueAtLeast)} approval threshold`,
-    );
+    reasons.push(`Contract value ${formatAmount(deal.contractValue)} is at or above the ${formatAmount(contractValueAtLeast)} approval threshold`);
   }
   if (requireForDataResidency.includes(deal.dataResidency)) {
     reasons.push(`Custom data residency: ${deal.dataResidency}`);
@@ -118,9 +109,6 @@ export function approvalReasons(
 }
 
 /** The plan's features with the deal's per-tenant overrides applied on top. */
-export function effectiveFeatures(
-  plan: Plan,
-  overrides: Readonly<Record<string, boolean>>,
-): Record<string, boolean> {
+export function effectiveFeatures(plan: Plan, overrides: Readonly<Record<string, boolean>>): Record<string, boolean> {
   return { ...plan.features, ...overrides };
 }

@@ -38,16 +38,11 @@ const REFERENCE = /^[A-Za-z_]\w*(\.\w+)*$/;
 
 /** Renders a path the way people read it in a manifest: config.headers[0].value */
 export function formatPath(path: readonly (string | number)[]): string {
-  return path
-    .map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`))
-    .join('');
+  return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`)).join('');
 }
 
 /** Every placeholder inside `value`, with where it sits (paths start at `basePath`). */
-export function templateReferences(
-  value: unknown,
-  basePath: readonly (string | number)[] = ['config'],
-): { path: TemplatePath; reference: string }[] {
+export function templateReferences(value: unknown, basePath: readonly (string | number)[] = ['config']): { path: TemplatePath; reference: string }[] {
   if (typeof value === 'string') {
     return [...value.matchAll(PLACEHOLDER)].map((match) => ({ path: [...basePath], reference: match[1] ?? '' }));
   }
@@ -68,9 +63,7 @@ export function resolveTemplates(
   if (typeof value === 'string') return resolveString(value, scope, basePath);
   if (Array.isArray(value)) return value.map((item: unknown, index) => resolveTemplates(item, scope, [...basePath, index]));
   if (isPlainObject(value)) {
-    return Object.fromEntries(
-      Object.entries(value).map(([key, child]) => [key, resolveTemplates(child, scope, [...basePath, key])]),
-    );
+    return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, resolveTemplates(child, scope, [...basePath, key])]));
   }
   return value;
 }

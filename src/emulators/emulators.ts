@@ -32,7 +32,12 @@ export async function startLocalEmulators(
   config: Pick<Config, 'manifestsDir' | 'seedDir' | 'tenant'>,
   ports: EmulatorPorts = { stripe: 0, okta: 0, smtp: 0, webhooks: 0 },
 ): Promise<LocalEmulators> {
-  const { plans } = loadManifests({ manifestsDir: config.manifestsDir, seedDir: config.seedDir, stepTypes, sampleTenantSettings: config.tenant }).plans;
+  const { plans } = loadManifests({
+    manifestsDir: config.manifestsDir,
+    seedDir: config.seedDir,
+    stepTypes,
+    sampleTenantSettings: config.tenant,
+  }).plans;
   const stripe = await startStripeFake({ port: ports.stripe, prices: pricesForPlans(plans) });
   const okta = await startOktaFake({ port: ports.okta });
   const smtp = await startSmtpSink({ port: ports.smtp });

@@ -156,7 +156,14 @@ function inspection(org: Org): Pick<OktaFake, 'groupsNamed' | 'usersWithLogin' |
     appsLabelled: (prefix) =>
       [...org.apps.values()]
         .filter((a) => a.label.startsWith(prefix))
-        .map((a) => ({ id: a.id, label: a.label, status: a.status, signOnMode: a.signOnMode, clientId: clientIdOf(a.credentials), groupIds: [...a.groups.keys()] })),
+        .map((a) => ({
+          id: a.id,
+          label: a.label,
+          status: a.status,
+          signOnMode: a.signOnMode,
+          clientId: clientIdOf(a.credentials),
+          groupIds: [...a.groups.keys()],
+        })),
     idps: (namePrefix = '') =>
       [...org.idps.values()]
         .filter((i) => i.name.startsWith(namePrefix))
@@ -177,4 +184,3 @@ function clientIdOf(credentials: JsonObject): string | undefined {
   const id = client['client_id'];
   return typeof id === 'string' ? id : undefined;
 }
-

@@ -125,7 +125,11 @@ export async function startStripeFake(opts: StripeFakeOptions = {}): Promise<Str
     const key = header(req, 'idempotency-key');
     if (method !== 'POST' || key === undefined) return { ...execute(state, route, params).reply, replayed: false };
     if (key.length > MAX_KEY_LENGTH) {
-      const error = StripeFakeError.validation('idempotency_key_too_long', 'Idempotency-Key', `Invalid idempotency key: must be at most ${MAX_KEY_LENGTH} characters.`);
+      const error = StripeFakeError.validation(
+        'idempotency_key_too_long',
+        'Idempotency-Key',
+        `Invalid idempotency key: must be at most ${MAX_KEY_LENGTH} characters.`,
+      );
       return { status: 400, body: { error: error.body }, headers: {}, replayed: false };
     }
     const print = fingerprint(method, url.pathname, params);
@@ -164,8 +168,7 @@ export async function startStripeFake(opts: StripeFakeOptions = {}): Promise<Str
     apiKey: apiKeys[0] ?? DEFAULT_STRIPE_FAKE_KEY,
     customersFor: (tenantId) => customersOf(state, tenantId).map(({ id, name, email, metadata }) => ({ id, name, email, metadata })),
     liveSubscriptionsFor: (tenantId) => liveSubscriptionsOf(state, tenantId),
-    meters: () =>
-      [...state.meters.values()].map((m) => ({ id: m.id, eventName: m.eventName, displayName: m.displayName, status: m.status })),
+    meters: () => [...state.meters.values()].map((m) => ({ id: m.id, eventName: m.eventName, displayName: m.displayName, status: m.status })),
     requests: () => log,
     failNext(count, status, pathPrefix = '/') {
       failures.push({ left: count, status, pathPrefix });
@@ -184,7 +187,11 @@ export async function startStripeFake(opts: StripeFakeOptions = {}): Promise<Str
   };
 }
 
-function execute(state: StripeState, route: (state: StripeState, params: FormObject) => unknown, params: FormObject): { reply: Reply; save: boolean } {
+function execute(
+  state: StripeState,
+  route: (state: StripeState, params: FormObject) => unknown,
+  params: FormObject,
+): { reply: Reply; save: boolean } {
   try {
     return { reply: { status: 200, body: route(state, params), headers: {} }, save: true };
   } catch (err) {
@@ -200,9 +207,7 @@ function customersOf(state: StripeState, tenantId: string) {
 }
 
 function liveSubscriptionsOf(state: StripeState, tenantId: string): FakeSubscription[] {
-  const tenantCustomers = new Set(
-    [...state.customers.values()].filter((c) => c.metadata['tenant_id'] === tenantId).map((c) => c.id),
-  );
+  const tenantCustomers = new Set([...state.customers.values()].filter((c) => c.metadata['tenant_id'] === tenantId).map((c) => c.id));
   return [...state.subscriptions.values()]
     .filter((s) => s.status !== 'canceled' && (tenantCustomers.has(s.customer) || s.metadata['tenant_id'] === tenantId))
     .map((s) => ({
@@ -236,4 +241,3 @@ function send(res: ServerResponse, req: IncomingMessage, reply: Reply): void {
   if (key !== undefined) headers['Idempotency-Key'] = key;
   res.writeHead(reply.status, headers).end(JSON.stringify(reply.body));
 }
-

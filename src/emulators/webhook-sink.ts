@@ -44,4 +44,3 @@ export async function startWebhookSink(opts: { port?: number } = {}): Promise<We
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
-

@@ -170,7 +170,11 @@ export class Engine {
       );
     }
     await Promise.all(consumers.map((c) => c.start()));
-    this.closers.push(() => Promise.all(workers.map((w) => w.close())), ...consumers.map((c) => () => c.stop()), () => releases.close());
+    this.closers.push(
+      () => Promise.all(workers.map((w) => w.close())),
+      ...consumers.map((c) => () => c.stop()),
+      () => releases.close(),
+    );
   }
 
   /** A dedicated connection (blocking reads need their own), closed with the engine. */

@@ -83,14 +83,7 @@ export class JobStateStore {
   }
 
   async claim(jobId: string, stepId: string, ticket: number, phase: Phase, event: JobEvent): Promise<Claim> {
-    const result = await claim.run(this.redis, this.stateKeys(jobId), [
-      stepId,
-      ticket,
-      phase,
-      JSON.stringify(event),
-      event.at,
-      STREAM_MAXLEN,
-    ]);
+    const result = await claim.run(this.redis, this.stateKeys(jobId), [stepId, ticket, phase, JSON.stringify(event), event.at, STREAM_MAXLEN]);
     if (!Array.isArray(result)) return { status: 'stale' };
     const [status, ...values] = result;
     if (status !== 'ok' && status !== 'resumed') return { status: status === 'held' || status === 'gone' ? status : 'stale' };
@@ -188,7 +181,9 @@ function record(value: unknown): Outputs {
 
 export function parseJobState(hash: Record<string, string>): JobState {
   const field = (prefix: string, id: string) => hash[`${prefix}:${id}`];
-  const ids = Object.keys(hash).filter((k) => k.startsWith('s:')).map((k) => k.slice(2));
+  const ids = Object.keys(hash)
+    .filter((k) => k.startsWith('s:'))
+    .map((k) => k.slice(2));
   const needs = new Map<string, string[]>(ids.map((id) => [id, []]));
   for (const id of ids) for (const d of stringList(parseJson(field('d', id)))) needs.get(d)?.push(id);
   const steps = new Map<string, StepSnapshot>();
@@ -238,4 +233,3 @@ function stepDetails(field: (prefix: string, id: string) => string | undefined, 
   }
   return details;
 }
-

@@ -23,7 +23,12 @@ type JobBatch = { view: JobView; entries: { id: string; event: JobEvent }[] };
 /** The events that can complete a job (a notification step failing last completes it too). */
 const COMPLETING: ReadonlySet<JobEvent['type']> = new Set(['step.succeeded', 'step.overridden', 'step.failed']);
 /** The events that can end a rollback (one with nothing to undo ends as it starts). */
-const UNDOING: ReadonlySet<JobEvent['type']> = new Set(['step.compensated', 'step.compensation_failed', 'job.rollback_started', 'job.rollback_retried']);
+const UNDOING: ReadonlySet<JobEvent['type']> = new Set([
+  'step.compensated',
+  'step.compensation_failed',
+  'job.rollback_started',
+  'job.rollback_retried',
+]);
 
 async function jobBatches(sources: Sources, entries: readonly StreamEntry[]): Promise<JobBatch[]> {
   const byJob = new Map<string, StreamEntry[]>();
@@ -59,7 +64,10 @@ export async function notifyEntries(
 ): Promise<void> {
   for (const { view, entries: e } of await jobBatches(deps, entries)) {
     try {
-      await deps.notifier.jobChanged(view, e.map((x) => x.event));
+      await deps.notifier.jobChanged(
+        view,
+        e.map((x) => x.event),
+      );
     } catch (err) {
       deps.onError(err);
     }
@@ -77,7 +85,10 @@ function closingEvent(view: JobView, entries: readonly StreamEntry[]): { id: str
   const at = Math.max(...entries.map((e) => e.event.at)) + 1;
   const base = { jobId: view.jobId, at, actor: ENGINE_ACTOR };
   if (view.status === 'live' && endedBy(COMPLETING)) {
-    return { id: `${view.jobId}-live`, event: { ...base, type: 'job.live', summary: `Tenant ${view.tenant.slug} is live at ${view.tenant.tenantUrl}` } };
+    return {
+      id: `${view.jobId}-live`,
+      event: { ...base, type: 'job.live', summary: `Tenant ${view.tenant.slug} is live at ${view.tenant.tenantUrl}` },
+    };
   }
   if ((view.status === 'rolled_back' || view.status === 'rollback_failed') && endedBy(UNDOING)) {
     return { id: `${view.jobId}-rollback-${view.seq}`, event: { ...base, type: 'job.rollback_finished', summary: rollbackSummary(view) } };

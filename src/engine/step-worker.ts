@@ -69,7 +69,9 @@ export async function processStepJob(deps: StepWorkerDeps, job: Job, token: stri
   const activation: Activation = { ...base, bound: type.bind(step.input) };
   if (resumed && job.stalledCounter > 0 && details.pollSince === undefined) {
     // A worker stopped mid-step (crash, deploy): say so, since the step may now run a second time.
-    await deps.state.note(event(data, 'step.resumed', `Step ${label} picked up again after a worker stopped mid-step; checking before running it again`));
+    await deps.state.note(
+      event(data, 'step.resumed', `Step ${label} picked up again after a worker stopped mid-step; checking before running it again`),
+    );
   }
   if (data.phase === 'compensate') await compensate(activation);
   else await runForward(activation, resumed);
@@ -202,9 +204,14 @@ async function fail(a: Activation, err: unknown, message = redactText(classifyEr
   const tries = a.job.attemptsMade + 1;
   const gaveUp = classifyError(err).kind === 'transient' ? ` (gave up after ${tries} attempt${tries === 1 ? '' : 's'})` : '';
   if (a.data.phase === 'compensate') {
-    await finish(a, 'compensation_failed', event(a.data, 'step.compensation_failed', `Could not undo ${a.label}: ${message}${gaveUp}`, { error: message }), {
-      [`e:${a.data.stepId}`]: message,
-    });
+    await finish(
+      a,
+      'compensation_failed',
+      event(a.data, 'step.compensation_failed', `Could not undo ${a.label}: ${message}${gaveUp}`, { error: message }),
+      {
+        [`e:${a.data.stepId}`]: message,
+      },
+    );
     return;
   }
   const summary = `Step ${a.label} failed: ${message}${gaveUp}`;

@@ -63,10 +63,16 @@ export class StreamConsumer {
   private async read(): Promise<StreamEntry[]> {
     const { redis, stream, group, consumer } = this.opts;
     const reply = await redis.xreadgroup(
-      'GROUP', group, consumer,
-      'COUNT', this.opts.batchSize ?? 200,
-      'BLOCK', this.opts.blockMs ?? 500,
-      'STREAMS', stream, '>',
+      'GROUP',
+      group,
+      consumer,
+      'COUNT',
+      this.opts.batchSize ?? 200,
+      'BLOCK',
+      this.opts.blockMs ?? 500,
+      'STREAMS',
+      stream,
+      '>',
     );
     return parseReply(reply);
   }

@@ -40,7 +40,6 @@ function formatProblem(problem: ManifestProblem): string {
 /** What the other manifests (and the deployment) hold, for checks a step config needs beyond its own schema. */
 export type ManifestFacts = { seeds: ReadonlyMap<string, SeedManifest>; webhookEndpoints: ReadonlySet<string> | undefined };
 
-
 export type StepTypeCatalogue = ReadonlyMap<string, { input: z.ZodType; crossCheck?: (parsedInput: unknown, facts: ManifestFacts) => string[] }>;
 
 export type Manifests = {
@@ -69,11 +68,7 @@ export type ParsedManifest<T> = {
 };
 
 /** Parses one YAML manifest against its schema; problems carry paths and line numbers. */
-export function parseManifestText<S extends z.ZodType>(
-  file: string,
-  text: string,
-  schema: S,
-): ParsedManifest<z.output<S>> {
+export function parseManifestText<S extends z.ZodType>(file: string, text: string, schema: S): ParsedManifest<z.output<S>> {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const lineOf = (at: ManifestPath): number | undefined => {
@@ -100,10 +95,7 @@ export function parseManifestText<S extends z.ZodType>(
   return { value: undefined, problems: result.error.issues.flatMap((issue) => issueProblems(issue, problemAt)), problemAt };
 }
 
-function issueProblems(
-  issue: z.core.$ZodIssue,
-  problemAt: ParsedManifest<unknown>['problemAt'],
-): ManifestProblem[] {
+function issueProblems(issue: z.core.$ZodIssue, problemAt: ParsedManifest<unknown>['problemAt']): ManifestProblem[] {
   const at = issue.path.map(pathPart);
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => problemAt([...at, key], `unrecognized key "${key}"; check its spelling and indentation`));
@@ -177,7 +169,9 @@ function readSeeds(seedDir: string): SeedLoad {
     load.problems.push({ file: displayName(seedDir), path: '', message: 'seed manifest directory not found' });
     return load;
   }
-  const files = readdirSync(seedDir).filter((name) => name.endsWith('.yaml')).sort();
+  const files = readdirSync(seedDir)
+    .filter((name) => name.endsWith('.yaml'))
+    .sort();
   for (const name of files) addSeed(load, path.join(seedDir, name));
   return load;
 }
@@ -207,20 +201,13 @@ function checkSeedVersions(
   return Object.entries(plans.plans)
     .filter(([, plan]) => !knownVersions.has(plan.seedVersion))
     .map(([planId, plan]) =>
-      problemAt(
-        ['plans', planId, 'seedVersion'],
-        `unknown seed version "${plan.seedVersion}" (available in ${displayName(seedDir)}: ${available})`,
-      ),
+      problemAt(['plans', planId, 'seedVersion'], `unknown seed version "${plan.seedVersion}" (available in ${displayName(seedDir)}: ${available})`),
     );
 }
 
 const TEMPLATE_ROOTS = ['intake', 'tenant', 'plan', 'settings'];
 
-function checkPipeline(
-  pipeline: PipelineManifest,
-  stepTypes: StepTypeCatalogue,
-  problemAt: ParsedManifest<unknown>['problemAt'],
-): ManifestProblem[] {
+function checkPipeline(pipeline: PipelineManifest, stepTypes: StepTypeCatalogue, problemAt: ParsedManifest<unknown>['problemAt']): ManifestProblem[] {
   const knownTypes = [...stepTypes.keys()].join(', ');
   const typeProblems = pipeline.steps.flatMap((step, index) =>
     stepTypes.has(step.type) ? [] : [problemAt(['steps', index, 'type'], `unknown step type "${step.type}" (known: ${knownTypes})`)],
@@ -228,10 +215,7 @@ function checkPipeline(
   const graphProblems = checkGraph(pipeline.steps).map((problem) => problemAt(problem.path, problem.message));
   const templateProblems = pipeline.steps.flatMap((step, index) =>
     badTemplateRoots(step).map(({ path: at, reference }) =>
-      problemAt(
-        ['steps', index, ...at],
-        `reference \${${reference}} must start with intake., tenant., plan. or settings. (e.g. \${tenant.dnsName})`,
-      ),
+      problemAt(['steps', index, ...at], `reference \${${reference}} must start with intake., tenant., plan. or settings. (e.g. \${tenant.dnsName})`),
     ),
   );
   return [...typeProblems, ...graphProblems, ...templateProblems];
@@ -298,7 +282,6 @@ function stepConfigProblems(
     }
   });
 }
-
 
 /** A plausible deal on the given plan, used only to check step configs at load time. */
 function sampleIntake(plans: PlansManifest, planId: string): Intake {

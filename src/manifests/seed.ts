@@ -53,7 +53,11 @@ function duplicateKeys(collection: string, items: readonly { key: string }[]): S
   items.forEach((item, index) => {
     const first = seen.get(item.key);
     if (first === undefined) seen.set(item.key, index);
-    else issues.push({ path: ['collections', collection, index, 'key'], message: `duplicate key "${item.key}" (first used by ${collection}[${first}])` });
+    else
+      issues.push({
+        path: ['collections', collection, index, 'key'],
+        message: `duplicate key "${item.key}" (first used by ${collection}[${first}])`,
+      });
   });
   return issues;
 }

@@ -10,7 +10,16 @@ import { z } from 'zod';
 import { getUnixTime, isValid, parseISO } from 'date-fns';
 import { billingError, isResourceMissing, stripeCall, type BillingObject } from './billing/errors.ts';
 import { creationKey } from './billing/keys.ts';
-import { JOB_KEY, TENANT_KEY, ensureMeters, findLiveSubscriptions, findTenantCustomers, isLive, resolvePrices, type PlanPrices } from './billing/lookups.ts';
+import {
+  JOB_KEY,
+  TENANT_KEY,
+  ensureMeters,
+  findLiveSubscriptions,
+  findTenantCustomers,
+  isLive,
+  resolvePrices,
+  type PlanPrices,
+} from './billing/lookups.ts';
 import { trialEndFor } from './billing/schedule.ts';
 import { defineStep, type Outputs, type StepContext } from './step.ts';
 
@@ -19,7 +28,16 @@ const input = z.strictObject({
   customerName: z.string().trim().min(1).max(256),
   customerEmail: z.email({ error: 'customerEmail must be an email address, e.g. jane@acme.com' }),
   /** Stripe metadata: at most 40-character keys without brackets, 500-character values. */
-  metadata: z.record(z.string().min(1).max(40).regex(/^[^[\]]+$/), z.string().max(500)).default({}),
+  metadata: z
+    .record(
+      z
+        .string()
+        .min(1)
+        .max(40)
+        .regex(/^[^[\]]+$/),
+      z.string().max(500),
+    )
+    .default({}),
   /** A price lookup key, or a Stripe price id. */
   priceRef: z.string().min(1),
   trialDays: z.int().nonnegative().max(730).default(0),
@@ -135,7 +153,8 @@ export const billingStep = defineStep({
     const customers = await tenantCustomers(ctx);
     const customer = customers.find((c) => c.id === recorded(ctx.outputs, 'customerId')) ?? customers[0];
     if (customer === undefined) return { status: 'missing', reason: `no Stripe customer has metadata ${TENANT_KEY}=${ctx.input.tenantId}` };
-    const subscriptionId = recorded(ctx.outputs, 'subscriptionId') ?? (await stripeCall('lookup', () => findLiveSubscriptions(stripe, customer.id)))[0]?.id;
+    const subscriptionId =
+      recorded(ctx.outputs, 'subscriptionId') ?? (await stripeCall('lookup', () => findLiveSubscriptions(stripe, customer.id)))[0]?.id;
     if (subscriptionId === undefined) return { status: 'missing', reason: `Stripe customer ${customer.id} has no live subscription` };
     const subscription = await unlessMissing('subscription', () => stripe.subscriptions.retrieve(subscriptionId));
     if (subscription === undefined || !isLive(subscription)) {

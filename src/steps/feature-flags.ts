@@ -63,7 +63,8 @@ export const featureFlagsStep = defineStep({
       enabled: enabledFlags(flags),
       unknownFlags: flagsOutsidePlan(storedFlags(before), flags),
     };
-    const pushUrl = ctx.input.webhookUrl ?? (ctx.input.webhookEndpoint ? endpointUrl(ctx.services.webhookEndpoints, ctx.input.webhookEndpoint) : undefined);
+    const pushUrl =
+      ctx.input.webhookUrl ?? (ctx.input.webhookEndpoint ? endpointUrl(ctx.services.webhookEndpoints, ctx.input.webhookEndpoint) : undefined);
     if (pushUrl !== undefined) outputs['pushHttpStatus'] = await pushFlags(ctx, pushUrl, tenantId, flags);
     return { status: 'done', outputs };
   },
@@ -83,10 +84,7 @@ export const featureFlagsStep = defineStep({
     const record = await flagsDb(ctx, `reading the feature flags of ${tenantId}`, () => records(ctx).findOne({ _id: tenantId }));
     if (record?.featuresUpdatedBy !== ctx.jobId) return;
     await flagsDb(ctx, `removing the feature flags of ${tenantId}`, () =>
-      records(ctx).updateOne(
-        { _id: tenantId, featuresUpdatedBy: ctx.jobId },
-        { $unset: { features: '', featuresUpdatedBy: '' } },
-      ),
+      records(ctx).updateOne({ _id: tenantId, featuresUpdatedBy: ctx.jobId }, { $unset: { features: '', featuresUpdatedBy: '' } }),
     );
   },
   crossCheck(cfg, facts) {

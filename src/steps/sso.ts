@@ -36,10 +36,7 @@ const input = z.strictObject({
 });
 type Input = z.output<typeof input>;
 
-const recordedOutputs = z
-  .object({ userId: z.string(), userCreated: z.boolean(), idpKeyId: z.string() })
-  .partial()
-  .catch({});
+const recordedOutputs = z.object({ userId: z.string(), userCreated: z.boolean(), idpKeyId: z.string() }).partial().catch({});
 
 function appRequest(cfg: Input, names: SsoNames): AppRequest {
   if (cfg.mode !== 'okta_saml') return { label: names.appLabel, kind: 'OPENID_CONNECT', redirectUri: cfg.redirectUri };

@@ -11,7 +11,6 @@ import type { Integration, StepServices } from '../ports/step-services.ts';
 
 export type Outputs = Record<string, unknown>;
 
-
 export type StepContext<I> = {
   jobId: string;
   stepId: string;
@@ -37,10 +36,7 @@ export type RunResult =
   /** Started an async operation; the engine calls check after pollAfterMs. */
   | { status: 'pending'; pollAfterMs: number; outputs?: Outputs };
 
-export type CheckResult =
-  | { status: 'done'; outputs?: Outputs }
-  | { status: 'pending'; pollAfterMs: number }
-  | { status: 'missing'; reason: string };
+export type CheckResult = { status: 'done'; outputs?: Outputs } | { status: 'pending'; pollAfterMs: number } | { status: 'missing'; reason: string };
 
 export type StepDefinition<S extends z.ZodType> = {
   type: string;

@@ -72,7 +72,9 @@ async function requireCollections(db: Db, plan: TenantDataPlan): Promise<void> {
   const existing = await existingCollections(db);
   const missing = plan.inserts.filter((insert) => !existing.has(insert.name)).map((insert) => insert.name);
   if (missing.length > 0) {
-    throw new PermanentError(`Database ${plan.dbName} lacks collection(s) ${missing.join(', ')}; the tenant_database step must run before the seed is loaded.`);
+    throw new PermanentError(
+      `Database ${plan.dbName} lacks collection(s) ${missing.join(', ')}; the tenant_database step must run before the seed is loaded.`,
+    );
   }
 }
 
@@ -107,7 +109,8 @@ function counts(plan: TenantDataPlan, count: (insert: InsertPlan) => number): Re
 
 export const tenantSeedStep = defineStep({
   type: 'tenant_seed',
-  description: "Loads the plan's seed data (roles, permission sets, workflow templates, reference data) after checking it against the current schema.",
+  description:
+    "Loads the plan's seed data (roles, permission sets, workflow templates, reference data) after checking it against the current schema.",
   input,
   // At startup, for every plan: the same refusal a tenant would meet, before anyone sells that plan.
   crossCheck(cfg, facts) {
@@ -138,7 +141,10 @@ export const tenantSeedStep = defineStep({
     for (const insert of plan.inserts) {
       const loaded = await withTenantDb(ctx, `counting ${insert.name}`, () => loadedCount(db, insert, ctx.input.seedVersion));
       if (loaded !== insert.documents.length) {
-        return { status: 'missing', reason: `${insert.name} holds ${loaded} of the ${insert.documents.length} records of seed ${ctx.input.seedVersion}` };
+        return {
+          status: 'missing',
+          reason: `${insert.name} holds ${loaded} of the ${insert.documents.length} records of seed ${ctx.input.seedVersion}`,
+        };
       }
     }
     return { status: 'done' };

@@ -8,21 +8,23 @@ import { postSigned } from './signed-post.ts';
 import { defineStep, type StepContext } from './step.ts';
 import { EndpointNameSchema, endpointProblems, endpointUrl } from './webhook-endpoints.ts';
 
-const input = z.strictObject({
-  /** A fixed URL, or (better for URLs that carry a token) `endpoint`, a named endpoint from configuration. */
-  url: z.url({ protocol: /^https?$/ }).optional(),
-  endpoint: EndpointNameSchema.optional(),
-  rollbackUrl: z.url({ protocol: /^https?$/ }).optional(),
-  event: z.string().min(1).default('tenant.provisioned'),
-  payload: z.record(z.string(), z.unknown()).default({}),
-  summary: z.string().optional(),
-  /** `event`: our signed JSON event. `slack`: `{ text }`, what a Slack incoming webhook accepts. */
-  format: z.enum(['event', 'slack']).default('event'),
-  /** The message for `format: slack` (Slack mrkdwn). */
-  text: z.string().min(1).optional(),
-}).refine((cfg) => (cfg.url === undefined) !== (cfg.endpoint === undefined), {
-  error: 'give either url or endpoint (a configured webhook endpoint such as cs_platform), not both',
-});
+const input = z
+  .strictObject({
+    /** A fixed URL, or (better for URLs that carry a token) `endpoint`, a named endpoint from configuration. */
+    url: z.url({ protocol: /^https?$/ }).optional(),
+    endpoint: EndpointNameSchema.optional(),
+    rollbackUrl: z.url({ protocol: /^https?$/ }).optional(),
+    event: z.string().min(1).default('tenant.provisioned'),
+    payload: z.record(z.string(), z.unknown()).default({}),
+    summary: z.string().optional(),
+    /** `event`: our signed JSON event. `slack`: `{ text }`, what a Slack incoming webhook accepts. */
+    format: z.enum(['event', 'slack']).default('event'),
+    /** The message for `format: slack` (Slack mrkdwn). */
+    text: z.string().min(1).optional(),
+  })
+  .refine((cfg) => (cfg.url === undefined) !== (cfg.endpoint === undefined), {
+    error: 'give either url or endpoint (a configured webhook endpoint such as cs_platform), not both',
+  });
 type Input = z.output<typeof input>;
 
 function bodyFor(ctx: StepContext<Input>, event: string): string {

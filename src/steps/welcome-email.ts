@@ -63,9 +63,7 @@ function permanentRefusal(failure: SmtpFailure, to: string): PermanentError {
     return new PermanentError(`the mail server refused the bot's SMTP credentials (${reply}); fix the mail settings`);
   }
   if (failure.command === 'RCPT TO') {
-    return new PermanentError(
-      `the mail server refused the address ${to} (${reply}); check the admin email address in the intake`,
-    );
+    return new PermanentError(`the mail server refused the address ${to} (${reply}); check the admin email address in the intake`);
   }
   return new PermanentError(`the mail server refused the welcome email to ${to} (${reply})`);
 }

@@ -26,7 +26,9 @@ let emulators: LocalEmulators | undefined;
 
 // The CLI runs the real pipeline: it gets Stripe, Okta, SMTP and webhook emulators of its own.
 beforeAll(async () => {
-  emulators = await startLocalEmulators(loadConfig({ MANIFESTS_DIR: resolve(ROOT, 'manifests'), SEED_MANIFESTS_DIR: resolve(ROOT, 'seed-manifests') }));
+  emulators = await startLocalEmulators(
+    loadConfig({ MANIFESTS_DIR: resolve(ROOT, 'manifests'), SEED_MANIFESTS_DIR: resolve(ROOT, 'seed-manifests') }),
+  );
   env = { ...env, ...emulators.env };
 });
 
@@ -51,7 +53,19 @@ afterAll(async () => {
 
 describe('the provisioner CLI', () => {
   it('provisions a starter tenant, exits 0 once it is live, then shows status and a plain-language audit', async () => {
-    const run = await cli('provision', '--company', 'Initech LLC', '--admin-email', 'bill@initech.example', '--plan', 'starter', '--value', '9000', '--opportunity', `006INI${id}`);
+    const run = await cli(
+      'provision',
+      '--company',
+      'Initech LLC',
+      '--admin-email',
+      'bill@initech.example',
+      '--plan',
+      'starter',
+      '--value',
+      '9000',
+      '--opportunity',
+      `006INI${id}`,
+    );
     expect(run.out).toContain('Status: live');
     expect(run.code).toBe(0);
     expect(run.out).toContain(`✓ DNS record initech.${isolated.BASE_DOMAIN} (CNAME) points at edge.${isolated.BASE_DOMAIN}`);
@@ -68,7 +82,19 @@ describe('the provisioner CLI', () => {
   });
 
   it('names every bad field and exits 2 without creating anything', async () => {
-    const run = await cli('provision', '--company', 'X', '--slug', 'admin', '--admin-email', 'not-an-email', '--plan', 'gold', '--opportunity', 'has space');
+    const run = await cli(
+      'provision',
+      '--company',
+      'X',
+      '--slug',
+      'admin',
+      '--admin-email',
+      'not-an-email',
+      '--plan',
+      'gold',
+      '--opportunity',
+      'has space',
+    );
     expect(run.code).toBe(2);
     expect(run.out).toContain('slug: ');
     expect(run.out).toContain('adminEmail: Enter a valid email address');
@@ -84,7 +110,7 @@ describe('the provisioner CLI', () => {
     expect(run.out).toContain('has no step waiting for approval');
   });
 
-  it('shows a dry run of a tenant\'s data for a plan, writing nothing', async () => {
+  it("shows a dry run of a tenant's data for a plan, writing nothing", async () => {
     const run = await cli('seed-plan', 'enterprise', '--slug', 'globex');
     expect(run.code).toBe(0);
     expect(run.out).toContain('Dry run for tenant "globex" on the enterprise plan: nothing is written.');

@@ -82,7 +82,12 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
 
 /** Secrets Manager's own list (straight from moto), with ARNs. */
 async function secretsNamed(path: string): Promise<{ name: string; arn: string }[]> {
-  const client = new SecretsManagerClient({ region: 'us-east-1', endpoint: motoUrl(), credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+  const client = new SecretsManagerClient({
+    region: 'us-east-1',
+    endpoint: motoUrl(),
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
   try {
     const listed = await client.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [path] }] }));
     return (listed.SecretList ?? []).filter((s) => s.Name === path).map((s) => ({ name: path, arn: s.ARN ?? '' }));

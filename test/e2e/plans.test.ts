@@ -32,7 +32,9 @@ describe('an AE closes a deal on each plan; the tenant goes live on real integra
         await app.service.approve(job.tenant.slug, { name: 'sam.approver' });
       }
       const live = await waitForStatus(app, job.jobId, ['live', 'failed'], 60_000);
-      expect(stepStates(live)).toEqual(expect.objectContaining({ database: 'succeeded', billing: 'succeeded', welcome_email: 'succeeded', cs_record: 'succeeded' }));
+      expect(stepStates(live)).toEqual(
+        expect.objectContaining({ database: 'succeeded', billing: 'succeeded', welcome_email: 'succeeded', cs_record: 'succeeded' }),
+      );
       expect(live.status).toBe('live');
 
       const { tenant, adminEmail } = await tenantOfJob(app, job.jobId);
@@ -50,15 +52,27 @@ describe('an AE closes a deal on each plan; the tenant goes live on real integra
       const emulators = app.emulators;
       const invitation = emulators?.smtp.messages().find((m) => m.to.includes(adminEmail));
       expect(invitation?.text).toContain(`https://${tenant.dnsName}`);
-      expect(emulators?.webhooks.deliveries().map((d) => d.path).sort()).toEqual(['/cs-platform', '/slack-notice']);
+      expect(
+        emulators?.webhooks
+          .deliveries()
+          .map((d) => d.path)
+          .sort(),
+      ).toEqual(['/cs-platform', '/slack-notice']);
 
       await app.service.rollback(job.tenant.slug, { name: 'jane.ae' }, 'the customer withdrew');
       const undone = await waitForStatus(app, job.jobId, ['rolled_back', 'rollback_failed'], 60_000);
       expect(undone.status).toBe('rolled_back');
       const left = await resourcesOf(app, job.jobId);
       expect(left).toEqual({
-        collections: {}, features: null, dnsRecords: [], secrets: [],
-        oktaGroups: [], oktaUsers: [], oktaApps: [], stripeCustomers: [], stripeSubscriptions: [],
+        collections: {},
+        features: null,
+        dnsRecords: [],
+        secrets: [],
+        oktaGroups: [],
+        oktaUsers: [],
+        oktaApps: [],
+        stripeCustomers: [],
+        stripeSubscriptions: [],
       });
 
       // The audit trail tells a non-engineer what happened, and holds no secret.

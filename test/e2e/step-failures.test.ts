@@ -54,13 +54,15 @@ function resources(o: Outcome) {
 }
 
 const customers = (o: Outcome) => o.emulators.stripe.customersFor(`tnt_${o.slug}`);
-const retried = (label: string, attempt: string) => new RegExp(`Step ${label} hit a temporary problem \\(.+\\); trying again \\(attempt ${attempt}\\)`);
+const retried = (label: string, attempt: string) =>
+  new RegExp(`Step ${label} hit a temporary problem \\(.+\\); trying again \\(attempt ${attempt}\\)`);
 
 const CASES: Case[] = [
   {
     story: "Stripe's customer API answers 500: the billing step retries and the tenant goes live with one customer",
     inject: (s) => s.emulators.stripe.failNext(1, 500, '/v1/customers'),
-    status: 'live', step: ['billing', 'succeeded'],
+    status: 'live',
+    step: ['billing', 'succeeded'],
     audit: ['Step billing hit a temporary problem (Stripe failed the lookup request (HTTP 500)', 'trying again (attempt 2 of 6)'],
     verify: (o) => {
       expect(customers(o)).toHaveLength(1);
@@ -71,7 +73,8 @@ const CASES: Case[] = [
     story: "the plan's Stripe price is misspelt (price_growth_anual): billing fails for good, the trail names the price, and nobody is charged",
     plan: 'growth',
     edits: [{ stepId: 'billing', path: ['config', 'priceRef'], value: 'price_growth_anual' }],
-    status: 'failed', step: ['billing', 'failed'],
+    status: 'failed',
+    step: ['billing', 'failed'],
     audit: ["Step billing failed: Stripe has no price 'price_growth_anual'", 'check billing.priceRef'],
     notInAudit: ['temporary problem'],
     verify: (o) => {
@@ -84,7 +87,8 @@ const CASES: Case[] = [
     story: 'Okta rate-limits the admin group call once (429): the SSO step retries and the tenant goes live with one admin group',
     plan: 'growth',
     inject: (s) => s.emulators.okta.failNext(1, 429, '/api/v1/groups'),
-    status: 'live', step: ['sso', 'succeeded'],
+    status: 'live',
+    step: ['sso', 'succeeded'],
     audit: [retried('sso', '2 of 3'), 'Okta rate limit reached while'],
     verify: (o) => {
       expect(o.emulators.okta.groupsNamed(`tenant-${o.slug}-`).map((g) => g.name)).toEqual([`tenant-${o.slug}-admins`]);
@@ -95,7 +99,8 @@ const CASES: Case[] = [
     story: "the bot's Okta API token is wrong: SSO fails for good, the trail says to fix the token without showing it",
     plan: 'growth',
     env: { OKTA_API_TOKEN: 'wrong-token' },
-    status: 'failed', step: ['sso', 'failed'],
+    status: 'failed',
+    step: ['sso', 'failed'],
     audit: ["Step sso failed: Okta rejected the bot's API token", 'check the Okta API token'],
     notInAudit: ['wrong-token', 'temporary problem'],
     verify: (o) => expect(o.emulators.okta.groupsNamed(`tenant-${o.slug}-`)).toEqual([]),
@@ -104,15 +109,17 @@ const CASES: Case[] = [
     story: 'Route 53 throttles the record change: the DNS step retries and the tenant goes live with its record',
     aws: true,
     inject: (s) => gateOf(s).failNext('route53', 1),
-    status: 'live', step: ['dns', 'succeeded'],
+    status: 'live',
+    step: ['dns', 'succeeded'],
     audit: ['Step dns hit a temporary problem (Route 53 is throttling requests (Throttling); will try again); trying again (attempt 2 of 3)'],
     verify: async (o) => expect((await resources(o)).dnsRecords).toEqual([`CNAME edge.${o.app.config.tenant.baseDomain}`]),
   },
   {
-    story: "Route 53 reports the change PENDING for two polls: the DNS step keeps polling GetChange until INSYNC, then the tenant goes live",
+    story: 'Route 53 reports the change PENDING for two polls: the DNS step keeps polling GetChange until INSYNC, then the tenant goes live',
     aws: true,
     inject: (s) => gateOf(s).proxy.setPendingPolls(2),
-    status: 'live', step: ['dns', 'succeeded'],
+    status: 'live',
+    step: ['dns', 'succeeded'],
     audit: [/DNS record acme-\w+\.\S+ \(CNAME\) points at edge\./],
     verify: async (o) => {
       expect(o.verboseAudit).toContain('Step dns is waiting for its operation to finish');
@@ -125,7 +132,8 @@ const CASES: Case[] = [
   {
     story: 'the configured hosted zone does not exist: DNS fails for good and the trail names the zone and the setting',
     env: { ROUTE53_HOSTED_ZONE_ID: 'Z0NOSUCHZONE42' },
-    status: 'failed', step: ['dns', 'failed'],
+    status: 'failed',
+    step: ['dns', 'failed'],
     audit: ['Step dns failed: Route 53 has no hosted zone Z0NOSUCHZONE42 (check ROUTE53_HOSTED_ZONE_ID)'],
     notInAudit: ['temporary problem'],
     verify: async (o) => expect((await resources(o)).dnsRecords).toEqual([]),
@@ -134,32 +142,47 @@ const CASES: Case[] = [
     story: 'Secrets Manager answers 500: the secrets step retries and the tenant goes live with one secret',
     aws: true,
     inject: (s) => gateOf(s).failNext('secretsmanager', 1, 500),
-    status: 'live', step: ['secrets', 'succeeded'],
-    audit: ['Step secrets hit a temporary problem (Secrets Manager had a temporary problem (HTTP 500 InternalServiceError)); trying again (attempt 2 of 3)'],
+    status: 'live',
+    step: ['secrets', 'succeeded'],
+    audit: [
+      'Step secrets hit a temporary problem (Secrets Manager had a temporary problem (HTTP 500 InternalServiceError)); trying again (attempt 2 of 3)',
+    ],
     verify: async (o) => expect((await resources(o)).secrets).toEqual([`${o.app.config.tenant.secretPrefix}/${o.slug}`]),
   },
   {
     story: 'the mail server answers 421 once: the welcome email is retried and the admin gets exactly one invitation',
     inject: (s) => s.emulators.smtp.failNext(1, 421),
-    status: 'live', step: ['welcome_email', 'succeeded'],
+    status: 'live',
+    step: ['welcome_email', 'succeeded'],
     audit: [retried('welcome email', '2 of 3'), 'mail server answered 421'],
     verify: (o) => expect(o.emulators.smtp.messages().filter((m) => m.to.includes(ADMIN))).toHaveLength(1),
   },
   {
     story: "the mail server refuses the admin's address (550): the tenant still goes live, the welcome email fails and the trail carries the refusal",
     inject: (s) => s.emulators.smtp.failNext(1, 550),
-    status: 'live', step: ['welcome_email', 'failed'],
-    audit: [`Step welcome email failed: the mail server refused the address ${ADMIN} (550 Requested action not taken: mailbox unavailable); check the admin email address in the intake`],
+    status: 'live',
+    step: ['welcome_email', 'failed'],
+    audit: [
+      `Step welcome email failed: the mail server refused the address ${ADMIN} (550 Requested action not taken: mailbox unavailable); check the admin email address in the intake`,
+    ],
     notInAudit: ['temporary problem'],
     verify: (o) => expect(o.emulators.smtp.messages()).toEqual([]),
   },
   {
     story: 'a webhook receiver answers 503 once: the notice is retried and each of the two notices arrives exactly once',
     inject: (s) => s.emulators.webhooks.failNext(1, 503),
-    status: 'live', step: ['cs_record', 'succeeded'],
-    audit: [/Step (slack notice|cs record) hit a temporary problem \(webhook 127\.0\.0\.1:\d+ answered HTTP 503\); trying again \(attempt 2 of [23]\)/],
+    status: 'live',
+    step: ['cs_record', 'succeeded'],
+    audit: [
+      /Step (slack notice|cs record) hit a temporary problem \(webhook 127\.0\.0\.1:\d+ answered HTTP 503\); trying again \(attempt 2 of [23]\)/,
+    ],
     verify: (o) => {
-      expect(o.emulators.webhooks.deliveries().map((d) => d.path).sort()).toEqual(['/cs-platform', '/slack-notice']);
+      expect(
+        o.emulators.webhooks
+          .deliveries()
+          .map((d) => d.path)
+          .sort(),
+      ).toEqual(['/cs-platform', '/slack-notice']);
       expect(o.states['slack_notice']).toBe('succeeded');
     },
   },
@@ -194,7 +217,10 @@ describe('a vendor misbehaves during provisioning: passing failures are retried,
   }
 
   it('a pipeline that pins seed data 2099.1.0, never published, is refused at startup, naming the version and the published ones', async () => {
-    const startup = startApp({ pipeline: quickPipeline([{ stepId: 'seed_data', path: ['config', 'seedVersion'], value: '2099.1.0' }]), emulators: true });
+    const startup = startApp({
+      pipeline: quickPipeline([{ stepId: 'seed_data', path: ['config', 'seedVersion'], value: '2099.1.0' }]),
+      emulators: true,
+    });
     await expect(startup).rejects.toThrow('Seed version "2099.1.0" is not published (available: 2026.06.0, 2026.11.0)');
   });
 

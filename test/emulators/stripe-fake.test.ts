@@ -77,7 +77,9 @@ describe('the Stripe fake answers the SDK like Stripe', () => {
     const replayed = await stripe.subscriptions.create(missingPrice, { idempotencyKey: 'sub-key' }).catch((err: unknown) => err);
     expect(replayed).toMatchObject({ code: 'resource_missing', headers: expect.objectContaining({ 'idempotent-replayed': 'true' }) });
 
-    const invalid = await stripe.subscriptions.create({ customer: customer.id, items: [] }, { idempotencyKey: 'other-key' }).catch((err: unknown) => err);
+    const invalid = await stripe.subscriptions
+      .create({ customer: customer.id, items: [] }, { idempotencyKey: 'other-key' })
+      .catch((err: unknown) => err);
     expect(invalid).toMatchObject({ code: 'parameter_missing', param: 'items' });
     const valid = await stripe.subscriptions.create(
       { customer: customer.id, items: [{ price: 'price_plan' }], collection_method: 'send_invoice', days_until_due: 30 },
@@ -87,18 +89,25 @@ describe('the Stripe fake answers the SDK like Stripe', () => {
   });
 
   it('answers 401 with a masked key for a wrong key, and asks for one when none is sent', async () => {
-    const failure = await client('sk_test_wrongKey0000abcd').customers.create({ name: 'x' }).catch((err: unknown) => err);
+    const failure = await client('sk_test_wrongKey0000abcd')
+      .customers.create({ name: 'x' })
+      .catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(Stripe.errors.StripeAuthenticationError);
     expect(failure).toHaveProperty('message', 'Invalid API Key provided: sk_test_************abcd');
     const none = await rawGet('/v1/customers/search?query=x', null);
     expect(none.status).toBe(401);
-    expect(await none.json()).toMatchObject({ error: { type: 'invalid_request_error', message: expect.stringMatching(/^You did not provide an API key/) } });
+    expect(await none.json()).toMatchObject({
+      error: { type: 'invalid_request_error', message: expect.stringMatching(/^You did not provide an API key/) },
+    });
   });
 
   it('parses bracket notation: nested metadata, indexed items and "[]" lists', async () => {
     const response = await rawGet('/v1/prices?lookup_keys[]=plan_monthly&lookup_keys[]=api_calls');
     const body: unknown = await response.json();
-    expect(body).toMatchObject({ object: 'list', data: [expect.objectContaining({ lookup_key: 'api_calls' }), expect.objectContaining({ id: 'price_plan' })] });
+    expect(body).toMatchObject({
+      object: 'list',
+      data: [expect.objectContaining({ lookup_key: 'api_calls' }), expect.objectContaining({ id: 'price_plan' })],
+    });
     const customer = await stripe.customers.create({ metadata: { tenant_id: 'tnt_a', note: 'a&b=c [x]' } });
     expect(customer.metadata).toEqual({ tenant_id: 'tnt_a', note: 'a&b=c [x]' });
   });
@@ -128,7 +137,10 @@ describe('the Stripe fake answers the SDK like Stripe', () => {
     const subscription = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_plan' }] });
     expect(subscription.status).toBe('incomplete');
     await stripe.subscriptions.cancel(subscription.id);
-    await expect(stripe.subscriptions.cancel(subscription.id)).rejects.toMatchObject({ statusCode: 404, message: `No such subscription: '${subscription.id}'` });
+    await expect(stripe.subscriptions.cancel(subscription.id)).rejects.toMatchObject({
+      statusCode: 404,
+      message: `No such subscription: '${subscription.id}'`,
+    });
     expect((await stripe.subscriptions.list({ customer: customer.id })).data).toEqual([]);
     expect((await stripe.subscriptions.list({ customer: customer.id, status: 'all' })).data).toHaveLength(1);
   });
@@ -190,9 +202,13 @@ describe('the Stripe fake answers the SDK like Stripe', () => {
       body: 'name=x&nickname=y',
     });
     expect(unknownParam.status).toBe(400);
-    expect(await unknownParam.json()).toMatchObject({ error: { code: 'parameter_unknown', param: 'nickname', message: 'Received unknown parameter: nickname' } });
+    expect(await unknownParam.json()).toMatchObject({
+      error: { code: 'parameter_unknown', param: 'nickname', message: 'Received unknown parameter: nickname' },
+    });
     const unknownUrl = await rawGet('/v1/widgets');
     expect(unknownUrl.status).toBe(404);
-    expect(await unknownUrl.json()).toMatchObject({ error: { type: 'invalid_request_error', message: expect.stringContaining('Unrecognized request URL (GET: /v1/widgets)') } });
+    expect(await unknownUrl.json()).toMatchObject({
+      error: { type: 'invalid_request_error', message: expect.stringContaining('Unrecognized request URL (GET: /v1/widgets)') },
+    });
   });
 });

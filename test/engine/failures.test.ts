@@ -1,15 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import {
-  auditOf,
-  dealFor,
-  appPerTest,
-  stepStates,
-  stepsById,
-  waitForStatus,
-  waitForStep,
-  type TestApp,
-} from '../support/harness.ts';
+import { auditOf, dealFor, appPerTest, stepStates, stepsById, waitForStatus, waitForStep, type TestApp } from '../support/harness.ts';
 
 describe('when a step fails', () => {
   const startApp = appPerTest();
@@ -39,8 +30,12 @@ steps:
     const { lines } = await auditOf(app, job);
     const retries = lines.filter((l) => l.includes('hit a temporary problem'));
     expect(retries).toHaveLength(2);
-    expect(retries[0]).toContain('Step billing hit a temporary problem (stripe customer: sandbox service unavailable (attempt 1)); trying again (attempt 2 of 3)');
-    expect(retries[1]).toContain('Step billing hit a temporary problem (stripe customer: sandbox service unavailable (attempt 2)); trying again (attempt 3 of 3)');
+    expect(retries[0]).toContain(
+      'Step billing hit a temporary problem (stripe customer: sandbox service unavailable (attempt 1)); trying again (attempt 2 of 3)',
+    );
+    expect(retries[1]).toContain(
+      'Step billing hit a temporary problem (stripe customer: sandbox service unavailable (attempt 2)); trying again (attempt 3 of 3)',
+    );
     const created = lines.findIndex((l) => l.includes('stripe customer created'));
     expect(created).toBeGreaterThan(lines.indexOf(retries[1]!));
     expect(lines.some((l) => l.includes('failed'))).toBe(false);

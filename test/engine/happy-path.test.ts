@@ -27,7 +27,13 @@ describe('an AE provisions a tenant on the starter plan', () => {
 
     const live = await waitForStatus(app, job.jobId, ['live', 'failed']);
     expect(live.status).toBe('live');
-    expect(stepStates(live)).toEqual({ database: 'succeeded', dns: 'succeeded', seed_data: 'succeeded', billing: 'succeeded', welcome_email: 'succeeded' });
+    expect(stepStates(live)).toEqual({
+      database: 'succeeded',
+      dns: 'succeeded',
+      seed_data: 'succeeded',
+      billing: 'succeeded',
+      welcome_email: 'succeeded',
+    });
 
     const at = Object.fromEntries(live.steps.map((s) => [s.id, s]));
     // Dependents start only after their needs finished.

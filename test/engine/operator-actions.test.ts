@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ActionRefusedError, InvalidInputError } from '../../src/domain/errors.ts';
-import {
-  auditOf,
-  dealFor,
-  appPerTest,
-  stepStates,
-  stepsById,
-  waitForStatus,
-  type TestApp,
-} from '../support/harness.ts';
+import { auditOf, dealFor, appPerTest, stepStates, stepsById, waitForStatus, type TestApp } from '../support/harness.ts';
 
 /** How many times the sandbox counted a run of this step (failPermanentTimes counts runs). */
 async function runsOf(app: TestApp, jobId: string, stepId: string): Promise<number> {

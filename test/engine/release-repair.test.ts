@@ -28,7 +28,13 @@ describe('a worker records a step as done and dies before queueing the steps it 
     // What a worker does up to its crash: claim, finish (which releases seed_data), and nothing more.
     const claim = await app.engine.state.claim(job.jobId, 'database', 1, 'run', stepEvent(job.jobId, 'step.started', 'Step database started'));
     expect(claim.status).toBe('ok');
-    const released = await app.engine.state.finish(job.jobId, { stepId: 'database', ticket: 1, phase: 'run' }, 'succeeded', stepEvent(job.jobId, 'step.succeeded', 'database done'), {});
+    const released = await app.engine.state.finish(
+      job.jobId,
+      { stepId: 'database', ticket: 1, phase: 'run' },
+      'succeeded',
+      stepEvent(job.jobId, 'step.succeeded', 'database done'),
+      {},
+    );
     expect(released).toEqual([{ stepId: 'seed_data', ticket: 1, phase: 'run' }]);
 
     await w.startWorker(app);

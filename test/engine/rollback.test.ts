@@ -1,15 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../src/domain/audit.ts';
 import type { JobView } from '../../src/domain/job-view.ts';
-import {
-  auditOf,
-  dealFor,
-  startTestApp,
-  stepStates,
-  stopTestApp,
-  waitForStatus,
-  type TestApp,
-} from '../support/harness.ts';
+import { auditOf, dealFor, startTestApp, stepStates, stopTestApp, waitForStatus, type TestApp } from '../support/harness.ts';
 
 /** database → secrets → sso and database → feature_flags → billing, dns on its own, go_live joining them all. */
 const pipeline = (secretsRollbackFailures: number) => `
@@ -77,7 +69,9 @@ describe('rolling a tenant back', () => {
     const { done: undone } = undoTimes(entries);
     expect(undone.get('go_live')!).toBeLessThanOrEqual(Math.min(...['sso', 'billing', 'dns'].map((id) => undone.get(id)!)));
     // database waits for everything built on it (dns is independent of it, so it may finish either side).
-    expect(undone.get('database')!).toBeGreaterThanOrEqual(Math.max(...['secrets', 'sso', 'feature_flags', 'billing', 'go_live'].map((id) => undone.get(id)!)));
+    expect(undone.get('database')!).toBeGreaterThanOrEqual(
+      Math.max(...['secrets', 'sso', 'feature_flags', 'billing', 'go_live'].map((id) => undone.get(id)!)),
+    );
     expect(text).toContain('jane.ae started a rollback: "customer cancelled the contract".');
     expect(text).toContain('Undone: subscription created');
 
@@ -108,7 +102,9 @@ describe('rolling a tenant back', () => {
     const first = await auditOf(app, job);
     expect(first.job.status).toBe('rollback_failed');
     expect(first.text).toContain('Could not undo secrets: secrets: sandbox refused the delete (try 1)');
-    expect(first.text).toContain(`Rollback of ${job.tenant.slug} stopped: secrets could not be undone (5 undone); fix the cause and retry the rollback.`);
+    expect(first.text).toContain(
+      `Rollback of ${job.tenant.slug} stopped: secrets could not be undone (5 undone); fix the cause and retry the rollback.`,
+    );
 
     const retried = await app.service.rollback(job.tenant.slug, { name: 'sam.ops' }, 'secrets store is back');
     expect(['rolling_back', 'rolled_back']).toContain(retried.status);

@@ -47,7 +47,12 @@ async function progressOf(s: SlackTestApp, slug: string): Promise<ChannelMessage
 /** A reply in the job's thread that matches. */
 async function replyIn(s: SlackTestApp, slug: string, what: string, match: (reply: FakeMessage) => boolean): Promise<FakeMessage> {
   const parent = await progressOf(s, slug);
-  return until(what, () => s.fake.messages(CHANNEL).find((m) => m.ts === parent.ts)?.replies.find(match));
+  return until(what, () =>
+    s.fake
+      .messages(CHANNEL)
+      .find((m) => m.ts === parent.ts)
+      ?.replies.find(match),
+  );
 }
 
 describe('the buttons in #onboarding', () => {
@@ -60,7 +65,8 @@ describe('the buttons in #onboarding', () => {
   const provision = async (app: TestApp, overrides: Record<string, unknown> = {}) => (await app.service.provision(dealFor(overrides))).job;
 
   it('a blocking step fails → Retry and Override in the thread → the approver retries → live, and the audit names them', async () => {
-    const t = (s = await startSlackApp({ pipeline: billingFails(1) }));
+    s = await startSlackApp({ pipeline: billingFails(1) });
+    const t = s;
     const job = await provision(t.app);
     expect((await waitForStatus(t.app, job.jobId, ['failed', 'live'])).status).toBe('failed');
 
@@ -89,7 +95,8 @@ describe('the buttons in #onboarding', () => {
   });
 
   it('a step fails for good → Override opens a modal → no reason is refused in the modal → with a reason the step is overridden and the job goes live', async () => {
-    const t = (s = await startSlackApp({ pipeline: FAILING_FOR_GOOD }));
+    s = await startSlackApp({ pipeline: FAILING_FOR_GOOD });
+    const t = s;
     const job = await provision(t.app);
     await waitForStatus(t.app, job.jobId, ['failed']);
     const parent = await progressOf(t, job.tenant.slug);
@@ -112,7 +119,10 @@ describe('the buttons in #onboarding', () => {
     for (const blank of noReason) {
       const refused = await submitModal(t, APPROVER, modal, blank);
       expect(refused.status).toBe(200);
-      expect(JSON.parse(refused.body)).toEqual({ response_action: 'errors', errors: { [DIALOG_BLOCKS.reason.blockId]: expect.stringContaining('reason') } });
+      expect(JSON.parse(refused.body)).toEqual({
+        response_action: 'errors',
+        errors: { [DIALOG_BLOCKS.reason.blockId]: expect.stringContaining('reason') },
+      });
     }
     expect((await t.app.engine.view(job.jobId))?.status).toBe('failed');
 
@@ -136,7 +146,8 @@ describe('the buttons in #onboarding', () => {
   });
 
   it('Roll back on a live job’s progress message asks for a reason, then undoes the tenant; the thread follows the rollback', async () => {
-    const t = (s = await startSlackApp({ pipeline: SIMPLE }));
+    s = await startSlackApp({ pipeline: SIMPLE });
+    const t = s;
     const job = await provision(t.app);
     const live = await waitForStatus(t.app, job.jobId, ['live', 'failed']);
     expect(live.status).toBe('live');
@@ -174,7 +185,8 @@ describe('the buttons in #onboarding', () => {
   });
 
   it('a step waiting for input → Provide input opens a modal → a bad URL is refused in the modal → a metadata URL lets it carry on', async () => {
-    const t = (s = await startSlackApp({ pipeline: WAITING_FOR_INPUT }));
+    s = await startSlackApp({ pipeline: WAITING_FOR_INPUT });
+    const t = s;
     // The AE requested it, so the AE may give the input (no approver needed).
     const job = await provision(t.app, { requestedBy: JANE });
     await waitForStatus(t.app, job.jobId, ['awaiting_input']);
@@ -188,9 +200,14 @@ describe('the buttons in #onboarding', () => {
     const modal = await openedModal(t, 0);
     expect(modal.callbackId).toBe(CALLBACKS.input);
 
-    const urlValues = (url: string) => ({ [DIALOG_BLOCKS.metadataUrl.blockId]: { [DIALOG_BLOCKS.metadataUrl.actionId]: { type: 'url_text_input', value: url } } });
+    const urlValues = (url: string) => ({
+      [DIALOG_BLOCKS.metadataUrl.blockId]: { [DIALOG_BLOCKS.metadataUrl.actionId]: { type: 'url_text_input', value: url } },
+    });
     const bad = await submitModal(t, AE, modal, urlValues('ftp://idp.acme.example/metadata'));
-    expect(JSON.parse(bad.body)).toEqual({ response_action: 'errors', errors: { [DIALOG_BLOCKS.metadataUrl.blockId]: expect.stringContaining('http') } });
+    expect(JSON.parse(bad.body)).toEqual({
+      response_action: 'errors',
+      errors: { [DIALOG_BLOCKS.metadataUrl.blockId]: expect.stringContaining('http') },
+    });
     const empty = await submitModal(t, AE, modal, {});
     expect(JSON.parse(empty.body)).toMatchObject({ response_action: 'errors' });
     expect((await t.app.engine.view(job.jobId))?.status).toBe('awaiting_input');
@@ -202,7 +219,9 @@ describe('the buttons in #onboarding', () => {
     expect(live.status).toBe('live');
     expect(stepStates(live)).toEqual({ database: 'succeeded', sso: 'succeeded', welcome_email: 'succeeded' });
 
-    await replyIn(t, job.tenant.slug, 'the input-provided line', (r) => (r.text ?? '').includes(`${JANE} provided the input step sso was waiting for`));
+    await replyIn(t, job.tenant.slug, 'the input-provided line', (r) =>
+      (r.text ?? '').includes(`${JANE} provided the input step sso was waiting for`),
+    );
     const { text } = await auditOf(t.app, live);
     expect(text).toContain(`${JANE} provided the input step sso was waiting for`);
     // The input itself is kept for the step, not shown in the channel.
@@ -210,7 +229,8 @@ describe('the buttons in #onboarding', () => {
   });
 
   it('a big growth deal asks for approval → the approver rejects with a reason → the job is rejected and the thread says so', async () => {
-    const t = (s = await startSlackApp({ pipeline: SIMPLE }));
+    s = await startSlackApp({ pipeline: SIMPLE });
+    const t = s;
     const job = await provision(t.app, { plan: 'growth', contractValue: 150_000, requestedBy: JANE });
     await waitForStatus(t.app, job.jobId, ['awaiting_approval']);
     const parent = await progressOf(t, job.tenant.slug);

@@ -31,7 +31,9 @@ steps:
 /** Types `/provision <text>` in #sales; returns the HTTP answer and the ephemeral reply it led to. */
 async function slash(s: SlackTestApp, text: string): Promise<{ status: number; body: string; ms: number; reply: FakeEphemeral }> {
   const before = s.fake.ephemerals(SALES).length;
-  const res = await sender(s)(slashCommandBody({ command: '/provision', text, userId: AE.id, userName: AE.name, channelId: SALES, triggerId: s.fake.issueTrigger() }));
+  const res = await sender(s)(
+    slashCommandBody({ command: '/provision', text, userId: AE.id, userName: AE.name, channelId: SALES, triggerId: s.fake.issueTrigger() }),
+  );
   const reply = await until(`the answer to "/provision ${text}"`, () => s.fake.ephemerals(SALES)[before]);
   return { ...res, reply };
 }

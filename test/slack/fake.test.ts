@@ -6,13 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { App, LogLevel } from '@slack/bolt';
 import { ErrorCode, retryPolicies, WebClient, WebClientEvent, type ModalView } from '@slack/web-api';
 import { SlackFake } from '../support/slack-fake.ts';
-import {
-  blockActionPayload,
-  interactionBody,
-  signedRequest,
-  slashCommandBody,
-  viewSubmissionPayload,
-} from '../support/slack-signing.ts';
+import { blockActionPayload, interactionBody, signedRequest, slashCommandBody, viewSubmissionPayload } from '../support/slack-signing.ts';
 
 const TOKEN = 'xoxb-test-token';
 const CHANNEL = 'C0PROVISION';
@@ -104,43 +98,76 @@ describe('SlackFake with the real WebClient', () => {
 
   it('views.open works once per fresh trigger: reuse → exchanged_trigger_id, stale → expired_trigger_id, unknown → invalid_trigger_id', async () => {
     const trigger = fake.issueTrigger();
-    const opened = await client.views.open({ trigger_id: trigger, view: { type: 'modal', title: { type: 'plain_text', text: 'Provision' }, blocks: [] } });
+    const opened = await client.views.open({
+      trigger_id: trigger,
+      view: { type: 'modal', title: { type: 'plain_text', text: 'Provision' }, blocks: [] },
+    });
     expect(opened.ok).toBe(true);
     expect(opened.view?.id).toMatch(/^V/);
     expect(opened.view?.hash).toBeTruthy();
 
-    const reused = await rejection(client.views.open({ trigger_id: trigger, view: { type: 'modal', title: { type: 'plain_text', text: 'Again' }, blocks: [] } }));
+    const reused = await rejection(
+      client.views.open({ trigger_id: trigger, view: { type: 'modal', title: { type: 'plain_text', text: 'Again' }, blocks: [] } }),
+    );
     expect(reused).toMatchObject({ code: ErrorCode.PlatformError, data: { ok: false, error: 'exchanged_trigger_id' } });
 
-    const stale = await rejection(client.views.open({ trigger_id: fake.issueTrigger({ ageMs: 3_500 }), view: { type: 'modal', title: { type: 'plain_text', text: 'Late' }, blocks: [] } }));
+    const stale = await rejection(
+      client.views.open({
+        trigger_id: fake.issueTrigger({ ageMs: 3_500 }),
+        view: { type: 'modal', title: { type: 'plain_text', text: 'Late' }, blocks: [] },
+      }),
+    );
     expect(stale).toMatchObject({ data: { error: 'expired_trigger_id' } });
 
-    const unknown = await rejection(client.views.open({ trigger_id: '123.456.abc', view: { type: 'modal', title: { type: 'plain_text', text: 'Who' }, blocks: [] } }));
+    const unknown = await rejection(
+      client.views.open({ trigger_id: '123.456.abc', view: { type: 'modal', title: { type: 'plain_text', text: 'Who' }, blocks: [] } }),
+    );
     expect(unknown).toMatchObject({ data: { error: 'invalid_trigger_id' } });
 
     // views.update by id, with the hash guard.
     const id = opened.view?.id ?? '';
     const hash = opened.view?.hash ?? '';
-    const upd = await client.views.update({ view_id: id, hash, view: { type: 'modal', title: { type: 'plain_text', text: 'Working…' }, blocks: [] } });
+    const upd = await client.views.update({
+      view_id: id,
+      hash,
+      view: { type: 'modal', title: { type: 'plain_text', text: 'Working…' }, blocks: [] },
+    });
     expect(upd.view?.title?.text).toBe('Working…');
-    const conflict = await rejection(client.views.update({ view_id: id, hash, view: { type: 'modal', title: { type: 'plain_text', text: 'Old hash' }, blocks: [] } }));
+    const conflict = await rejection(
+      client.views.update({ view_id: id, hash, view: { type: 'modal', title: { type: 'plain_text', text: 'Old hash' }, blocks: [] } }),
+    );
     expect(conflict).toMatchObject({ data: { error: 'hash_conflict' } });
     expect(fake.view(id)?.updates).toBe(1);
   });
 
   it('enforces Block Kit limits like Slack', async () => {
-    const tooMany = await rejection(client.chat.postMessage({ channel: CHANNEL, text: 'x', blocks: Array.from({ length: 51 }, (_, i) => section(`row ${i}`)) }));
+    const tooMany = await rejection(
+      client.chat.postMessage({ channel: CHANNEL, text: 'x', blocks: Array.from({ length: 51 }, (_, i) => section(`row ${i}`)) }),
+    );
     expect(tooMany).toMatchObject({ code: ErrorCode.PlatformError, data: { ok: false, error: 'invalid_blocks' } });
     expect(tooMany).toMatchObject({ data: { response_metadata: { messages: ['[ERROR] no more than 50 items allowed [json-pointer:/blocks]'] } } });
 
-    await expect(client.chat.postMessage({ channel: CHANNEL, text: 'x', blocks: Array.from({ length: 50 }, (_, i) => section(`row ${i}`)) })).resolves.toMatchObject({ ok: true });
+    await expect(
+      client.chat.postMessage({ channel: CHANNEL, text: 'x', blocks: Array.from({ length: 50 }, (_, i) => section(`row ${i}`)) }),
+    ).resolves.toMatchObject({ ok: true });
 
     const longSection = await rejection(client.chat.postMessage({ channel: CHANNEL, text: 'x', blocks: [section('a'.repeat(3001))] }));
-    expect(longSection).toMatchObject({ data: { error: 'invalid_blocks', response_metadata: { messages: ['[ERROR] must be less than 3001 characters [json-pointer:/blocks/0/text/text]'] } } });
+    expect(longSection).toMatchObject({
+      data: {
+        error: 'invalid_blocks',
+        response_metadata: { messages: ['[ERROR] must be less than 3001 characters [json-pointer:/blocks/0/text/text]'] },
+      },
+    });
 
-    const bigModal = await rejection(client.views.open({ trigger_id: fake.issueTrigger(), view: { ...modal(101), title: { type: 'plain_text', text: 'Big' } } }));
-    expect(bigModal).toMatchObject({ data: { error: 'invalid_arguments', response_metadata: { messages: ['[ERROR] no more than 100 items allowed [json-pointer:/view/blocks]'] } } });
-    await expect(client.views.open({ trigger_id: fake.issueTrigger(), view: { ...modal(100), title: { type: 'plain_text', text: 'Max' } } })).resolves.toMatchObject({ ok: true });
+    const bigModal = await rejection(
+      client.views.open({ trigger_id: fake.issueTrigger(), view: { ...modal(101), title: { type: 'plain_text', text: 'Big' } } }),
+    );
+    expect(bigModal).toMatchObject({
+      data: { error: 'invalid_arguments', response_metadata: { messages: ['[ERROR] no more than 100 items allowed [json-pointer:/view/blocks]'] } },
+    });
+    await expect(
+      client.views.open({ trigger_id: fake.issueTrigger(), view: { ...modal(100), title: { type: 'plain_text', text: 'Max' } } }),
+    ).resolves.toMatchObject({ ok: true });
 
     const noText = await rejection(client.apiCall('chat.postMessage', { channel: CHANNEL }));
     expect(noText).toMatchObject({ data: { error: 'no_text' } });
@@ -176,7 +203,12 @@ describe('SlackFake with the real WebClient', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
     // Another channel has its own budget.
     await expect(client.chat.postMessage({ channel: 'C0OTHER', text: 'x' })).resolves.toMatchObject({ ok: true });
-    expect(fake.messages(CHANNEL).map((m) => m.text).sort()).toEqual(['burst 1', 'burst 2', 'burst 3']);
+    expect(
+      fake
+        .messages(CHANNEL)
+        .map((m) => m.text)
+        .sort(),
+    ).toEqual(['burst 1', 'burst 2', 'burst 3']);
   });
 
   it('failNext injects a Slack error code once', async () => {
@@ -188,7 +220,12 @@ describe('SlackFake with the real WebClient', () => {
 
   it('users.info and usergroups.users.list come from the options', async () => {
     const alice = await client.users.info({ user: 'U0ALICE' });
-    expect(alice.user).toMatchObject({ id: 'U0ALICE', name: 'alice', real_name: 'Alice Doe', profile: { real_name: 'Alice Doe', display_name: 'alice' } });
+    expect(alice.user).toMatchObject({
+      id: 'U0ALICE',
+      name: 'alice',
+      real_name: 'Alice Doe',
+      profile: { real_name: 'Alice Doe', display_name: 'alice' },
+    });
     expect(await rejection(client.users.info({ user: 'U0NOBODY' }))).toMatchObject({ data: { error: 'user_not_found' } });
 
     const group = await client.usergroups.users.list({ usergroup: 'S0APPROVERS' });
@@ -293,7 +330,15 @@ describe('SlackFake with a real Bolt App in HTTP mode', () => {
     const posted = await app.client.chat.postMessage({ channel: CHANNEL, text: 'Approve acme?' });
     const ts = posted.ts ?? '';
     const click = interactionBody(
-      blockActionPayload({ userId: 'U0ALICE', userName: 'alice', actionId: 'approve', value: 'acme', triggerId: fake.issueTrigger(), channelId: CHANNEL, messageTs: ts }),
+      blockActionPayload({
+        userId: 'U0ALICE',
+        userName: 'alice',
+        actionId: 'approve',
+        value: 'acme',
+        triggerId: fake.issueTrigger(),
+        channelId: CHANNEL,
+        messageTs: ts,
+      }),
     );
     expect((await signedRequest({ url: eventsUrl, signingSecret: SECRET, body: click })).status).toBe(200);
     await fake.waitFor('chat.update');
@@ -302,7 +347,15 @@ describe('SlackFake with a real Bolt App in HTTP mode', () => {
     const bad = await signedRequest({
       url: eventsUrl,
       signingSecret: SECRET,
-      body: interactionBody(viewSubmissionPayload({ userId: 'U0ALICE', userName: 'alice', callbackId: 'provision_modal', privateMetadata: '{}', values: { b0: { value: 'Not Valid' } } })),
+      body: interactionBody(
+        viewSubmissionPayload({
+          userId: 'U0ALICE',
+          userName: 'alice',
+          callbackId: 'provision_modal',
+          privateMetadata: '{}',
+          values: { b0: { value: 'Not Valid' } },
+        }),
+      ),
     });
     expect(bad.status).toBe(200);
     expect(JSON.parse(bad.body)).toEqual({ response_action: 'errors', errors: { b0: 'Lowercase letters, digits and dashes' } });
@@ -310,7 +363,15 @@ describe('SlackFake with a real Bolt App in HTTP mode', () => {
     const good = await signedRequest({
       url: eventsUrl,
       signingSecret: SECRET,
-      body: interactionBody(viewSubmissionPayload({ userId: 'U0ALICE', userName: 'alice', callbackId: 'provision_modal', privateMetadata: '{}', values: { b0: { value: 'acme' } } })),
+      body: interactionBody(
+        viewSubmissionPayload({
+          userId: 'U0ALICE',
+          userName: 'alice',
+          callbackId: 'provision_modal',
+          privateMetadata: '{}',
+          values: { b0: { value: 'acme' } },
+        }),
+      ),
     });
     expect(good.status).toBe(200);
     expect(good.body).toBe('');

@@ -60,9 +60,25 @@ afterEach(async () => {
 
 const view = job({ status: 'running', steps: [step('database', 'succeeded'), step('billing', 'running')] });
 /** An event that gets a one-line reply in the thread, saying `summary`. */
-const line = (seq: number, summary: string): JobEvent => ({ type: 'step.approved', jobId: view.jobId, stepId: 'billing', at: Date.now(), actor: 'sam', summary, seq });
+const line = (seq: number, summary: string): JobEvent => ({
+  type: 'step.approved',
+  jobId: view.jobId,
+  stepId: 'billing',
+  at: Date.now(),
+  actor: 'sam',
+  summary,
+  seq,
+});
 /** An event that gets no reply: posting the progress message is all it does. */
-const started: JobEvent = { type: 'step.started', jobId: view.jobId, stepId: 'billing', at: Date.now(), actor: 'provisioner', summary: 'Step billing started', seq: 1 };
+const started: JobEvent = {
+  type: 'step.started',
+  jobId: view.jobId,
+  stepId: 'billing',
+  at: Date.now(),
+  actor: 'provisioner',
+  summary: 'Step billing started',
+  seq: 1,
+};
 
 const threadTexts = (s: Setup) => (s.fake.messages(CHANNEL)[0]?.replies ?? []).map((r) => r.text ?? '');
 const lines = (...summaries: string[]) => summaries.map((x) => expect.stringContaining(x));
@@ -102,7 +118,9 @@ describe('thread replies when Slack misbehaves', () => {
     await n.jobChanged(view, [line(2, 'too long'), line(3, 'fine')]);
     expect(s.fake.callsTo('chat.postMessage').filter((c) => c.error === 'msg_too_long')).toHaveLength(1);
     expect(threadTexts(s)).toEqual(lines('fine'));
-    expect(String(s.errors[0])).toContain('Slack refused the thread reply "Acme Corp (acme): too long" for job acme-3f9a1c0b2d (msg_too_long); not retried');
+    expect(String(s.errors[0])).toContain(
+      'Slack refused the thread reply "Acme Corp (acme): too long" for job acme-3f9a1c0b2d (msg_too_long); not retried',
+    );
   });
 
   it('events read again (a redelivered batch) post only the replies that did not go out', async () => {
@@ -127,7 +145,8 @@ describe('thread replies when Slack misbehaves', () => {
 
   it('by default a post is tried for most of a minute before it is given up', () => {
     let waited = 0;
-    for (let attempt = 1; attempt < DEFAULT_RETRY.attempts; attempt++) waited += Math.min(DEFAULT_RETRY.maxDelayMs, DEFAULT_RETRY.firstDelayMs * 2 ** (attempt - 1));
+    for (let attempt = 1; attempt < DEFAULT_RETRY.attempts; attempt++)
+      waited += Math.min(DEFAULT_RETRY.maxDelayMs, DEFAULT_RETRY.firstDelayMs * 2 ** (attempt - 1));
     expect(waited).toBeGreaterThan(30_000);
     expect(waited).toBeLessThan(60_000);
   });

@@ -29,7 +29,8 @@ describe('when Slack keeps failing posts for a while', () => {
   });
 
   it('every thread reply arrives exactly once, in order, after Slack recovers', { timeout: 60_000 }, async () => {
-    const t = (s = await startSlackApp({ pipeline: billingFails(1) }));
+    s = await startSlackApp({ pipeline: billingFails(1) });
+    const t = s;
     const { app, fake } = t;
     const failPosts = (times: number) => fake.failNext('chat.postMessage', 'internal_error', times);
     const thread = () => fake.messages(CHANNEL)[0]?.replies ?? [];

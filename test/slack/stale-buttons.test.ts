@@ -19,7 +19,11 @@ async function progressOf(s: SlackTestApp, slug: string): Promise<ChannelMessage
 /** The failure replies in the job's thread (the ones with a Retry button), oldest first, once there are `count`. */
 async function failureReplies(s: SlackTestApp, parentTs: string, count: number): Promise<FakeMessage[]> {
   return until(`${count} failure replies`, () => {
-    const replies = s.fake.messages(CHANNEL).find((m) => m.ts === parentTs)?.replies.filter((r) => hasButton(r, ACTIONS.retry)) ?? [];
+    const replies =
+      s.fake
+        .messages(CHANNEL)
+        .find((m) => m.ts === parentTs)
+        ?.replies.filter((r) => hasButton(r, ACTIONS.retry)) ?? [];
     return replies.length >= count ? replies : undefined;
   });
 }
@@ -34,7 +38,8 @@ describe('Retry and Override from an earlier failure', () => {
   });
 
   it('fail → Retry → fail again: the old Retry and Override are refused privately, the new Retry works', async () => {
-    const t = (s = await startSlackApp({ pipeline: billingFails(2) }));
+    s = await startSlackApp({ pipeline: billingFails(2) });
+    const t = s;
     const job = (await t.app.service.provision(dealFor())).job;
     await waitForStatus(t.app, job.jobId, ['failed']);
     const parent = await progressOf(t, job.tenant.slug);
@@ -53,7 +58,12 @@ describe('Retry and Override from an earlier failure', () => {
     // The first failure's Retry: nothing changes, and only the approver is told which button to use instead.
     const ephemeralsBefore = t.fake.ephemerals(CHANNEL).length;
     await clickButton(t, APPROVER, first, ACTIONS.retry, parent.ts);
-    const refused = await until('the stale Retry answer', () => t.fake.ephemerals(CHANNEL).slice(ephemeralsBefore).find((e) => e.user === APPROVER.id));
+    const refused = await until('the stale Retry answer', () =>
+      t.fake
+        .ephemerals(CHANNEL)
+        .slice(ephemeralsBefore)
+        .find((e) => e.user === APPROVER.id),
+    );
     expect(refused.text).toContain('Nothing changed: this button is for an earlier failure of step billing');
     expect(refused.text).toContain('latest failure message');
     expect(t.fake.ephemerals(CHANNEL).slice(ephemeralsBefore)).toHaveLength(1);
@@ -89,7 +99,8 @@ describe('Retry and Override from an earlier failure', () => {
   });
 
   it('an Override modal opened on a failure that is retried and fails again before it is submitted changes nothing', async () => {
-    const t = (s = await startSlackApp({ pipeline: billingFails(2) }));
+    s = await startSlackApp({ pipeline: billingFails(2) });
+    const t = s;
     const job = (await t.app.service.provision(dealFor())).job;
     await waitForStatus(t.app, job.jobId, ['failed']);
     const parent = await progressOf(t, job.tenant.slug);

@@ -7,7 +7,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACTIONS, CALLBACKS, INTAKE_BLOCKS } from '../../src/slack/blocks/index.ts';
 import { dealFor, waitForStatus } from '../support/harness.ts';
-import { AE, APPROVER, CHANNEL, intakeValues, SIGNING_SECRET, startSlackApp, STRANGER, type SlackTestApp, stopSlackApp } from '../support/slack-app.ts';
+import {
+  AE,
+  APPROVER,
+  CHANNEL,
+  intakeValues,
+  SIGNING_SECRET,
+  startSlackApp,
+  STRANGER,
+  type SlackTestApp,
+  stopSlackApp,
+} from '../support/slack-app.ts';
 import { blockActionPayload, interactionBody, signedRequest, slashCommandBody, viewSubmissionPayload } from '../support/slack-signing.ts';
 import { buttonsIn, until } from '../support/slack-story.ts';
 
@@ -25,7 +35,9 @@ describe('an AE provisions a tenant from Slack', () => {
     const send = (body: string) => signedRequest({ url: eventsUrl, signingSecret: SIGNING_SECRET, body });
 
     // 1. /provision opens the modal at once.
-    const command = await send(slashCommandBody({ command: '/provision', text: '', userId: AE.id, userName: AE.name, channelId: 'C0SALES', triggerId: fake.issueTrigger() }));
+    const command = await send(
+      slashCommandBody({ command: '/provision', text: '', userId: AE.id, userName: AE.name, channelId: 'C0SALES', triggerId: fake.issueTrigger() }),
+    );
     expect(command.status).toBe(200);
     await fake.waitFor('views.open');
     const opened = fake.callsTo('views.open')[0];
@@ -34,10 +46,23 @@ describe('an AE provisions a tenant from Slack', () => {
     // 2. A mistyped email is shown on the email field; nothing is created.
     const deal = dealFor({ plan: 'growth', contractValue: 150_000, companyName: 'Hooli <!channel> & *Co*' });
     const submit = (values: Record<string, unknown>) =>
-      send(interactionBody(viewSubmissionPayload({ userId: AE.id, userName: AE.name, callbackId: CALLBACKS.intake, privateMetadata: JSON.stringify({ channel: 'C0SALES' }), values: intakeValues(values) })));
+      send(
+        interactionBody(
+          viewSubmissionPayload({
+            userId: AE.id,
+            userName: AE.name,
+            callbackId: CALLBACKS.intake,
+            privateMetadata: JSON.stringify({ channel: 'C0SALES' }),
+            values: intakeValues(values),
+          }),
+        ),
+      );
     const bad = await submit({ ...deal, adminEmail: 'not-an-email' });
     expect(bad.status).toBe(200);
-    expect(JSON.parse(bad.body)).toEqual({ response_action: 'errors', errors: { [INTAKE_BLOCKS.adminEmail.blockId]: expect.stringContaining('valid email') } });
+    expect(JSON.parse(bad.body)).toEqual({
+      response_action: 'errors',
+      errors: { [INTAKE_BLOCKS.adminEmail.blockId]: expect.stringContaining('valid email') },
+    });
     expect(await app.store.findJobs({ limit: 5 })).toEqual([]);
 
     // 3. A valid submission closes the modal; the AE is told where to follow it.
@@ -54,7 +79,9 @@ describe('an AE provisions a tenant from Slack', () => {
     const [job] = await app.store.findJobs({ limit: 1 });
     expect(job?.view.requestedBy).toBe(`Jane Ae (${AE.id})`);
     const jobId = job?.view.jobId ?? '';
-    const request = await until('the approval request', () => fake.messages(CHANNEL)[0]?.replies.find((r) => JSON.stringify(r.blocks).includes(ACTIONS.approve)));
+    const request = await until('the approval request', () =>
+      fake.messages(CHANNEL)[0]?.replies.find((r) => JSON.stringify(r.blocks).includes(ACTIONS.approve)),
+    );
     expect(fake.messages(CHANNEL)).toHaveLength(1);
     expect(JSON.stringify(request.blocks)).toContain(`<@${APPROVER.id}>`);
     // The company name was escaped everywhere: nobody got pinged.
@@ -63,7 +90,20 @@ describe('an AE provisions a tenant from Slack', () => {
     if (!approve) throw new Error('no approve button');
     const parent = fake.messages(CHANNEL)[0];
     const click = (user: { id: string; name: string }) =>
-      send(interactionBody(blockActionPayload({ userId: user.id, userName: user.name, actionId: ACTIONS.approve, value: approve.value, triggerId: fake.issueTrigger(), channelId: CHANNEL, messageTs: request.ts, threadTs: parent?.ts ?? '' })));
+      send(
+        interactionBody(
+          blockActionPayload({
+            userId: user.id,
+            userName: user.name,
+            actionId: ACTIONS.approve,
+            value: approve.value,
+            triggerId: fake.issueTrigger(),
+            channelId: CHANNEL,
+            messageTs: request.ts,
+            threadTs: parent?.ts ?? '',
+          }),
+        ),
+      );
 
     // 5. A stranger's click and the requester's own click change nothing and are explained.
     expect((await click(STRANGER)).status).toBe(200);
@@ -97,7 +137,14 @@ describe('an AE provisions a tenant from Slack', () => {
 
   it('rejects requests that are not signed with our secret', async () => {
     s = await startSlackApp();
-    const body = slashCommandBody({ command: '/provision', text: 'list', userId: AE.id, userName: AE.name, channelId: 'C0SALES', triggerId: s.fake.issueTrigger() });
+    const body = slashCommandBody({
+      command: '/provision',
+      text: 'list',
+      userId: AE.id,
+      userName: AE.name,
+      channelId: 'C0SALES',
+      triggerId: s.fake.issueTrigger(),
+    });
     const forged = await signedRequest({ url: s.eventsUrl, signingSecret: 'not-our-secret', body });
     expect(forged.status).toBe(401);
     const stale = await signedRequest({ url: s.eventsUrl, signingSecret: SIGNING_SECRET, body, timestamp: Math.floor(Date.now() / 1000) - 6 * 60 });

@@ -198,7 +198,10 @@ describe('the billing step puts a closed deal on a Stripe subscription', () => {
     const step = billingStep.bind(config(deal));
     const { outputs = {} } = await step.run(ctx(deal));
     await stripe.subscriptions.cancel(String(outputs['subscriptionId']));
-    expect(await step.check(ctx(deal, outputs))).toEqual({ status: 'missing', reason: `Stripe subscription ${String(outputs['subscriptionId'])} is canceled` });
+    expect(await step.check(ctx(deal, outputs))).toEqual({
+      status: 'missing',
+      reason: `Stripe subscription ${String(outputs['subscriptionId'])} is canceled`,
+    });
 
     const other = newDeal();
     const otherOutputs = (await step.run(ctx(other))).outputs ?? {};
@@ -252,7 +255,10 @@ describe('the billing step puts a closed deal on a Stripe subscription', () => {
   it('a wrong API key is permanent, names the setting to fix and never shows the key', async () => {
     const deal = newDeal();
     const badKey = 'sk_test_thisKeyIsWrong0123456789';
-    const failure = await billingStep.bind(config(deal)).run(ctx(deal, {}, stripeClient(fake, badKey))).catch((err: unknown) => err);
+    const failure = await billingStep
+      .bind(config(deal))
+      .run(ctx(deal, {}, stripeClient(fake, badKey)))
+      .catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(PermanentError);
     expect(String(failure)).toContain('STRIPE_SECRET_KEY');
     expect(String(failure)).not.toContain('0123456789');

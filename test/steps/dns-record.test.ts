@@ -38,7 +38,10 @@ async function newZone(): Promise<Zone> {
   return { zoneId, zoneName, hostname: `acme.${zoneName}` };
 }
 
-function dnsContext(zone: Zone, opts: { client?: Route53Client; jobId?: string; outputs?: Record<string, unknown>; zoneId?: string } = {}): StepContext<unknown> {
+function dnsContext(
+  zone: Zone,
+  opts: { client?: Route53Client; jobId?: string; outputs?: Record<string, unknown>; zoneId?: string } = {},
+): StepContext<unknown> {
   return stepContext({
     jobId: opts.jobId ?? 'acme-dns-job',
     stepId: 'dns',
@@ -54,7 +57,9 @@ async function recordsNamed(zone: Zone, name: string): Promise<ResourceRecordSet
 }
 
 async function changeOutOfBand(zone: Zone, action: 'UPSERT' | 'DELETE', set: ResourceRecordSet): Promise<void> {
-  await moto.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zone.zoneId, ChangeBatch: { Changes: [{ Action: action, ResourceRecordSet: set }] } }));
+  await moto.send(
+    new ChangeResourceRecordSetsCommand({ HostedZoneId: zone.zoneId, ChangeBatch: { Changes: [{ Action: action, ResourceRecordSet: set }] } }),
+  );
 }
 
 describe('the DNS record step points a tenant hostname at our edge', () => {
@@ -175,11 +180,7 @@ describe('while Route 53 propagates a change, and when it pushes back', () => {
     expect(changeId).not.toBe('C2682N5HXP0BZ4');
     const polls = [];
     for (let i = 0; i < 3; i += 1) polls.push(await step.check(dnsContext(zone, { client, outputs })));
-    expect(polls).toEqual([
-      { status: 'pending', pollAfterMs: 500 },
-      { status: 'pending', pollAfterMs: 500 },
-      { status: 'done' },
-    ]);
+    expect(polls).toEqual([{ status: 'pending', pollAfterMs: 500 }, { status: 'pending', pollAfterMs: 500 }, { status: 'done' }]);
     expect(changeId === undefined ? 0 : proxy.pollsOf(changeId)).toBe(3);
     expect(await recordsNamed(zone, zone.hostname)).toHaveLength(1);
   });

@@ -68,7 +68,9 @@ describe('the feature flags step switches on what the customer bought', () => {
     const record = await sharedRecords().findOne({ _id: tenantId });
     expect(record).toEqual({ _id: tenantId, features: dealFlags, featuresUpdatedBy: jobId });
     expect(dealFlags['advanced_analytics']).toBe(true);
-    const enabled = Object.keys(dealFlags).filter((flag) => dealFlags[flag]).sort();
+    const enabled = Object.keys(dealFlags)
+      .filter((flag) => dealFlags[flag])
+      .sort();
     expect(result).toEqual({
       status: 'done',
       outputs: { database: dbName, applied: Object.keys(dealFlags).length, enabled, unknownFlags: [] },
@@ -191,7 +193,9 @@ describe('the feature flags step switches on what the customer bought', () => {
       answer = 503;
       await expect(sharedStep({ webhookUrl: url }).run(ctx())).rejects.toBeInstanceOf(TransientError);
       answer = 400;
-      const error = await sharedStep({ webhookUrl: url }).run(ctx()).catch((err: unknown) => err);
+      const error = await sharedStep({ webhookUrl: url })
+        .run(ctx())
+        .catch((err: unknown) => err);
       expect(error).toBeInstanceOf(PermanentError);
       expect(String(error)).toContain('answered HTTP 400');
     });
@@ -200,7 +204,9 @@ describe('the feature flags step switches on what the customer bought', () => {
   it('an unreachable database server is transient', async () => {
     const unreachable = new MongoClient(`mongodb://127.0.0.1:${CLOSED_PORT}/`, { serverSelectionTimeoutMS: 300 });
     try {
-      const error = await sharedStep().run(ctx({}, unreachable)).catch((err: unknown) => err);
+      const error = await sharedStep()
+        .run(ctx({}, unreachable))
+        .catch((err: unknown) => err);
       expect(error).toBeInstanceOf(TransientError);
       expect(String(error)).toContain('unreachable');
     } finally {

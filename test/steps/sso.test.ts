@@ -118,7 +118,10 @@ describe('an enterprise tenant gets single sign-on through Okta', () => {
     const first = await t.step.run(t.ctx());
     const before = fake.requests().length;
     expect(await t.step.run(t.ctx())).toEqual(first);
-    const appPages = fake.requests().slice(before).filter((r) => r.method === 'GET' && r.path === '/api/v1/apps');
+    const appPages = fake
+      .requests()
+      .slice(before)
+      .filter((r) => r.method === 'GET' && r.path === '/api/v1/apps');
     expect(appPages.length).toBeGreaterThanOrEqual(3);
     expect(appPages.some((r) => r.query.includes('after='))).toBe(true);
     expect(fake.groupsNamed(t.names.group).filter((g) => g.name === t.names.group)).toHaveLength(1);
@@ -185,13 +188,18 @@ describe('when Okta fails', () => {
     const limited = await failureOf(t.step.run(t.ctx()));
     expect(limited).toBeInstanceOf(TransientError);
     expect(String(limited)).toMatch(/Okta rate limit/);
-    expect(fake.requests().slice(before).filter((r) => r.status === 429)).toHaveLength(1);
+    expect(
+      fake
+        .requests()
+        .slice(before)
+        .filter((r) => r.status === 429),
+    ).toHaveLength(1);
     fake.failNext(1, 500, '/api/v1/apps');
     expect(await failureOf(t.step.run(t.ctx()))).toBeInstanceOf(TransientError);
     expect((await t.step.run(t.ctx())).status).toBe('done');
   });
 
-  it("left to itself, the SDK waits out x-rate-limit-reset and retries", async () => {
+  it('left to itself, the SDK waits out x-rate-limit-reset and retries', async () => {
     const limited = await startOktaFake({ rateLimitResetSeconds: 0 });
     try {
       const t = newTenant();
@@ -252,7 +260,7 @@ describe('when Okta fails', () => {
   });
 });
 
-describe("a customer who brings their own SAML identity provider", () => {
+describe('a customer who brings their own SAML identity provider', () => {
   it('first asks a person for the metadata, creating nothing until it arrives', async () => {
     const t = newTenant('customer_idp');
     const prompt = await promptOf(t.step.run(t.ctx()));

@@ -139,7 +139,7 @@ describe('a dedicated tenant gets its own database', () => {
 });
 
 describe('shared tenants get prefixed collections in the shared database', () => {
-  it('creates only the tenant\'s own collections, and two tenants live side by side', async () => {
+  it("creates only the tenant's own collections, and two tenants live side by side", async () => {
     const database = uniqueName('tenants_shared');
     const acme = step({ tenantId: 'tnt_acme', database, isolation: 'shared' });
     const initech = step({ tenantId: 'tnt_initech-co', database, isolation: 'shared' });
@@ -181,7 +181,12 @@ describe('a dry run shows what would be created and writes nothing', () => {
 
     expect(result).toEqual({
       status: 'done',
-      outputs: { dryRun: true, database, isolation: 'dedicated', wouldCreate: ['roles', 'permission_sets', 'workflow_templates', 'reference_data', 'tenant_config'] },
+      outputs: {
+        dryRun: true,
+        database,
+        isolation: 'dedicated',
+        wouldCreate: ['roles', 'permission_sets', 'workflow_templates', 'reference_data', 'tenant_config'],
+      },
     });
     // Only this test's database is asserted on: other test files create databases in parallel.
     expect(await databaseNames()).not.toContain(database);
@@ -196,7 +201,12 @@ describe('a dry run shows what would be created and writes nothing', () => {
 
     const result = await step({ tenantId: 'tnt_stark', database, isolation: 'shared', dryRun: true }).run();
 
-    expect(result.outputs?.['wouldCreate']).toEqual(['tnt_stark__permission_sets', 'tnt_stark__workflow_templates', 'tnt_stark__reference_data', 'tnt_stark__tenant_config']);
+    expect(result.outputs?.['wouldCreate']).toEqual([
+      'tnt_stark__permission_sets',
+      'tnt_stark__workflow_templates',
+      'tnt_stark__reference_data',
+      'tnt_stark__tenant_config',
+    ]);
     expect(await collectionNames(database)).toEqual(before);
   });
 });
@@ -235,7 +245,9 @@ describe('failures are named so the engine knows whether to retry', () => {
   });
 
   it('a tenant id that would blur the tenant prefix is refused before anything runs', () => {
-    expect(() => tenantDatabaseStep.bind({ tenantId: 'tnt__acme', database: 'tenants_shared', isolation: 'shared' })).toThrow(/tenantId may not contain/);
+    expect(() => tenantDatabaseStep.bind({ tenantId: 'tnt__acme', database: 'tenants_shared', isolation: 'shared' })).toThrow(
+      /tenantId may not contain/,
+    );
     expect(() => tenantDatabaseStep.bind({ tenantId: 'tnt_acme', database: 'admin', isolation: 'dedicated' })).toThrow(/reserved by the server/);
   });
 });

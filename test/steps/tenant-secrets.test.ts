@@ -107,7 +107,7 @@ describe('the tenant secrets step stores generated credentials in Secrets Manage
     expect(await step.check(secretsContext())).toEqual({ status: 'done', outputs: first.outputs });
   });
 
-  it("refuses for good a secret at the same path that another job created, and never deletes it", async () => {
+  it('refuses for good a secret at the same path that another job created, and never deletes it', async () => {
     const theirs = await step.run(secretsContext({ jobId: 'globex-job' }));
     const run = step.run(secretsContext());
     await expect(run).rejects.toBeInstanceOf(PermanentError);
@@ -153,7 +153,9 @@ describe('the tenant secrets step stores generated credentials in Secrets Manage
     const { outputs } = await step.run(secretsContext());
     const rollback = step.rollback(secretsContext({ outputs, recoveryWindowDays: 3 }));
     await expect(rollback).rejects.toBeInstanceOf(PermanentError);
-    await expect(rollback).rejects.toThrow(`Secrets Manager refused a recovery window of 3 days for ${outputs?.['arn']}; set SECRETS_RECOVERY_WINDOW_DAYS between 7 and 30`);
+    await expect(rollback).rejects.toThrow(
+      `Secrets Manager refused a recovery window of 3 days for ${outputs?.['arn']}; set SECRETS_RECOVERY_WINDOW_DAYS between 7 and 30`,
+    );
   });
 
   it('refuses a path Secrets Manager would not accept, before any call', () => {

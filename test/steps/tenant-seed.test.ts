@@ -81,7 +81,12 @@ describe('the current schema and the published seeds', () => {
     expect(plan.collections.map((c) => c.name)).toContain('tnt_acme__tenant_config');
     expect(Object.fromEntries(plan.inserts.map((i) => [i.collection, i.documents.length]))).toEqual(NOVEMBER_COUNTS);
     expect(plan.inserts[0]?.documents[0]).toEqual({
-      _id: 'roles:owner', key: 'owner', tenantId: 'tnt_acme', seedVersion: NOVEMBER, name: 'Owner', permissions: expect.arrayContaining(['workspace:delete']),
+      _id: 'roles:owner',
+      key: 'owner',
+      tenantId: 'tnt_acme',
+      seedVersion: NOVEMBER,
+      name: 'Owner',
+      permissions: expect.arrayContaining(['workspace:delete']),
     });
   });
 
@@ -104,7 +109,15 @@ describe('the current schema and the published seeds', () => {
   });
   it('names every other kind of problem a person may have to fix', () => {
     const template = { _id: 'workflow_templates:audit', key: 'audit', tenantId: 'tnt_acme', seedVersion: NOVEMBER, name: 42, steps: [] };
-    const role = { _id: 'roles:admin', key: 'admin', tenantId: 'tnt_acme', seedVersion: NOVEMBER, name: 'Admin', permissions: ['a:b', 'a:b'], description: 'x' };
+    const role = {
+      _id: 'roles:admin',
+      key: 'admin',
+      tenantId: 'tnt_acme',
+      seedVersion: NOVEMBER,
+      name: 'Admin',
+      permissions: ['a:b', 'a:b'],
+      description: 'x',
+    };
 
     expect(validateAgainstSchema(template, CURRENT_SCHEMA.workflow_templates).map((v) => v.problem)).toEqual([
       'field "name" must be text',
@@ -149,7 +162,10 @@ describe('a dedicated tenant receives the seed in its own database', () => {
     await s.createDatabase();
     await s.run();
     // A crash between the inserts and the engine recording success: half of the roles are gone again.
-    await client.db(tenant.database).collection('roles').deleteMany({ key: { $in: ['member', 'viewer'] } });
+    await client
+      .db(tenant.database)
+      .collection('roles')
+      .deleteMany({ key: { $in: ['member', 'viewer'] } });
 
     const again = await s.run({});
 
@@ -229,7 +245,10 @@ describe('nothing is written when it should not be', () => {
 
     const result = await s.run();
 
-    expect(result).toEqual({ status: 'done', outputs: { dryRun: true, seedVersion: NOVEMBER, database: tenant.database, wouldInsert: NOVEMBER_COUNTS } });
+    expect(result).toEqual({
+      status: 'done',
+      outputs: { dryRun: true, seedVersion: NOVEMBER, database: tenant.database, wouldInsert: NOVEMBER_COUNTS },
+    });
     expect(await countsIn(tenant)).toEqual({ roles: 0, permission_sets: 0, workflow_templates: 0, reference_data: 0 });
   });
 

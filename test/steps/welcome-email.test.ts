@@ -127,7 +127,10 @@ describe('the welcome email invites the customer admin to their new workspace', 
 
   it('a 554 for the message is permanent', async () => {
     sink.failNext(1, 554, 'data');
-    const error = await welcomeEmailStep.bind(invitation).run(ctx()).catch((err: unknown) => err);
+    const error = await welcomeEmailStep
+      .bind(invitation)
+      .run(ctx())
+      .catch((err: unknown) => err);
     expect(error).toBeInstanceOf(PermanentError);
     expect(String(error)).toContain('refused the welcome email to jane@acme.com (554 Transaction failed)');
   });

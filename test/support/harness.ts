@@ -165,7 +165,9 @@ export async function waitForStep(app: App, jobId: string, stepId: string, state
     if (view && step && states.includes(step.state)) return view;
     await sleep(10);
   }
-  throw new Error(`step ${stepId} of job ${jobId} did not reach ${states.join('/')} within ${timeoutMs} ms; job is ${view ? JSON.stringify(stepStates(view)) : 'missing'}`);
+  throw new Error(
+    `step ${stepId} of job ${jobId} did not reach ${states.join('/')} within ${timeoutMs} ms; job is ${view ? JSON.stringify(stepStates(view)) : 'missing'}`,
+  );
 }
 
 /** The job's audit trail (as `provisioner audit` prints it), once the recorder has caught up with the job. */

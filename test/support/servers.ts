@@ -12,7 +12,9 @@ type Server = 'MONGODB_URI' | 'AWS_ENDPOINT_URL' | 'REDIS_URL';
 export function serverUrl(variable: Server): string {
   const url = process.env[variable];
   if (url === undefined || url === '') {
-    throw new Error(`${variable} is not set: run the tests with \`npm test\` (scripts/with-services.ts starts the servers), or point ${variable} at a running server`);
+    throw new Error(
+      `${variable} is not set: run the tests with \`npm test\` (scripts/with-services.ts starts the servers), or point ${variable} at a running server`,
+    );
   }
   return url;
 }

@@ -29,7 +29,11 @@ export type SlackTestApp = { app: TestApp; fake: SlackFake; eventsUrl: string };
 export async function startSlackApp(opts: TestAppOptions & { env?: Record<string, string> } = {}): Promise<SlackTestApp> {
   const fake = await SlackFake.start({
     botToken: 'xoxb-test-token',
-    users: { [AE.id]: { name: AE.name, realName: 'Jane Ae' }, [APPROVER.id]: { name: APPROVER.name, realName: 'Sam Approver' }, [STRANGER.id]: { name: STRANGER.name } },
+    users: {
+      [AE.id]: { name: AE.name, realName: 'Jane Ae' },
+      [APPROVER.id]: { name: APPROVER.name, realName: 'Sam Approver' },
+      [STRANGER.id]: { name: STRANGER.name },
+    },
   });
   const app = await startTestApp({
     ...opts,
@@ -60,11 +64,16 @@ export function intakeValues(deal: Record<string, unknown>): Record<string, Reco
     [b.companyName.blockId]: { [b.companyName.actionId]: text('companyName') },
     [b.slug.blockId]: { [b.slug.actionId]: text('slug') },
     [b.adminEmail.blockId]: { [b.adminEmail.actionId]: { type: 'email_text_input', value: text('adminEmail') } },
-    [b.plan.blockId]: { [b.plan.actionId]: { type: 'static_select', selected_option: { text: { type: 'plain_text', text: text('plan') }, value: text('plan') } } },
+    [b.plan.blockId]: {
+      [b.plan.actionId]: { type: 'static_select', selected_option: { text: { type: 'plain_text', text: text('plan') }, value: text('plan') } },
+    },
     [b.contractStartDate.blockId]: { [b.contractStartDate.actionId]: { type: 'datepicker', selected_date: text('contractStartDate') } },
     [b.contractValue.blockId]: { [b.contractValue.actionId]: { type: 'number_input', value: text('contractValue') } },
     [b.dataResidency.blockId]: {
-      [b.dataResidency.actionId]: { type: 'static_select', selected_option: { text: { type: 'plain_text', text: text('dataResidency') }, value: text('dataResidency') } },
+      [b.dataResidency.actionId]: {
+        type: 'static_select',
+        selected_option: { text: { type: 'plain_text', text: text('dataResidency') }, value: text('dataResidency') },
+      },
     },
     [b.crmOpportunityId.blockId]: { [b.crmOpportunityId.actionId]: text('crmOpportunityId') },
   };

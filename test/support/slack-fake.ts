@@ -181,7 +181,7 @@ export function blockErrors(blocks: unknown, max: number, pointer: string): stri
         tooLong(textOf(b, 'text'), 3000, `${p}/text/text`, out);
         tooMany(fields, 10, `${p}/fields`, out);
         if (Array.isArray(fields)) {
-          fields.forEach((f: unknown, j) => tooLong(isRecord(f) ? str(f['text']) : undefined, 2000, `${p}/fields/${j}/text`, out));
+          for (const [j, f] of fields.entries()) tooLong(isRecord(f) ? str(f['text']) : undefined, 2000, `${p}/fields/${j}/text`, out);
         }
         elementErrors(b['accessory'], `${p}/accessory`, out);
         break;
@@ -192,7 +192,7 @@ export function blockErrors(blocks: unknown, max: number, pointer: string): stri
       case 'actions': {
         const els = b['elements'];
         tooMany(els, 25, `${p}/elements`, out);
-        if (Array.isArray(els)) els.forEach((el: unknown, j) => elementErrors(el, `${p}/elements/${j}`, out));
+        if (Array.isArray(els)) for (const [j, el] of els.entries()) elementErrors(el, `${p}/elements/${j}`, out);
         break;
       }
       case 'context':
@@ -418,7 +418,9 @@ export class SlackFake {
       const calls = this.callsTo(method);
       if (calls.length >= count) return calls;
       if (Date.now() > deadline) {
-        throw new Error(`slack fake: waited ${timeoutMs} ms for ${count}× ${method}, saw ${calls.length}; calls: ${this.calls.map((c) => c.method).join(', ') || 'none'}`);
+        throw new Error(
+          `slack fake: waited ${timeoutMs} ms for ${count}× ${method}, saw ${calls.length}; calls: ${this.calls.map((c) => c.method).join(', ') || 'none'}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -489,7 +491,8 @@ export class SlackFake {
   }
 
   private takeRateLimit(method: string, args: Record<string, unknown>, now: number): number | undefined {
-    const oneShot = this.oneShotLimits.find((l) => l.remaining > 0 && l.method === method) ?? this.oneShotLimits.find((l) => l.remaining > 0 && l.method === '*');
+    const oneShot =
+      this.oneShotLimits.find((l) => l.remaining > 0 && l.method === method) ?? this.oneShotLimits.find((l) => l.remaining > 0 && l.method === '*');
     if (oneShot) {
       oneShot.remaining -= 1;
       return oneShot.retryAfterS;
@@ -700,7 +703,13 @@ export class SlackFake {
     return { ok: true, message_ts: e.message_ts };
   }
 
-  private viewJson(id: string, hash: string, view: Record<string, unknown>, rootViewId: string, previousViewId: string | null): Record<string, unknown> {
+  private viewJson(
+    id: string,
+    hash: string,
+    view: Record<string, unknown>,
+    rootViewId: string,
+    previousViewId: string | null,
+  ): Record<string, unknown> {
     return {
       id,
       team_id: FAKE_TEAM_ID,
@@ -795,7 +804,15 @@ export class SlackFake {
     this.joined.add(channel);
     const result: Result = {
       ok: true,
-      channel: { id: channel, name: channel.toLowerCase(), is_channel: true, is_private: false, is_member: true, is_archived: false, context_team_id: FAKE_TEAM_ID },
+      channel: {
+        id: channel,
+        name: channel.toLowerCase(),
+        is_channel: true,
+        is_private: false,
+        is_member: true,
+        is_archived: false,
+        context_team_id: FAKE_TEAM_ID,
+      },
     };
     if (already) {
       result['warning'] = 'already_in_channel';

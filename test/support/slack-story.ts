@@ -13,7 +13,10 @@ export type SlackUser = { id: string; name: string };
 export function buttonsIn(blocks: unknown): { actionId: string; value: string }[] {
   const found: { actionId: string; value: string }[] = [];
   const walk = (node: unknown): void => {
-    if (Array.isArray(node)) return node.forEach(walk);
+    if (Array.isArray(node)) {
+      for (const child of node) walk(child);
+      return;
+    }
     if (node === null || typeof node !== 'object') return;
     const type: unknown = Reflect.get(node, 'type');
     const actionId: unknown = Reflect.get(node, 'action_id');
@@ -78,7 +81,10 @@ export async function clickButton(
 }
 
 /** The modal the app opened with views.open after `before` earlier opens; fails if Slack refused it. */
-export async function openedModal(s: SlackTestApp, before: number): Promise<{ callbackId: string; privateMetadata: string; view: Record<string, unknown>; call: RecordedCall }> {
+export async function openedModal(
+  s: SlackTestApp,
+  before: number,
+): Promise<{ callbackId: string; privateMetadata: string; view: Record<string, unknown>; call: RecordedCall }> {
   const calls = await s.fake.waitFor('views.open', before + 1);
   const call = calls[before];
   if (!call) throw new Error('no views.open call');
@@ -103,6 +109,8 @@ export function submitModal(
   values: Record<string, Record<string, ViewStateValue | string>>,
 ): Promise<SignedResponse> {
   return sender(s)(
-    interactionBody(viewSubmissionPayload({ userId: user.id, userName: user.name, callbackId: modal.callbackId, privateMetadata: modal.privateMetadata, values })),
+    interactionBody(
+      viewSubmissionPayload({ userId: user.id, userName: user.name, callbackId: modal.callbackId, privateMetadata: modal.privateMetadata, values }),
+    ),
   );
 }

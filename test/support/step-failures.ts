@@ -76,12 +76,15 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 
 function forward(to: URL, req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
   return new Promise((done) => {
-    const upstream = request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers, agent: false }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-      answer.on('end', done);
-      answer.on('error', done);
-    });
+    const upstream = request(
+      { host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers, agent: false },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+        answer.on('end', done);
+        answer.on('error', done);
+      },
+    );
     upstream.on('error', (err) => {
       res.writeHead(502, { 'content-type': 'text/plain' }).end(`gate could not reach the proxy: ${String(err)}`);
       done();

@@ -47,7 +47,10 @@ export async function resourcesOf(app: TestApp, jobId: string): Promise<TenantRe
     dnsRecords: await dnsRecords(app, tenant.dnsName),
     secrets: await secretsAt(app, tenant.secretPath),
     oktaGroups: emulators.okta.groupsNamed(`tenant-${tenant.slug}-`).map((g) => g.name),
-    oktaUsers: emulators.okta.usersWithLogin(adminEmail).filter((u) => u.status !== 'DEPROVISIONED').map((u) => u.login),
+    oktaUsers: emulators.okta
+      .usersWithLogin(adminEmail)
+      .filter((u) => u.status !== 'DEPROVISIONED')
+      .map((u) => u.login),
     oktaApps: emulators.okta.appsLabelled(tenant.companyName).map((a) => a.label),
     stripeCustomers: emulators.stripe.customersFor(tenant.tenantId).map((c) => c.id),
     stripeSubscriptions: emulators.stripe.liveSubscriptionsFor(tenant.tenantId).map((s) => s.status),

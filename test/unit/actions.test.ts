@@ -9,7 +9,9 @@ function job(states: Record<string, StepState>, mode: JobMode = 'forward'): JobS
   const edges: Record<string, string[]> = { database: [], seed_data: ['database'], secrets: ['database'], sso: ['secrets'], welcome_email: ['sso'] };
   const steps = new Map<string, StepSnapshot>();
   for (const [id, needs] of Object.entries(edges)) {
-    const dependents = Object.entries(edges).filter(([, n]) => n.includes(id)).map(([d]) => d);
+    const dependents = Object.entries(edges)
+      .filter(([, n]) => n.includes(id))
+      .map(([d]) => d);
     const state = states[id] ?? 'pending';
     const unmet = needs.filter((n) => !['succeeded', 'overridden'].includes(states[n] ?? 'pending')).length;
     steps.set(id, { id, state, ticket: 1, remaining: unmet, criticality: id === 'welcome_email' ? 'notification' : 'blocking', needs, dependents });
@@ -86,7 +88,11 @@ describe('operator actions', () => {
 
 describe('a Retry or Override button drawn for one failure', () => {
   const startedAt = 1_767_225_600_123;
-  const billing = (state: StepState, attemptStart?: number) => ({ id: 'billing', state, ...(attemptStart !== undefined ? { startedAt: attemptStart } : {}) });
+  const billing = (state: StepState, attemptStart?: number) => ({
+    id: 'billing',
+    state,
+    ...(attemptStart !== undefined ? { startedAt: attemptStart } : {}),
+  });
 
   it('acts while that failure is still the step’s current one', () => {
     expect(staleFailure(billing('failed', startedAt), startedAt)).toBeNull();

@@ -11,7 +11,12 @@ import { ManifestError } from '../../src/manifests/load.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dirs = { MANIFESTS_DIR: path.join(root, 'manifests'), SEED_MANIFESTS_DIR: path.join(root, 'seed-manifests') };
-const PRODUCTION = { ...dirs, PROVISIONER_PROFILE: 'production', WEBHOOK_SIGNING_SECRET: 'a-production-signing-secret', MONGODB_URI: 'mongodb://127.0.0.1:9/' };
+const PRODUCTION = {
+  ...dirs,
+  PROVISIONER_PROFILE: 'production',
+  WEBHOOK_SIGNING_SECRET: 'a-production-signing-secret',
+  MONGODB_URI: 'mongodb://127.0.0.1:9/',
+};
 
 async function startupError(env: Record<string, string>): Promise<Error> {
   const error = await compose(loadConfig(env), { runWorkers: false }).then(
@@ -63,7 +68,10 @@ describe('configuring the integrations', () => {
 
   it('any <NAME>_WEBHOOK_URL is a named endpoint; one that is not a URL is named', () => {
     const config = loadConfig({ ...dirs, BILLING_OPS_WEBHOOK_URL: 'https://ops.example/hooks/billing' });
-    expect(config.webhookEndpoints).toMatchObject({ billing_ops: 'https://ops.example/hooks/billing', cs_platform: 'http://127.0.0.1:12113/cs-platform' });
+    expect(config.webhookEndpoints).toMatchObject({
+      billing_ops: 'https://ops.example/hooks/billing',
+      cs_platform: 'http://127.0.0.1:12113/cs-platform',
+    });
     expect(() => loadConfig({ ...dirs, CS_PLATFORM_WEBHOOK_URL: 'not a url' })).toThrow('CS_PLATFORM_WEBHOOK_URL must be an http(s) URL');
   });
 });

@@ -161,11 +161,7 @@ describe('checkGraph: loading refuses graphs the engine could not run', () => {
   });
 
   it('reports every problem at once, in manifest order by rule', () => {
-    const steps = pipeline(
-      { id: 'dns', needs: ['secrets'] },
-      { id: 'secrets', needs: ['dns', 'vault'] },
-      { id: 'dns' },
-    );
+    const steps = pipeline({ id: 'dns', needs: ['secrets'] }, { id: 'secrets', needs: ['dns', 'vault'] }, { id: 'dns' });
     expect(checkGraph(steps).map((problem) => problem.message)).toEqual([
       'duplicate step id "dns" (first used by steps[0])',
       'unknown step "vault" (known: dns, secrets)',
@@ -192,7 +188,16 @@ describe('the engine walks the graph', () => {
 
   it('topologicalOrder puts needs first and breaks ties by manifest order', () => {
     expect(topologicalOrder(demo)).toEqual([
-      'database', 'seed_data', 'dns', 'secrets', 'sso', 'feature_flags', 'billing', 'welcome_email', 'slack_notice', 'cs_record',
+      'database',
+      'seed_data',
+      'dns',
+      'secrets',
+      'sso',
+      'feature_flags',
+      'billing',
+      'welcome_email',
+      'slack_notice',
+      'cs_record',
     ]);
     const declaredLate = pipeline({ id: 'billing', needs: ['database'] }, { id: 'dns' }, { id: 'database' });
     expect(topologicalOrder(declaredLate)).toEqual(['dns', 'database', 'billing']);

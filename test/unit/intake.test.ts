@@ -166,7 +166,25 @@ describe('an AE mistypes the slug and gets told how to fix it', () => {
   });
 
   it('reserves the hostnames we run ourselves', () => {
-    for (const slug of ['www', 'api', 'app', 'mail', 'status', 'support', 'help', 'billing', 'login', 'auth', 'static', 'cdn', 'internal', 'staging', 'prod', 'dev', 'test']) {
+    for (const slug of [
+      'www',
+      'api',
+      'app',
+      'mail',
+      'status',
+      'support',
+      'help',
+      'billing',
+      'login',
+      'auth',
+      'static',
+      'cdn',
+      'internal',
+      'staging',
+      'prod',
+      'dev',
+      'test',
+    ]) {
       expect(RESERVED_SLUGS.has(slug), slug).toBe(true);
     }
   });
@@ -189,7 +207,7 @@ describe('the modal proposes a slug from the company name', () => {
   });
 
   it('never proposes a slug the form would then reject', () => {
-    for (const name of ['A-', '---', 'Ab', 'API', 'Foo -- Bar', '9 Lives', 'x'.repeat(29) + ' yz']) {
+    for (const name of ['A-', '---', 'Ab', 'API', 'Foo -- Bar', '9 Lives', `${'x'.repeat(29)} yz`]) {
       expect(slugSchema.safeParse(suggestSlug(name)).success, `${name} → ${suggestSlug(name)}`).toBe(true);
     }
   });

@@ -7,7 +7,9 @@ function rollingBack(states: Record<string, StepState>): Pick<JobSnapshot, 'mode
   const edges: Record<string, string[]> = { database: [], secrets: ['database'], sso: ['secrets'], flags: ['database'] };
   const steps = new Map<string, StepSnapshot>();
   for (const [id, needs] of Object.entries(edges)) {
-    const dependents = Object.entries(edges).filter(([, n]) => n.includes(id)).map(([d]) => d);
+    const dependents = Object.entries(edges)
+      .filter(([, n]) => n.includes(id))
+      .map(([d]) => d);
     steps.set(id, { id, state: states[id] ?? 'compensated', ticket: 2, remaining: 0, criticality: 'blocking', needs, dependents });
   }
   return { mode: 'rollback', steps };
@@ -19,9 +21,9 @@ describe('status of a rollback', () => {
   });
 
   it('is rolling_back while some undo can still make progress', () => {
-    expect(deriveJobStatus(rollingBack({ sso: 'compensation_failed', secrets: 'compensating', database: 'compensating', flags: 'compensating' }))).toBe(
-      'rolling_back',
-    );
+    expect(
+      deriveJobStatus(rollingBack({ sso: 'compensation_failed', secrets: 'compensating', database: 'compensating', flags: 'compensating' })),
+    ).toBe('rolling_back');
     expect(deriveJobStatus(rollingBack({ sso: 'compensating', secrets: 'compensating', database: 'compensating' }))).toBe('rolling_back');
   });
 

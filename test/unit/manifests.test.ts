@@ -43,7 +43,6 @@ const stepTypes: StepTypeCatalogue = new Map([
   ['webhook', { input: webhookInput }],
 ]);
 
-
 const realFile = (dir: string, name: string) => readFileSync(path.join(dir, name), 'utf8');
 
 const workspaces: string[] = [];
@@ -113,7 +112,16 @@ describe('the manifests in the repository', () => {
   it('load cleanly with three plans, the ten-step demo pipeline and two seed versions', () => {
     expect(Object.keys(manifests.plans.plans)).toEqual(['starter', 'growth', 'enterprise']);
     expect(manifests.pipeline.steps.map((step) => step.id)).toEqual([
-      'database', 'seed_data', 'dns', 'secrets', 'sso', 'feature_flags', 'billing', 'welcome_email', 'slack_notice', 'cs_record',
+      'database',
+      'seed_data',
+      'dns',
+      'secrets',
+      'sso',
+      'feature_flags',
+      'billing',
+      'welcome_email',
+      'slack_notice',
+      'cs_record',
     ]);
     expect([...manifests.seeds.keys()]).toEqual(['2026.06.0', '2026.11.0']);
   });
@@ -127,7 +135,14 @@ describe('the manifests in the repository', () => {
     expect(enterprise?.billing.meters).toEqual(['api_calls']);
     expect(enterprise?.approval.requireForDataResidency).toEqual(['eu', 'uk', 'au']);
     expect(Object.keys(manifests.plans.featureFlags)).toEqual([
-      'sso', 'audit_log', 'api_access', 'custom_roles', 'data_export', 'sandbox_env', 'priority_support', 'advanced_analytics',
+      'sso',
+      'audit_log',
+      'api_access',
+      'custom_roles',
+      'data_export',
+      'sandbox_env',
+      'priority_support',
+      'advanced_analytics',
     ]);
   });
 
@@ -150,8 +165,14 @@ describe('the manifests in the repository', () => {
   it('give every step of an enterprise deal a config its step type accepts, naming real tenant values', () => {
     const intake = parseIntake(
       {
-        companyName: 'Acme Corp', slug: 'acme', adminEmail: 'jane@acme.com', plan: 'enterprise', contractStartDate: '2026-12-01',
-        contractValue: '250,000', crmOpportunityId: '006Dn00000AbCdE', requestedBy: 'Sam Seller',
+        companyName: 'Acme Corp',
+        slug: 'acme',
+        adminEmail: 'jane@acme.com',
+        plan: 'enterprise',
+        contractStartDate: '2026-12-01',
+        contractValue: '250,000',
+        crmOpportunityId: '006Dn00000AbCdE',
+        requestedBy: 'Sam Seller',
       },
       manifests.plans,
       new Date(2026, 10, 25),
@@ -257,9 +278,7 @@ describe('a platform engineer edits pipeline.yaml', () => {
 
   it('breaks the YAML syntax and is shown the line and column', () => {
     const dirs = workspace({ pipeline: ['version: 1', 'steps:', '  - id: "database', '    type: sandbox', ''].join('\n') });
-    expect(loadError(dirs).problems).toEqual([
-      { file: dirs.pipelineFile, path: 'line 5, column 1', message: 'Missing closing "quote' },
-    ]);
+    expect(loadError(dirs).problems).toEqual([{ file: dirs.pipelineFile, path: 'line 5, column 1', message: 'Missing closing "quote' }]);
   });
 
   it('writes a placeholder that does not start with intake., tenant. or plan.', () => {
@@ -482,7 +501,12 @@ describe('step configs use ${…} placeholders for per-tenant values', () => {
   it('placeholders inside longer text become text, in nested objects and lists too', () => {
     expect(
       resolveTemplates(
-        { url: 'https://hooks.example/${intake.slug}', headers: [{ value: '${plan.limits.seats} seats for ${intake.companyName}' }], meter: 'meter ${plan.billing.meters.1}', retries: 3 },
+        {
+          url: 'https://hooks.example/${intake.slug}',
+          headers: [{ value: '${plan.limits.seats} seats for ${intake.companyName}' }],
+          meter: 'meter ${plan.billing.meters.1}',
+          retries: 3,
+        },
         scope,
       ),
     ).toEqual({ url: 'https://hooks.example/acme', headers: [{ value: '100 seats for Acme Corp' }], meter: 'meter seats', retries: 3 });
@@ -514,7 +538,9 @@ describe('step configs use ${…} placeholders for per-tenant values', () => {
   });
 
   it('templateReferences lists every placeholder with its path, for checks at load time', () => {
-    expect(templateReferences({ url: 'https://x/${intake.slug}/${tenant.dnsName}', body: [{ n: '${plan.limits.seats}' }], plain: 'no refs' })).toEqual([
+    expect(
+      templateReferences({ url: 'https://x/${intake.slug}/${tenant.dnsName}', body: [{ n: '${plan.limits.seats}' }], plain: 'no refs' }),
+    ).toEqual([
       { path: ['config', 'url'], reference: 'intake.slug' },
       { path: ['config', 'url'], reference: 'tenant.dnsName' },
       { path: ['config', 'body', 0, 'n'], reference: 'plan.limits.seats' },
@@ -530,7 +556,13 @@ describe('step configs use ${…} placeholders for per-tenant values', () => {
       seeds,
     });
     // (This loader has no deployment settings, so the ${settings.…} references are reported too; only the seed matters here.)
-    const messages = loadError(dirs, realStepTypes).problems.map((problem) => problem.message).filter((m) => m.startsWith('Seed'));
-    expect(messages).toEqual([expect.stringMatching(/^Seed 2025\.09\.0 no longer matches the current schema: roles "viewer" field "permissions\[1\]" has "reports\.view".* \(plan growth\)$/)]);
+    const messages = loadError(dirs, realStepTypes)
+      .problems.map((problem) => problem.message)
+      .filter((m) => m.startsWith('Seed'));
+    expect(messages).toEqual([
+      expect.stringMatching(
+        /^Seed 2025\.09\.0 no longer matches the current schema: roles "viewer" field "permissions\[1\]" has "reports\.view".* \(plan growth\)$/,
+      ),
+    ]);
   });
 });

@@ -123,9 +123,7 @@ export class SlackNotifier implements JobNotifier {
   private async flush(all: boolean): Promise<void> {
     const interval = this.opts.minEditIntervalMs ?? 1000;
     const now = Date.now();
-    const due = [...this.dirty.entries()].filter(
-      ([jobId]) => !this.editing.has(jobId) && (all || now - (this.lastEdit.get(jobId) ?? 0) >= interval),
-    );
+    const due = [...this.dirty.entries()].filter(([jobId]) => !this.editing.has(jobId) && (all || now - (this.lastEdit.get(jobId) ?? 0) >= interval));
     await Promise.all(due.map(([jobId, view]) => this.edit(jobId, view)));
     if (this.dirty.size > 0 && !all) this.schedule();
   }

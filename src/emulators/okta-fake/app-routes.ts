@@ -7,7 +7,20 @@ import { z } from 'zod';
 import { groupOf } from './directory-routes.ts';
 import type { AppRecord, Org } from './org.ts';
 import { searched } from './search.ts';
-import { NO_CONTENT, OktaFakeError, jsonObject, now, ok, oktaId, paged, parseBody, randomText, type Json, type JsonObject, type Route } from './wire.ts';
+import {
+  NO_CONTENT,
+  OktaFakeError,
+  jsonObject,
+  now,
+  ok,
+  oktaId,
+  paged,
+  parseBody,
+  randomText,
+  type Json,
+  type JsonObject,
+  type Route,
+} from './wire.ts';
 
 function renderApp(org: Org, app: AppRecord): Json {
   const href = `${org.baseUrl}/api/v1/apps/${app.id}`;
@@ -45,9 +58,7 @@ const oidcApp = z.object({
   ...common,
   name: z.literal('oidc_client'),
   signOnMode: z.literal('OPENID_CONNECT'),
-  credentials: z
-    .object({ oauthClient: z.object({ token_endpoint_auth_method: z.string().optional() }).optional() })
-    .optional(),
+  credentials: z.object({ oauthClient: z.object({ token_endpoint_auth_method: z.string().optional() }).optional() }).optional(),
   settings: z.object({
     oauthClient: jsonObject.and(
       z.object({
@@ -86,7 +97,10 @@ function oidcParts(body: unknown, id: string): Pick<AppRecord, 'name' | 'label' 
 
 function samlParts(body: unknown): Pick<AppRecord, 'name' | 'label' | 'settings' | 'credentials' | 'signOnMode'> {
   const app = parseBody(samlApp, body);
-  const slug = app.label.toLowerCase().replace(/[^a-z0-9]+/g, '').slice(0, 30);
+  const slug = app.label
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '')
+    .slice(0, 30);
   return {
     name: `fakeorg_${slug}_1`,
     label: app.label,
@@ -164,7 +178,14 @@ export function appRoutes(org: Org): Route[] {
       handle: (call) => paged(call, searched(call.query, labelPrefixed(call.query, org.apps.values()), render), render, org.pageSize),
     },
     { method: 'GET', pattern: new RegExp(`^/api/v1/apps/${id}$`), handle: (call) => ok(render(app(call))) },
-    { method: 'DELETE', pattern: new RegExp(`^/api/v1/apps/${id}$`), handle: (call) => (deleteApp(org, app(call)), NO_CONTENT) },
+    {
+      method: 'DELETE',
+      pattern: new RegExp(`^/api/v1/apps/${id}$`),
+      handle: (call) => {
+        deleteApp(org, app(call));
+        return NO_CONTENT;
+      },
+    },
     {
       method: 'POST',
       pattern: new RegExp(`^/api/v1/apps/${id}/lifecycle/(activate|deactivate)$`),
@@ -190,11 +211,18 @@ export function appRoutes(org: Org): Route[] {
         return ok(renderAssignment(org, found.id, groupId, value));
       },
     },
-    { method: 'PUT', pattern: new RegExp(`^/api/v1/apps/${id}/groups/${id}$`), handle: (call) => ok(assign(org, app(call), call.params[1] ?? '', call.body)) },
+    {
+      method: 'PUT',
+      pattern: new RegExp(`^/api/v1/apps/${id}/groups/${id}$`),
+      handle: (call) => ok(assign(org, app(call), call.params[1] ?? '', call.body)),
+    },
     {
       method: 'DELETE',
       pattern: new RegExp(`^/api/v1/apps/${id}/groups/${id}$`),
-      handle: (call) => (app(call).groups.delete(call.params[1] ?? ''), NO_CONTENT),
+      handle: (call) => {
+        app(call).groups.delete(call.params[1] ?? '');
+        return NO_CONTENT;
+      },
     },
   ];
 }

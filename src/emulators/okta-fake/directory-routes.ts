@@ -164,7 +164,10 @@ export function directoryRoutes(org: Org): Route[] {
     {
       method: 'DELETE',
       pattern: new RegExp(`^/api/v1/groups/${id}$`),
-      handle: (call) => (forgetGroup(org, group(call).id), NO_CONTENT),
+      handle: (call) => {
+        forgetGroup(org, group(call).id);
+        return NO_CONTENT;
+      },
     },
     {
       method: 'GET',
@@ -203,7 +206,14 @@ export function directoryRoutes(org: Org): Route[] {
       },
     },
     { method: 'GET', pattern: new RegExp(`^/api/v1/users/${id}$`), handle: (call) => ok(renderUser(org, userOf(org, user(call)))) },
-    { method: 'DELETE', pattern: new RegExp(`^/api/v1/users/${id}$`), handle: (call) => (deleteUser(org, user(call)), NO_CONTENT) },
+    {
+      method: 'DELETE',
+      pattern: new RegExp(`^/api/v1/users/${id}$`),
+      handle: (call) => {
+        deleteUser(org, user(call));
+        return NO_CONTENT;
+      },
+    },
     {
       method: 'POST',
       pattern: new RegExp(`^/api/v1/users/${id}/lifecycle/deactivate$`),
@@ -216,4 +226,3 @@ export function directoryRoutes(org: Org): Route[] {
     },
   ];
 }
-

@@ -148,9 +148,7 @@ function idpOf(org: Org, id: string): IdpRecord {
 function listed(org: Org, query: URLSearchParams): IdpRecord[] {
   const q = query.get('q')?.toLowerCase();
   const type = query.get('type');
-  return [...org.idps.values()].filter(
-    (idp) => (q === undefined || idp.name.toLowerCase().startsWith(q)) && (type === null || type === 'SAML2'),
-  );
+  return [...org.idps.values()].filter((idp) => (q === undefined || idp.name.toLowerCase().startsWith(q)) && (type === null || type === 'SAML2'));
 }
 
 export function idpRoutes(org: Org): Route[] {
@@ -160,17 +158,31 @@ export function idpRoutes(org: Org): Route[] {
   return [
     { method: 'POST', pattern: /^\/api\/v1\/idps\/credentials\/keys$/, handle: (call) => ok(createKey(org, call.body)) },
     { method: 'GET', pattern: /^\/api\/v1\/idps\/credentials\/keys$/, handle: (call) => paged(call, org.idpKeys.values(), renderKey, org.pageSize) },
-    { method: 'GET', pattern: new RegExp(`^/api/v1/idps/credentials/keys/${id}$`), handle: (call) => ok(renderKey(keyOf(org, call.params[0] ?? ''))) },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/api/v1/idps/credentials/keys/${id}$`),
+      handle: (call) => ok(renderKey(keyOf(org, call.params[0] ?? ''))),
+    },
     {
       method: 'DELETE',
       pattern: new RegExp(`^/api/v1/idps/credentials/keys/${id}$`),
-      handle: (call) => (deleteKey(org, call.params[0] ?? ''), NO_CONTENT),
+      handle: (call) => {
+        deleteKey(org, call.params[0] ?? '');
+        return NO_CONTENT;
+      },
     },
     { method: 'POST', pattern: /^\/api\/v1\/idps$/, handle: (call) => ok(saveIdp(org, call.body)) },
     { method: 'GET', pattern: /^\/api\/v1\/idps$/, handle: (call) => paged(call, listed(org, call.query), render, org.pageSize) },
     { method: 'GET', pattern: new RegExp(`^/api/v1/idps/${id}$`), handle: (call) => ok(render(idp(call))) },
     { method: 'PUT', pattern: new RegExp(`^/api/v1/idps/${id}$`), handle: (call) => ok(saveIdp(org, call.body, idp(call))) },
-    { method: 'DELETE', pattern: new RegExp(`^/api/v1/idps/${id}$`), handle: (call) => (org.idps.delete(idp(call).id), NO_CONTENT) },
+    {
+      method: 'DELETE',
+      pattern: new RegExp(`^/api/v1/idps/${id}$`),
+      handle: (call) => {
+        org.idps.delete(idp(call).id);
+        return NO_CONTENT;
+      },
+    },
     {
       method: 'POST',
       pattern: new RegExp(`^/api/v1/idps/${id}/lifecycle/(activate|deactivate)$`),

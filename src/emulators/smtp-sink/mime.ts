@@ -56,12 +56,10 @@ function decodeBody(part: Part): string {
 
 /** RFC 2047: =?utf-8?Q?Acme_=26_Sons?= and =?utf-8?B?...?=, adjacent words joined. */
 export function decodeWords(value: string): string {
-  return value
-    .replace(/(\?=)\s+(=\?)/g, '$1$2')
-    .replace(/=\?([^?]+)\?([BbQq])\?([^?]*)\?=/g, (_, charset: string, kind: string, data: string) => {
-      if (kind.toUpperCase() === 'B') return new TextDecoder(charset).decode(Buffer.from(data, 'base64'));
-      return decodeQuotedPrintable(data.replace(/_/g, ' '), charset);
-    });
+  return value.replace(/(\?=)\s+(=\?)/g, '$1$2').replace(/=\?([^?]+)\?([BbQq])\?([^?]*)\?=/g, (_, charset: string, kind: string, data: string) => {
+    if (kind.toUpperCase() === 'B') return new TextDecoder(charset).decode(Buffer.from(data, 'base64'));
+    return decodeQuotedPrintable(data.replace(/_/g, ' '), charset);
+  });
 }
 
 /** The leaf parts of a message, depth first, in the order a mail client would list them. */
@@ -71,11 +69,13 @@ function leafParts(part: Part): Part[] {
   if (!/^multipart\//i.test(contentType) || boundary === undefined) return [part];
   const sections = part.body.split(`--${boundary}`);
   // sections[0] is the preamble; the last one starts with "--" (the closing delimiter).
-  return sections
-    .slice(1)
-    .filter((section) => !section.startsWith('--'))
-    // The line breaks around a delimiter belong to the delimiter, not to the part.
-    .flatMap((section) => leafParts(splitPart(section.replace(/^\r?\n/, '').replace(/\r?\n$/, ''))));
+  return (
+    sections
+      .slice(1)
+      .filter((section) => !section.startsWith('--'))
+      // The line breaks around a delimiter belong to the delimiter, not to the part.
+      .flatMap((section) => leafParts(splitPart(section.replace(/^\r?\n/, '').replace(/\r?\n$/, ''))))
+  );
 }
 
 function firstOfType(parts: Part[], type: string): Part | undefined {

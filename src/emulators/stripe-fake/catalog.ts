@@ -115,10 +115,15 @@ export function createMeter(state: StripeState, params: FormObject): unknown {
   const displayName = requiredText(params, 'display_name');
   const eventName = requiredText(params, 'event_name');
   const aggregation = optionalObject(params, 'default_aggregation');
-  if (aggregation === undefined) throw StripeFakeError.validation('parameter_missing', 'default_aggregation', 'Missing required param: default_aggregation.');
+  if (aggregation === undefined)
+    throw StripeFakeError.validation('parameter_missing', 'default_aggregation', 'Missing required param: default_aggregation.');
   const formula = requiredText(aggregation, 'formula');
   if (!isFormula(formula)) {
-    throw StripeFakeError.validation('parameter_invalid_string', 'default_aggregation[formula]', `Invalid default_aggregation[formula]: must be one of ${FORMULAS.join(', ')}`);
+    throw StripeFakeError.validation(
+      'parameter_invalid_string',
+      'default_aggregation[formula]',
+      `Invalid default_aggregation[formula]: must be one of ${FORMULAS.join(', ')}`,
+    );
   }
   const meter: MeterRecord = {
     id: newId('mtr'),

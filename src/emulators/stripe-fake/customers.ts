@@ -89,7 +89,11 @@ export function parseQuery(query: string): Clause[] {
   while (position < query.length) {
     CLAUSE.lastIndex = position;
     const match = CLAUSE.exec(query);
-    if (match === null) throw invalidQuery(query, `cannot read a clause at position ${position} (this stand-in supports email, name and metadata['key'] with ":" and AND)`);
+    if (match === null)
+      throw invalidQuery(
+        query,
+        `cannot read a clause at position ${position} (this stand-in supports email, name and metadata['key'] with ":" and AND)`,
+      );
     const [, field = '', singleKey, doubleKey, singleValue, doubleValue] = match;
     const value = (singleValue ?? doubleValue ?? '').replace(/\\(.)/g, '$1');
     if (field === 'email' || field === 'name') clauses.push({ field, key: '', value });

@@ -112,14 +112,20 @@ export function optionalList(params: FormObject, name: string): FormValue[] {
 export function metadataParam(params: FormObject): Record<string, string> {
   const given = params['metadata'];
   // Keys that are all digits ("metadata[0]=…") read as a list; metadata is always a hash.
-  const raw = Array.isArray(given) ? Object.fromEntries(given.map((value, index) => [String(index), value])) : (optionalObject(params, 'metadata') ?? {});
+  const raw = Array.isArray(given)
+    ? Object.fromEntries(given.map((value, index) => [String(index), value]))
+    : (optionalObject(params, 'metadata') ?? {});
   const metadata: Record<string, string> = {};
   for (const [key, value] of Object.entries(raw)) {
-    if (typeof value !== 'string') throw StripeFakeError.validation('parameter_invalid_string', `metadata[${key}]`, `Invalid string: metadata[${key}]`);
-    if (key.length > 40) throw StripeFakeError.validation('parameter_invalid_string', `metadata[${key}]`, 'Metadata keys must be at most 40 characters.');
-    if (value.length > 500) throw StripeFakeError.validation('parameter_invalid_string', `metadata[${key}]`, 'Metadata values must be at most 500 characters.');
+    if (typeof value !== 'string')
+      throw StripeFakeError.validation('parameter_invalid_string', `metadata[${key}]`, `Invalid string: metadata[${key}]`);
+    if (key.length > 40)
+      throw StripeFakeError.validation('parameter_invalid_string', `metadata[${key}]`, 'Metadata keys must be at most 40 characters.');
+    if (value.length > 500)
+      throw StripeFakeError.validation('parameter_invalid_string', `metadata[${key}]`, 'Metadata values must be at most 500 characters.');
     if (value !== '') metadata[key] = value;
   }
-  if (Object.keys(metadata).length > 50) throw StripeFakeError.validation('parameter_invalid_object', 'metadata', 'You can have at most 50 metadata keys.');
+  if (Object.keys(metadata).length > 50)
+    throw StripeFakeError.validation('parameter_invalid_object', 'metadata', 'You can have at most 50 metadata keys.');
   return metadata;
 }

@@ -8,15 +8,7 @@ import { add, fromUnixTime, getUnixTime, type Duration } from 'date-fns';
 import { StripeFakeError } from './errors.ts';
 import { renderPrice } from './catalog.ts';
 import { allowOnly, isFormObject, metadataParam, optionalInteger, optionalList, optionalText, type FormObject, type FormValue } from './form.ts';
-import {
-  listPage,
-  newId,
-  nowSeconds,
-  type Interval,
-  type StripeState,
-  type SubscriptionItemRecord,
-  type SubscriptionRecord,
-} from './state.ts';
+import { listPage, newId, nowSeconds, type Interval, type StripeState, type SubscriptionItemRecord, type SubscriptionRecord } from './state.ts';
 
 const MAX_TRIAL_SECONDS = 730 * 24 * 60 * 60;
 
@@ -51,7 +43,11 @@ function requestedTrialEnd(params: FormObject, now: number): number | null {
 function collectionMethod(params: FormObject): SubscriptionRecord['collectionMethod'] {
   const method = optionalText(params, 'collection_method') ?? 'charge_automatically';
   if (method !== 'charge_automatically' && method !== 'send_invoice') {
-    throw StripeFakeError.validation('parameter_invalid_string', 'collection_method', `Invalid collection_method: must be one of charge_automatically or send_invoice`);
+    throw StripeFakeError.validation(
+      'parameter_invalid_string',
+      'collection_method',
+      `Invalid collection_method: must be one of charge_automatically or send_invoice`,
+    );
   }
   return method;
 }
@@ -71,12 +67,23 @@ function resolveItems(state: StripeState, requested: RequestedItem[], now: numbe
 
 export function createSubscription(state: StripeState, params: FormObject): unknown {
   allowOnly(params, [
-    'customer', 'items', 'metadata', 'trial_end', 'billing_cycle_anchor', 'collection_method', 'days_until_due',
-    'description', 'payment_behavior', 'proration_behavior', 'off_session', 'expand',
+    'customer',
+    'items',
+    'metadata',
+    'trial_end',
+    'billing_cycle_anchor',
+    'collection_method',
+    'days_until_due',
+    'description',
+    'payment_behavior',
+    'proration_behavior',
+    'off_session',
+    'expand',
   ]);
   const now = nowSeconds();
   const customerId = optionalText(params, 'customer');
-  if (customerId === undefined || customerId === '') throw StripeFakeError.validation('parameter_missing', 'customer', 'Missing required param: customer.');
+  if (customerId === undefined || customerId === '')
+    throw StripeFakeError.validation('parameter_missing', 'customer', 'Missing required param: customer.');
   const requested = requestedItems(params);
   const trialEnd = requestedTrialEnd(params, now);
   const method = collectionMethod(params);

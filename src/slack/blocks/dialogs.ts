@@ -99,7 +99,11 @@ export function inputModal(ref: ActionRef, step: StepView): ModalView {
         block_id: DIALOG_BLOCKS.metadataUrl.blockId,
         optional: true,
         label: plain('IdP metadata URL'),
-        element: { type: 'url_text_input', action_id: DIALOG_BLOCKS.metadataUrl.actionId, placeholder: plain('https://idp.customer.example/saml/metadata') },
+        element: {
+          type: 'url_text_input',
+          action_id: DIALOG_BLOCKS.metadataUrl.actionId,
+          placeholder: plain('https://idp.customer.example/saml/metadata'),
+        },
       },
       {
         type: 'input',

@@ -29,7 +29,6 @@ export function featureBlockId(planId: string, chunk: number): string {
   return chunk === 0 ? base : `${base}.${chunk}`;
 }
 
-
 /** A plan's flags in catalogue order, in groups of at most 10: one checkbox block per group. */
 export function featureChunks(plans: PlansManifest, plan: Plan): string[][] {
   const flags = Object.keys(plans.featureFlags).filter((flag) => flag in plan.features);

@@ -3,7 +3,18 @@
  * way back: Slack's `view.state.values` → the raw intake for parseIntake, and
  * parseIntake's field errors → the modal's block ids.
  */
-import type { Checkboxes, Datepicker, EmailInput, InputBlock, KnownBlock, ModalView, NumberInput, PlainTextInput, PlainTextOption, StaticSelect } from '@slack/types';
+import type {
+  Checkboxes,
+  Datepicker,
+  EmailInput,
+  InputBlock,
+  KnownBlock,
+  ModalView,
+  NumberInput,
+  PlainTextInput,
+  PlainTextOption,
+  StaticSelect,
+} from '@slack/types';
 import { format } from 'date-fns';
 import { suggestSlug } from '../../domain/intake.ts';
 import type { Plan, PlansManifest } from '../../domain/plan.ts';
@@ -70,7 +81,11 @@ function textBlocks(initial: Partial<Record<IntakeField, string>>): InputBlock[]
 
 function planOption(id: string, plan: Plan): PlainTextOption {
   const seats = `${plan.limits.seats.toLocaleString('en-US')} seats`;
-  return { text: plain(plan.displayName, LIMITS.optionText), value: id, description: plain(`${seats}, ${plan.isolation} database`, LIMITS.optionDescription) };
+  return {
+    text: plain(plan.displayName, LIMITS.optionText),
+    value: id,
+    description: plain(`${seats}, ${plan.isolation} database`, LIMITS.optionDescription),
+  };
 }
 
 function planBlock(plans: PlansManifest, selected: string | undefined): InputBlock {
@@ -85,7 +100,11 @@ function planBlock(plans: PlansManifest, selected: string | undefined): InputBlo
 function flagOption(plans: PlansManifest, plan: Plan, flag: string): PlainTextOption {
   const standard = plan.features[flag] ? 'on' : 'off';
   const description = plans.featureFlags[flag]?.description ?? '';
-  return { text: plain(`${flag} (plan default: ${standard})`, LIMITS.optionText), value: flag, description: plain(description, LIMITS.optionDescription) };
+  return {
+    text: plain(`${flag} (plan default: ${standard})`, LIMITS.optionText),
+    value: flag,
+    description: plain(description, LIMITS.optionDescription),
+  };
 }
 
 function featureBlocks(plans: PlansManifest, planId: string, plan: Plan): InputBlock[] {

@@ -52,9 +52,7 @@ function readOverrides(values: ViewStateValues, plans: PlansManifest, planId: st
   return overrides;
 }
 
-const FIELD_BLOCK: ReadonlyMap<string, string> = new Map(
-  Object.entries(INTAKE_BLOCKS).map(([field, ids]) => [field, ids.blockId]),
-);
+const FIELD_BLOCK: ReadonlyMap<string, string> = new Map(Object.entries(INTAKE_BLOCKS).map(([field, ids]) => [field, ids.blockId]));
 
 /** Errors that belong to no input (e.g. requestedBy) are shown on the first one, the company name. */
 function blockFor(field: string): string {

@@ -46,12 +46,7 @@ export function jobSummaryBlocks(view: JobView, audit: string): KnownBlock[] {
   const heading = `:package: ${tenantTitle(view)}\nRequested by ${personText(view.requestedBy)} · CRM \`${escapeMrkdwn(view.crmOpportunityId)}\``;
   const status = `*${statusLine(view.status)}*   ${progressBar(view.progress.done, view.progress.total)}`;
   const waits = waitingLines(view);
-  return [
-    section(heading),
-    section(waits.length > 0 ? `${status}\n${waits.join('\n')}` : status),
-    divider(),
-    ...stepSections(view.steps, audit),
-  ];
+  return [section(heading), section(waits.length > 0 ? `${status}\n${waits.join('\n')}` : status), divider(), ...stepSections(view.steps, audit)];
 }
 
 function progressFallback(view: JobView): string {

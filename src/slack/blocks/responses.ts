@@ -52,18 +52,15 @@ export function auditBlocks(job: JobView, lines: readonly string[], opts: { verb
   const title = `:scroll: Audit trail for ${tenantTitle(job)}${opts.verbose ? ' (everything, routine steps included)' : ''}`;
   const command = `npx provisioner audit ${job.tenant.slug}${opts.verbose ? ' --verbose' : ''}`;
   const rendered = lines.map(auditLineText);
-  const note = (shown: number) =>
-    `_Showing the newest ${shown} of ${lines.length} lines._ \`${escapeMrkdwn(command)}\` shows the whole trail.`;
+  const note = (shown: number) => `_Showing the newest ${shown} of ${lines.length} lines._ \`${escapeMrkdwn(command)}\` shows the whole trail.`;
   const build = (k: number): string[] => {
     if (k === lines.length) return rendered;
     const start = lines.length - k;
     return [note(k), ...headingBefore(lines, start), ...rendered.slice(start)];
   };
-  const body = rendered.length === 0 ? ['Nothing recorded yet.'] : build(largestFitting(Math.min(lines.length, MAX_AUDIT_LINES), MAX_AUDIT_SECTIONS, build));
-  return message(
-    `Audit trail for ${tenantFallback(job)}`,
-    [section(title), ...packLines(body).map((c) => section(c))],
-  );
+  const body =
+    rendered.length === 0 ? ['Nothing recorded yet.'] : build(largestFitting(Math.min(lines.length, MAX_AUDIT_LINES), MAX_AUDIT_SECTIONS, build));
+  return message(`Audit trail for ${tenantFallback(job)}`, [section(title), ...packLines(body).map((c) => section(c))]);
 }
 
 /** The date heading for the line at `start`, when the cut would leave its entries without one. */
@@ -82,14 +79,12 @@ export function listBlocks(jobs: readonly JobView[]): SlackMessage {
   if (jobs.length === 0) {
     return message('No jobs need attention', [section(':sparkles: Nothing is running, waiting or failed.')]);
   }
-  const lines = jobs.map(
-    (j) => `${tenantTitle(j)} — ${statusLine(j.status)} · ${progressBar(j.progress.done, j.progress.total)}`,
-  );
+  const lines = jobs.map((j) => `${tenantTitle(j)} — ${statusLine(j.status)} · ${progressBar(j.progress.done, j.progress.total)}`);
   const more = (hidden: number) => `…and ${hidden} more (\`npx provisioner list\` shows them all)`;
-  return message(
-    `${jobs.length} job${jobs.length === 1 ? '' : 's'}`,
-    [section(`*${jobs.length} job${jobs.length === 1 ? '' : 's'}*`), ...lineSections(lines, MAX_LIST_SECTIONS, more)],
-  );
+  return message(`${jobs.length} job${jobs.length === 1 ? '' : 's'}`, [
+    section(`*${jobs.length} job${jobs.length === 1 ? '' : 's'}*`),
+    ...lineSections(lines, MAX_LIST_SECTIONS, more),
+  ]);
 }
 
 const HELP: readonly (readonly [string, string])[] = [
@@ -104,14 +99,11 @@ export function helpBlocks(opts: ResponseOptions = {}): SlackMessage {
   const command = opts.slashCommand ?? '/provision';
   // "<slug>" must be escaped: Slack reads angle brackets as links even inside code.
   const lines = HELP.map(([args, what]) => `\`${escapeMrkdwn(command + args)}\` — ${what}`);
-  return message(
-    `How to use ${escapeMrkdwn(command)}`,
-    [
-      section('*Provisioning tenants*'),
-      section(lines.join('\n')),
-      context('Approvals, retries, overrides and rollbacks happen with the buttons in each job’s thread in #onboarding.'),
-    ],
-  );
+  return message(`How to use ${escapeMrkdwn(command)}`, [
+    section('*Provisioning tenants*'),
+    section(lines.join('\n')),
+    context('Approvals, retries, overrides and rollbacks happen with the buttons in each job’s thread in #onboarding.'),
+  ]);
 }
 
 /** An action that is not allowed, or a button that is out of date. */

@@ -45,15 +45,17 @@ const LOOK_ALIKE: Readonly<Record<string, string>> = {
  * typed, pings nobody, links nothing and formats nothing.
  */
 export function escapeMrkdwn(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/[*_~`]/g, (c) => LOOK_ALIKE[c] ?? c)
-    // A leading "&gt;" still starts a block quote; a soft hyphen before it is invisible.
-    .replace(/(^|\n)&gt;/g, '$1\u00AD&gt;')
-    // With link_names on, a bare "@channel" pings too; an invisible word joiner breaks the keyword.
-    .replace(/@(channel|here|everyone)\b/gi, '@\u2060$1');
+  return (
+    text
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/[*_~`]/g, (c) => LOOK_ALIKE[c] ?? c)
+      // A leading "&gt;" still starts a block quote; a soft hyphen before it is invisible.
+      .replace(/(^|\n)&gt;/g, '$1\u00AD&gt;')
+      // With link_names on, a bare "@channel" pings too; an invisible word joiner breaks the keyword.
+      .replace(/@(channel|here|everyone)\b/gi, '@\u2060$1')
+  );
 }
 
 const ELLIPSIS = '…';

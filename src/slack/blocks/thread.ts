@@ -37,32 +37,29 @@ export function approvalRequest(view: JobView, step: StepView, approvers: Approv
   const who = mentions(approvers);
   const reasons = approvalReasons(step).map((r) => `• ${outsideText(r, 500)}`);
   const company = escapeMrkdwn(view.tenant.companyName);
-  return message(
-    `${who ? `${who} ` : ''}Approval needed for ${tenantFallback(view)}`,
-    [
-      section(`${STATE_EMOJI.waiting_approval} *Approval needed* for ${tenantTitle(view)}${who ? `\n${who}` : ''}`),
-      section(`*Why*\n${reasons.length > 0 ? reasons.join('\n') : '• The pipeline asks for an approval here'}`),
-      context(`Requested by ${personText(view.requestedBy)} · CRM \`${escapeMrkdwn(view.crmOpportunityId)}\``),
-      actions(
-        'job_approval_actions',
-        button({
-          actionId: ACTIONS.approve,
-          text: 'Approve',
-          style: 'primary',
-          value: stepRef(view, step),
-          // Approving starts paid infrastructure; one more click is cheap.
-          confirm: confirmDialog({
-            title: 'Approve provisioning?',
-            text: `Provisioning for *${company}* starts right away.`,
-            confirm: 'Approve',
-            deny: 'Not yet',
-          }),
+  return message(`${who ? `${who} ` : ''}Approval needed for ${tenantFallback(view)}`, [
+    section(`${STATE_EMOJI.waiting_approval} *Approval needed* for ${tenantTitle(view)}${who ? `\n${who}` : ''}`),
+    section(`*Why*\n${reasons.length > 0 ? reasons.join('\n') : '• The pipeline asks for an approval here'}`),
+    context(`Requested by ${personText(view.requestedBy)} · CRM \`${escapeMrkdwn(view.crmOpportunityId)}\``),
+    actions(
+      'job_approval_actions',
+      button({
+        actionId: ACTIONS.approve,
+        text: 'Approve',
+        style: 'primary',
+        value: stepRef(view, step),
+        // Approving starts paid infrastructure; one more click is cheap.
+        confirm: confirmDialog({
+          title: 'Approve provisioning?',
+          text: `Provisioning for *${company}* starts right away.`,
+          confirm: 'Approve',
+          deny: 'Not yet',
         }),
-        button({ actionId: ACTIONS.reject, text: 'Reject', style: 'danger', value: stepRef(view, step) }),
-      ),
-      auditContext(view, opts),
-    ],
-  );
+      }),
+      button({ actionId: ACTIONS.reject, text: 'Reject', style: 'danger', value: stepRef(view, step) }),
+    ),
+    auditContext(view, opts),
+  ]);
 }
 
 const BEST_EFFORT_FAILED = 'This step is best effort: the tenant still goes live. *Retry* it, or *Override* if you did it by hand.';
@@ -78,14 +75,11 @@ export function stepFailed(view: JobView, step: StepView, opts: ThreadOptions = 
   const label = escapeMrkdwn(step.label);
   const error = outsideText(step.error ?? 'no error message was recorded', 2500);
   const meaning = step.criticality === 'notification' ? BEST_EFFORT_FAILED : BLOCKING_FAILED;
-  return message(
-    `Step ${label} failed for ${tenantFallback(view)}`,
-    [
-      section(`${STATE_EMOJI.failed} Step *${label}* failed for ${tenantTitle(view)}\n${quote(error)}`),
-      ...(step.state === 'failed' ? [section(meaning), failureActions(view, step)] : [context(`Since then: ${stepLine(step)}`)]),
-      auditContext(view, opts),
-    ],
-  );
+  return message(`Step ${label} failed for ${tenantFallback(view)}`, [
+    section(`${STATE_EMOJI.failed} Step *${label}* failed for ${tenantTitle(view)}\n${quote(error)}`),
+    ...(step.state === 'failed' ? [section(meaning), failureActions(view, step)] : [context(`Since then: ${stepLine(step)}`)]),
+    auditContext(view, opts),
+  ]);
 }
 
 /** The buttons name the failed attempt, so a later failure of the same step gets buttons of its own. */
@@ -114,15 +108,12 @@ function quote(text: string): string {
 export function inputRequested(view: JobView, step: StepView, opts: ThreadOptions = {}): SlackMessage {
   const label = escapeMrkdwn(step.label);
   const wanted = outsideText(step.waitingFor ?? 'details from the customer', 500);
-  return message(
-    `${tenantFallback(view)}: step ${label} is waiting for ${wanted}`,
-    [
-      section(`${STATE_EMOJI.waiting_input} Step *${label}* for ${tenantTitle(view)} is waiting for ${wanted}`),
-      section('When the customer sends it, click *Provide input* and paste it in; the step then carries on by itself.'),
-      actions('step_input_actions', button({ actionId: ACTIONS.provideInput, text: 'Provide input', style: 'primary', value: stepRef(view, step) })),
-      auditContext(view, opts),
-    ],
-  );
+  return message(`${tenantFallback(view)}: step ${label} is waiting for ${wanted}`, [
+    section(`${STATE_EMOJI.waiting_input} Step *${label}* for ${tenantTitle(view)} is waiting for ${wanted}`),
+    section('When the customer sends it, click *Provide input* and paste it in; the step then carries on by itself.'),
+    actions('step_input_actions', button({ actionId: ACTIONS.provideInput, text: 'Provide input', style: 'primary', value: stepRef(view, step) })),
+    auditContext(view, opts),
+  ]);
 }
 
 const EVENT_EMOJI: Partial<Record<EventType, string>> = {
@@ -157,10 +148,7 @@ function eventSentence(event: JobEvent): string {
 
 /** A one-liner for any event without a reply of its own. */
 export function eventLine(view: JobView, event: JobEvent): SlackMessage {
-  return message(
-    `${tenantFallback(view)}: ${outsideText(event.summary, 2500)}`,
-    [context(`${slackTime(event.at)} ${eventSentence(event)}`)],
-  );
+  return message(`${tenantFallback(view)}: ${outsideText(event.summary, 2500)}`, [context(`${slackTime(event.at)} ${eventSentence(event)}`)]);
 }
 
 export function rollbackUpdate(view: JobView, event: JobEvent, opts: ThreadOptions = {}): SlackMessage {
@@ -217,8 +205,9 @@ export function completed(view: JobView, opts: ThreadOptions = {}): SlackMessage
     ...(customer ? [`Billing customer: \`${escapeMrkdwn(customer)}\``] : []),
     ...(skipped.length > 0 ? [`${STATE_EMOJI.failed} Best-effort steps that failed (retry them from their messages): ${skipped.join(', ')}`] : []),
   ];
-  return message(
-    `${tenantFallback(view)} is live at ${tenantUrl}`,
-    [section(lines.join('\n')), context(`Requested by ${personText(view.requestedBy)}`), auditContext(view, opts)],
-  );
+  return message(`${tenantFallback(view)} is live at ${tenantUrl}`, [
+    section(lines.join('\n')),
+    context(`Requested by ${personText(view.requestedBy)}`),
+    auditContext(view, opts),
+  ]);
 }

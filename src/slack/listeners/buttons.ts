@@ -39,9 +39,9 @@ const BUTTONS: Record<string, { verb: OperatorVerb; handle: ButtonHandler }> = {
   [ACTIONS.rollback]: { verb: 'rollback', handle: openModal((c) => reasonModal('rollback', c.ref)) },
   [ACTIONS.provideInput]: {
     verb: 'provide input',
-    handle: async (deps, client, c) => {
+    handle: async (_deps, client, c) => {
       const step = c.job.steps.find((s) => s.id === c.ref.stepId);
-      if (!step || step.state !== 'waiting_input') return `Nothing to do: ${step?.label ?? 'that step'} is not waiting for input any more.`;
+      if (step?.state !== 'waiting_input') return `Nothing to do: ${step?.label ?? 'that step'} is not waiting for input any more.`;
       await client.views.open({ trigger_id: c.triggerId, view: inputModal(c.ref, step) });
       return null;
     },

@@ -21,7 +21,8 @@ export function registerCommand(app: App, deps: ListenerDeps): void {
       if (text === null) throw err;
       return text;
     });
-    const message: SlackMessage = typeof reply === 'string' ? { text: reply, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: reply } }] } : reply;
+    const message: SlackMessage =
+      typeof reply === 'string' ? { text: reply, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: reply } }] } : reply;
     await client.chat.postEphemeral({ channel: where.channel, user: where.user, ...message });
   });
 }

@@ -24,7 +24,11 @@ export function registerIntake(app: App, deps: ListenerDeps): void {
     await ack();
     if (body.type !== 'block_actions' || !body.view) return;
     const planValue = body.view.state.values[INTAKE_BLOCKS.plan.blockId]?.[INTAKE_BLOCKS.plan.actionId]?.selected_option?.value;
-    const view = intakeModal({ plans: deps.manifests.plans, privateMetadata: body.view.private_metadata, ...(planValue ? { selectedPlan: planValue } : {}) });
+    const view = intakeModal({
+      plans: deps.manifests.plans,
+      privateMetadata: body.view.private_metadata,
+      ...(planValue ? { selectedPlan: planValue } : {}),
+    });
     await client.views.update({ view_id: body.view.id, hash: body.view.hash, view });
   });
 
@@ -38,9 +42,18 @@ export function registerIntake(app: App, deps: ListenerDeps): void {
     }
     const where = { channel: channelOf(view.private_metadata), user: body.user.id };
     const provisioning = deps.service.provision(raw);
-    const early = await Promise.race([provisioning.then(() => 'done' as const, () => 'done' as const), delay(ANSWER_IN_MODAL_MS)]);
+    const early = await Promise.race([
+      provisioning.then(
+        () => 'done' as const,
+        () => 'done' as const,
+      ),
+      delay(ANSWER_IN_MODAL_MS),
+    ]);
     if (early === 'done') {
-      const failure = await provisioning.then(() => null, (err: unknown) => err);
+      const failure = await provisioning.then(
+        () => null,
+        (err: unknown) => err,
+      );
       if (failure instanceof InvalidInputError) {
         await ack({ response_action: 'errors', errors: intakeErrors(failure.problems) });
         return;

@@ -31,7 +31,9 @@ export function billingError(err: unknown, object: BillingObject): Error {
     return new PermanentError(`Our Stripe API key may not make the ${object} request (HTTP 403); grant the restricted key that permission`);
   }
   if (err instanceof errors.StripeIdempotencyError) {
-    return new PermanentError(`Stripe refused the ${object}: ${err.message} (the request changed since it was first sent; it can be retried as a new job)`);
+    return new PermanentError(
+      `Stripe refused the ${object}: ${err.message} (the request changed since it was first sent; it can be retried as a new job)`,
+    );
   }
   if (err instanceof errors.StripeError && (err.statusCode ?? 0) >= 500) {
     return new TransientError(`Stripe failed the ${object} request (HTTP ${err.statusCode}): ${err.message}`);

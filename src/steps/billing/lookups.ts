@@ -101,7 +101,8 @@ export async function resolvePrices(stripe: Stripe, priceRef: string, meters: re
 async function planPriceById(stripe: Stripe, priceRef: string): Promise<string> {
   try {
     const price = await stripe.prices.retrieve(priceRef);
-    if (!price.active) throw new PermanentError(`Stripe price '${priceRef}' is archived; point billing.priceRef in manifests/plans.yaml at an active price`);
+    if (!price.active)
+      throw new PermanentError(`Stripe price '${priceRef}' is archived; point billing.priceRef in manifests/plans.yaml at an active price`);
     return price.id;
   } catch (err) {
     if (!isResourceMissing(err)) throw err;

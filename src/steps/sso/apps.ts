@@ -21,7 +21,11 @@ function clientIdOf(app: Application): string | undefined {
 
 /** Every app with exactly this label (Okta's `q` matches label prefixes). */
 export async function findApps(client: Client, label: string): Promise<Application[]> {
-  return collect('looking up the tenant app', () => client.applicationApi.listApplications({ q: label }), (app) => app.label === label);
+  return collect(
+    'looking up the tenant app',
+    () => client.applicationApi.listApplications({ q: label }),
+    (app) => app.label === label,
+  );
 }
 
 function oidcApp(label: string, redirectUri: string): OpenIdConnectApplication {
@@ -70,9 +74,7 @@ function samlApp(label: string, target: SamlTarget): SamlApplication {
   };
 }
 
-export type AppRequest =
-  | { label: string; kind: 'OPENID_CONNECT'; redirectUri: string }
-  | { label: string; kind: 'SAML_2_0'; target: SamlTarget };
+export type AppRequest = { label: string; kind: 'OPENID_CONNECT'; redirectUri: string } | { label: string; kind: 'SAML_2_0'; target: SamlTarget };
 
 /** Finds the app by label (reactivating one a half-finished rollback left inactive) or creates it. */
 export async function ensureApp(client: Client, request: AppRequest): Promise<TenantApp> {

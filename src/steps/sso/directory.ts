@@ -51,7 +51,11 @@ export async function ensureMember(client: Client, groupId: string, userId: stri
 }
 
 export async function isMember(client: Client, groupId: string, userId: string): Promise<boolean> {
-  const member = await findFirst('listing the admin group members', () => client.groupApi.listGroupUsers({ groupId }), (user) => user.id === userId);
+  const member = await findFirst(
+    'listing the admin group members',
+    () => client.groupApi.listGroupUsers({ groupId }),
+    (user) => user.id === userId,
+  );
   return member !== undefined;
 }
 

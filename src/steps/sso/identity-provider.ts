@@ -49,7 +49,12 @@ function matches(idp: IdentityProvider, metadata: IdpMetadata, keyId: string): b
   const parsed = trusted.safeParse(idp.protocol);
   if (!parsed.success) return false;
   const { endpoints, credentials } = parsed.data;
-  return endpoints.sso.url === metadata.ssoUrl && endpoints.sso.binding === metadata.ssoBinding && credentials.trust.issuer === metadata.entityId && credentials.trust.kid === keyId;
+  return (
+    endpoints.sso.url === metadata.ssoUrl &&
+    endpoints.sso.binding === metadata.ssoBinding &&
+    credentials.trust.issuer === metadata.entityId &&
+    credentials.trust.kid === keyId
+  );
 }
 
 function idpConfig(name: string, metadata: IdpMetadata, keyId: string): IdentityProvider {
@@ -78,9 +83,18 @@ function idpConfig(name: string, metadata: IdpMetadata, keyId: string): Identity
   };
 }
 
-async function update(client: Client, idpId: string, idp: IdentityProvider, config: IdentityProvider, metadata: IdpMetadata, keyId: string): Promise<string> {
+async function update(
+  client: Client,
+  idpId: string,
+  idp: IdentityProvider,
+  config: IdentityProvider,
+  metadata: IdpMetadata,
+  keyId: string,
+): Promise<string> {
   if (!matches(idp, metadata, keyId)) {
-    await call("updating the customer's identity provider", () => client.identityProviderApi.replaceIdentityProvider({ idpId, identityProvider: config }));
+    await call("updating the customer's identity provider", () =>
+      client.identityProviderApi.replaceIdentityProvider({ idpId, identityProvider: config }),
+    );
   }
   if (idp.status === 'INACTIVE') {
     await call("reactivating the customer's identity provider", () => client.identityProviderApi.activateIdentityProvider({ idpId }));

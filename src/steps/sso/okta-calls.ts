@@ -54,7 +54,9 @@ export function oktaFailure(action: string, err: unknown): Error {
     return new PermanentError(`Okta rejected the bot's API token while ${action} (${detail}): check the Okta API token in the bot's configuration`);
   }
   if (status === 403) {
-    return new PermanentError(`Okta refused ${action} (${detail}): the bot's API token needs an admin role that manages users, groups, apps and identity providers`);
+    return new PermanentError(
+      `Okta refused ${action} (${detail}): the bot's API token needs an admin role that manages users, groups, apps and identity providers`,
+    );
   }
   // Something this step had just found went away under it: a new attempt finds or recreates it.
   if (status === 404) return new TransientError(`Okta no longer has a resource needed while ${action} (${detail})`);

@@ -22,7 +22,10 @@ export type MetadataReading = { ok: true; metadata: IdpMetadata } | { ok: false;
 type XmlElement = { attributes: Record<string, string>; body: string };
 
 const PREFIX = '(?:[A-Za-z_][\\w.-]*:)?';
-const BINDINGS = { 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST': 'HTTP-POST', 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect': 'HTTP-REDIRECT' } as const;
+const BINDINGS = {
+  'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST': 'HTTP-POST',
+  'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect': 'HTTP-REDIRECT',
+} as const;
 
 function decodeEntities(text: string): string {
   return text
@@ -96,17 +99,20 @@ function identityProvider(xml: string): { entity: XmlElement; idp: XmlElement } 
     const idp = elements(entity.body, 'IDPSSODescriptor')[0];
     if (idp) return { entity, idp };
   }
-  return 'it describes no identity provider (no IDPSSODescriptor); it may be service-provider metadata instead of the IdP\'s';
+  return "it describes no identity provider (no IDPSSODescriptor); it may be service-provider metadata instead of the IdP's";
 }
 
 export function readIdpMetadata(xml: string, now: Date = new Date()): MetadataReading {
-  const text = xml.replace(/^\uFEFF/, '').replace(/<!--[\s\S]*?-->/g, '').trim();
+  const text = xml
+    .replace(/^\uFEFF/, '')
+    .replace(/<!--[\s\S]*?-->/g, '')
+    .trim();
   if (!text.startsWith('<')) return { ok: false, problems: ['it is not XML (SAML metadata starts with "<")'] };
   const found = identityProvider(text);
   if (typeof found === 'string') return { ok: false, problems: [found] };
   const problems: string[] = [];
   const entityId = found.entity.attributes['entityID'] ?? '';
-  if (entityId.trim() === '') problems.push('its EntityDescriptor has no entityID (the IdP\'s issuer)');
+  if (entityId.trim() === '') problems.push("its EntityDescriptor has no entityID (the IdP's issuer)");
   const sso = singleSignOn(found.idp);
   if (typeof sso === 'string') problems.push(sso);
   const signing = signingCertificate(found.idp, now);
@@ -114,6 +120,12 @@ export function readIdpMetadata(xml: string, now: Date = new Date()): MetadataRe
   if (typeof sso === 'string' || typeof signing === 'string' || problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
-    metadata: { entityId: entityId.trim(), ssoUrl: sso.url, ssoBinding: sso.binding, certificate: signing.certificate, certificateExpires: signing.expires },
+    metadata: {
+      entityId: entityId.trim(),
+      ssoUrl: sso.url,
+      ssoBinding: sso.binding,
+      certificate: signing.certificate,
+      certificateExpires: signing.expires,
+    },
   };
 }

@@ -80,7 +80,7 @@ function checkArray(value: readonly unknown[], schema: JsonSchema, field: string
     if (repeated !== undefined) violations.push(withWhy({ field, problem: `${subject(field)} lists "${String(repeated)}" twice` }, schema));
   }
   const items = schema.items;
-  if (items !== undefined) value.forEach((item, index) => violations.push(...check(item, items, `${field}[${index}]`)));
+  if (items !== undefined) for (const [index, item] of value.entries()) violations.push(...check(item, items, `${field}[${index}]`));
   return violations;
 }
 
@@ -97,7 +97,9 @@ function checkObject(value: Readonly<Record<string, unknown>>, schema: JsonSchem
     const childSchema = properties[name];
     if (childSchema !== undefined) violations.push(...check(child, childSchema, join(field, name)));
     else if (schema.additionalProperties === false) {
-      violations.push(withWhy({ field: join(field, name), problem: `has field "${join(field, name)}", which the current schema does not know` }, schema));
+      violations.push(
+        withWhy({ field: join(field, name), problem: `has field "${join(field, name)}", which the current schema does not know` }, schema),
+      );
     }
   }
   return violations;

@@ -84,10 +84,6 @@ export function tenantLayout({ tenantId, database, isolation }: TenantLayoutInpu
  * Where the feature-flags step writes `{ _id: tenantId, features: {...} }`:
  * the tenant_config collection of the same layout the database step created.
  */
-export function tenantConfigCollection(
-  database: string,
-  isolation: Isolation,
-  tenantId: string,
-): { dbName: string; collectionName: string } {
+export function tenantConfigCollection(database: string, isolation: Isolation, tenantId: string): { dbName: string; collectionName: string } {
   return { dbName: database, collectionName: collectionNameFor(isolation, tenantId, 'tenant_config') };
 }

@@ -48,7 +48,9 @@ export function classifyMongoError(doing: string, err: unknown): unknown {
     return new TransientError(`tenant database busy while ${doing} (${describeCode(err)}); will retry`);
   }
   if (code !== undefined && AUTH_CODES.has(code)) {
-    return new PermanentError(`tenant database refused the provisioner's credentials while ${doing} (${describeCode(err)}); check the tenant data connection settings`);
+    return new PermanentError(
+      `tenant database refused the provisioner's credentials while ${doing} (${describeCode(err)}); check the tenant data connection settings`,
+    );
   }
   if (err instanceof MongoServerError) {
     return new PermanentError(`tenant database rejected ${doing}: ${err.message} (${describeCode(err)})`);

@@ -6,14 +6,7 @@
  */
 import type { SeedManifest } from '../../manifests/seed.ts';
 import { validateAgainstSchema, type JsonSchema } from './json-schema.ts';
-import {
-  SEEDED_COLLECTIONS,
-  TENANT_COLLECTIONS,
-  tenantLayout,
-  type Isolation,
-  type SeededCollection,
-  type TenantCollection,
-} from './layout.ts';
+import { SEEDED_COLLECTIONS, TENANT_COLLECTIONS, tenantLayout, type Isolation, type SeededCollection, type TenantCollection } from './layout.ts';
 import { CURRENT_SCHEMA } from './schema.ts';
 
 /** A seeded record as stored: flat text fields and lists of text (no nested arrays, no dotted keys). */

@@ -46,7 +46,8 @@ const permissions = (minItems: number): JsonSchema => ({
   items: {
     bsonType: 'string',
     pattern: '^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$',
-    description: 'permissions are written resource:action, e.g. records:read; the application stopped reading the older resource.action form in 2026.06.0',
+    description:
+      'permissions are written resource:action, e.g. records:read; the application stopped reading the older resource.action form in 2026.06.0',
   },
 });
 

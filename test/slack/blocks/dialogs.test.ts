@@ -54,7 +54,10 @@ describe('the input modal for a step waiting on the customer', () => {
   });
 
   it('reads a metadata URL', () => {
-    expect(readStepInput(values(' https://idp.acme.com/saml/metadata ', null))).toEqual({ ok: true, input: { metadataUrl: 'https://idp.acme.com/saml/metadata' } });
+    expect(readStepInput(values(' https://idp.acme.com/saml/metadata ', null))).toEqual({
+      ok: true,
+      input: { metadataUrl: 'https://idp.acme.com/saml/metadata' },
+    });
   });
 
   it('reads pasted details when there is no URL', () => {

@@ -2,13 +2,7 @@ import type { ViewStateSelectedOption, ViewStateValue } from '@slack/bolt';
 import type { AnyBlock, InputBlock, ModalView, Option } from '@slack/types';
 import { describe, expect, it } from 'vitest';
 import { parseIntake } from '../../../src/domain/intake.ts';
-import {
-  featureBlockId,
-  INTAKE_BLOCKS,
-  intakeErrors,
-  intakeModal,
-  readIntakeSubmission,
-} from '../../../src/slack/blocks/intake-modal.ts';
+import { featureBlockId, INTAKE_BLOCKS, intakeErrors, intakeModal, readIntakeSubmission } from '../../../src/slack/blocks/intake-modal.ts';
 import type { ViewStateValues } from '../../../src/slack/blocks/state.ts';
 import { LIMITS } from '../../../src/slack/blocks/text.ts';
 import { allTexts, realManifests } from './fixtures.ts';
@@ -54,7 +48,9 @@ function stateOf(element: InputBlock['element'], answer: Answer | undefined): Vi
       return { type: 'static_select', selected_option: option ? selected(option) : null };
     }
     case 'checkboxes': {
-      const ticked = Array.isArray(answer) ? element.options.filter((o) => o.value !== undefined && answer.includes(o.value)) : (element.initial_options ?? []);
+      const ticked = Array.isArray(answer)
+        ? element.options.filter((o) => o.value !== undefined && answer.includes(o.value))
+        : (element.initial_options ?? []);
       return { type: 'checkboxes', selected_options: ticked.map(selected) };
     }
     default:
@@ -83,8 +79,14 @@ describe('an account executive opening /provision', () => {
   it('sees every field, and no feature boxes before choosing a plan', () => {
     const ids = view.blocks.map((b) => b.block_id);
     expect(ids).toEqual([
-      'intake_company', 'intake_slug', 'intake_admin_email', 'intake_plan',
-      'intake_start_date', 'intake_contract_value', 'intake_residency', 'intake_crm',
+      'intake_company',
+      'intake_slug',
+      'intake_admin_email',
+      'intake_plan',
+      'intake_start_date',
+      'intake_contract_value',
+      'intake_residency',
+      'intake_crm',
     ]);
   });
 
@@ -165,13 +167,26 @@ describe('submitting the intake', () => {
     const view = intakeModal({
       plans,
       selectedPlan: 'enterprise',
-      initial: { companyName: 'Initech', adminEmail: 'it@initech.example', contractValue: '90000', dataResidency: 'eu', crmOpportunityId: '006INIT', contractStartDate: '2026-12-01' },
+      initial: {
+        companyName: 'Initech',
+        adminEmail: 'it@initech.example',
+        contractValue: '90000',
+        dataResidency: 'eu',
+        crmOpportunityId: '006INIT',
+        contractStartDate: '2026-12-01',
+      },
       privateMetadata: '',
       today,
     });
     const parsed = parseIntake(readIntakeSubmission(submit(view), plans, 'bob.ae'), plans, today);
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-    expect(parsed.intake).toMatchObject({ slug: 'initech', plan: 'enterprise', dataResidency: 'eu', contractStartDate: '2026-12-01', contractValue: 90000 });
+    expect(parsed.intake).toMatchObject({
+      slug: 'initech',
+      plan: 'enterprise',
+      dataResidency: 'eu',
+      contractStartDate: '2026-12-01',
+      contractValue: 90000,
+    });
   });
 
   it('puts a bad email on the email block, where Slack shows it', () => {

@@ -63,7 +63,10 @@ describe('the roll back button', () => {
 
 describe('a 60-step pipeline: ten done, fifty failed verbosely', () => {
   const steps = Array.from({ length: 60 }, (_, i) =>
-    step(`step_${String(i).padStart(2, '0')}`, i < 10 ? 'succeeded' : 'failed', { error: `upstream said no: ${'detail '.repeat(80)}`, durationMs: 1500 }),
+    step(`step_${String(i).padStart(2, '0')}`, i < 10 ? 'succeeded' : 'failed', {
+      error: `upstream said no: ${'detail '.repeat(80)}`,
+      durationMs: 1500,
+    }),
   );
   const message = progressMessage(job({ status: 'failed', steps }), { auditCommand: '/provision' });
   const texts = allTexts(message);

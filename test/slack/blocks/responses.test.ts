@@ -6,17 +6,20 @@ import { allTexts, buttons, job, step, typicalSteps } from './fixtures.ts';
 
 /** n audit entries a minute apart from 23:00, so the trail crosses midnight. */
 function trail(n: number): string[] {
-  const entries = Array.from({ length: n }, (_, i): AuditEntry => ({
-    id: String(i),
-    jobId: 'acme-3f9a1c0b2d',
-    tenantSlug: 'acme',
-    companyName: 'Acme Corp',
-    at: new Date(2026, 10, 24, 23, i),
-    type: 'step.succeeded',
-    actor: 'provisioner',
-    summary: `Entry ${i}: DNS record acme.tenants.example.com created and verified`,
-    durationMs: 1200,
-  }));
+  const entries = Array.from(
+    { length: n },
+    (_, i): AuditEntry => ({
+      id: String(i),
+      jobId: 'acme-3f9a1c0b2d',
+      tenantSlug: 'acme',
+      companyName: 'Acme Corp',
+      at: new Date(2026, 10, 24, 23, i),
+      type: 'step.succeeded',
+      actor: 'provisioner',
+      summary: `Entry ${i}: DNS record acme.tenants.example.com created and verified`,
+      durationMs: 1200,
+    }),
+  );
   return auditText(entries);
 }
 
@@ -54,7 +57,9 @@ describe('/provision audit acme', () => {
     });
 
     it('keeps --verbose in the pointer when the verbose trail was asked for', () => {
-      expect(allTexts(auditBlocks(view, lines, { verbose: true })).join('\n')).toContain('`npx provisioner audit acme --verbose` shows the whole trail');
+      expect(allTexts(auditBlocks(view, lines, { verbose: true })).join('\n')).toContain(
+        '`npx provisioner audit acme --verbose` shows the whole trail',
+      );
     });
   });
 
@@ -80,7 +85,10 @@ describe('/provision status acme', () => {
 
 describe('/provision list', () => {
   it('gives one line per job', () => {
-    const jobs = [view, job({ status: 'awaiting_approval', slug: 'globex', companyName: 'Globex', steps: [step('approval_gate', 'waiting_approval')] })];
+    const jobs = [
+      view,
+      job({ status: 'awaiting_approval', slug: 'globex', companyName: 'Globex', steps: [step('approval_gate', 'waiting_approval')] }),
+    ];
     const text = allTexts(listBlocks(jobs)).join('\n');
     expect(text).toContain('*2 jobs*');
     expect(text).toContain('*Acme Corp* · enterprise plan · `acme` — :x: Failed');

@@ -40,7 +40,7 @@ describe('truncate', () => {
   });
 
   it('does not leave half an escape behind', () => {
-    const cut = truncate(escapeMrkdwn('a'.repeat(8) + '&&&&'), 12);
+    const cut = truncate(escapeMrkdwn(`${'a'.repeat(8)}&&&&`), 12);
     expect(cut).toBe('aaaaaaaa…');
   });
 

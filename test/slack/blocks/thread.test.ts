@@ -93,7 +93,9 @@ describe('a step waiting for customer input', () => {
   const message = inputRequested(job({ status: 'awaiting_input', steps: [sso] }), sso);
 
   it('says what it waits for and offers "Provide input"', () => {
-    expect(allTexts(message).join('\n')).toContain("Step *sso* for *Acme Corp* · enterprise plan · `acme` is waiting for the customer's IdP metadata URL");
+    expect(allTexts(message).join('\n')).toContain(
+      "Step *sso* for *Acme Corp* · enterprise plan · `acme` is waiting for the customer's IdP metadata URL",
+    );
     expect(buttons(message)).toEqual([expect.objectContaining({ action_id: ACTIONS.provideInput, text: 'Provide input', style: 'primary' })]);
   });
 });
@@ -117,14 +119,21 @@ describe('rollback updates', () => {
 
   it('offer to retry the rollback when an undo failed', () => {
     const view = job({ status: 'rollback_failed', steps: [step('dns', 'compensation_failed', { error: 'zone locked' })] });
-    const message = rollbackUpdate(view, event('step.compensation_failed', 'Could not undo dns: zone locked', { stepId: 'dns', error: 'zone locked' }));
+    const message = rollbackUpdate(
+      view,
+      event('step.compensation_failed', 'Could not undo dns: zone locked', { stepId: 'dns', error: 'zone locked' }),
+    );
     expect(buttons(message)).toEqual([expect.objectContaining({ action_id: ACTIONS.rollback, text: 'Retry rollback' })]);
   });
 
   it('close with what was undone, and what was done by hand and so left alone', () => {
     const view = job({
       status: 'rolled_back',
-      steps: [step('database', 'compensated'), step('dns', 'compensated'), step('billing', 'overridden', { override: { by: 'sam', reason: 'by hand' } })],
+      steps: [
+        step('database', 'compensated'),
+        step('dns', 'compensated'),
+        step('billing', 'overridden', { override: { by: 'sam', reason: 'by hand' } }),
+      ],
     });
     const text = allTexts(rollbackUpdate(view, event('step.compensated', 'Undone: DNS record removed'))).join('\n');
     expect(text).toContain('*Rollback finished:* 2 steps undone.');
@@ -153,7 +162,10 @@ describe('the tenant going live', () => {
 
 describe('other events', () => {
   it('become a one-line context with the time in the reader’s zone', () => {
-    const message = eventLine(job({ status: 'running', steps: [] }), event('step.succeeded', 'DNS record acme.tenants.example.com created', { durationMs: 1200 }));
+    const message = eventLine(
+      job({ status: 'running', steps: [] }),
+      event('step.succeeded', 'DNS record acme.tenants.example.com created', { durationMs: 1200 }),
+    );
     expect(message.blocks).toHaveLength(1);
     expect(allTexts(message.blocks)[0]).toBe(
       `<!date^${Date.UTC(2026, 10, 25, 9, 14) / 1000}^{time}|09:14 UTC> :white_check_mark: DNS record acme.tenants.example.com created (1.2 s)`,

@@ -103,6 +103,27 @@ describe('the provisioner CLI', () => {
     expect(list.out).not.toContain('admin');
   });
 
+  it("refuses a CRM opportunity that already belongs to another company's tenant, with exit 2 naming that tenant", async () => {
+    const run = await cli(
+      'provision',
+      '--company',
+      'Globex Inc',
+      '--admin-email',
+      'ops@globex.example',
+      '--plan',
+      'growth',
+      '--value',
+      '9000',
+      '--opportunity',
+      `006INI${id}`,
+    );
+    expect(run.code).toBe(2);
+    expect(run.out).toContain(`crmOpportunityId: Opportunity 006INI${id} already belongs to tenant initech (Initech LLC, job initech-`);
+    expect(run.out).toContain('this request differs in company name, slug, admin email and plan.');
+    expect(run.out).not.toContain('following it');
+    expect((await cli('status', 'globex')).code).toBe(3);
+  });
+
   it('reads --feature, --residency, --value, --start-date and the slug exactly, exiting 2 on anything it would have to guess', async () => {
     // --no-worker --no-follow: had any of this been accepted, the command would have returned at once with exit 0.
     const provision = (...args: string[]) =>

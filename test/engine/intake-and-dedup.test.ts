@@ -1,3 +1,4 @@
+import { MongoClient } from 'mongodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/domain/errors.ts';
 import { auditOf, dealFor, startTestApp, stopTestApp, waitForStatus, type TestApp } from '../support/harness.ts';
@@ -18,6 +19,19 @@ async function provisionError(app: TestApp, raw: unknown): Promise<InvalidInputE
   if (!(err instanceof InvalidInputError)) throw new Error(`expected an InvalidInputError, got ${String(err)}`);
   return err;
 }
+
+/** The slug reservations as stored: slug → the job holding it, and its status. */
+async function reservations(app: TestApp): Promise<Map<string, { jobId: string; status: string }>> {
+  const mongo = new MongoClient(app.config.mongoUri);
+  try {
+    const docs = await mongo.db(app.dbName).collection<{ _id: string; jobId: string; status: string }>('tenants').find().toArray();
+    return new Map(docs.map((d) => [d._id, { jobId: d.jobId, status: d.status }]));
+  } finally {
+    await mongo.close();
+  }
+}
+
+const text = (value: unknown) => String(value);
 
 describe('intake and duplicate submissions', () => {
   let app: TestApp;
@@ -109,5 +123,53 @@ describe('intake and duplicate submissions', () => {
     expect(await app.store.findJobs({ limit: 10 })).toEqual([]);
     expect(await app.engine.redis.keys(`${app.prefix}:pj*`)).toEqual([]);
     expect(await app.ledger.inventory()).toEqual({ resources: {}, creations: {} });
+  });
+});
+
+describe('a CRM opportunity id names one deal', () => {
+  let app: TestApp;
+  beforeEach(async () => {
+    app = await startTestApp({ pipeline: PIPELINE });
+  });
+  afterEach(async () => {
+    await stopTestApp(app);
+  });
+
+  it('reused for another customer, it is refused naming the tenant that holds it and what differs; nothing is reserved', async () => {
+    const acme = dealFor();
+    const { job } = await app.service.provision(acme);
+    const globex = dealFor({ crmOpportunityId: acme['crmOpportunityId'], companyName: 'Globex Inc', plan: 'growth' });
+
+    const err = await provisionError(app, globex);
+    expect(err.problems).toEqual([
+      {
+        field: 'crmOpportunityId',
+        message:
+          `Opportunity ${text(acme['crmOpportunityId'])} already belongs to tenant ${job.tenant.slug} (Acme Corp, job ${job.jobId}); ` +
+          'this request differs in company name, slug and plan. Check the opportunity id, or send the same details to follow that job.',
+      },
+    ]);
+    // Globex's slug was not left reserved: a deal of its own gets it.
+    expect((await reservations(app)).has(text(globex['slug']))).toBe(false);
+    expect((await app.service.provision(dealFor({ slug: globex['slug'], companyName: 'Globex Inc' }))).outcome).toBe('created');
+
+    // A different admin email or feature set alone makes a different deal too.
+    const changed = await provisionError(app, { ...acme, adminEmail: 'someone-else@acme.example', featureOverrides: { sso: true } });
+    expect(changed.problems[0]?.message).toContain('differs in admin email and feature overrides.');
+  });
+
+  it('the same deal sent again by someone else, typed slightly differently, follows the existing job', async () => {
+    const acme = dealFor({ plan: 'growth', featureOverrides: { sso: false } });
+    const { job } = await app.service.provision(acme);
+    const again = await app.service.provision({
+      ...acme,
+      companyName: '  ACME   corp ',
+      adminEmail: 'IT-Admin@Acme.example',
+      contractValue: '12,000.00',
+      featureOverrides: { sso: false, audit_log: true }, // audit_log is on in growth anyway
+      requestedBy: 'sam.other',
+    });
+    expect(again).toMatchObject({ outcome: 'existing', job: { jobId: job.jobId } });
+    expect(await app.store.findJobs({ limit: 10 })).toHaveLength(1);
   });
 });

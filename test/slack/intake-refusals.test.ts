@@ -36,6 +36,25 @@ describe('the intake modal refuses on the field to fix', () => {
     s = undefined;
   });
 
+  it("a CRM opportunity already used for another customer is refused on the opportunity field, naming that customer's tenant", async () => {
+    s = await startSlackApp({ pipeline: PIPELINE });
+    const initech = dealFor({ companyName: 'Initech' });
+    const { job } = await s.app.service.provision(initech);
+
+    const globex = dealFor({ companyName: 'Globex Inc', crmOpportunityId: initech['crmOpportunityId'] });
+    const res = await submit(s, intakeValues(globex));
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({
+      response_action: 'errors',
+      errors: {
+        [INTAKE_BLOCKS.crmOpportunityId.blockId]:
+          `Opportunity ${String(initech['crmOpportunityId'])} already belongs to tenant ${job.tenant.slug} (Initech, job ${job.jobId}); ` +
+          'this request differs in company name and slug. Check the opportunity id, or send the same details to follow that job.',
+      },
+    });
+    expect((await s.app.store.findJobs({ limit: 10 })).map((j) => j.view.jobId)).toEqual([job.jobId]);
+  });
+
   it('a company name with no Latin letters and no slug, or an unanswered residency, is asked for instead of guessed', async () => {
     s = await startSlackApp({ pipeline: PIPELINE });
     const kabushiki = await submit(s, intakeValues(dealFor({ companyName: '株式会社', slug: '' })));

@@ -62,7 +62,8 @@ export class ProvisioningService {
     await this.reserveSlug(definition);
     const at = this.now();
     const created = await store.createJob({ definition, view: initialView(definition), createdAt: at, updatedAt: at });
-    return { outcome: created === 'created' ? 'created' : 'existing', job: await this.resume(definition) };
+    if (created === 'created') return { outcome: 'created', job: await this.resume(definition) };
+    return this.lostRace(definition);
   }
 
   private define(intake: Intake): JobDefinition {
@@ -91,6 +92,21 @@ export class ProvisioningService {
         message: `"${intake.slug}" is already used by another tenant (job ${reservation.jobId}, ${reservation.status.replace('_', ' ')}); choose another slug`,
       },
     ]);
+  }
+
+  /**
+   * Another submission stored a job for this opportunity between our lookup
+   * and our insert (the unique index decided). If it is not this very job,
+   * the slug we reserved belongs to no job: give it back before answering.
+   */
+  private async lostRace(definition: JobDefinition): Promise<ProvisionResult> {
+    const { store } = this.deps;
+    const { intake, jobId } = definition;
+    const ours = await store.getJob(jobId);
+    if (!ours) await store.releaseTenant(intake.slug, jobId);
+    const holder = ours ?? (await store.findByOpportunity(intake.crmOpportunityId));
+    if (!holder) throw new Error(`job ${jobId} could not be stored, and no job holds opportunity ${intake.crmOpportunityId}`);
+    return this.sameDeal(holder, intake);
   }
 
   /** The existing job when `intake` is the deal it was made for; otherwise the opportunity is refused, naming its tenant and what differs. */

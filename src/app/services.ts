@@ -11,12 +11,13 @@ import type { EventType, JobEvent } from '../domain/events.ts';
 import { buildJobDefinition, type InputCatalogue, type JobDefinition } from '../domain/job-definition.ts';
 import { buildJobView, type JobView } from '../domain/job-view.ts';
 import type { JobStatus } from '../domain/job.ts';
-import { parseIntake, type TenantSettings } from '../domain/intake.ts';
+import { parseIntake, type Intake, type TenantSettings } from '../domain/intake.ts';
+import { intakeDifferences, opportunityTakenMessage } from '../domain/intake-match.ts';
 import { redactText } from '../domain/redact.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { JobState } from '../engine/job-state.ts';
 import type { Manifests } from '../manifests/load.ts';
-import type { JobStore } from '../ports/store.ts';
+import type { JobRecord, JobStore } from '../ports/store.ts';
 
 export type ServiceDeps = {
   engine: Engine;
@@ -45,14 +46,28 @@ export class ProvisioningService {
     return this.deps.now?.() ?? new Date();
   }
 
-  /** Validates the intake, stores the job and starts it. The same deal twice gives the same job. */
+  /**
+   * Validates the intake, stores the job and starts it. The same deal twice
+   * gives the same job; another deal naming the same CRM opportunity, or a
+   * slug another tenant holds, is refused.
+   */
   async provision(raw: unknown): Promise<ProvisionResult> {
     const { manifests, store } = this.deps;
     const parsed = parseIntake(raw, manifests.plans, this.now());
     if (!parsed.ok) throw new InvalidInputError(parsed.errors);
     const intake = parsed.intake;
     const earlier = await store.findByOpportunity(intake.crmOpportunityId);
-    if (earlier) return { outcome: 'existing', job: await this.resume(earlier.definition) };
+    if (earlier) return this.sameDeal(earlier, intake);
+    const definition = this.define(intake);
+    await this.reserveSlug(definition);
+    const at = this.now();
+    const created = await store.createJob({ definition, view: initialView(definition), createdAt: at, updatedAt: at });
+    if (created === 'created') return { outcome: 'created', job: await this.resume(definition) };
+    return this.lostRace(definition);
+  }
+
+  private define(intake: Intake): JobDefinition {
+    const { manifests } = this.deps;
     const plan = manifests.plans.plans[intake.plan];
     if (!plan) throw new InvalidInputError([{ field: 'plan', message: `unknown plan "${intake.plan}"` }]);
     const built = buildJobDefinition({
@@ -65,19 +80,43 @@ export class ProvisioningService {
       now: this.now(),
     });
     if (!built.ok) throw new InvalidInputError(built.problems);
-    const definition = built.definition;
-    const reservation = await store.reserveTenant({ slug: intake.slug, jobId: definition.jobId, companyName: intake.companyName });
-    if (!reservation.ok) {
-      throw new InvalidInputError([
-        {
-          field: 'slug',
-          message: `"${intake.slug}" is already used by another tenant (job ${reservation.jobId}, ${reservation.status.replace('_', ' ')}); choose another slug`,
-        },
-      ]);
-    }
-    const at = this.now();
-    const created = await store.createJob({ definition, view: initialView(definition), createdAt: at, updatedAt: at });
-    return { outcome: created === 'created' ? 'created' : 'existing', job: await this.resume(definition) };
+    return built.definition;
+  }
+
+  private async reserveSlug({ jobId, intake }: JobDefinition): Promise<void> {
+    const reservation = await this.deps.store.reserveTenant({ slug: intake.slug, jobId, companyName: intake.companyName });
+    if (reservation.ok) return;
+    throw new InvalidInputError([
+      {
+        field: 'slug',
+        message: `"${intake.slug}" is already used by another tenant (job ${reservation.jobId}, ${reservation.status.replace('_', ' ')}); choose another slug`,
+      },
+    ]);
+  }
+
+  /**
+   * Another submission stored a job for this opportunity between our lookup
+   * and our insert (the unique index decided). If it is not this very job,
+   * the slug we reserved belongs to no job: give it back before answering.
+   */
+  private async lostRace(definition: JobDefinition): Promise<ProvisionResult> {
+    const { store } = this.deps;
+    const { intake, jobId } = definition;
+    const ours = await store.getJob(jobId);
+    if (!ours) await store.releaseTenant(intake.slug, jobId);
+    const holder = ours ?? (await store.findByOpportunity(intake.crmOpportunityId));
+    if (!holder) throw new Error(`job ${jobId} could not be stored, and no job holds opportunity ${intake.crmOpportunityId}`);
+    return this.sameDeal(holder, intake);
+  }
+
+  /** The existing job when `intake` is the deal it was made for; otherwise the opportunity is refused, naming its tenant and what differs. */
+  private async sameDeal(existing: JobRecord, intake: Intake): Promise<ProvisionResult> {
+    const { definition } = existing;
+    const planFeatures = this.deps.manifests.plans.plans[intake.plan]?.features ?? {};
+    const differences = intakeDifferences(definition.intake, intake, planFeatures);
+    if (differences.length === 0) return { outcome: 'existing', job: await this.resume(definition) };
+    const holder = { slug: definition.tenant.slug, companyName: definition.tenant.companyName, jobId: definition.jobId };
+    throw new InvalidInputError([{ field: 'crmOpportunityId', message: opportunityTakenMessage(intake.crmOpportunityId, holder, differences) }]);
   }
 
   /** Makes sure a stored job has its live state (a crash may have come between the two). */

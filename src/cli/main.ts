@@ -10,8 +10,9 @@ import type { App } from '../compose.ts';
 import { compose } from '../compose.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { ActionRefusedError, InvalidInputError } from '../domain/errors.ts';
-import { suggestSlug } from '../domain/intake.ts';
+import { slugNotSuggestedMessage, suggestSlug } from '../domain/intake.ts';
 import type { JobView } from '../domain/job-view.ts';
+import { printable } from '../domain/text-safety.ts';
 import { loadManifests, ManifestError } from '../manifests/load.ts';
 import { stepTypes } from '../steps/registry.ts';
 import { runDemo } from './demo.ts';
@@ -19,7 +20,8 @@ import { seedPlanText } from './seed-plan.ts';
 import { follow } from './follow.ts';
 import { jobText, nextSteps } from './render.ts';
 
-const print = (line: string) => process.stdout.write(`${line}\n`);
+// Names, reasons and errors come from people and older stored jobs: no escape sequence or bidi control reaches the terminal.
+const print = (line: string) => process.stdout.write(`${line.split('\n').map(printable).join('\n')}\n`);
 // Piped into `head`, the reader may leave early: that is not an error worth a stack trace.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
@@ -45,16 +47,6 @@ function printJob(view: JobView): void {
   for (const l of next) print(`  ${l}`);
 }
 
-function features(values: string[]): Record<string, boolean> {
-  const out: Record<string, boolean> = {};
-  for (const v of values) {
-    const [name, setting] = v.split('=');
-    if (!name) continue;
-    out[name] = setting === undefined || !['off', 'false', 'no', '0'].includes(setting.toLowerCase());
-  }
-  return out;
-}
-
 export function buildProgram(config: Config): Command {
   const program = new Command('provisioner').description('Provision customer tenants: a deal closes, a tenant goes live.');
   const actor = () => ({ name: program.opts<{ as?: string }>().as ?? config.operator });
@@ -75,15 +67,23 @@ export function buildProgram(config: Config): Command {
     .option('--no-follow', 'create the job and return without following it')
     .option('--no-worker', 'only create the job; a separate `provisioner worker` runs it')
     .action(async (o) => {
+      const slug = o.slug ?? suggestSlug(o.company);
+      if (slug === undefined) {
+        throw new InvalidInputError([
+          { field: 'slug', message: slugNotSuggestedMessage(o.company, 'choose a slug with --slug, e.g. --slug acme-jp') },
+        ]);
+      }
       const raw = {
         companyName: o.company,
-        slug: o.slug ?? suggestSlug(o.company),
+        slug,
         adminEmail: o.adminEmail,
         plan: o.plan,
         contractStartDate: o.startDate,
         contractValue: o.value,
-        ...(o.residency ? { dataResidency: o.residency } : {}),
-        featureOverrides: features(o.feature),
+        // Only a missing --residency takes the default: an empty one is an error, not "us".
+        ...(o.residency !== undefined ? { dataResidency: o.residency } : {}),
+        // "flag=on|off" strings: the intake parser reads them, for every door alike.
+        featureOverrides: o.feature,
         crmOpportunityId: o.opportunity,
         requestedBy: actor().name,
       };

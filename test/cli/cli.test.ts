@@ -103,6 +103,78 @@ describe('the provisioner CLI', () => {
     expect(list.out).not.toContain('admin');
   });
 
+  it("refuses a CRM opportunity that already belongs to another company's tenant, with exit 2 naming that tenant", async () => {
+    const run = await cli(
+      'provision',
+      '--company',
+      'Globex Inc',
+      '--admin-email',
+      'ops@globex.example',
+      '--plan',
+      'growth',
+      '--value',
+      '9000',
+      '--opportunity',
+      `006INI${id}`,
+    );
+    expect(run.code).toBe(2);
+    expect(run.out).toContain(`crmOpportunityId: Opportunity 006INI${id} already belongs to tenant initech (Initech LLC, job initech-`);
+    expect(run.out).toContain('this request differs in company name, slug, admin email and plan.');
+    expect(run.out).not.toContain('following it');
+    expect((await cli('status', 'globex')).code).toBe(3);
+  });
+
+  it('reads --feature, --residency, --value, --start-date and the slug exactly, exiting 2 on anything it would have to guess', async () => {
+    // --no-worker --no-follow: had any of this been accepted, the command would have returned at once with exit 0.
+    const provision = (...args: string[]) =>
+      cli('provision', '--admin-email', 'it@umbrella.example', '--plan', 'starter', '--no-worker', '--no-follow', ...args);
+
+    const run = await provision(
+      ...['--company', 'Umbrella', '--opportunity', `006UMB1${id}`],
+      ...['--feature', 'sso=disabled', '--feature', '__proto__=on', '--feature', '=on'],
+      ...['--residency', '', '--value', '1,2,3', '--start-date', '2999-01-01'],
+    );
+    expect(run.code).toBe(2);
+    for (const problem of [
+      'featureOverrides: Feature "sso" must be on or off (or true or false), not "disabled"; Unknown feature flag "__proto__"; known flags: sso, ',
+      '; Feature override "=on" names no flag; write flag=on or flag=off, e.g. sso=on',
+      'dataResidency: Choose a data residency: us, eu, uk, au',
+      'contractValue: "1,2,3" is not an amount: put thousands separators every three digits, e.g. 1,234,567.50',
+      'contractStartDate: Contract start date 2999-01-01 puts the first bill more than 730 days ahead, further than Stripe can schedule it',
+    ]) {
+      expect(run.out).toContain(problem);
+    }
+
+    const slug = await provision('--company', '株式会社', '--opportunity', `006UMB2${id}`);
+    expect(slug.code).toBe(2);
+    expect(slug.out).toContain(
+      'slug: No slug can be suggested from "株式会社" (a hostname needs Latin letters or digits); choose a slug with --slug, e.g. --slug acme-jp',
+    );
+
+    // Nothing was created: not Umbrella, nor a tenant with an invented slug.
+    expect((await cli('list')).out).not.toMatch(/^(umbrella|tenant) /m);
+  });
+
+  it('prints what people typed as visible text: a terminal escape or a bidi override is shown, never obeyed', async () => {
+    const status = await cli('status', 'evil\u001b[2J\u001b]0;pwned\u0007\u202e');
+    expect(status.code).toBe(3);
+    expect(status.out).toContain('no job found for "evil\\u001B[2J\\u001B]0;pwned\\u0007\\u202E"');
+    const plan = await cli(
+      'provision',
+      '--company',
+      'Umbrella',
+      '--admin-email',
+      'it@umbrella.example',
+      '--plan',
+      'gold\u001b[31m',
+      '--opportunity',
+      `006UMB9${id}`,
+    );
+    expect(plan.code).toBe(2);
+    expect(plan.out).toContain('Unknown plan "gold\\u001B[31m"');
+    for (const run of [status, plan]) for (const raw of ['\u001b', '\u0007', '\u202e']) expect(run.out).not.toContain(raw);
+  });
+
   it('refuses to approve a job that is not waiting for approval, with exit 3 and the reason', async () => {
     const run = await cli('approve', 'initech');
     expect(run.code).toBe(3);

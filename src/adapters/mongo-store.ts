@@ -33,6 +33,8 @@ type AuditDoc = Omit<AuditEntry, 'id'> & { _id: string };
 type HandoverDoc = { _id: string; jobId: string; at: Date };
 
 const DUPLICATE_KEY = 11000;
+/** Far longer than reserving a slug and storing its job ever take, even on a slow store. */
+const ABANDONED_RESERVATION_MS = 60_000;
 
 const isDuplicate = (err: unknown) => err instanceof MongoServerError && err.code === DUPLICATE_KEY;
 
@@ -53,7 +55,11 @@ export class MongoJobStore implements JobStore {
   private readonly audits: Collection<AuditDoc>;
   private readonly handovers: Collection<HandoverDoc>;
 
-  constructor(db: Db) {
+  /** How long a slug may stay reserved for a job that was never stored before someone else may take it. */
+  private readonly abandonedAfterMs: number;
+
+  constructor(db: Db, opts: { abandonedReservationMs?: number } = {}) {
+    this.abandonedAfterMs = opts.abandonedReservationMs ?? ABANDONED_RESERVATION_MS;
     this.jobs = db.collection<JobDoc>('jobs');
     this.tenants = db.collection<TenantDoc>('tenants');
     this.audits = db.collection<AuditDoc>('audit');
@@ -76,8 +82,20 @@ export class MongoJobStore implements JobStore {
     const held = await this.tenants.findOne({ _id: t.slug });
     if (!held) return this.reserveTenant(t); // released between our insert and our read: try again
     if (held.jobId === t.jobId) return { ok: true };
-    if (!isReleased(held.status)) return { ok: false, jobId: held.jobId, status: held.status };
-    return this.takeOver(held, doc);
+    if (!isReleased(held.status) && !(await this.abandoned(held.jobId, held.updatedAt))) {
+      return { ok: false, jobId: held.jobId, status: held.status };
+    }
+    return this.takeOver(held._id, held.jobId, doc);
+  }
+
+  /**
+   * A process that died between reserving a slug and storing its job leaves a
+   * reservation no job will ever release. Once it is older than any real
+   * submission takes, and still has no stored job, the slug is free again.
+   */
+  private async abandoned(jobId: string, since: Date): Promise<boolean> {
+    if (Date.now() - since.getTime() < this.abandonedAfterMs) return false;
+    return (await this.jobs.countDocuments({ _id: jobId }, { limit: 1 })) === 0;
   }
 
   /**
@@ -86,11 +104,15 @@ export class MongoJobStore implements JobStore {
    * first. A conditional update cannot decide this on FerretDB, where two
    * concurrent ones can both match.
    */
-  private async takeOver(held: TenantDoc, doc: TenantDoc): Promise<TenantReservation> {
-    const claim: HandoverDoc = { _id: `${held._id}@${held.jobId}`, jobId: doc.jobId, at: doc.updatedAt };
+  private async takeOver(slug: string, predecessor: string, doc: TenantDoc): Promise<TenantReservation> {
+    const claim: HandoverDoc = { _id: `${slug}@${predecessor}`, jobId: doc.jobId, at: doc.updatedAt };
     if (!(await insertedNew(this.handovers, claim))) {
       const winner = await this.handovers.findOne({ _id: claim._id });
-      if (winner && winner.jobId !== doc.jobId) return { ok: false, jobId: winner.jobId, status: 'running' };
+      if (winner && winner.jobId !== doc.jobId) {
+        // The winner may have died before storing its job: then it is the predecessor to take over from.
+        if (await this.abandoned(winner.jobId, winner.at)) return this.takeOver(slug, winner.jobId, doc);
+        return { ok: false, jobId: winner.jobId, status: 'running' };
+      }
     }
     // Only the claim's winner writes the holding, so the replacement needs no condition.
     await this.tenants.replaceOne({ _id: doc._id }, doc);

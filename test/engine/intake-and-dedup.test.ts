@@ -32,6 +32,19 @@ async function reservations(app: TestApp): Promise<Map<string, { jobId: string; 
   }
 }
 
+/** Moves every slug reservation and hand-over claim into the past, as if the process behind it died that long ago. */
+async function ageReservations(app: TestApp, ms: number): Promise<void> {
+  const mongo = new MongoClient(app.config.mongoUri);
+  try {
+    const db = mongo.db(app.dbName);
+    const past = new Date(Date.now() - ms);
+    await db.collection('tenants').updateMany({}, { $set: { updatedAt: past } });
+    await db.collection('tenant_handovers').updateMany({}, { $set: { at: past } });
+  } finally {
+    await mongo.close();
+  }
+}
+
 const text = (value: unknown) => String(value);
 
 describe('intake and duplicate submissions', () => {
@@ -228,5 +241,36 @@ describe('a CRM opportunity id names one deal', () => {
     expect((await reservations(app)).get(text(first['slug']))?.jobId).toBe(winners[0]?.job.jobId);
     const holders = await app.store.findJobs({ search: text(first['slug']), limit: 20 });
     expect(holders.map((h) => h.view.jobId).sort()).toEqual([job.jobId, winners[0]?.job.jobId].sort());
+  });
+  it('a process that died between reserving a slug and storing its job blocks the slug only for a while', async () => {
+    const deal = dealFor();
+    const slug = text(deal['slug']);
+    // The crash, just now: a reservation for a job that was never stored.
+    expect(await app.store.reserveTenant({ slug, jobId: 'job-that-never-was', companyName: 'Ghost Co' })).toEqual({ ok: true });
+    expect((await provisionError(app, deal)).problems[0]?.field).toBe('slug');
+
+    // Two minutes later the reservation is abandoned: the slug goes to exactly one of several racing deals.
+    await ageReservations(app, 120_000);
+    const rivals = Array.from({ length: 10 }, () => dealFor({ slug }));
+    const results = await Promise.allSettled(rivals.map((d) => app.service.provision(d)));
+    const winners = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.job.jobId] : []));
+    expect(winners).toHaveLength(1);
+    expect((await reservations(app)).get(slug)?.jobId).toBe(winners[0]);
+  });
+
+  it('a deal that won a released slug and died before storing its job does not hold the slug forever', async () => {
+    const first = dealFor({ plan: 'growth', contractValue: 150_000 });
+    const { job } = await app.service.provision(first);
+    await waitForStatus(app, job.jobId, ['awaiting_approval']);
+    await app.service.cancel(job.jobId, { name: 'jane.ae' }, 'the customer signed with a new entity');
+    await waitForRecord(app, job.jobId);
+    const slug = text(first['slug']);
+    // The crash: the hand-over claim was won by a job that was never stored.
+    expect(await app.store.reserveTenant({ slug, jobId: 'job-that-never-was', companyName: 'Ghost Co' })).toEqual({ ok: true });
+    await ageReservations(app, 120_000);
+
+    const next = await app.service.provision(dealFor({ slug }));
+    expect(next.outcome).toBe('created');
+    expect((await reservations(app)).get(slug)?.jobId).toBe(next.job.jobId);
   });
 });

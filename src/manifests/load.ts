@@ -3,7 +3,7 @@
 // a customer's provisioning halfway. Every problem is reported at once.
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { format } from 'date-fns';
+import { format } from 'date-fns/format';
 import type { z } from 'zod';
 import { checkGraph, PipelineManifestSchema } from '../domain/graph.ts';
 import type { PipelineManifest, PipelineStep } from '../domain/graph.ts';

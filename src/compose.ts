@@ -4,7 +4,7 @@
  */
 import { MongoClient } from 'mongodb';
 import { ProvisioningService } from './app/services.ts';
-import { requireIntegrations, type Config } from './config.ts';
+import { ConfigError, requireIntegrations, type Config } from './config.ts';
 import { connectIntegrations } from './adapters/integrations.ts';
 import type { Integration } from './ports/step-services.ts';
 import { MongoJobStore } from './adapters/mongo-store.ts';
@@ -52,7 +52,10 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     webhookEndpoints: new Set(Object.keys(config.webhookEndpoints)),
   });
   const uses = integrationsUsed(manifests);
-  if (config.profile === 'production') requireIntegrations(config, uses);
+  if (config.profile === 'production') {
+    requireIntegrations(config, uses);
+    refuseSimulatedSteps(manifests);
+  }
   const mongo = new MongoClient(config.mongoUri, { serverSelectionTimeoutMS: 10_000 });
   await mongo.connect();
   const integrations = await connectIntegrations({ config, storeClient: mongo, seeds: manifests.seeds, uses: new Set(uses.keys()) });
@@ -126,6 +129,16 @@ function slackParts(config: SlackConfig, redisUrl: string, prefix: string, onErr
     onError: onError ?? ((err) => console.error('[slack notifier]', err)),
   });
   return { client, redis, refs, notifier };
+}
+
+/** A simulated step does no real work: in production it would report tenants live that are not. */
+function refuseSimulatedSteps(manifests: Manifests): void {
+  const simulated = manifests.pipeline.steps.filter((step) => stepTypes.get(step.type)?.simulated === true);
+  if (simulated.length === 0) return;
+  const named = simulated.map((step) => `step ${step.id} has type ${step.type}`).join(', ');
+  throw new ConfigError(
+    `The production profile refuses simulated steps: ${named}, a test seam that does no real work (for tests, benchmarks and trying graph changes in the local profile)`,
+  );
 }
 
 /** Which outside systems the pipeline talks to, and through which steps (for naming missing settings). */

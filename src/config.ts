@@ -72,6 +72,8 @@ export type Config = {
   profile: 'local' | 'production';
   redisUrl: string;
   mongoUri: string;
+  /** The local profile without REDIS_URL or MONGODB_URI: the CLI starts (or reuses) local servers for the commands that need them. */
+  startsLocalServers: boolean;
   mongoDb: string;
   queuePrefix: string;
   /** `pipeline` holds the values step configs may use as ${settings.…} (endpoints, the DNS target). */
@@ -147,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     profile: e.PROVISIONER_PROFILE,
     redisUrl: e.REDIS_URL,
     mongoUri: e.MONGODB_URI,
+    startsLocalServers: e.PROVISIONER_PROFILE === 'local' && (!env['REDIS_URL'] || !env['MONGODB_URI']),
     mongoDb: e.MONGODB_DB,
     queuePrefix: e.QUEUE_PREFIX,
     tenant: {

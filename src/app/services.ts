@@ -1,8 +1,8 @@
 /**
  * One function per verb (provision, approve, reject, provide input, retry,
- * override, roll back, cancel, status, audit, list). The CLI, Slack buttons
- * and an HTTP API all call these, so rules, audit and state changes live in
- * one place.
+ * override, roll back, cancel, status, audit, list). The CLI and the Slack app
+ * (slash command, modal, buttons) both call these, and any door added later
+ * must too, so rules, audit and state changes live in one place.
  */
 import { staleFailure, StaleFailureError, type OperatorAction } from '../domain/actions.ts';
 import { auditText, type AuditEntry } from '../domain/audit.ts';

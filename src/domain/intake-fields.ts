@@ -5,7 +5,12 @@
  * Stripe customer exist.
  */
 import { z } from 'zod';
-import { addDays, differenceInCalendarDays, format, isValid, parse, subDays } from 'date-fns';
+import { addDays } from 'date-fns/addDays';
+import { differenceInCalendarDays } from 'date-fns/differenceInCalendarDays';
+import { format } from 'date-fns/format';
+import { isValid } from 'date-fns/isValid';
+import { parse } from 'date-fns/parse';
+import { subDays } from 'date-fns/subDays';
 import { hasVisibleCharacter, unsafeCharacter } from './text-safety.ts';
 
 const CONTRACT_START_GRACE_DAYS = 30;

@@ -1,6 +1,6 @@
 // The intake: the business facts an account executive knows when a deal closes.
 // Every technical parameter (database, DNS name, secret path…) is derived from
-// it, never typed. The CLI, the Slack modal and the HTTP API share this parser.
+// it, never typed. The CLI flags and the Slack modal share this parser.
 import { z } from 'zod';
 import { parseFeatureOverrides } from './feature-overrides.ts';
 import { billingStartProblem, contractStartDateSchema, contractValueSchema, emailSchema, oneOf, text } from './intake-fields.ts';

@@ -7,7 +7,9 @@
  */
 import type Stripe from 'stripe';
 import { z } from 'zod';
-import { getUnixTime, isValid, parseISO } from 'date-fns';
+import { getUnixTime } from 'date-fns/getUnixTime';
+import { isValid } from 'date-fns/isValid';
+import { parseISO } from 'date-fns/parseISO';
 import { billingError, isResourceMissing, stripeCall, type BillingObject } from './billing/errors.ts';
 import { creationKey } from './billing/keys.ts';
 import {

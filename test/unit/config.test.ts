@@ -2,6 +2,8 @@
  * A platform engineer deploys the bot: the local profile needs nothing, the
  * production profile names every variable the pipeline's integrations lack.
  */
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -59,6 +61,24 @@ describe('configuring the integrations', () => {
     expect(error.message).toContain('unknown reference ${settings.dnsRecordTarget}: set DNS_RECORD_TARGET');
     expect(error.message).toContain('webhook endpoint slack_notice is not configured: set SLACK_NOTICE_WEBHOOK_URL');
     expect(error.message).toContain('webhook endpoint cs_platform is not configured: set CS_PLATFORM_WEBHOOK_URL');
+  });
+
+  it('production refuses a pipeline with a simulated sandbox step, naming it, before connecting anywhere', async () => {
+    const manifestsDir = mkdtempSync(path.join(tmpdir(), 'production-manifests-'));
+    try {
+      copyFileSync(path.join(dirs.MANIFESTS_DIR, 'plans.yaml'), path.join(manifestsDir, 'plans.yaml'));
+      writeFileSync(
+        path.join(manifestsDir, 'pipeline.yaml'),
+        ['version: 1', 'steps:', '  - id: crm_sync', '    type: sandbox', '    config: { resource: "CRM record" }', ''].join('\n'),
+      );
+      const error = await startupError({ ...PRODUCTION, MANIFESTS_DIR: manifestsDir });
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error.message).toBe(
+        'The production profile refuses simulated steps: step crm_sync has type sandbox, a test seam that does no real work (for tests, benchmarks and trying graph changes in the local profile)',
+      );
+    } finally {
+      rmSync(manifestsDir, { recursive: true, force: true });
+    }
   });
 
   it('a malformed Stripe key or recovery window is refused with the variable named', () => {

@@ -15,7 +15,7 @@ import type {
   PlainTextOption,
   StaticSelect,
 } from '@slack/types';
-import { format } from 'date-fns';
+import { format } from 'date-fns/format';
 import { suggestSlug } from '../../domain/intake.ts';
 import type { Plan, PlansManifest } from '../../domain/plan.ts';
 import { CALLBACKS } from './actions.ts';

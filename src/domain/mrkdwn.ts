@@ -8,6 +8,8 @@
 
 /** Slack's documented limits for the surfaces we build. */
 export const LIMITS = {
+  /** A message's top-level `text` (Slack answers msg_too_long beyond it). */
+  messageText: 40_000,
   messageBlocks: 50,
   modalBlocks: 100,
   /** Section text, and our own cap for any single mrkdwn text. */

@@ -30,36 +30,62 @@ export const LIMITS = {
   contextElements: 10,
 } as const;
 
-/*
- * Slack has no escape character for *bold*, _italic_, ~strike~ or `code`.
- * Zero-width spaces are no good: Slack treats them as word breaks, so
- * "\u200B*\u200Bx\u200B*\u200B" *forces* formatting (jsx-slack's "exact mode"
- * relies on that). Look-alike code points render the same text and can never
- * open or close a format.
- */
-const LOOK_ALIKE: Readonly<Record<string, string>> = {
-  '*': '\u2217', // ∗ asterisk operator
-  _: '\u02CD', // ˍ modifier letter low macron
-  '~': '\u223C', // ∼ tilde operator
-  '`': '\u02CB', // ˋ modifier letter grave accent
-};
-
 /**
- * Makes user-supplied text safe inside mrkdwn: `<!channel> & *Co*` renders as
- * typed, pings nobody, links nothing and formats nothing.
+ * The escaping Slack documents ("Escaping text"): &, < and > become entities,
+ * so nothing can mention, link or open any other control sequence. Slack
+ * shows the entities as the characters typed; nothing else is changed.
  */
 export function escapeMrkdwn(text: string): string {
-  return (
-    text
-      .replace(/&/g, '&amp;')
-      .replace(/</g, '&lt;')
-      .replace(/>/g, '&gt;')
-      .replace(/[*_~`]/g, (c) => LOOK_ALIKE[c] ?? c)
-      // A leading "&gt;" still starts a block quote; a soft hyphen before it is invisible.
-      .replace(/(^|\n)&gt;/g, '$1\u00AD&gt;')
-      // With link_names on, a bare "@channel" pings too; an invisible word joiner breaks the keyword.
-      .replace(/@(channel|here|everyone)\b/gi, '@\u2060$1')
-  );
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/*
+ * Slack has no escape character for *bold*, _italic_, ~strike~ or `code`, but
+ * it formats only where a delimiter sits at a word boundary: "cus_A1_b",
+ * "price_enterprise_annual" and "C*Star" show as typed. Inside a code span it
+ * formats nothing at all. Look-alike characters or invisible ones would look
+ * right but break what people copy into Stripe, MongoDB or Okta, so we never
+ * replace a character.
+ */
+const DELIMITER = /[*_~`]/;
+const WORD_CHAR = /[\p{L}\p{N}]/u;
+
+/** A word (no whitespace) in which some delimiter could open or close a format, or that would start a block quote. */
+function couldFormat(word: string, startsLine: boolean): boolean {
+  if (startsLine && word.startsWith('>')) return true;
+  for (let i = 0; i < word.length; i += 1) {
+    if (!DELIMITER.test(word.charAt(i))) continue;
+    const inside = WORD_CHAR.test(word.charAt(i - 1)) && WORD_CHAR.test(word.charAt(i + 1));
+    if (!inside) return true;
+  }
+  return false;
+}
+
+/**
+ * An identifier (slug, job id, Stripe or CRM id, command) shown verbatim in a
+ * code span: nothing inside is formatted, and a copy gives exactly the id.
+ * One holding a backtick cannot be a code span; it is shown as free text.
+ */
+export function code(id: string): string {
+  return id === '' || /[`\n]/.test(id) ? literal(id) : `\`${escapeMrkdwn(id)}\``;
+}
+
+/**
+ * Free text people typed (a company name, a reason, an error) for mrkdwn,
+ * every character as typed: escaped, and each word Slack could format put in
+ * a code span ("_Acme_ Labs" shows as `_Acme_` Labs, not in italics). Words
+ * holding a backtick cannot be code spans and are only escaped.
+ */
+export function literal(text: string): string {
+  return text
+    .split('\n')
+    .map((line) =>
+      line
+        .split(/(\s+)/)
+        .map((word, i) => (couldFormat(word, i === 0) && !word.includes('`') ? `\`${escapeMrkdwn(word)}\`` : escapeMrkdwn(word)))
+        .join(''),
+    )
+    .join('\n');
 }
 
 const ELLIPSIS = '…';
@@ -75,12 +101,14 @@ export function truncate(text: string, max: number, pointer?: string): string {
   return safeCut(text, max - suffix.length) + suffix;
 }
 
-/** Cuts without leaving half an escape (`&am`) or half a surrogate pair behind. */
+/** Cuts without leaving half an escape (`&am`), half a surrogate pair or an unclosed code span behind. */
 function safeCut(text: string, length: number): string {
   let cut = text.slice(0, length);
   const last = cut.charCodeAt(cut.length - 1);
   if (last >= 0xd800 && last <= 0xdbff) cut = cut.slice(0, -1);
-  return cut.replace(/&[a-z]{0,4}$/, '');
+  cut = cut.replace(/&[a-z]{0,4}$/, '');
+  const ticks = cut.split('`').length - 1;
+  return ticks % 2 === 1 ? cut.slice(0, cut.lastIndexOf('`')) : cut;
 }
 
 /**

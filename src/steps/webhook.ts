@@ -4,7 +4,7 @@
  * With `format: slack` the body is a Slack incoming-webhook message instead.
  */
 import { z } from 'zod';
-import { escapeMrkdwn, LIMITS, truncate } from '../domain/mrkdwn.ts';
+import { LIMITS, literal, truncate } from '../domain/mrkdwn.ts';
 import { postSigned } from './signed-post.ts';
 import { defineStep, type StepContext } from './step.ts';
 import { EndpointNameSchema, endpointProblems, endpointUrl } from './webhook-endpoints.ts';
@@ -45,7 +45,7 @@ function bodyFor(ctx: StepContext<Input>, event: string): string {
 
 /** The notice as Slack will show it: escaped as every text we send to Slack is, and within a message's length. */
 function slackText(text: string): string {
-  return truncate(escapeMrkdwn(text), LIMITS.messageText);
+  return truncate(literal(text), LIMITS.messageText);
 }
 
 /** Where the event goes: the fixed URL, or the named endpoint's URL, looked up now and never stored. */

@@ -187,6 +187,11 @@ describe('the Slack notice of the real pipeline, posted to the webhook emulator'
     );
   });
 
+  it('formats nothing the company typed, and changes none of its characters', async () => {
+    const text = await deliveredText(slackNoticeConfig('*Acme* _Labs_ & Sons'), '*Acme* _Labs_ & Sons');
+    expect(text).toMatch(/^`\*Acme\*` `_Labs_` &amp; Sons is live on Enterprise/);
+  });
+
   it('escapes the default notice too, when the pipeline gives no text', async () => {
     const text = await deliveredText({ endpoint: 'slack_notice', format: 'slack' });
     expect(text).toBe('&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt; is live at https://acme.tenants.example.com');

@@ -10,7 +10,7 @@ import { CALLBACKS, encodeAction, type ActionRef } from './actions.ts';
 import { plain, section } from './elements.ts';
 import { outsideText } from './job-lines.ts';
 import { stateText, type ViewStateValues } from './state.ts';
-import { escapeMrkdwn, LIMITS } from './text.ts';
+import { LIMITS, literal } from './text.ts';
 
 export type { ViewStateValues } from './state.ts';
 
@@ -66,7 +66,7 @@ function reasonInput(placeholder: string): InputBlock {
 
 export function reasonModal(kind: ReasonKind, ref: ActionRef, stepLabel?: string): ModalView {
   const copy = REASON_COPY[kind];
-  const subject = stepLabel ? `step *${escapeMrkdwn(stepLabel)}*` : DEFAULT_SUBJECT[kind];
+  const subject = stepLabel ? `step *${literal(stepLabel)}*` : DEFAULT_SUBJECT[kind];
   return {
     type: 'modal',
     callback_id: CALLBACKS[kind],
@@ -93,7 +93,7 @@ export function inputModal(ref: ActionRef, step: StepView): ModalView {
     submit: plain('Send', LIMITS.modalButton),
     close: plain('Cancel', LIMITS.modalButton),
     blocks: [
-      section(`Step *${escapeMrkdwn(step.label)}* is waiting for ${wanted}. Give the metadata URL, or paste the metadata XML / OIDC details.`),
+      section(`Step *${literal(step.label)}* is waiting for ${wanted}. Give the metadata URL, or paste the metadata XML / OIDC details.`),
       {
         type: 'input',
         block_id: DIALOG_BLOCKS.metadataUrl.blockId,

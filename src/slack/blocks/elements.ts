@@ -28,9 +28,13 @@ export function plain(text: string, max: number = LIMITS.text): PlainTextElement
   return { type: 'plain_text', text: truncate(text, max), emoji: true };
 }
 
-/** mrkdwn text; callers escape anything a person typed (see escapeMrkdwn). */
+/**
+ * mrkdwn text; callers pass what people typed through literal() or code().
+ * Verbatim: Slack links and mentions only what we wrote as <…>, never a bare
+ * URL, #channel or @here that someone typed.
+ */
 export function mrkdwn(text: string, max: number = LIMITS.text): MrkdwnElement {
-  return { type: 'mrkdwn', text: truncate(text, max) };
+  return { type: 'mrkdwn', text: truncate(text, max), verbatim: true };
 }
 
 export function section(text: string, blockId?: string): SectionBlock {

@@ -7,7 +7,7 @@ import { formatDuration } from '../../domain/audit.ts';
 import type { JobView, StepView } from '../../domain/job-view.ts';
 import type { JobStatus, StepState } from '../../domain/job.ts';
 import { redactText } from '../../domain/redact.ts';
-import { escapeMrkdwn, truncate } from './text.ts';
+import { code, escapeMrkdwn, literal, truncate } from './text.ts';
 
 export const STATE_EMOJI: Record<StepState, string> = {
   pending: ':white_circle:',
@@ -65,7 +65,7 @@ export function statusText(status: JobStatus): string {
 
 /** Errors and prompts come from integrations: redacted again (Slack is a wide audience) and escaped. */
 export function outsideText(text: string, max: number): string {
-  return truncate(escapeMrkdwn(redactText(text)), max);
+  return truncate(literal(redactText(text)), max);
 }
 
 /** A step's error or wait, kept short in lists; the thread reply has the whole of it. */
@@ -74,7 +74,7 @@ const NOTE_MAX = 200;
 export function stepLine(step: StepView): string {
   const duration = step.durationMs !== undefined ? ` · ${formatDuration(step.durationMs)}` : '';
   const kind = step.criticality === 'notification' ? ' _(best effort)_' : '';
-  return `${STATE_EMOJI[step.state]} *${escapeMrkdwn(step.label)}* — ${STATE_TEXT[step.state]}${duration}${kind}${stepNote(step)}`;
+  return `${STATE_EMOJI[step.state]} *${literal(step.label)}* — ${STATE_TEXT[step.state]}${duration}${kind}${stepNote(step)}`;
 }
 
 function stepNote(step: StepView): string {
@@ -100,20 +100,20 @@ export function progressBar(done: number, total: number): string {
 
 /** A Slack user id is shown as a mention; any other name as escaped text. */
 export function personText(name: string): string {
-  return /^[UW][A-Z0-9]{2,}$/.test(name) ? `<@${name}>` : truncate(escapeMrkdwn(name), 120);
+  return /^[UW][A-Z0-9]{2,}$/.test(name) ? `<@${name}>` : truncate(literal(name), 120);
 }
 
 /** Company names are at most 120 characters (intake); the cap guards stored data we did not validate. */
-const companyName = (view: JobView): string => truncate(escapeMrkdwn(view.tenant.companyName), 200);
+const companyName = (view: JobView): string => truncate(literal(view.tenant.companyName), 200);
 
 /** "*Acme Corp* · enterprise plan · `acme`" */
 export function tenantTitle(view: JobView): string {
-  return `*${companyName(view)}* · ${escapeMrkdwn(view.tenant.planId)} plan · \`${escapeMrkdwn(view.tenant.slug)}\``;
+  return `*${companyName(view)}* · ${literal(view.tenant.planId)} plan · ${code(view.tenant.slug)}`;
 }
 
 /** The same, for the plain-text fallback of a message (no markup to display raw in notifications). */
 export function tenantFallback(view: JobView): string {
-  return `${companyName(view)} (${escapeMrkdwn(view.tenant.slug)})`;
+  return `${truncate(escapeMrkdwn(view.tenant.companyName), 200)} (${escapeMrkdwn(view.tenant.slug)})`;
 }
 
 /** Approval reasons are stored joined with "; " (see the step worker). */

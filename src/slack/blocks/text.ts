@@ -3,7 +3,7 @@
  * limits) live on the domain floor, shared with steps that post to Slack;
  * what only Block Kit messages use (dates, the audit pointer) lives here.
  */
-export { escapeMrkdwn, LIMITS, packLines, truncate } from '../../domain/mrkdwn.ts';
+export { code, escapeMrkdwn, LIMITS, literal, packLines, truncate } from '../../domain/mrkdwn.ts';
 
 /**
  * A time every reader sees in their own time zone; the fallback (UTC) shows

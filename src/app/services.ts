@@ -13,6 +13,7 @@ import { buildJobView, type JobView } from '../domain/job-view.ts';
 import type { JobStatus } from '../domain/job.ts';
 import { parseIntake, type TenantSettings } from '../domain/intake.ts';
 import { redactText } from '../domain/redact.ts';
+import { typedBack } from '../domain/wording.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { JobState } from '../engine/job-state.ts';
 import type { Manifests } from '../manifests/load.ts';
@@ -214,7 +215,7 @@ export class ProvisioningService {
   /** Finds the newest job for a tenant slug, company name or job id. */
   private async find(ref: string): Promise<JobView> {
     const [newest] = await this.deps.store.findJobs({ search: ref, limit: 1 });
-    if (!newest) throw new ActionRefusedError(`no job found for "${ref}" (give a tenant slug, a company name or a job id)`);
+    if (!newest) throw new ActionRefusedError(`no job found for "${typedBack(ref)}" (give a tenant slug, a company name or a job id)`);
     return (await this.deps.engine.view(newest.view.jobId)) ?? newest.view;
   }
 

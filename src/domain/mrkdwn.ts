@@ -27,7 +27,14 @@ export const LIMITS = {
   optionDescription: 75,
   checkboxOptions: 10,
   inputLabel: 2000,
+  hint: 2000,
+  placeholder: 150,
+  optionValue: 150,
+  headerText: 150,
+  fieldText: 2000,
+  sectionFields: 10,
   contextElements: 10,
+  actionsElements: 25,
 } as const;
 
 /**

@@ -26,6 +26,10 @@ function modal(blocks: number): ModalView {
   };
 }
 
+function plain(text: string): { type: 'plain_text'; text: string } {
+  return { type: 'plain_text', text };
+}
+
 function section(text: string): { type: 'section'; text: { type: 'mrkdwn'; text: string } } {
   return { type: 'section', text: { type: 'mrkdwn', text } };
 }
@@ -172,6 +176,54 @@ describe('SlackFake with the real WebClient', () => {
     const noText = await rejection(client.apiCall('chat.postMessage', { channel: CHANNEL }));
     expect(noText).toMatchObject({ data: { error: 'no_text' } });
     expect(fake.messages(CHANNEL)).toHaveLength(1);
+  });
+
+  it('checks every text in the blocks of every method that carries them, as Slack does', async () => {
+    const context = { type: 'context' as const, elements: [{ type: 'mrkdwn' as const, text: 'c'.repeat(3001) }] };
+    const ephemeral = await rejection(client.chat.postEphemeral({ channel: CHANNEL, user: 'U0ALICE', text: 'x', blocks: [context] }));
+    expect(ephemeral).toMatchObject({
+      data: {
+        error: 'invalid_blocks',
+        response_metadata: { messages: ['[ERROR] must be less than 3001 characters [json-pointer:/blocks/0/elements/0/text]'] },
+      },
+    });
+
+    const posted = await client.chat.postMessage({ channel: CHANNEL, text: 'x', blocks: [section('ok')] });
+    const confirm = { title: plain('Sure?'), text: plain('t'.repeat(301)), confirm: plain('Yes'), deny: plain('No') };
+    const button = { type: 'button' as const, action_id: 'go', text: plain('Go'), confirm };
+    const update = await rejection(
+      client.chat.update({ channel: CHANNEL, ts: posted.ts ?? '', text: 'x', blocks: [{ type: 'actions', elements: [button] }] }),
+    );
+    expect(update).toMatchObject({
+      data: {
+        error: 'invalid_blocks',
+        response_metadata: { messages: ['[ERROR] must be less than 301 characters [json-pointer:/blocks/0/elements/0/confirm/text/text]'] },
+      },
+    });
+    const empty = await rejection(client.chat.postMessage({ channel: CHANNEL, text: 'x', blocks: [section('')] }));
+    expect(empty).toMatchObject({ data: { error: 'invalid_blocks', errors: ['must be more than 0 characters [json-pointer:/blocks/0/text/text]'] } });
+
+    const respond = await fetch(fake.responseUrl({ channel: CHANNEL, userId: 'U0ALICE' }), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'x', blocks: [section('r'.repeat(3001))] }),
+    });
+    expect(respond.status).toBe(400);
+    expect(await respond.json()).toMatchObject({ ok: false, error: 'invalid_blocks' });
+
+    const opened = await client.views.open({ trigger_id: fake.issueTrigger(), view: modal(1) });
+    const longPlaceholder = modal(1);
+    longPlaceholder.blocks = [
+      { type: 'input', label: plain('Field'), element: { type: 'plain_text_input', action_id: 'v', placeholder: plain('p'.repeat(151)) } },
+    ];
+    const updateView = await rejection(client.views.update({ view_id: opened.view?.id ?? '', view: longPlaceholder }));
+    expect(updateView).toMatchObject({
+      data: {
+        error: 'invalid_arguments',
+        response_metadata: { messages: ['[ERROR] must be less than 151 characters [json-pointer:/view/blocks/0/element/placeholder/text]'] },
+      },
+    });
+    expect(fake.ephemerals()).toEqual([]);
   });
 
   it('a 429 with Retry-After 1 is retried by the WebClient after ≥ 1 s', async () => {

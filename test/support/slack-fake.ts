@@ -9,8 +9,9 @@
  * - Token from `Authorization: Bearer …` (or a `token` form field). Missing → `not_authed`,
  *   wrong → `invalid_auth`. Errors are HTTP 200 `{ ok: false, error }`, like Slack.
  * - Rate limiting is HTTP 429 + `Retry-After` (seconds) + `{ ok: false, error: 'ratelimited' }`.
- * - Block Kit limits: ≤50 blocks per message and section text ≤3000 (`invalid_blocks`),
- *   ≤100 blocks per modal, title ≤24 etc. (`invalid_arguments`), with Slack's
+ * - Block Kit limits on every method that carries blocks (messages, ephemerals,
+ *   response_url replies, modals): see ./slack-fake/block-kit.ts. Messages answer
+ *   `invalid_blocks`, modals `invalid_arguments`, with Slack's
  *   `[ERROR] … [json-pointer:…]` messages in `response_metadata.messages`.
  * - trigger_ids are single-use (`exchanged_trigger_id`) and expire after 3 s
  *   (`expired_trigger_id`); unknown ones are `invalid_trigger_id`. Mint them with `issueTrigger()`.
@@ -19,6 +20,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { blockErrors, isRecord, MAX_MESSAGE_BLOCKS, str, viewErrors } from './slack-fake/block-kit.ts';
+
+export { blockErrors, isRecord, viewErrors } from './slack-fake/block-kit.ts';
 
 export const FAKE_TEAM_ID = 'T0FAKE0001';
 export const FAKE_TEAM_DOMAIN = 'fake-team';
@@ -100,21 +104,9 @@ type ParsedBody = { args: Record<string, unknown>; json: boolean };
 
 /** Fields Slack takes as JSON-encoded strings in form posts. */
 const JSON_FIELDS = new Set(['blocks', 'attachments', 'view', 'metadata', 'unfurls', 'user_auth_blocks']);
-const MAX_MESSAGE_BLOCKS = 50;
-const MAX_MODAL_BLOCKS = 100;
 const MAX_TEXT = 40_000;
 /** Slack lets a response_url be used 5 times (within 30 minutes). */
 const RESPONSE_URL_USES = 5;
-
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function str(v: unknown): string | undefined {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number') return String(v);
-  return undefined;
-}
 
 function nonEmpty(v: unknown): string | undefined {
   const s = str(v);
@@ -133,103 +125,6 @@ function fail(error: string, messages?: string[]): Result {
     errors: messages.map((m) => m.replace(/^\[ERROR\] /, '')),
     response_metadata: { messages },
   };
-}
-
-function textOf(obj: unknown, key: string): string | undefined {
-  if (!isRecord(obj)) return undefined;
-  const t = obj[key];
-  return isRecord(t) && typeof t['text'] === 'string' ? t['text'] : undefined;
-}
-
-function tooLong(value: string | undefined, max: number, pointer: string, out: string[]): void {
-  if (value !== undefined && value.length > max) out.push(`[ERROR] must be less than ${max + 1} characters [json-pointer:${pointer}]`);
-}
-
-function tooMany(list: unknown, max: number, pointer: string, out: string[]): void {
-  if (Array.isArray(list) && list.length > max) out.push(`[ERROR] no more than ${max} items allowed [json-pointer:${pointer}]`);
-}
-
-function elementErrors(el: unknown, pointer: string, out: string[]): void {
-  if (!isRecord(el)) return;
-  tooLong(str(el['action_id']), 255, `${pointer}/action_id`, out);
-  if (el['type'] === 'button') {
-    if (textOf(el, 'text') === undefined) out.push(`[ERROR] missing required field: text [json-pointer:${pointer}]`);
-    tooLong(textOf(el, 'text'), 75, `${pointer}/text/text`, out);
-    tooLong(str(el['value']), 2000, `${pointer}/value`, out);
-    tooLong(str(el['url']), 3000, `${pointer}/url`, out);
-  }
-}
-
-/** Block Kit checks Slack applies; returns Slack-style `[ERROR] …` messages. */
-export function blockErrors(blocks: unknown, max: number, pointer: string): string[] {
-  const out: string[] = [];
-  if (!Array.isArray(blocks)) return [`[ERROR] must be an array [json-pointer:${pointer}]`];
-  tooMany(blocks, max, pointer, out);
-  blocks.forEach((b: unknown, i) => {
-    const p = `${pointer}/${i}`;
-    if (!isRecord(b) || typeof b['type'] !== 'string') {
-      out.push(`[ERROR] missing required field: type [json-pointer:${p}]`);
-      return;
-    }
-    tooLong(str(b['block_id']), 255, `${p}/block_id`, out);
-    switch (b['type']) {
-      case 'section': {
-        const fields = b['fields'];
-        if (textOf(b, 'text') === undefined && !Array.isArray(fields)) {
-          out.push(`[ERROR] must provide either text or fields [json-pointer:${p}]`);
-        }
-        tooLong(textOf(b, 'text'), 3000, `${p}/text/text`, out);
-        tooMany(fields, 10, `${p}/fields`, out);
-        if (Array.isArray(fields)) {
-          for (const [j, f] of fields.entries()) tooLong(isRecord(f) ? str(f['text']) : undefined, 2000, `${p}/fields/${j}/text`, out);
-        }
-        elementErrors(b['accessory'], `${p}/accessory`, out);
-        break;
-      }
-      case 'header':
-        tooLong(textOf(b, 'text'), 150, `${p}/text/text`, out);
-        break;
-      case 'actions': {
-        const els = b['elements'];
-        tooMany(els, 25, `${p}/elements`, out);
-        if (Array.isArray(els)) for (const [j, el] of els.entries()) elementErrors(el, `${p}/elements/${j}`, out);
-        break;
-      }
-      case 'context':
-        tooMany(b['elements'], 10, `${p}/elements`, out);
-        break;
-      case 'input':
-        tooLong(textOf(b, 'label'), 2000, `${p}/label/text`, out);
-        elementErrors(b['element'], `${p}/element`, out);
-        break;
-      default:
-        break;
-    }
-  });
-  return out;
-}
-
-/** Modal checks Slack applies to views.open/push/update (docs.slack.dev/reference/views/modal-views). */
-export function viewErrors(view: unknown): string[] {
-  if (!isRecord(view)) return ['[ERROR] missing required field: view [json-pointer:/view]'];
-  const out: string[] = [];
-  if (view['type'] !== 'modal') out.push('[ERROR] must be "modal" [json-pointer:/view/type]');
-  const title = textOf(view, 'title');
-  if (title === undefined) out.push('[ERROR] missing required field: title [json-pointer:/view]');
-  tooLong(title, 24, '/view/title/text', out);
-  tooLong(textOf(view, 'submit'), 24, '/view/submit/text', out);
-  tooLong(textOf(view, 'close'), 24, '/view/close/text', out);
-  tooLong(str(view['callback_id']), 255, '/view/callback_id', out);
-  tooLong(str(view['private_metadata']), 3000, '/view/private_metadata', out);
-  tooLong(str(view['external_id']), 255, '/view/external_id', out);
-  const blocks = view['blocks'];
-  if (blocks === undefined) out.push('[ERROR] missing required field: blocks [json-pointer:/view]');
-  else out.push(...blockErrors(blocks, MAX_MODAL_BLOCKS, '/view/blocks'));
-  const hasInput = Array.isArray(blocks) && blocks.some((b: unknown) => isRecord(b) && b['type'] === 'input');
-  if (hasInput && view['submit'] === undefined) {
-    out.push('[ERROR] must provide a submit property when using input blocks [json-pointer:/view]');
-  }
-  return out;
 }
 
 function randomId(prefix: string, len = 10): string {
@@ -540,6 +435,7 @@ export class SlackFake {
       const errs = blockErrors(blocks, MAX_MESSAGE_BLOCKS, '/blocks');
       if (errs.length > 0) return reply(400, fail('invalid_blocks', errs));
     }
+    if ((str(body['text']) ?? '').length > MAX_TEXT) return reply(400, fail('msg_too_long'));
     if (channel !== undefined && truthy(body['delete_original']) && messageTs !== undefined) {
       this.removeMessage(channel, messageTs);
     } else if (channel !== undefined && truthy(body['replace_original']) && messageTs !== undefined) {

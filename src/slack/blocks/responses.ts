@@ -106,6 +106,17 @@ export function helpBlocks(opts: ResponseOptions = {}): SlackMessage {
   ]);
 }
 
+/** A plain answer to a question (e.g. nothing found): what was typed is quoted back as typed, and cut to fit. */
+export function answerText(text: string): SlackMessage {
+  return message(escapeMrkdwn(text), [section(literal(text))]);
+}
+
+/** `/provision status` with no tenant named. */
+export function whichTenant(subcommand: string, opts: ResponseOptions = {}): SlackMessage {
+  const example = `${opts.slashCommand ?? '/provision'} ${subcommand} acme`;
+  return message(`Which tenant? Try ${escapeMrkdwn(example)}.`, [section(`Which tenant? Try ${code(example)}.`)]);
+}
+
 /** An action that is not allowed, or a button that is out of date. */
 export function refusal(text: string): SlackMessage {
   return message(escapeMrkdwn(text), [section(`:no_entry: ${truncate(literal(text), LIMITS.text - 20)}`)]);

@@ -23,6 +23,7 @@ import {
   statusBlocks,
   stepFailed,
 } from '../../../src/slack/blocks/index.ts';
+import { blockErrors, viewErrors } from '../../support/slack-fake.ts';
 import { allTexts, buttons, job, realManifests, step } from './fixtures.ts';
 
 /** Every mrkdwn text object in a payload. */
@@ -109,6 +110,14 @@ describe('Slack limits, in every payload', () => {
   it.each(payloads)('%s: texts within 3000 characters, buttons within 75', (_name, payload) => {
     for (const text of allTexts(payload)) expect(text.length).toBeLessThanOrEqual(LIMITS.text);
     for (const b of buttons(payload)) expect(b.text.length).toBeLessThanOrEqual(LIMITS.buttonText);
+  });
+
+  it.each(Object.entries(messages))('%s: Slack accepts its blocks', (_name, message) => {
+    expect(blockErrors(message.blocks, LIMITS.messageBlocks, '/blocks')).toEqual([]);
+  });
+
+  it.each(Object.entries(modals))('%s: Slack accepts the modal', (_name, modal) => {
+    expect(viewErrors(modal)).toEqual([]);
   });
 
   it.each(Object.entries(messages))('%s: at most 50 blocks', (_name, message) => {

@@ -7,6 +7,7 @@ import { formatDuration } from '../../domain/audit.ts';
 import type { JobView, StepView } from '../../domain/job-view.ts';
 import type { JobStatus, StepState } from '../../domain/job.ts';
 import { redactText } from '../../domain/redact.ts';
+import { stepStateWords } from '../../domain/wording.ts';
 import { code, escapeMrkdwn, literal, truncate } from './text.ts';
 
 export const STATE_EMOJI: Record<StepState, string> = {
@@ -23,20 +24,6 @@ export const STATE_EMOJI: Record<StepState, string> = {
   compensation_failed: ':warning:',
 };
 
-const STATE_TEXT: Record<StepState, string> = {
-  pending: 'waiting for earlier steps',
-  ready: 'queued',
-  running: 'running',
-  waiting_approval: 'waiting for approval',
-  waiting_input: 'waiting for input',
-  succeeded: 'done',
-  failed: 'failed',
-  overridden: 'done by hand',
-  compensating: 'undoing',
-  compensated: 'undone',
-  compensation_failed: 'undo failed',
-};
-
 const STATUS: Record<JobStatus, { emoji: string; text: string }> = {
   running: { emoji: ':arrows_counterclockwise:', text: 'Provisioning' },
   awaiting_approval: { emoji: ':raised_hand:', text: 'Waiting for approval' },
@@ -50,9 +37,9 @@ const STATUS: Record<JobStatus, { emoji: string; text: string }> = {
   rollback_failed: { emoji: ':warning:', text: 'Rollback failed: retry the rollback' },
 };
 
-/** "running", "done by hand": a step state in words. */
+/** "running", "done by hand": a step state in words (the same words everywhere, see domain/wording.ts). */
 export function stepStateText(state: StepState): string {
-  return STATE_TEXT[state];
+  return stepStateWords(state);
 }
 
 export function statusLine(status: JobStatus): string {
@@ -74,7 +61,7 @@ const NOTE_MAX = 200;
 export function stepLine(step: StepView): string {
   const duration = step.durationMs !== undefined ? ` · ${formatDuration(step.durationMs)}` : '';
   const kind = step.criticality === 'notification' ? ' _(best effort)_' : '';
-  return `${STATE_EMOJI[step.state]} *${literal(step.label)}* — ${STATE_TEXT[step.state]}${duration}${kind}${stepNote(step)}`;
+  return `${STATE_EMOJI[step.state]} *${literal(step.label)}* — ${stepStateWords(step.state)}${duration}${kind}${stepNote(step)}`;
 }
 
 function stepNote(step: StepView): string {

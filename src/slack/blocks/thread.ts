@@ -178,16 +178,9 @@ function rollbackDone(view: JobView): string {
   return `*Rollback finished:* ${undone} step${undone === 1 ? '' : 's'} undone.${manual}`;
 }
 
-const BILLING_CUSTOMER_KEYS = ['customerId', 'billingCustomerId', 'customer_id', 'customer'] as const;
-
-/** The billing customer id, when the billing step reported one. */
-export function billingCustomer(view: JobView): string | undefined {
-  const billing = view.steps.find((s) => s.id === 'billing') ?? view.steps.find((s) => s.type.includes('billing'));
-  for (const key of BILLING_CUSTOMER_KEYS) {
-    const value = billing?.outputs[key];
-    if (typeof value === 'string' && value !== '') return value;
-  }
-  return undefined;
+/** "Billing customer: `cus_…`": what the finished steps declare worth showing, verbatim for copying. */
+function factLines(view: JobView): string[] {
+  return view.steps.filter((s) => s.state === 'succeeded').flatMap((s) => (s.facts ?? []).map((f) => `${literal(f.label)}: ${code(f.value)}`));
 }
 
 /** A link only for a URL that cannot break out of the <url|label> markup; otherwise the text. */
@@ -197,11 +190,10 @@ function link(url: string, label: string): string {
 
 export function completed(view: JobView, opts: ThreadOptions = {}): SlackMessage {
   const { tenantUrl, dnsName } = view.tenant;
-  const customer = billingCustomer(view);
   const skipped = view.steps.filter((s) => s.state === 'failed' && s.criticality === 'notification').map((s) => literal(s.label));
   const lines = [
     `:tada: ${tenantTitle(view)} is live at ${link(tenantUrl, dnsName)}`,
-    ...(customer ? [`Billing customer: ${code(customer)}`] : []),
+    ...factLines(view),
     ...(skipped.length > 0 ? [`${STATE_EMOJI.failed} Best-effort steps that failed (retry them from their messages): ${skipped.join(', ')}`] : []),
   ];
   return message(`${tenantFallback(view)} is live at ${escapeMrkdwn(tenantUrl)}`, [

@@ -4,6 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { App, LogLevel } from '@slack/bolt';
+import { WebSocket } from 'ws';
 import { ErrorCode, retryPolicies, WebClient, WebClientEvent, type ModalView } from '@slack/web-api';
 import { SlackFake } from '../support/slack-fake.ts';
 import { blockActionPayload, interactionBody, signedRequest, slashCommandBody, viewSubmissionPayload } from '../support/slack-signing.ts';
@@ -224,6 +225,24 @@ describe('SlackFake with the real WebClient', () => {
       },
     });
     expect(fake.ephemerals()).toEqual([]);
+  });
+
+  it('Socket Mode: apps.connections.open takes only the app-level token, and its URL works once', async () => {
+    const app = new WebClient(undefined, { slackApiUrl: fake.url, headers: { Authorization: `Bearer ${fake.appToken}` }, logLevel: LogLevel.ERROR });
+    const opened = await app.apps.connections.open();
+    expect(opened.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/link\/\?ticket=\w+&app_id=A0FAKEAPP01$/);
+    await expect(rejection(client.apiCall('apps.connections.open'))).resolves.toMatchObject({ data: { error: 'not_allowed_token_type' } });
+    await expect(rejection(app.chat.postMessage({ channel: CHANNEL, text: 'x' }))).resolves.toMatchObject({
+      data: { error: 'not_allowed_token_type' },
+    });
+
+    const first = new WebSocket(opened.url ?? '');
+    const hello = await new Promise<unknown>((resolve) => first.once('message', (data) => resolve(JSON.parse(data.toString()))));
+    expect(hello).toMatchObject({ type: 'hello', num_connections: 1, connection_info: { app_id: 'A0FAKEAPP01' } });
+    const again = new WebSocket(opened.url ?? '');
+    const refused = await new Promise<string>((resolve) => again.once('unexpected-response', (_req, res) => resolve(String(res.statusCode))));
+    expect(refused).toBe('403');
+    first.close();
   });
 
   it('a 429 with Retry-After 1 is retried by the WebClient after ≥ 1 s', async () => {

@@ -16,11 +16,15 @@
  * - trigger_ids are single-use (`exchanged_trigger_id`) and expire after 3 s
  *   (`expired_trigger_id`); unknown ones are `invalid_trigger_id`. Mint them with `issueTrigger()`.
  *
- * It also serves `response_url`s (`responseUrl()`), so Bolt's `respond()` can be exercised.
+ * It also serves `response_url`s (`responseUrl()`), so Bolt's `respond()` can be exercised,
+ * and Socket Mode (`socket`: apps.connections.open, the WebSocket, envelopes and acks;
+ * see ./slack-fake/socket-mode.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { blockErrors, isRecord, MAX_MESSAGE_BLOCKS, str, viewErrors } from './slack-fake/block-kit.ts';
+import { SocketModeFake } from './slack-fake/socket-mode.ts';
 
 export { blockErrors, isRecord, viewErrors } from './slack-fake/block-kit.ts';
 
@@ -32,11 +36,14 @@ export const FAKE_BOT_ID = 'B0FAKEBOT01';
 export const FAKE_BOT_USER_ID = 'U0FAKEBOT01';
 export const FAKE_BOT_USER_NAME = 'provisioner';
 export const DEFAULT_BOT_TOKEN = 'xoxb-fake-bot-token';
+export const DEFAULT_APP_TOKEN = 'xapp-1-A0FAKEAPP01-1-fake-app-token';
 
 export type SlackFakeUser = { name: string; realName?: string };
 
 export type SlackFakeOptions = {
   botToken?: string;
+  /** The app-level token (`xapp-…`) apps.connections.open takes, for Socket Mode. */
+  appToken?: string;
   users?: Record<string, SlackFakeUser>;
   usergroups?: Record<string, string[]>;
   /** How long a trigger_id stays usable. Slack: 3 s. */
@@ -105,6 +112,8 @@ type ParsedBody = { args: Record<string, unknown>; json: boolean };
 /** Fields Slack takes as JSON-encoded strings in form posts. */
 const JSON_FIELDS = new Set(['blocks', 'attachments', 'view', 'metadata', 'unfurls', 'user_auth_blocks']);
 const MAX_TEXT = 40_000;
+/** Methods Slack answers only for an app-level token. */
+const APP_TOKEN_METHODS: ReadonlySet<string> = new Set(['apps.connections.open']);
 /** Slack lets a response_url be used 5 times (within 30 minutes). */
 const RESPONSE_URL_USES = 5;
 
@@ -145,6 +154,9 @@ export class SlackFake {
   /** `http://127.0.0.1:PORT` */
   readonly origin: string;
   readonly botToken: string;
+  readonly appToken: string;
+  /** Socket Mode: the app's WebSocket connections, envelopes and acks. */
+  readonly socket: SocketModeFake;
   readonly teamId = FAKE_TEAM_ID;
   readonly appId = FAKE_APP_ID;
   readonly botId = FAKE_BOT_ID;
@@ -183,11 +195,15 @@ export class SlackFake {
     this.origin = `http://127.0.0.1:${port}`;
     this.url = `${this.origin}/api/`;
     this.botToken = opts.botToken ?? DEFAULT_BOT_TOKEN;
+    this.appToken = opts.appToken ?? DEFAULT_APP_TOKEN;
+    this.socket = new SocketModeFake(this.origin, FAKE_APP_ID);
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.socket.handleUpgrade(req, socket, head));
     this.users = new Map(Object.entries(opts.users ?? {}));
     this.usergroups = new Map(Object.entries(opts.usergroups ?? {}));
     this.triggerTtlMs = opts.triggerTtlMs ?? 3_000;
     this.handlers = new Map<string, Handler>([
       ['auth.test', () => this.authTest()],
+      ['apps.connections.open', () => ({ ok: true, url: this.socket.openUrl() })],
       ['chat.postMessage', (a) => this.postMessage(a)],
       ['chat.update', (a) => this.update(a)],
       ['chat.delete', (a) => this.deleteMessage(a)],
@@ -223,6 +239,7 @@ export class SlackFake {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.socket.close();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       // WebClient's fetch keeps connections alive; don't wait for them.
@@ -371,7 +388,11 @@ export class SlackFake {
     // Slack only reads a body token from form posts; JSON posts must use the header.
     const token = bearer ?? (parsed.json ? undefined : bodyToken);
     if (token === undefined || token === '') return send(200, { ok: false, error: 'not_authed' });
-    if (token !== this.botToken) return send(200, { ok: false, error: 'invalid_auth' });
+    // apps.connections.open takes only the app-level token; every other method only the bot token.
+    const expected = APP_TOKEN_METHODS.has(method) ? this.appToken : this.botToken;
+    if (token === this.appToken || token === this.botToken) {
+      if (token !== expected) return send(200, { ok: false, error: 'not_allowed_token_type' });
+    } else return send(200, { ok: false, error: 'invalid_auth' });
 
     const retryAfter = this.takeRateLimit(method, args, at);
     if (retryAfter !== undefined) {

@@ -37,11 +37,6 @@ const STATUS: Record<JobStatus, { emoji: string; text: string }> = {
   rollback_failed: { emoji: ':warning:', text: 'Rollback failed: retry the rollback' },
 };
 
-/** "running", "done by hand": a step state in words (the same words everywhere, see domain/wording.ts). */
-export function stepStateText(state: StepState): string {
-  return stepStateWords(state);
-}
-
 export function statusLine(status: JobStatus): string {
   return `${STATUS[status].emoji} ${statusText(status)}`;
 }

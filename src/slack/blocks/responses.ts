@@ -6,9 +6,10 @@
 import type { KnownBlock } from '@slack/types';
 import type { StaleFailure } from '../../domain/actions.ts';
 import { stepLabel, type JobView } from '../../domain/job-view.ts';
+import { stepStateWords } from '../../domain/wording.ts';
 import type { JobStatus } from '../../domain/job.ts';
 import { context, largestFitting, lineSections, message, section, type SlackMessage } from './elements.ts';
-import { progressBar, statusLine, statusText, stepStateText, tenantFallback, tenantTitle } from './job-lines.ts';
+import { progressBar, statusLine, statusText, tenantFallback, tenantTitle } from './job-lines.ts';
 import { jobSummaryBlocks } from './progress.ts';
 import { auditCommandFor, code, escapeMrkdwn, LIMITS, literal, packLines, truncate } from './text.ts';
 
@@ -128,7 +129,7 @@ export function staleFailureText(stale: StaleFailure): string {
   if (stale.why === 'failed_again') {
     return `Nothing changed: this button is for an earlier failure of step ${step}, which has been retried and failed again since. Use Retry or Override on the latest failure message in the thread.`;
   }
-  return `Nothing changed: that failure of step ${step} was already dealt with; the step is ${stepStateText(stale.state)} now.`;
+  return `Nothing changed: that failure of step ${step} was already dealt with; the step is ${stepStateWords(stale.state)} now.`;
 }
 
 /** What the AE sees after submitting the intake modal: where to follow the job. */

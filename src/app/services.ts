@@ -9,11 +9,12 @@ import { auditText, type AuditEntry } from '../domain/audit.ts';
 import { ActionRefusedError, InvalidInputError } from '../domain/errors.ts';
 import type { EventType, JobEvent } from '../domain/events.ts';
 import { buildJobDefinition, type InputCatalogue, type JobDefinition } from '../domain/job-definition.ts';
-import { buildJobView, type JobView } from '../domain/job-view.ts';
+import { buildJobView, stepLabel, type JobView } from '../domain/job-view.ts';
 import type { JobStatus } from '../domain/job.ts';
 import { parseIntake, type Intake, type TenantSettings } from '../domain/intake.ts';
 import { intakeDifferences, opportunityTakenMessage } from '../domain/intake-match.ts';
 import { redactText } from '../domain/redact.ts';
+import { jobStatusWords, listWords, typedBack } from '../domain/wording.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { JobState } from '../engine/job-state.ts';
 import type { Manifests } from '../manifests/load.ts';
@@ -253,13 +254,13 @@ export class ProvisioningService {
   /** Finds the newest job for a tenant slug, company name or job id. */
   private async find(ref: string): Promise<JobView> {
     const [newest] = await this.deps.store.findJobs({ search: ref, limit: 1 });
-    if (!newest) throw new ActionRefusedError(`no job found for "${ref}" (give a tenant slug, a company name or a job id)`);
+    if (!newest) throw new ActionRefusedError(`no job found for "${typedBack(ref)}" (give a tenant slug, a company name or a job id)`);
     return (await this.deps.engine.view(newest.view.jobId)) ?? newest.view;
   }
 
   private async live(jobId: string): Promise<{ definition: JobDefinition; state: JobState }> {
     const current = await this.deps.engine.read(jobId);
-    if (!current) throw new ActionRefusedError(`job ${jobId} has no live state to act on`);
+    if (!current) throw new ActionRefusedError(`job ${jobId} has no live state any more, so nothing can change it`);
     return current;
   }
 
@@ -275,7 +276,7 @@ export class ProvisioningService {
     const job = await this.find(ref);
     const id = stepId ?? onlyStepIn(job, waitingState);
     const step = job.steps.find((s) => s.id === id);
-    if (!step) throw new ActionRefusedError(`job ${job.jobId} has no step "${id}"`);
+    if (!step) throw new ActionRefusedError(`the job for ${job.tenant.companyName} has no step "${typedBack(id)}"`);
     refuseStale(step, attemptStartedAt);
     const d = describe(step.label);
     await this.deps.engine.act(job.jobId, action(id), (state) => {
@@ -314,14 +315,22 @@ function requireReason(reason: string, what: string): void {
   if (reason.trim().length < 3) throw new InvalidInputError([{ field: 'reason', message: `Give a reason for ${what} (it goes in the audit trail)` }]);
 }
 
+const WAITING_WORDS: Record<'waiting_approval' | 'waiting_input' | 'failed', { one: string; several: string }> = {
+  waiting_approval: { one: 'is waiting for approval', several: 'are waiting for approval' },
+  waiting_input: { one: 'is waiting for input', several: 'are waiting for input' },
+  failed: { one: 'has failed', several: 'have failed' },
+};
+
 /** With no step named, act on the one step in the given state; refuse if there are none or several. */
-function onlyStepIn(job: JobView, state: string): string {
+function onlyStepIn(job: JobView, state: 'waiting_approval' | 'waiting_input' | 'failed'): string {
   const candidates = job.steps.filter((s) => s.state === state);
   const [only] = candidates;
   if (only && candidates.length === 1) return only.id;
-  const what = state.replace('_', ' for ');
-  if (candidates.length === 0) throw new ActionRefusedError(`job ${job.jobId} has no step ${state === 'failed' ? 'that failed' : what}`);
-  throw new ActionRefusedError(`several steps are ${what} (${candidates.map((s) => s.id).join(', ')}); name one`);
+  const words = WAITING_WORDS[state];
+  if (candidates.length === 0) {
+    throw new ActionRefusedError(`nothing in the job for ${job.tenant.companyName} ${words.one} (the job is ${jobStatusWords(job.status)})`);
+  }
+  throw new ActionRefusedError(`${listWords(candidates.map((s) => stepLabel(s.id)))} ${words.several}; name one`);
 }
 
 function initialView(definition: JobDefinition): JobView {

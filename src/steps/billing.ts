@@ -142,6 +142,7 @@ export const billingStep = defineStep({
   description: 'Creates the Stripe customer and the subscription on the plan price (with usage meters); billing starts on the contract date.',
   input,
   uses: ['stripe'],
+  facts: { customerId: 'Billing customer', subscriptionId: 'Subscription' },
   async run(ctx) {
     const { stripe } = ctx.services;
     await stripeCall('usage meter', () => ensureMeters(stripe, ctx.input.meters));

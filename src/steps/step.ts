@@ -53,6 +53,11 @@ export type StepDefinition<S extends z.ZodType> = {
   rollback(ctx: StepContext<z.output<S>>): Promise<void>;
   /** Past-tense plain sentence, e.g. "DNS record acme.example.com created". */
   describe(input: z.output<S>, outputs: Outputs): string;
+  /**
+   * Outputs people copy into other tools once the step is done, shown verbatim
+   * when the tenant goes live: output key → label, e.g. { customerId: 'Billing customer' }.
+   */
+  facts?: Readonly<Record<string, string>>;
 };
 
 type Bound = {
@@ -71,6 +76,8 @@ export type StepType = {
   simulated: boolean;
   /** Cross-checks a config that already passed `input` against the other manifests. */
   crossCheck(parsedInput: unknown, facts: ManifestFacts): string[];
+  /** Outputs worth showing people once done: output key → label (see StepDefinition.facts). */
+  facts: Readonly<Record<string, string>>;
   /** Validates raw config; throws a ZodError naming the bad field. */
   bind(rawInput: unknown): Bound;
 };
@@ -82,6 +89,7 @@ export function defineStep<S extends z.ZodType>(def: StepDefinition<S>): StepTyp
     input: def.input,
     uses: def.uses ?? [],
     simulated: def.simulated ?? false,
+    facts: def.facts ?? {},
     crossCheck(parsedInput, facts) {
       const input = def.input.safeParse(parsedInput);
       return input.success && def.crossCheck ? def.crossCheck(input.data, facts) : [];

@@ -12,6 +12,7 @@ import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { ActionRefusedError, InvalidInputError } from '../domain/errors.ts';
 import { suggestSlug } from '../domain/intake.ts';
 import type { JobView } from '../domain/job-view.ts';
+import { createHttpServer, listen } from '../http/server.ts';
 import { loadManifests, ManifestError } from '../manifests/load.ts';
 import { stepTypes } from '../steps/registry.ts';
 import { runDemo } from './demo.ts';
@@ -168,12 +169,19 @@ export function buildProgram(config: Config): Command {
     .description('run step workers until stopped (Ctrl-C finishes running steps first)')
     .action(async () => {
       const app = await compose(config, { runWorkers: true });
-      print(`Worker running (queue prefix ${config.queuePrefix}, concurrency ${config.workerConcurrency}). Ctrl-C to stop.`);
+      const { metricsPort, http } = config.observability;
+      // Its own small server: GET /metrics for Prometheus, GET /healthz for the orchestrator.
+      const server = metricsPort > 0 ? createHttpServer({ health: app.health, metrics: app.metrics, logger: app.logger }) : undefined;
+      const port = server ? await listen(server, { host: http.host, port: metricsPort, variable: 'METRICS_PORT' }).catch(closing(app)) : undefined;
+      print(
+        `Worker running (queue prefix ${config.queuePrefix}, concurrency ${config.workerConcurrency}${port ? `, metrics on port ${port}` : ''}). Ctrl-C to stop.`,
+      );
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
       print('Stopping: waiting for running steps to finish…');
+      await server?.close();
       await app.close();
     });
 
@@ -183,12 +191,17 @@ export function buildProgram(config: Config): Command {
     .action(async () => {
       if (!config.slack) throw new ConfigError('SLACK_MODE is off: set SLACK_MODE=socket or http and the Slack variables (see README)');
       const app = await compose(config, { runWorkers: true, serveSlack: true });
+      const server = createHttpServer({ health: app.health, metrics: app.metrics, logger: app.logger });
+      const { http } = config.observability;
+      const port = await listen(server, { host: http.host, port: http.port, variable: 'HTTP_PORT' }).catch(closing(app));
       const started = await app.slack?.start();
       print(`Slack bot running in ${config.slack.mode} mode${started?.port ? ` on port ${started.port} (POST /slack/events)` : ''}. Ctrl-C to stop.`);
+      print(`HTTP server on port ${port} (GET /healthz, GET /metrics).`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
+      await server.close();
       await app.close();
     });
 
@@ -211,6 +224,14 @@ export function buildProgram(config: Config): Command {
     });
 
   return program;
+}
+
+/** A start that failed after the app was built: close it, then let the error through. */
+function closing(app: App): (err: unknown) => Promise<never> {
+  return async (err) => {
+    await app.close();
+    throw err;
+  };
 }
 
 function explain(err: unknown): number {

@@ -105,7 +105,10 @@ function scrub(value: unknown, depth: number): unknown {
   if (depth > MAX_DEPTH) return REDACTED;
   if (value instanceof Error) return scrub({ ...stdSerializers.err(value) }, depth + 1);
   if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
-  if (!isPlainObject(value)) return value; // requests, buffers…: their serializers and the redact paths handle them
+  if (value instanceof Date) return value;
+  // A top-level request or response has a serializer (and the redact paths) of its own. Deeper down, an
+  // SDK's response or stream inside an error would be dumped whole, headers and all: name it instead.
+  if (!isPlainObject(value)) return depth <= 1 ? value : `[${value.constructor?.name ?? 'object'}]`;
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) out[key] = isSecretKey(key) ? REDACTED : scrub(v, depth + 1);
   return out;

@@ -31,6 +31,19 @@ describe('the logger', () => {
     expect(log.text()).not.toMatch(/hunter2|dXNlcjpwYXNz|plain-key|xoxb-1234|sk_live/);
   });
 
+  it("an SDK's response object inside an error is named, not dumped with its headers", () => {
+    const log = captureLog();
+    const logger = createLogger({ level: 'info', format: 'json', destination: log.stream });
+    class HttpResponse {
+      statusCode = 403;
+      headers = { 'x-upstream-auth': 'opaque-session-value' };
+    }
+    logger.warn({ err: Object.assign(new Error('AccessDenied'), { $response: new HttpResponse(), code: 'AccessDenied' }) }, 'step failed');
+    const [line] = log.lines();
+    expect(line).toMatchObject({ err: { type: 'Error', message: 'AccessDenied', code: 'AccessDenied', $response: '[HttpResponse]' } });
+    expect(log.text()).not.toContain('opaque-session-value');
+  });
+
   it('writes nothing below its level', () => {
     const log = captureLog();
     const logger = createLogger({ level: 'warn', format: 'json', destination: log.stream });

@@ -6,6 +6,7 @@
  * fields, error messages and stacks) goes through the domain's text
  * redaction, which knows the shapes of tokens and keys.
  */
+import { trace } from '@opentelemetry/api';
 import { pino, stdSerializers, type DestinationStream, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import type { ObservabilityConfig } from '../config.ts';
@@ -60,6 +61,11 @@ export function createLogger(opts: LoggerOptions): Logger {
   return pino(
     {
       level: opts.level,
+      // With tracing on, a line written inside a span names it, so the log and the trace find each other.
+      mixin: () => {
+        const span = trace.getActiveSpan()?.spanContext();
+        return span ? { trace_id: span.traceId, span_id: span.spanId } : {};
+      },
       redact: { paths: REDACT_PATHS, censor: REDACTED },
       serializers: { err: (value: unknown) => scrub(value, 0) },
       formatters: {

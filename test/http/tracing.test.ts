@@ -6,8 +6,10 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createLogger } from '../../src/adapters/logger.ts';
 import { queueJobId } from '../../src/engine/keys.ts';
 import { dealFor, startTestApp, stopTestApp, waitForStatus } from '../support/harness.ts';
+import { captureLog } from '../support/log-capture.ts';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.ts';
 
 const PIPELINE = `
@@ -35,7 +37,8 @@ describe('OpenTelemetry traces', () => {
   });
 
   it("a step worker's span is the child of the span that queued the step, in the same trace, at the OTLP receiver", async () => {
-    const app = await startTestApp({ pipeline: PIPELINE });
+    const log = captureLog();
+    const app = await startTestApp({ pipeline: PIPELINE, logger: createLogger({ level: 'debug', format: 'json', destination: log.stream }) });
     let jobId = '';
     try {
       expect(app.config.observability.tracing).toEqual({ serviceName: 'tenant-provisioner' });
@@ -58,6 +61,10 @@ describe('OpenTelemetry traces', () => {
         kind: PRODUCER,
         traceId: processed.traceId,
       });
+      // The worker's log line for the step names the span it was written in.
+      const stepId = String(processed.attributes['bullmq.job.id']).split('__')[1];
+      const line = log.lines().find((l) => l['jobId'] === jobId && l['stepId'] === stepId && l['outcome'] === 'succeeded');
+      expect(line).toMatchObject({ trace_id: processed.traceId, span_id: processed.spanId });
     }
   });
 });

@@ -179,6 +179,13 @@ export class MongoJobStore implements JobStore {
     return docs.map(toRecord);
   }
 
+  async countByStatus(): Promise<Record<string, number>> {
+    const groups = await this.jobs.aggregate<{ _id: unknown; count: unknown }>([{ $group: { _id: '$status', count: { $sum: 1 } } }]).toArray();
+    const out: Record<string, number> = {};
+    for (const g of groups) if (typeof g._id === 'string' && typeof g.count === 'number') out[g._id] = g.count;
+    return out;
+  }
+
   async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const docs = entries.map(({ id, ...rest }): AuditDoc => ({ ...rest, _id: id }));

@@ -187,12 +187,20 @@ export function buildProgram(config: Config): Command {
     .description('run step workers until stopped (Ctrl-C finishes running steps first)')
     .action(async () => {
       const app = await composeApp(config, { runWorkers: true });
-      print(`Worker running (queue prefix ${config.queuePrefix}, concurrency ${config.workerConcurrency}). Ctrl-C to stop.`);
+      const { metricsPort, http } = config.observability;
+      const { createHttpServer, listen } = await import('../http/server.ts');
+      // Its own small server: GET /metrics for Prometheus, GET /healthz for the orchestrator.
+      const server = metricsPort > 0 ? createHttpServer({ health: app.health, metrics: app.metrics, logger: app.logger }) : undefined;
+      const port = server ? await listen(server, { host: http.host, port: metricsPort, variable: 'METRICS_PORT' }).catch(closing(app)) : undefined;
+      print(
+        `Worker running (queue prefix ${config.queuePrefix}, concurrency ${config.workerConcurrency}${port ? `, metrics on port ${port}` : ''}). Ctrl-C to stop.`,
+      );
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
       print('Stopping: waiting for running steps to finish…');
+      await server?.close();
       await app.close();
     });
 
@@ -202,12 +210,18 @@ export function buildProgram(config: Config): Command {
     .action(async () => {
       if (!config.slack) throw new ConfigError('SLACK_MODE is off: set SLACK_MODE=socket or http and the Slack variables (see README)');
       const app = await composeApp(config, { runWorkers: true, serveSlack: true });
+      const { createHttpServer, listen } = await import('../http/server.ts');
+      const server = createHttpServer({ health: app.health, metrics: app.metrics, logger: app.logger });
+      const { http } = config.observability;
+      const port = await listen(server, { host: http.host, port: http.port, variable: 'HTTP_PORT' }).catch(closing(app));
       const started = await app.slack?.start();
       print(`Slack bot running in ${config.slack.mode} mode${started?.port ? ` on port ${started.port} (POST /slack/events)` : ''}. Ctrl-C to stop.`);
+      print(`HTTP server on port ${port} (GET /healthz, GET /metrics).`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
+      await server.close();
       await app.close();
     });
 
@@ -238,6 +252,14 @@ export function buildProgram(config: Config): Command {
 
   nameAllMissingOptions(program);
   return program;
+}
+
+/** A start that failed after the app was built: close it, then let the error through. */
+function closing(app: App): (err: unknown) => Promise<never> {
+  return async (err) => {
+    await app.close();
+    throw err;
+  };
 }
 
 function explain(err: unknown): number {

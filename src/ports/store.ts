@@ -23,6 +23,8 @@ export interface JobStore {
   findByOpportunity(crmOpportunityId: string): Promise<JobRecord | null>;
   /** Newest first; `search` matches a tenant slug, a company name (any case) or a job id. */
   findJobs(query: { search?: string; statuses?: readonly JobStatus[]; limit: number }): Promise<JobRecord[]>;
+  /** How many jobs are stored in each status (for the metrics). */
+  countByStatus(): Promise<Record<string, number>>;
   appendAudit(entries: readonly AuditEntry[]): Promise<void>;
   /** Oldest first. */
   audit(query: { jobIds: readonly string[]; limit: number }): Promise<AuditEntry[]>;

@@ -95,3 +95,36 @@ describe('configuring the integrations', () => {
     expect(() => loadConfig({ ...dirs, CS_PLATFORM_WEBHOOK_URL: 'not a url' })).toThrow('CS_PLATFORM_WEBHOOK_URL must be an http(s) URL');
   });
 });
+
+describe('configuring logs, metrics and traces', () => {
+  it('the local profile logs pretty and quiet; production logs JSON at info; LOG_LEVEL and LOG_FORMAT override both', () => {
+    expect(loadConfig(dirs).observability.log).toEqual({ level: 'warn', format: 'pretty' });
+    expect(loadConfig({ ...PRODUCTION }).observability.log).toEqual({ level: 'info', format: 'json' });
+    expect(loadConfig({ ...dirs, LOG_LEVEL: 'debug', LOG_FORMAT: 'json' }).observability.log).toEqual({ level: 'debug', format: 'json' });
+    expect(() => loadConfig({ ...dirs, LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+  });
+
+  it('the HTTP server and the worker metrics default to ports that do not clash with Slack; 0 turns worker metrics off', () => {
+    const defaults = loadConfig(dirs).observability;
+    expect(defaults.http).toEqual({ host: '0.0.0.0', port: 8080 });
+    expect(defaults.metricsPort).toBe(9464);
+    expect(loadConfig({ ...dirs, METRICS_PORT: '0' }).observability.metricsPort).toBe(0);
+    expect(() => loadConfig({ ...dirs, HTTP_PORT: '70000' })).toThrow(/HTTP_PORT/);
+  });
+
+  it('traces are off unless an exporter or an OTLP endpoint is set, and off again with "none" or OTEL_SDK_DISABLED', () => {
+    expect(loadConfig(dirs).observability.tracing).toBeNull();
+    expect(loadConfig({ ...dirs, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).observability.tracing).toEqual({
+      serviceName: 'tenant-provisioner',
+    });
+    expect(loadConfig({ ...dirs, OTEL_TRACES_EXPORTER: 'console', OTEL_SERVICE_NAME: 'prov-eu' }).observability.tracing).toEqual({
+      serviceName: 'prov-eu',
+    });
+    expect(
+      loadConfig({ ...dirs, OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).observability.tracing,
+    ).toBeNull();
+    expect(loadConfig({ ...dirs, OTEL_SDK_DISABLED: 'true', OTEL_TRACES_EXPORTER: 'otlp' }).observability.tracing).toBeNull();
+    expect(() => loadConfig({ ...dirs, OTEL_TRACES_EXPORTER: 'jaeger' })).toThrow(/OTEL_TRACES_EXPORTER: must be otlp, console, zipkin or none/);
+    expect(() => loadConfig({ ...dirs, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http' })).toThrow(/OTEL_EXPORTER_OTLP_TRACES_PROTOCOL/);
+  });
+});

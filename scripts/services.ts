@@ -9,10 +9,12 @@
 //   AWS       AWS_ENDPOINT_URL   else moto_server (pip install into a cached venv if missing)
 //   Emulators STRIPE_API_URL     else src/emulators/serve.ts (Stripe, Okta, SMTP, webhook)
 //
-// Library: `ensureServices({ wantAws, wantEmulators })` -> { env, stop, services }.
+// Library: `ensureServices({ wantAws, wantEmulators })` -> { env, stop, services };
+//          `startPersistentServices({ wantAws, wantEmulators })` -> env, for servers
+//          that outlive the caller (the provisioner CLI asks for them, src/cli/local-services.ts).
 // CLI:     node scripts/services.ts start [--aws] [--emulators] | stop | status
 //          `start` detaches the servers into .local/services/cli so they outlive
-//          the command (bin/provisioner.mjs, `npm run services`).
+//          the command (`npm run services`).
 //
 // This file is the entry point (CLI + the library's public names); the parts
 // live in scripts/services/. Only Node built-ins there (plus the project's own
@@ -34,6 +36,7 @@ export { freePort } from './services/spawn.ts';
 export type { EnsureOptions, ServiceInfo, Services } from './services/types.ts';
 
 const cliDir = join(stateDir, 'cli');
+const cliEnvFile = join(cliDir, 'env');
 
 function exportLines(env: Record<string, string>): string {
   return Object.entries(env)
@@ -53,23 +56,43 @@ function readCliPids(): Array<{ pid: number; impl: string }> {
   }
 }
 
+function parseExportLines(text: string): Record<string, string> {
+  return Object.fromEntries([...text.matchAll(/^export (\w+)=(.*)$/gm)].map((match) => [match[1] ?? '', match[2] ?? '']));
+}
+
+type PersistentOptions = { wantAws: boolean; wantEmulators: boolean };
+
+/** The persistent servers already running, when every one of them still runs and they include what is wanted. */
+function runningPersistentServices(opts: PersistentOptions): Record<string, string> | undefined {
+  const pids = readCliPids();
+  if (pids.length === 0 || !pids.every((p) => isAlive(p.pid)) || !existsSync(cliEnvFile)) return undefined;
+  const env = parseExportLines(readFileSync(cliEnvFile, 'utf8'));
+  const covers = (!opts.wantAws || 'AWS_ENDPOINT_URL' in env) && (!opts.wantEmulators || 'STRIPE_API_URL' in env);
+  return covers ? env : undefined;
+}
+
+/**
+ * Servers that outlive the caller, in .local/services/cli, so commands run one after
+ * another (or in different terminals) see the same jobs: reused while they all run,
+ * else (re)started detached. Returns their environment variables.
+ */
+export async function startPersistentServices(opts: PersistentOptions): Promise<Record<string, string>> {
+  const running = runningPersistentServices(opts);
+  if (running) return running;
+  await stopCli(); // leftovers of a half-dead previous start
+  const s = await ensureServices({ ...opts, persistent: true });
+  writeFileSync(cliEnvFile, `${exportLines(s.env)}\n`);
+  for (const svc of s.services) log(`${svc.source} ${svc.name} (${svc.impl}): ${redactUrl(svc.url)}`);
+  log(`they keep running for the next command (logs in ${cliDir}); stop them with \`npm run services stop\``);
+  return s.env;
+}
+
 async function cli(argv: string[]): Promise<number> {
   const cmd = argv[0] ?? 'status';
   if (cmd === 'start') {
-    const running = readCliPids().filter((p) => isAlive(p.pid));
-    if (running.length > 0 && existsSync(join(cliDir, 'env'))) {
-      log(`already running (${running.map((p) => `${p.impl} pid ${p.pid}`).join(', ')}); \`npm run services stop\` to stop`);
-      process.stdout.write(readFileSync(join(cliDir, 'env'), 'utf8'));
-      return 0;
-    }
-    await stopCli(); // leftovers of a half-dead previous start
     const wantAws = argv.includes('--aws') || process.env.WITH_AWS === '1';
-    const s = await ensureServices({ wantAws, wantEmulators: argv.includes('--emulators'), persistent: true });
-    const lines = `${exportLines(s.env)}\n`;
-    writeFileSync(join(cliDir, 'env'), lines);
-    for (const svc of s.services) log(`${svc.source} ${svc.name} (${svc.impl}): ${redactUrl(svc.url)}`);
-    log(`logs in ${cliDir}; stop with \`node scripts/services.ts stop\``);
-    process.stdout.write(lines);
+    const env = await startPersistentServices({ wantAws, wantEmulators: argv.includes('--emulators') });
+    process.stdout.write(`${exportLines(env)}\n`);
     return 0;
   }
   if (cmd === 'stop') {
@@ -89,7 +112,7 @@ async function cli(argv: string[]): Promise<number> {
       allUp &&= up;
       log(`${p.impl} pid ${p.pid}: ${up ? 'running' : 'NOT running'}`);
     }
-    if (existsSync(join(cliDir, 'env'))) process.stdout.write(readFileSync(join(cliDir, 'env'), 'utf8'));
+    if (existsSync(cliEnvFile)) process.stdout.write(readFileSync(cliEnvFile, 'utf8'));
     return allUp ? 0 : 1;
   }
   process.stderr.write('usage: node scripts/services.ts start [--aws] [--emulators] | stop | status\n');

@@ -4,7 +4,7 @@
  */
 import { MongoClient } from 'mongodb';
 import { ProvisioningService } from './app/services.ts';
-import { requireIntegrations, type Config } from './config.ts';
+import { ConfigError, requireIntegrations, type Config } from './config.ts';
 import { connectIntegrations } from './adapters/integrations.ts';
 import type { Integration } from './ports/step-services.ts';
 import { MongoJobStore } from './adapters/mongo-store.ts';
@@ -13,14 +13,22 @@ import { Engine } from './engine/engine.ts';
 import { loadManifests, type Manifests } from './manifests/load.ts';
 import type { JobNotifier } from './ports/notifier.ts';
 import { stepTypes } from './steps/registry.ts';
-import { WebClient } from '@slack/web-api';
+import { LogLevel, WebClient, type FetchFunction } from '@slack/web-api';
 import { Redis } from 'ioredis';
 import type { SlackConfig } from './config.ts';
 import { RateLimiter } from './adapters/slack/limiter.ts';
 import { MessageRefs } from './adapters/slack/message-refs.ts';
+import { meteredFetch } from './adapters/slack/metered-fetch.ts';
 import { SlackNotifier } from './adapters/slack/notifier.ts';
+import { slackSdkLogger } from './adapters/slack/sdk-logger.ts';
 import { createSlackApp, type SlackApp } from './slack/app.ts';
 import { People } from './slack/people.ts';
+import { createLogger, type Logger } from './adapters/logger.ts';
+import { PrometheusMetrics } from './adapters/metrics.ts';
+import { mongoProbe, redisProbe } from './adapters/health-probes.ts';
+import { startTracing } from './adapters/tracing.ts';
+import { sampledFigures } from './app/figures.ts';
+import { HealthService } from './app/health.ts';
 
 export type App = {
   config: Config;
@@ -30,6 +38,12 @@ export type App = {
   store: MongoJobStore;
   manifests: Manifests;
   ledger: RedisSandboxLedger;
+  /** The process's structured log (stderr). */
+  logger: Logger;
+  /** This process's Prometheus metrics, for GET /metrics. */
+  metrics: PrometheusMetrics;
+  /** Whether Redis and the store answer, for GET /healthz. */
+  health: HealthService;
   close(): Promise<void>;
 };
 
@@ -40,7 +54,10 @@ export type ComposeOptions = {
   notifier?: JobNotifier;
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** Errors of the machinery (engine, Slack); default: logged. Tests pass their own to collect them. */
   onError?: (err: unknown) => void;
+  /** Default: one built from the configuration (JSON or pretty, on stderr). */
+  logger?: Logger;
 };
 
 export async function compose(config: Config, opts: ComposeOptions): Promise<App> {
@@ -52,14 +69,24 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     webhookEndpoints: new Set(Object.keys(config.webhookEndpoints)),
   });
   const uses = integrationsUsed(manifests);
-  if (config.profile === 'production') requireIntegrations(config, uses);
+  if (config.profile === 'production') {
+    requireIntegrations(config, uses);
+    refuseSimulatedSteps(manifests);
+  }
+  const logger = opts.logger ?? createLogger(config.observability.log);
+  const onError = opts.onError ?? ((err: unknown) => logger.error({ err }, 'unexpected error'));
+  const metrics = new PrometheusMetrics({ log: logger });
   const mongo = new MongoClient(config.mongoUri, { serverSelectionTimeoutMS: 10_000 });
   await mongo.connect();
   const integrations = await connectIntegrations({ config, storeClient: mongo, seeds: manifests.seeds, uses: new Set(uses.keys()) });
   const store = new MongoJobStore(mongo.db(config.mongoDb));
   await store.ensureIndexes();
-  const slack = config.slack ? slackParts(config.slack, config.redisUrl, config.queuePrefix, opts.onError) : undefined;
+  const slackFetch = meteredFetch(globalThis.fetch, (method, status) => metrics.slackCalled(method, status));
+  const slack = config.slack
+    ? slackParts(config.slack, { redisUrl: config.redisUrl, prefix: config.queuePrefix, onError, logger, fetch: slackFetch })
+    : undefined;
   const notifier = opts.notifier ?? slack?.notifier;
+  const tracing = await startTracing(config.observability.tracing);
   const engine = await Engine.start({
     redisUrl: config.redisUrl,
     prefix: config.queuePrefix,
@@ -78,19 +105,29 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     ...(opts.lockDurationMs ? { lockDurationMs: opts.lockDurationMs } : {}),
     ...(opts.stalledIntervalMs ? { stalledIntervalMs: opts.stalledIntervalMs } : {}),
     ...(opts.onError ? { onError: opts.onError } : {}),
+    log: logger,
+    metrics,
+    ...(tracing.telemetry ? { telemetry: tracing.telemetry } : {}),
   });
+  metrics.sampleFrom(sampledFigures({ store, engine }));
+  const redisHealth = redisProbe(config.redisUrl);
+  const health = new HealthService({ redis: redisHealth.probe, store: mongoProbe(mongo) }, { log: logger });
   const service = new ProvisioningService({ engine, store, manifests, settings: config.tenant, catalogue: stepTypes });
   const ledger = new RedisSandboxLedger(engine.redis, engine.keys.sandbox());
   const slackApp =
     config.slack && slack && opts.serveSlack
-      ? createSlackApp(config.slack, {
-          service,
-          manifests,
-          people: new People(slack.client, config.slack.approvers.userIds, config.slack.approvers.groupId, config.slack.allowSelfApproval),
-          channel: config.slack.channel,
-          progressUrl: (jobId) => slack.refs.link(jobId, 5000),
-          onError: opts.onError ?? ((err) => console.error('[slack]', err)),
-        })
+      ? createSlackApp(
+          config.slack,
+          {
+            service,
+            manifests,
+            people: new People(slack.client, config.slack.approvers.userIds, config.slack.approvers.groupId, config.slack.allowSelfApproval),
+            channel: config.slack.channel,
+            progressUrl: (jobId) => slack.refs.link(jobId, 5000),
+            onError,
+          },
+          { fetch: slackFetch, logger: slackSdkLogger(logger, 'slack-bolt') },
+        )
       : undefined;
   return {
     config,
@@ -100,20 +137,33 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     store,
     manifests,
     ledger,
+    logger,
+    metrics,
+    health,
     async close() {
       await slackApp?.stop();
       await engine.close();
       await slack?.notifier.close();
       await slack?.redis.quit();
+      await redisHealth.close();
       await integrations.close();
       await mongo.close();
+      // Last: the spans of everything above are exported before the SDK stops.
+      await tracing.close();
     },
   };
 }
 
+type SlackWiring = { redisUrl: string; prefix: string; onError: (err: unknown) => void; logger: Logger; fetch: FetchFunction };
+
 /** The Slack client and the notifier that edits #onboarding, with their own Redis connection for message refs. */
-function slackParts(config: SlackConfig, redisUrl: string, prefix: string, onError: ((err: unknown) => void) | undefined) {
-  const client = new WebClient(config.botToken, config.apiUrl ? { slackApiUrl: config.apiUrl } : {});
+function slackParts(config: SlackConfig, { redisUrl, prefix, onError, logger, fetch }: SlackWiring) {
+  const client = new WebClient(config.botToken, {
+    ...(config.apiUrl ? { slackApiUrl: config.apiUrl } : {}),
+    fetch,
+    logger: slackSdkLogger(logger, 'slack-web-api'),
+    logLevel: LogLevel.WARN,
+  });
   const redis = new Redis(redisUrl);
   const refs = new MessageRefs(redis, prefix);
   const notifier = new SlackNotifier({
@@ -123,9 +173,19 @@ function slackParts(config: SlackConfig, redisUrl: string, prefix: string, onErr
     refs,
     posts: new RateLimiter(config.postsPerSecond),
     updates: new RateLimiter(config.updatesPerSecond),
-    onError: onError ?? ((err) => console.error('[slack notifier]', err)),
+    onError,
   });
   return { client, redis, refs, notifier };
+}
+
+/** A simulated step does no real work: in production it would report tenants live that are not. */
+function refuseSimulatedSteps(manifests: Manifests): void {
+  const simulated = manifests.pipeline.steps.filter((step) => stepTypes.get(step.type)?.simulated === true);
+  if (simulated.length === 0) return;
+  const named = simulated.map((step) => `step ${step.id} has type ${step.type}`).join(', ');
+  throw new ConfigError(
+    `The production profile refuses simulated steps: ${named}, a test seam that does no real work (for tests, benchmarks and trying graph changes in the local profile)`,
+  );
 }
 
 /** Which outside systems the pipeline talks to, and through which steps (for naming missing settings). */

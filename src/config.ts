@@ -9,6 +9,9 @@ import type { Integration } from './ports/step-services.ts';
 
 const LOCAL_WEBHOOK_SECRET = 'local-only-webhook-signing-secret';
 
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const OTLP_PROTOCOLS = ['grpc', 'http/protobuf', 'http/json'] as const;
+
 const EnvSchema = z.object({
   PROVISIONER_PROFILE: z.enum(['local', 'production']).default('local'),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
@@ -65,6 +68,24 @@ const EnvSchema = z.object({
     .regex(/^smtps?:\/\//, { error: 'must look like smtp://user:pass@host:587 or smtps://…' })
     .optional(),
   MAIL_FROM: z.string().min(3).optional(),
+  // Operations: logs, metrics and traces.
+  LOG_LEVEL: z.enum(LOG_LEVELS).optional(),
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  HTTP_HOST: z.string().min(1).default('0.0.0.0'),
+  HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  OTEL_SDK_DISABLED: z.enum(['true', 'false']).default('false'),
+  OTEL_SERVICE_NAME: z.string().min(1).default('tenant-provisioner'),
+  OTEL_TRACES_EXPORTER: z
+    .string()
+    .regex(/^\s*(otlp|console|zipkin|none)(\s*,\s*(otlp|console|zipkin|none))*\s*$/, {
+      error: 'must be otlp, console, zipkin or none (comma-separated)',
+    })
+    .optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(OTLP_PROTOCOLS).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.enum(OTLP_PROTOCOLS).optional(),
   // Webhook endpoints: every <NAME>_WEBHOOK_URL (see webhookEndpoints below).
 });
 
@@ -72,6 +93,8 @@ export type Config = {
   profile: 'local' | 'production';
   redisUrl: string;
   mongoUri: string;
+  /** The local profile without REDIS_URL or MONGODB_URI: the CLI starts (or reuses) local servers for the commands that need them. */
+  startsLocalServers: boolean;
   mongoDb: string;
   queuePrefix: string;
   /** `pipeline` holds the values step configs may use as ${settings.…} (endpoints, the DNS target). */
@@ -96,6 +119,21 @@ export type Config = {
    * never copied into a job definition or the store.
    */
   webhookEndpoints: Readonly<Record<string, string>>;
+  observability: ObservabilityConfig;
+};
+
+/** Logs, the HTTP server (health and metrics) and traces. */
+export type ObservabilityConfig = {
+  log: { level: (typeof LOG_LEVELS)[number]; format: 'json' | 'pretty' };
+  /** The one HTTP server of `provisioner serve`. */
+  http: { host: string; port: number };
+  /** The metrics (and health) server of `provisioner worker`; 0 turns it off. */
+  metricsPort: number;
+  /**
+   * Null when tracing is off (the default). When on, the OpenTelemetry SDK reads the
+   * exporter's own standard OTEL_* variables (endpoint, protocol, headers) itself.
+   */
+  tracing: { serviceName: string } | null;
 };
 
 export type IntegrationsConfig = {
@@ -147,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     profile: e.PROVISIONER_PROFILE,
     redisUrl: e.REDIS_URL,
     mongoUri: e.MONGODB_URI,
+    startsLocalServers: e.PROVISIONER_PROFILE === 'local' && (!env['REDIS_URL'] || !env['MONGODB_URI']),
     mongoDb: e.MONGODB_DB,
     queuePrefix: e.QUEUE_PREFIX,
     tenant: {
@@ -164,7 +203,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     slack: slackConfig(e),
     integrations: integrationsConfig(e),
     webhookEndpoints: webhookEndpoints(e, env),
+    observability: observabilityConfig(e),
   };
+}
+
+/**
+ * Production logs are JSON for the log pipeline at info; the local profile is
+ * for people at a terminal (the demo, the CLI), so pretty, and quiet unless
+ * something goes wrong.
+ */
+function observabilityConfig(e: Env): ObservabilityConfig {
+  const production = e.PROVISIONER_PROFILE === 'production';
+  return {
+    log: { level: e.LOG_LEVEL ?? (production ? 'info' : 'warn'), format: e.LOG_FORMAT ?? (production ? 'json' : 'pretty') },
+    http: { host: e.HTTP_HOST, port: e.HTTP_PORT },
+    metricsPort: e.METRICS_PORT,
+    tracing: tracingOn(e) ? { serviceName: e.OTEL_SERVICE_NAME } : null,
+  };
+}
+
+/** Traces are off unless an exporter or an OTLP endpoint is named (the OpenTelemetry convention for "on"). */
+function tracingOn(e: Env): boolean {
+  if (e.OTEL_SDK_DISABLED === 'true') return false;
+  const exporters = (e.OTEL_TRACES_EXPORTER ?? '').split(',').map((s) => s.trim());
+  if (exporters.includes('none')) return false;
+  return e.OTEL_TRACES_EXPORTER !== undefined || e.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined || e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== undefined;
 }
 
 /**

@@ -4,7 +4,7 @@
  * without "." or a leading "$" (everything is redacted, which also makes
  * keys safe, before it is written).
  */
-import { MongoServerError, type Collection, type Db } from 'mongodb';
+import { MongoServerError, type Collection, type Db, type OptionalUnlessRequiredId } from 'mongodb';
 import { z } from 'zod';
 import type { AuditEntry } from '../domain/audit.ts';
 import { EVENT_TYPES } from '../domain/events.ts';
@@ -29,20 +29,41 @@ type JobDoc = {
 };
 type TenantDoc = { _id: string; jobId: string; companyName: string; status: string; updatedAt: Date };
 type AuditDoc = Omit<AuditEntry, 'id'> & { _id: string };
+/** Who took over a released slug from the job that held it: `_id` is "<slug>@<that job>". */
+type HandoverDoc = { _id: string; jobId: string; at: Date };
 
 const DUPLICATE_KEY = 11000;
+/** Far longer than reserving a slug and storing its job ever take, even on a slow store. */
+const ABANDONED_RESERVATION_MS = 60_000;
 
 const isDuplicate = (err: unknown) => err instanceof MongoServerError && err.code === DUPLICATE_KEY;
+
+/** Inserts `doc` unless its key is taken: the unique index is the one arbiter FerretDB has between concurrent writers. */
+async function insertedNew<T extends { _id: string }>(collection: Collection<T>, doc: OptionalUnlessRequiredId<T>): Promise<boolean> {
+  try {
+    await collection.insertOne(doc);
+    return true;
+  } catch (err) {
+    if (isDuplicate(err)) return false;
+    throw err;
+  }
+}
 
 export class MongoJobStore implements JobStore {
   private readonly jobs: Collection<JobDoc>;
   private readonly tenants: Collection<TenantDoc>;
   private readonly audits: Collection<AuditDoc>;
+  private readonly handovers: Collection<HandoverDoc>;
 
-  constructor(db: Db) {
+  /** How long a slug may stay reserved for a job that was never stored before someone else may take it. */
+  private readonly abandonedAfterMs: number;
+
+  constructor(db: Db, opts: { abandonedReservationMs?: number } = {}) {
+    this.abandonedAfterMs = opts.abandonedReservationMs ?? ABANDONED_RESERVATION_MS;
     this.jobs = db.collection<JobDoc>('jobs');
     this.tenants = db.collection<TenantDoc>('tenants');
     this.audits = db.collection<AuditDoc>('audit');
+    this.handovers = db.collection<HandoverDoc>('tenant_handovers');
   }
 
   async ensureIndexes(): Promise<void> {
@@ -57,18 +78,50 @@ export class MongoJobStore implements JobStore {
 
   async reserveTenant(t: { slug: string; jobId: string; companyName: string }): Promise<TenantReservation> {
     const doc: TenantDoc = { _id: t.slug, jobId: t.jobId, companyName: t.companyName, status: 'running', updatedAt: new Date() };
-    try {
-      await this.tenants.insertOne(doc);
-      return { ok: true };
-    } catch (err) {
-      if (!isDuplicate(err)) throw err;
-    }
+    if (await insertedNew(this.tenants, doc)) return { ok: true };
     const held = await this.tenants.findOne({ _id: t.slug });
-    if (!held || held.jobId === t.jobId) return { ok: true };
-    if (!isReleased(held.status)) return { ok: false, jobId: held.jobId, status: held.status };
-    // The earlier tenant was rolled back, rejected or cancelled: hand the slug over.
-    const taken = await this.tenants.updateOne({ _id: t.slug, jobId: held.jobId }, { $set: doc });
-    return taken.modifiedCount === 1 ? { ok: true } : this.reserveTenant(t);
+    if (!held) return this.reserveTenant(t); // released between our insert and our read: try again
+    if (held.jobId === t.jobId) return { ok: true };
+    if (!isReleased(held.status) && !(await this.abandoned(held.jobId, held.updatedAt))) {
+      return { ok: false, jobId: held.jobId, status: held.status };
+    }
+    return this.takeOver(held._id, held.jobId, doc);
+  }
+
+  /**
+   * A process that died between reserving a slug and storing its job leaves a
+   * reservation no job will ever release. Once it is older than any real
+   * submission takes, and still has no stored job, the slug is free again.
+   */
+  private async abandoned(jobId: string, since: Date): Promise<boolean> {
+    if (Date.now() - since.getTime() < this.abandonedAfterMs) return false;
+    return (await this.jobs.countDocuments({ _id: jobId }, { limit: 1 })) === 0;
+  }
+
+  /**
+   * The earlier tenant was rolled back, rejected or cancelled: the slug goes to
+   * exactly one successor, the one whose claim on that holding is inserted
+   * first. A conditional update cannot decide this on FerretDB, where two
+   * concurrent ones can both match.
+   */
+  private async takeOver(slug: string, predecessor: string, doc: TenantDoc): Promise<TenantReservation> {
+    const claim: HandoverDoc = { _id: `${slug}@${predecessor}`, jobId: doc.jobId, at: doc.updatedAt };
+    if (!(await insertedNew(this.handovers, claim))) {
+      const winner = await this.handovers.findOne({ _id: claim._id });
+      if (winner && winner.jobId !== doc.jobId) {
+        // The winner may have died before storing its job: then it is the predecessor to take over from.
+        if (await this.abandoned(winner.jobId, winner.at)) return this.takeOver(slug, winner.jobId, doc);
+        return { ok: false, jobId: winner.jobId, status: 'running' };
+      }
+    }
+    // Only the claim's winner writes the holding, so the replacement needs no condition.
+    await this.tenants.replaceOne({ _id: doc._id }, doc);
+    return { ok: true };
+  }
+
+  async releaseTenant(slug: string, jobId: string): Promise<void> {
+    // No one else writes this holding meanwhile: it is 'running' (so not handed over) for a job that has no events.
+    await this.tenants.deleteOne({ _id: slug, jobId });
   }
 
   async setTenantStatus(slug: string, jobId: string, status: JobStatus): Promise<void> {
@@ -124,6 +177,13 @@ export class MongoJobStore implements JobStore {
     if (query.statuses) filter['status'] = { $in: [...query.statuses] };
     const docs = await this.jobs.find(filter).sort({ createdAt: -1 }).limit(query.limit).toArray();
     return docs.map(toRecord);
+  }
+
+  async countByStatus(): Promise<Record<string, number>> {
+    const groups = await this.jobs.aggregate<{ _id: unknown; count: unknown }>([{ $group: { _id: '$status', count: { $sum: 1 } } }]).toArray();
+    const out: Record<string, number> = {};
+    for (const g of groups) if (typeof g._id === 'string' && typeof g.count === 'number') out[g._id] = g.count;
+    return out;
   }
 
   async appendAudit(entries: readonly AuditEntry[]): Promise<void> {

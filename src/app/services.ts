@@ -1,22 +1,24 @@
 /**
  * One function per verb (provision, approve, reject, provide input, retry,
- * override, roll back, cancel, status, audit, list). The CLI, Slack buttons
- * and an HTTP API all call these, so rules, audit and state changes live in
- * one place.
+ * override, roll back, cancel, status, audit, list). The CLI and the Slack app
+ * (slash command, modal, buttons) both call these, and any door added later
+ * must too, so rules, audit and state changes live in one place.
  */
 import { staleFailure, StaleFailureError, type OperatorAction } from '../domain/actions.ts';
 import { auditText, type AuditEntry } from '../domain/audit.ts';
 import { ActionRefusedError, InvalidInputError } from '../domain/errors.ts';
 import type { EventType, JobEvent } from '../domain/events.ts';
 import { buildJobDefinition, type InputCatalogue, type JobDefinition } from '../domain/job-definition.ts';
-import { buildJobView, type JobView } from '../domain/job-view.ts';
+import { buildJobView, stepLabel, type JobView } from '../domain/job-view.ts';
 import type { JobStatus } from '../domain/job.ts';
-import { parseIntake, type TenantSettings } from '../domain/intake.ts';
+import { parseIntake, type Intake, type TenantSettings } from '../domain/intake.ts';
+import { intakeDifferences, opportunityTakenMessage } from '../domain/intake-match.ts';
 import { redactText } from '../domain/redact.ts';
+import { jobStatusWords, listWords, typedBack } from '../domain/wording.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { JobState } from '../engine/job-state.ts';
 import type { Manifests } from '../manifests/load.ts';
-import type { JobStore } from '../ports/store.ts';
+import type { JobRecord, JobStore } from '../ports/store.ts';
 
 export type ServiceDeps = {
   engine: Engine;
@@ -45,14 +47,28 @@ export class ProvisioningService {
     return this.deps.now?.() ?? new Date();
   }
 
-  /** Validates the intake, stores the job and starts it. The same deal twice gives the same job. */
+  /**
+   * Validates the intake, stores the job and starts it. The same deal twice
+   * gives the same job; another deal naming the same CRM opportunity, or a
+   * slug another tenant holds, is refused.
+   */
   async provision(raw: unknown): Promise<ProvisionResult> {
     const { manifests, store } = this.deps;
     const parsed = parseIntake(raw, manifests.plans, this.now());
     if (!parsed.ok) throw new InvalidInputError(parsed.errors);
     const intake = parsed.intake;
     const earlier = await store.findByOpportunity(intake.crmOpportunityId);
-    if (earlier) return { outcome: 'existing', job: await this.resume(earlier.definition) };
+    if (earlier) return this.sameDeal(earlier, intake);
+    const definition = this.define(intake);
+    await this.reserveSlug(definition);
+    const at = this.now();
+    const created = await store.createJob({ definition, view: initialView(definition), createdAt: at, updatedAt: at });
+    if (created === 'created') return { outcome: 'created', job: await this.resume(definition) };
+    return this.lostRace(definition);
+  }
+
+  private define(intake: Intake): JobDefinition {
+    const { manifests } = this.deps;
     const plan = manifests.plans.plans[intake.plan];
     if (!plan) throw new InvalidInputError([{ field: 'plan', message: `unknown plan "${intake.plan}"` }]);
     const built = buildJobDefinition({
@@ -65,19 +81,43 @@ export class ProvisioningService {
       now: this.now(),
     });
     if (!built.ok) throw new InvalidInputError(built.problems);
-    const definition = built.definition;
-    const reservation = await store.reserveTenant({ slug: intake.slug, jobId: definition.jobId, companyName: intake.companyName });
-    if (!reservation.ok) {
-      throw new InvalidInputError([
-        {
-          field: 'slug',
-          message: `"${intake.slug}" is already used by another tenant (job ${reservation.jobId}, ${reservation.status.replace('_', ' ')}); choose another slug`,
-        },
-      ]);
-    }
-    const at = this.now();
-    const created = await store.createJob({ definition, view: initialView(definition), createdAt: at, updatedAt: at });
-    return { outcome: created === 'created' ? 'created' : 'existing', job: await this.resume(definition) };
+    return built.definition;
+  }
+
+  private async reserveSlug({ jobId, intake }: JobDefinition): Promise<void> {
+    const reservation = await this.deps.store.reserveTenant({ slug: intake.slug, jobId, companyName: intake.companyName });
+    if (reservation.ok) return;
+    throw new InvalidInputError([
+      {
+        field: 'slug',
+        message: `"${intake.slug}" is already used by another tenant (job ${reservation.jobId}, ${reservation.status.replace('_', ' ')}); choose another slug`,
+      },
+    ]);
+  }
+
+  /**
+   * Another submission stored a job for this opportunity between our lookup
+   * and our insert (the unique index decided). If it is not this very job,
+   * the slug we reserved belongs to no job: give it back before answering.
+   */
+  private async lostRace(definition: JobDefinition): Promise<ProvisionResult> {
+    const { store } = this.deps;
+    const { intake, jobId } = definition;
+    const ours = await store.getJob(jobId);
+    if (!ours) await store.releaseTenant(intake.slug, jobId);
+    const holder = ours ?? (await store.findByOpportunity(intake.crmOpportunityId));
+    if (!holder) throw new Error(`job ${jobId} could not be stored, and no job holds opportunity ${intake.crmOpportunityId}`);
+    return this.sameDeal(holder, intake);
+  }
+
+  /** The existing job when `intake` is the deal it was made for; otherwise the opportunity is refused, naming its tenant and what differs. */
+  private async sameDeal(existing: JobRecord, intake: Intake): Promise<ProvisionResult> {
+    const { definition } = existing;
+    const planFeatures = this.deps.manifests.plans.plans[intake.plan]?.features ?? {};
+    const differences = intakeDifferences(definition.intake, intake, planFeatures);
+    if (differences.length === 0) return { outcome: 'existing', job: await this.resume(definition) };
+    const holder = { slug: definition.tenant.slug, companyName: definition.tenant.companyName, jobId: definition.jobId };
+    throw new InvalidInputError([{ field: 'crmOpportunityId', message: opportunityTakenMessage(intake.crmOpportunityId, holder, differences) }]);
   }
 
   /** Makes sure a stored job has its live state (a crash may have come between the two). */
@@ -214,13 +254,13 @@ export class ProvisioningService {
   /** Finds the newest job for a tenant slug, company name or job id. */
   private async find(ref: string): Promise<JobView> {
     const [newest] = await this.deps.store.findJobs({ search: ref, limit: 1 });
-    if (!newest) throw new ActionRefusedError(`no job found for "${ref}" (give a tenant slug, a company name or a job id)`);
+    if (!newest) throw new ActionRefusedError(`no job found for "${typedBack(ref)}" (give a tenant slug, a company name or a job id)`);
     return (await this.deps.engine.view(newest.view.jobId)) ?? newest.view;
   }
 
   private async live(jobId: string): Promise<{ definition: JobDefinition; state: JobState }> {
     const current = await this.deps.engine.read(jobId);
-    if (!current) throw new ActionRefusedError(`job ${jobId} has no live state to act on`);
+    if (!current) throw new ActionRefusedError(`job ${jobId} has no live state any more, so nothing can change it`);
     return current;
   }
 
@@ -236,7 +276,7 @@ export class ProvisioningService {
     const job = await this.find(ref);
     const id = stepId ?? onlyStepIn(job, waitingState);
     const step = job.steps.find((s) => s.id === id);
-    if (!step) throw new ActionRefusedError(`job ${job.jobId} has no step "${id}"`);
+    if (!step) throw new ActionRefusedError(`the job for ${job.tenant.companyName} has no step "${typedBack(id)}"`);
     refuseStale(step, attemptStartedAt);
     const d = describe(step.label);
     await this.deps.engine.act(job.jobId, action(id), (state) => {
@@ -275,14 +315,22 @@ function requireReason(reason: string, what: string): void {
   if (reason.trim().length < 3) throw new InvalidInputError([{ field: 'reason', message: `Give a reason for ${what} (it goes in the audit trail)` }]);
 }
 
+const WAITING_WORDS: Record<'waiting_approval' | 'waiting_input' | 'failed', { one: string; several: string }> = {
+  waiting_approval: { one: 'is waiting for approval', several: 'are waiting for approval' },
+  waiting_input: { one: 'is waiting for input', several: 'are waiting for input' },
+  failed: { one: 'has failed', several: 'have failed' },
+};
+
 /** With no step named, act on the one step in the given state; refuse if there are none or several. */
-function onlyStepIn(job: JobView, state: string): string {
+function onlyStepIn(job: JobView, state: 'waiting_approval' | 'waiting_input' | 'failed'): string {
   const candidates = job.steps.filter((s) => s.state === state);
   const [only] = candidates;
   if (only && candidates.length === 1) return only.id;
-  const what = state.replace('_', ' for ');
-  if (candidates.length === 0) throw new ActionRefusedError(`job ${job.jobId} has no step ${state === 'failed' ? 'that failed' : what}`);
-  throw new ActionRefusedError(`several steps are ${what} (${candidates.map((s) => s.id).join(', ')}); name one`);
+  const words = WAITING_WORDS[state];
+  if (candidates.length === 0) {
+    throw new ActionRefusedError(`nothing in the job for ${job.tenant.companyName} ${words.one} (the job is ${jobStatusWords(job.status)})`);
+  }
+  throw new ActionRefusedError(`${listWords(candidates.map((s) => stepLabel(s.id)))} ${words.several}; name one`);
 }
 
 function initialView(definition: JobDefinition): JobView {

@@ -37,9 +37,10 @@ async function resetDemoState(config: Config): Promise<void> {
   await mongo.close();
 }
 
-export async function runDemo(base: Config, print: (line: string) => void): Promise<number> {
+/** `servers`: the variables naming servers the CLI started for the demo (none when the environment names them). */
+export async function runDemo(base: Config, print: (line: string) => void, servers: Record<string, string> = {}): Promise<number> {
   const emulators = await startLocalEmulators(base);
-  const config = loadConfigWith({ ...emulators.env, PROVISIONER_PROFILE: 'local', MONGODB_DB: 'provisioner_demo', QUEUE_PREFIX: 'demo' });
+  const config = loadConfigWith({ ...servers, ...emulators.env, PROVISIONER_PROFILE: 'local', MONGODB_DB: 'provisioner_demo', QUEUE_PREFIX: 'demo' });
   try {
     await resetDemoState(config);
     const app = await compose(config, { runWorkers: true });

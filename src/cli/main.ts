@@ -1,62 +1,74 @@
 #!/usr/bin/env node
 /**
  * `provisioner`: the command-line door to the same services the Slack
- * buttons call. Run with `npm run provisioner -- <command>` (which starts
- * local services when none are configured) or `node src/cli/main.ts`.
+ * buttons call. Run with `npx provisioner <command>` or `node src/cli/main.ts`.
+ * The command line is parsed and checked first; only a command that needs the
+ * app composes it (starting local servers when none are configured, see
+ * local-services.ts), so help, --version and usage errors answer at once.
+ * The app's modules are loaded the same way, when a command needs them.
  */
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { ZodError } from 'zod';
-import type { App } from '../compose.ts';
-import { compose } from '../compose.ts';
+import packageJson from '../../package.json' with { type: 'json' };
+import type { App, ComposeOptions } from '../compose.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { ActionRefusedError, InvalidInputError } from '../domain/errors.ts';
-import { suggestSlug } from '../domain/intake.ts';
 import type { JobView } from '../domain/job-view.ts';
-import { loadManifests, ManifestError } from '../manifests/load.ts';
-import { stepTypes } from '../steps/registry.ts';
-import { runDemo } from './demo.ts';
-import { seedPlanText } from './seed-plan.ts';
-import { follow } from './follow.ts';
-import { jobText, nextSteps } from './render.ts';
+import { printable } from '../domain/text-safety.ts';
+import { ManifestError } from '../manifests/problems.ts';
+import type { follow } from './follow.ts';
+import { withLocalServers } from './local-services.ts';
+import { jsonOption, nameAllMissingOptions } from './usage.ts';
 
-const print = (line: string) => process.stdout.write(`${line}\n`);
+// Names, reasons and errors come from people and older stored jobs: no escape sequence or bidi control reaches the terminal.
+const print = (line: string) => process.stdout.write(`${line.split('\n').map(printable).join('\n')}\n`);
 // Piped into `head`, the reader may leave early: that is not an error worth a stack trace.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   throw err;
 });
 
-/** Exit codes: 0 done (tenant live for provision), 1 not live / failed, 2 bad input, 3 refused. */
+/** Exit codes: 0 done (tenant live for provision), 1 not live / failed, 2 bad input (a mistyped command line too), 3 refused. */
 const EXIT = { ok: 0, notLive: 1, badInput: 2, refused: 3 } as const;
 
-async function withApp<T>(config: Config, runWorkers: boolean, work: (app: App) => Promise<T>): Promise<T> {
-  const app = await compose(config, { runWorkers });
+/** The app, for a command that needs it: local servers first when none are configured, then the composition root. */
+async function composeApp(config: Config, options: ComposeOptions): Promise<App> {
+  const [servers, { compose }] = await Promise.all([withLocalServers(config), import('../compose.ts')]);
+  return compose(servers.config, options);
+}
+
+/** How commands show a job: loaded with the app (they need date formatting and the event reader), never for help. */
+type JobOutput = { follow: typeof follow; nextSteps: (view: JobView) => string[]; printJob: (view: JobView) => void };
+
+async function loadJobOutput(): Promise<JobOutput> {
+  const [{ follow }, { jobText, nextSteps }] = await Promise.all([import('./follow.ts'), import('./render.ts')]);
+  const printJob = (view: JobView): void => {
+    for (const l of jobText(view)) print(l);
+    const next = nextSteps(view);
+    if (next.length > 0) print('\nNext:');
+    for (const l of next) print(`  ${l}`);
+  };
+  return { follow, nextSteps, printJob };
+}
+
+async function withApp<T>(config: Config, runWorkers: boolean, work: (app: App, output: JobOutput) => Promise<T>): Promise<T> {
+  const output = await loadJobOutput();
+  const app = await composeApp(config, { runWorkers });
   try {
-    return await work(app);
+    return await work(app, output);
   } finally {
     await app.close();
   }
 }
 
-function printJob(view: JobView): void {
-  for (const l of jobText(view)) print(l);
-  const next = nextSteps(view);
-  if (next.length > 0) print('\nNext:');
-  for (const l of next) print(`  ${l}`);
-}
-
-function features(values: string[]): Record<string, boolean> {
-  const out: Record<string, boolean> = {};
-  for (const v of values) {
-    const [name, setting] = v.split('=');
-    if (!name) continue;
-    out[name] = setting === undefined || !['off', 'false', 'no', '0'].includes(setting.toLowerCase());
-  }
-  return out;
-}
+type ActOptions = { step?: string; reason?: string; json?: unknown; follow?: boolean };
 
 export function buildProgram(config: Config): Command {
-  const program = new Command('provisioner').description('Provision customer tenants: a deal closes, a tenant goes live.');
+  const program = new Command('provisioner')
+    .description('Provision customer tenants: a deal closes, a tenant goes live.')
+    .version(packageJson.version, '-V, --version', 'print the version')
+    // Commander throws instead of exiting (the subcommands inherit it): main() turns usage errors into exit 2.
+    .exitOverride();
   const actor = () => ({ name: program.opts<{ as?: string }>().as ?? config.operator });
   program.addOption(new Option('--as <name>', 'your name in the audit trail').default(undefined, config.operator));
 
@@ -75,19 +87,28 @@ export function buildProgram(config: Config): Command {
     .option('--no-follow', 'create the job and return without following it')
     .option('--no-worker', 'only create the job; a separate `provisioner worker` runs it')
     .action(async (o) => {
+      const { slugNotSuggestedMessage, suggestSlug } = await import('../domain/intake.ts');
+      const slug = o.slug ?? suggestSlug(o.company);
+      if (slug === undefined) {
+        throw new InvalidInputError([
+          { field: 'slug', message: slugNotSuggestedMessage(o.company, 'choose a slug with --slug, e.g. --slug acme-jp') },
+        ]);
+      }
       const raw = {
         companyName: o.company,
-        slug: o.slug ?? suggestSlug(o.company),
+        slug,
         adminEmail: o.adminEmail,
         plan: o.plan,
         contractStartDate: o.startDate,
         contractValue: o.value,
-        ...(o.residency ? { dataResidency: o.residency } : {}),
-        featureOverrides: features(o.feature),
+        // Only a missing --residency takes the default: an empty one is an error, not "us".
+        ...(o.residency !== undefined ? { dataResidency: o.residency } : {}),
+        // "flag=on|off" strings: the intake parser reads them, for every door alike.
+        featureOverrides: o.feature,
         crmOpportunityId: o.opportunity,
         requestedBy: actor().name,
       };
-      const code = await withApp(config, o.worker, async (app) => {
+      const code = await withApp(config, o.worker, async (app, { follow, nextSteps, printJob }) => {
         const { outcome, job } = await app.service.provision(raw);
         print(
           outcome === 'created'
@@ -112,7 +133,7 @@ export function buildProgram(config: Config): Command {
   program
     .command('status <tenant>')
     .description('show a job by tenant slug, company name or job id')
-    .action(async (ref: string) => withApp(config, false, async (app) => printJob(await app.service.status(ref))));
+    .action(async (ref: string) => withApp(config, false, async (app, { printJob }) => printJob(await app.service.status(ref))));
 
   program
     .command('audit <tenant>')
@@ -137,43 +158,49 @@ export function buildProgram(config: Config): Command {
       }),
     );
 
-  const act = (name: string, describe: string, run: (app: App, ref: string, o: Record<string, string | undefined>) => Promise<JobView>) =>
+  const act = (name: string, describe: string, run: (app: App, ref: string, o: ActOptions) => Promise<JobView>) =>
     program
       .command(`${name} <tenant>`)
       .description(describe)
       .option('--step <id>', 'the step (default: the only one it can apply to)')
       .option('--reason <text>', 'why (required for reject, override, rollback, cancel)')
-      .option('--json <input>', 'input for a waiting step, as JSON')
+      .option('--json <input>', 'input for a waiting step, as JSON', jsonOption)
       .option('--follow', 'follow the job afterwards until it settles')
-      .action(async (ref: string, o: Record<string, string | undefined>) =>
-        withApp(config, o['follow'] !== undefined, async (app) => {
+      .action(async (ref: string, o: ActOptions) =>
+        withApp(config, o.follow === true, async (app, { follow, printJob }) => {
           const view = await run(app, ref, o);
-          const final = o['follow'] !== undefined ? await follow(app, view.jobId, { print }) : view;
+          const final = o.follow === true ? await follow(app, view.jobId, { print }) : view;
           printJob(final);
         }),
       );
 
-  act('approve', 'approve a job waiting for approval', (app, ref, o) => app.service.approve(ref, actor(), o['step']));
-  act('reject', 'reject a job waiting for approval', (app, ref, o) => app.service.reject(ref, actor(), o['reason'] ?? '', o['step']));
-  act('retry', 'retry a failed step (the job resumes from it)', (app, ref, o) => app.service.retry(ref, actor(), o['step']));
-  act('override', 'mark a step done by hand, with a reason', (app, ref, o) => app.service.override(ref, actor(), o['step'] ?? '', o['reason'] ?? ''));
-  act('rollback', 'undo completed steps in reverse dependency order', (app, ref, o) => app.service.rollback(ref, actor(), o['reason'] ?? ''));
-  act('cancel', 'stop a job; nothing new starts', (app, ref, o) => app.service.cancel(ref, actor(), o['reason'] ?? ''));
-  act('input', 'give a waiting step the input it needs', (app, ref, o) =>
-    app.service.provideInput(ref, actor(), JSON.parse(o['json'] ?? '{}'), o['step']),
-  );
+  act('approve', 'approve a job waiting for approval', (app, ref, o) => app.service.approve(ref, actor(), o.step));
+  act('reject', 'reject a job waiting for approval', (app, ref, o) => app.service.reject(ref, actor(), o.reason ?? '', o.step));
+  act('retry', 'retry a failed step (the job resumes from it)', (app, ref, o) => app.service.retry(ref, actor(), o.step));
+  act('override', 'mark a step done by hand, with a reason', (app, ref, o) => app.service.override(ref, actor(), o.step ?? '', o.reason ?? ''));
+  act('rollback', 'undo completed steps in reverse dependency order', (app, ref, o) => app.service.rollback(ref, actor(), o.reason ?? ''));
+  act('cancel', 'stop a job; nothing new starts', (app, ref, o) => app.service.cancel(ref, actor(), o.reason ?? ''));
+  act('input', 'give a waiting step the input it needs', (app, ref, o) => app.service.provideInput(ref, actor(), o.json ?? {}, o.step));
 
   program
     .command('worker')
     .description('run step workers until stopped (Ctrl-C finishes running steps first)')
     .action(async () => {
-      const app = await compose(config, { runWorkers: true });
-      print(`Worker running (queue prefix ${config.queuePrefix}, concurrency ${config.workerConcurrency}). Ctrl-C to stop.`);
+      const app = await composeApp(config, { runWorkers: true });
+      const { metricsPort, http } = config.observability;
+      const { createHttpServer, listen } = await import('../http/server.ts');
+      // Its own small server: GET /metrics for Prometheus, GET /healthz for the orchestrator.
+      const server = metricsPort > 0 ? createHttpServer({ health: app.health, metrics: app.metrics, logger: app.logger }) : undefined;
+      const port = server ? await listen(server, { host: http.host, port: metricsPort, variable: 'METRICS_PORT' }).catch(closing(app)) : undefined;
+      print(
+        `Worker running (queue prefix ${config.queuePrefix}, concurrency ${config.workerConcurrency}${port ? `, metrics on port ${port}` : ''}). Ctrl-C to stop.`,
+      );
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
       print('Stopping: waiting for running steps to finish…');
+      await server?.close();
       await app.close();
     });
 
@@ -182,13 +209,19 @@ export function buildProgram(config: Config): Command {
     .description('run the Slack bot: /provision, buttons and #onboarding progress, plus step workers (needs SLACK_MODE)')
     .action(async () => {
       if (!config.slack) throw new ConfigError('SLACK_MODE is off: set SLACK_MODE=socket or http and the Slack variables (see README)');
-      const app = await compose(config, { runWorkers: true, serveSlack: true });
+      const app = await composeApp(config, { runWorkers: true, serveSlack: true });
+      const { createHttpServer, listen } = await import('../http/server.ts');
+      const server = createHttpServer({ health: app.health, metrics: app.metrics, logger: app.logger });
+      const { http } = config.observability;
+      const port = await listen(server, { host: http.host, port: http.port, variable: 'HTTP_PORT' }).catch(closing(app));
       const started = await app.slack?.start();
       print(`Slack bot running in ${config.slack.mode} mode${started?.port ? ` on port ${started.port} (POST /slack/events)` : ''}. Ctrl-C to stop.`);
+      print(`HTTP server on port ${port} (GET /healthz, GET /metrics).`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
+      await server.close();
       await app.close();
     });
 
@@ -196,7 +229,13 @@ export function buildProgram(config: Config): Command {
     .command('seed-plan <plan>')
     .description("dry run of a tenant's data on a plan: database, collections, seed records, schema problems (writes nothing)")
     .option('--slug <slug>', 'tenant slug to show names for', 'sample-co')
-    .action((planId: string, o: { slug: string }) => {
+    .action(async (planId: string, o: { slug: string }) => {
+      // A dry run reads only the manifests: no servers, and none of the app's other modules.
+      const [{ loadManifests }, { stepTypes }, { seedPlanText }] = await Promise.all([
+        import('../manifests/load.ts'),
+        import('../steps/registry.ts'),
+        import('./seed-plan.ts'),
+      ]);
       const manifests = loadManifests({ manifestsDir: config.manifestsDir, seedDir: config.seedDir, stepTypes, sampleTenantSettings: config.tenant });
       const { lines, ok } = seedPlanText(manifests, config.tenant, planId, o.slug);
       for (const l of lines) print(l);
@@ -207,10 +246,20 @@ export function buildProgram(config: Config): Command {
     .command('demo')
     .description('provision the demo tenant Acme Corp (enterprise) on local services and show its audit trail')
     .action(async () => {
-      process.exitCode = await runDemo(config, print);
+      const [servers, { runDemo }] = await Promise.all([withLocalServers(config), import('./demo.ts')]);
+      process.exitCode = await runDemo(servers.config, print, servers.env);
     });
 
+  nameAllMissingOptions(program);
   return program;
+}
+
+/** A start that failed after the app was built: close it, then let the error through. */
+function closing(app: App): (err: unknown) => Promise<never> {
+  return async (err) => {
+    await app.close();
+    throw err;
+  };
 }
 
 function explain(err: unknown): number {
@@ -227,10 +276,12 @@ function explain(err: unknown): number {
     print(err.message);
     return EXIT.badInput;
   }
-  if (err instanceof ZodError || err instanceof SyntaxError) {
+  if (err instanceof ZodError) {
     print(`Not valid: ${err.message}`);
     return EXIT.badInput;
   }
+  // Commander has already said what was wrong with the command line (help and --version end with 0).
+  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.badInput;
   throw err;
 }
 

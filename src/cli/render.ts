@@ -1,5 +1,5 @@
 /** Terminal rendering: pure functions from jobs and events to lines of text. */
-import { format } from 'date-fns';
+import { format } from 'date-fns/format';
 import { formatDuration } from '../domain/audit.ts';
 import type { JobEvent } from '../domain/events.ts';
 import type { JobView, StepView } from '../domain/job-view.ts';

@@ -5,8 +5,10 @@
  * was read, so two clicks can never both win.
  */
 import { ActionRefusedError } from './errors.ts';
+import { stepLabel, type StepDetails } from './job-view.ts';
 import type { JobMode, JobSnapshot, StepSnapshot, StepState } from './job.ts';
 import { deriveJobStatus } from './job.ts';
+import { jobStatusWords, listWords, stepStateWords, whenWords } from './wording.ts';
 
 export type OperatorAction =
   | { kind: 'approve'; stepId: string }
@@ -127,34 +129,42 @@ class Draft {
   }
 }
 
-export function planAction(job: JobSnapshot, action: OperatorAction): Planned {
+/**
+ * A snapshot, with what the job state records about each step (who approved
+ * or overrode it, when it finished) when the caller has it: refusals then say
+ * who already acted, and when.
+ */
+export type ActionSnapshot = JobSnapshot & { details?: ReadonlyMap<string, StepDetails> };
+
+export function planAction(job: ActionSnapshot, action: OperatorAction): Planned {
   if (action.kind === 'cancel') return planCancel(job);
   if (action.kind === 'rollback') return planRollback(job);
   const step = job.steps.get(action.stepId);
-  if (!step) return refuse(`there is no step "${action.stepId}" in this job`);
+  if (!step) return refuse(`this job has no step "${action.stepId}"`);
   if (job.mode === 'rollback' || job.mode === 'cancelled' || job.mode === 'rejected') {
-    return refuse(`the job is ${deriveJobStatus(job).replace('_', ' ')}; step ${step.id} can no longer change`);
+    return refuse(`the job is ${jobStatusWords(deriveJobStatus(job))}, so ${stepLabel(step.id)} can no longer change`);
   }
+  const details = job.details?.get(step.id);
   const draft = new Draft(job);
   switch (action.kind) {
     case 'approve':
-      if (step.state !== 'waiting_approval') return refuse(notWaiting(step, 'approval'));
+      if (step.state !== 'waiting_approval') return refuse(notWaiting(step, details, 'approval'));
       draft.readyOrHold(step.id);
       return draft.done();
     case 'provide_input':
-      if (step.state !== 'waiting_input') return refuse(notWaiting(step, 'input'));
+      if (step.state !== 'waiting_input') return refuse(notWaiting(step, details, 'input'));
       draft.readyOrHold(step.id);
       return draft.done();
     case 'reject':
-      if (step.state !== 'waiting_approval') return refuse(notWaiting(step, 'approval'));
+      if (step.state !== 'waiting_approval') return refuse(notWaiting(step, details, 'approval'));
       draft.set(step.id, { state: 'failed' });
       draft.mode = 'rejected';
       draft.unqueue();
       return draft.done();
     case 'retry':
-      return planRetry(draft, step);
+      return planRetry(draft, step, details);
     case 'override':
-      return planOverride(draft, step);
+      return planOverride(draft, step, details);
   }
 }
 
@@ -176,17 +186,53 @@ export class StaleFailureError extends ActionRefusedError {
   override readonly name: string = 'StaleFailureError';
   readonly stale: StaleFailure;
   constructor(stale: StaleFailure) {
-    super(`that failure of step ${stale.stepId} is not its current one (the step is ${stale.state.replace('_', ' ')} now)`);
+    super(staleReason(stale));
     this.stale = stale;
   }
 }
 
-function notWaiting(step: StepSnapshot, what: string): string {
-  return `step ${step.id} is not waiting for ${what} (it is ${step.state.replace('_', ' ')})`;
+function staleReason(stale: StaleFailure): string {
+  const label = stepLabel(stale.stepId);
+  if (stale.why === 'failed_again') return `${label} has been retried and failed again since that failure; act on its latest failure`;
+  return `that failure of ${label} was already dealt with; it is ${stepStateWords(stale.state)} now`;
 }
 
-function planRetry(draft: Draft, step: StepSnapshot): Planned {
-  if (step.state !== 'failed') return refuse(`only a failed step can be retried; ${step.id} is ${step.state.replace('_', ' ')}`);
+/*
+ * Refusals in people's words: the step's label, its state as people say it,
+ * and who already acted and when, where the job state records it.
+ */
+
+const MOVING_ON: ReadonlySet<StepState> = new Set(['ready', 'running', 'succeeded']);
+
+/** What a person already did to the step, when that is why a click comes too late. */
+function alreadyDone(step: StepSnapshot, details: StepDetails | undefined): string | undefined {
+  const label = stepLabel(step.id);
+  if (step.state === 'overridden' && details?.override) {
+    return `${label} was already done by hand: ${details.override.by} overrode it ("${details.override.reason}")`;
+  }
+  if (!MOVING_ON.has(step.state)) return undefined;
+  if (details?.approvedBy) {
+    const at = details.finishedAt !== undefined ? ` at ${whenWords(details.finishedAt)}` : '';
+    return `${label} was already approved by ${details.approvedBy}${at}`;
+  }
+  if (details?.providedInput !== undefined) return `${label} already has the input it was waiting for, and is ${stepStateWords(step.state)}`;
+  return undefined;
+}
+
+/** "it is done (finished at 14:02 on 25 November)" */
+function whereItIs(step: StepSnapshot, details: StepDetails | undefined): string {
+  const finished = step.state === 'succeeded' && details?.finishedAt !== undefined ? ` (finished at ${whenWords(details.finishedAt)})` : '';
+  return `it is ${stepStateWords(step.state)}${finished}`;
+}
+
+function notWaiting(step: StepSnapshot, details: StepDetails | undefined, what: 'approval' | 'input'): string {
+  return alreadyDone(step, details) ?? `${stepLabel(step.id)} is not waiting for ${what}: ${whereItIs(step, details)}`;
+}
+
+function planRetry(draft: Draft, step: StepSnapshot, details: StepDetails | undefined): Planned {
+  if (step.state !== 'failed') {
+    return refuse(alreadyDone(step, details) ?? `${stepLabel(step.id)} has not failed, so there is nothing to retry: ${whereItIs(step, details)}`);
+  }
   if (step.criticality === 'blocking') draft.failedBlocking -= 1;
   // The retried step itself goes first; held steps follow once nothing has failed.
   const ticket = step.ticket + 1;
@@ -198,9 +244,10 @@ function planRetry(draft: Draft, step: StepSnapshot): Planned {
 
 const OVERRIDABLE: ReadonlySet<StepState> = new Set(['failed', 'waiting_input', 'waiting_approval']);
 
-function planOverride(draft: Draft, step: StepSnapshot): Planned {
+function planOverride(draft: Draft, step: StepSnapshot, details: StepDetails | undefined): Planned {
   if (!OVERRIDABLE.has(step.state)) {
-    return refuse(`only a failed or waiting step can be overridden; ${step.id} is ${step.state.replace('_', ' ')}`);
+    const why = alreadyDone(step, details) ?? `${stepLabel(step.id)} cannot be overridden: ${whereItIs(step, details)}`;
+    return refuse(`${why}; only a failed or waiting step can be done by hand`);
   }
   if (step.state === 'failed' && step.criticality === 'blocking') draft.failedBlocking -= 1;
   draft.set(step.id, { state: 'overridden' });
@@ -211,7 +258,7 @@ function planOverride(draft: Draft, step: StepSnapshot): Planned {
 
 function planCancel(job: JobSnapshot): Planned {
   const status = deriveJobStatus(job);
-  if (job.mode !== 'forward') return refuse(`the job is already ${status.replace('_', ' ')}`);
+  if (job.mode !== 'forward') return refuse(`the job is already ${jobStatusWords(status)}`);
   if (status === 'live') return refuse('the tenant is already live; roll it back instead of cancelling');
   const draft = new Draft(job);
   draft.mode = 'cancelled';
@@ -223,9 +270,10 @@ function planCancel(job: JobSnapshot): Planned {
 const COMPENSABLE: ReadonlySet<StepState> = new Set(['succeeded', 'failed', 'waiting_input', 'waiting_approval']);
 
 function planRollback(job: JobSnapshot): Planned {
-  const running = [...job.steps.values()].filter((s) => s.state === 'running').map((s) => s.id);
+  const running = [...job.steps.values()].filter((s) => s.state === 'running').map((s) => stepLabel(s.id));
   if (running.length > 0) {
-    return refuse(`steps still running (${running.join(', ')}); cancel the job and wait for them to finish first`);
+    const [verb, them] = running.length === 1 ? ['is', 'it'] : ['are', 'them'];
+    return refuse(`${listWords(running)} ${verb} still running; cancel the job and wait for ${them} to finish first`);
   }
   if (job.mode === 'rejected') return refuse('the job was rejected before anything ran; there is nothing to roll back');
   if (job.mode === 'rollback') return planRollbackRetry(job);

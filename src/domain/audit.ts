@@ -2,7 +2,7 @@
  * The audit trail as a non-engineer reads it: one plain line per fact, with
  * who, when and why. Stored entries are already redacted.
  */
-import { format } from 'date-fns';
+import { format } from 'date-fns/format';
 import type { EventType } from './events.ts';
 
 export type AuditEntry = {

@@ -1,9 +1,11 @@
 // The intake: the business facts an account executive knows when a deal closes.
 // Every technical parameter (database, DNS name, secret path…) is derived from
-// it, never typed. The CLI, the Slack modal and the HTTP API share this parser.
+// it, never typed. The CLI flags and the Slack modal share this parser.
 import { z } from 'zod';
-import { differenceInCalendarDays, format, isValid, parse, subDays } from 'date-fns';
+import { parseFeatureOverrides } from './feature-overrides.ts';
+import { billingStartProblem, contractStartDateSchema, contractValueSchema, emailSchema, oneOf, text } from './intake-fields.ts';
 import { approvalReasons, effectiveFeatures } from './plan.ts';
+import { hasVisibleCharacter, printable } from './text-safety.ts';
 import type { Plan, PlansManifest } from './plan.ts';
 
 /** Hostnames we use ourselves, or that would confuse customers if given to a tenant. */
@@ -56,7 +58,6 @@ export const RESERVED_SLUGS: ReadonlySet<string> = new Set([
 
 const SLUG_MIN = 3;
 const SLUG_MAX = 30;
-const CONTRACT_START_GRACE_DAYS = 30;
 
 export const slugSchema = z
   .string({ error: 'Enter a slug, e.g. acme-corp' })
@@ -73,100 +74,71 @@ export const slugSchema = z
 // Trailing legal forms say nothing about the customer and only lengthen hostnames.
 const LEGAL_SUFFIX = /[\s,]+(inc|incorporated|ltd|limited|llc|gmbh|ag|plc|sa|sas|sarl|bv|nv|pty|oy|ab|srl|spa)\.?$/i;
 
-/** A slug proposal for the modal: "Acme Corp, Inc." → "acme-corp"; always passes slugSchema. */
-export function suggestSlug(companyName: string): string {
-  const base = companyName
+/** Latin letters that Unicode does not take apart into a base letter and an accent. */
+const LATIN_LETTERS: Readonly<Record<string, string>> = { ß: 'ss', æ: 'ae', œ: 'oe', ø: 'o', ł: 'l', đ: 'd', ð: 'd', þ: 'th', ı: 'i' };
+
+/**
+ * A slug proposal: "Acme Corp, Inc." → "acme-corp"; always passes slugSchema.
+ * Undefined when the name has letters or digits a hostname cannot spell
+ * ("株式会社", "Ωmega"): dropping them would propose someone else's name, so a
+ * person has to choose the slug.
+ */
+export function suggestSlug(companyName: string): string | undefined {
+  const latin = companyName
     .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[ßæœøłđðþı]/g, (letter) => LATIN_LETTERS[letter] ?? letter);
+  if (/[\p{L}\p{N}]/u.test(latin.replace(/[a-z0-9]/g, ''))) return undefined;
+  const base = latin
     .trim()
     .replace(LEGAL_SUFFIX, '')
-    .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, SLUG_MAX)
     .replace(/-+$/, '');
-  if (base === '') return 'tenant';
+  if (base === '') return undefined;
   if (base.length < SLUG_MIN || RESERVED_SLUGS.has(base)) return `${base}-co`;
   return base;
 }
 
-const text = (label: string, max: number) =>
-  z
-    .string({ error: `Enter the ${label}` })
-    .trim()
-    .min(1, { error: `Enter the ${label}` })
-    .max(max, { error: `The ${label} must be at most ${max} characters` });
-
-function contractStartDateSchema(today: Date) {
-  const earliest = subDays(today, CONTRACT_START_GRACE_DAYS);
-  return z
-    .string({ error: 'Enter the contract start date as YYYY-MM-DD, e.g. 2026-11-02' })
-    .trim()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, {
-      error: 'Use the format YYYY-MM-DD for the contract start date, e.g. 2026-11-02',
-      abort: true,
-    })
-    .refine((value) => isValid(parseDay(value)), {
-      error: (issue) => `${String(issue.input)} is not a real calendar date`,
-      abort: true,
-    })
-    .refine((value) => differenceInCalendarDays(today, parseDay(value)) <= CONTRACT_START_GRACE_DAYS, {
-      error: (issue) =>
-        `Contract start date ${String(issue.input)} is more than ${CONTRACT_START_GRACE_DAYS} days in the past; the earliest allowed is ${format(earliest, 'yyyy-MM-dd')}`,
-    });
-}
-
-function parseDay(value: string): Date {
-  return parse(value, 'yyyy-MM-dd', new Date(0));
-}
-
-// Amounts arrive as typed in a modal or CLI ("120,000"); numbers pass through.
-const contractValueSchema = z.preprocess(
-  (raw) => (typeof raw === 'string' && /^\d[\d,\s]*(\.\d+)?$/.test(raw.trim()) ? Number(raw.replace(/[,\s]/g, '')) : raw),
-  z.number({ error: 'Enter the contract value as a number, e.g. 120000 or 120,000' }).nonnegative({ error: 'Contract value cannot be negative' }),
-);
-
-function oneOf(label: string, known: readonly string[]) {
-  return z.string({ error: `Choose a ${label}: ${known.join(', ')}` }).refine((value) => known.includes(value), {
-    error: (issue) => `Unknown ${label} "${String(issue.input)}"; choose one of: ${known.join(', ')}`,
-  });
-}
-
 function featureOverridesSchema(knownFlags: readonly string[]) {
+  // optional(): a missing field reaches the parser, which reads it as no overrides.
   return z
-    .record(z.string(), z.boolean({ error: 'Feature overrides must be true or false' }))
-    .default({})
-    .superRefine((overrides, ctx) => {
-      for (const flag of Object.keys(overrides).filter((name) => !knownFlags.includes(name))) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [flag],
-          input: overrides,
-          message: `Unknown feature flag "${flag}"; known flags: ${knownFlags.join(', ')}`,
-        });
-      }
+    .unknown()
+    .optional()
+    .transform((raw, ctx): Record<string, boolean> => {
+      const parsed = parseFeatureOverrides(raw, knownFlags);
+      if (parsed.ok) return parsed.overrides;
+      ctx.addIssue({ code: 'custom', message: parsed.problems.join('; '), input: raw });
+      return z.NEVER;
     });
 }
 
-/** The intake parser for the plans in this manifest; `today` anchors the start-date rule. */
+/** The intake parser for the plans in this manifest; `today` anchors the start-date rules. */
 export function intakeSchema(plans: PlansManifest, today: Date = new Date()) {
-  return z.strictObject({
-    companyName: text('company name', 120),
-    slug: slugSchema,
-    adminEmail: z
-      .string({ error: "Enter the customer admin's email address" })
-      .trim()
-      .pipe(z.email({ error: 'Enter a valid email address, e.g. jane@acme.com' })),
-    plan: oneOf('plan', Object.keys(plans.plans)),
-    contractStartDate: contractStartDateSchema(today),
-    contractValue: contractValueSchema,
-    dataResidency: oneOf('data residency', plans.dataResidencies).default(plans.defaultDataResidency),
-    featureOverrides: featureOverridesSchema(Object.keys(plans.featureFlags)),
-    crmOpportunityId: text('CRM opportunity id', 64).regex(/^[A-Za-z0-9_-]+$/, {
-      error: 'CRM opportunity id may only contain letters, digits, "_" and "-", e.g. 006Dn00000AbCdE',
-    }),
-    requestedBy: text('name of the person requesting this tenant', 120),
-  });
+  return z
+    .strictObject({
+      companyName: text('company name', 120),
+      slug: slugSchema,
+      adminEmail: emailSchema,
+      plan: oneOf('plan', Object.keys(plans.plans)),
+      contractStartDate: contractStartDateSchema(today),
+      contractValue: contractValueSchema,
+      // Only a missing residency takes the default; an empty one is asked for.
+      dataResidency: oneOf('data residency', plans.dataResidencies).default(plans.defaultDataResidency),
+      featureOverrides: featureOverridesSchema(Object.keys(plans.featureFlags)),
+      crmOpportunityId: text('CRM opportunity id', 64).regex(/^[A-Za-z0-9_-]+$/, {
+        error: 'CRM opportunity id may only contain letters, digits, "_" and "-", e.g. 006Dn00000AbCdE',
+      }),
+      requestedBy: text('name of the person requesting this tenant', 120),
+    })
+    .superRefine((intake, ctx) => {
+      // The plan's trial pushes the first bill past the contract start.
+      const trialDays = plans.plans[intake.plan]?.billing.trialDays ?? 0;
+      const problem = billingStartProblem(intake.contractStartDate, trialDays, today);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['contractStartDate'], message: problem, input: intake.contractStartDate });
+    });
 }
 
 export type Intake = z.output<ReturnType<typeof intakeSchema>>;
@@ -185,7 +157,21 @@ export function parseIntake(raw: unknown, plans: PlansManifest, today?: Date): I
       if (!errors.has(field)) errors.set(field, message);
     }
   }
+  const unsuggested = slugNotSuggested(raw);
+  if (unsuggested && errors.has('slug')) errors.set('slug', unsuggested);
   return { ok: false, errors: [...errors].map(([field, message]) => ({ field, message })) };
+}
+
+/** Why a door that suggests slugs (the modal, the CLI) had none to give: the slug must be chosen. */
+export function slugNotSuggestedMessage(companyName: string, choose = 'choose a slug of lowercase letters, digits and hyphens'): string {
+  return `No slug can be suggested from "${printable(companyName.trim())}" (a hostname needs Latin letters or digits); ${choose}`;
+}
+
+function slugNotSuggested(raw: unknown): string | undefined {
+  if (raw === null || typeof raw !== 'object' || Reflect.get(raw, 'slug') !== undefined) return undefined;
+  const companyName: unknown = Reflect.get(raw, 'companyName');
+  if (typeof companyName !== 'string' || !hasVisibleCharacter(companyName) || suggestSlug(companyName) !== undefined) return undefined;
+  return slugNotSuggestedMessage(companyName);
 }
 
 function fieldErrors(issue: z.core.$ZodIssue): IntakeFieldError[] {

@@ -26,6 +26,8 @@ export type JobStepDefinition = {
   pollTimeoutMs: number;
   /** Resolved config, already valid for the step type. */
   input: unknown;
+  /** Outputs the step type declares worth showing people once done: output key → label. */
+  facts?: Record<string, string>;
 };
 
 export type JobDefinition = {
@@ -42,7 +44,8 @@ export function jobIdFor(intake: Pick<Intake, 'slug' | 'crmOpportunityId'>): str
   return `${intake.slug}-${hash}`;
 }
 
-export type InputCatalogue = ReadonlyMap<string, { input: z.ZodType }>;
+/** What a job definition needs of each step type: its input schema, and the outputs it declares worth showing. */
+export type InputCatalogue = ReadonlyMap<string, { input: z.ZodType; facts?: Readonly<Record<string, string>> }>;
 
 export type BuildResult = { ok: true; definition: JobDefinition } | { ok: false; problems: { field: string; message: string }[] };
 
@@ -74,6 +77,7 @@ export function buildJobDefinition(opts: {
       timeoutMs: step.timeoutMs,
       pollTimeoutMs: step.pollTimeoutMs,
       input,
+      ...factsOf(opts.catalogue, step.type),
     });
   }
   if (problems.length > 0) return { ok: false, problems };
@@ -102,6 +106,11 @@ function resolveInput(
     problems.push({ field: `steps.${step.id}.config`, message: err instanceof Error ? err.message : String(err) });
   }
   return {};
+}
+
+function factsOf(catalogue: InputCatalogue, type: string): { facts?: Record<string, string> } {
+  const facts = catalogue.get(type)?.facts;
+  return facts && Object.keys(facts).length > 0 ? { facts: { ...facts } } : {};
 }
 
 /** Puts an approval gate before every root of the graph when the deal needs one. */
@@ -162,6 +171,7 @@ const StoredStepSchema = z.object({
   timeoutMs: z.number(),
   pollTimeoutMs: z.number(),
   input: z.unknown(),
+  facts: z.record(z.string(), z.string()).optional(),
 });
 
 const JobDefinitionSchema = z.object({

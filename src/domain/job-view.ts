@@ -19,6 +19,9 @@ export type StepDetails = {
   waitingFor?: string;
 };
 
+/** An output a step declared worth showing people, e.g. { label: 'Billing customer', value: 'cus_…' }. */
+export type StepFact = { label: string; value: string };
+
 export type StepView = {
   id: string;
   label: string;
@@ -35,6 +38,8 @@ export type StepView = {
   override?: { by: string; reason: string };
   /** Redacted. */
   outputs: Record<string, unknown>;
+  /** What the step type declares worth showing, from its (redacted) outputs; absent when none. */
+  facts?: StepFact[];
 };
 
 export type JobView = {
@@ -71,6 +76,8 @@ export function buildJobView(definition: JobDefinition, state: JobSnapshot & { d
     if (details.waitingFor) view.waitingFor = details.waitingFor;
     if (details.approvedBy) view.approvedBy = details.approvedBy;
     if (details.override) view.override = details.override;
+    const facts = factsShown(def.facts, view.outputs);
+    if (facts.length > 0) view.facts = facts;
     return view;
   });
   return {
@@ -90,6 +97,14 @@ export function buildJobView(definition: JobDefinition, state: JobSnapshot & { d
     progress: progress(state),
     steps,
   };
+}
+
+/** The declared facts that the outputs hold a value for, in the order declared. */
+function factsShown(declared: Readonly<Record<string, string>> | undefined, outputs: Record<string, unknown>): StepFact[] {
+  return Object.entries(declared ?? {}).flatMap(([key, label]) => {
+    const value = outputs[key];
+    return (typeof value === 'string' && value !== '') || typeof value === 'number' ? [{ label, value: String(value) }] : [];
+  });
 }
 
 /** How a step is named in sentences: "seed_data" reads "seed data". */

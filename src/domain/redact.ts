@@ -11,6 +11,11 @@ const SECRET_VALUE =
 
 export const REDACTED = '[redacted]';
 
+/** A field whose name says it holds a secret (token, password, apiKey, authorization…). */
+export function isSecretKey(key: string): boolean {
+  return SECRET_KEY.test(key);
+}
+
 export function redactText(text: string): string {
   return text.replace(SECRET_VALUE, REDACTED);
 }

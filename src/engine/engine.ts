@@ -6,7 +6,7 @@
  * A process may run any part: `provision --no-worker` only creates jobs,
  * `worker` runs everything.
  */
-import { Job, Queue, QueueEvents, Worker } from 'bullmq';
+import { Job, Queue, QueueEvents, Worker, type Telemetry } from 'bullmq';
 import { Redis } from 'ioredis';
 import { hostname } from 'node:os';
 import { planAction, type OperatorAction, type Release } from '../domain/actions.ts';
@@ -15,12 +15,15 @@ import { ENGINE_ACTOR, type JobEvent } from '../domain/events.ts';
 import { redactText } from '../domain/redact.ts';
 import type { JobDefinition } from '../domain/job-definition.ts';
 import { buildJobView, stepLabel, type JobView } from '../domain/job-view.ts';
+import type { Log, LogFields } from '../ports/logger.ts';
+import { noEngineMetrics, type EngineMetrics } from '../ports/metrics.ts';
 import type { JobNotifier } from '../ports/notifier.ts';
 import type { StepServices } from '../ports/step-services.ts';
 import type { JobStore } from '../ports/store.ts';
 import type { StepType } from '../steps/step.ts';
 import { DefinitionCache } from './definitions.ts';
 import { dispatchReleases, queueReleases } from './dispatcher.ts';
+import { queueDepth, streamGroups, type StreamGroup } from './figures.ts';
 import { JobStateStore, type JobState } from './job-state.ts';
 import { keysFor, type Keys } from './keys.ts';
 import { notifyEntries, recordEntries } from './recorder.ts';
@@ -32,14 +35,16 @@ export const STEP_QUEUE = 'steps';
 /** Concurrency per BullMQ Worker; more is served by more workers. */
 const WORKER_SLICE = 50;
 
-async function recordAbandoned(state: JobStateStore, raw: unknown, reason: string): Promise<void> {
+type Observers = { log: Log; metrics: EngineMetrics; definitions: DefinitionCache };
+
+async function recordAbandoned(state: JobStateStore, observers: Observers, raw: unknown, reason: string): Promise<void> {
   const parsed = StepJobData.safeParse(raw);
   if (!parsed.success) return;
   const data = parsed.data;
   const message = redactText(reason);
   const label = stepLabel(data.stepId);
   const compensating = data.phase === 'compensate';
-  await state.finish(
+  const recorded = await state.finish(
     data.jobId,
     data,
     compensating ? 'compensation_failed' : 'failed',
@@ -55,6 +60,13 @@ async function recordAbandoned(state: JobStateStore, raw: unknown, reason: strin
     },
     { [`e:${data.stepId}`]: message },
   );
+  if (recorded === null) return; // the step had moved on
+  const type = (await observers.definitions.get(data.jobId))?.steps.find((s) => s.id === data.stepId)?.type ?? 'unknown';
+  const outcome = compensating ? 'compensation_failed' : 'failed';
+  observers.metrics.stepFinished({ type, phase: data.phase, outcome, durationMs: undefined });
+  observers.log
+    .child({ jobId: data.jobId, stepId: data.stepId, stepType: type, phase: data.phase })
+    .warn({ outcome, error: message }, 'step given up by the queue');
 }
 
 export type EngineOptions = {
@@ -70,7 +82,12 @@ export type EngineOptions = {
   /** How soon a crashed worker's step is picked up again (BullMQ lock and stall check). */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** Errors of the engine's own machinery (not of steps); default: logged. */
   onError?: (err: unknown) => void;
+  log: Log;
+  metrics?: EngineMetrics;
+  /** BullMQ's telemetry (OpenTelemetry traces across the queue), when tracing is on. */
+  telemetry?: Telemetry;
 };
 
 export class Engine {
@@ -87,7 +104,9 @@ export class Engine {
     this.keys = keysFor(opts.prefix);
     this.state = new JobStateStore(redis, this.keys);
     this.definitions = new DefinitionCache(this.state);
-    this.queue = new Queue(STEP_QUEUE, { connection: redis, prefix: opts.prefix });
+    this.queue = new Queue(STEP_QUEUE, { connection: redis, prefix: opts.prefix, ...telemetry(opts) });
+    // Connection trouble (Redis restarting, unreachable) is reported here rather than on the console.
+    this.queue.on('error', reporter(opts)('the step queue'));
   }
 
   static async start(opts: EngineOptions): Promise<Engine> {
@@ -99,15 +118,20 @@ export class Engine {
   }
 
   private async startWorkers(opts: EngineOptions): Promise<void> {
-    const onError = opts.onError ?? ((err: unknown) => console.error('[engine]', err));
+    const metrics = opts.metrics ?? noEngineMetrics;
+    const report = reporter(opts);
+    const onError = report('the engine');
     // Released steps are queued on a connection of their own, off the one every processor shares.
-    const releases = new Queue(STEP_QUEUE, { connection: this.connection(), prefix: opts.prefix });
+    const releases = new Queue(STEP_QUEUE, { connection: this.connection(), prefix: opts.prefix, ...telemetry(opts) });
+    releases.on('error', report('the release queue'));
     const deps = {
       state: this.state,
       definitions: this.definitions,
       stepTypes: opts.stepTypes,
       services: opts.services(this.redis, this.keys),
       enqueue: (definition: JobDefinition, released: readonly Release[]) => queueReleases(releases, definition, released),
+      log: opts.log,
+      metrics,
     };
     // Several workers, each with its own connection, fetch in parallel: one worker fetches one job per round trip.
     const concurrency = opts.concurrency ?? 50;
@@ -120,17 +144,21 @@ export class Engine {
         lockDuration: opts.lockDurationMs ?? 30_000,
         stalledInterval: opts.stalledIntervalMs ?? 30_000,
         maxStalledCount: 3,
+        ...telemetry(opts),
       });
-      worker.on('error', onError);
+      worker.on('error', report('a step worker'));
       return worker;
     });
     // BullMQ gave up on a step job without the step recording an outcome (it
     // stalled too often, or the worker itself kept failing): record it as
     // failed so the job does not wait forever. A no-op if the step moved on.
     const queueEvents = new QueueEvents(STEP_QUEUE, { connection: this.connection(), prefix: opts.prefix });
+    queueEvents.on('error', report('the queue events'));
     queueEvents.on('failed', ({ jobId, failedReason }) => {
       void Job.fromId(this.queue, jobId)
-        .then((job) => (job ? recordAbandoned(this.state, job.data, failedReason) : undefined))
+        .then((job) =>
+          job ? recordAbandoned(this.state, { log: opts.log, metrics, definitions: this.definitions }, job.data, failedReason) : undefined,
+        )
         .catch(onError);
     });
     this.closers.push(() => queueEvents.close());
@@ -142,7 +170,7 @@ export class Engine {
       group: 'dispatcher',
       consumer,
       claimIdleMs,
-      onError,
+      onError: report('the dispatcher'),
       handle: (entries) => dispatchReleases(releases, this.definitions, entries),
     });
     const recorder = new StreamConsumer({
@@ -151,8 +179,12 @@ export class Engine {
       group: 'recorder',
       consumer,
       claimIdleMs,
-      onError,
-      handle: (entries) => recordEntries({ state: this.state, definitions: this.definitions, store: opts.store }, entries),
+      onError: report('the recorder'),
+      handle: async (entries) => {
+        await recordEntries({ state: this.state, definitions: this.definitions, store: opts.store }, entries);
+        const stored = Date.now();
+        metrics.eventsRecorded(entries.map((e) => stored - e.event.at));
+      },
     });
     const consumers = [dispatcher, recorder];
     const notifier = opts.notifier;
@@ -164,8 +196,9 @@ export class Engine {
           group: 'notifier',
           consumer,
           claimIdleMs,
-          onError,
-          handle: (entries) => notifyEntries({ state: this.state, definitions: this.definitions, notifier, onError }, entries),
+          onError: report('the notifier'),
+          handle: (entries) =>
+            notifyEntries({ state: this.state, definitions: this.definitions, notifier, onError: report('the notifier') }, entries),
         }),
       );
     }
@@ -188,6 +221,16 @@ export class Engine {
   /** Stores the job's live state and releases its first steps; false if it already exists. */
   async createJob(definition: JobDefinition, event: JobEvent): Promise<boolean> {
     return this.state.init(definition, event);
+  }
+
+  /** Step queue jobs per BullMQ state. */
+  queueDepth(): Promise<Record<string, number>> {
+    return queueDepth(this.queue);
+  }
+
+  /** Each consumer group of the event stream: what it has not acknowledged, and not yet read. */
+  eventStreamGroups(): Promise<StreamGroup[]> {
+    return streamGroups(this.redis, this.keys.events());
   }
 
   async read(jobId: string): Promise<{ definition: JobDefinition; state: JobState } | null> {
@@ -227,4 +270,20 @@ export class Engine {
     await Promise.all(this.connections.map((c) => c.quit()));
     await this.redis.quit();
   }
+}
+
+function telemetry(opts: EngineOptions): { telemetry?: Telemetry } {
+  return opts.telemetry ? { telemetry: opts.telemetry } : {};
+}
+
+/**
+ * What to do with an error of the machinery named `where`: the caller's
+ * onError when given (tests collect them), else an error line in the log,
+ * with the job it concerns when known.
+ */
+function reporter(opts: EngineOptions): (where: string) => (err: unknown, about?: LogFields) => void {
+  return (where) => (err, about) => {
+    if (opts.onError) opts.onError(err);
+    else opts.log.error({ err, ...about }, `error in ${where}`);
+  };
 }

@@ -59,7 +59,7 @@ export async function recordEntries(deps: Sources & { store: JobStore }, entries
 
 /** Tells the notifier, job by job; one job's failure to notify does not stop the others. */
 export async function notifyEntries(
-  deps: Sources & { notifier: JobNotifier; onError(err: unknown): void },
+  deps: Sources & { notifier: JobNotifier; onError(err: unknown, about?: { jobId: string }): void },
   entries: readonly StreamEntry[],
 ): Promise<void> {
   for (const { view, entries: e } of await jobBatches(deps, entries)) {
@@ -69,7 +69,7 @@ export async function notifyEntries(
         e.map((x) => x.event),
       );
     } catch (err) {
-      deps.onError(err);
+      deps.onError(err, { jobId: view.jobId });
     }
   }
 }

@@ -9,8 +9,9 @@ import { formatDuration } from '../domain/audit.ts';
 import { classifyError, PermanentError, TransientError, type ClassifiedError } from '../domain/errors.ts';
 import { ENGINE_ACTOR, type EventType, type JobEvent } from '../domain/events.ts';
 import type { JobDefinition, JobStepDefinition } from '../domain/job-definition.ts';
-import type { StepState } from '../domain/job.ts';
 import { redactText } from '../domain/redact.ts';
+import type { Log } from '../ports/logger.ts';
+import type { EngineMetrics, StepOutcome } from '../ports/metrics.ts';
 import type { StepServices } from '../ports/step-services.ts';
 import { idempotencyKeyFor, type CheckResult, type Outputs, type RunResult, type StepContext, type StepType } from '../steps/step.ts';
 import type { DefinitionCache } from './definitions.ts';
@@ -34,6 +35,8 @@ export type StepWorkerDeps = {
   services: StepServices;
   /** Queues steps a finish released, at once (the dispatcher does it again if this process dies first). */
   enqueue(definition: JobDefinition, releases: readonly Release[]): Promise<void>;
+  log: Log;
+  metrics: EngineMetrics;
 };
 
 /** Everything one activation knows; built once, passed down. */
@@ -47,9 +50,14 @@ type Activation = {
   bound: ReturnType<StepType['bind']>;
   details: StepDetails;
   label: string;
+  /** Every line about this activation carries jobId, stepId, step type, phase and attempt. */
+  log: Log;
+  /** When this activation began (a rollback's duration runs from here). */
+  activatedAt: number;
 };
 
 export async function processStepJob(deps: StepWorkerDeps, job: Job, token: string | undefined): Promise<void> {
+  const activatedAt = Date.now();
   const data = StepJobData.parse(job.data);
   const definition = await deps.definitions.get(data.jobId);
   const step = definition?.steps.find((s) => s.id === data.stepId);
@@ -61,7 +69,8 @@ export async function processStepJob(deps: StepWorkerDeps, job: Job, token: stri
   const resumed = claim.status === 'resumed';
   const details = claim.details;
   const type = deps.stepTypes.get(step.type);
-  const base = { deps, job, token, data, step, definition, details, label };
+  const log = deps.log.child({ jobId: data.jobId, stepId: data.stepId, stepType: step.type, phase: data.phase, attempt: job.attemptsMade + 1 });
+  const base = { deps, job, token, data, step, definition, details, label, log, activatedAt };
   if (!type) {
     await fail({ ...base, bound: unboundStep }, new PermanentError(`unknown step type "${step.type}"`));
     return;
@@ -69,6 +78,7 @@ export async function processStepJob(deps: StepWorkerDeps, job: Job, token: stri
   const activation: Activation = { ...base, bound: type.bind(step.input) };
   if (resumed && job.stalledCounter > 0 && details.pollSince === undefined) {
     // A worker stopped mid-step (crash, deploy): say so, since the step may now run a second time.
+    log.warn({}, 'step picked up again after a worker stopped mid-step; checking before running it again');
     await deps.state.note(
       event(data, 'step.resumed', `Step ${label} picked up again after a worker stopped mid-step; checking before running it again`),
     );
@@ -191,6 +201,8 @@ function retriesLeft(a: Activation): boolean {
 async function retryLater(a: Activation, message: string): Promise<never> {
   const attempt = a.job.attemptsMade + 1;
   const max = a.job.opts.attempts ?? 1;
+  a.deps.metrics.stepRetrying({ type: a.step.type, phase: a.data.phase });
+  a.log.info({ error: message, maxAttempts: max }, 'step hit a temporary problem; trying again');
   await a.deps.state.note(
     event(a.data, 'step.retrying', `Step ${a.label} hit a temporary problem (${message}); trying again (attempt ${attempt + 1} of ${max})`, {
       error: message,
@@ -211,14 +223,21 @@ async function fail(a: Activation, err: unknown, message = redactText(classifyEr
       {
         [`e:${a.data.stepId}`]: message,
       },
+      err,
     );
     return;
   }
   const summary = `Step ${a.label} failed: ${message}${gaveUp}`;
-  await finish(a, 'failed', event(a.data, 'step.failed', summary, { error: message }), {
-    [`e:${a.data.stepId}`]: message,
-    [`ft:${a.data.stepId}`]: Date.now(),
-  });
+  await finish(
+    a,
+    'failed',
+    event(a.data, 'step.failed', summary, { error: message }),
+    {
+      [`e:${a.data.stepId}`]: message,
+      [`ft:${a.data.stepId}`]: Date.now(),
+    },
+    err,
+  );
 }
 
 async function compensate(a: Activation): Promise<void> {
@@ -234,8 +253,22 @@ async function compensate(a: Activation): Promise<void> {
   await finish(a, 'compensated', event(a.data, 'step.compensated', `Undone: ${a.bound.describe(a.details.outputs)}`, { durationMs }), {});
 }
 
-async function finish(a: Activation, outcome: StepState, ev: JobEvent, details: Record<string, string | number>): Promise<void> {
+async function finish(a: Activation, outcome: StepOutcome, ev: JobEvent, details: Record<string, string | number>, err?: unknown): Promise<void> {
   const safe: JobEvent = { ...ev, summary: redactText(ev.summary) };
   const released = await a.deps.state.finish(a.data.jobId, a.data, outcome, safe, details);
-  if (released && released.length > 0) await a.deps.enqueue(a.definition, released);
+  if (released === null) return; // someone acted on the step meanwhile: this outcome was not recorded
+  observe(a, outcome, safe, err);
+  if (released.length > 0) await a.deps.enqueue(a.definition, released);
+}
+
+/** The outcome in the metrics and the log, once it is recorded. */
+function observe(a: Activation, outcome: StepOutcome, ev: JobEvent, err: unknown): void {
+  const since = a.data.phase === 'run' ? (a.details.startedAt ?? a.activatedAt) : a.activatedAt;
+  const durationMs = ev.durationMs ?? Date.now() - since;
+  a.deps.metrics.stepFinished({ type: a.step.type, phase: a.data.phase, outcome, durationMs });
+  // The error itself (with its stack) for whoever debugs; the logger redacts it like every field.
+  const fields = { outcome, durationMs, ...(ev.error === undefined ? {} : { error: ev.error }), ...(err === undefined ? {} : { err }) };
+  if (outcome === 'failed' || outcome === 'compensation_failed') a.log.warn(fields, ev.summary);
+  else if (outcome === 'succeeded' || outcome === 'compensated') a.log.debug(fields, ev.summary);
+  else a.log.info(fields, ev.summary);
 }

@@ -1,10 +1,9 @@
 // Loads and cross-checks the YAML manifests (plans, pipeline, seed data) at startup,
 // so a typo in a manifest stops the bot with a precise message instead of failing
 // a customer's provisioning halfway. Every problem is reported at once.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { format } from 'date-fns';
-import { isNode, LineCounter, parseDocument } from 'yaml';
+import { format } from 'date-fns/format';
 import type { z } from 'zod';
 import { checkGraph, PipelineManifestSchema } from '../domain/graph.ts';
 import type { PipelineManifest, PipelineStep } from '../domain/graph.ts';
@@ -13,29 +12,13 @@ import type { Intake, TenantSettings } from '../domain/intake.ts';
 import { PlansManifestSchema } from '../domain/plan.ts';
 import type { PlansManifest } from '../domain/plan.ts';
 import { formatPath, resolveTemplates, TemplateError, templateReferences, templateScope } from '../domain/template.ts';
+import { ManifestError, type ManifestProblem } from './problems.ts';
+import { type ParsedManifest, parseManifestText, pathPart, readManifestText } from './read.ts';
 import { SeedManifestSchema } from './seed.ts';
 import type { SeedManifest } from './seed.ts';
 
-export type ManifestProblem = { file: string; path: string; message: string; line?: number };
-
-export class ManifestError extends Error {
-  /** The manifest file at fault, or the manifests directory when several files are. */
-  readonly file: string;
-  readonly problems: readonly ManifestProblem[];
-
-  constructor(file: string, problems: readonly ManifestProblem[]) {
-    super(problems.map(formatProblem).join('\n'));
-    this.name = 'ManifestError';
-    this.file = file;
-    this.problems = problems;
-  }
-}
-
-function formatProblem(problem: ManifestProblem): string {
-  const where = problem.path === '' ? '' : `${problem.path}: `;
-  const line = problem.line === undefined ? '' : ` (line ${problem.line})`;
-  return `${problem.file}: ${where}${problem.message}${line}`;
-}
+export { ManifestError, type ManifestProblem } from './problems.ts';
+export { type ParsedManifest, parseManifestText } from './read.ts';
 
 /** What the other manifests (and the deployment) hold, for checks a step config needs beyond its own schema. */
 export type ManifestFacts = { seeds: ReadonlyMap<string, SeedManifest>; webhookEndpoints: ReadonlySet<string> | undefined };
@@ -59,65 +42,6 @@ export type LoadOptions = {
 };
 
 type ManifestPath = readonly (string | number)[];
-
-export type ParsedManifest<T> = {
-  value: T | undefined;
-  problems: ManifestProblem[];
-  /** Where a manifest path sits in the file, or the nearest enclosing node that exists. */
-  problemAt: (at: ManifestPath, message: string) => ManifestProblem;
-};
-
-/** Parses one YAML manifest against its schema; problems carry paths and line numbers. */
-export function parseManifestText<S extends z.ZodType>(file: string, text: string, schema: S): ParsedManifest<z.output<S>> {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  const lineOf = (at: ManifestPath): number | undefined => {
-    for (let length = at.length; length >= 0; length -= 1) {
-      const node = doc.getIn(at.slice(0, length), true);
-      if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
-    }
-    return undefined;
-  };
-  const problemAt = (at: ManifestPath, message: string): ManifestProblem => {
-    const line = lineOf(at);
-    return { file, path: formatPath(at), message, ...(line === undefined ? {} : { line }) };
-  };
-  if (doc.errors.length > 0) {
-    const problems = doc.errors.map((error) => {
-      const { line, col } = lineCounter.linePos(error.pos[0]);
-      return { file, path: `line ${line}, column ${col}`, message: error.message };
-    });
-    return { value: undefined, problems, problemAt };
-  }
-  if (doc.contents === null) return { value: undefined, problems: [problemAt([], 'file is empty')], problemAt };
-  const result = schema.safeParse(doc.toJS(), { reportInput: true });
-  if (result.success) return { value: result.data, problems: [], problemAt };
-  return { value: undefined, problems: result.error.issues.flatMap((issue) => issueProblems(issue, problemAt)), problemAt };
-}
-
-function issueProblems(issue: z.core.$ZodIssue, problemAt: ParsedManifest<unknown>['problemAt']): ManifestProblem[] {
-  const at = issue.path.map(pathPart);
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => problemAt([...at, key], `unrecognized key "${key}"; check its spelling and indentation`));
-  }
-  if (issue.code === 'invalid_key') {
-    const reason = issue.issues[0]?.message ?? issue.message;
-    return [problemAt(at, `invalid key "${String(at.at(-1))}": ${reason}`)];
-  }
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
-    return [problemAt(at, `missing; expected ${describeType(issue.expected)}`)];
-  }
-  return [problemAt(at, issue.message)];
-}
-
-function describeType(expected: string): string {
-  if (expected === 'array') return 'a list';
-  if (expected === 'object') return 'a mapping';
-  return `a ${expected}`;
-}
-
-// Zod paths may hold symbols in theory; manifests only ever produce strings and numbers.
-const pathPart = (part: PropertyKey): string | number => (typeof part === 'number' ? part : String(part));
 
 const DEFAULT_SAMPLE_SETTINGS: TenantSettings = {
   baseDomain: 'tenants.example.com',
@@ -154,11 +78,12 @@ function displayName(file: string): string {
 
 function readManifest<S extends z.ZodType>(file: string, schema: S): ParsedManifest<z.output<S>> {
   const name = displayName(file);
-  if (!existsSync(file)) {
+  const read = readManifestText(file, name);
+  if (read.problem) {
     const problemAt = (at: ManifestPath, message: string) => ({ file: name, path: formatPath(at), message });
-    return { value: undefined, problems: [problemAt([], `file not found (expected at ${path.resolve(file)})`)], problemAt };
+    return { value: undefined, problems: [read.problem], problemAt };
   }
-  return parseManifestText(name, readFileSync(file, 'utf8'), schema);
+  return parseManifestText(name, read.text, schema);
 }
 
 type SeedLoad = { manifests: Map<string, SeedManifest>; knownVersions: Set<string>; problems: ManifestProblem[] };
@@ -169,9 +94,19 @@ function readSeeds(seedDir: string): SeedLoad {
     load.problems.push({ file: displayName(seedDir), path: '', message: 'seed manifest directory not found' });
     return load;
   }
-  const files = readdirSync(seedDir)
-    .filter((name) => name.endsWith('.yaml'))
-    .sort();
+  let files: string[];
+  try {
+    files = readdirSync(seedDir)
+      .filter((name) => name.endsWith('.yaml'))
+      .sort();
+  } catch (error) {
+    load.problems.push({
+      file: displayName(seedDir),
+      path: '',
+      message: `cannot list the seed manifests: ${error instanceof Error ? error.message : String(error)}`,
+    });
+    return load;
+  }
   for (const name of files) addSeed(load, path.join(seedDir, name));
   return load;
 }

@@ -1,4 +1,4 @@
-/** Whoever follows jobs as they move (the terminal now, Slack's #onboarding later). */
+/** Whoever is told as jobs move: the Slack notifier, which edits each job's #onboarding message (the CLI reads the event stream itself). */
 import type { JobEvent } from '../domain/events.ts';
 import type { JobView } from '../domain/job-view.ts';
 

@@ -12,6 +12,8 @@ export interface JobStore {
   ensureIndexes(): Promise<void>;
   /** Claims the slug for this job unless a job that is not finished with it holds it. */
   reserveTenant(tenant: { slug: string; jobId: string; companyName: string }): Promise<TenantReservation>;
+  /** Gives the slug back from a job that was never stored (its opportunity went to another job first). */
+  releaseTenant(slug: string, jobId: string): Promise<void>;
   setTenantStatus(slug: string, jobId: string, status: JobStatus): Promise<void>;
   /** 'exists' when a job with this id is already stored (the same deal submitted again). */
   createJob(record: JobRecord): Promise<'created' | 'exists'>;
@@ -21,6 +23,8 @@ export interface JobStore {
   findByOpportunity(crmOpportunityId: string): Promise<JobRecord | null>;
   /** Newest first; `search` matches a tenant slug, a company name (any case) or a job id. */
   findJobs(query: { search?: string; statuses?: readonly JobStatus[]; limit: number }): Promise<JobRecord[]>;
+  /** How many jobs are stored in each status (for the metrics). */
+  countByStatus(): Promise<Record<string, number>>;
   appendAudit(entries: readonly AuditEntry[]): Promise<void>;
   /** Oldest first. */
   audit(query: { jobIds: readonly string[]; limit: number }): Promise<AuditEntry[]>;

@@ -5,6 +5,7 @@
  * Kit comes from ./blocks, decisions from the application services.
  */
 import { App, LogLevel } from '@slack/bolt';
+import type { FetchFunction, Logger } from '@slack/web-api';
 import type { SlackConfig } from '../config.ts';
 import { registerButtons } from './listeners/buttons.ts';
 import { registerCommand } from './listeners/command.ts';
@@ -14,11 +15,15 @@ import { registerIntake } from './listeners/intake.ts';
 
 export type SlackApp = { app: App; start(): Promise<{ port: number | undefined }>; stop(): Promise<void> };
 
-export function createSlackApp(config: SlackConfig, deps: ListenerDeps): SlackApp {
+/** How the app reaches Slack and where the SDK's own log lines go (the composition root wires metrics and the logger in). */
+export type SlackWiring = { fetch?: FetchFunction; logger?: Logger };
+
+export function createSlackApp(config: SlackConfig, deps: ListenerDeps, wiring: SlackWiring = {}): SlackApp {
   const common = {
     token: config.botToken,
     logLevel: LogLevel.WARN,
-    ...(config.apiUrl ? { clientOptions: { slackApiUrl: config.apiUrl } } : {}),
+    ...(wiring.logger ? { logger: wiring.logger } : {}),
+    clientOptions: { ...(config.apiUrl ? { slackApiUrl: config.apiUrl } : {}), ...(wiring.fetch ? { fetch: wiring.fetch } : {}) },
   };
   const app =
     config.mode === 'socket'

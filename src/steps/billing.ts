@@ -7,7 +7,9 @@
  */
 import type Stripe from 'stripe';
 import { z } from 'zod';
-import { getUnixTime, isValid, parseISO } from 'date-fns';
+import { getUnixTime } from 'date-fns/getUnixTime';
+import { isValid } from 'date-fns/isValid';
+import { parseISO } from 'date-fns/parseISO';
 import { billingError, isResourceMissing, stripeCall, type BillingObject } from './billing/errors.ts';
 import { creationKey } from './billing/keys.ts';
 import {
@@ -140,6 +142,7 @@ export const billingStep = defineStep({
   description: 'Creates the Stripe customer and the subscription on the plan price (with usage meters); billing starts on the contract date.',
   input,
   uses: ['stripe'],
+  facts: { customerId: 'Billing customer', subscriptionId: 'Subscription' },
   async run(ctx) {
     const { stripe } = ctx.services;
     await stripeCall('usage meter', () => ensureMeters(stripe, ctx.input.meters));

@@ -1,7 +1,9 @@
 /**
- * A step with no integration behind it: it "creates" a named resource in the
- * sandbox ledger, takes as long as it is told to, and fails the way it is
- * told to. The demo graph, the engine tests and the benchmark run on it.
+ * A test seam, not a step for production pipelines: with no integration
+ * behind it, it "creates" a named resource in the sandbox ledger, takes as
+ * long as it is told to, and fails the way it is told to. The engine and Slack
+ * tests and the engine benchmark run on it, and it is handy for trying graph
+ * changes in the local profile; the production profile refuses to start with it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
@@ -51,7 +53,9 @@ async function injectRunFailures(ctx: StepContext<Input>): Promise<void> {
 
 export const sandboxStep = defineStep({
   type: 'sandbox',
-  description: 'Simulated step: creates a named sandbox resource, with configurable latency and failures.',
+  description:
+    'Test seam (not for production pipelines): simulated work on a named sandbox resource, with configurable latency and failures, for tests, benchmarks and trying graph changes.',
+  simulated: true,
   input,
   async run(ctx) {
     const { input: cfg } = ctx;

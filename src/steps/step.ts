@@ -44,6 +44,8 @@ export type StepDefinition<S extends z.ZodType> = {
   input: S;
   /** Outside systems this step talks to: the production profile refuses to start without their settings. */
   uses?: readonly Integration[];
+  /** A test seam that only pretends to work (the sandbox): the production profile refuses a pipeline using it. */
+  simulated?: boolean;
   /** Problems with a valid config that only the other manifests reveal (e.g. an unpublished seed version). */
   crossCheck?(input: z.output<S>, facts: ManifestFacts): string[];
   run(ctx: StepContext<z.output<S>>): Promise<RunResult>;
@@ -51,6 +53,11 @@ export type StepDefinition<S extends z.ZodType> = {
   rollback(ctx: StepContext<z.output<S>>): Promise<void>;
   /** Past-tense plain sentence, e.g. "DNS record acme.example.com created". */
   describe(input: z.output<S>, outputs: Outputs): string;
+  /**
+   * Outputs people copy into other tools once the step is done, shown verbatim
+   * when the tenant goes live: output key → label, e.g. { customerId: 'Billing customer' }.
+   */
+  facts?: Readonly<Record<string, string>>;
 };
 
 type Bound = {
@@ -66,8 +73,11 @@ export type StepType = {
   description: string;
   input: z.ZodType;
   uses: readonly Integration[];
+  simulated: boolean;
   /** Cross-checks a config that already passed `input` against the other manifests. */
   crossCheck(parsedInput: unknown, facts: ManifestFacts): string[];
+  /** Outputs worth showing people once done: output key → label (see StepDefinition.facts). */
+  facts: Readonly<Record<string, string>>;
   /** Validates raw config; throws a ZodError naming the bad field. */
   bind(rawInput: unknown): Bound;
 };
@@ -78,6 +88,8 @@ export function defineStep<S extends z.ZodType>(def: StepDefinition<S>): StepTyp
     description: def.description,
     input: def.input,
     uses: def.uses ?? [],
+    simulated: def.simulated ?? false,
+    facts: def.facts ?? {},
     crossCheck(parsedInput, facts) {
       const input = def.input.safeParse(parsedInput);
       return input.success && def.crossCheck ? def.crossCheck(input.data, facts) : [];

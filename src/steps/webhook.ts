@@ -4,6 +4,7 @@
  * With `format: slack` the body is a Slack incoming-webhook message instead.
  */
 import { z } from 'zod';
+import { LIMITS, literal, truncate } from '../domain/mrkdwn.ts';
 import { postSigned } from './signed-post.ts';
 import { defineStep, type StepContext } from './step.ts';
 import { EndpointNameSchema, endpointProblems, endpointUrl } from './webhook-endpoints.ts';
@@ -19,7 +20,10 @@ const input = z
     summary: z.string().optional(),
     /** `event`: our signed JSON event. `slack`: `{ text }`, what a Slack incoming webhook accepts. */
     format: z.enum(['event', 'slack']).default('event'),
-    /** The message for `format: slack` (Slack mrkdwn). */
+    /**
+     * The message for `format: slack`, shown as written: values in it (a company name) cannot
+     * mention anyone or link anywhere, because it is escaped like everything else we send to Slack.
+     */
     text: z.string().min(1).optional(),
   })
   .refine((cfg) => (cfg.url === undefined) !== (cfg.endpoint === undefined), {
@@ -28,9 +32,8 @@ const input = z
 type Input = z.output<typeof input>;
 
 function bodyFor(ctx: StepContext<Input>, event: string): string {
-  if (ctx.input.format === 'slack') {
-    return JSON.stringify({ text: ctx.input.text ?? `${ctx.tenant.companyName} is live at ${ctx.tenant.tenantUrl}` });
-  }
+  if (ctx.input.format === 'slack')
+    return JSON.stringify({ text: slackText(ctx.input.text ?? `${ctx.tenant.companyName} is live at ${ctx.tenant.tenantUrl}`) });
   return JSON.stringify({
     event,
     jobId: ctx.jobId,
@@ -38,6 +41,11 @@ function bodyFor(ctx: StepContext<Input>, event: string): string {
     tenant: { id: ctx.tenant.tenantId, slug: ctx.tenant.slug, url: ctx.tenant.tenantUrl, plan: ctx.tenant.planId },
     payload: ctx.input.payload,
   });
+}
+
+/** The notice as Slack will show it: escaped as every text we send to Slack is, and within a message's length. */
+function slackText(text: string): string {
+  return truncate(literal(text), LIMITS.messageText);
 }
 
 /** Where the event goes: the fixed URL, or the named endpoint's URL, looked up now and never stored. */

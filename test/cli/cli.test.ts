@@ -4,7 +4,9 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,14 +34,22 @@ beforeAll(async () => {
   env = { ...env, ...emulators.env };
 });
 
-function cli(...args: string[]): Promise<{ code: number; out: string }> {
+type Run = { code: number; out: string; ms: number };
+
+/** Runs a command of the real CLI: `src/cli/main.ts` with the test's servers, or another entry point and environment. */
+function run(args: string[], how: { entry?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+  const started = performance.now();
   return new Promise((done) => {
-    execFile(process.execPath, [resolve(ROOT, 'src/cli/main.ts'), ...args], { env, cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
+    const entry = resolve(ROOT, how.entry ?? 'src/cli/main.ts');
+    execFile(process.execPath, [entry, ...args], { env: how.env ?? env, cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err && typeof err.code === 'number' ? err.code : err ? 1 : 0;
-      done({ code, out: `${stdout}${stderr}` });
+      done({ code, out: `${stdout}${stderr}`, ms: performance.now() - started });
     });
   });
 }
+
+const cli = (...args: string[]) => run(args);
+const STACK_TRACE = /^\s+at .+:\d+:\d+\)?$/m;
 
 afterAll(async () => {
   await emulators?.close();
@@ -103,11 +113,82 @@ describe('the provisioner CLI', () => {
     expect(list.out).not.toContain('admin');
   });
 
+  it("refuses a CRM opportunity that already belongs to another company's tenant, with exit 2 naming that tenant", async () => {
+    const run = await cli(
+      'provision',
+      '--company',
+      'Globex Inc',
+      '--admin-email',
+      'ops@globex.example',
+      '--plan',
+      'growth',
+      '--value',
+      '9000',
+      '--opportunity',
+      `006INI${id}`,
+    );
+    expect(run.code).toBe(2);
+    expect(run.out).toContain(`crmOpportunityId: Opportunity 006INI${id} already belongs to tenant initech (Initech LLC, job initech-`);
+    expect(run.out).toContain('this request differs in company name, slug, admin email and plan.');
+    expect(run.out).not.toContain('following it');
+    expect((await cli('status', 'globex')).code).toBe(3);
+  });
+
+  it('reads --feature, --residency, --value, --start-date and the slug exactly, exiting 2 on anything it would have to guess', async () => {
+    // --no-worker --no-follow: had any of this been accepted, the command would have returned at once with exit 0.
+    const provision = (...args: string[]) =>
+      cli('provision', '--admin-email', 'it@umbrella.example', '--plan', 'starter', '--no-worker', '--no-follow', ...args);
+
+    const run = await provision(
+      ...['--company', 'Umbrella', '--opportunity', `006UMB1${id}`],
+      ...['--feature', 'sso=disabled', '--feature', '__proto__=on', '--feature', '=on'],
+      ...['--residency', '', '--value', '1,2,3', '--start-date', '2999-01-01'],
+    );
+    expect(run.code).toBe(2);
+    for (const problem of [
+      'featureOverrides: Feature "sso" must be on or off (or true or false), not "disabled"; Unknown feature flag "__proto__"; known flags: sso, ',
+      '; Feature override "=on" names no flag; write flag=on or flag=off, e.g. sso=on',
+      'dataResidency: Choose a data residency: us, eu, uk, au',
+      'contractValue: "1,2,3" is not an amount: put thousands separators every three digits, e.g. 1,234,567.50',
+      'contractStartDate: Contract start date 2999-01-01 puts the first bill more than 730 days ahead, further than Stripe can schedule it',
+    ]) {
+      expect(run.out).toContain(problem);
+    }
+
+    const slug = await provision('--company', '株式会社', '--opportunity', `006UMB2${id}`);
+    expect(slug.code).toBe(2);
+    expect(slug.out).toContain(
+      'slug: No slug can be suggested from "株式会社" (a hostname needs Latin letters or digits); choose a slug with --slug, e.g. --slug acme-jp',
+    );
+
+    // Nothing was created: not Umbrella, nor a tenant with an invented slug.
+    expect((await cli('list')).out).not.toMatch(/^(umbrella|tenant) /m);
+  });
+
+  it('prints what people typed as visible text: a terminal escape or a bidi override is shown, never obeyed', async () => {
+    const status = await cli('status', 'evil\u001b[2J\u001b]0;pwned\u0007\u202e');
+    expect(status.code).toBe(3);
+    expect(status.out).toContain('no job found for "evil\\u001B[2J\\u001B]0;pwned\\u0007\\u202E"');
+    const plan = await cli(
+      'provision',
+      '--company',
+      'Umbrella',
+      '--admin-email',
+      'it@umbrella.example',
+      '--plan',
+      'gold\u001b[31m',
+      '--opportunity',
+      `006UMB9${id}`,
+    );
+    expect(plan.code).toBe(2);
+    expect(plan.out).toContain('Unknown plan "gold\\u001B[31m"');
+    for (const run of [status, plan]) for (const raw of ['\u001b', '\u0007', '\u202e']) expect(run.out).not.toContain(raw);
+  });
+
   it('refuses to approve a job that is not waiting for approval, with exit 3 and the reason', async () => {
     const run = await cli('approve', 'initech');
     expect(run.code).toBe(3);
-    expect(run.out).toContain('Not done: job');
-    expect(run.out).toContain('has no step waiting for approval');
+    expect(run.out).toMatch(/Not done: nothing in the job for Initech LLC is waiting for approval \(the job is live\)/);
   });
 
   it("shows a dry run of a tenant's data for a plan, writing nothing", async () => {
@@ -122,5 +203,96 @@ describe('the provisioner CLI', () => {
     await mongo.close();
     expect(databases).not.toContain('tenant_globex');
     expect((await cli('seed-plan', 'gold')).code).toBe(2);
+  });
+});
+
+describe('a mistyped command line is invalid input: exit 2, every problem named, nothing started', () => {
+  it.each([
+    ['an unknown command', ['provison'], "error: unknown command 'provison'"],
+    ['an unknown option', ['list', '--verbose'], "error: unknown option '--verbose'"],
+    ['an option without its value', ['status', 'initech', '--as'], "error: option '--as <name>' argument missing"],
+    ['a missing argument', ['status'], "error: missing required argument 'tenant'"],
+    ['an extra argument', ['status', 'initech', 'globex'], "error: too many arguments for 'status'"],
+    ['no command at all', [], 'Usage: provisioner [options] [command]'],
+  ])('%s exits 2 with what was wrong', async (_case, args, message) => {
+    const result = await cli(...args);
+    expect(result.out).toContain(message);
+    expect(result.code).toBe(2);
+  });
+
+  it('a provision without its required options names every missing one in one message', async () => {
+    const result = await cli('provision', '--company', 'Globex Inc');
+    expect(result.code).toBe(2);
+    expect(result.out).toContain("error: required options '--admin-email <email>', '--plan <plan>', '--opportunity <id>' not specified");
+    expect(result.out).not.toContain('--company <name>');
+  });
+
+  it('input that is not JSON is refused before anything is looked up, naming the option', async () => {
+    const result = await cli('input', 'initech', '--step', 'sso', '--json', '{bad');
+    expect(result.code).toBe(2);
+    expect(result.out).toContain("error: option '--json <input>' argument '{bad' is invalid. Not valid JSON:");
+    expect(result.out).not.toMatch(STACK_TRACE);
+  });
+});
+
+describe('a manifest that would crash the YAML parser', () => {
+  /** Each level aliases the one before nine times: a few lines that expand to 9^7 strings. */
+  const billionLaughs = [
+    'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]',
+    ...['b', 'c', 'd', 'e', 'f', 'g'].map((level, index) => `${level}: &${level} [${Array(9).fill(`*${'abcdef'[index]}`).join(', ')}]`),
+    '',
+  ].join('\n');
+
+  it('is invalid input naming the file and the alias, exit 2, without a stack trace', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-manifests-'));
+    try {
+      copyFileSync(resolve(ROOT, 'manifests/pipeline.yaml'), join(dir, 'pipeline.yaml'));
+      writeFileSync(join(dir, 'plans.yaml'), billionLaughs);
+      const result = await run(['seed-plan', 'starter'], { env: { ...env, MANIFESTS_DIR: dir } });
+      expect(result.out).toContain(`${join(dir, 'plans.yaml')}: c[0]: aliases expand to too many values (more than 100)`);
+      expect(result.out).toContain('(line 3, column 8)');
+      expect(result.out).not.toMatch(STACK_TRACE);
+      expect(result.code).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the provisioner command answers help, --version and usage errors at once, starting no servers', () => {
+  // No REDIS_URL or MONGODB_URI (so servers would be started) and a PATH where no server can be found or installed:
+  // a command that tried to start them would fail, or take many seconds.
+  const nowhere = mkdtempSync(join(tmpdir(), 'cli-empty-path-'));
+  const unconfigured: NodeJS.ProcessEnv = { ...env, PATH: nowhere, REDIS_URL: undefined, MONGODB_URI: undefined };
+  const provisioner = (...args: string[]) => run(args, { entry: 'bin/provisioner.mjs', env: unconfigured });
+  const persistentServers = resolve(ROOT, '.local/services/cli');
+  const leftBehind = () => (existsSync(persistentServers) ? readdirSync(persistentServers).sort() : []);
+  afterAll(() => rmSync(nowhere, { recursive: true, force: true }));
+
+  it.each([
+    ['--help', ['--help'], 0, 'Usage: provisioner [options] [command]'],
+    ['help for a command', ['help', 'provision'], 0, '--company <name>           customer company name (required)'],
+    ["a command's --help", ['approve', '--help'], 0, 'Usage: provisioner approve [options] <tenant>'],
+    ['--version', ['--version'], 0, `${JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')).version}\n`],
+    ['an unknown command', ['stauts', 'initech'], 2, "error: unknown command 'stauts'"],
+    ['a missing option', ['provision', '--company', 'Globex Inc'], 2, "'--plan <plan>'"],
+  ])('%s', async (_case, args, code, output) => {
+    const before = leftBehind();
+    const result = await provisioner(...args);
+    expect(result.out).toContain(output);
+    expect(result.code).toBe(code);
+    expect(result.out).not.toContain('[services]');
+    expect(leftBehind()).toEqual(before);
+    // Well under the seconds that starting servers (or loading every SDK) takes, with room for a busy machine.
+    expect(result.ms).toBeLessThan(3_000);
+  });
+
+  it('the seed dry run reads only the manifests and starts nothing either', async () => {
+    const before = leftBehind();
+    const result = await provisioner('seed-plan', 'starter');
+    expect(result.out).toContain('Dry run for tenant "sample-co" on the starter plan: nothing is written.');
+    expect(result.code).toBe(0);
+    expect(result.out).not.toContain('[services]');
+    expect(leftBehind()).toEqual(before);
   });
 });

@@ -5,6 +5,7 @@
  * a modal, and an approval request is rejected with a reason.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { whenWords } from '../../src/domain/wording.ts';
 import { ACTIONS, CALLBACKS, DIALOG_BLOCKS } from '../../src/slack/blocks/index.ts';
 import type { TestApp } from '../support/harness.ts';
 import { auditOf, dealFor, stepStates, waitForStatus } from '../support/harness.ts';
@@ -226,6 +227,28 @@ describe('the buttons in #onboarding', () => {
     expect(text).toContain(`${JANE} provided the input step sso was waiting for`);
     // The input itself is kept for the step, not shown in the channel.
     expect(JSON.stringify(t.fake.messages(CHANNEL))).not.toContain('idp.acme.example/saml');
+  });
+
+  it('approve → live → a second Approve is refused, saying who approved the gate and when', async () => {
+    s = await startSlackApp({ pipeline: SIMPLE });
+    const t = s;
+    const job = await provision(t.app, { plan: 'growth', contractValue: 150_000, requestedBy: JANE });
+    await waitForStatus(t.app, job.jobId, ['awaiting_approval']);
+    const parent = await progressOf(t, job.tenant.slug);
+    const request = await replyIn(t, job.tenant.slug, 'the approval request', (r) => hasButton(r, ACTIONS.approve));
+
+    await clickButton(t, APPROVER, request, ACTIONS.approve, parent.ts);
+    const live = await waitForStatus(t.app, job.jobId, ['live', 'failed']);
+    expect(live.status).toBe('live');
+    const gate = live.steps.find((step) => step.id === 'approval_gate');
+    if (gate?.finishedAt === undefined) throw new Error('the approval gate did not finish');
+
+    await clickButton(t, APPROVER, request, ACTIONS.approve, parent.ts);
+    const refused = await until('the answer to the second Approve', () => t.fake.ephemerals(CHANNEL).find((e) => e.user === APPROVER.id));
+    expect(refused.text).toBe(`Nothing changed: approval gate was already approved by ${SAM} at ${whenWords(gate.finishedAt)}.`);
+    expect(said(refused)).not.toMatch(/approval_gate|\u02CD|succeeded|waiting_approval/);
+    const { lines } = await auditOf(t.app, live);
+    expect(lines.filter((l) => l.includes(`${SAM} approved approval gate`))).toHaveLength(1);
   });
 
   it('a big growth deal asks for approval → the approver rejects with a reason → the job is rejected and the thread says so', async () => {

@@ -6,7 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { auditOf, dealFor, waitForRecord, waitForStatus } from '../support/harness.ts';
-import type { FakeEphemeral } from '../support/slack-fake.ts';
+import { blockErrors, type FakeEphemeral } from '../support/slack-fake.ts';
+import { allTexts } from './blocks/fixtures.ts';
 import { AE, CHANNEL, JANE, startSlackApp, type SlackTestApp, stopSlackApp } from '../support/slack-app.ts';
 import { slashCommandBody } from '../support/slack-signing.ts';
 import { said, sender, until } from '../support/slack-story.ts';
@@ -34,7 +35,7 @@ async function slash(s: SlackTestApp, text: string): Promise<{ status: number; b
   const res = await sender(s)(
     slashCommandBody({ command: '/provision', text, userId: AE.id, userName: AE.name, channelId: SALES, triggerId: s.fake.issueTrigger() }),
   );
-  const reply = await until(`the answer to "/provision ${text}"`, () => s.fake.ephemerals(SALES)[before]);
+  const reply = await until(`the answer to "/provision ${text.slice(0, 60)}"`, () => s.fake.ephemerals(SALES)[before]);
   return { ...res, reply };
 }
 
@@ -143,5 +144,19 @@ describe('/provision subcommands', () => {
     expectAckedFast(which);
     expect(which.reply.text).toContain('Which tenant?');
     expect(which.reply.text).toContain('/provision status acme');
+  });
+
+  it('status with 10 KB of text still gets a visible answer, cut to fit Slack', async () => {
+    s = await startSlackApp({ pipeline: PIPELINE });
+    const typed = `${'x'.repeat(5000)} ${'y'.repeat(5000)}`;
+    const huge = await slash(s, `status ${typed}`);
+    expectAckedFast(huge);
+    expect(huge.reply).toMatchObject({ user: AE.id, via: 'chat.postEphemeral' });
+    expect(huge.reply.text).toMatch(/^No job found for "x+…" \(give a tenant slug, a company name or a job id\)\.$/);
+    expect(said(huge.reply)).toContain('No job found for');
+    // Valid for Slack: the fake applies Slack's Block Kit checks, and every text is within a section's 3,000 characters.
+    expect(blockErrors(huge.reply.blocks, 50, '/blocks')).toEqual([]);
+    for (const text of allTexts(huge.reply.blocks)) expect(text.length).toBeLessThanOrEqual(3000);
+    expect(said(huge.reply).length).toBeLessThan(2000);
   });
 });

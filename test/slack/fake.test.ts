@@ -4,6 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { App, LogLevel } from '@slack/bolt';
+import { WebSocket } from 'ws';
 import { ErrorCode, retryPolicies, WebClient, WebClientEvent, type ModalView } from '@slack/web-api';
 import { SlackFake } from '../support/slack-fake.ts';
 import { blockActionPayload, interactionBody, signedRequest, slashCommandBody, viewSubmissionPayload } from '../support/slack-signing.ts';
@@ -24,6 +25,10 @@ function modal(blocks: number): ModalView {
       element: { type: 'plain_text_input', action_id: 'value' },
     })),
   };
+}
+
+function plain(text: string): { type: 'plain_text'; text: string } {
+  return { type: 'plain_text', text };
 }
 
 function section(text: string): { type: 'section'; text: { type: 'mrkdwn'; text: string } } {
@@ -172,6 +177,72 @@ describe('SlackFake with the real WebClient', () => {
     const noText = await rejection(client.apiCall('chat.postMessage', { channel: CHANNEL }));
     expect(noText).toMatchObject({ data: { error: 'no_text' } });
     expect(fake.messages(CHANNEL)).toHaveLength(1);
+  });
+
+  it('checks every text in the blocks of every method that carries them, as Slack does', async () => {
+    const context = { type: 'context' as const, elements: [{ type: 'mrkdwn' as const, text: 'c'.repeat(3001) }] };
+    const ephemeral = await rejection(client.chat.postEphemeral({ channel: CHANNEL, user: 'U0ALICE', text: 'x', blocks: [context] }));
+    expect(ephemeral).toMatchObject({
+      data: {
+        error: 'invalid_blocks',
+        response_metadata: { messages: ['[ERROR] must be less than 3001 characters [json-pointer:/blocks/0/elements/0/text]'] },
+      },
+    });
+
+    const posted = await client.chat.postMessage({ channel: CHANNEL, text: 'x', blocks: [section('ok')] });
+    const confirm = { title: plain('Sure?'), text: plain('t'.repeat(301)), confirm: plain('Yes'), deny: plain('No') };
+    const button = { type: 'button' as const, action_id: 'go', text: plain('Go'), confirm };
+    const update = await rejection(
+      client.chat.update({ channel: CHANNEL, ts: posted.ts ?? '', text: 'x', blocks: [{ type: 'actions', elements: [button] }] }),
+    );
+    expect(update).toMatchObject({
+      data: {
+        error: 'invalid_blocks',
+        response_metadata: { messages: ['[ERROR] must be less than 301 characters [json-pointer:/blocks/0/elements/0/confirm/text/text]'] },
+      },
+    });
+    const empty = await rejection(client.chat.postMessage({ channel: CHANNEL, text: 'x', blocks: [section('')] }));
+    expect(empty).toMatchObject({ data: { error: 'invalid_blocks', errors: ['must be more than 0 characters [json-pointer:/blocks/0/text/text]'] } });
+
+    const respond = await fetch(fake.responseUrl({ channel: CHANNEL, userId: 'U0ALICE' }), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'x', blocks: [section('r'.repeat(3001))] }),
+    });
+    expect(respond.status).toBe(400);
+    expect(await respond.json()).toMatchObject({ ok: false, error: 'invalid_blocks' });
+
+    const opened = await client.views.open({ trigger_id: fake.issueTrigger(), view: modal(1) });
+    const longPlaceholder = modal(1);
+    longPlaceholder.blocks = [
+      { type: 'input', label: plain('Field'), element: { type: 'plain_text_input', action_id: 'v', placeholder: plain('p'.repeat(151)) } },
+    ];
+    const updateView = await rejection(client.views.update({ view_id: opened.view?.id ?? '', view: longPlaceholder }));
+    expect(updateView).toMatchObject({
+      data: {
+        error: 'invalid_arguments',
+        response_metadata: { messages: ['[ERROR] must be less than 151 characters [json-pointer:/view/blocks/0/element/placeholder/text]'] },
+      },
+    });
+    expect(fake.ephemerals()).toEqual([]);
+  });
+
+  it('Socket Mode: apps.connections.open takes only the app-level token, and its URL works once', async () => {
+    const app = new WebClient(undefined, { slackApiUrl: fake.url, headers: { Authorization: `Bearer ${fake.appToken}` }, logLevel: LogLevel.ERROR });
+    const opened = await app.apps.connections.open();
+    expect(opened.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/link\/\?ticket=\w+&app_id=A0FAKEAPP01$/);
+    await expect(rejection(client.apiCall('apps.connections.open'))).resolves.toMatchObject({ data: { error: 'not_allowed_token_type' } });
+    await expect(rejection(app.chat.postMessage({ channel: CHANNEL, text: 'x' }))).resolves.toMatchObject({
+      data: { error: 'not_allowed_token_type' },
+    });
+
+    const first = new WebSocket(opened.url ?? '');
+    const hello = await new Promise<unknown>((resolve) => first.once('message', (data) => resolve(JSON.parse(data.toString()))));
+    expect(hello).toMatchObject({ type: 'hello', num_connections: 1, connection_info: { app_id: 'A0FAKEAPP01' } });
+    const again = new WebSocket(opened.url ?? '');
+    const refused = await new Promise<string>((resolve) => again.once('unexpected-response', (_req, res) => resolve(String(res.statusCode))));
+    expect(refused).toBe('403');
+    first.close();
   });
 
   it('a 429 with Retry-After 1 is retried by the WebClient after ≥ 1 s', async () => {

@@ -19,7 +19,7 @@ import {
   stopSlackApp,
 } from '../support/slack-app.ts';
 import { blockActionPayload, interactionBody, signedRequest, slashCommandBody, viewSubmissionPayload } from '../support/slack-signing.ts';
-import { buttonsIn, until } from '../support/slack-story.ts';
+import { buttonsIn, said, until } from '../support/slack-story.ts';
 
 describe('an AE provisions a tenant from Slack', () => {
   let s: SlackTestApp | undefined;
@@ -124,6 +124,8 @@ describe('an AE provisions a tenant from Slack', () => {
 
     const done = await until('the completion summary', () => fake.messages(CHANNEL)[0]?.replies.find((r) => (r.text ?? '').includes('live')));
     expect(done.text).toContain(live.tenant.slug);
+    // The billing step declares its Stripe customer worth showing: verbatim, to copy into Stripe.
+    expect(said(done)).toMatch(/Billing customer: `cus_\w+`/);
     // The progress message was edited in place and ends showing the job live.
     const progress = await until('the final progress edit', () => {
       const m = fake.messages(CHANNEL)[0];

@@ -9,7 +9,10 @@ import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from '../../src/d
 import type { DerivedTenant } from '../../src/domain/intake.ts';
 import type { StepContext } from '../../src/steps/step.ts';
 import { webhookStep } from '../../src/steps/webhook.ts';
-import { stepContext } from '../support/step-context.ts';
+import { resolveTemplates } from '../../src/domain/template.ts';
+import { startWebhookSink, type WebhookSink } from '../../src/emulators/webhook-sink.ts';
+import { realManifests } from '../slack/blocks/fixtures.ts';
+import { sampleTenant, stepContext } from '../support/step-context.ts';
 
 const SECRET = 'test-webhook-secret-0123456789';
 
@@ -130,5 +133,67 @@ describe('the webhook step tells a CS platform about a new tenant', () => {
     expect(received.map((r) => r.path)).toEqual(['/hooks/cs']);
     await expect(step.run(ctx())).rejects.toThrow('webhook endpoint cs_platform is not configured (set CS_PLATFORM_WEBHOOK_URL)');
     expect(() => webhookStep.bind({ endpoint: 'cs_platform', url: `${base}/x` })).toThrow(/either url or endpoint/);
+  });
+});
+
+/**
+ * The account-team notice in the repo's pipeline (`slack_notice`): a Slack
+ * incoming webhook, here the webhook emulator. Slack reads `<…>` in the text
+ * as mentions and links, so a company named like a mention must arrive as
+ * text Slack shows as typed.
+ */
+describe('the Slack notice of the real pipeline, posted to the webhook emulator', () => {
+  let sink: WebhookSink;
+  beforeEach(async () => {
+    sink = await startWebhookSink();
+  });
+  afterEach(() => sink.close());
+
+  const hostile = '<!channel> & <https://evil.example|click>';
+
+  /** The `slack_notice` step's config from manifests/pipeline.yaml, resolved for a deal with this company. */
+  function slackNoticeConfig(companyName: string): unknown {
+    const step = realManifests().pipeline.steps.find((s) => s.id === 'slack_notice');
+    if (!step) throw new Error('the pipeline has no slack_notice step');
+    return resolveTemplates(step.config, {
+      intake: { companyName, crmOpportunityId: '006EVIL0001' },
+      plan: { displayName: 'Enterprise' },
+      tenant: { tenantUrl: 'https://acme.tenants.example.com' },
+    });
+  }
+
+  async function deliveredText(config: unknown, companyName = hostile): Promise<string> {
+    const step = webhookStep.bind(config);
+    const context = stepContext({
+      stepId: 'slack_notice',
+      tenant: sampleTenant({ companyName }),
+      services: { webhookEndpoints: { slack_notice: `${sink.url}/services/T0/B0/notice` } },
+    });
+    await step.run(context);
+    const [delivery] = sink.deliveries();
+    const body: unknown = JSON.parse(delivery?.body ?? '{}');
+    const text: unknown = body !== null && typeof body === 'object' ? Reflect.get(body, 'text') : undefined;
+    if (typeof text !== 'string') throw new Error(`no text in the notice: ${delivery?.body}`);
+    return text;
+  }
+
+  it('pings nobody and links nothing, and still reads the company name as typed', async () => {
+    const text = await deliveredText(slackNoticeConfig(hostile));
+    expect(text).not.toContain('<!channel>');
+    expect(text).not.toContain('<https://evil.example|click>');
+    expect(text).not.toMatch(/[<>]/);
+    expect(text).toBe(
+      '&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt; is live on Enterprise at https://acme.tenants.example.com (opportunity 006EVIL0001)',
+    );
+  });
+
+  it('formats nothing the company typed, and changes none of its characters', async () => {
+    const text = await deliveredText(slackNoticeConfig('*Acme* _Labs_ & Sons'), '*Acme* _Labs_ & Sons');
+    expect(text).toMatch(/^`\*Acme\*` `_Labs_` &amp; Sons is live on Enterprise/);
+  });
+
+  it('escapes the default notice too, when the pipeline gives no text', async () => {
+    const text = await deliveredText({ endpoint: 'slack_notice', format: 'slack' });
+    expect(text).toBe('&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt; is live at https://acme.tenants.example.com');
   });
 });

@@ -47,6 +47,8 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     QUEUE_PREFIX: prefix,
     MONGODB_DB: dbName,
     WORKER_CONCURRENCY: '20',
+    // Steps failing on purpose would fill the output with warnings; LOG_LEVEL=debug npm test … shows everything.
+    LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'error',
     MANIFESTS_DIR: opts.pipeline === undefined ? join(ROOT, 'manifests') : manifestsWith(opts.pipeline),
     SEED_MANIFESTS_DIR: join(ROOT, 'seed-manifests'),
     // Real tenant resources are namespaced per app too: its own hosted zone, secret path and shared database.
@@ -59,6 +61,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     stalledIntervalMs: opts.stalledIntervalMs ?? 1_000,
     ...(opts.notifier ? { notifier: opts.notifier } : {}),
     ...(opts.serveSlack ? { serveSlack: true } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
     onError: opts.onError ?? ((err) => console.error(`[${prefix}]`, err)),
   }).catch(async (err: unknown) => {
     await emulators?.close(); // a refused start must not leave servers listening

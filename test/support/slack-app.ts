@@ -1,4 +1,4 @@
-/** A test app with the Slack surface on: real Bolt in HTTP mode, real WebClient, the loopback Slack fake. */
+/** A test app with the Slack surface on: real Bolt (HTTP or Socket Mode), real WebClient, the loopback Slack fake. */
 import type { ViewStateValue } from '@slack/bolt';
 import { INTAKE_BLOCKS } from '../../src/slack/blocks/index.ts';
 import { SlackFake } from './slack-fake.ts';
@@ -26,34 +26,50 @@ steps:
 
 export type SlackTestApp = { app: TestApp; fake: SlackFake; eventsUrl: string };
 
-export async function startSlackApp(opts: TestAppOptions & { env?: Record<string, string> } = {}): Promise<SlackTestApp> {
-  const fake = await SlackFake.start({
+const APP_TOKEN = 'xapp-1-A0FAKEAPP01-1-test-app-token';
+
+function startFake(): Promise<SlackFake> {
+  return SlackFake.start({
     botToken: 'xoxb-test-token',
+    appToken: APP_TOKEN,
     users: {
       [AE.id]: { name: AE.name, realName: 'Jane Ae' },
       [APPROVER.id]: { name: APPROVER.name, realName: 'Sam Approver' },
       [STRANGER.id]: { name: STRANGER.name },
     },
   });
-  const app = await startTestApp({
-    ...opts,
-    serveSlack: true,
-    env: {
-      SLACK_MODE: 'http',
-      SLACK_BOT_TOKEN: 'xoxb-test-token',
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: fake.url,
-      SLACK_PORT: '0',
-      SLACK_ONBOARDING_CHANNEL: CHANNEL,
-      SLACK_APPROVERS: APPROVER.id,
-      SLACK_UPDATES_PER_SECOND: '20',
-      SLACK_POSTS_PER_SECOND: '20',
-      ...opts.env,
-    },
-  });
+}
+
+function slackEnv(fake: SlackFake, mode: Record<string, string>, extra: Record<string, string> | undefined): Record<string, string> {
+  return {
+    ...mode,
+    SLACK_BOT_TOKEN: 'xoxb-test-token',
+    SLACK_API_URL: fake.url,
+    SLACK_ONBOARDING_CHANNEL: CHANNEL,
+    SLACK_APPROVERS: APPROVER.id,
+    SLACK_UPDATES_PER_SECOND: '20',
+    SLACK_POSTS_PER_SECOND: '20',
+    ...extra,
+  };
+}
+
+export async function startSlackApp(opts: TestAppOptions & { env?: Record<string, string> } = {}): Promise<SlackTestApp> {
+  const fake = await startFake();
+  const mode = { SLACK_MODE: 'http', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_PORT: '0' };
+  const app = await startTestApp({ ...opts, serveSlack: true, env: slackEnv(fake, mode, opts.env) });
   const started = await app.slack?.start();
   if (!started?.port) throw new Error('the Slack app did not start in HTTP mode');
   return { app, fake, eventsUrl: `http://127.0.0.1:${started.port}/slack/events` };
+}
+
+export type SocketTestApp = { app: TestApp; fake: SlackFake };
+
+/** The same app in Socket Mode: it opens a WebSocket to the fake and resolves once Slack (the fake) said hello. */
+export async function startSocketSlackApp(opts: TestAppOptions & { env?: Record<string, string> } = {}): Promise<SocketTestApp> {
+  const fake = await startFake();
+  const app = await startTestApp({ ...opts, serveSlack: true, env: slackEnv(fake, { SLACK_MODE: 'socket', SLACK_APP_TOKEN: APP_TOKEN }, opts.env) });
+  await app.slack?.start();
+  return { app, fake };
 }
 
 /** `view.state.values` as Slack sends them for a filled-in intake modal. */
@@ -80,7 +96,7 @@ export function intakeValues(deal: Record<string, unknown>): Record<string, Reco
 }
 
 /** Stops the app, then the fake; safe to call with nothing started. */
-export async function stopSlackApp(s: SlackTestApp | undefined): Promise<void> {
+export async function stopSlackApp(s: SlackTestApp | SocketTestApp | undefined): Promise<void> {
   if (!s) return;
   await stopTestApp(s.app);
   await s.fake.close();

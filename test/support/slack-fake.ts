@@ -9,16 +9,24 @@
  * - Token from `Authorization: Bearer …` (or a `token` form field). Missing → `not_authed`,
  *   wrong → `invalid_auth`. Errors are HTTP 200 `{ ok: false, error }`, like Slack.
  * - Rate limiting is HTTP 429 + `Retry-After` (seconds) + `{ ok: false, error: 'ratelimited' }`.
- * - Block Kit limits: ≤50 blocks per message and section text ≤3000 (`invalid_blocks`),
- *   ≤100 blocks per modal, title ≤24 etc. (`invalid_arguments`), with Slack's
+ * - Block Kit limits on every method that carries blocks (messages, ephemerals,
+ *   response_url replies, modals): see ./slack-fake/block-kit.ts. Messages answer
+ *   `invalid_blocks`, modals `invalid_arguments`, with Slack's
  *   `[ERROR] … [json-pointer:…]` messages in `response_metadata.messages`.
  * - trigger_ids are single-use (`exchanged_trigger_id`) and expire after 3 s
  *   (`expired_trigger_id`); unknown ones are `invalid_trigger_id`. Mint them with `issueTrigger()`.
  *
- * It also serves `response_url`s (`responseUrl()`), so Bolt's `respond()` can be exercised.
+ * It also serves `response_url`s (`responseUrl()`), so Bolt's `respond()` can be exercised,
+ * and Socket Mode (`socket`: apps.connections.open, the WebSocket, envelopes and acks;
+ * see ./slack-fake/socket-mode.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { blockErrors, isRecord, MAX_MESSAGE_BLOCKS, str, viewErrors } from './slack-fake/block-kit.ts';
+import { SocketModeFake } from './slack-fake/socket-mode.ts';
+
+export { blockErrors, isRecord, viewErrors } from './slack-fake/block-kit.ts';
 
 export const FAKE_TEAM_ID = 'T0FAKE0001';
 export const FAKE_TEAM_DOMAIN = 'fake-team';
@@ -28,11 +36,14 @@ export const FAKE_BOT_ID = 'B0FAKEBOT01';
 export const FAKE_BOT_USER_ID = 'U0FAKEBOT01';
 export const FAKE_BOT_USER_NAME = 'provisioner';
 export const DEFAULT_BOT_TOKEN = 'xoxb-fake-bot-token';
+export const DEFAULT_APP_TOKEN = 'xapp-1-A0FAKEAPP01-1-fake-app-token';
 
 export type SlackFakeUser = { name: string; realName?: string };
 
 export type SlackFakeOptions = {
   botToken?: string;
+  /** The app-level token (`xapp-…`) apps.connections.open takes, for Socket Mode. */
+  appToken?: string;
   users?: Record<string, SlackFakeUser>;
   usergroups?: Record<string, string[]>;
   /** How long a trigger_id stays usable. Slack: 3 s. */
@@ -100,21 +111,11 @@ type ParsedBody = { args: Record<string, unknown>; json: boolean };
 
 /** Fields Slack takes as JSON-encoded strings in form posts. */
 const JSON_FIELDS = new Set(['blocks', 'attachments', 'view', 'metadata', 'unfurls', 'user_auth_blocks']);
-const MAX_MESSAGE_BLOCKS = 50;
-const MAX_MODAL_BLOCKS = 100;
 const MAX_TEXT = 40_000;
+/** Methods Slack answers only for an app-level token. */
+const APP_TOKEN_METHODS: ReadonlySet<string> = new Set(['apps.connections.open']);
 /** Slack lets a response_url be used 5 times (within 30 minutes). */
 const RESPONSE_URL_USES = 5;
-
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function str(v: unknown): string | undefined {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number') return String(v);
-  return undefined;
-}
 
 function nonEmpty(v: unknown): string | undefined {
   const s = str(v);
@@ -135,103 +136,6 @@ function fail(error: string, messages?: string[]): Result {
   };
 }
 
-function textOf(obj: unknown, key: string): string | undefined {
-  if (!isRecord(obj)) return undefined;
-  const t = obj[key];
-  return isRecord(t) && typeof t['text'] === 'string' ? t['text'] : undefined;
-}
-
-function tooLong(value: string | undefined, max: number, pointer: string, out: string[]): void {
-  if (value !== undefined && value.length > max) out.push(`[ERROR] must be less than ${max + 1} characters [json-pointer:${pointer}]`);
-}
-
-function tooMany(list: unknown, max: number, pointer: string, out: string[]): void {
-  if (Array.isArray(list) && list.length > max) out.push(`[ERROR] no more than ${max} items allowed [json-pointer:${pointer}]`);
-}
-
-function elementErrors(el: unknown, pointer: string, out: string[]): void {
-  if (!isRecord(el)) return;
-  tooLong(str(el['action_id']), 255, `${pointer}/action_id`, out);
-  if (el['type'] === 'button') {
-    if (textOf(el, 'text') === undefined) out.push(`[ERROR] missing required field: text [json-pointer:${pointer}]`);
-    tooLong(textOf(el, 'text'), 75, `${pointer}/text/text`, out);
-    tooLong(str(el['value']), 2000, `${pointer}/value`, out);
-    tooLong(str(el['url']), 3000, `${pointer}/url`, out);
-  }
-}
-
-/** Block Kit checks Slack applies; returns Slack-style `[ERROR] …` messages. */
-export function blockErrors(blocks: unknown, max: number, pointer: string): string[] {
-  const out: string[] = [];
-  if (!Array.isArray(blocks)) return [`[ERROR] must be an array [json-pointer:${pointer}]`];
-  tooMany(blocks, max, pointer, out);
-  blocks.forEach((b: unknown, i) => {
-    const p = `${pointer}/${i}`;
-    if (!isRecord(b) || typeof b['type'] !== 'string') {
-      out.push(`[ERROR] missing required field: type [json-pointer:${p}]`);
-      return;
-    }
-    tooLong(str(b['block_id']), 255, `${p}/block_id`, out);
-    switch (b['type']) {
-      case 'section': {
-        const fields = b['fields'];
-        if (textOf(b, 'text') === undefined && !Array.isArray(fields)) {
-          out.push(`[ERROR] must provide either text or fields [json-pointer:${p}]`);
-        }
-        tooLong(textOf(b, 'text'), 3000, `${p}/text/text`, out);
-        tooMany(fields, 10, `${p}/fields`, out);
-        if (Array.isArray(fields)) {
-          for (const [j, f] of fields.entries()) tooLong(isRecord(f) ? str(f['text']) : undefined, 2000, `${p}/fields/${j}/text`, out);
-        }
-        elementErrors(b['accessory'], `${p}/accessory`, out);
-        break;
-      }
-      case 'header':
-        tooLong(textOf(b, 'text'), 150, `${p}/text/text`, out);
-        break;
-      case 'actions': {
-        const els = b['elements'];
-        tooMany(els, 25, `${p}/elements`, out);
-        if (Array.isArray(els)) for (const [j, el] of els.entries()) elementErrors(el, `${p}/elements/${j}`, out);
-        break;
-      }
-      case 'context':
-        tooMany(b['elements'], 10, `${p}/elements`, out);
-        break;
-      case 'input':
-        tooLong(textOf(b, 'label'), 2000, `${p}/label/text`, out);
-        elementErrors(b['element'], `${p}/element`, out);
-        break;
-      default:
-        break;
-    }
-  });
-  return out;
-}
-
-/** Modal checks Slack applies to views.open/push/update (docs.slack.dev/reference/views/modal-views). */
-export function viewErrors(view: unknown): string[] {
-  if (!isRecord(view)) return ['[ERROR] missing required field: view [json-pointer:/view]'];
-  const out: string[] = [];
-  if (view['type'] !== 'modal') out.push('[ERROR] must be "modal" [json-pointer:/view/type]');
-  const title = textOf(view, 'title');
-  if (title === undefined) out.push('[ERROR] missing required field: title [json-pointer:/view]');
-  tooLong(title, 24, '/view/title/text', out);
-  tooLong(textOf(view, 'submit'), 24, '/view/submit/text', out);
-  tooLong(textOf(view, 'close'), 24, '/view/close/text', out);
-  tooLong(str(view['callback_id']), 255, '/view/callback_id', out);
-  tooLong(str(view['private_metadata']), 3000, '/view/private_metadata', out);
-  tooLong(str(view['external_id']), 255, '/view/external_id', out);
-  const blocks = view['blocks'];
-  if (blocks === undefined) out.push('[ERROR] missing required field: blocks [json-pointer:/view]');
-  else out.push(...blockErrors(blocks, MAX_MODAL_BLOCKS, '/view/blocks'));
-  const hasInput = Array.isArray(blocks) && blocks.some((b: unknown) => isRecord(b) && b['type'] === 'input');
-  if (hasInput && view['submit'] === undefined) {
-    out.push('[ERROR] must provide a submit property when using input blocks [json-pointer:/view]');
-  }
-  return out;
-}
-
 function randomId(prefix: string, len = 10): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
   const bytes = randomBytes(len);
@@ -250,6 +154,9 @@ export class SlackFake {
   /** `http://127.0.0.1:PORT` */
   readonly origin: string;
   readonly botToken: string;
+  readonly appToken: string;
+  /** Socket Mode: the app's WebSocket connections, envelopes and acks. */
+  readonly socket: SocketModeFake;
   readonly teamId = FAKE_TEAM_ID;
   readonly appId = FAKE_APP_ID;
   readonly botId = FAKE_BOT_ID;
@@ -288,11 +195,15 @@ export class SlackFake {
     this.origin = `http://127.0.0.1:${port}`;
     this.url = `${this.origin}/api/`;
     this.botToken = opts.botToken ?? DEFAULT_BOT_TOKEN;
+    this.appToken = opts.appToken ?? DEFAULT_APP_TOKEN;
+    this.socket = new SocketModeFake(this.origin, FAKE_APP_ID);
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.socket.handleUpgrade(req, socket, head));
     this.users = new Map(Object.entries(opts.users ?? {}));
     this.usergroups = new Map(Object.entries(opts.usergroups ?? {}));
     this.triggerTtlMs = opts.triggerTtlMs ?? 3_000;
     this.handlers = new Map<string, Handler>([
       ['auth.test', () => this.authTest()],
+      ['apps.connections.open', () => ({ ok: true, url: this.socket.openUrl() })],
       ['chat.postMessage', (a) => this.postMessage(a)],
       ['chat.update', (a) => this.update(a)],
       ['chat.delete', (a) => this.deleteMessage(a)],
@@ -328,6 +239,7 @@ export class SlackFake {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.socket.close();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       // WebClient's fetch keeps connections alive; don't wait for them.
@@ -476,7 +388,11 @@ export class SlackFake {
     // Slack only reads a body token from form posts; JSON posts must use the header.
     const token = bearer ?? (parsed.json ? undefined : bodyToken);
     if (token === undefined || token === '') return send(200, { ok: false, error: 'not_authed' });
-    if (token !== this.botToken) return send(200, { ok: false, error: 'invalid_auth' });
+    // apps.connections.open takes only the app-level token; every other method only the bot token.
+    const expected = APP_TOKEN_METHODS.has(method) ? this.appToken : this.botToken;
+    if (token === this.appToken || token === this.botToken) {
+      if (token !== expected) return send(200, { ok: false, error: 'not_allowed_token_type' });
+    } else return send(200, { ok: false, error: 'invalid_auth' });
 
     const retryAfter = this.takeRateLimit(method, args, at);
     if (retryAfter !== undefined) {
@@ -540,6 +456,7 @@ export class SlackFake {
       const errs = blockErrors(blocks, MAX_MESSAGE_BLOCKS, '/blocks');
       if (errs.length > 0) return reply(400, fail('invalid_blocks', errs));
     }
+    if ((str(body['text']) ?? '').length > MAX_TEXT) return reply(400, fail('msg_too_long'));
     if (channel !== undefined && truthy(body['delete_original']) && messageTs !== undefined) {
       this.removeMessage(channel, messageTs);
     } else if (channel !== undefined && truthy(body['replace_original']) && messageTs !== undefined) {

@@ -67,24 +67,29 @@ function fakeResponseUrl(kind: 'commands' | 'actions', teamId: string): string {
   return `https://hooks.slack.com/${kind}/${teamId}/${Date.now()}/${randomBytes(12).toString('hex')}`;
 }
 
+/** A slash command's fields, as Slack sends them (form-encoded over HTTP, an object in a Socket Mode envelope). */
+export function slashCommandPayload(opts: SlashCommandOptions): Record<string, string> {
+  const teamId = opts.teamId ?? FAKE_TEAM_ID;
+  return {
+    token: FAKE_VERIFICATION_TOKEN,
+    team_id: teamId,
+    team_domain: opts.teamDomain ?? FAKE_TEAM_DOMAIN,
+    channel_id: opts.channelId,
+    channel_name: opts.channelName ?? 'provisioning',
+    user_id: opts.userId,
+    user_name: opts.userName,
+    command: opts.command,
+    text: opts.text,
+    api_app_id: opts.apiAppId ?? FAKE_APP_ID,
+    is_enterprise_install: 'false',
+    response_url: opts.responseUrl ?? fakeResponseUrl('commands', teamId),
+    trigger_id: opts.triggerId,
+  };
+}
+
 /** A slash command body exactly as Slack form-encodes it. */
 export function slashCommandBody(opts: SlashCommandOptions): string {
-  const teamId = opts.teamId ?? FAKE_TEAM_ID;
-  return new URLSearchParams([
-    ['token', FAKE_VERIFICATION_TOKEN],
-    ['team_id', teamId],
-    ['team_domain', opts.teamDomain ?? FAKE_TEAM_DOMAIN],
-    ['channel_id', opts.channelId],
-    ['channel_name', opts.channelName ?? 'provisioning'],
-    ['user_id', opts.userId],
-    ['user_name', opts.userName],
-    ['command', opts.command],
-    ['text', opts.text],
-    ['api_app_id', opts.apiAppId ?? FAKE_APP_ID],
-    ['is_enterprise_install', 'false'],
-    ['response_url', opts.responseUrl ?? fakeResponseUrl('commands', teamId)],
-    ['trigger_id', opts.triggerId],
-  ]).toString();
+  return new URLSearchParams(Object.entries(slashCommandPayload(opts))).toString();
 }
 
 /** An interaction body: form-encoded `payload=<json>`. */

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { planAction, rollbackOrder, staleFailure, StaleFailureError } from '../../src/domain/actions.ts';
 import { ActionRefusedError } from '../../src/domain/errors.ts';
+import type { StepDetails } from '../../src/domain/job-view.ts';
 import { deriveJobStatus, type JobMode, type JobSnapshot, type StepSnapshot, type StepState } from '../../src/domain/job.ts';
 
 /** database → seed_data, database → secrets → sso; welcome_email (notification) needs sso. */
@@ -48,7 +49,7 @@ describe('operator actions', () => {
     const first = planAction(job({ database: 'waiting_approval' }), { kind: 'approve', stepId: 'database' });
     expect(first.ok).toBe(true);
     const second = planAction(job({ database: 'running' }), { kind: 'approve', stepId: 'database' });
-    expect(second).toEqual({ ok: false, reason: 'step database is not waiting for approval (it is running)' });
+    expect(second).toEqual({ ok: false, reason: 'database is not waiting for approval: it is running' });
   });
 
   it('rejecting stops the job for good', () => {
@@ -57,7 +58,7 @@ describe('operator actions', () => {
     expect(planned.transition.mode).toBe('rejected');
     expect(planAction(job({ database: 'failed' }, 'rejected'), { kind: 'retry', stepId: 'database' })).toEqual({
       ok: false,
-      reason: 'the job is rejected; step database can no longer change',
+      reason: 'the job is rejected, so database can no longer change',
     });
   });
 
@@ -81,8 +82,72 @@ describe('operator actions', () => {
   it('rollback is refused while a step is still running', () => {
     expect(planAction(job({ database: 'succeeded', secrets: 'running' }), { kind: 'rollback' })).toEqual({
       ok: false,
-      reason: 'steps still running (secrets); cancel the job and wait for them to finish first',
+      reason: 'secrets is still running; cancel the job and wait for it to finish first',
     });
+  });
+});
+
+describe('refusals say, in people’s words, why nothing changed: the step, its state, and who acted when', () => {
+  /** 14:02 on 25 November 2026 in the server's time zone, as the audit trail shows times. */
+  const at1402 = new Date(2026, 10, 25, 14, 2).getTime();
+  const withDetails = (snapshot: JobSnapshot, details: Record<string, StepDetails>) => ({ ...snapshot, details: new Map(Object.entries(details)) });
+
+  it('a second Approve names who approved the gate, and when', () => {
+    const snapshot = withDetails(job({ database: 'succeeded' }), { database: { outputs: {}, approvedBy: 'dana.approver', finishedAt: at1402 } });
+    expect(planAction(snapshot, { kind: 'approve', stepId: 'database' })).toEqual({
+      ok: false,
+      reason: 'database was already approved by dana.approver at 14:02 on 25 November',
+    });
+    expect(planAction(snapshot, { kind: 'reject', stepId: 'database' })).toMatchObject({
+      reason: 'database was already approved by dana.approver at 14:02 on 25 November',
+    });
+  });
+
+  it('approved but not finished yet: who, without a time', () => {
+    const snapshot = withDetails(job({ database: 'running' }), { database: { outputs: {}, approvedBy: 'dana.approver' } });
+    expect(planAction(snapshot, { kind: 'approve', stepId: 'database' })).toMatchObject({ reason: 'database was already approved by dana.approver' });
+  });
+
+  it('a step done by hand names who overrode it and why', () => {
+    const snapshot = withDetails(job({ database: 'succeeded', secrets: 'overridden' }), {
+      secrets: { outputs: {}, override: { by: 'sam', reason: 'created by hand' } },
+    });
+    for (const kind of ['retry', 'override', 'approve'] as const) {
+      expect(planAction(snapshot, { kind, stepId: 'secrets' })).toMatchObject({
+        ok: false,
+        reason: expect.stringContaining('secrets was already done by hand: sam overrode it ("created by hand")'),
+      });
+    }
+  });
+
+  it('retrying a step that succeeded says it is done, and when it finished', () => {
+    const snapshot = withDetails(job({ database: 'succeeded' }), { database: { outputs: {}, finishedAt: at1402 } });
+    expect(planAction(snapshot, { kind: 'retry', stepId: 'database' })).toEqual({
+      ok: false,
+      reason: 'database has not failed, so there is nothing to retry: it is done (finished at 14:02 on 25 November)',
+    });
+  });
+
+  it('input given twice: the step already has it', () => {
+    const snapshot = withDetails(job({ database: 'succeeded', secrets: 'running' }), { secrets: { outputs: {}, providedInput: { url: 'x' } } });
+    expect(planAction(snapshot, { kind: 'provide_input', stepId: 'secrets' })).toMatchObject({
+      reason: 'secrets already has the input it was waiting for, and is running',
+    });
+  });
+
+  it('uses step labels and plain states, never ids or state codes', () => {
+    const snapshot = job({ database: 'succeeded', seed_data: 'compensation_failed' }, 'rollback');
+    const refusals = [
+      planAction(snapshot, { kind: 'approve', stepId: 'seed_data' }),
+      planAction(job({ database: 'succeeded', seed_data: 'pending' }), { kind: 'approve', stepId: 'seed_data' }),
+      planAction(snapshot, { kind: 'cancel' }),
+    ];
+    expect(refusals).toEqual([
+      { ok: false, reason: 'the job is in a rollback that failed, so seed data can no longer change' },
+      { ok: false, reason: 'seed data is not waiting for approval: it is waiting for earlier steps' },
+      { ok: false, reason: 'the job is already in a rollback that failed' },
+    ]);
+    expect(JSON.stringify(refusals)).not.toMatch(/seed_data|compensation_failed|_/);
   });
 });
 
@@ -116,6 +181,6 @@ describe('a Retry or Override button drawn for one failure', () => {
     const err = new StaleFailureError({ stepId: 'billing', why: 'failed_again', state: 'failed' });
     expect(err).toBeInstanceOf(ActionRefusedError);
     expect(err.stale.why).toBe('failed_again');
-    expect(err.message).toContain('step billing');
+    expect(err.message).toBe('billing has been retried and failed again since that failure; act on its latest failure');
   });
 });

@@ -2,6 +2,8 @@
  * A platform engineer deploys the bot: the local profile needs nothing, the
  * production profile names every variable the pipeline's integrations lack.
  */
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -61,6 +63,24 @@ describe('configuring the integrations', () => {
     expect(error.message).toContain('webhook endpoint cs_platform is not configured: set CS_PLATFORM_WEBHOOK_URL');
   });
 
+  it('production refuses a pipeline with a simulated sandbox step, naming it, before connecting anywhere', async () => {
+    const manifestsDir = mkdtempSync(path.join(tmpdir(), 'production-manifests-'));
+    try {
+      copyFileSync(path.join(dirs.MANIFESTS_DIR, 'plans.yaml'), path.join(manifestsDir, 'plans.yaml'));
+      writeFileSync(
+        path.join(manifestsDir, 'pipeline.yaml'),
+        ['version: 1', 'steps:', '  - id: crm_sync', '    type: sandbox', '    config: { resource: "CRM record" }', ''].join('\n'),
+      );
+      const error = await startupError({ ...PRODUCTION, MANIFESTS_DIR: manifestsDir });
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error.message).toBe(
+        'The production profile refuses simulated steps: step crm_sync has type sandbox, a test seam that does no real work (for tests, benchmarks and trying graph changes in the local profile)',
+      );
+    } finally {
+      rmSync(manifestsDir, { recursive: true, force: true });
+    }
+  });
+
   it('a malformed Stripe key or recovery window is refused with the variable named', () => {
     expect(() => loadConfig({ ...dirs, STRIPE_SECRET_KEY: 'pk_live_123' })).toThrow(/STRIPE_SECRET_KEY: must be a Stripe secret or restricted key/);
     expect(() => loadConfig({ ...dirs, SECRETS_RECOVERY_WINDOW_DAYS: '3' })).toThrow(/SECRETS_RECOVERY_WINDOW_DAYS/);
@@ -73,5 +93,38 @@ describe('configuring the integrations', () => {
       cs_platform: 'http://127.0.0.1:12113/cs-platform',
     });
     expect(() => loadConfig({ ...dirs, CS_PLATFORM_WEBHOOK_URL: 'not a url' })).toThrow('CS_PLATFORM_WEBHOOK_URL must be an http(s) URL');
+  });
+});
+
+describe('configuring logs, metrics and traces', () => {
+  it('the local profile logs pretty and quiet; production logs JSON at info; LOG_LEVEL and LOG_FORMAT override both', () => {
+    expect(loadConfig(dirs).observability.log).toEqual({ level: 'warn', format: 'pretty' });
+    expect(loadConfig({ ...PRODUCTION }).observability.log).toEqual({ level: 'info', format: 'json' });
+    expect(loadConfig({ ...dirs, LOG_LEVEL: 'debug', LOG_FORMAT: 'json' }).observability.log).toEqual({ level: 'debug', format: 'json' });
+    expect(() => loadConfig({ ...dirs, LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+  });
+
+  it('the HTTP server and the worker metrics default to ports that do not clash with Slack; 0 turns worker metrics off', () => {
+    const defaults = loadConfig(dirs).observability;
+    expect(defaults.http).toEqual({ host: '0.0.0.0', port: 8080 });
+    expect(defaults.metricsPort).toBe(9464);
+    expect(loadConfig({ ...dirs, METRICS_PORT: '0' }).observability.metricsPort).toBe(0);
+    expect(() => loadConfig({ ...dirs, HTTP_PORT: '70000' })).toThrow(/HTTP_PORT/);
+  });
+
+  it('traces are off unless an exporter or an OTLP endpoint is set, and off again with "none" or OTEL_SDK_DISABLED', () => {
+    expect(loadConfig(dirs).observability.tracing).toBeNull();
+    expect(loadConfig({ ...dirs, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).observability.tracing).toEqual({
+      serviceName: 'tenant-provisioner',
+    });
+    expect(loadConfig({ ...dirs, OTEL_TRACES_EXPORTER: 'console', OTEL_SERVICE_NAME: 'prov-eu' }).observability.tracing).toEqual({
+      serviceName: 'prov-eu',
+    });
+    expect(
+      loadConfig({ ...dirs, OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).observability.tracing,
+    ).toBeNull();
+    expect(loadConfig({ ...dirs, OTEL_SDK_DISABLED: 'true', OTEL_TRACES_EXPORTER: 'otlp' }).observability.tracing).toBeNull();
+    expect(() => loadConfig({ ...dirs, OTEL_TRACES_EXPORTER: 'jaeger' })).toThrow(/OTEL_TRACES_EXPORTER: must be otlp, console, zipkin or none/);
+    expect(() => loadConfig({ ...dirs, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http' })).toThrow(/OTEL_EXPORTER_OTLP_TRACES_PROTOCOL/);
   });
 });

@@ -201,15 +201,31 @@ describe('the modal proposes a slug from the company name', () => {
     ['The Very Long Company Name Of Everything Worldwide', 'the-very-long-company-name-of'],
     ['X', 'x-co'],
     ['Status Inc.', 'status-co'],
-    ['株式会社', 'tenant'],
+    ['Straße & Søn Ærø', 'strasse-son-aero'],
+    ['Rocket 🚀 Labs', 'rocket-labs'],
   ])('%s → %s', (companyName, slug) => {
     expect(suggestSlug(companyName)).toBe(slug);
   });
 
   it('never proposes a slug the form would then reject', () => {
-    for (const name of ['A-', '---', 'Ab', 'API', 'Foo -- Bar', '9 Lives', `${'x'.repeat(29)} yz`]) {
+    for (const name of ['A-', 'Ab', 'API', 'Foo -- Bar', '9 Lives', `${'x'.repeat(29)} yz`]) {
       expect(slugSchema.safeParse(suggestSlug(name)).success, `${name} → ${suggestSlug(name)}`).toBe(true);
     }
+  });
+
+  it.each(['株式会社', 'Ωmega', 'Ωμέγα Holdings', '---', 'ООО Ромашка'])(
+    'proposes nothing for %s rather than invent a slug or drop letters',
+    (companyName) => {
+      expect(suggestSlug(companyName)).toBeUndefined();
+    },
+  );
+
+  it('asks for a slug by name when none was given and none can be suggested', () => {
+    const { slug: _left, ...noSlug } = modalSubmission;
+    expect(errorsFor({ ...noSlug, companyName: '株式会社' })).toEqual({
+      slug: 'No slug can be suggested from "株式会社" (a hostname needs Latin letters or digits); choose a slug of lowercase letters, digits and hyphens',
+    });
+    expect(errorsFor(noSlug)).toEqual({ slug: 'Enter a slug, e.g. acme-corp' });
   });
 });
 
@@ -267,7 +283,7 @@ describe('an AE picks the deal terms', () => {
       featureOverrides: 'Unknown feature flag "sso_v2"; known flags: sso, audit_log, api_access',
     });
     expect(errorsFor({ ...modalSubmission, featureOverrides: { sso: 'yes' } })).toEqual({
-      featureOverrides: 'Feature overrides must be true or false',
+      featureOverrides: 'Feature "sso" must be on or off (or true or false), not "yes"',
     });
   });
 
@@ -370,5 +386,148 @@ describe('the bot derives every technical parameter from the intake', () => {
     const growth = planNamed('growth');
     expect(effectiveFeatures(growth, { sso: false })).toEqual({ sso: false, audit_log: true, api_access: true });
     expect(growth.features.sso).toBe(true);
+  });
+});
+
+describe('negotiated feature overrides, typed on the CLI or sent by the API', () => {
+  const known = 'known flags: sso, audit_log, api_access';
+
+  it.each([
+    [['sso=disabled'], 'Feature "sso" must be on or off (or true or false), not "disabled"'],
+    [['api_access=none'], 'Feature "api_access" must be on or off (or true or false), not "none"'],
+    [['sso=yes'], 'Feature "sso" must be on or off (or true or false), not "yes"'],
+    [['sso=1'], 'Feature "sso" must be on or off (or true or false), not "1"'],
+    [['sso='], 'Feature "sso" must be on or off (or true or false), not ""'],
+    [['sso'], 'Feature override "sso" has no setting; write sso=on or sso=off'],
+    [['=on'], 'Feature override "=on" names no flag; write flag=on or flag=off, e.g. sso=on'],
+    [['__proto__=on'], `Unknown feature flag "__proto__"; ${known}`],
+    [['constructor=on'], `Unknown feature flag "constructor"; ${known}`],
+    [['sso=on', 'sso=off'], 'Feature "sso" is set both on and off; set it once'],
+  ])('--feature %j is refused: %s', (featureOverrides, message) => {
+    expect(errorsFor({ ...modalSubmission, featureOverrides })).toEqual({ featureOverrides: message });
+  });
+
+  it('names every bad flag at once', () => {
+    expect(errorsFor({ ...modalSubmission, featureOverrides: ['sso=disabled', 'teleport=on'] })).toEqual({
+      featureOverrides: `Feature "sso" must be on or off (or true or false), not "disabled"; Unknown feature flag "teleport"; ${known}`,
+    });
+  });
+
+  it('accepts on/off and true/false in any case, as text or booleans', () => {
+    const cli = accepted({ ...modalSubmission, featureOverrides: ['sso=ON', 'audit_log=False', 'api_access = true', 'sso=on'] });
+    expect(cli.featureOverrides).toEqual({ sso: true, audit_log: false, api_access: true });
+    expect(accepted({ ...modalSubmission, featureOverrides: { sso: 'off', audit_log: true } }).featureOverrides).toEqual({
+      sso: false,
+      audit_log: true,
+    });
+    expect(accepted({ ...modalSubmission, featureOverrides: [] }).featureOverrides).toEqual({});
+  });
+
+  it('refuses "__proto__" in JSON from an API client instead of silently dropping it', () => {
+    const fromJson: unknown = JSON.parse('{"__proto__": true, "sso": true}');
+    expect(errorsFor({ ...modalSubmission, featureOverrides: fromJson })).toEqual({ featureOverrides: `Unknown feature flag "__proto__"; ${known}` });
+  });
+});
+
+describe('the contract start date is one billing can still honour', () => {
+  // From 25 November 2026, 730 days ahead is 24 November 2028 (2028 is a leap year).
+  it('refuses a start so far ahead that Stripe could not schedule the first bill, naming the latest date', () => {
+    expect(errorsFor({ ...modalSubmission, contractStartDate: '2999-01-01' })).toEqual({
+      contractStartDate:
+        'Contract start date 2999-01-01 puts the first bill more than 730 days ahead, further than Stripe can schedule it; the latest allowed is 2028-11-24',
+    });
+    expect(accepted({ ...modalSubmission, contractStartDate: '2028-11-24' }).contractStartDate).toBe('2028-11-24');
+  });
+
+  it("counts the plan's free trial: the first bill comes that many days after the start", () => {
+    const starter = { ...modalSubmission, plan: 'starter' }; // 14-day trial
+    expect(errorsFor({ ...starter, contractStartDate: '2028-11-24' })).toEqual({
+      contractStartDate:
+        'Contract start date 2028-11-24 with its 14-day trial puts the first bill more than 730 days ahead, further than Stripe can schedule it; the latest allowed is 2028-11-10',
+    });
+    expect(accepted({ ...starter, contractStartDate: '2028-11-10' }).contractStartDate).toBe('2028-11-10');
+  });
+});
+
+describe('free text reaches terminals, e-mail subjects, Stripe and Slack only if it is plain', () => {
+  it.each([
+    ['companyName', 'Acme\u001b[2J Corp', 'The company name contains a control character (U+001B); type it again without it'],
+    ['companyName', 'Acme \u202eproC', 'The company name contains an invisible text-direction control (U+202E); type it again without it'],
+    ['companyName', '\u2066Acme\u2069 Corp', 'The company name contains an invisible text-direction control (U+2066); type it again without it'],
+    ['companyName', 'Ac\u0085me', 'The company name contains a control character (U+0085); type it again without it'],
+    ['companyName', 'Acme\nCorp', 'The company name contains a control character (U+000A); type it again without it'],
+    ['companyName', '\u200b\u200b', 'The company name has no visible characters'],
+    ['companyName', '\u200d \u2060', 'The company name has no visible characters'],
+    [
+      'requestedBy',
+      'Sam\u001b]8;;https://evil.example\u0007',
+      'The name of the person requesting this tenant contains a control character (U+001B); type it again without it',
+    ],
+    ['adminEmail', 'jane\u202e@acme.com', 'The admin email contains an invisible text-direction control (U+202E); type it again without it'],
+    ['crmOpportunityId', '006\u001bX', 'The CRM opportunity id contains a control character (U+001B); type it again without it'],
+  ])('%s %j is refused: %s', (field, value, message) => {
+    expect(errorsFor({ ...modalSubmission, [field]: value })).toEqual({ [field]: message });
+  });
+
+  it('still takes names in any script, with accents, emoji and joiners', () => {
+    for (const companyName of ['株式会社ソニー', 'Ωmega Ltd', 'Zürich Versicherung', 'Rocket 🚀 Labs', 'Family 👨‍👩‍👧 Co']) {
+      expect(accepted({ ...modalSubmission, companyName }).companyName).toBe(companyName);
+    }
+  });
+});
+
+describe('an e-mail address fits what mail servers accept (RFC 5321)', () => {
+  it('refuses an address over 254 characters, or over 64 before the "@"', () => {
+    expect(errorsFor({ ...modalSubmission, adminEmail: `jane@${'a'.repeat(250)}.com` })).toEqual({
+      adminEmail: 'The admin email must be at most 254 characters',
+    });
+    expect(errorsFor({ ...modalSubmission, adminEmail: `${'j'.repeat(65)}@acme.com` })).toEqual({
+      adminEmail: 'The part of the admin email before "@" must be at most 64 characters',
+    });
+    expect(accepted({ ...modalSubmission, adminEmail: `${'j'.repeat(64)}@acme.com` }).adminEmail).toBe(`${'j'.repeat(64)}@acme.com`);
+  });
+});
+
+describe('the contract value is an amount of money, exact to the cent', () => {
+  const misplaced = (typed: string) => `"${typed}" is not an amount: put thousands separators every three digits, e.g. 1,234,567.50`;
+  const aboveMax = (shown: string) => `Contract value ${shown} is above the maximum of 1,000,000,000,000`;
+
+  it.each([
+    ['1,2,3', misplaced('1,2,3')],
+    ['12,34', misplaced('12,34')],
+    ['1,234,56', misplaced('1,234,56')],
+    ['1,234 567', misplaced('1,234 567')],
+    ['10.505', 'Contract value 10.505 has more than 2 decimal places; give it to the cent'],
+    ['1,000,000,000,000.01', aboveMax('1,000,000,000,000.01')],
+    ['99999999999999999999', aboveMax('99999999999999999999')],
+    [1e21, aboveMax('1e+21')],
+    [Number.MAX_SAFE_INTEGER + 2, aboveMax('9007199254740992')],
+    [Number.POSITIVE_INFINITY, aboveMax('Infinity')],
+    [Number.NaN, 'Enter the contract value as a number, e.g. 120000 or 120,000'],
+    [0.001, 'Contract value 0.001 has more than 2 decimal places; give it to the cent'],
+    ['-5', 'Contract value cannot be negative'],
+    ['1e5', 'Enter the contract value as a number, e.g. 120000 or 120,000'],
+    [true, 'Enter the contract value as a number, e.g. 120000 or 120,000'],
+  ])('%s is refused: %s', (contractValue, message) => {
+    expect(errorsFor({ ...modalSubmission, contractValue })).toEqual({ contractValue: message });
+  });
+
+  it.each([
+    ['120,000', 120_000],
+    ['1,234,567.50', 1_234_567.5],
+    ['1 234 567', 1_234_567],
+    ['1000000000000', 1_000_000_000_000],
+    [' 0 ', 0],
+    ['007', 7],
+    [19.99, 19.99],
+    [1_000_000_000_000, 1_000_000_000_000],
+  ])('%j is read as %d', (contractValue, amount) => {
+    expect(accepted({ ...modalSubmission, contractValue }).contractValue).toBe(amount);
+  });
+});
+
+describe('the data residency is chosen, or left out for the default', () => {
+  it.each(['', '  ', null])('%j is asked for again instead of becoming "us"', (dataResidency) => {
+    expect(errorsFor({ ...modalSubmission, dataResidency })).toEqual({ dataResidency: 'Choose a data residency: us, eu, uk, au' });
   });
 });

@@ -50,7 +50,8 @@ afterEach(() => {
   for (const dir of workspaces.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-type Files = { plans?: string; pipeline?: string; seeds?: Record<string, string> };
+type FileContent = string | Uint8Array;
+type Files = { plans?: FileContent; pipeline?: FileContent; seeds?: Record<string, FileContent> };
 
 /** A temp copy of the real manifests with some files replaced, as a platform engineer would edit them. */
 function workspace(files: Files = {}) {
@@ -276,9 +277,12 @@ describe('a platform engineer edits pipeline.yaml', () => {
     expect(loadError(dirs).message).toBe(`${dirs.pipelineFile}: steps[0].type: missing; expected a string (line 3)`);
   });
 
-  it('breaks the YAML syntax and is shown the line and column', () => {
+  it('breaks the YAML syntax and is shown the value, line and column', () => {
     const dirs = workspace({ pipeline: ['version: 1', 'steps:', '  - id: "database', '    type: sandbox', ''].join('\n') });
-    expect(loadError(dirs).problems).toEqual([{ file: dirs.pipelineFile, path: 'line 5, column 1', message: 'Missing closing "quote' }]);
+    expect(loadError(dirs).problems).toEqual([
+      { file: dirs.pipelineFile, path: 'steps[0].id', message: 'Missing closing "quote', line: 5, column: 1 },
+    ]);
+    expect(loadError(dirs).message).toBe(`${dirs.pipelineFile}: steps[0].id: Missing closing "quote (line 5, column 1)`);
   });
 
   it('writes a placeholder that does not start with intake., tenant. or plan.', () => {
@@ -387,10 +391,18 @@ describe('a platform engineer edits plans.yaml', () => {
     ]);
   });
 
-  it('declares the same key twice; the YAML parser stops it with the line before any schema check', () => {
-    const parsed = parseManifestText('manifests/plans.yaml', 'version: 1\nversion: 1\n', PlansManifestSchema);
+  it('declares the same key twice; the YAML parser stops it with the key, line and column before any schema check', () => {
+    const parsed = parseManifestText('manifests/plans.yaml', 'version: 1\nplans:\n  starter: {}\n  starter: {}\n', PlansManifestSchema);
     expect(parsed.value).toBeUndefined();
-    expect(parsed.problems).toEqual([{ file: 'manifests/plans.yaml', path: 'line 2, column 1', message: 'Map keys must be unique' }]);
+    expect(parsed.problems).toEqual([
+      {
+        file: 'manifests/plans.yaml',
+        path: 'plans.starter',
+        message: 'duplicate key "starter": it already appears earlier in this mapping; keep one of them',
+        line: 4,
+        column: 3,
+      },
+    ]);
   });
 
   it('saves an empty plans.yaml and is told so', () => {
@@ -417,6 +429,148 @@ describe('a platform engineer edits plans.yaml', () => {
       `${dirs.pipelineFile}`,
     ]);
     expect(error.problems.map((problem) => problem.path)).toEqual(['plans.growth.features.sso_v2', 'steps[0].type', 'steps[1].needs[0]']);
+  });
+});
+
+/** The "billion laughs": each level aliases the one before nine times, so a few lines expand to 9^7 values. */
+const BILLION_LAUGHS = [
+  'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]',
+  ...['b', 'c', 'd', 'e', 'f', 'g'].map((level, index) => `${level}: &${level} [${Array(9).fill(`*${'abcdef'[index]}`).join(', ')}]`),
+  '',
+].join('\n');
+
+const bytes = (...parts: (string | number[])[]) =>
+  Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part) : Buffer.from(part))));
+
+describe('a manifest that is not a sound YAML mapping is refused with the file and the place, never a crash', () => {
+  it('a "billion laughs" of nested aliases is stopped by the alias limit, naming the alias that nests them', () => {
+    const dirs = workspace({ plans: BILLION_LAUGHS });
+    const error = loadError(dirs);
+    expect(error.file).toBe(dirs.plansFile);
+    expect(error.problems).toEqual([
+      {
+        file: dirs.plansFile,
+        path: 'c[0]',
+        message: expect.stringMatching(/^aliases expand to too many values \(more than 100\)/),
+        line: 3,
+        column: 8,
+      },
+    ]);
+  });
+
+  it('a few anchors and aliases within the limit are fine', () => {
+    const schema = z.strictObject({ defaults: z.strictObject({ seats: z.number() }), growth: z.strictObject({ seats: z.number() }) });
+    const parsed = parseManifestText('limits.yaml', 'defaults: &defaults { seats: 5 }\ngrowth: *defaults\n', schema);
+    expect(parsed.problems).toEqual([]);
+    expect(parsed.value).toEqual({ defaults: { seats: 5 }, growth: { seats: 5 } });
+  });
+
+  it('an alias to an anchor that does not exist is named with its line', () => {
+    const parsed = parseManifestText('manifests/plans.yaml', 'version: 1\nplans: *standard\n', PlansManifestSchema);
+    expect(parsed.problems).toEqual([
+      {
+        file: 'manifests/plans.yaml',
+        path: 'plans',
+        message: 'Unresolved alias (the anchor must be set before the alias): standard',
+        line: 2,
+        column: 8,
+      },
+    ]);
+  });
+
+  it('a file saved as Latin-1 is refused as invalid UTF-8 at its byte offset, not read as U+FFFD', () => {
+    // A real U+FFFD earlier in the file is valid UTF-8 and must not be mistaken for the bad byte.
+    const before = 'version: 1 # \uFFFD is fine\nsteps:\n  - id: caf';
+    const dirs = workspace({ pipeline: bytes(before, [0xe9], '\n    type: sandbox\n') });
+    const offset = Buffer.byteLength(before);
+    const error = loadError(dirs);
+    expect(error.problems).toEqual([
+      {
+        file: dirs.pipelineFile,
+        path: '',
+        message: `is not valid UTF-8: byte 0xe9 at byte offset ${offset} does not belong there; save the file as UTF-8`,
+        line: 3,
+        column: '  - id: caf'.length + 1,
+      },
+    ]);
+    expect(error.message).not.toContain('\uFFFD');
+  });
+
+  it('a NUL byte, or a file saved as UTF-16, is refused naming the byte offset', () => {
+    const dirs = workspace({ pipeline: bytes('version: 1\nsteps: []', [0], '\n') });
+    expect(loadError(dirs).message).toBe(
+      `${dirs.pipelineFile}: contains a NUL byte at byte offset 20; manifests are UTF-8 text (is this a binary or UTF-16 file?) (line 2, column 10)`,
+    );
+    const utf16 = workspace({ plans: Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('version: 1\n', 'utf16le')]) });
+    expect(loadError(utf16).problems).toEqual([
+      expect.objectContaining({ file: utf16.plansFile, message: expect.stringContaining('NUL byte at byte offset 3') }),
+    ]);
+  });
+
+  it('a seed file with a broken byte is named like any other manifest', () => {
+    const dirs = workspace({ seeds: { '2026.11.0.yaml': bytes('schemaVersion: 1\n', [0xc3, 0x28], '\n') } });
+    expect(loadError(dirs).problems).toEqual([
+      expect.objectContaining({
+        file: path.join(dirs.seedDir, '2026.11.0.yaml'),
+        line: 2,
+        column: 1,
+        message: expect.stringContaining('not valid UTF-8'),
+      }),
+    ]);
+  });
+
+  it('an enormous file is refused before it is parsed, saying what the limit is', () => {
+    const dirs = workspace({ plans: `version: 1\n${'#'.repeat(1024 * 1024)}\n` });
+    expect(loadError(dirs).message).toBe(`${dirs.plansFile}: the file is 1.0 MiB (1048588 bytes); a manifest may be at most 1 MiB`);
+  });
+
+  it('a list or a single value instead of a mapping is named for what it is', () => {
+    const list = workspace({ plans: '- starter\n- growth\n' });
+    expect(loadError(list).message).toBe(
+      `${list.plansFile}: the file holds a list; a manifest is a mapping of keys to values (like "version: 1") (line 1, column 1)`,
+    );
+    const scalar = workspace({ pipeline: '\n"steps go here"\n' });
+    expect(loadError(scalar).message).toBe(
+      `${scalar.pipelineFile}: the file holds a single value; a manifest is a mapping of keys to values (like "version: 1") (line 2, column 1)`,
+    );
+  });
+
+  it('two YAML documents in one file, and a tag the parser does not know, are each named with their place', () => {
+    const twoDocs = workspace({ plans: 'version: 1\n---\nversion: 2\n' });
+    expect(loadError(twoDocs).problems).toEqual([
+      {
+        file: twoDocs.plansFile,
+        path: '',
+        message: 'a manifest is one YAML document; remove the "---" line that starts a second one',
+        line: 2,
+        column: 1,
+      },
+    ]);
+    const tagged = parseManifestText('manifests/plans.yaml', 'version: !!js/function "1"\n', PlansManifestSchema);
+    expect(tagged.problems).toEqual([
+      {
+        file: 'manifests/plans.yaml',
+        path: 'version',
+        message: 'Unresolved tag: tag:yaml.org,2002:js/function; manifests hold plain YAML values, remove the tag',
+        line: 1,
+        column: 10,
+      },
+    ]);
+  });
+
+  it('absurdly deep nesting gives a short list of problems, not thousands', () => {
+    const dirs = workspace({ pipeline: '['.repeat(200_000) });
+    const { problems } = loadError(dirs);
+    expect(problems.length).toBeLessThanOrEqual(11);
+    expect(problems.some((problem) => problem.message.startsWith('nested too deeply'))).toBe(true);
+    expect(problems.at(-1)?.message).toMatch(/^and \d+ more YAML problems$/);
+  });
+
+  it('a folder where plans.yaml should be is named as such', () => {
+    const dirs = workspace();
+    rmSync(dirs.plansFile);
+    mkdirSync(dirs.plansFile);
+    expect(loadError(dirs).message).toBe(`${dirs.plansFile}: is a directory, not a file`);
   });
 });
 

@@ -4,7 +4,10 @@
  * have), retrieve, list by customer (canceled ones only on request, like
  * Stripe) and cancel (a second cancel is "No such subscription", as on Stripe).
  */
-import { add, fromUnixTime, getUnixTime, type Duration } from 'date-fns';
+import { add } from 'date-fns/add';
+import { fromUnixTime } from 'date-fns/fromUnixTime';
+import { getUnixTime } from 'date-fns/getUnixTime';
+import type { Duration } from 'date-fns';
 import { StripeFakeError } from './errors.ts';
 import { renderPrice } from './catalog.ts';
 import { allowOnly, isFormObject, metadataParam, optionalInteger, optionalList, optionalText, type FormObject, type FormValue } from './form.ts';

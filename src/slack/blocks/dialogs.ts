@@ -8,9 +8,10 @@ import { z } from 'zod';
 import type { StepView } from '../../domain/job-view.ts';
 import { CALLBACKS, encodeAction, type ActionRef } from './actions.ts';
 import { plain, section } from './elements.ts';
+import { modalView } from './limits.ts';
 import { outsideText } from './job-lines.ts';
 import { stateText, type ViewStateValues } from './state.ts';
-import { escapeMrkdwn, LIMITS } from './text.ts';
+import { LIMITS, literal } from './text.ts';
 
 export type { ViewStateValues } from './state.ts';
 
@@ -66,16 +67,15 @@ function reasonInput(placeholder: string): InputBlock {
 
 export function reasonModal(kind: ReasonKind, ref: ActionRef, stepLabel?: string): ModalView {
   const copy = REASON_COPY[kind];
-  const subject = stepLabel ? `step *${escapeMrkdwn(stepLabel)}*` : DEFAULT_SUBJECT[kind];
-  return {
-    type: 'modal',
+  const subject = stepLabel ? `step *${literal(stepLabel)}*` : DEFAULT_SUBJECT[kind];
+  return modalView({
     callback_id: CALLBACKS[kind],
     private_metadata: encodeAction(ref),
     title: plain(copy.title, LIMITS.modalTitle),
     submit: plain(copy.submit, LIMITS.modalButton),
     close: plain('Cancel', LIMITS.modalButton),
     blocks: [section(copy.intro(subject)), reasonInput(copy.placeholder)],
-  };
+  });
 }
 
 /** The trimmed reason, or null when it is missing or blank. */
@@ -85,15 +85,14 @@ export function readReason(values: ViewStateValues): string | null {
 
 export function inputModal(ref: ActionRef, step: StepView): ModalView {
   const wanted = outsideText(step.waitingFor ?? "the customer's identity provider details", 500);
-  return {
-    type: 'modal',
+  return modalView({
     callback_id: CALLBACKS.input,
     private_metadata: encodeAction(ref),
     title: plain('Provide input', LIMITS.modalTitle),
     submit: plain('Send', LIMITS.modalButton),
     close: plain('Cancel', LIMITS.modalButton),
     blocks: [
-      section(`Step *${escapeMrkdwn(step.label)}* is waiting for ${wanted}. Give the metadata URL, or paste the metadata XML / OIDC details.`),
+      section(`Step *${literal(step.label)}* is waiting for ${wanted}. Give the metadata URL, or paste the metadata XML / OIDC details.`),
       {
         type: 'input',
         block_id: DIALOG_BLOCKS.metadataUrl.blockId,
@@ -114,7 +113,7 @@ export function inputModal(ref: ActionRef, step: StepView): ModalView {
         element: { type: 'plain_text_input', action_id: DIALOG_BLOCKS.details.actionId, multiline: true, max_length: 3000 },
       },
     ],
-  };
+  });
 }
 
 export type StepInput = { metadataUrl?: string; details?: string };

@@ -1,7 +1,8 @@
 /**
  * Small constructors for Block Kit objects, so the builders read as what they
- * show. Every constructor applies the field's Slack limit itself: a caller
- * cannot produce a payload Slack would reject for length.
+ * show. Every message leaves through message(), which applies Slack's limits
+ * (withinLimits): a builder cannot produce a payload Slack would reject for
+ * length, whatever went into it.
  */
 import type {
   ActionsBlock,
@@ -14,23 +15,28 @@ import type {
   PlainTextElement,
   SectionBlock,
 } from '@slack/types';
+import { withinLimits } from './limits.ts';
 import { LIMITS, packLines, truncate } from './text.ts';
 
 /** What every builder returns: `text` is the notification / screen-reader fallback. */
 export type SlackMessage = { text: string; blocks: KnownBlock[] };
 
-/** A message within limits whatever went into it: the fallback text and the block count are capped. */
+/** A message within limits whatever went into it: the fallback text, the block count and every text in the blocks are capped. */
 export function message(text: string, blocks: readonly KnownBlock[]): SlackMessage {
-  return { text: truncate(text, LIMITS.text), blocks: blocks.slice(0, LIMITS.messageBlocks) };
+  return { text: truncate(text, LIMITS.text), blocks: withinLimits(blocks, LIMITS.messageBlocks) };
 }
 
 export function plain(text: string, max: number = LIMITS.text): PlainTextElement {
   return { type: 'plain_text', text: truncate(text, max), emoji: true };
 }
 
-/** mrkdwn text; callers escape anything a person typed (see escapeMrkdwn). */
+/**
+ * mrkdwn text; callers pass what people typed through literal() or code().
+ * Verbatim: Slack links and mentions only what we wrote as <…>, never a bare
+ * URL, #channel or @here that someone typed.
+ */
 export function mrkdwn(text: string, max: number = LIMITS.text): MrkdwnElement {
-  return { type: 'mrkdwn', text: truncate(text, max) };
+  return { type: 'mrkdwn', text: truncate(text, max), verbatim: true };
 }
 
 export function section(text: string, blockId?: string): SectionBlock {

@@ -9,3 +9,4 @@ export * from './responses.ts';
 export * from './state.ts';
 export * from './text.ts';
 export * from './thread.ts';
+export * from './limits.ts';

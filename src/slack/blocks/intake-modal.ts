@@ -15,12 +15,13 @@ import type {
   PlainTextOption,
   StaticSelect,
 } from '@slack/types';
-import { format } from 'date-fns';
+import { format } from 'date-fns/format';
 import { suggestSlug } from '../../domain/intake.ts';
 import type { Plan, PlansManifest } from '../../domain/plan.ts';
 import { CALLBACKS } from './actions.ts';
 import { featureBlockId, featureChunks, INTAKE_BLOCKS, type IntakeField } from './intake-ids.ts';
 import { plain } from './elements.ts';
+import { modalView } from './limits.ts';
 import { LIMITS, truncate } from './text.ts';
 
 export { featureBlockId, INTAKE_BLOCKS, type IntakeField } from './intake-ids.ts';
@@ -43,15 +44,14 @@ export function intakeModal(opts: IntakeModalOptions): ModalView {
     ...(plan && opts.selectedPlan !== undefined ? featureBlocks(opts.plans, opts.selectedPlan, plan) : []),
     ...dealBlocks(opts),
   ];
-  return {
-    type: 'modal',
+  return modalView({
     callback_id: CALLBACKS.intake,
     private_metadata: truncate(opts.privateMetadata, LIMITS.privateMetadata),
     title: plain('Provision a tenant', LIMITS.modalTitle),
     submit: plain('Provision', LIMITS.modalButton),
     close: plain('Cancel', LIMITS.modalButton),
     blocks,
-  };
+  });
 }
 
 function input(field: IntakeField, label: string, element: InputBlock['element'], extra: Partial<InputBlock> = {}): InputBlock {

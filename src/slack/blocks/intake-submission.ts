@@ -15,19 +15,25 @@ export function readIntakeSubmission(values: ViewStateValues, plans: PlansManife
   const plan = selected('plan');
   const raw: Record<string, unknown> = {
     companyName,
-    // The slug box may be left empty: the suggestion the hint promises is used.
+    // The slug box may be left empty: the suggestion the hint promises is used (parseIntake explains when there is none).
     slug: text('slug') ?? (companyName !== undefined ? suggestSlug(companyName) : undefined),
     adminEmail: text('adminEmail'),
     plan,
     contractStartDate: stateValue(values, INTAKE_BLOCKS.contractStartDate)?.selected_date ?? undefined,
     contractValue: text('contractValue'),
-    dataResidency: selected('dataResidency'),
+    dataResidency: residency(values),
     featureOverrides: plan !== undefined ? readOverrides(values, plans, plan) : {},
     crmOpportunityId: text('crmOpportunityId'),
     requestedBy,
   };
   // Missing answers are left out, so parseIntake reports "Enter the …" rather than a type error.
   return Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
+}
+
+/** A residency picker left without a choice is asked for again (null); only a modal without the picker takes the default. */
+function residency(values: ViewStateValues): string | null | undefined {
+  const state = stateValue(values, INTAKE_BLOCKS.dataResidency);
+  return state ? (state.selected_option?.value ?? null) : undefined;
 }
 
 /**

@@ -7,7 +7,8 @@ import { formatDuration } from '../../domain/audit.ts';
 import type { JobView, StepView } from '../../domain/job-view.ts';
 import type { JobStatus, StepState } from '../../domain/job.ts';
 import { redactText } from '../../domain/redact.ts';
-import { escapeMrkdwn, truncate } from './text.ts';
+import { stepStateWords } from '../../domain/wording.ts';
+import { code, escapeMrkdwn, literal, truncate } from './text.ts';
 
 export const STATE_EMOJI: Record<StepState, string> = {
   pending: ':white_circle:',
@@ -23,20 +24,6 @@ export const STATE_EMOJI: Record<StepState, string> = {
   compensation_failed: ':warning:',
 };
 
-const STATE_TEXT: Record<StepState, string> = {
-  pending: 'waiting for earlier steps',
-  ready: 'queued',
-  running: 'running',
-  waiting_approval: 'waiting for approval',
-  waiting_input: 'waiting for input',
-  succeeded: 'done',
-  failed: 'failed',
-  overridden: 'done by hand',
-  compensating: 'undoing',
-  compensated: 'undone',
-  compensation_failed: 'undo failed',
-};
-
 const STATUS: Record<JobStatus, { emoji: string; text: string }> = {
   running: { emoji: ':arrows_counterclockwise:', text: 'Provisioning' },
   awaiting_approval: { emoji: ':raised_hand:', text: 'Waiting for approval' },
@@ -50,11 +37,6 @@ const STATUS: Record<JobStatus, { emoji: string; text: string }> = {
   rollback_failed: { emoji: ':warning:', text: 'Rollback failed: retry the rollback' },
 };
 
-/** "running", "done by hand": a step state in words. */
-export function stepStateText(state: StepState): string {
-  return STATE_TEXT[state];
-}
-
 export function statusLine(status: JobStatus): string {
   return `${STATUS[status].emoji} ${statusText(status)}`;
 }
@@ -65,7 +47,7 @@ export function statusText(status: JobStatus): string {
 
 /** Errors and prompts come from integrations: redacted again (Slack is a wide audience) and escaped. */
 export function outsideText(text: string, max: number): string {
-  return truncate(escapeMrkdwn(redactText(text)), max);
+  return truncate(literal(redactText(text)), max);
 }
 
 /** A step's error or wait, kept short in lists; the thread reply has the whole of it. */
@@ -74,7 +56,7 @@ const NOTE_MAX = 200;
 export function stepLine(step: StepView): string {
   const duration = step.durationMs !== undefined ? ` · ${formatDuration(step.durationMs)}` : '';
   const kind = step.criticality === 'notification' ? ' _(best effort)_' : '';
-  return `${STATE_EMOJI[step.state]} *${escapeMrkdwn(step.label)}* — ${STATE_TEXT[step.state]}${duration}${kind}${stepNote(step)}`;
+  return `${STATE_EMOJI[step.state]} *${literal(step.label)}* — ${stepStateWords(step.state)}${duration}${kind}${stepNote(step)}`;
 }
 
 function stepNote(step: StepView): string {
@@ -100,20 +82,20 @@ export function progressBar(done: number, total: number): string {
 
 /** A Slack user id is shown as a mention; any other name as escaped text. */
 export function personText(name: string): string {
-  return /^[UW][A-Z0-9]{2,}$/.test(name) ? `<@${name}>` : truncate(escapeMrkdwn(name), 120);
+  return /^[UW][A-Z0-9]{2,}$/.test(name) ? `<@${name}>` : truncate(literal(name), 120);
 }
 
 /** Company names are at most 120 characters (intake); the cap guards stored data we did not validate. */
-const companyName = (view: JobView): string => truncate(escapeMrkdwn(view.tenant.companyName), 200);
+const companyName = (view: JobView): string => truncate(literal(view.tenant.companyName), 200);
 
 /** "*Acme Corp* · enterprise plan · `acme`" */
 export function tenantTitle(view: JobView): string {
-  return `*${companyName(view)}* · ${escapeMrkdwn(view.tenant.planId)} plan · \`${escapeMrkdwn(view.tenant.slug)}\``;
+  return `*${companyName(view)}* · ${literal(view.tenant.planId)} plan · ${code(view.tenant.slug)}`;
 }
 
 /** The same, for the plain-text fallback of a message (no markup to display raw in notifications). */
 export function tenantFallback(view: JobView): string {
-  return `${companyName(view)} (${escapeMrkdwn(view.tenant.slug)})`;
+  return `${truncate(escapeMrkdwn(view.tenant.companyName), 200)} (${escapeMrkdwn(view.tenant.slug)})`;
 }
 
 /** Approval reasons are stored joined with "; " (see the step worker). */

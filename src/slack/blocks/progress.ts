@@ -21,7 +21,7 @@ import {
   tenantFallback,
   tenantTitle,
 } from './job-lines.ts';
-import { auditCommandFor, escapeMrkdwn, packLines } from './text.ts';
+import { auditCommandFor, code, literal, packLines } from './text.ts';
 
 /** Sections for step lines; with the rest of the message this stays far below 50 blocks. */
 const MAX_STEP_SECTIONS = 4;
@@ -36,14 +36,14 @@ export function progressMessage(view: JobView, opts: ProgressOptions): SlackMess
   const blocks: KnownBlock[] = [
     ...jobSummaryBlocks(view, audit),
     ...rollbackActions(view),
-    context(`Job \`${escapeMrkdwn(view.jobId)}\` · Audit: \`${escapeMrkdwn(audit)}\``),
+    context(`Job ${code(view.jobId)} · Audit: ${code(audit)}`),
   ];
   return message(progressFallback(view), blocks);
 }
 
 /** Heading, status, waits and steps: shared with the ephemeral /provision status. */
 export function jobSummaryBlocks(view: JobView, audit: string): KnownBlock[] {
-  const heading = `:package: ${tenantTitle(view)}\nRequested by ${personText(view.requestedBy)} · CRM \`${escapeMrkdwn(view.crmOpportunityId)}\``;
+  const heading = `:package: ${tenantTitle(view)}\nRequested by ${personText(view.requestedBy)} · CRM ${code(view.crmOpportunityId)}`;
   const status = `*${statusLine(view.status)}*   ${progressBar(view.progress.done, view.progress.total)}`;
   const waits = waitingLines(view);
   return [section(heading), section(waits.length > 0 ? `${status}\n${waits.join('\n')}` : status), divider(), ...stepSections(view.steps, audit)];
@@ -63,7 +63,7 @@ function waitingLines(view: JobView): string[] {
     }
     if (step.state === 'waiting_input') {
       const wanted = outsideText(step.waitingFor ?? 'details from the customer', 300);
-      return [`${STATE_EMOJI.waiting_input} Waiting for customer input (${escapeMrkdwn(step.label)}): ${wanted}`];
+      return [`${STATE_EMOJI.waiting_input} Waiting for customer input (${literal(step.label)}): ${wanted}`];
     }
     return [];
   });
@@ -74,7 +74,7 @@ function waitingLines(view: JobView): string[] {
  * its finished steps into one line, then is cut with a pointer to the audit.
  */
 function stepSections(steps: readonly StepView[], audit: string): KnownBlock[] {
-  const more = (hidden: number) => `…and ${hidden} more step${hidden === 1 ? '' : 's'} (see \`${escapeMrkdwn(audit)}\`)`;
+  const more = (hidden: number) => `…and ${hidden} more step${hidden === 1 ? '' : 's'} (see ${code(audit)})`;
   const all = steps.map(stepLine);
   const lines = packLines(all).length <= MAX_STEP_SECTIONS ? all : foldDone(steps);
   return lineSections(lines, MAX_STEP_SECTIONS, more);
@@ -85,7 +85,7 @@ function foldDone(steps: readonly StepView[]): string[] {
   const done = steps.filter((s) => s.state === 'succeeded');
   const rest = steps.filter((s) => s.state !== 'succeeded').map(stepLine);
   if (done.length === 0) return rest;
-  const names = done.map((s) => escapeMrkdwn(s.label)).join(', ');
+  const names = done.map((s) => literal(s.label)).join(', ');
   return [`${STATE_EMOJI.succeeded} ${done.length} steps done: ${names}`, ...rest];
 }
 
@@ -96,7 +96,7 @@ function rollbackActions(view: JobView): KnownBlock[] {
   const leftovers = view.status === 'cancelled' && view.steps.some((s) => s.state === 'succeeded');
   if (!ROLLBACK_WHEN.has(view.status) && !leftovers) return [];
   const retry = view.status === 'rollback_failed';
-  const company = escapeMrkdwn(view.tenant.companyName);
+  const company = literal(view.tenant.companyName);
   return [
     actions(
       'job_progress_actions',

@@ -6,11 +6,12 @@
 import type { KnownBlock } from '@slack/types';
 import type { StaleFailure } from '../../domain/actions.ts';
 import { stepLabel, type JobView } from '../../domain/job-view.ts';
+import { stepStateWords } from '../../domain/wording.ts';
 import type { JobStatus } from '../../domain/job.ts';
 import { context, largestFitting, lineSections, message, section, type SlackMessage } from './elements.ts';
-import { progressBar, statusLine, statusText, stepStateText, tenantFallback, tenantTitle } from './job-lines.ts';
+import { progressBar, statusLine, statusText, tenantFallback, tenantTitle } from './job-lines.ts';
 import { jobSummaryBlocks } from './progress.ts';
-import { auditCommandFor, escapeMrkdwn, LIMITS, packLines, truncate } from './text.ts';
+import { auditCommandFor, code, escapeMrkdwn, LIMITS, literal, packLines, truncate } from './text.ts';
 
 export type ResponseOptions = { slashCommand?: string };
 
@@ -27,7 +28,7 @@ export function statusBlocks(view: JobView, opts: ResponseOptions = {}): SlackMe
   const blocks: KnownBlock[] = [
     ...jobSummaryBlocks(view, audit),
     ...(next ? [section(`*What next:* ${next}`)] : []),
-    context(`Job \`${escapeMrkdwn(view.jobId)}\` · Audit: \`${escapeMrkdwn(audit)}\``),
+    context(`Job ${code(view.jobId)} · Audit: ${code(audit)}`),
   ];
   return message(`${tenantFallback(view)}: ${statusText(view.status)}`, blocks);
 }
@@ -41,7 +42,7 @@ const MAX_AUDIT_LINES = 150;
 const isHeading = (line: string): boolean => !/^\s/.test(line);
 
 function auditLineText(line: string): string {
-  return isHeading(line) ? `*${escapeMrkdwn(line)}*` : escapeMrkdwn(line.trim());
+  return isHeading(line) ? `*${literal(line)}*` : literal(line.trim());
 }
 
 /**
@@ -52,7 +53,7 @@ export function auditBlocks(job: JobView, lines: readonly string[], opts: { verb
   const title = `:scroll: Audit trail for ${tenantTitle(job)}${opts.verbose ? ' (everything, routine steps included)' : ''}`;
   const command = `npx provisioner audit ${job.tenant.slug}${opts.verbose ? ' --verbose' : ''}`;
   const rendered = lines.map(auditLineText);
-  const note = (shown: number) => `_Showing the newest ${shown} of ${lines.length} lines._ \`${escapeMrkdwn(command)}\` shows the whole trail.`;
+  const note = (shown: number) => `_Showing the newest ${shown} of ${lines.length} lines._ ${code(command)} shows the whole trail.`;
   const build = (k: number): string[] => {
     if (k === lines.length) return rendered;
     const start = lines.length - k;
@@ -98,7 +99,7 @@ const HELP: readonly (readonly [string, string])[] = [
 export function helpBlocks(opts: ResponseOptions = {}): SlackMessage {
   const command = opts.slashCommand ?? '/provision';
   // "<slug>" must be escaped: Slack reads angle brackets as links even inside code.
-  const lines = HELP.map(([args, what]) => `\`${escapeMrkdwn(command + args)}\` — ${what}`);
+  const lines = HELP.map(([args, what]) => `${code(command + args)} — ${what}`);
   return message(`How to use ${escapeMrkdwn(command)}`, [
     section('*Provisioning tenants*'),
     section(lines.join('\n')),
@@ -106,10 +107,20 @@ export function helpBlocks(opts: ResponseOptions = {}): SlackMessage {
   ]);
 }
 
+/** A plain answer to a question (e.g. nothing found): what was typed is quoted back as typed, and cut to fit. */
+export function answerText(text: string): SlackMessage {
+  return message(escapeMrkdwn(text), [section(literal(text))]);
+}
+
+/** `/provision status` with no tenant named. */
+export function whichTenant(subcommand: string, opts: ResponseOptions = {}): SlackMessage {
+  const example = `${opts.slashCommand ?? '/provision'} ${subcommand} acme`;
+  return message(`Which tenant? Try ${escapeMrkdwn(example)}.`, [section(`Which tenant? Try ${code(example)}.`)]);
+}
+
 /** An action that is not allowed, or a button that is out of date. */
 export function refusal(text: string): SlackMessage {
-  const safeText = truncate(escapeMrkdwn(text), LIMITS.text - 20);
-  return message(safeText, [section(`:no_entry: ${safeText}`)]);
+  return message(escapeMrkdwn(text), [section(`:no_entry: ${truncate(literal(text), LIMITS.text - 20)}`)]);
 }
 
 /** A Retry or Override clicked on an earlier failure's message: what happened since, and where to act instead. */
@@ -118,7 +129,7 @@ export function staleFailureText(stale: StaleFailure): string {
   if (stale.why === 'failed_again') {
     return `Nothing changed: this button is for an earlier failure of step ${step}, which has been retried and failed again since. Use Retry or Override on the latest failure message in the thread.`;
   }
-  return `Nothing changed: that failure of step ${step} was already dealt with; the step is ${stepStateText(stale.state)} now.`;
+  return `Nothing changed: that failure of step ${step} was already dealt with; the step is ${stepStateWords(stale.state)} now.`;
 }
 
 /** What the AE sees after submitting the intake modal: where to follow the job. */
@@ -129,9 +140,9 @@ export function provisionConfirmation(opts: {
   /** Link to the job's progress message, when it is already posted. */
   progressUrl: string | undefined;
 }): SlackMessage {
-  const slug = escapeMrkdwn(opts.slug);
-  const what = opts.outcome === 'created' ? `Provisioning started for *${slug}*.` : `This opportunity already has a job, for *${slug}*.`;
+  const what = (slug: string) =>
+    opts.outcome === 'created' ? `Provisioning started for ${slug}.` : `This opportunity already has a job, for ${slug}.`;
   const where = opts.progressUrl ? `<${opts.progressUrl}|Follow its progress> in <#${opts.channel}>.` : `Follow it in <#${opts.channel}>.`;
-  const text = `${what} ${where} \`/provision status ${slug}\` shows where it is.`;
-  return message(`${what} Follow it in #onboarding.`, [section(`:rocket: ${text}`)]);
+  const text = `${what(code(opts.slug))} ${where} ${code(`/provision status ${opts.slug}`)} shows where it is.`;
+  return message(`${what(escapeMrkdwn(opts.slug))} Follow it in #onboarding.`, [section(`:rocket: ${text}`)]);
 }

@@ -11,7 +11,7 @@ import type { JobView, StepView } from '../../domain/job-view.ts';
 import { ACTIONS, encodeAction } from './actions.ts';
 import { actions, button, confirmDialog, context, message, section, type SlackMessage } from './elements.ts';
 import { approvalReasons, outsideText, personText, STATE_EMOJI, stepLine, tenantFallback, tenantTitle } from './job-lines.ts';
-import { auditCommandFor, escapeMrkdwn, slackTime } from './text.ts';
+import { auditCommandFor, code, escapeMrkdwn, literal, slackTime } from './text.ts';
 
 export { ACTIONS, decodeAction, encodeAction, type ActionRef } from './actions.ts';
 
@@ -23,7 +23,7 @@ export type ThreadOptions = { auditCommand?: string };
 const stepRef = (view: JobView, step: StepView): string => encodeAction({ jobId: view.jobId, stepId: step.id, seq: view.seq });
 
 function auditContext(view: JobView, opts: ThreadOptions): KnownBlock {
-  return context(`Audit: \`${escapeMrkdwn(auditCommandFor(view.tenant.slug, opts.auditCommand))}\``);
+  return context(`Audit: ${code(auditCommandFor(view.tenant.slug, opts.auditCommand))}`);
 }
 
 /** Only well-formed ids become mentions: anything else could be markup. */
@@ -36,11 +36,11 @@ export function mentions(approvers: Approvers): string {
 export function approvalRequest(view: JobView, step: StepView, approvers: Approvers, opts: ThreadOptions = {}): SlackMessage {
   const who = mentions(approvers);
   const reasons = approvalReasons(step).map((r) => `• ${outsideText(r, 500)}`);
-  const company = escapeMrkdwn(view.tenant.companyName);
+  const company = literal(view.tenant.companyName);
   return message(`${who ? `${who} ` : ''}Approval needed for ${tenantFallback(view)}`, [
     section(`${STATE_EMOJI.waiting_approval} *Approval needed* for ${tenantTitle(view)}${who ? `\n${who}` : ''}`),
     section(`*Why*\n${reasons.length > 0 ? reasons.join('\n') : '• The pipeline asks for an approval here'}`),
-    context(`Requested by ${personText(view.requestedBy)} · CRM \`${escapeMrkdwn(view.crmOpportunityId)}\``),
+    context(`Requested by ${personText(view.requestedBy)} · CRM ${code(view.crmOpportunityId)}`),
     actions(
       'job_approval_actions',
       button({
@@ -72,11 +72,10 @@ const BLOCKING_FAILED =
  * draw this after the step already moved on: then there is nothing to offer.
  */
 export function stepFailed(view: JobView, step: StepView, opts: ThreadOptions = {}): SlackMessage {
-  const label = escapeMrkdwn(step.label);
   const error = outsideText(step.error ?? 'no error message was recorded', 2500);
   const meaning = step.criticality === 'notification' ? BEST_EFFORT_FAILED : BLOCKING_FAILED;
-  return message(`Step ${label} failed for ${tenantFallback(view)}`, [
-    section(`${STATE_EMOJI.failed} Step *${label}* failed for ${tenantTitle(view)}\n${quote(error)}`),
+  return message(`Step ${escapeMrkdwn(step.label)} failed for ${tenantFallback(view)}`, [
+    section(`${STATE_EMOJI.failed} Step *${literal(step.label)}* failed for ${tenantTitle(view)}\n${quote(error)}`),
     ...(step.state === 'failed' ? [section(meaning), failureActions(view, step)] : [context(`Since then: ${stepLine(step)}`)]),
     auditContext(view, opts),
   ]);
@@ -106,10 +105,10 @@ function quote(text: string): string {
 }
 
 export function inputRequested(view: JobView, step: StepView, opts: ThreadOptions = {}): SlackMessage {
-  const label = escapeMrkdwn(step.label);
   const wanted = outsideText(step.waitingFor ?? 'details from the customer', 500);
-  return message(`${tenantFallback(view)}: step ${label} is waiting for ${wanted}`, [
-    section(`${STATE_EMOJI.waiting_input} Step *${label}* for ${tenantTitle(view)} is waiting for ${wanted}`),
+  const fallbackWanted = escapeMrkdwn(step.waitingFor ?? 'details from the customer');
+  return message(`${tenantFallback(view)}: step ${escapeMrkdwn(step.label)} is waiting for ${fallbackWanted}`, [
+    section(`${STATE_EMOJI.waiting_input} Step *${literal(step.label)}* for ${tenantTitle(view)} is waiting for ${wanted}`),
     section('When the customer sends it, click *Provide input* and paste it in; the step then carries on by itself.'),
     actions('step_input_actions', button({ actionId: ACTIONS.provideInput, text: 'Provide input', style: 'primary', value: stepRef(view, step) })),
     auditContext(view, opts),
@@ -174,38 +173,30 @@ export function rollbackUpdate(view: JobView, event: JobEvent, opts: ThreadOptio
 /** The closing line of a rollback; steps done by hand are reported, never undone. */
 function rollbackDone(view: JobView): string {
   const undone = view.steps.filter((s) => s.state === 'compensated').length;
-  const byHand = view.steps.filter((s) => s.state === 'overridden').map((s) => escapeMrkdwn(s.label));
+  const byHand = view.steps.filter((s) => s.state === 'overridden').map((s) => literal(s.label));
   const manual = byHand.length > 0 ? `\nDone by hand, so not undone: ${byHand.join(', ')}.` : '';
   return `*Rollback finished:* ${undone} step${undone === 1 ? '' : 's'} undone.${manual}`;
 }
 
-const BILLING_CUSTOMER_KEYS = ['customerId', 'billingCustomerId', 'customer_id', 'customer'] as const;
-
-/** The billing customer id, when the billing step reported one. */
-export function billingCustomer(view: JobView): string | undefined {
-  const billing = view.steps.find((s) => s.id === 'billing') ?? view.steps.find((s) => s.type.includes('billing'));
-  for (const key of BILLING_CUSTOMER_KEYS) {
-    const value = billing?.outputs[key];
-    if (typeof value === 'string' && value !== '') return value;
-  }
-  return undefined;
+/** "Billing customer: `cus_…`": what the finished steps declare worth showing, verbatim for copying. */
+function factLines(view: JobView): string[] {
+  return view.steps.filter((s) => s.state === 'succeeded').flatMap((s) => (s.facts ?? []).map((f) => `${literal(f.label)}: ${code(f.value)}`));
 }
 
 /** A link only for a URL that cannot break out of the <url|label> markup; otherwise the text. */
 function link(url: string, label: string): string {
-  return /^https?:\/\/[^\s<>|]+$/.test(url) ? `<${url}|${escapeMrkdwn(label)}>` : escapeMrkdwn(url);
+  return /^https?:\/\/[^\s<>|]+$/.test(url) ? `<${url}|${escapeMrkdwn(label)}>` : code(url);
 }
 
 export function completed(view: JobView, opts: ThreadOptions = {}): SlackMessage {
   const { tenantUrl, dnsName } = view.tenant;
-  const customer = billingCustomer(view);
-  const skipped = view.steps.filter((s) => s.state === 'failed' && s.criticality === 'notification').map((s) => escapeMrkdwn(s.label));
+  const skipped = view.steps.filter((s) => s.state === 'failed' && s.criticality === 'notification').map((s) => literal(s.label));
   const lines = [
     `:tada: ${tenantTitle(view)} is live at ${link(tenantUrl, dnsName)}`,
-    ...(customer ? [`Billing customer: \`${escapeMrkdwn(customer)}\``] : []),
+    ...factLines(view),
     ...(skipped.length > 0 ? [`${STATE_EMOJI.failed} Best-effort steps that failed (retry them from their messages): ${skipped.join(', ')}`] : []),
   ];
-  return message(`${tenantFallback(view)} is live at ${tenantUrl}`, [
+  return message(`${tenantFallback(view)} is live at ${escapeMrkdwn(tenantUrl)}`, [
     section(lines.join('\n')),
     context(`Requested by ${personText(view.requestedBy)}`),
     auditContext(view, opts),

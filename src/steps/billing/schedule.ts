@@ -3,7 +3,9 @@
  * the plan's free trial. Until then the subscription is trialing, so Stripe
  * charges nothing; a start already past means billing from now.
  */
-import { addHours, isAfter, parseISO } from 'date-fns';
+import { addHours } from 'date-fns/addHours';
+import { isAfter } from 'date-fns/isAfter';
+import { parseISO } from 'date-fns/parseISO';
 
 /** The moment to end the trial at (00:00 UTC of the billing start day), or undefined to bill from now. */
 export function trialEndFor(contractStartDate: string, trialDays: number, now: Date): Date | undefined {

@@ -23,7 +23,16 @@ import {
   statusBlocks,
   stepFailed,
 } from '../../../src/slack/blocks/index.ts';
+import { blockErrors, viewErrors } from '../../support/slack-fake.ts';
 import { allTexts, buttons, job, realManifests, step } from './fixtures.ts';
+
+/** Every mrkdwn text object in a payload. */
+function mrkdwnObjects(payload: unknown): Record<string, unknown>[] {
+  if (Array.isArray(payload)) return payload.flatMap(mrkdwnObjects);
+  if (payload === null || typeof payload !== 'object') return [];
+  const found = Object.values(payload).flatMap(mrkdwnObjects);
+  return Reflect.get(payload, 'type') === 'mrkdwn' ? [{ ...payload }, ...found] : found;
+}
 
 const hostile = '<!channel> & *Co*';
 const steps: StepView[] = [
@@ -84,8 +93,16 @@ describe('text someone typed, in every payload', () => {
     }
   });
 
-  it.each(payloads)('%s: formats nothing', (_name, payload) => {
-    expect(allTexts(payload).join('\n')).not.toContain('*Co*');
+  it.each(payloads)('%s: formats nothing, yet keeps every character: "*Co*" only inside a code span', (_name, payload) => {
+    // The top-level text is the plain notification fallback: escaped, never formatted, so it keeps "*Co*" as typed.
+    const { text: _fallback, ...rendered } = { text: '', ...payload };
+    const texts = allTexts(rendered).join('\n');
+    expect(texts.replace(/`[^`]*`/g, '')).not.toContain('*Co*');
+    expect(texts).not.toMatch(/[\u2217\u02CD\u223C\u02CB\u00AD\u2060]/);
+  });
+
+  it.each(payloads)('%s: every mrkdwn text is verbatim, so Slack links and mentions only what we wrote', (_name, payload) => {
+    for (const text of mrkdwnObjects(payload)) expect(text).toMatchObject({ verbatim: true });
   });
 });
 
@@ -93,6 +110,14 @@ describe('Slack limits, in every payload', () => {
   it.each(payloads)('%s: texts within 3000 characters, buttons within 75', (_name, payload) => {
     for (const text of allTexts(payload)) expect(text.length).toBeLessThanOrEqual(LIMITS.text);
     for (const b of buttons(payload)) expect(b.text.length).toBeLessThanOrEqual(LIMITS.buttonText);
+  });
+
+  it.each(Object.entries(messages))('%s: Slack accepts its blocks', (_name, message) => {
+    expect(blockErrors(message.blocks, LIMITS.messageBlocks, '/blocks')).toEqual([]);
+  });
+
+  it.each(Object.entries(modals))('%s: Slack accepts the modal', (_name, modal) => {
+    expect(viewErrors(modal)).toEqual([]);
   });
 
   it.each(Object.entries(messages))('%s: at most 50 blocks', (_name, message) => {

@@ -19,7 +19,7 @@ describe('the progress message of a job halfway through', () => {
 
   it('shows one line per step with its state and duration', () => {
     expect(text).toContain(':white_check_mark: *database* — done · 1.2 s');
-    expect(text).toContain(':x: *billing* — failed: price\u02CDenterprise\u02CDannual: rejected by the billing provider (card declined)');
+    expect(text).toContain(':x: *billing* — failed: price_enterprise_annual: rejected by the billing provider (card declined)');
     expect(text).toContain(':white_circle: *welcome email* — waiting for earlier steps _(best effort)_');
   });
 

@@ -113,7 +113,7 @@ describe('rollback updates', () => {
   it('report each undo as it happens', () => {
     const view = job({ status: 'rolling_back', steps: [step('database', 'compensated'), step('dns', 'compensating')] });
     const message = rollbackUpdate(view, event('step.compensated', 'Undone: Database tenant_acme created', { stepId: 'database', durationMs: 900 }));
-    expect(allTexts(message).join('\n')).toContain(':leftwards_arrow_with_hook: Undone: Database tenant\u02CDacme created (900 ms)');
+    expect(allTexts(message).join('\n')).toContain(':leftwards_arrow_with_hook: Undone: Database tenant_acme created (900 ms)');
     expect(buttons(message)).toEqual([]);
   });
 
@@ -143,16 +143,31 @@ describe('rollback updates', () => {
 
 describe('the tenant going live', () => {
   const steps = typicalSteps().map((s): StepView => {
-    if (s.id === 'billing') return { ...s, state: 'succeeded', outputs: { customerId: 'cus_ACME123' } };
+    if (s.id === 'billing') {
+      return { ...s, state: 'succeeded', outputs: { customerId: 'cus_ACME123' }, facts: [{ label: 'Billing customer', value: 'cus_ACME123' }] };
+    }
     return { ...s, state: s.id === 'welcome_email' ? 'failed' : 'succeeded' };
   });
   const message = completed(job({ status: 'live', steps }));
   const text = allTexts(message).join('\n');
 
-  it('links the tenant, names the billing customer and points at the audit', () => {
+  it('links the tenant, shows the facts its steps declare, verbatim, and points at the audit', () => {
     expect(text).toContain('is live at <https://acme.tenants.example.com|acme.tenants.example.com>');
-    expect(text).toContain('Billing customer: `cus\u02CDACME123`');
+    expect(text).toContain('Billing customer: `cus_ACME123`');
     expect(text).toContain('Audit: `/provision audit acme`');
+  });
+
+  it('shows what a step declares, whatever the step is called, and guesses nothing from names or output keys', () => {
+    const declared = step('payments', 'succeeded', { type: 'sandbox', facts: [{ label: 'Invoice account', value: 'acct_9' }] });
+    const undeclared = step('billing', 'succeeded', { type: 'billing', outputs: { customerId: 'cus_GUESSED', customer_id: 'cus_GUESSED' } });
+    const shown = allTexts(completed(job({ status: 'live', steps: [declared, undeclared] }))).join('\n');
+    expect(shown).toContain('Invoice account: `acct_9`');
+    expect(shown).not.toContain('cus_GUESSED');
+  });
+
+  it('shows only the facts of steps that are done', () => {
+    const failed = step('payments', 'failed', { criticality: 'notification', facts: [{ label: 'Invoice account', value: 'acct_9' }] });
+    expect(allTexts(completed(job({ status: 'live', steps: [failed] }))).join('\n')).not.toContain('acct_9');
   });
 
   it('mentions best-effort steps that failed', () => {

@@ -1,0 +1,38 @@
+/**
+ * Command-line usage rules on top of commander: a mistyped command line is
+ * invalid input (exit 2, like any other), and every problem with it is named.
+ */
+import { type Command, InvalidArgumentError } from 'commander';
+
+/**
+ * Commander stops at the first missing required option; someone fixing a command line
+ * wants all of them at once. Options stay declared with `requiredOption()`; this checks
+ * them together just before the action runs, with commander's own error code.
+ */
+export function nameAllMissingOptions(program: Command): void {
+  for (const command of program.commands) {
+    const required = command.options.filter((option) => option.mandatory);
+    if (required.length === 0) continue;
+    for (const option of required) {
+      option.mandatory = false;
+      option.description = `${option.description} (required)`;
+    }
+    command.hook('preAction', () => {
+      const missing = required.filter((option) => command.getOptionValue(option.attributeName()) === undefined);
+      if (missing.length === 0) return;
+      const names = missing.map((option) => `'${option.flags}'`).join(', ');
+      command.error(`error: required option${missing.length === 1 ? '' : 's'} ${names} not specified`, {
+        code: 'commander.missingMandatoryOptionValue',
+      });
+    });
+  }
+}
+
+/** An option holding JSON is parsed as the command line is read, so bad JSON is a usage error before anything starts. */
+export function jsonOption(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch (error) {
+    throw new InvalidArgumentError(`Not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

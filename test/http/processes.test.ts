@@ -1,0 +1,119 @@
+/**
+ * Every provisioner process can be scraped: `provisioner worker` serves
+ * /metrics and /healthz on METRICS_PORT, `provisioner serve` on its one HTTP
+ * server (HTTP_PORT), next to the Slack bot. Real CLI processes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { appPerTest, dealFor, waitForStatus } from '../support/harness.ts';
+import { sample, scrape } from '../support/prometheus.ts';
+import { SlackFake } from '../support/slack-fake.ts';
+import { workerEnvFor } from '../support/start-worker.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const PIPELINE = `
+version: 1
+steps:
+  - { id: database, type: sandbox, config: { latencyMs: 10 } }
+  - { id: billing, type: sandbox, needs: [database], config: { latencyMs: 10 } }
+`;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const address = server.address();
+  await new Promise<void>((done) => server.close(() => done()));
+  if (address === null || typeof address !== 'object') throw new Error('no port');
+  return address.port;
+}
+
+/** Runs `provisioner <command>`; resolves with the process once its stdout matches `ready`. */
+async function provisioner(command: string, env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
+  const child = spawn(process.execPath, [resolve(ROOT, 'src/cli/main.ts'), command], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  const match = await new Promise<RegExpMatchArray>((done, fail) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const found = out.match(ready);
+      if (found) done(found);
+    });
+    child.once('exit', (code) => fail(new Error(`provisioner ${command} exited early (${code}): ${out}`)));
+  });
+  return { child, match };
+}
+
+/** SIGTERM, as an orchestrator stops a process; it must stop cleanly. */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const [code] = await exited;
+  expect(code, 'a clean stop on SIGTERM').toBe(0);
+}
+
+describe('metrics in every process', () => {
+  const startApp = appPerTest();
+  const running: ChildProcess[] = [];
+  // Registered after appPerTest's, so it runs first: the processes stop before their app's data is dropped.
+  afterEach(async () => {
+    for (const child of running.splice(0)) await stop(child);
+  });
+
+  it('`provisioner worker` serves /healthz and /metrics on METRICS_PORT, with the steps it ran', async () => {
+    const app = await startApp({ pipeline: PIPELINE, runWorkers: false });
+    const port = await freePort();
+    const worker = await provisioner('worker', { ...workerEnvFor(app), METRICS_PORT: String(port) }, /metrics on port (\d+)/);
+    running.push(worker.child);
+    expect(worker.match[1]).toBe(String(port));
+    const url = `http://127.0.0.1:${port}`;
+
+    const { job } = await app.service.provision(dealFor());
+    await waitForStatus(app, job.jobId, ['live']);
+    const health = await fetch(`${url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ ok: true, redis: 'up', store: 'up' });
+    const { samples } = await scrape(url);
+    expect(sample(samples, 'provisioner_step_duration_seconds_count', { step_type: 'sandbox', outcome: 'succeeded' })).toBe(2);
+  });
+
+  it('`provisioner serve` serves them on HTTP_PORT, next to the Slack bot on SLACK_PORT', async () => {
+    const app = await startApp({ pipeline: PIPELINE, runWorkers: false });
+    const fake = await SlackFake.start({ botToken: 'xoxb-test-token' });
+    try {
+      const port = await freePort();
+      const serve = await provisioner(
+        'serve',
+        {
+          ...workerEnvFor(app),
+          HTTP_PORT: String(port),
+          SLACK_MODE: 'http',
+          SLACK_PORT: '0',
+          SLACK_BOT_TOKEN: 'xoxb-test-token',
+          SLACK_SIGNING_SECRET: 'test-signing-secret',
+          SLACK_API_URL: fake.url,
+          SLACK_ONBOARDING_CHANNEL: 'C0ONBOARD',
+          SLACK_APPROVERS: 'U0APPROVE',
+        },
+        /HTTP server on port (\d+)/,
+      );
+      running.push(serve.child);
+      expect(serve.match[1]).toBe(String(port));
+      const url = `http://127.0.0.1:${port}`;
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      const { samples } = await scrape(url);
+      // Bolt checked its token at startup, through the metered client.
+      expect(sample(samples, 'provisioner_slack_api_calls_total', { method: 'auth.test' })).toBe(fake.callsTo('auth.test').length);
+      expect(sample(samples, 'provisioner_jobs', { status: 'live' })).toBe(0);
+    } finally {
+      for (const child of running.splice(0)) await stop(child);
+      await fake.close();
+    }
+  });
+});

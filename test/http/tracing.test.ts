@@ -1,0 +1,89 @@
+/**
+ * With an OTLP endpoint configured, a provisioning job leaves a trace across
+ * the queue: each step job queued is a producer span, and the worker's span
+ * for that step is its child in the same trace, wherever the step ran. The
+ * spans reach a real OTLP/HTTP receiver.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createLogger } from '../../src/adapters/logger.ts';
+import { queueJobId } from '../../src/engine/keys.ts';
+import { dealFor, startTestApp, stopTestApp, waitForStatus } from '../support/harness.ts';
+import { captureLog } from '../support/log-capture.ts';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.ts';
+
+const PIPELINE = `
+version: 1
+steps:
+  - { id: database, type: sandbox, config: { latencyMs: 10 } }
+  - { id: billing, type: sandbox, needs: [database], config: { latencyMs: 10 } }
+`;
+
+const PRODUCER = 4;
+const CONSUMER = 5;
+
+describe('OpenTelemetry traces', () => {
+  let receiver: OtlpReceiver;
+  beforeEach(async () => {
+    receiver = await startOtlpReceiver();
+    // The OpenTelemetry SDK reads its standard variables from the environment itself.
+    vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', receiver.url);
+    vi.stubEnv('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'http/json');
+    vi.stubEnv('OTEL_BSP_SCHEDULE_DELAY', '100');
+  });
+  afterEach(async () => {
+    vi.unstubAllEnvs();
+    await receiver.close();
+  });
+
+  it("a step worker's span is the child of the span that queued the step, in the same trace, at the OTLP receiver", async () => {
+    const log = captureLog();
+    const app = await startTestApp({ pipeline: PIPELINE, logger: createLogger({ level: 'debug', format: 'json', destination: log.stream }) });
+    let jobId = '';
+    try {
+      expect(app.config.observability.tracing).toEqual({ serviceName: 'tenant-provisioner' });
+      jobId = (await app.service.provision(dealFor())).job.jobId;
+      await waitForStatus(app, jobId, ['live']);
+    } finally {
+      // Closing flushes the spans still buffered.
+      await stopTestApp(app);
+    }
+    const spans = await spansFor(receiver, [
+      queueJobId(jobId, { stepId: 'database', ticket: 1, phase: 'run' }),
+      queueJobId(jobId, { stepId: 'billing', ticket: 1, phase: 'run' }),
+    ]);
+
+    for (const processed of spans) {
+      expect(processed).toMatchObject({ name: 'process steps', kind: CONSUMER, service: 'tenant-provisioner' });
+      const producer = receiver.spans().find((s) => s.spanId === processed.parentSpanId);
+      expect(producer, `the span that queued ${processed.attributes['bullmq.job.id']}`).toMatchObject({
+        name: 'addBulk steps',
+        kind: PRODUCER,
+        traceId: processed.traceId,
+      });
+      // The worker's log line for the step names the span it was written in.
+      const stepId = String(processed.attributes['bullmq.job.id']).split('__')[1];
+      const line = log.lines().find((l) => l['jobId'] === jobId && l['stepId'] === stepId && l['outcome'] === 'succeeded');
+      expect(line).toMatchObject({ trace_id: processed.traceId, span_id: processed.spanId });
+    }
+  });
+});
+
+/** The worker spans of the given BullMQ job ids, once the receiver has them. */
+async function spansFor(receiver: OtlpReceiver, queueJobIds: readonly string[]): Promise<ReceivedSpan[]> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const found = queueJobIds.map((id) => receiver.spans().find((s) => s.kind === CONSUMER && s.attributes['bullmq.job.id'] === id));
+    const all = found.filter((s): s is ReceivedSpan => s !== undefined);
+    if (all.length === queueJobIds.length) return all;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `the receiver has ${receiver.spans().length} spans: ${receiver
+          .spans()
+          .map((s) => `${s.name}(${s.attributes['bullmq.job.id'] ?? ''})`)
+          .join(', ')}`,
+      );
+    }
+    await sleep(50);
+  }
+}

@@ -18,6 +18,8 @@ export type JobStepDefinition = {
   id: string;
   type: string;
   description?: string;
+  /** The customer-facing milestone this step is part of (status page). */
+  milestone?: string;
   needs: string[];
   dependents: string[];
   criticality: Criticality;
@@ -70,6 +72,7 @@ export function buildJobDefinition(opts: {
       id: step.id,
       type: step.type,
       ...(step.description === undefined ? {} : { description: step.description }),
+      ...(step.milestone === undefined ? {} : { milestone: step.milestone }),
       needs: [...step.needs],
       dependents: dependents.get(step.id) ?? [],
       criticality: step.criticality,
@@ -120,6 +123,7 @@ function withApprovalGate(pipeline: readonly PipelineStep[], reasons: readonly s
     id: APPROVAL_GATE_ID,
     type: 'approval',
     description: 'Approval',
+    milestone: 'Contract review',
     needs: [],
     criticality: 'blocking',
     retry: { attempts: 1, backoff: { type: 'fixed', delayMs: 0, jitter: 0 } },
@@ -164,6 +168,7 @@ const StoredStepSchema = z.object({
   id: z.string(),
   type: z.string(),
   description: z.string().optional(),
+  milestone: z.string().optional(),
   needs: z.array(z.string()),
   dependents: z.array(z.string()),
   criticality: z.enum(['blocking', 'notification']),

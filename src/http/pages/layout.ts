@@ -13,9 +13,7 @@ const NAV: readonly { section: Section; href: string; label: string }[] = [
 
 export function adminPage(opts: { title: string; viewer: Viewer; section?: Section; body: Html; scripts?: readonly string[] }): Html {
   const { title, viewer, section, body } = opts;
-  const nav = NAV.map(
-    (n) => html`<a href="${n.href}"${n.section === section ? html` aria-current="page"` : ''}>${n.label}</a>`,
-  );
+  const nav = NAV.map((n) => html`<a href="${n.href}"${n.section === section ? html` aria-current="page"` : ''}>${n.label}</a>`);
   return html`<!doctype html>
 <html lang="en">
 <head>

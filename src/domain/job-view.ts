@@ -5,6 +5,7 @@
  */
 import type { JobDefinition } from './job-definition.ts';
 import { deriveJobStatus, progress, type Criticality, type JobMode, type JobSnapshot, type JobStatus, type StepState } from './job.ts';
+import type { Requester } from './policy.ts';
 import { redactRecord } from './redact.ts';
 
 export type StepDetails = {
@@ -55,6 +56,8 @@ export type JobView = {
   seq: number;
   tenant: { slug: string; companyName: string; planId: string; tenantUrl: string; dnsName: string };
   requestedBy: string;
+  /** Who asked, on which door: what the policy compares an actor with. */
+  requester?: Requester;
   crmOpportunityId: string;
   progress: { done: number; total: number };
   steps: StepView[];
@@ -101,6 +104,7 @@ export function buildJobView(definition: JobDefinition, state: JobSnapshot & { d
       dnsName: definition.tenant.dnsName,
     },
     requestedBy: definition.intake.requestedBy,
+    ...(definition.requester ? { requester: definition.requester } : {}),
     crmOpportunityId: definition.intake.crmOpportunityId,
     progress: progress(state),
     steps,

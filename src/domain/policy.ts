@@ -34,6 +34,14 @@ export type PolicySettings = {
 
 export type Decision = { allowed: true } | { allowed: false; reason: string };
 
+/** How the audit trail says where a person acted: "… overrode billing from the admin panel". */
+export const DOOR_WORDS: Readonly<Record<Door, string>> = {
+  slack: 'in Slack',
+  web: 'from the admin panel',
+  cli: 'from the CLI',
+  api: 'through the API',
+};
+
 const ALLOW: Decision = { allowed: true };
 
 /** Actions approvers take on anyone's job; admins may do all of them and everything else. */

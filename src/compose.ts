@@ -40,6 +40,8 @@ export type ComposeOptions = {
   notifier?: JobNotifier;
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** How often, and after how long, stored views left behind are rewritten (engine defaults: 5 s and 5 s). */
+  reconcile?: { everyMs: number; afterMs: number };
   onError?: (err: unknown) => void;
 };
 
@@ -77,6 +79,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     ...(notifier && opts.runWorkers ? { notifier } : {}),
     ...(opts.lockDurationMs ? { lockDurationMs: opts.lockDurationMs } : {}),
     ...(opts.stalledIntervalMs ? { stalledIntervalMs: opts.stalledIntervalMs } : {}),
+    ...(opts.reconcile ? { reconcileEveryMs: opts.reconcile.everyMs, reconcileAfterMs: opts.reconcile.afterMs } : {}),
     ...(opts.onError ? { onError: opts.onError } : {}),
   });
   const service = new ProvisioningService({ engine, store, manifests, settings: config.tenant, catalogue: stepTypes });

@@ -98,11 +98,19 @@ export class MongoJobStore implements JobStore {
     }
   }
 
-  async saveView(view: JobView): Promise<void> {
-    await this.jobs.updateOne(
-      { _id: view.jobId, seq: { $lt: view.seq } },
+  /**
+   * The filter holds back an older view only where the store applies it
+   * atomically (MongoDB) or nobody else writes meanwhile: FerretDB reads,
+   * then writes, so the engine writes one job's view at a time
+   * (engine/view-sync.ts). Equal seq rewrites: a poll's outputs change the
+   * view without moving it.
+   */
+  async saveView(view: JobView): Promise<boolean> {
+    const saved = await this.jobs.updateOne(
+      { _id: view.jobId, seq: { $lte: view.seq } },
       { $set: { view: redact(view), seq: view.seq, status: view.status, updatedAt: new Date() } },
     );
+    return saved.matchedCount === 1;
   }
 
   async getJob(jobId: string): Promise<JobRecord | null> {

@@ -26,6 +26,7 @@ import { keysFor, type Keys } from './keys.ts';
 import { notifyEntries, recordEntries } from './recorder.ts';
 import { processStepJob, StepJobData } from './step-worker.ts';
 import { StreamConsumer } from './stream-consumer.ts';
+import { startReconciler, ViewSync } from './view-sync.ts';
 
 export const STEP_QUEUE = 'steps';
 
@@ -67,6 +68,9 @@ export type EngineOptions = {
   /** Run step workers and the stream consumers in this process. */
   runWorkers: boolean;
   concurrency?: number;
+  /** How often stored views left behind are looked for, and how long one must have been behind to be rewritten. */
+  reconcileEveryMs?: number;
+  reconcileAfterMs?: number;
   /** How soon a crashed worker's step is picked up again (BullMQ lock and stall check). */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
@@ -145,6 +149,7 @@ export class Engine {
       onError,
       handle: (entries) => dispatchReleases(releases, this.definitions, entries),
     });
+    const views = new ViewSync({ redis: this.redis, keys: this.keys, state: this.state, definitions: this.definitions, store: opts.store });
     const recorder = new StreamConsumer({
       redis: this.connection(),
       stream: this.keys.events(),
@@ -152,7 +157,7 @@ export class Engine {
       consumer,
       claimIdleMs,
       onError,
-      handle: (entries) => recordEntries({ state: this.state, definitions: this.definitions, store: opts.store }, entries),
+      handle: (entries) => recordEntries({ state: this.state, definitions: this.definitions, store: opts.store, views }, entries),
     });
     const consumers = [dispatcher, recorder];
     const notifier = opts.notifier;
@@ -170,9 +175,15 @@ export class Engine {
       );
     }
     await Promise.all(consumers.map((c) => c.start()));
+    const stopReconciler = startReconciler(views, {
+      everyMs: opts.reconcileEveryMs ?? 5_000,
+      olderThanMs: opts.reconcileAfterMs ?? 5_000,
+      onError,
+    });
     this.closers.push(
       () => Promise.all(workers.map((w) => w.close())),
       ...consumers.map((c) => () => c.stop()),
+      stopReconciler,
       () => releases.close(),
     );
   }

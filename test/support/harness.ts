@@ -59,6 +59,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     stalledIntervalMs: opts.stalledIntervalMs ?? 1_000,
     ...(opts.notifier ? { notifier: opts.notifier } : {}),
     ...(opts.serveSlack ? { serveSlack: true } : {}),
+    ...(opts.reconcile ? { reconcile: opts.reconcile } : {}),
     onError: opts.onError ?? ((err) => console.error(`[${prefix}]`, err)),
   }).catch(async (err: unknown) => {
     await emulators?.close(); // a refused start must not leave servers listening

@@ -10,7 +10,7 @@ import type { AuditEntry } from '../domain/audit.ts';
 import { EVENT_TYPES } from '../domain/events.ts';
 import { parseJobDefinition } from '../domain/job-definition.ts';
 import type { JobView } from '../domain/job-view.ts';
-import type { JobStatus } from '../domain/job.ts';
+import { isJobStatus, releasesSlug, type JobStatus } from '../domain/job.ts';
 import { redact } from '../domain/redact.ts';
 import type { JobRecord, JobStore, TenantReservation } from '../ports/store.ts';
 
@@ -65,7 +65,7 @@ export class MongoJobStore implements JobStore {
     }
     const held = await this.tenants.findOne({ _id: t.slug });
     if (!held || held.jobId === t.jobId) return { ok: true };
-    if (!isReleased(held.status)) return { ok: false, jobId: held.jobId, status: held.status };
+    if (!isJobStatus(held.status) || !releasesSlug(held.status)) return { ok: false, jobId: held.jobId, status: held.status };
     // The earlier tenant was rolled back, rejected or cancelled: hand the slug over.
     const taken = await this.tenants.updateOne({ _id: t.slug, jobId: held.jobId }, { $set: doc });
     return taken.modifiedCount === 1 ? { ok: true } : this.reserveTenant(t);
@@ -159,12 +159,6 @@ export class MongoJobStore implements JobStore {
     });
   }
 }
-
-/** A tenant whose job was rolled back, rejected or cancelled no longer holds its slug. */
-function isReleased(status: string): boolean {
-  return RELEASED.has(status);
-}
-const RELEASED: ReadonlySet<string> = new Set<JobStatus>(['rejected', 'rolled_back', 'cancelled']);
 
 const AuditDocSchema = z.object({
   _id: z.string(),

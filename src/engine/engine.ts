@@ -58,6 +58,21 @@ async function recordAbandoned(state: JobStateStore, raw: unknown, reason: strin
   );
 }
 
+/**
+ * Says once that a connection was lost. ioredis reconnects by itself and emits an error for every failed
+ * attempt; with maxRetriesPerRequest null, commands wait for the connection instead of failing meanwhile.
+ */
+function reportLostConnection(redis: Redis, onError: (err: unknown) => void): void {
+  let reported = false;
+  redis.on('error', (err: unknown) => {
+    if (!reported) onError(err);
+    reported = true;
+  });
+  redis.on('ready', () => {
+    reported = false;
+  });
+}
+
 export type EngineOptions = {
   redisUrl: string;
   prefix: string;
@@ -85,9 +100,12 @@ export class Engine {
   private readonly queue: Queue;
   private readonly closers: (() => Promise<unknown>)[] = [];
   private readonly connections: Redis[] = [];
+  private readonly onError: (err: unknown) => void;
 
   private constructor(opts: EngineOptions, redis: Redis) {
+    this.onError = opts.onError ?? ((err: unknown) => console.error('[engine]', err));
     this.redis = redis;
+    reportLostConnection(redis, this.onError);
     this.keys = keysFor(opts.prefix);
     this.state = new JobStateStore(redis, this.keys);
     this.definitions = new DefinitionCache(this.state);
@@ -103,7 +121,7 @@ export class Engine {
   }
 
   private async startWorkers(opts: EngineOptions): Promise<void> {
-    const onError = opts.onError ?? ((err: unknown) => console.error('[engine]', err));
+    const onError = this.onError;
     // Released steps are queued on a connection of their own, off the one every processor shares.
     const releases = new Queue(STEP_QUEUE, { connection: this.connection(), prefix: opts.prefix });
     const deps = {
@@ -192,6 +210,7 @@ export class Engine {
   private connection(): Redis {
     // Blocking reads (BullMQ fetches, XREADGROUP BLOCK) must not be pipelined behind other commands.
     const connection = this.redis.duplicate({ enableAutoPipelining: false });
+    reportLostConnection(connection, this.onError);
     this.connections.push(connection);
     return connection;
   }

@@ -4,7 +4,7 @@
  * without "." or a leading "$" (everything is redacted, which also makes
  * keys safe, before it is written).
  */
-import { MongoServerError, type Collection, type Db } from 'mongodb';
+import { MongoServerError, type Collection, type Db, type Filter } from 'mongodb';
 import { z } from 'zod';
 import type { AuditEntry } from '../domain/audit.ts';
 import { EVENT_TYPES } from '../domain/events.ts';
@@ -123,15 +123,22 @@ export class MongoJobStore implements JobStore {
     return doc ? toRecord(doc) : null;
   }
 
+  /**
+   * A few equality queries merged here rather than one with $or / $in: FerretDB hands `field = value`
+   * to PostgreSQL but filters $or and $in itself after reading every document (on MongoDB each of
+   * these uses its index).
+   */
   async findJobs(query: { search?: string; statuses?: readonly JobStatus[]; limit: number }): Promise<JobRecord[]> {
-    const filter: Record<string, unknown> = {};
-    if (query.search !== undefined) {
-      const s = query.search.trim();
-      filter['$or'] = [{ tenantSlug: s }, { companyKey: s.toLowerCase() }, { _id: s }];
-    }
-    if (query.statuses) filter['status'] = { $in: [...query.statuses] };
-    const docs = await this.jobs.find(filter).sort({ createdAt: -1 }).limit(query.limit).toArray();
-    return docs.map(toRecord);
+    const statuses = query.statuses ? [...query.statuses] : undefined;
+    const s = query.search?.trim();
+    const filters: Filter<JobDoc>[] =
+      s !== undefined
+        ? [{ tenantSlug: s }, { companyKey: s.toLowerCase() }, { _id: s }].map((f) => (statuses ? { ...f, status: { $in: statuses } } : f))
+        : (statuses?.map((status) => ({ status })) ?? [{}]);
+    const found = await Promise.all(filters.map((f) => this.jobs.find(f).sort({ createdAt: -1 }).limit(query.limit).toArray()));
+    const unique = new Map(found.flat().map((doc) => [doc._id, doc]));
+    const newestFirst = [...unique.values()].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+    return newestFirst.slice(0, query.limit).map(toRecord);
   }
 
   async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
@@ -145,12 +152,13 @@ export class MongoJobStore implements JobStore {
     }
   }
 
+  /** One equality query per job (see findJobs), merged in time order. */
   async audit(query: { jobIds: readonly string[]; limit: number }): Promise<AuditEntry[]> {
-    const docs = await this.audits
-      .find({ jobId: { $in: [...query.jobIds] } })
-      .sort({ at: 1, _id: 1 })
-      .limit(query.limit)
-      .toArray();
+    const perJob = await Promise.all(query.jobIds.map((jobId) => this.audits.find({ jobId }).sort({ at: 1, _id: 1 }).limit(query.limit).toArray()));
+    const docs = perJob
+      .flat()
+      .sort((a, b) => a.at.getTime() - b.at.getTime() || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0))
+      .slice(0, query.limit);
     return docs.flatMap((doc) => {
       const parsed = AuditDocSchema.safeParse(doc);
       if (!parsed.success) return [];

@@ -6,33 +6,23 @@
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { errorMessage, log, stateDir } from './common.ts';
+import { aptInstall, cannotApt } from './apt.ts';
+import { errorMessage } from './common.ts';
 import { redactUrl, redisPing } from './probes.ts';
-import { findOnPath, isExecutable, runLogged, tail } from './process.ts';
+import { findOnPath, isExecutable, tail } from './process.ts';
 import type { Run, Started } from './runs.ts';
 import { spawnAndWait, withPortRetry } from './spawn.ts';
 import type { ServiceInfo } from './types.ts';
 
-function isRoot(): boolean {
-  return typeof process.getuid === 'function' && process.getuid() === 0;
-}
-
 async function installRedis(): Promise<string> {
   const advice = 'Install Redis (e.g. `apt-get install redis-server` or `brew install redis`) or set REDIS_URL to a running server.';
-  if (!findOnPath('apt-get')) throw new Error(`redis-server is not on PATH and apt-get is not available. ${advice}`);
-  if (!isRoot()) throw new Error(`redis-server is not on PATH and installing it needs root (you are not root). ${advice}`);
-  mkdirSync(stateDir, { recursive: true });
-  const logFile = join(stateDir, 'apt-get.log');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  log(`redis-server not found: running apt-get update && apt-get install -y redis-server (output in ${logFile})…`);
-  const t0 = Date.now();
-  let code = await runLogged('apt-get', ['update'], logFile, { env });
-  if (code === 0) code = await runLogged('apt-get', ['install', '-y', '--no-install-recommends', 'redis-server'], logFile, { env });
+  const cannot = cannotApt();
+  if (cannot) throw new Error(`redis-server is not on PATH and ${cannot}. ${advice}`);
+  const { code, logFile } = await aptInstall('redis-server');
   const bin = findOnPath('redis-server') ?? ['/usr/bin/redis-server', '/usr/sbin/redis-server'].find(isExecutable);
   if (code !== 0 || !bin) {
     throw new Error(`apt-get could not install redis-server (exit ${code}). ${advice}\n  log (${logFile}):\n${tail(logFile)}`);
   }
-  log(`installed redis-server in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return bin;
 }
 

@@ -28,6 +28,19 @@ const PER_JOB = 25;
 
 type Figures = { size: number; byJob: number[]; bySlug: number[]; insertPerS: number };
 
+/** What each test pays: a fresh database with the store's collections and indexes, and a first job. */
+async function freshStoreMs(client: MongoClient): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const db = client.db(`store_bench_fresh_${i}`);
+    times.push(
+      await timed(() => new MongoJobStore(db).ensureIndexes().then(() => db.collection<{ _id: string }>('jobs').insertOne({ _id: 'job-1' }))),
+    );
+    await db.dropDatabase();
+  }
+  return times;
+}
+
 function entriesOf(job: number): AuditEntry[] {
   const start = Date.UTC(2026, 0, 1) + job * 60_000;
   return Array.from({ length: PER_JOB }, (_, i): AuditEntry => {
@@ -53,6 +66,8 @@ async function measure(handler: 'sqlite' | 'postgresql'): Promise<Figures[]> {
   const server = await ensureMongo(run);
   const client = new MongoClient(server.url);
   try {
+    const fresh = await freshStoreMs(client);
+    console.log(`${handler.padEnd(10)} a fresh database with the store's indexes: p50 ${fixed(median(fresh))} ms`);
     const db = client.db('store_bench');
     const store = new MongoJobStore(db);
     await store.ensureIndexes();

@@ -10,9 +10,10 @@
  * concurrent starter deals; medians of the rounds are reported, after a
  * solo figure (one deal at a time).
  *
- * On FerretDB (SQLite), every write to one database is serialised, so
- * shared-plan tenants created at once queue behind each other in the
- * database and seed steps; the per-step breakdown shows it.
+ * FerretDB serialises its metadata changes (creating databases and
+ * collections) on either storage handler, so shared-plan tenants created at
+ * once queue behind each other in the database and seed steps; the per-step
+ * breakdown shows it.
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -5,7 +5,8 @@
 // start one on a free loopback port (installing / building what is missing).
 //
 //   Redis     REDIS_URL          else redis-server (apt-get install if missing)
-//   MongoDB   MONGODB_URI        else mongod on PATH, else FerretDB built from tools/ferretdb
+//   MongoDB   MONGODB_URI        else mongod on PATH, else FerretDB built from tools/ferretdb, on a
+//                                private PostgreSQL (FERRETDB_HANDLER=sqlite: on SQLite files)
 //   AWS       AWS_ENDPOINT_URL   else moto_server (pip install into a cached venv if missing)
 //   Emulators STRIPE_API_URL     else src/emulators/serve.ts (Stripe, Okta, SMTP, webhook)
 //
@@ -26,6 +27,7 @@ import { errorMessage, log, stateDir } from './services/common.ts';
 import { ensureServices } from './services/ensure.ts';
 import { redactUrl } from './services/probes.ts';
 import { isAlive, terminate } from './services/process.ts';
+import { stopSignal } from './services/runs.ts';
 
 export { repoRoot, stateDir } from './services/common.ts';
 export { ensureServices } from './services/ensure.ts';
@@ -121,7 +123,7 @@ async function cli(argv: string[]): Promise<number> {
 
 async function stopCli(): Promise<number> {
   const pids = readCliPids().filter((p) => isAlive(p.pid));
-  await Promise.all(pids.map((p) => terminate(p.pid, undefined)));
+  await Promise.all(pids.map((p) => terminate(p.pid, undefined, undefined, stopSignal(p.impl))));
   rmSync(cliDir, { recursive: true, force: true });
   return pids.length;
 }

@@ -55,6 +55,8 @@ export type ComposeOptions = {
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   /** Errors of the machinery (engine, Slack); default: logged. Tests pass their own to collect them. */
+  /** How often, and after how long, stored views left behind are rewritten (engine defaults: 5 s and 5 s). */
+  reconcile?: { everyMs: number; afterMs: number };
   onError?: (err: unknown) => void;
   /** Default: one built from the configuration (JSON or pretty, on stderr). */
   logger?: Logger;
@@ -104,6 +106,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     ...(notifier && opts.runWorkers ? { notifier } : {}),
     ...(opts.lockDurationMs ? { lockDurationMs: opts.lockDurationMs } : {}),
     ...(opts.stalledIntervalMs ? { stalledIntervalMs: opts.stalledIntervalMs } : {}),
+    ...(opts.reconcile ? { reconcileEveryMs: opts.reconcile.everyMs, reconcileAfterMs: opts.reconcile.afterMs } : {}),
     ...(opts.onError ? { onError: opts.onError } : {}),
     log: logger,
     metrics,

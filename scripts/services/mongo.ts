@@ -3,6 +3,11 @@
 // built with Go from tools/ferretdb. The built binary is cached under the
 // user's cache folder, keyed by a hash of the wrapper's sources, so only the
 // first run (or a change to tools/ferretdb) pays the ~2 min build.
+//
+// FerretDB stores its data in a private PostgreSQL cluster (postgres.ts): its
+// PostgreSQL handler pushes filters down to SQL, while on SQLite every query
+// reads every document (see the README's figures). FERRETDB_HANDLER=sqlite
+// chooses SQLite files; so does a machine where PostgreSQL cannot be had.
 
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +15,7 @@ import { join } from 'node:path';
 import { cacheDir, errorMessage, log, repoRoot, stateDir } from './common.ts';
 import { mongoPing, redactUrl, tcpConnect } from './probes.ts';
 import { findOnPath, isExecutable, runLogged, tail } from './process.ts';
+import { startPostgres } from './postgres.ts';
 import type { Run } from './runs.ts';
 import { spawnAndWait, withPortRetry } from './spawn.ts';
 import type { ServiceInfo } from './types.ts';
@@ -82,24 +88,65 @@ export async function ensureMongo(run: Run): Promise<ServiceInfo> {
   }
 
   const mongod = findOnPath('mongod');
-  const impl = mongod ? 'mongod' : 'ferretdb';
-  const bin = mongod ?? (await ensureFerretBinary());
+  if (mongod) return startMongod(run, mongod);
+  const bin = await ensureFerretBinary();
+  const storage = await ferretStorage(run);
   return withPortRetry(async (port) => {
-    const dir = join(run.dir, `${impl}-${port}`);
-    mkdirSync(dir, { recursive: true });
     const url = `mongodb://127.0.0.1:${port}/`;
-    const args = mongod ? ['--dbpath', dir, '--bind_ip', '127.0.0.1', '--port', String(port)] : ['-listen', `127.0.0.1:${port}`, '-dir', dir];
+    const sqliteDir = join(run.dir, `ferretdb-${port}`);
+    const args = [
+      '-listen',
+      `127.0.0.1:${port}`,
+      ...(storage.postgresUrl ? ['-handler', 'postgresql', '-postgresql-url', storage.postgresUrl] : ['-handler', 'sqlite', '-dir', sqliteDir]),
+    ];
+    if (!storage.postgresUrl) mkdirSync(sqliteDir, { recursive: true });
     await spawnAndWait(run, {
       name: 'mongodb',
-      impl,
+      impl: 'ferretdb',
       cmd: bin,
       args,
-      logFile: join(run.dir, `${impl}.log`),
+      logFile: join(run.dir, 'ferretdb.log'),
+      dataDirs: storage.postgresUrl ? [] : [sqliteDir],
+      timeoutMs: 30_000,
+      ready: () => wireReady(port, url),
+    });
+    return { name: 'mongodb', impl: storage.postgresUrl ? 'ferretdb+postgresql' : 'ferretdb+sqlite', envVar: 'MONGODB_URI', url, source: 'started' };
+  });
+}
+
+/** PostgreSQL unless FERRETDB_HANDLER=sqlite asks for SQLite files, or PostgreSQL cannot be started here (said why). */
+async function ferretStorage(run: Run): Promise<{ postgresUrl?: string }> {
+  const handler = process.env.FERRETDB_HANDLER ?? 'postgresql';
+  if (handler === 'sqlite') return {};
+  if (handler !== 'postgresql') throw new Error(`FERRETDB_HANDLER is "${handler}"; it must be postgresql or sqlite`);
+  try {
+    return { postgresUrl: await startPostgres(run) };
+  } catch (err) {
+    log(`FerretDB falls back to SQLite, which reads every document on every query (slower as history grows): ${errorMessage(err)}`);
+    return {};
+  }
+}
+
+async function startMongod(run: Run, mongod: string): Promise<ServiceInfo> {
+  return withPortRetry(async (port) => {
+    const dir = join(run.dir, `mongod-${port}`);
+    mkdirSync(dir, { recursive: true });
+    const url = `mongodb://127.0.0.1:${port}/`;
+    await spawnAndWait(run, {
+      name: 'mongodb',
+      impl: 'mongod',
+      cmd: mongod,
+      args: ['--dbpath', dir, '--bind_ip', '127.0.0.1', '--port', String(port)],
+      logFile: join(run.dir, 'mongod.log'),
       dataDirs: [dir],
       timeoutMs: 30_000,
-      // Cheap TCP probe first; the driver ping (hello + ping) only once the port accepts.
-      ready: async () => (await tcpConnect('127.0.0.1', port)) && mongoPing(url, 2000).then(() => true),
+      ready: () => wireReady(port, url),
     });
-    return { name: 'mongodb', impl, envVar: 'MONGODB_URI', url, source: 'started' };
+    return { name: 'mongodb', impl: 'mongod', envVar: 'MONGODB_URI', url, source: 'started' };
   });
+}
+
+/** Cheap TCP probe first; the driver ping (hello + ping) only once the port accepts. */
+async function wireReady(port: number, url: string): Promise<boolean> {
+  return (await tcpConnect('127.0.0.1', port)) && mongoPing(url, 2000).then(() => true);
 }

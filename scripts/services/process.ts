@@ -67,11 +67,11 @@ export function hasExited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
 }
 
-/** SIGTERM, then SIGKILL after `graceMs`. Works with or without a ChildProcess handle. */
-export async function terminate(pid: number, child: ChildProcess | undefined, graceMs = 5000): Promise<void> {
+/** `signal` (SIGTERM by default), then SIGKILL after `graceMs`. Works with or without a ChildProcess handle. */
+export async function terminate(pid: number, child: ChildProcess | undefined, graceMs = 5000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   const gone = (): boolean => (child ? hasExited(child) : !isAlive(pid));
   if (gone()) return;
-  signalGroup(pid, 'SIGTERM');
+  signalGroup(pid, signal);
   const deadline = Date.now() + graceMs;
   while (!gone() && Date.now() < deadline) await sleep(50);
   if (!gone()) {

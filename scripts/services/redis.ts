@@ -1,36 +1,28 @@
-// Redis for the engine's queues (BullMQ): reuse REDIS_URL when set (after a
-// real PING), else start redis-server on a free loopback port with persistence
-// off, installing it with apt-get first when it is missing and we are root.
+// Redis for the engine's queues (BullMQ) and the live job state: reuse
+// REDIS_URL when set (after a real PING), else start redis-server on a free
+// loopback port, installing it with apt-get first when it is missing and we
+// are root. It runs with an append-only file (fsync every second) in the run
+// folder, like production must: a Redis restart then loses no job in flight.
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { errorMessage, log, stateDir } from './common.ts';
+import { aptInstall, cannotApt } from './apt.ts';
+import { errorMessage } from './common.ts';
 import { redactUrl, redisPing } from './probes.ts';
-import { findOnPath, isExecutable, runLogged, tail } from './process.ts';
-import type { Run } from './runs.ts';
+import { findOnPath, isExecutable, tail } from './process.ts';
+import type { Run, Started } from './runs.ts';
 import { spawnAndWait, withPortRetry } from './spawn.ts';
 import type { ServiceInfo } from './types.ts';
 
-function isRoot(): boolean {
-  return typeof process.getuid === 'function' && process.getuid() === 0;
-}
-
 async function installRedis(): Promise<string> {
   const advice = 'Install Redis (e.g. `apt-get install redis-server` or `brew install redis`) or set REDIS_URL to a running server.';
-  if (!findOnPath('apt-get')) throw new Error(`redis-server is not on PATH and apt-get is not available. ${advice}`);
-  if (!isRoot()) throw new Error(`redis-server is not on PATH and installing it needs root (you are not root). ${advice}`);
-  mkdirSync(stateDir, { recursive: true });
-  const logFile = join(stateDir, 'apt-get.log');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  log(`redis-server not found: running apt-get update && apt-get install -y redis-server (output in ${logFile})…`);
-  const t0 = Date.now();
-  let code = await runLogged('apt-get', ['update'], logFile, { env });
-  if (code === 0) code = await runLogged('apt-get', ['install', '-y', '--no-install-recommends', 'redis-server'], logFile, { env });
+  const cannot = cannotApt();
+  if (cannot) throw new Error(`redis-server is not on PATH and ${cannot}. ${advice}`);
+  const { code, logFile } = await aptInstall('redis-server');
   const bin = findOnPath('redis-server') ?? ['/usr/bin/redis-server', '/usr/sbin/redis-server'].find(isExecutable);
   if (code !== 0 || !bin) {
     throw new Error(`apt-get could not install redis-server (exit ${code}). ${advice}\n  log (${logFile}):\n${tail(logFile)}`);
   }
-  log(`installed redis-server in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return bin;
 }
 
@@ -46,21 +38,39 @@ export async function ensureRedis(run: Run): Promise<ServiceInfo> {
     }
     return { name: 'redis', impl: 'external', envVar: 'REDIS_URL', url: existing, source: 'reused' };
   }
-  const bin = findOnPath('redis-server') ?? (await installRedis());
+  const bin = await findRedisServer();
   return withPortRetry(async (port) => {
     const dir = join(run.dir, `redis-${port}`);
-    mkdirSync(dir, { recursive: true });
-    const url = `redis://127.0.0.1:${port}`;
-    await spawnAndWait(run, {
-      name: 'redis',
-      impl: 'redis-server',
-      cmd: bin,
-      args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--dir', dir],
-      logFile: join(run.dir, 'redis.log'),
-      dataDirs: [dir],
-      timeoutMs: 15_000,
-      ready: () => redisPing(url, 1000).then(() => true),
-    });
-    return { name: 'redis', impl: 'redis-server', envVar: 'REDIS_URL', url, source: 'started' };
+    await startRedisServer(run, { bin, port, dir, logFile: join(run.dir, 'redis.log') });
+    return { name: 'redis', impl: 'redis-server', envVar: 'REDIS_URL', url: `redis://127.0.0.1:${port}`, source: 'started' };
+  });
+}
+
+/** redis-server from PATH, installed with apt-get when missing (and we are root). */
+export async function findRedisServer(): Promise<string> {
+  return findOnPath('redis-server') ?? (await installRedis());
+}
+
+/**
+ * Starts redis-server on 127.0.0.1:`port` with its data in `dir` and waits until it answers.
+ * Started again on the same port and folder, it reloads everything acknowledged up to a second
+ * before it stopped (all of it after a graceful SHUTDOWN/SIGTERM).
+ */
+export async function startRedisServer(run: Run, spec: { bin: string; port: number; dir: string; logFile: string }): Promise<Started> {
+  mkdirSync(spec.dir, { recursive: true });
+  const url = `redis://127.0.0.1:${spec.port}`;
+  const where = ['--port', String(spec.port), '--bind', '127.0.0.1', '--daemonize', 'no', '--dir', spec.dir];
+  // Durable like production must be: every write in an append-only file, fsynced each second; never evict.
+  const durable = ['--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction'];
+  const args = [...where, ...durable];
+  return spawnAndWait(run, {
+    name: 'redis',
+    impl: 'redis-server',
+    cmd: spec.bin,
+    args,
+    logFile: spec.logFile,
+    dataDirs: [spec.dir],
+    timeoutMs: 15_000,
+    ready: () => redisPing(url, 1000).then(() => true),
   });
 }

@@ -83,10 +83,15 @@ export function reapStaleRuns(): void {
   }
 }
 
+/** How to stop a server at once but cleanly: PostgreSQL's SIGTERM waits for its clients to leave, SIGINT does not. */
+export function stopSignal(impl: string): NodeJS.Signals {
+  return impl === 'postgres' ? 'SIGINT' : 'SIGTERM';
+}
+
 /** Stops what the run started (newest first) and removes their data; the logs stay unless `removeDir`. */
 export async function stopRun(run: Run, removeDir: boolean): Promise<void> {
   const procs = run.started.splice(0).reverse();
-  await Promise.all(procs.map((p) => terminate(p.pid, p.child)));
+  await Promise.all(procs.map((p) => terminate(p.pid, p.child, undefined, stopSignal(p.impl))));
   for (const p of procs) for (const d of p.dataDirs) rmSync(d, { recursive: true, force: true });
   if (removeDir) rmSync(run.dir, { recursive: true, force: true });
   else rmSync(pidsFile(run), { force: true });

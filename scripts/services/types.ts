@@ -4,7 +4,7 @@
 export interface ServiceInfo {
   /** 'redis' | 'mongodb' | 'aws' | 'emulators' */
   name: string;
-  /** What actually runs it: redis-server, mongod, ferretdb, moto_server, or 'external'. */
+  /** What actually runs it: redis-server, mongod, ferretdb+postgresql, ferretdb+sqlite, moto_server, or 'external'. */
   impl: string;
   envVar: string;
   url: string;

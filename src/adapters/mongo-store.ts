@@ -4,13 +4,13 @@
  * without "." or a leading "$" (everything is redacted, which also makes
  * keys safe, before it is written).
  */
-import { MongoServerError, type Collection, type Db, type OptionalUnlessRequiredId } from 'mongodb';
+import { MongoServerError, type Collection, type Db, type Filter, type OptionalUnlessRequiredId } from 'mongodb';
 import { z } from 'zod';
 import type { AuditEntry } from '../domain/audit.ts';
 import { EVENT_TYPES } from '../domain/events.ts';
 import { parseJobDefinition } from '../domain/job-definition.ts';
 import type { JobView } from '../domain/job-view.ts';
-import type { JobStatus } from '../domain/job.ts';
+import { isJobStatus, releasesSlug, type JobStatus } from '../domain/job.ts';
 import { redact } from '../domain/redact.ts';
 import type { JobRecord, JobStore, TenantReservation } from '../ports/store.ts';
 
@@ -82,7 +82,7 @@ export class MongoJobStore implements JobStore {
     const held = await this.tenants.findOne({ _id: t.slug });
     if (!held) return this.reserveTenant(t); // released between our insert and our read: try again
     if (held.jobId === t.jobId) return { ok: true };
-    if (!isReleased(held.status) && !(await this.abandoned(held.jobId, held.updatedAt))) {
+    if (!(isJobStatus(held.status) && releasesSlug(held.status)) && !(await this.abandoned(held.jobId, held.updatedAt))) {
       return { ok: false, jobId: held.jobId, status: held.status };
     }
     return this.takeOver(held._id, held.jobId, doc);
@@ -151,11 +151,19 @@ export class MongoJobStore implements JobStore {
     }
   }
 
-  async saveView(view: JobView): Promise<void> {
-    await this.jobs.updateOne(
-      { _id: view.jobId, seq: { $lt: view.seq } },
+  /**
+   * The filter holds back an older view only where the store applies it
+   * atomically (MongoDB) or nobody else writes meanwhile: FerretDB reads,
+   * then writes, so the engine writes one job's view at a time
+   * (engine/view-sync.ts). Equal seq rewrites: a poll's outputs change the
+   * view without moving it.
+   */
+  async saveView(view: JobView): Promise<boolean> {
+    const saved = await this.jobs.updateOne(
+      { _id: view.jobId, seq: { $lte: view.seq } },
       { $set: { view: redact(view), seq: view.seq, status: view.status, updatedAt: new Date() } },
     );
+    return saved.matchedCount === 1;
   }
 
   async getJob(jobId: string): Promise<JobRecord | null> {
@@ -168,15 +176,22 @@ export class MongoJobStore implements JobStore {
     return doc ? toRecord(doc) : null;
   }
 
+  /**
+   * A few equality queries merged here rather than one with $or / $in: FerretDB hands `field = value`
+   * to PostgreSQL but filters $or and $in itself after reading every document (on MongoDB each of
+   * these uses its index).
+   */
   async findJobs(query: { search?: string; statuses?: readonly JobStatus[]; limit: number }): Promise<JobRecord[]> {
-    const filter: Record<string, unknown> = {};
-    if (query.search !== undefined) {
-      const s = query.search.trim();
-      filter['$or'] = [{ tenantSlug: s }, { companyKey: s.toLowerCase() }, { _id: s }];
-    }
-    if (query.statuses) filter['status'] = { $in: [...query.statuses] };
-    const docs = await this.jobs.find(filter).sort({ createdAt: -1 }).limit(query.limit).toArray();
-    return docs.map(toRecord);
+    const statuses = query.statuses ? [...query.statuses] : undefined;
+    const s = query.search?.trim();
+    const filters: Filter<JobDoc>[] =
+      s !== undefined
+        ? [{ tenantSlug: s }, { companyKey: s.toLowerCase() }, { _id: s }].map((f) => (statuses ? { ...f, status: { $in: statuses } } : f))
+        : (statuses?.map((status) => ({ status })) ?? [{}]);
+    const found = await Promise.all(filters.map((f) => this.jobs.find(f).sort({ createdAt: -1 }).limit(query.limit).toArray()));
+    const unique = new Map(found.flat().map((doc) => [doc._id, doc]));
+    const newestFirst = [...unique.values()].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+    return newestFirst.slice(0, query.limit).map(toRecord);
   }
 
   async countByStatus(): Promise<Record<string, number>> {
@@ -197,12 +212,13 @@ export class MongoJobStore implements JobStore {
     }
   }
 
+  /** One equality query per job (see findJobs), merged in time order. */
   async audit(query: { jobIds: readonly string[]; limit: number }): Promise<AuditEntry[]> {
-    const docs = await this.audits
-      .find({ jobId: { $in: [...query.jobIds] } })
-      .sort({ at: 1, _id: 1 })
-      .limit(query.limit)
-      .toArray();
+    const perJob = await Promise.all(query.jobIds.map((jobId) => this.audits.find({ jobId }).sort({ at: 1, _id: 1 }).limit(query.limit).toArray()));
+    const docs = perJob
+      .flat()
+      .sort((a, b) => a.at.getTime() - b.at.getTime() || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0))
+      .slice(0, query.limit);
     return docs.flatMap((doc) => {
       const parsed = AuditDocSchema.safeParse(doc);
       if (!parsed.success) return [];
@@ -211,12 +227,6 @@ export class MongoJobStore implements JobStore {
     });
   }
 }
-
-/** A tenant whose job was rolled back, rejected or cancelled no longer holds its slug. */
-function isReleased(status: string): boolean {
-  return RELEASED.has(status);
-}
-const RELEASED: ReadonlySet<string> = new Set<JobStatus>(['rejected', 'rolled_back', 'cancelled']);
 
 const AuditDocSchema = z.object({
   _id: z.string(),

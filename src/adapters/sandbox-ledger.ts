@@ -11,9 +11,19 @@ export class RedisSandboxLedger implements SandboxLedger {
     this.key = key;
   }
 
+  /**
+   * Creates and counts in one script: a command that reached Redis but whose reply was lost (a restart) is
+   * sent again by the client, and a second HINCRBY on its own would count a creation that never happened.
+   */
   async create(key: string, resource: { jobId: string; stepId: string; name: string }): Promise<{ created: boolean }> {
-    const created = await this.redis.hsetnx(this.key, key, JSON.stringify({ ...resource, createdAt: Date.now() }));
-    if (created === 1) await this.redis.hincrby(`${this.key}:creations`, key, 1);
+    const created = await this.redis.eval(
+      "if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end redis.call('HINCRBY', KEYS[2], ARGV[1], 1) return 1",
+      2,
+      this.key,
+      `${this.key}:creations`,
+      key,
+      JSON.stringify({ ...resource, createdAt: Date.now() }),
+    );
     return { created: created === 1 };
   }
 

@@ -31,17 +31,23 @@ export function isJobMode(value: string): value is JobMode {
   return (JOB_MODES as readonly string[]).includes(value);
 }
 
-export type JobStatus =
-  | 'running'
-  | 'awaiting_approval'
-  | 'awaiting_input'
-  | 'failed'
-  | 'live'
-  | 'cancelled'
-  | 'rejected'
-  | 'rolling_back'
-  | 'rolled_back'
-  | 'rollback_failed';
+export const JOB_STATUSES = [
+  'running',
+  'awaiting_approval',
+  'awaiting_input',
+  'failed',
+  'live',
+  'cancelled',
+  'rejected',
+  'rolling_back',
+  'rolled_back',
+  'rollback_failed',
+] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export function isJobStatus(value: string): value is JobStatus {
+  return (JOB_STATUSES as readonly string[]).includes(value);
+}
 
 export type Criticality = 'blocking' | 'notification';
 

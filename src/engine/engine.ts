@@ -29,6 +29,7 @@ import { keysFor, type Keys } from './keys.ts';
 import { notifyEntries, recordEntries } from './recorder.ts';
 import { processStepJob, StepJobData } from './step-worker.ts';
 import { StreamConsumer } from './stream-consumer.ts';
+import { startReconciler, ViewSync } from './view-sync.ts';
 
 export const STEP_QUEUE = 'steps';
 
@@ -69,6 +70,21 @@ async function recordAbandoned(state: JobStateStore, observers: Observers, raw: 
     .warn({ outcome, error: message }, 'step given up by the queue');
 }
 
+/**
+ * Says once that a connection was lost. ioredis reconnects by itself and emits an error for every failed
+ * attempt; with maxRetriesPerRequest null, commands wait for the connection instead of failing meanwhile.
+ */
+function reportLostConnection(redis: Redis, onError: (err: unknown) => void): void {
+  let reported = false;
+  redis.on('error', (err: unknown) => {
+    if (!reported) onError(err);
+    reported = true;
+  });
+  redis.on('ready', () => {
+    reported = false;
+  });
+}
+
 export type EngineOptions = {
   redisUrl: string;
   prefix: string;
@@ -79,6 +95,9 @@ export type EngineOptions = {
   /** Run step workers and the stream consumers in this process. */
   runWorkers: boolean;
   concurrency?: number;
+  /** How often stored views left behind are looked for, and how long one must have been behind to be rewritten. */
+  reconcileEveryMs?: number;
+  reconcileAfterMs?: number;
   /** How soon a crashed worker's step is picked up again (BullMQ lock and stall check). */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
@@ -98,9 +117,12 @@ export class Engine {
   private readonly queue: Queue;
   private readonly closers: (() => Promise<unknown>)[] = [];
   private readonly connections: Redis[] = [];
+  private readonly onError: (err: unknown) => void;
 
   private constructor(opts: EngineOptions, redis: Redis) {
+    this.onError = reporter(opts)('the engine');
     this.redis = redis;
+    reportLostConnection(redis, this.onError);
     this.keys = keysFor(opts.prefix);
     this.state = new JobStateStore(redis, this.keys);
     this.definitions = new DefinitionCache(this.state);
@@ -173,6 +195,7 @@ export class Engine {
       onError: report('the dispatcher'),
       handle: (entries) => dispatchReleases(releases, this.definitions, entries),
     });
+    const views = new ViewSync({ redis: this.redis, keys: this.keys, state: this.state, definitions: this.definitions, store: opts.store });
     const recorder = new StreamConsumer({
       redis: this.connection(),
       stream: this.keys.events(),
@@ -181,7 +204,7 @@ export class Engine {
       claimIdleMs,
       onError: report('the recorder'),
       handle: async (entries) => {
-        await recordEntries({ state: this.state, definitions: this.definitions, store: opts.store }, entries);
+        await recordEntries({ state: this.state, definitions: this.definitions, store: opts.store, views }, entries);
         const stored = Date.now();
         metrics.eventsRecorded(entries.map((e) => stored - e.event.at));
       },
@@ -203,9 +226,15 @@ export class Engine {
       );
     }
     await Promise.all(consumers.map((c) => c.start()));
+    const stopReconciler = startReconciler(views, {
+      everyMs: opts.reconcileEveryMs ?? 5_000,
+      olderThanMs: opts.reconcileAfterMs ?? 5_000,
+      onError,
+    });
     this.closers.push(
       () => Promise.all(workers.map((w) => w.close())),
       ...consumers.map((c) => () => c.stop()),
+      stopReconciler,
       () => releases.close(),
     );
   }
@@ -214,6 +243,7 @@ export class Engine {
   private connection(): Redis {
     // Blocking reads (BullMQ fetches, XREADGROUP BLOCK) must not be pipelined behind other commands.
     const connection = this.redis.duplicate({ enableAutoPipelining: false });
+    reportLostConnection(connection, this.onError);
     this.connections.push(connection);
     return connection;
   }

@@ -4,7 +4,6 @@
  * same atomic step. Redis is the authority while a job runs (BullMQ already
  * trusts it with the queue); MongoDB holds the durable, readable record.
  */
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Phase, Release, Transition } from '../domain/actions.ts';
 import type { JobEvent } from '../domain/events.ts';
@@ -15,30 +14,15 @@ import type { StepDetails } from '../domain/job-view.ts';
 type Outputs = Record<string, unknown>;
 import { APPLY_TRANSITION, CLAIM_STEP, DETAIL_FIELDS, FINISH_STEP, INIT_JOB } from './lua.ts';
 import { parseReleases, type Keys } from './keys.ts';
+import { Script } from './script.ts';
 
-export type JobState = JobSnapshot & { details: ReadonlyMap<string, StepDetails> };
+/** `lastEventSeq`: the sequence number of the job's latest change that has an event (a held step has none). */
+export type JobState = JobSnapshot & { details: ReadonlyMap<string, StepDetails>; lastEventSeq: number };
 
 export type Claim = { status: 'ok' | 'resumed'; details: StepDetails } | { status: 'held' | 'stale' | 'gone' };
 
 /** Trimmed length of the event stream; consumers keep far behind this. */
 const STREAM_MAXLEN = '100000';
-
-class Script {
-  readonly lua: string;
-  readonly sha: string;
-  constructor(lua: string) {
-    this.lua = lua;
-    this.sha = createHash('sha1').update(lua).digest('hex');
-  }
-  async run(redis: Redis, keys: string[], args: (string | number)[]): Promise<unknown> {
-    try {
-      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
-    } catch (err) {
-      if (!(err instanceof Error) || !err.message.includes('NOSCRIPT')) throw err;
-      return redis.eval(this.lua, keys.length, ...keys, ...args);
-    }
-  }
-}
 
 const init = new Script(INIT_JOB);
 const claim = new Script(CLAIM_STEP);
@@ -69,12 +53,7 @@ export class JobStateStore {
     }
     // NX: when the same deal arrives twice at once, the first definition stays.
     await this.redis.set(this.keys.definition(definition.jobId), JSON.stringify(definition), 'NX');
-    const created = await init.run(this.redis, this.stateKeys(definition.jobId), [
-      JSON.stringify(fields),
-      JSON.stringify(event),
-      JSON.stringify(released),
-      STREAM_MAXLEN,
-    ]);
+    const created = await this.run(init, definition.jobId, [JSON.stringify(fields), JSON.stringify(event), JSON.stringify(released), STREAM_MAXLEN]);
     return created === 1;
   }
 
@@ -83,7 +62,7 @@ export class JobStateStore {
   }
 
   async claim(jobId: string, stepId: string, ticket: number, phase: Phase, event: JobEvent): Promise<Claim> {
-    const result = await claim.run(this.redis, this.stateKeys(jobId), [stepId, ticket, phase, JSON.stringify(event), event.at, STREAM_MAXLEN]);
+    const result = await this.run(claim, jobId, [stepId, ticket, phase, JSON.stringify(event), event.at, STREAM_MAXLEN]);
     if (!Array.isArray(result)) return { status: 'stale' };
     const [status, ...values] = result;
     if (status !== 'ok' && status !== 'resumed') return { status: status === 'held' || status === 'gone' ? status : 'stale' };
@@ -99,7 +78,7 @@ export class JobStateStore {
     event: JobEvent,
     details: Record<string, string | number>,
   ): Promise<Release[] | null> {
-    const result = await finish.run(this.redis, this.stateKeys(jobId), [
+    const result = await this.run(finish, jobId, [
       step.stepId,
       step.ticket,
       step.phase,
@@ -127,12 +106,7 @@ export class JobStateStore {
       if (c.unlocks !== undefined) fields[`u:${c.stepId}`] = JSON.stringify(c.unlocks);
     }
     const withReleases: JobEvent = { ...event, released: transition.release };
-    const result = await apply.run(this.redis, this.stateKeys(jobId), [
-      String(seq),
-      JSON.stringify(fields),
-      JSON.stringify(withReleases),
-      STREAM_MAXLEN,
-    ]);
+    const result = await this.run(apply, jobId, [String(seq), JSON.stringify(fields), JSON.stringify(withReleases), STREAM_MAXLEN]);
     return result === 1;
   }
 
@@ -150,8 +124,9 @@ export class JobStateStore {
     return Object.keys(hash).length === 0 ? null : parseJobState(hash);
   }
 
-  private stateKeys(jobId: string): string[] {
-    return [this.keys.jobState(jobId), this.keys.events()];
+  /** Runs a state script on the job: its keys, then its arguments followed by the job id (see lua.ts). */
+  private run(script: Script, jobId: string, args: (string | number)[]): Promise<unknown> {
+    return script.run(this.redis, [this.keys.jobState(jobId), this.keys.events(), this.keys.staleViews()], [...args, jobId]);
   }
 }
 
@@ -202,12 +177,14 @@ export function parseJobState(hash: Record<string, string>): JobState {
     details.set(id, stepDetails(field, id));
   }
   const mode = hash['_mode'] ?? 'forward';
+  const seq = num(hash['_seq']) ?? 0;
   return {
     mode: isJobMode(mode) ? mode : 'forward',
     failedBlocking: num(hash['_failed']) ?? 0,
-    seq: num(hash['_seq']) ?? 0,
+    seq,
     steps,
     details,
+    lastEventSeq: num(hash['_evseq']) ?? seq,
   };
 }
 

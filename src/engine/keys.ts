@@ -6,6 +6,10 @@ export type Keys = {
   jobState(jobId: string): string;
   definition(jobId: string): string;
   events(): string;
+  /** Sorted set: jobs whose stored view may be behind their live state, scored by when it first fell behind (ms). */
+  staleViews(): string;
+  /** Held by the one recorder writing the job's view at the moment. */
+  viewLock(jobId: string): string;
   sandbox(): string;
 };
 
@@ -15,6 +19,8 @@ export function keysFor(prefix: string): Keys {
     jobState: (jobId) => `${prefix}:pj:${jobId}`,
     definition: (jobId) => `${prefix}:pjdef:${jobId}`,
     events: () => `${prefix}:events`,
+    staleViews: () => `${prefix}:views:stale`,
+    viewLock: (jobId) => `${prefix}:views:lock:${jobId}`,
     sandbox: () => `${prefix}:sandbox`,
   };
 }

@@ -4,15 +4,28 @@
  * job's sequence number and appends the event to the stream in one step, so
  * a state change and its record can never be separated by a crash.
  *
- * KEYS[1] = the job's state hash, KEYS[2] = the event stream.
+ * Every change also marks the job's stored view as behind (KEYS[3]), in
+ * the same step: the recorder that writes the view at this sequence number
+ * unmarks it (view-sync.ts), so a view left behind is always found again.
+ *
+ * KEYS[1] = the job's state hash, KEYS[2] = the event stream, KEYS[3] = the
+ * set of stale stored views. ARGV[#ARGV] = the job id (added by JobStateStore).
  */
 
 /** The per-step detail fields a worker needs, in the order the claim returns them. */
 export const DETAIL_FIELDS = ['st', 'ft', 'o', 'e', 'ps', 'i', 'a', 'ov', 'w'] as const;
 
 const APPEND_EVENT = `
-local function append_event(event_json, released, maxlen)
+local function bump_seq()
   local seq = redis.call('HINCRBY', KEYS[1], '_seq', 1)
+  local now = redis.call('TIME')
+  -- NX: the score says since when the stored view has been behind.
+  redis.call('ZADD', KEYS[3], 'NX', now[1] * 1000 + math.floor(now[2] / 1000), ARGV[#ARGV])
+  return seq
+end
+local function append_event(event_json, released, maxlen)
+  local seq = bump_seq()
+  redis.call('HSET', KEYS[1], '_evseq', seq)
   local ev = cjson.decode(event_json)
   ev.seq = seq
   if released ~= nil and #released > 0 then ev.released = released end
@@ -53,7 +66,7 @@ if ARGV[3] == 'run' then
   if state ~= 'ready' then return { 'stale' } end
   if mode ~= 'forward' or tonumber(redis.call('HGET', KEYS[1], '_failed')) > 0 then
     redis.call('HSET', KEYS[1], 's:' .. s, 'pending')
-    redis.call('HINCRBY', KEYS[1], '_seq', 1)
+    bump_seq()
     return { 'held' }
   end
   redis.call('HSET', KEYS[1], 's:' .. s, 'running', 'st:' .. s, ARGV[5])

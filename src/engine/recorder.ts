@@ -1,9 +1,12 @@
 /**
  * Keeps the durable record in step with the live state: after each batch of
- * events it saves each job's audit entries, tenant status and view to the
- * store. Re-processing a batch is harmless: audit ids are derived from stream
- * ids and views only move forward. Notifiers follow the same batches in a
- * consumer group of their own, so a slow Slack never holds up the record.
+ * events it saves the batch's audit entries, then each job's view and tenant
+ * status (view-sync.ts: one writer per job at a time, so several recorder
+ * processes never put an old view on top of a newer one). Re-processing a
+ * batch is harmless: audit ids are derived from stream ids and views only
+ * move forward.
+ * Notifiers follow the same batches in a consumer group of their own, so a
+ * slow Slack never holds up the record.
  */
 import type { AuditEntry } from '../domain/audit.ts';
 import { ENGINE_ACTOR, type JobEvent } from '../domain/events.ts';
@@ -14,11 +17,15 @@ import type { JobStore } from '../ports/store.ts';
 import type { DefinitionCache } from './definitions.ts';
 import type { JobStateStore } from './job-state.ts';
 import type { StreamEntry } from './stream-consumer.ts';
+import type { ViewSync } from './view-sync.ts';
 
 type Sources = { state: JobStateStore; definitions: DefinitionCache };
 
-/** One job's share of a batch: its current view and its events, plus "is live" when this batch made it so. */
-type JobBatch = { view: JobView; entries: { id: string; event: JobEvent }[] };
+/**
+ * One job's share of a batch: its current view and its events, plus "is live" when this batch made it so.
+ * `seenAll`: the view holds no change whose event is not in this batch or an earlier one.
+ */
+type JobBatch = { view: JobView; entries: { id: string; event: JobEvent }[]; seenAll: boolean };
 
 /** The events that can complete a job (a notification step failing last completes it too). */
 const COMPLETING: ReadonlySet<JobEvent['type']> = new Set(['step.succeeded', 'step.overridden', 'step.failed']);
@@ -39,22 +46,19 @@ async function jobBatches(sources: Sources, entries: readonly StreamEntry[]): Pr
     if (!definition || !state) continue;
     const view = buildJobView(definition, state);
     const closing = closingEvent(view, jobEntries);
-    batches.push({ view, entries: closing ? [...jobEntries, closing] : jobEntries });
+    const seenAll = state.lastEventSeq <= Math.max(...jobEntries.map((e) => e.event.seq ?? 0));
+    batches.push({ view, entries: closing ? [...jobEntries, closing] : jobEntries, seenAll });
   }
   return batches;
 }
 
-export async function recordEntries(deps: Sources & { store: JobStore }, entries: readonly StreamEntry[]): Promise<void> {
+export async function recordEntries(deps: Sources & { store: JobStore; views: ViewSync }, entries: readonly StreamEntry[]): Promise<void> {
   const batches = await jobBatches(deps, entries);
   const audit: AuditEntry[] = batches.flatMap(({ view, entries: e }) => e.map((x) => auditEntry(x.id, x.event, view)));
   await deps.store.appendAudit(audit);
-  for (const { view, entries: e } of batches) {
-    if (e.some((x) => x.event.type !== 'step.started' && x.event.type !== 'step.polling')) {
-      await deps.store.setTenantStatus(view.tenant.slug, view.jobId, view.status);
-    }
-  }
-  // Views last: a stored view at seq N means the audit and tenant status up to N are stored too.
-  for (const { view } of batches) await deps.store.saveView(view);
+  // Views after the batch's audit, and only views this recorder has seen every event of: a stored view at
+  // seq N means the audit up to N is stored. A view ahead of the batch is left to the batch holding the rest.
+  for (const { view, seenAll } of batches) if (seenAll) await deps.views.save(view);
 }
 
 /** Tells the notifier, job by job; one job's failure to notify does not stop the others. */

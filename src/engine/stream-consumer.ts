@@ -32,13 +32,18 @@ export class StreamConsumer {
   }
 
   async start(): Promise<void> {
+    await this.createGroup();
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** From the stream's start, so nothing already in it is skipped; a no-op when the group exists. */
+  private async createGroup(): Promise<void> {
     try {
       await this.opts.redis.xgroup('CREATE', this.opts.stream, this.opts.group, '0', 'MKSTREAM');
     } catch (err) {
       if (!(err instanceof Error) || !err.message.includes('BUSYGROUP')) throw err;
     }
-    this.running = true;
-    this.loop = this.run();
   }
 
   async stop(): Promise<void> {
@@ -56,6 +61,9 @@ export class StreamConsumer {
         if (!this.running) return;
         this.opts.onError(err);
         await new Promise((resolve) => setTimeout(resolve, 200));
+        // The group is gone (a Redis that came back without its data, or deleted by hand): make it again
+        // rather than fail every read from now on. Handlers are idempotent, so reading from the start is safe.
+        if (err instanceof Error && err.message.includes('NOGROUP')) await this.createGroup().catch(this.opts.onError);
       }
     }
   }

@@ -17,8 +17,11 @@ export interface JobStore {
   setTenantStatus(slug: string, jobId: string, status: JobStatus): Promise<void>;
   /** 'exists' when a job with this id is already stored (the same deal submitted again). */
   createJob(record: JobRecord): Promise<'created' | 'exists'>;
-  /** Saves the job's latest view unless a newer one is already stored. */
-  saveView(view: JobView): Promise<void>;
+  /**
+   * Saves the job's view unless a newer one is stored; false if it was not saved.
+   * The engine writes one job's view at a time, so the store need not arbitrate between writers.
+   */
+  saveView(view: JobView): Promise<boolean>;
   getJob(jobId: string): Promise<JobRecord | null>;
   findByOpportunity(crmOpportunityId: string): Promise<JobRecord | null>;
   /** Newest first; `search` matches a tenant slug, a company name (any case) or a job id. */

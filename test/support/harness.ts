@@ -62,6 +62,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     ...(opts.notifier ? { notifier: opts.notifier } : {}),
     ...(opts.serveSlack ? { serveSlack: true } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),
+    ...(opts.reconcile ? { reconcile: opts.reconcile } : {}),
     onError: opts.onError ?? ((err) => console.error(`[${prefix}]`, err)),
   }).catch(async (err: unknown) => {
     await emulators?.close(); // a refused start must not leave servers listening

@@ -1,6 +1,6 @@
 /** The job status while rolling back: a failed undo stops the steps beneath it, so the rollback is failed, not still running. */
 import { describe, expect, it } from 'vitest';
-import { deriveJobStatus, type JobSnapshot, type StepSnapshot, type StepState } from '../../src/domain/job.ts';
+import { deriveJobStatus, JOB_STATUSES, releasesSlug, type JobSnapshot, type StepSnapshot, type StepState } from '../../src/domain/job.ts';
 
 /** database → secrets → sso, database → flags. */
 function rollingBack(states: Record<string, StepState>): Pick<JobSnapshot, 'mode' | 'steps'> {
@@ -29,5 +29,12 @@ describe('status of a rollback', () => {
 
   it('is rolled_back when everything was undone', () => {
     expect(deriveJobStatus(rollingBack({}))).toBe('rolled_back');
+  });
+});
+
+describe('who holds a tenant slug', () => {
+  it('a rejected, rolled back or cancelled job frees it; every other status keeps it', () => {
+    const freeing = JOB_STATUSES.filter(releasesSlug);
+    expect(freeing).toEqual(['cancelled', 'rejected', 'rolled_back']);
   });
 });

@@ -1,0 +1,139 @@
+import { MongoClient } from 'mongodb';
+import { describe, expect, it } from 'vitest';
+import { parseEvent, type JobEvent } from '../../src/domain/events.ts';
+import type { JobView } from '../../src/domain/job-view.ts';
+import { recordEntries } from '../../src/engine/recorder.ts';
+import type { StreamEntry } from '../../src/engine/stream-consumer.ts';
+import { ViewSync } from '../../src/engine/view-sync.ts';
+import { appPerTest, dealFor, type TestApp } from '../support/harness.ts';
+
+const SIBLINGS = Array.from({ length: 12 }, (_, i) => `step_${i}`);
+const PIPELINE = `
+version: 1
+steps:
+  - { id: first, type: sandbox, config: { resource: first } }
+${SIBLINGS.map((id) => `  - { id: ${id}, type: sandbox, needs: [first], config: { resource: ${id} } }`).join('\n')}
+`;
+
+const TWO_ROOTS = `
+version: 1
+steps:
+  - { id: database, type: sandbox, config: { resource: database } }
+  - { id: dns, type: sandbox, config: { resource: dns record } }
+  - { id: billing, type: sandbox, needs: [database, dns], config: { resource: subscription } }
+`;
+
+/** What a worker records when it claims a step, or when the step succeeds. */
+async function play(app: TestApp, jobId: string, stepId: string, what: 'started' | 'succeeded'): Promise<void> {
+  const event: JobEvent = { type: 'step.started', jobId, stepId, at: Date.now(), actor: 'engine', summary: `Step ${stepId} started` };
+  if (what === 'started') {
+    expect((await app.engine.state.claim(jobId, stepId, 1, 'run', event)).status).toBe('ok');
+  } else {
+    const done: JobEvent = { ...event, type: 'step.succeeded', summary: `${stepId} created` };
+    expect(await app.engine.state.finish(jobId, { stepId, ticket: 1, phase: 'run' }, 'succeeded', done, {})).not.toBeNull();
+  }
+}
+
+/** The event the job's last state change appended to the stream (other jobs' events come in between). */
+async function latestEntry(app: TestApp, jobId: string): Promise<StreamEntry> {
+  for (const [id, fields] of await app.engine.redis.xrevrange(app.engine.keys.events(), '+', '-', 'COUNT', 500)) {
+    const event = parseEvent(fields[1] ?? '');
+    if (event?.jobId === jobId) return { id, event };
+  }
+  throw new Error(`no event of job ${jobId} on the stream`);
+}
+
+function viewSync(app: TestApp): ViewSync {
+  return new ViewSync({
+    redis: app.engine.redis,
+    keys: app.engine.keys,
+    state: app.engine.state,
+    definitions: app.engine.definitions,
+    store: app.store,
+  });
+}
+
+/** The jobs whose stored view differs from their live state, and how. */
+async function staleViews(app: TestApp, jobIds: readonly string[]): Promise<string[]> {
+  const stale: string[] = [];
+  for (const jobId of jobIds) {
+    const [live, stored] = await Promise.all([app.engine.view(jobId), app.store.getJob(jobId)]);
+    if (!live || !sameView(stored?.view, live)) {
+      stale.push(`${jobId}: stored seq ${stored?.view.seq} status ${stored?.view.status}, live seq ${live?.seq} status ${live?.status}`);
+    }
+  }
+  return stale;
+}
+
+function sameView(stored: JobView | undefined, live: JobView): boolean {
+  return JSON.stringify(stored) === JSON.stringify(live);
+}
+
+/** The tenants as the store holds them (the slug's owner and its status), in slug order. */
+async function tenantStatuses(app: TestApp): Promise<{ _id: string; jobId: string; status: string }[]> {
+  const mongo = new MongoClient(app.config.mongoUri);
+  try {
+    const docs = await mongo.db(app.dbName).collection('tenants').find({}).sort({ _id: 1 }).toArray();
+    return docs.map((d) => ({ _id: String(d['_id']), jobId: String(d['jobId']), status: String(d['status']) }));
+  } finally {
+    await mongo.close();
+  }
+}
+
+describe('several recorders write the same jobs at once', () => {
+  const start = appPerTest();
+
+  it('eight recorders handling interleaved batches leave every stored view and tenant status equal to the live state', async () => {
+    // No workers and no recorder of its own: the test plays the workers, and up to eight recorders follow at once.
+    const app = await start({ pipeline: PIPELINE, runWorkers: false });
+    const views = viewSync(app);
+    const record = (entries: StreamEntry[]) =>
+      recordEntries({ state: app.engine.state, definitions: app.engine.definitions, store: app.store, views }, entries);
+    const provisioned = await Promise.all(Array.from({ length: 10 }, () => app.service.provision(dealFor())));
+    // All jobs at once; within a job, each state change's event goes to the next recorder while the seven before it may still be writing.
+    const playAndRecord = async (job: JobView) => {
+      const writing: Promise<void>[] = [];
+      const recordLatest = async () => {
+        if (writing.length >= 8) await writing.shift();
+        writing.push(record([await latestEntry(app, job.jobId)]));
+      };
+      await recordLatest(); // job.created
+      for (const stepId of ['first', ...SIBLINGS]) {
+        await play(app, job.jobId, stepId, 'started');
+        await recordLatest();
+        await play(app, job.jobId, stepId, 'succeeded');
+        await recordLatest();
+      }
+      await Promise.all(writing);
+    };
+    await Promise.all(provisioned.map(({ job }) => playAndRecord(job)));
+
+    const jobIds = provisioned.map(({ job }) => job.jobId);
+    for (const jobId of jobIds) expect((await app.engine.view(jobId))?.status).toBe('live');
+    expect(await staleViews(app, jobIds)).toEqual([]);
+    const tenants = provisioned.map(({ job }) => ({ _id: job.tenant.slug, jobId: job.jobId, status: 'live' }));
+    expect(await tenantStatuses(app)).toEqual(tenants.sort((x, y) => x._id.localeCompare(y._id)));
+  });
+
+  it('a job whose live state moved with no event left to carry it is rewritten by the reconciler', async () => {
+    // No workers and no recorder in this process: the test plays the worker, and nothing records what happens.
+    const app = await start({ pipeline: TWO_ROOTS, runWorkers: false });
+    const { job } = await app.service.provision(dealFor());
+    await play(app, job.jobId, 'database', 'started');
+    const failed: JobEvent = { type: 'step.failed', jobId: job.jobId, stepId: 'database', at: Date.now(), actor: 'engine', summary: 'refused' };
+    await app.engine.state.finish(job.jobId, { stepId: 'database', ticket: 1, phase: 'run' }, 'failed', failed, {});
+    // The dns step was queued before the failure: a worker picking it up now holds it back, which moves the job without an event.
+    const started: JobEvent = { ...failed, type: 'step.started', stepId: 'dns', summary: 'Step dns started' };
+    expect((await app.engine.state.claim(job.jobId, 'dns', 1, 'run', started)).status).toBe('held');
+    const live = await app.engine.view(job.jobId);
+    expect(live?.steps.map((s) => `${s.id} ${s.state}`)).toEqual(['database failed', 'dns pending', 'billing pending']);
+    expect((await app.store.getJob(job.jobId))?.view.status).toBe('running');
+
+    const views = viewSync(app);
+    expect(await views.reconcile(60_000)).toBe(0); // not behind for a minute yet
+    expect(await views.reconcile(0)).toBe(1);
+    expect((await app.store.getJob(job.jobId))?.view).toEqual(live);
+    expect(await tenantStatuses(app)).toEqual([{ _id: job.tenant.slug, jobId: job.jobId, status: 'failed' }]);
+    expect(await views.reconcile(0)).toBe(0); // up to date: no longer marked
+  });
+});

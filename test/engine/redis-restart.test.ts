@@ -1,0 +1,59 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { OwnRedis } from '../support/own-redis.ts';
+import { auditOf, dealFor, startTestApp, stopTestApp, waitForStatus, waitForStep, type TestApp } from '../support/harness.ts';
+
+const STEPS = ['database', 'dns', 'seed_data', 'billing'];
+const PIPELINE = `
+version: 1
+steps:
+  - { id: database, type: sandbox, config: { latencyMs: 400, resource: database } }
+  - { id: dns, type: sandbox, config: { latencyMs: 250, resource: dns record } }
+  - { id: seed_data, type: sandbox, needs: [database], config: { latencyMs: 700, resource: seed data } }
+  - { id: billing, type: sandbox, needs: [seed_data, dns], config: { latencyMs: 300, resource: subscription } }
+`;
+
+describe('Redis restarts in the middle of a run', () => {
+  let redis: OwnRedis | undefined;
+  let app: TestApp | undefined;
+  afterEach(async () => {
+    if (app) await stopTestApp(app);
+    await redis?.stop();
+    app = undefined;
+    redis = undefined;
+  });
+
+  it('every job still goes live, each resource is created once, and the audit is complete', async () => {
+    const own = await OwnRedis.start();
+    redis = own;
+    const errors: unknown[] = [];
+    const started = await startTestApp({ pipeline: PIPELINE, env: { REDIS_URL: own.url }, onError: (err) => errors.push(err) });
+    app = started;
+    const jobs = (await Promise.all(Array.from({ length: 4 }, () => started.service.provision(dealFor())))).map((p) => p.job);
+    // Mid-run: first steps under way or done, later ones not started yet. Down for longer than a step's BullMQ lock.
+    await waitForStep(started, jobs[0]?.jobId ?? '', 'database', ['running', 'succeeded']);
+    await own.restart(2_500);
+
+    for (const job of jobs) expect((await waitForStatus(app, job.jobId, ['live', 'failed'], 30_000)).status).toBe('live');
+    // The workers and consumers are still at work after the restart: a new job goes through too.
+    const { job: after } = await app.service.provision(dealFor());
+    expect((await waitForStatus(app, after.jobId, ['live', 'failed'], 30_000)).status).toBe('live');
+
+    const all = [...jobs, after];
+    const { creations, resources } = await app.ledger.inventory();
+    const expected = Object.fromEntries(all.flatMap((job) => STEPS.map((step) => [`${job.jobId}.${step}`, '1'])));
+    expect(creations).toEqual(expected);
+    expect(Object.keys(resources).sort()).toEqual(Object.keys(expected).sort());
+    for (const job of all) {
+      const { text } = await auditOf(app, job);
+      for (const created of ['database created', 'dns record created', 'seed data created', 'subscription created']) {
+        expect(text.split('\n').filter((line) => line.includes(created))).toHaveLength(1);
+      }
+      expect(text.split('\n').filter((line) => line.includes(`Tenant ${job.tenant.slug} is live`))).toHaveLength(1);
+      expect((await app.store.getJob(job.jobId))?.view.status).toBe('live');
+    }
+    // What went wrong meanwhile was the outage itself: connections refused or reset, and BullMQ's step locks
+    // lapsing (their jobs are picked up again as stalled, and the state scripts tell them the step moved on).
+    const outage = /ECONNREFUSED|ECONNRESET|Connection is closed|could not renew lock|Missing lock for job/;
+    expect(errors.map(String).filter((e) => !outage.test(e))).toEqual([]);
+  }, 120_000);
+});

@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { JobEvent } from '../../src/domain/events.ts';
+import { StreamConsumer, type StreamEntry } from '../../src/engine/stream-consumer.ts';
+import { serverUrl } from '../support/servers.ts';
+
+describe('a stream consumer whose group disappears', () => {
+  const opened: { redis: Redis[]; consumers: StreamConsumer[]; stream?: string } = { redis: [], consumers: [] };
+  afterEach(async () => {
+    for (const c of opened.consumers.splice(0)) await c.stop();
+    if (opened.stream) await opened.redis[0]?.del(opened.stream);
+    for (const r of opened.redis.splice(0)) await r.quit();
+  });
+
+  it('makes the group again and goes on reading, instead of failing every read from then on', async () => {
+    const redis = new Redis(serverUrl('REDIS_URL'), { maxRetriesPerRequest: null });
+    const blocking = redis.duplicate();
+    opened.redis.push(redis, blocking);
+    const stream = `t${randomBytes(4).toString('hex')}:events`;
+    opened.stream = stream;
+    const handled: string[] = [];
+    const errors: string[] = [];
+    const consumer = new StreamConsumer({
+      redis: blocking,
+      stream,
+      group: 'recorder',
+      consumer: 'one',
+      blockMs: 50,
+      handle: async (entries: readonly StreamEntry[]) => {
+        handled.push(...entries.map((e) => e.event.summary));
+      },
+      onError: (err) => errors.push(String(err)),
+    });
+    opened.consumers.push(consumer);
+    await consumer.start();
+    const add = (summary: string) => {
+      const event: JobEvent = { type: 'job.created', jobId: 'job-1', at: Date.now(), actor: 'jane.ae', summary };
+      return redis.xadd(stream, '*', 'e', JSON.stringify(event));
+    };
+    await add('before');
+    await until(() => handled.includes('before'));
+
+    // What a Redis that restarted without its data looks like to a consumer.
+    await redis.xgroup('DESTROY', stream, 'recorder');
+    await add('after');
+    await until(() => handled.includes('after'));
+    expect(errors.some((e) => e.includes('NOGROUP'))).toBe(true);
+  });
+});
+
+async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !check(); await sleep(20)) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+  }
+}

@@ -6,21 +6,10 @@
  * for each question (it hands only equality filters down); real MongoDB would
  * not need it, and the catalogue costs it nothing either.
  */
-import type { JobView } from '../domain/job-view.ts';
+import type { JobSummary } from '../domain/job-summary.ts';
 import type { JobStatus } from '../domain/job.ts';
 
-export type JobSummary = {
-  jobId: string;
-  status: JobStatus;
-  slug: string;
-  companyName: string;
-  planId: string;
-  requestedBy: string;
-  crmOpportunityId: string;
-  createdAt: Date;
-  updatedAt: Date;
-  progress: { done: number; total: number };
-};
+export type { JobSummary } from '../domain/job-summary.ts';
 
 export type JobQuery = {
   statuses?: readonly JobStatus[];
@@ -37,21 +26,6 @@ export type JobQuery = {
 };
 
 export type JobPage = { rows: JobSummary[]; total: number; page: number; pageCount: number };
-
-export function summaryOf(view: JobView, createdAt: Date, updatedAt: Date): JobSummary {
-  return {
-    jobId: view.jobId,
-    status: view.status,
-    slug: view.tenant.slug,
-    companyName: view.tenant.companyName,
-    planId: view.tenant.planId,
-    requestedBy: view.requestedBy,
-    crmOpportunityId: view.crmOpportunityId,
-    createdAt,
-    updatedAt,
-    progress: view.progress,
-  };
-}
 
 const DAY = 86_400_000;
 

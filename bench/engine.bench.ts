@@ -70,6 +70,7 @@ import {
   type BenchApp,
 } from './lib.ts';
 import { slackScenario } from './slack.ts';
+import { REQUESTER } from '../test/support/people.ts';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const MONGODB_URI = process.env['MONGODB_URI'] ?? 'mongodb://127.0.0.1:27017/';
@@ -243,7 +244,7 @@ async function engineRound(o: RoundOptions): Promise<EngineRound> {
   const t0 = Date.now();
   if (o.submit === 'provision') {
     const ids = await pool(deals, PROVISION_CONCURRENCY, async (deal) =>
-      Date.now() - startedAt < PROVISION_BUDGET_MS ? (await submitter.service.provision(deal)).job.jobId : undefined,
+      Date.now() - startedAt < PROVISION_BUDGET_MS ? (await submitter.service.provision(deal, REQUESTER)).job.jobId : undefined,
     );
     jobIds = ids.filter((id): id is string => id !== undefined);
   } else {

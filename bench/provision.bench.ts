@@ -22,6 +22,7 @@ import { loadConfigWith } from '../src/config.ts';
 import type { JobView } from '../src/domain/job-view.ts';
 import { startLocalEmulators } from '../src/emulators/emulators.ts';
 import { fixed, median, percentile, ROOT } from './lib.ts';
+import { REQUESTER } from '../test/support/people.ts';
 
 const TENANTS = Number(process.env['BENCH_TENANTS'] ?? 20);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
@@ -56,16 +57,19 @@ async function round(app: App, n: number): Promise<Round> {
   const results = await Promise.all(
     Array.from({ length: n }, async (_, i) => {
       const started = performance.now();
-      const { job } = await app.service.provision({
-        companyName: `Bench ${tag} ${i}`,
-        slug: `b${tag}-${i}`,
-        adminEmail: `admin${i}@bench.example`,
-        plan: 'starter',
-        contractStartDate: new Date().toISOString().slice(0, 10),
-        contractValue: 9000,
-        crmOpportunityId: `006B${tag}${i}`,
-        requestedBy: 'bench',
-      });
+      const { job } = await app.service.provision(
+        {
+          companyName: `Bench ${tag} ${i}`,
+          slug: `b${tag}-${i}`,
+          adminEmail: `admin${i}@bench.example`,
+          plan: 'starter',
+          contractStartDate: new Date().toISOString().slice(0, 10),
+          contractValue: 9000,
+          crmOpportunityId: `006B${tag}${i}`,
+          requestedBy: 'bench',
+        },
+        REQUESTER,
+      );
       const view = await liveView(app, job.jobId);
       return { ttl: performance.now() - started, path: criticalPathMs(view), live: view.status === 'live', steps: view.steps };
     }),

@@ -115,7 +115,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
   metrics.sampleFrom(sampledFigures({ store, engine }));
   const redisHealth = redisProbe(config.redisUrl);
   const health = new HealthService({ redis: redisHealth.probe, store: mongoProbe(mongo) }, { log: logger });
-  const service = new ProvisioningService({ engine, store, manifests, settings: config.tenant, catalogue: stepTypes });
+  const service = new ProvisioningService({ engine, store, manifests, settings: config.tenant, catalogue: stepTypes, policy: config.policy });
   const ledger = new RedisSandboxLedger(engine.redis, engine.keys.sandbox());
   const slackApp =
     config.slack && slack && opts.serveSlack
@@ -124,7 +124,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
           {
             service,
             manifests,
-            people: new People(slack.client, config.slack.approvers.userIds, config.slack.approvers.groupId, config.slack.allowSelfApproval),
+            people: new People(slack.client, { approvers: config.slack.approvers, admins: config.web.admins }),
             channel: config.slack.channel,
             progressUrl: (jobId) => slack.refs.link(jobId, 5000),
             onError,

@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import type { Role } from './domain/policy.ts';
 import type { Integration } from './ports/step-services.ts';
 
 const LOCAL_WEBHOOK_SECRET = 'local-only-webhook-signing-secret';
@@ -32,6 +33,8 @@ const EnvSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(50),
   WEBHOOK_SIGNING_SECRET: z.string().min(16).optional(),
   PROVISIONER_OPERATOR: z.string().min(1).optional(),
+  /** CLI operators and their roles: "dana:admin,sam.approver:approver,jane.ae:requester" (roles joined with "+"). */
+  PROVISIONER_OPERATORS: z.string().optional(),
   SLACK_MODE: z.enum(['off', 'socket', 'http']).default('off'),
   SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', { error: 'must be a bot token (xoxb-…)' }).optional(),
   SLACK_SIGNING_SECRET: z.string().min(8).optional(),
@@ -41,7 +44,19 @@ const EnvSchema = z.object({
   SLACK_ONBOARDING_CHANNEL: z.string().min(1).optional(),
   SLACK_APPROVERS: z.string().default(''),
   SLACK_APPROVER_GROUP: z.string().optional(),
-  SLACK_ALLOW_SELF_APPROVAL: z.enum(['true', 'false']).default('false'),
+  SLACK_ALLOW_SELF_APPROVAL: z.enum(['true', 'false']).optional(),
+  ALLOW_SELF_APPROVAL: z.enum(['true', 'false']).optional(),
+  SLACK_ADMINS: z.string().default(''),
+  // The web control room (admin panel, customer status pages).
+  PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: 'must be the http(s) address people reach this server at, e.g. https://provisioner.example.com' })
+    .optional(),
+  WEB_SECRET: z.string().min(32, { error: 'must be at least 32 characters (it signs sessions and status links)' }).optional(),
+  SLACK_CLIENT_ID: z.string().min(1).optional(),
+  SLACK_CLIENT_SECRET: z.string().min(1).optional(),
+  SLACK_OIDC_AUTHORIZE_URL: z.url().default('https://slack.com/openid/connect/authorize'),
+  SLACK_TEAM_ID: z.string().min(1).optional(),
+  STATUS_PAGE_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   SLACK_UPDATES_PER_SECOND: z.coerce.number().positive().max(50).default(1),
   SLACK_POSTS_PER_SECOND: z.coerce.number().positive().max(50).default(1),
   USER: z.string().min(1).optional(),
@@ -111,6 +126,12 @@ export type Config = {
   webhookSigningSecret: string;
   /** Who a CLI user is in the audit trail unless they say otherwise. */
   operator: string;
+  /**
+   * Who may act from the CLI, by name, with their roles. The CLI trusts the
+   * machine: whoever runs it acts as one of these named, audited operators.
+   * Unset, the machine's user (\`operator\`) is the only one, as admin.
+   */
+  operators: ReadonlyMap<string, ReadonlySet<Role>>;
   slack: SlackConfig | null;
   integrations: IntegrationsConfig;
   /**
@@ -120,7 +141,25 @@ export type Config = {
    */
   webhookEndpoints: Readonly<Record<string, string>>;
   observability: ObservabilityConfig;
+  /** The authorisation policy's settings, the same for every door. */
+  policy: { allowSelfApproval: boolean };
+  web: WebConfig;
 };
+
+export type WebConfig = {
+  /** Where people reach the server (links in Slack, status pages); undefined: the address it listens on. */
+  publicUrl: string | undefined;
+  /** Signs session cookies and customer status links; required (in production) only to serve the web pages. */
+  secret: string | undefined;
+  /** Sign in with Slack; null when the app has no OAuth client configured (then only one-time links sign in). */
+  slackSignIn: { clientId: string; clientSecret: string; authorizeUrl: string; teamId: string | undefined } | null;
+  /** Slack users who are admins (everything approvers may do, and more later). */
+  admins: string[];
+  /** How many days after going live a customer status link keeps working. */
+  statusPageDays: number;
+};
+
+const LOCAL_WEB_SECRET = 'local-only-web-secret-do-not-use-in-production';
 
 /** Logs, the HTTP server (health and metrics) and traces. */
 export type ObservabilityConfig = {
@@ -160,7 +199,6 @@ export type SlackConfig = {
   port: number;
   channel: string;
   approvers: { userIds: string[]; groupId: string | undefined };
-  allowSelfApproval: boolean;
   /** Global budgets that keep the app under Slack's rate limits however many jobs run. */
   updatesPerSecond: number;
   postsPerSecond: number;
@@ -200,10 +238,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerConcurrency: e.WORKER_CONCURRENCY,
     webhookSigningSecret,
     operator: e.PROVISIONER_OPERATOR ?? e.USER ?? 'operator',
+    operators: operatorsOf(e.PROVISIONER_OPERATORS, e.PROVISIONER_OPERATOR ?? e.USER ?? 'operator'),
     slack: slackConfig(e),
     integrations: integrationsConfig(e),
     webhookEndpoints: webhookEndpoints(e, env),
     observability: observabilityConfig(e),
+    policy: { allowSelfApproval: (e.ALLOW_SELF_APPROVAL ?? e.SLACK_ALLOW_SELF_APPROVAL) === 'true' },
+    web: webConfig(e),
+  };
+}
+
+function webConfig(e: Env): WebConfig {
+  const secret = e.WEB_SECRET ?? (e.PROVISIONER_PROFILE === 'local' ? LOCAL_WEB_SECRET : undefined);
+  const signIn =
+    e.SLACK_CLIENT_ID && e.SLACK_CLIENT_SECRET
+      ? { clientId: e.SLACK_CLIENT_ID, clientSecret: e.SLACK_CLIENT_SECRET, authorizeUrl: e.SLACK_OIDC_AUTHORIZE_URL, teamId: e.SLACK_TEAM_ID }
+      : null;
+  return {
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+    secret,
+    slackSignIn: signIn,
+    admins: e.SLACK_ADMINS.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    statusPageDays: e.STATUS_PAGE_DAYS,
   };
 }
 
@@ -282,6 +340,31 @@ function integrationsConfig(e: Env): IntegrationsConfig {
       ]),
     },
   };
+}
+
+const ROLES: readonly Role[] = ['admin', 'approver', 'requester'];
+
+function isRole(value: string): value is Role {
+  return (ROLES as readonly string[]).includes(value);
+}
+
+/** "dana:admin,sam:approver+requester" → name → roles; every problem is named. */
+function operatorsOf(listed: string | undefined, machineUser: string): Map<string, ReadonlySet<Role>> {
+  if (listed === undefined || listed.trim() === '') return new Map([[machineUser, new Set<Role>(['admin'])]]);
+  const operators = new Map<string, ReadonlySet<Role>>();
+  for (const entry of listed
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    const [name, roles] = entry.split(':').map((p) => p.trim());
+    if (!name || !roles) throw new ConfigError(`PROVISIONER_OPERATORS: "${entry}" should look like name:role (roles: ${ROLES.join(', ')})`);
+    const parsed = roles.split('+').map((r) => r.trim());
+    const unknown = parsed.filter((r) => !isRole(r));
+    if (unknown.length > 0)
+      throw new ConfigError(`PROVISIONER_OPERATORS: unknown role "${unknown.join('", "')}" for ${name} (roles: ${ROLES.join(', ')})`);
+    operators.set(name, new Set(parsed.filter(isRole)));
+  }
+  return operators;
 }
 
 /** Env variable behind each ${settings.…} value, so a missing one is named. */
@@ -366,7 +449,6 @@ function slackConfig(e: z.output<typeof EnvSchema>): SlackConfig | null {
     port: e.SLACK_PORT,
     channel: required(e.SLACK_ONBOARDING_CHANNEL, 'SLACK_ONBOARDING_CHANNEL', `(the #onboarding channel id) ${why}`),
     approvers: { userIds, groupId: e.SLACK_APPROVER_GROUP },
-    allowSelfApproval: e.SLACK_ALLOW_SELF_APPROVAL === 'true',
     updatesPerSecond: e.SLACK_UPDATES_PER_SECOND,
     postsPerSecond: e.SLACK_POSTS_PER_SECOND,
   };

@@ -10,6 +10,7 @@ import type { AuditEntry } from '../domain/audit.ts';
 import { EVENT_TYPES } from '../domain/events.ts';
 import { parseJobDefinition } from '../domain/job-definition.ts';
 import type { JobView } from '../domain/job-view.ts';
+import { summaryOf, type JobSummary } from '../domain/job-summary.ts';
 import { isJobStatus, releasesSlug, type JobStatus } from '../domain/job.ts';
 import { redact } from '../domain/redact.ts';
 import type { JobRecord, JobStore, TenantReservation } from '../ports/store.ts';
@@ -24,6 +25,10 @@ type JobDoc = {
   companyName: string;
   companyKey: string;
   crmOpportunityId: string;
+  /** Copied out of the view so the jobs list can be read without reading every view. */
+  planId?: string;
+  requestedBy?: string;
+  progress?: { done: number; total: number };
   createdAt: Date;
   updatedAt: Date;
 };
@@ -141,6 +146,7 @@ export class MongoJobStore implements JobStore {
         companyName: definition.tenant.companyName,
         companyKey: definition.tenant.companyName.toLowerCase(),
         crmOpportunityId: definition.intake.crmOpportunityId,
+        ...listFields(view),
         createdAt: record.createdAt,
         updatedAt: record.updatedAt,
       });
@@ -161,9 +167,35 @@ export class MongoJobStore implements JobStore {
   async saveView(view: JobView): Promise<boolean> {
     const saved = await this.jobs.updateOne(
       { _id: view.jobId, seq: { $lte: view.seq } },
-      { $set: { view: redact(view), seq: view.seq, status: view.status, updatedAt: new Date() } },
+      { $set: { view: redact(view), seq: view.seq, status: view.status, ...listFields(view), updatedAt: new Date() } },
     );
     return saved.matchedCount === 1;
+  }
+
+  /** Every job in one line each, without reading their views (older jobs, stored before the list fields, excepted). */
+  async jobSummaries(): Promise<JobSummary[]> {
+    const docs = await this.jobs.find({}, { projection: { definitionJson: 0, view: 0 } }).toArray();
+    const summaries = await Promise.all(
+      docs.map(async (doc): Promise<JobSummary | undefined> => {
+        if (doc.planId !== undefined && doc.requestedBy !== undefined && doc.progress !== undefined && isJobStatus(doc.status)) {
+          return {
+            jobId: doc._id,
+            status: doc.status,
+            slug: doc.tenantSlug,
+            companyName: doc.companyName,
+            planId: doc.planId,
+            requestedBy: doc.requestedBy,
+            crmOpportunityId: doc.crmOpportunityId,
+            createdAt: doc.createdAt,
+            updatedAt: doc.updatedAt,
+            progress: doc.progress,
+          };
+        }
+        const full = await this.getJob(doc._id);
+        return full ? summaryOf(full.view, full.createdAt, full.updatedAt) : undefined;
+      }),
+    );
+    return summaries.filter((s) => s !== undefined);
   }
 
   async getJob(jobId: string): Promise<JobRecord | null> {
@@ -252,4 +284,9 @@ function toRecord(doc: JobDoc): JobRecord {
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
   };
+}
+
+/** What the jobs list shows of a job, kept beside its view. */
+function listFields(view: JobView): Pick<JobDoc, 'planId' | 'requestedBy' | 'progress'> {
+  return { planId: view.tenant.planId, requestedBy: view.requestedBy, progress: view.progress };
 }

@@ -6,13 +6,14 @@
  */
 import { staleFailure, StaleFailureError, type OperatorAction } from '../domain/actions.ts';
 import { auditText, type AuditEntry } from '../domain/audit.ts';
-import { ActionRefusedError, InvalidInputError } from '../domain/errors.ts';
+import { ActionRefusedError, InvalidInputError, NotAllowedError } from '../domain/errors.ts';
 import type { EventType, JobEvent } from '../domain/events.ts';
 import { buildJobDefinition, type InputCatalogue, type JobDefinition } from '../domain/job-definition.ts';
 import { buildJobView, stepLabel, type JobView } from '../domain/job-view.ts';
 import type { JobStatus } from '../domain/job.ts';
 import { parseIntake, type Intake, type TenantSettings } from '../domain/intake.ts';
 import { intakeDifferences, opportunityTakenMessage } from '../domain/intake-match.ts';
+import { decide, DOOR_WORDS, type Decision, type Identity, type JobAction, type PolicySettings } from '../domain/policy.ts';
 import { redactText } from '../domain/redact.ts';
 import { jobStatusWords, listWords, typedBack } from '../domain/wording.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -26,13 +27,15 @@ export type ServiceDeps = {
   manifests: Manifests;
   settings: TenantSettings;
   catalogue: InputCatalogue;
+  /** The authorisation policy's settings (self-approval). */
+  policy: PolicySettings;
   now?: () => Date;
 };
 
 export type ProvisionResult = { outcome: 'created' | 'existing'; job: JobView };
 
-/** Someone acting on a job, as the audit trail will name them. */
-export type Actor = { name: string };
+/** Someone acting on a job, resolved by their door: who they are, where, and what they may do. */
+export type { Identity } from '../domain/policy.ts';
 
 const ACTIVE: readonly JobStatus[] = ['running', 'awaiting_approval', 'awaiting_input', 'failed', 'rolling_back', 'rollback_failed'];
 
@@ -52,14 +55,16 @@ export class ProvisioningService {
    * gives the same job; another deal naming the same CRM opportunity, or a
    * slug another tenant holds, is refused.
    */
-  async provision(raw: unknown): Promise<ProvisionResult> {
+  async provision(raw: unknown, who: Identity): Promise<ProvisionResult> {
     const { manifests, store } = this.deps;
-    const parsed = parseIntake(raw, manifests.plans, this.now());
+    this.allow(who, 'provision');
+    // The requester is whoever the door says asked, whatever the body claims.
+    const parsed = parseIntake(withRequester(raw, who), manifests.plans, this.now());
     if (!parsed.ok) throw new InvalidInputError(parsed.errors);
     const intake = parsed.intake;
     const earlier = await store.findByOpportunity(intake.crmOpportunityId);
     if (earlier) return this.sameDeal(earlier, intake);
-    const definition = this.define(intake);
+    const definition = this.define(intake, who);
     await this.reserveSlug(definition);
     const at = this.now();
     const created = await store.createJob({ definition, view: initialView(definition), createdAt: at, updatedAt: at });
@@ -67,7 +72,7 @@ export class ProvisioningService {
     return this.lostRace(definition);
   }
 
-  private define(intake: Intake): JobDefinition {
+  private define(intake: Intake, who: Identity): JobDefinition {
     const { manifests } = this.deps;
     const plan = manifests.plans.plans[intake.plan];
     if (!plan) throw new InvalidInputError([{ field: 'plan', message: `unknown plan "${intake.plan}"` }]);
@@ -78,6 +83,7 @@ export class ProvisioningService {
       pipeline: manifests.pipeline.steps,
       settings: this.deps.settings,
       catalogue: this.deps.catalogue,
+      requester: { door: who.door, id: who.id },
       now: this.now(),
     });
     if (!built.ok) throw new InvalidInputError(built.problems);
@@ -129,108 +135,128 @@ export class ProvisioningService {
       jobId: definition.jobId,
       at: Date.parse(definition.createdAt),
       actor: definition.intake.requestedBy,
-      summary: `${definition.intake.requestedBy} requested ${article(t.planId)} ${t.planId} tenant for ${t.companyName} (slug ${t.slug}).${reasons}`,
+      summary: `${definition.intake.requestedBy} requested ${article(t.planId)} ${t.planId} tenant for ${t.companyName} (slug ${t.slug})${doorOf(definition)}.${reasons}`,
     });
     return (await this.deps.engine.view(definition.jobId)) ?? initialView(definition);
   }
 
-  approve(ref: string, actor: Actor, stepId?: string): Promise<JobView> {
+  approve(ref: string, who: Identity, stepId?: string): Promise<JobView> {
     return this.onStep(
       ref,
       stepId,
       'waiting_approval',
       (id) => ({ kind: 'approve', stepId: id }),
-      actor,
+      who,
       (label) => ({
         type: 'step.approved',
-        summary: `${actor.name} approved ${label}`,
-        details: (id) => ({ [`a:${id}`]: actor.name }),
+        summary: `${who.name} approved ${label} ${DOOR_WORDS[who.door]}`,
+        details: (id) => ({ [`a:${id}`]: who.name }),
       }),
     );
   }
 
-  async reject(ref: string, actor: Actor, reason: string, stepId?: string): Promise<JobView> {
+  async reject(ref: string, who: Identity, reason: string, stepId?: string): Promise<JobView> {
     requireReason(reason, 'rejecting');
     return this.onStep(
       ref,
       stepId,
       'waiting_approval',
       (id) => ({ kind: 'reject', stepId: id }),
-      actor,
+      who,
       (label) => ({
         type: 'step.rejected',
-        summary: `${actor.name} rejected ${label}: "${reason}"`,
+        summary: `${who.name} rejected ${label} ${DOOR_WORDS[who.door]}: "${reason}"`,
         reason,
       }),
     );
   }
 
-  provideInput(ref: string, actor: Actor, input: unknown, stepId?: string): Promise<JobView> {
+  provideInput(ref: string, who: Identity, input: unknown, stepId?: string): Promise<JobView> {
     return this.onStep(
       ref,
       stepId,
       'waiting_input',
       (id) => ({ kind: 'provide_input', stepId: id }),
-      actor,
+      who,
       (label) => ({
         type: 'step.input_provided',
-        summary: `${actor.name} provided the input step ${label} was waiting for`,
+        summary: `${who.name} provided the input step ${label} was waiting for, ${DOOR_WORDS[who.door]}`,
         details: (id) => ({ [`i:${id}`]: JSON.stringify(input) }),
       }),
     );
   }
 
   /** `attemptStartedAt` names the failure a button was drawn for: an older failure's button is refused (StaleFailureError). */
-  retry(ref: string, actor: Actor, stepId?: string, attemptStartedAt?: number): Promise<JobView> {
+  retry(ref: string, who: Identity, stepId?: string, attemptStartedAt?: number): Promise<JobView> {
     return this.onStep(
       ref,
       stepId,
       'failed',
       (id) => ({ kind: 'retry', stepId: id }),
-      actor,
+      who,
       (label) => ({
         type: 'step.retried',
-        summary: `${actor.name} retried step ${label}`,
+        summary: `${who.name} retried step ${label} ${DOOR_WORDS[who.door]}`,
       }),
       attemptStartedAt,
     );
   }
 
-  async override(ref: string, actor: Actor, stepId: string, reason: string, attemptStartedAt?: number): Promise<JobView> {
+  async override(ref: string, who: Identity, stepId: string, reason: string, attemptStartedAt?: number): Promise<JobView> {
     requireReason(reason, 'overriding a step');
     return this.onStep(
       ref,
       stepId,
       'failed',
       (id) => ({ kind: 'override', stepId: id }),
-      actor,
+      who,
       (label) => ({
         type: 'step.overridden',
-        summary: `Step ${label} overridden by ${actor.name}: "${reason}"`,
+        summary: `${who.name} overrode ${label} ${DOOR_WORDS[who.door]}: "${reason}"`,
         reason,
-        details: (id) => ({ [`ov:${id}`]: JSON.stringify({ by: actor.name, reason }) }),
+        details: (id) => ({ [`ov:${id}`]: JSON.stringify({ by: who.name, reason }) }),
       }),
       attemptStartedAt,
     );
   }
 
-  async cancel(ref: string, actor: Actor, reason: string): Promise<JobView> {
+  async cancel(ref: string, who: Identity, reason: string): Promise<JobView> {
     requireReason(reason, 'cancelling');
-    return this.onJob(ref, { kind: 'cancel' }, actor, { type: 'job.cancelled', summary: `${actor.name} cancelled the job: "${reason}"`, reason });
+    return this.onJob(ref, { kind: 'cancel' }, who, {
+      type: 'job.cancelled',
+      summary: `${who.name} cancelled the job ${DOOR_WORDS[who.door]}: "${reason}"`,
+      reason,
+    });
   }
 
-  async rollback(ref: string, actor: Actor, reason: string): Promise<JobView> {
+  async rollback(ref: string, who: Identity, reason: string): Promise<JobView> {
     requireReason(reason, 'rolling back');
     const job = await this.find(ref);
+    this.allow(who, 'rollback', job);
     const current = await this.live(job.jobId);
     const retrying = current.state.mode === 'rollback';
     const skipped = [...current.state.steps.values()].filter((s) => s.state === 'overridden').map((s) => s.id);
     const note = skipped.length > 0 ? ` Overridden steps (${skipped.join(', ')}) were done by hand and must be undone by hand.` : '';
-    return this.onJob(ref, { kind: 'rollback' }, actor, {
+    return this.onJob(ref, { kind: 'rollback' }, who, {
       type: retrying ? 'job.rollback_retried' : 'job.rollback_started',
-      summary: `${actor.name} ${retrying ? 'retried the rollback' : 'started a rollback'}: "${reason}".${note}`,
+      summary: `${who.name} ${retrying ? 'retried the rollback' : 'started a rollback'} ${DOOR_WORDS[who.door]}: "${reason}".${note}`,
       reason,
     });
+  }
+
+  /**
+   * Whether this person may do this to this job, without doing it: doors ask
+   * before opening a form, so nobody types a reason for an action they will be refused.
+   */
+  async may(who: Identity, action: JobAction, ref: string): Promise<Decision> {
+    const job = await this.find(ref);
+    return decide(who, action, this.deps.policy, { requester: job.requester });
+  }
+
+  /** The policy's answer, enforced: a refusal names what the person cannot do and who can. */
+  private allow(who: Identity, action: JobAction, job?: Pick<JobView, 'requester'>): void {
+    const decision = decide(who, action, this.deps.policy, { requester: job?.requester });
+    if (!decision.allowed) throw new NotAllowedError(decision.reason);
   }
 
   /** The job's current view: live from the engine when it has one, else as stored. */
@@ -269,11 +295,12 @@ export class ProvisioningService {
     stepId: string | undefined,
     waitingState: 'waiting_approval' | 'waiting_input' | 'failed',
     action: (stepId: string) => OperatorAction,
-    actor: Actor,
+    who: Identity,
     describe: (label: string) => { type: EventType; summary: string; reason?: string; details?: (stepId: string) => Record<string, string> },
     attemptStartedAt?: number,
   ): Promise<JobView> {
     const job = await this.find(ref);
+    this.allow(who, ACTION_OF[action('').kind], job);
     const id = stepId ?? onlyStepIn(job, waitingState);
     const step = job.steps.find((s) => s.id === id);
     if (!step) throw new ActionRefusedError(`the job for ${job.tenant.companyName} has no step "${typedBack(id)}"`);
@@ -282,23 +309,45 @@ export class ProvisioningService {
     await this.deps.engine.act(job.jobId, action(id), (state) => {
       // Again on the snapshot the change is applied to, so a failure that happens in between is not acted on either.
       refuseStale({ id, state: state.steps.get(id)?.state ?? 'pending', startedAt: state.details.get(id)?.startedAt }, attemptStartedAt);
-      return { event: this.event(job.jobId, d.type, actor, d.summary, d.reason, id), ...(d.details ? { details: d.details(id) } : {}) };
+      return { event: this.event(job.jobId, d.type, who, d.summary, d.reason, id), ...(d.details ? { details: d.details(id) } : {}) };
     });
     return this.status(job.jobId);
   }
 
-  private async onJob(ref: string, action: OperatorAction, actor: Actor, d: { type: EventType; summary: string; reason: string }): Promise<JobView> {
+  private async onJob(ref: string, action: OperatorAction, who: Identity, d: { type: EventType; summary: string; reason: string }): Promise<JobView> {
     const job = await this.find(ref);
-    await this.deps.engine.act(job.jobId, action, () => ({ event: this.event(job.jobId, d.type, actor, d.summary, d.reason) }));
+    this.allow(who, ACTION_OF[action.kind], job);
+    await this.deps.engine.act(job.jobId, action, () => ({ event: this.event(job.jobId, d.type, who, d.summary, d.reason) }));
     return this.status(job.jobId);
   }
 
-  private event(jobId: string, type: EventType, actor: Actor, summary: string, reason?: string, stepId?: string): JobEvent {
-    const ev: JobEvent = { type, jobId, at: this.now().getTime(), actor: actor.name, summary: redactText(summary) };
+  private event(jobId: string, type: EventType, who: Identity, summary: string, reason?: string, stepId?: string): JobEvent {
+    const ev: JobEvent = { type, jobId, at: this.now().getTime(), actor: who.name, summary: redactText(summary) };
     if (reason !== undefined) ev.reason = redactText(reason);
     if (stepId !== undefined) ev.stepId = stepId;
     return ev;
   }
+}
+
+/** The policy's name for each operator action. */
+const ACTION_OF: Readonly<Record<OperatorAction['kind'], JobAction>> = {
+  approve: 'approve',
+  reject: 'reject',
+  provide_input: 'provide_input',
+  retry: 'retry',
+  override: 'override',
+  cancel: 'cancel',
+  rollback: 'rollback',
+};
+
+/** The intake as the door sent it, with the requester the door vouches for. */
+function withRequester(raw: unknown, who: Identity): unknown {
+  return raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? { ...raw, requestedBy: who.name } : raw;
+}
+
+/** " in Slack", " from the CLI"…: where the job was asked for, when that was recorded. */
+function doorOf(definition: JobDefinition): string {
+  return definition.requester ? ` ${DOOR_WORDS[definition.requester.door]}` : '';
 }
 
 /** "an enterprise tenant", "a growth tenant". */

@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import { compose, type App } from '../compose.ts';
 import { loadConfigWith, type Config } from '../config.ts';
+import type { Identity } from '../domain/policy.ts';
 import { startLocalEmulators, type LocalEmulators } from '../emulators/emulators.ts';
 import { follow } from './follow.ts';
 import { jobText } from './render.ts';
@@ -54,17 +55,23 @@ export async function runDemo(base: Config, print: (line: string) => void, serve
   }
 }
 
+/** The demo's cast, acting from the CLI as a script would: an AE who asks, an approver who says yes. */
+const DEMO_PEOPLE: Record<'ae' | 'approver', Identity> = {
+  ae: { door: 'cli', id: 'jane.ae', name: 'jane.ae', roles: new Set(['requester']) },
+  approver: { door: 'cli', id: 'dana.approver', name: 'dana.approver', roles: new Set(['approver']) },
+};
+
 async function provisionAcme(app: App, emulators: LocalEmulators, print: (line: string) => void): Promise<number> {
   print(`Provisioning ${DEMO_DEAL.companyName} (${DEMO_DEAL.plan} plan, slug ${DEMO_DEAL.slug}) on local emulators…\n`);
   const deal = { ...DEMO_DEAL, contractStartDate: new Date().toISOString().slice(0, 10) };
-  const { job } = await app.service.provision(deal);
+  const { job } = await app.service.provision(deal, DEMO_PEOPLE.ae);
   const final = await follow(app, job.jobId, {
     print,
     waitThrough: ['awaiting_approval'],
     onWaiting: async () => {
       print('  ↳ In Slack an approver would click Approve in the thread; the demo approves as dana.approver in 1 s.');
       await sleep(1000);
-      await app.service.approve(DEMO_DEAL.slug, { name: 'dana.approver' });
+      await app.service.approve(DEMO_DEAL.slug, DEMO_PEOPLE.approver);
     },
   });
   print('');

@@ -18,6 +18,7 @@ import { printable } from '../domain/text-safety.ts';
 import { ManifestError } from '../manifests/problems.ts';
 import type { follow } from './follow.ts';
 import { withLocalServers } from './local-services.ts';
+import { operatorIdentity } from './operator.ts';
 import { jsonOption, nameAllMissingOptions } from './usage.ts';
 
 // Names, reasons and errors come from people and older stored jobs: no escape sequence or bidi control reaches the terminal.
@@ -69,7 +70,7 @@ export function buildProgram(config: Config): Command {
     .version(packageJson.version, '-V, --version', 'print the version')
     // Commander throws instead of exiting (the subcommands inherit it): main() turns usage errors into exit 2.
     .exitOverride();
-  const actor = () => ({ name: program.opts<{ as?: string }>().as ?? config.operator });
+  const actor = () => operatorIdentity(config, program.opts<{ as?: string }>().as);
   program.addOption(new Option('--as <name>', 'your name in the audit trail').default(undefined, config.operator));
 
   program
@@ -109,7 +110,7 @@ export function buildProgram(config: Config): Command {
         requestedBy: actor().name,
       };
       const code = await withApp(config, o.worker, async (app, { follow, nextSteps, printJob }) => {
-        const { outcome, job } = await app.service.provision(raw);
+        const { outcome, job } = await app.service.provision(raw, actor());
         print(
           outcome === 'created'
             ? `Job ${job.jobId} created for ${job.tenant.companyName}.`

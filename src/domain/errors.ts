@@ -74,6 +74,11 @@ export class ActionRefusedError extends Error {
   override readonly name: string = 'ActionRefusedError';
 }
 
+/** The person may not do this (the policy said no): a door answers 403, not "try again". */
+export class NotAllowedError extends ActionRefusedError {
+  override readonly name: string = 'NotAllowedError';
+}
+
 /** Input a person typed that does not validate; `problems` point at the fields. */
 export class InvalidInputError extends Error {
   override readonly name: string = 'InvalidInputError';

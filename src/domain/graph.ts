@@ -24,6 +24,8 @@ export const PipelineStepSchema = z.strictObject({
   id: StepIdSchema,
   type: z.string().min(1),
   description: z.string().optional(),
+  /** What the customer's status page calls this step ("Your workspace database"); steps without one are not shown there. */
+  milestone: z.string().trim().min(1).max(60).optional(),
   needs: z.array(StepIdSchema).default([]),
   criticality: z.enum(['blocking', 'notification']).default('blocking'),
   retry: RetryPolicySchema.prefault({}),
@@ -46,6 +48,8 @@ export type PipelineManifest = z.output<typeof PipelineManifestSchema>;
 export type GraphProblem = { path: (string | number)[]; message: string };
 
 type StepShape = Pick<PipelineStep, 'id' | 'needs' | 'criticality'>;
+/** What ordering needs to know of a step: its id and what it needs. */
+type Node = { id: string; needs: readonly string[] };
 
 /** Every rule that makes a step graph unrunnable, each pointing into the manifest. */
 export function checkGraph(steps: readonly StepShape[]): GraphProblem[] {
@@ -122,7 +126,7 @@ function cycles(steps: readonly StepShape[]): GraphProblem[] {
 }
 
 /** Reverse edges: for every step, the steps that need it (manifest order). */
-export function dependentsOf(steps: readonly StepShape[]): Map<string, string[]> {
+export function dependentsOf(steps: readonly Node[]): Map<string, string[]> {
   const dependents = new Map<string, string[]>(steps.map((step) => [step.id, []]));
   for (const step of steps) {
     for (const need of step.needs) dependents.get(need)?.push(step.id);
@@ -134,7 +138,7 @@ export function dependentsOf(steps: readonly StepShape[]): Map<string, string[]>
  * Step ids in an order where every step comes after what it needs. Among steps
  * that are ready at the same time, manifest order wins, so the order is stable.
  */
-export function topologicalOrder(steps: readonly StepShape[]): string[] {
+export function topologicalOrder(steps: readonly Node[]): string[] {
   const placed = new Set<string>();
   const order: string[] = [];
   while (order.length < steps.length) {
@@ -146,14 +150,14 @@ export function topologicalOrder(steps: readonly StepShape[]): string[] {
   return order;
 }
 
-function unorderableMessage(steps: readonly StepShape[], placed: ReadonlySet<string>): string {
+function unorderableMessage(steps: readonly Node[], placed: ReadonlySet<string>): string {
   const stuck = [...new Set(steps.filter((step) => !placed.has(step.id)).map((step) => step.id))];
   const which = stuck.length > 0 ? `steps ${stuck.join(', ')}` : 'the steps (an id is used twice)';
   return `Cannot order ${which}: a step needs an unknown step, needs itself, is in a cycle or repeats an id; run checkGraph on the manifest first`;
 }
 
 /** Steps grouped by depth (0 = needs nothing); steps in one level can run in parallel. */
-export function levels(steps: readonly StepShape[]): string[][] {
+export function levels(steps: readonly Node[]): string[][] {
   const byId = new Map(steps.map((step) => [step.id, step]));
   const depth = new Map<string, number>();
   for (const id of topologicalOrder(steps)) {

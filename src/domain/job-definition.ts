@@ -10,6 +10,7 @@ import { dependentsOf, RetryPolicySchema, type PipelineStep, type RetryPolicy } 
 import { deriveTenant, type DerivedTenant, type Intake, type TenantSettings } from './intake.ts';
 import type { Criticality } from './job.ts';
 import type { Plan } from './plan.ts';
+import type { Requester } from './policy.ts';
 import { resolveTemplates } from './template.ts';
 
 export const APPROVAL_GATE_ID = 'approval_gate';
@@ -18,6 +19,8 @@ export type JobStepDefinition = {
   id: string;
   type: string;
   description?: string;
+  /** The customer-facing milestone this step is part of (status page). */
+  milestone?: string;
   needs: string[];
   dependents: string[];
   criticality: Criticality;
@@ -33,6 +36,8 @@ export type JobStepDefinition = {
 export type JobDefinition = {
   jobId: string;
   createdAt: string;
+  /** Who asked for the job, on which door (absent on jobs made before it was recorded). */
+  requester?: Requester;
   intake: z.output<typeof StoredIntakeSchema>;
   tenant: DerivedTenant;
   steps: JobStepDefinition[];
@@ -51,6 +56,7 @@ export type BuildResult = { ok: true; definition: JobDefinition } | { ok: false;
 
 export function buildJobDefinition(opts: {
   intake: Intake;
+  requester?: Requester;
   plan: Plan;
   planId: string;
   pipeline: readonly PipelineStep[];
@@ -70,6 +76,7 @@ export function buildJobDefinition(opts: {
       id: step.id,
       type: step.type,
       ...(step.description === undefined ? {} : { description: step.description }),
+      ...(step.milestone === undefined ? {} : { milestone: step.milestone }),
       needs: [...step.needs],
       dependents: dependents.get(step.id) ?? [],
       criticality: step.criticality,
@@ -81,7 +88,14 @@ export function buildJobDefinition(opts: {
     });
   }
   if (problems.length > 0) return { ok: false, problems };
-  const definition = { jobId: jobIdFor(opts.intake), createdAt: opts.now.toISOString(), intake: opts.intake, tenant, steps: defined };
+  const definition: JobDefinition = {
+    jobId: jobIdFor(opts.intake),
+    createdAt: opts.now.toISOString(),
+    ...(opts.requester ? { requester: { ...opts.requester } } : {}),
+    intake: opts.intake,
+    tenant,
+    steps: defined,
+  };
   return { ok: true, definition };
 }
 
@@ -120,6 +134,7 @@ function withApprovalGate(pipeline: readonly PipelineStep[], reasons: readonly s
     id: APPROVAL_GATE_ID,
     type: 'approval',
     description: 'Approval',
+    milestone: 'Contract review',
     needs: [],
     criticality: 'blocking',
     retry: { attempts: 1, backoff: { type: 'fixed', delayMs: 0, jitter: 0 } },
@@ -164,6 +179,7 @@ const StoredStepSchema = z.object({
   id: z.string(),
   type: z.string(),
   description: z.string().optional(),
+  milestone: z.string().optional(),
   needs: z.array(z.string()),
   dependents: z.array(z.string()),
   criticality: z.enum(['blocking', 'notification']),
@@ -177,6 +193,7 @@ const StoredStepSchema = z.object({
 const JobDefinitionSchema = z.object({
   jobId: z.string(),
   createdAt: z.string(),
+  requester: z.object({ door: z.enum(['slack', 'web', 'cli', 'api']), id: z.string() }).optional(),
   intake: StoredIntakeSchema,
   tenant: DerivedTenantSchema,
   steps: z.array(StoredStepSchema),

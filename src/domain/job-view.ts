@@ -5,6 +5,7 @@
  */
 import type { JobDefinition } from './job-definition.ts';
 import { deriveJobStatus, progress, type Criticality, type JobMode, type JobSnapshot, type JobStatus, type StepState } from './job.ts';
+import type { Requester } from './policy.ts';
 import { redactRecord } from './redact.ts';
 
 export type StepDetails = {
@@ -12,6 +13,8 @@ export type StepDetails = {
   finishedAt?: number;
   outputs: Record<string, unknown>;
   error?: string;
+  /** Where the error was thrown (its stack), redacted: for engineers in the admin panel, never for Slack or customers. */
+  errorTrace?: string;
   pollSince?: number;
   providedInput?: unknown;
   approvedBy?: string;
@@ -27,12 +30,16 @@ export type StepView = {
   label: string;
   type: string;
   criticality: Criticality;
+  /** The customer-facing milestone this step belongs to, if any. */
+  milestone?: string;
   state: StepState;
   needs: string[];
   startedAt?: number;
   finishedAt?: number;
   durationMs?: number;
   error?: string;
+  /** The failure's stack trace, redacted (admin panel only). */
+  errorTrace?: string;
   waitingFor?: string;
   approvedBy?: string;
   override?: { by: string; reason: string };
@@ -49,6 +56,8 @@ export type JobView = {
   seq: number;
   tenant: { slug: string; companyName: string; planId: string; tenantUrl: string; dnsName: string };
   requestedBy: string;
+  /** Who asked, on which door: what the policy compares an actor with. */
+  requester?: Requester;
   crmOpportunityId: string;
   progress: { done: number; total: number };
   steps: StepView[];
@@ -67,12 +76,14 @@ export function buildJobView(definition: JobDefinition, state: JobSnapshot & { d
       needs: def.needs,
       outputs: redactRecord(details.outputs),
     };
+    if (def.milestone !== undefined) view.milestone = def.milestone;
     if (details.startedAt !== undefined) view.startedAt = details.startedAt;
     if (details.finishedAt !== undefined) view.finishedAt = details.finishedAt;
     if (details.startedAt !== undefined && details.finishedAt !== undefined) {
       view.durationMs = Math.max(0, details.finishedAt - details.startedAt);
     }
     if (details.error) view.error = details.error;
+    if (details.errorTrace) view.errorTrace = details.errorTrace;
     if (details.waitingFor) view.waitingFor = details.waitingFor;
     if (details.approvedBy) view.approvedBy = details.approvedBy;
     if (details.override) view.override = details.override;
@@ -93,6 +104,7 @@ export function buildJobView(definition: JobDefinition, state: JobSnapshot & { d
       dnsName: definition.tenant.dnsName,
     },
     requestedBy: definition.intake.requestedBy,
+    ...(definition.requester ? { requester: definition.requester } : {}),
     crmOpportunityId: definition.intake.crmOpportunityId,
     progress: progress(state),
     steps,

@@ -195,6 +195,7 @@ function stepDetails(field: (prefix: string, id: string) => string | undefined, 
   const finishedAt = num(field('ft', id));
   const pollSince = num(field('ps', id));
   const error = field('e', id);
+  const errorTrace = field('tr', id);
   const approvedBy = field('a', id);
   const waitingFor = field('w', id);
   const input = parseJson(field('i', id));
@@ -202,6 +203,7 @@ function stepDetails(field: (prefix: string, id: string) => string | undefined, 
   if (finishedAt !== undefined) details.finishedAt = finishedAt;
   if (pollSince !== undefined) details.pollSince = pollSince;
   if (error) details.error = error;
+  if (errorTrace) details.errorTrace = errorTrace;
   if (approvedBy) details.approvedBy = approvedBy;
   if (waitingFor) details.waitingFor = waitingFor;
   if (input !== undefined) details.providedInput = input;

@@ -169,6 +169,7 @@ async function succeed(a: Activation, outputs: Outputs): Promise<void> {
     [`o:${a.data.stepId}`]: JSON.stringify(outputs),
     [`ft:${a.data.stepId}`]: now,
     [`e:${a.data.stepId}`]: '',
+    [`tr:${a.data.stepId}`]: '',
     [`w:${a.data.stepId}`]: '',
   });
 }
@@ -222,6 +223,7 @@ async function fail(a: Activation, err: unknown, message = redactText(classifyEr
       event(a.data, 'step.compensation_failed', `Could not undo ${a.label}: ${message}${gaveUp}`, { error: message }),
       {
         [`e:${a.data.stepId}`]: message,
+        [`tr:${a.data.stepId}`]: traceOf(err),
       },
       err,
     );
@@ -234,10 +236,26 @@ async function fail(a: Activation, err: unknown, message = redactText(classifyEr
     event(a.data, 'step.failed', summary, { error: message }),
     {
       [`e:${a.data.stepId}`]: message,
+      [`tr:${a.data.stepId}`]: traceOf(err),
       [`ft:${a.data.stepId}`]: Date.now(),
     },
     err,
   );
+}
+
+/** Longer traces are cut: the top frames say where it broke, and the job hash stays small. */
+const TRACE_LIMIT = 8_000;
+
+/** The error's stack (with its causes), redacted, for engineers reading the admin panel. */
+function traceOf(err: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = err;
+  for (let depth = 0; current instanceof Error && depth < 4; depth++) {
+    parts.push(depth === 0 ? (current.stack ?? String(current)) : `Caused by: ${current.stack ?? String(current)}`);
+    current = current.cause;
+  }
+  const trace = redactText(parts.join('\n'));
+  return trace.length > TRACE_LIMIT ? `${trace.slice(0, TRACE_LIMIT)}\n… (cut)` : trace;
 }
 
 async function compensate(a: Activation): Promise<void> {

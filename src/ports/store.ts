@@ -1,6 +1,7 @@
 /** Where jobs, tenants and the audit trail are kept for good (MongoDB in production). */
 import type { AuditEntry } from '../domain/audit.ts';
 import type { JobDefinition } from '../domain/job-definition.ts';
+import type { JobSummary } from '../domain/job-summary.ts';
 import type { JobView } from '../domain/job-view.ts';
 import type { JobStatus } from '../domain/job.ts';
 
@@ -23,6 +24,8 @@ export interface JobStore {
    */
   saveView(view: JobView): Promise<boolean>;
   getJob(jobId: string): Promise<JobRecord | null>;
+  /** Every job in one line each (the admin panel's list keeps them in memory). */
+  jobSummaries(): Promise<JobSummary[]>;
   findByOpportunity(crmOpportunityId: string): Promise<JobRecord | null>;
   /** Newest first; `search` matches a tenant slug, a company name (any case) or a job id. */
   findJobs(query: { search?: string; statuses?: readonly JobStatus[]; limit: number }): Promise<JobRecord[]>;

@@ -19,6 +19,7 @@ const isolated = {
   QUEUE_PREFIX: `cli${id}`,
   MONGODB_DB: `cli_${id}`,
   PROVISIONER_OPERATOR: 'pat.platform',
+  PROVISIONER_OPERATORS: 'pat.platform:admin,sam.approver:approver,jane.ae:requester',
   BASE_DOMAIN: `cli${id}.tenants.test`,
   SECRET_PREFIX: `cli${id}/tenants`,
   SHARED_DATABASE: `shared_cli${id}`,
@@ -87,7 +88,7 @@ describe('the provisioner CLI', () => {
 
     const audit = await cli('audit', 'Initech LLC');
     expect(audit.code).toBe(0);
-    expect(audit.out).toContain('pat.platform requested a starter tenant for Initech LLC (slug initech).');
+    expect(audit.out).toContain('pat.platform requested a starter tenant for Initech LLC (slug initech) from the CLI.');
     expect(audit.out).toMatch(/\d\d:\d\d Tenant initech is live at https:\/\/initech\.cli\w+\.tenants\.test/);
   });
 
@@ -186,9 +187,20 @@ describe('the provisioner CLI', () => {
   });
 
   it('refuses to approve a job that is not waiting for approval, with exit 3 and the reason', async () => {
-    const run = await cli('approve', 'initech');
+    const run = await cli('approve', 'initech', '--as', 'sam.approver');
     expect(run.code).toBe(3);
     expect(run.out).toMatch(/Not done: nothing in the job for Initech LLC is waiting for approval \(the job is live\)/);
+  });
+
+  it('acts only as a configured operator, and only as their role allows', async () => {
+    const stranger = await cli('retry', 'initech', '--as', 'mallory');
+    expect(stranger.code).toBe(3);
+    expect(stranger.out).toContain(
+      'Not done: "mallory" is not a configured operator; the CLI acts only as one of: pat.platform, sam.approver, jane.ae',
+    );
+    const requester = await cli('rollback', 'initech', '--as', 'jane.ae', '--reason', 'wrong customer');
+    expect(requester.code).toBe(3);
+    expect(requester.out).toContain('Not done: Only approvers can roll back provisioning jobs; ask one of the approvers.');
   });
 
   it("shows a dry run of a tenant's data for a plan, writing nothing", async () => {

@@ -18,6 +18,7 @@ import { startRoute53PendingProxy, type Route53PendingProxy } from '../support/r
 import { startWorker as startWorkerProcess, stopWorker } from '../support/start-worker.ts';
 import { resourcesOf, tenantOfJob } from '../support/tenant-resources.ts';
 import { serverUrl } from '../support/servers.ts';
+import { REQUESTER } from '../support/people.ts';
 
 /** The real steps with their configs from manifests/pipeline.yaml; short waits so a test takes seconds. */
 const PIPELINE = `
@@ -177,7 +178,7 @@ describe('a worker is SIGKILLed after a vendor carried out its call but before t
   it('Stripe creates the customer, the worker dies before it hears back; the next worker goes live with one customer and one subscription', async () => {
     const w = await startWorld();
     w.stripe.holdNext(1, HELD_MS, '/v1/customers', 'POST');
-    const { job } = await w.app.service.provision(dealFor());
+    const { job } = await w.app.service.provision(dealFor(), REQUESTER);
     const tenantId = `tnt_${job.tenant.slug}`;
 
     const live = await killThenTakeOver(w, job, 'billing', () => w.stripe.customersFor(tenantId).length === 1);
@@ -190,7 +191,7 @@ describe('a worker is SIGKILLed after a vendor carried out its call but before t
   it("Stripe's search lags behind the customer created before the crash; the next worker's create replays it by idempotency key", async () => {
     const w = await startWorld({ searchLagMs: 120_000 });
     w.stripe.holdNext(1, HELD_MS, '/v1/customers', 'POST');
-    const { job } = await w.app.service.provision(dealFor());
+    const { job } = await w.app.service.provision(dealFor(), REQUESTER);
     const tenantId = `tnt_${job.tenant.slug}`;
 
     const live = await killThenTakeOver(w, job, 'billing', () => w.stripe.customersFor(tenantId).length === 1);
@@ -203,7 +204,7 @@ describe('a worker is SIGKILLed after a vendor carried out its call but before t
   it('Stripe creates the subscription, the worker dies before it hears back; the next worker finds it and creates no second one', async () => {
     const w = await startWorld();
     w.stripe.holdNext(1, HELD_MS, '/v1/subscriptions', 'POST');
-    const { job } = await w.app.service.provision(dealFor());
+    const { job } = await w.app.service.provision(dealFor(), REQUESTER);
     const tenantId = `tnt_${job.tenant.slug}`;
 
     const live = await killThenTakeOver(w, job, 'billing', () => w.stripe.liveSubscriptionsFor(tenantId).length === 1);
@@ -216,7 +217,7 @@ describe('a worker is SIGKILLed after a vendor carried out its call but before t
   it('Secrets Manager stores the secret, the worker dies before it hears back; the next worker adopts that very secret', async () => {
     const w = await startWorld();
     w.proxy.holdNext(1, HELD_MS, 'secretsmanager.CreateSecret');
-    const { job } = await w.app.service.provision(dealFor());
+    const { job } = await w.app.service.provision(dealFor(), REQUESTER);
     const path = `${w.app.config.tenant.secretPrefix}/${job.tenant.slug}`;
 
     const live = await killThenTakeOver(w, job, 'secrets', async () => (await secretsNamed(path)).length === 1);
@@ -228,7 +229,7 @@ describe('a worker is SIGKILLed after a vendor carried out its call but before t
     const w = await startWorld();
     // The first GetChange poll is answered (PENDING) only after the worker is dead.
     w.proxy.holdNext(1, HELD_MS, '/2013-04-01/change/');
-    const { job } = await w.app.service.provision(dealFor());
+    const { job } = await w.app.service.provision(dealFor(), REQUESTER);
 
     const firstPollLanded = () => w.proxy.changeIds().some((id) => w.proxy.pollsOf(id) === 1);
     const live = await killThenTakeOver(w, job, 'dns', firstPollLanded);

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { appPerTest, auditOf, dealFor, stepStates, waitForRecord, waitForStatus } from '../support/harness.ts';
 import { resourcesOf, tenantOfJob } from '../support/tenant-resources.ts';
+import { person, REQUESTER } from '../support/people.ts';
 
 const startApp = appPerTest();
 
@@ -25,11 +26,11 @@ describe('an AE closes a deal on each plan; the tenant goes live on real integra
     it(`${c.plan}: live with database, seed, DNS, secret, SSO, flags, billing, email and notices; rollback leaves nothing`, async () => {
       const app = await startApp();
       const deal = dealFor({ plan: c.plan, companyName: `Initech ${c.plan}`, ...c.deal });
-      const { job } = await app.service.provision(deal);
+      const { job } = await app.service.provision(deal, REQUESTER);
       if (c.isolation === 'dedicated') {
         // A dedicated database costs real money: an approver says yes first.
         await waitForStatus(app, job.jobId, ['awaiting_approval']);
-        await app.service.approve(job.tenant.slug, { name: 'sam.approver' });
+        await app.service.approve(job.tenant.slug, person('sam.approver'));
       }
       const live = await waitForStatus(app, job.jobId, ['live', 'failed'], 60_000);
       expect(stepStates(live)).toEqual(
@@ -59,7 +60,7 @@ describe('an AE closes a deal on each plan; the tenant goes live on real integra
           .sort(),
       ).toEqual(['/cs-platform', '/slack-notice']);
 
-      await app.service.rollback(job.tenant.slug, { name: 'jane.ae' }, 'the customer withdrew');
+      await app.service.rollback(job.tenant.slug, person('jane.ae'), 'the customer withdrew');
       const undone = await waitForStatus(app, job.jobId, ['rolled_back', 'rollback_failed'], 60_000);
       expect(undone.status).toBe('rolled_back');
       const left = await resourcesOf(app, job.jobId);
@@ -79,7 +80,7 @@ describe('an AE closes a deal on each plan; the tenant goes live on real integra
       await waitForRecord(app, job.jobId);
       const { text, job: stored } = await auditOf(app, job);
       expect(stored.status).toBe('rolled_back');
-      expect(text).toContain('jane.ae started a rollback: "the customer withdrew"');
+      expect(text).toContain('jane.ae started a rollback from the CLI: "the customer withdrew"');
       expect(text).toMatch(/Undone: Stripe subscription sub_\w+ on price_\w+ created for Initech/);
       expect(text).toMatch(new RegExp(`Rollback of ${job.tenant.slug} finished: \\d+ steps undone\\.`));
       expect(text).not.toMatch(/sk_test_|local-okta-token|databasePassword/);

@@ -19,6 +19,7 @@ import { startWebhookSink } from '../../src/emulators/webhook-sink.ts';
 import { appPerTest, auditOf, dealFor, stepStates, stepsById, type TestApp } from '../support/harness.ts';
 import { gatePerTest, quickPipeline, settledJob, type AwsFaultGate, type PipelineEdit } from '../support/step-failures.ts';
 import { resourcesOf } from '../support/tenant-resources.ts';
+import { REQUESTER } from '../support/people.ts';
 
 const startGate = gatePerTest(); // registered first, so it closes after the app
 const startApp = appPerTest();
@@ -199,7 +200,7 @@ describe('a vendor misbehaves during provisioning: passing failures are retried,
       c.inject?.({ app, emulators, aws });
 
       const deal = dealFor({ plan: c.plan ?? 'starter', adminEmail: ADMIN });
-      const { job } = await app.service.provision(deal);
+      const { job } = await app.service.provision(deal, REQUESTER);
       const view = await settledJob(app, job.jobId);
       const [stepId, state] = c.step;
       expect({ status: view.status, [stepId]: stepsById(view)[stepId]?.state }).toEqual({ status: c.status, [stepId]: state });
@@ -232,7 +233,7 @@ describe('a vendor misbehaves during provisioning: passing failures are retried,
         pipeline: quickPipeline([{ stepId: 'feature_flags', path: ['config', 'webhookUrl'], value: `${flagsService.url}/flags` }]),
         emulators: true,
       });
-      const { job } = await app.service.provision(dealFor({ adminEmail: ADMIN }));
+      const { job } = await app.service.provision(dealFor({ adminEmail: ADMIN }), REQUESTER);
       const view = await settledJob(app, job.jobId);
       expect({ status: view.status, ...stepStates(view) }).toMatchObject({ status: 'failed', feature_flags: 'failed', billing: 'pending' });
       const { text } = await auditOf(app, job);

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ActionRefusedError } from '../../src/domain/errors.ts';
 import { auditOf, dealFor, startTestApp, stepStates, stopTestApp, waitForStatus, waitForStep, type TestApp } from '../support/harness.ts';
+import { person, REQUESTER } from '../support/people.ts';
 
 const PIPELINE = `
 version: 1
@@ -20,10 +21,10 @@ describe('an AE cancels a job that should not have been started', () => {
   it('the running step finishes, nothing new starts, the slug is free again and the audit says who and why', async () => {
     app = await startTestApp({ pipeline: PIPELINE });
     const deal = dealFor();
-    const { job } = await app.service.provision(deal);
+    const { job } = await app.service.provision(deal, REQUESTER);
     await waitForStep(app, job.jobId, 'database', ['running']);
 
-    const cancelled = await app.service.cancel(job.tenant.slug, { name: 'jane.ae' }, 'duplicate of an existing tenant');
+    const cancelled = await app.service.cancel(job.tenant.slug, person('jane.ae'), 'duplicate of an existing tenant');
     expect(cancelled.status).toBe('cancelled');
     await waitForStep(app, job.jobId, 'database', ['succeeded']);
     // billing's needs are now met, but a cancelled job starts nothing new.
@@ -31,14 +32,14 @@ describe('an AE cancels a job that should not have been started', () => {
     const after = await waitForStatus(app, job.jobId, ['cancelled']);
     expect(stepStates(after)).toEqual({ database: 'succeeded', dns: 'succeeded', billing: 'pending' });
 
-    await expect(app.service.cancel(job.tenant.slug, { name: 'jane.ae' }, 'again')).rejects.toThrow(ActionRefusedError);
+    await expect(app.service.cancel(job.tenant.slug, person('jane.ae'), 'again')).rejects.toThrow(ActionRefusedError);
     const { lines } = await auditOf(app, job);
-    expect(lines.some((l) => l.includes('jane.ae cancelled the job: "duplicate of an existing tenant"'))).toBe(true);
+    expect(lines.some((l) => l.includes('jane.ae cancelled the job from the CLI: "duplicate of an existing tenant"'))).toBe(true);
 
     // The slug can be used by a new deal, and the cancelled job's resources can still be rolled back.
-    const again = await app.service.provision(dealFor({ slug: deal['slug'] }));
+    const again = await app.service.provision(dealFor({ slug: deal['slug'] }), REQUESTER);
     expect(again.outcome).toBe('created');
-    await app.service.rollback(job.jobId, { name: 'jane.ae' }, 'clean up the cancelled attempt');
+    await app.service.rollback(job.jobId, person('jane.ae'), 'clean up the cancelled attempt');
     const rolledBack = await waitForStatus(app, job.jobId, ['rolled_back', 'rollback_failed']);
     expect(rolledBack.status).toBe('rolled_back');
   });

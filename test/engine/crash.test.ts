@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { dealFor, stepStates, waitForRecord, waitForStatus, waitForStep, type TestApp } from '../support/harness.ts';
 import { appWithWorkersPerTest, stopWorker } from '../support/start-worker.ts';
+import { REQUESTER } from '../support/people.ts';
 
 const PIPELINE = `
 version: 1
@@ -31,7 +32,7 @@ describe('a worker process dies in the middle of a step', () => {
     const app = await w.startApp(PIPELINE);
     const first = await w.startWorker(app);
 
-    const { job } = await app.service.provision(dealFor());
+    const { job } = await app.service.provision(dealFor(), REQUESTER);
     await waitForStep(app, job.jobId, 'seed_data', ['running']);
     // Claimed is not enough: wait until the step's own code is under way (it takes 1.5 s), then kill the process.
     await until(async () => (await startsOf(app, job.jobId, 'seed_data')) === 1);
@@ -65,7 +66,7 @@ describe('a worker process dies in the middle of a step', () => {
     const app = await w.startApp(SETTLING_PIPELINE);
     const first = await w.startWorker(app);
 
-    const { job } = await app.service.provision(dealFor());
+    const { job } = await app.service.provision(dealFor(), REQUESTER);
     const created = `${job.jobId}.seed_data`;
     await until(async () => (await app.ledger.inventory()).creations[created] === '1');
     await stopWorker(first, 'SIGKILL');

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { auditOf, dealFor, appPerTest, stepStates, stepsById, waitForStatus, waitForStep, type TestApp } from '../support/harness.ts';
+import { REQUESTER } from '../support/people.ts';
 
 describe('when a step fails', () => {
   const startApp = appPerTest();
@@ -17,7 +18,7 @@ steps:
     retry: { attempts: 3, backoff: { type: exponential, delayMs: 50, jitter: 0 } }
     config: { latencyMs: 10, failTransientTimes: 2, resource: stripe customer }
 `);
-    const { job } = await app.service.provision(dealFor());
+    const { job } = await app.service.provision(dealFor(), REQUESTER);
     const live = await waitForStatus(app, job.jobId, ['live', 'failed']);
     expect(live.status).toBe('live');
     expect(stepStates(live)).toEqual({ database: 'succeeded', billing: 'succeeded' });
@@ -53,7 +54,7 @@ steps:
     config: { failTransientTimes: 5, resource: stripe customer }
   - { id: invoice, type: sandbox, needs: [billing], config: { resource: invoice } }
 `);
-    const { job } = await app.service.provision(dealFor());
+    const { job } = await app.service.provision(dealFor(), REQUESTER);
     const failed = await waitForStatus(app, job.jobId, ['live', 'failed']);
     expect(failed.status).toBe('failed');
     expect(stepStates(failed)).toEqual({ database: 'succeeded', billing: 'failed', invoice: 'pending' });
@@ -81,7 +82,7 @@ steps:
   - { id: dns_check, type: sandbox, needs: [dns], config: { resource: dns check } }
   - { id: welcome_email, type: sandbox, needs: [invoice, dns_check], criticality: notification, config: { resource: email } }
 `);
-    const { job } = await app.service.provision(dealFor());
+    const { job } = await app.service.provision(dealFor(), REQUESTER);
     const failed = await waitForStatus(app, job.jobId, ['failed', 'live']);
     expect(failed.status).toBe('failed');
     // dns was already running when billing failed: it is left to finish.
@@ -127,7 +128,7 @@ steps:
   - { id: billing, type: sandbox, needs: [dns], config: { resource: subscription } }
 `);
     const started = Date.now();
-    const { job } = await app.service.provision(dealFor());
+    const { job } = await app.service.provision(dealFor(), REQUESTER);
     const failed = await waitForStatus(app, job.jobId, ['failed', 'live']);
     expect(failed.status).toBe('failed');
     expect(Date.now() - started).toBeLessThan(4000); // two attempts of a 5 s hang, each cut short
@@ -161,7 +162,7 @@ steps:
     retry: { attempts: 2, backoff: { type: fixed, delayMs: 200, jitter: 0 } }
     config: { failTransientTimes: 2, resource: onboarding channel }
 `);
-    const { job } = await app.service.provision(dealFor());
+    const { job } = await app.service.provision(dealFor(), REQUESTER);
     const live = await waitForStatus(app, job.jobId, ['live', 'failed']);
     expect(live.status).toBe('live');
     expect(stepStates(live)).toEqual({ database: 'succeeded', billing: 'succeeded', welcome_email: 'failed', slack_notice: 'failed' });

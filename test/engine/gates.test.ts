@@ -11,6 +11,7 @@ import {
   waitForStatus,
   type TestApp,
 } from '../support/harness.ts';
+import { person, REQUESTER } from '../support/people.ts';
 
 const PIPELINE = `
 version: 1
@@ -32,7 +33,7 @@ describe('approval gate', () => {
 
   it('parks a large growth deal until an approver says yes; nothing runs before', async () => {
     const app = await start();
-    const { job } = await app.service.provision(bigGrowthDeal());
+    const { job } = await app.service.provision(bigGrowthDeal(), REQUESTER);
     expect(job.steps.map((s) => s.id)).toEqual(['approval_gate', 'database', 'billing']);
     expect(stepsById(job)['database']!.needs).toEqual(['approval_gate']);
 
@@ -44,11 +45,11 @@ describe('approval gate', () => {
     expect(await app.ledger.inventory()).toEqual({ resources: {}, creations: {} });
     const { text: before } = await auditOf(app, job);
     expect(before).toContain(
-      `jane.ae requested a growth tenant for Acme Corp (slug ${job.tenant.slug}). Needs approval: Contract value 150,000 is at or above the 100,000 approval threshold.`,
+      `jane.ae requested a growth tenant for Acme Corp (slug ${job.tenant.slug}) from the CLI. Needs approval: Contract value 150,000 is at or above the 100,000 approval threshold.`,
     );
     expect(before).toContain('Waiting for approval: Contract value 150,000 is at or above the 100,000 approval threshold');
 
-    const approved = await app.service.approve(job.tenant.slug, { name: 'sam.approver' });
+    const approved = await app.service.approve(job.tenant.slug, person('sam.approver'));
     expect(['running', 'live']).toContain(approved.status);
     const live = await waitForStatus(app, job.jobId, ['live', 'failed']);
     expect(live.status).toBe('live');
@@ -65,23 +66,23 @@ describe('approval gate', () => {
 
   it('a rejection with a reason stops the job before anything runs and frees the slug for a new deal', async () => {
     const app = await start();
-    const { job } = await app.service.provision(bigGrowthDeal());
+    const { job } = await app.service.provision(bigGrowthDeal(), REQUESTER);
     await waitForStatus(app, job.jobId, ['awaiting_approval']);
 
-    const rejected = await app.service.reject(job.tenant.slug, { name: 'dana.dealdesk' }, 'discount was not signed off');
+    const rejected = await app.service.reject(job.tenant.slug, person('dana.dealdesk'), 'discount was not signed off');
     expect(rejected.status).toBe('rejected');
     expect(stepStates(rejected)).toEqual({ approval_gate: 'failed', database: 'pending', billing: 'pending' });
     expect(await app.ledger.inventory()).toEqual({ resources: {}, creations: {} });
     // A late click on the old approval button is refused.
-    await expect(app.service.approve(job.tenant.slug, { name: 'sam.approver' })).rejects.toBeInstanceOf(ActionRefusedError);
+    await expect(app.service.approve(job.tenant.slug, person('sam.approver'))).rejects.toBeInstanceOf(ActionRefusedError);
 
     const { text, job: stored } = await auditOf(app, job);
     expect(stored.status).toBe('rejected');
-    expect(text).toContain('dana.dealdesk rejected approval gate: "discount was not signed off"');
+    expect(text).toContain('dana.dealdesk rejected approval gate from the CLI: "discount was not signed off"');
     expect(text).not.toContain('approved approval gate');
 
     // The same slug on a new deal (smaller, so no approval) is accepted and provisioned.
-    const again = await app.service.provision(dealFor({ slug: job.tenant.slug }));
+    const again = await app.service.provision(dealFor({ slug: job.tenant.slug }), REQUESTER);
     expect(again.outcome).toBe('created');
     expect(again.job.jobId).not.toBe(job.jobId);
     expect((await waitForStatus(app, again.job.jobId, ['live', 'failed'])).status).toBe('live');
@@ -107,13 +108,13 @@ describe('a step waiting for input', () => {
 
   it('waits for the customer IdP metadata, then goes on once someone provides it', async () => {
     app = await startTestApp({ pipeline: INPUT_PIPELINE });
-    const { job } = await app.service.provision(dealFor());
+    const { job } = await app.service.provision(dealFor(), REQUESTER);
     const waiting = await waitForStatus(app, job.jobId, ['awaiting_input', 'live', 'failed']);
     expect(waiting.status).toBe('awaiting_input');
     expect(stepStates(waiting)).toEqual({ database: 'succeeded', sso: 'waiting_input', welcome_email: 'pending' });
     expect(stepsById(waiting)['sso']!.waitingFor).toBe("the customer's IdP metadata URL");
 
-    await app.service.provideInput(job.tenant.slug, { name: 'jane.ae' }, { metadataUrl: 'https://idp.acme.example/metadata' });
+    await app.service.provideInput(job.tenant.slug, person('jane.ae'), { metadataUrl: 'https://idp.acme.example/metadata' });
     const live = await waitForStatus(app, job.jobId, ['live', 'failed']);
     expect(live.status).toBe('live');
     expect(stepStates(live)).toEqual({ database: 'succeeded', sso: 'succeeded', welcome_email: 'succeeded' });
@@ -133,7 +134,7 @@ describe('a step waiting for input', () => {
   it('still waits after the bot restarts, and goes on when the input arrives', async () => {
     const first = await startTestApp({ pipeline: INPUT_PIPELINE });
     app = first;
-    const { job } = await first.service.provision(dealFor());
+    const { job } = await first.service.provision(dealFor(), REQUESTER);
     await waitForStatus(first, job.jobId, ['awaiting_input']);
     await waitForRecord(first, job.jobId);
     await first.close();
@@ -143,7 +144,7 @@ describe('a step waiting for input', () => {
     expect(after.status).toBe('awaiting_input');
     expect(stepStates(after)).toEqual({ database: 'succeeded', sso: 'waiting_input', welcome_email: 'pending' });
 
-    await app.service.provideInput(job.tenant.slug, { name: 'jane.ae' }, { metadataUrl: 'https://idp.acme.example/metadata' });
+    await app.service.provideInput(job.tenant.slug, person('jane.ae'), { metadataUrl: 'https://idp.acme.example/metadata' });
     const live = await waitForStatus(app, job.jobId, ['live', 'failed']);
     expect(live.status).toBe('live');
     expect(Object.values((await app.ledger.inventory()).creations)).toEqual(['1', '1', '1']);

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dealFor, startTestApp, stepStates, stopTestApp, waitForRecord, waitForStatus, type TestApp } from '../support/harness.ts';
+import { REQUESTER } from '../support/people.ts';
 
 const PIPELINE = `
 version: 1
@@ -22,7 +23,7 @@ describe('an AE provisions a tenant on the starter plan', () => {
 
   it('runs every step once, in dependency order, and the tenant goes live with a readable audit trail', async () => {
     const deal = dealFor();
-    const { outcome, job } = await app.service.provision(deal);
+    const { outcome, job } = await app.service.provision(deal, REQUESTER);
     expect(outcome).toBe('created');
 
     const live = await waitForStatus(app, job.jobId, ['live', 'failed']);

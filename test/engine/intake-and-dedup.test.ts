@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/domain/errors.ts';
 import { jobIdFor } from '../../src/domain/job-definition.ts';
 import { auditOf, dealFor, startTestApp, stopTestApp, waitForRecord, waitForStatus, type TestApp } from '../support/harness.ts';
+import { person, REQUESTER } from '../support/people.ts';
 
 const PIPELINE = `
 version: 1
@@ -13,7 +14,7 @@ steps:
 `;
 
 async function provisionError(app: TestApp, raw: unknown): Promise<InvalidInputError> {
-  const err: unknown = await app.service.provision(raw).then(
+  const err: unknown = await app.service.provision(raw, REQUESTER).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -58,14 +59,14 @@ describe('intake and duplicate submissions', () => {
 
   it('the same deal submitted twice lands on the same job and creates each resource once', async () => {
     const deal = dealFor();
-    const first = await app.service.provision(deal);
-    const second = await app.service.provision({ ...deal });
+    const first = await app.service.provision(deal, REQUESTER);
+    const second = await app.service.provision({ ...deal }, REQUESTER);
     expect(first.outcome).toBe('created');
     expect(second.outcome).toBe('existing');
     expect(second.job.jobId).toBe(first.job.jobId);
     expect((await waitForStatus(app, first.job.jobId, ['live', 'failed'])).status).toBe('live');
     // Submitted again after it went live: still the same job, nothing runs again.
-    const third = await app.service.provision(deal);
+    const third = await app.service.provision(deal, REQUESTER);
     expect(third).toMatchObject({ outcome: 'existing', job: { jobId: first.job.jobId, status: 'live' } });
     expect(Object.values((await app.ledger.inventory()).creations)).toEqual(['1', '1', '1']);
     const { entries } = await auditOf(app, first.job);
@@ -74,7 +75,7 @@ describe('intake and duplicate submissions', () => {
 
   it('two concurrent submissions of the same deal make one job', async () => {
     const deal = dealFor();
-    const results = await Promise.all([app.service.provision(deal), app.service.provision({ ...deal })]);
+    const results = await Promise.all([app.service.provision(deal, REQUESTER), app.service.provision({ ...deal }, REQUESTER)]);
     expect(results.map((r) => r.outcome).sort()).toEqual(['created', 'existing']);
     expect(results[1]!.job.jobId).toBe(results[0]!.job.jobId);
     const jobId = results[0]!.job.jobId;
@@ -88,7 +89,7 @@ describe('intake and duplicate submissions', () => {
   });
 
   it('refuses a different deal asking for a slug that a running job holds', async () => {
-    const { job } = await app.service.provision(dealFor());
+    const { job } = await app.service.provision(dealFor(), REQUESTER);
     const other = dealFor({ slug: job.tenant.slug, companyName: 'Acme Holdings' });
     const err = await provisionError(app, other);
     expect(err.problems).toEqual([
@@ -124,7 +125,6 @@ describe('intake and duplicate submissions', () => {
       { field: 'dataResidency', message: 'Unknown data residency "mars"; choose one of: us, eu, uk, au' },
       { field: 'featureOverrides', message: expect.stringMatching(/^Unknown feature flag "teleport"; known flags: sso, audit_log, /) },
       { field: 'crmOpportunityId', message: 'CRM opportunity id may only contain letters, digits, "_" and "-", e.g. 006Dn00000AbCdE' },
-      { field: 'requestedBy', message: 'Enter the name of the person requesting this tenant' },
       { field: 'favouriteColour', message: '"favouriteColour" is not an intake field' },
     ]);
 
@@ -151,7 +151,7 @@ describe('a CRM opportunity id names one deal', () => {
 
   it('reused for another customer, it is refused naming the tenant that holds it and what differs; nothing is reserved', async () => {
     const acme = dealFor();
-    const { job } = await app.service.provision(acme);
+    const { job } = await app.service.provision(acme, REQUESTER);
     const globex = dealFor({ crmOpportunityId: acme['crmOpportunityId'], companyName: 'Globex Inc', plan: 'growth' });
 
     const err = await provisionError(app, globex);
@@ -165,7 +165,7 @@ describe('a CRM opportunity id names one deal', () => {
     ]);
     // Globex's slug was not left reserved: a deal of its own gets it.
     expect((await reservations(app)).has(text(globex['slug']))).toBe(false);
-    expect((await app.service.provision(dealFor({ slug: globex['slug'], companyName: 'Globex Inc' }))).outcome).toBe('created');
+    expect((await app.service.provision(dealFor({ slug: globex['slug'], companyName: 'Globex Inc' }), REQUESTER)).outcome).toBe('created');
 
     // A different admin email or feature set alone makes a different deal too.
     const changed = await provisionError(app, { ...acme, adminEmail: 'someone-else@acme.example', featureOverrides: { sso: true } });
@@ -174,15 +174,17 @@ describe('a CRM opportunity id names one deal', () => {
 
   it('the same deal sent again by someone else, typed slightly differently, follows the existing job', async () => {
     const acme = dealFor({ plan: 'growth', featureOverrides: { sso: false } });
-    const { job } = await app.service.provision(acme);
-    const again = await app.service.provision({
-      ...acme,
-      companyName: '  ACME   corp ',
-      adminEmail: 'IT-Admin@Acme.example',
-      contractValue: '12,000.00',
-      featureOverrides: { sso: false, audit_log: true }, // audit_log is on in growth anyway
-      requestedBy: 'sam.other',
-    });
+    const { job } = await app.service.provision(acme, REQUESTER);
+    const again = await app.service.provision(
+      {
+        ...acme,
+        companyName: '  ACME   corp ',
+        adminEmail: 'IT-Admin@Acme.example',
+        contractValue: '12,000.00',
+        featureOverrides: { sso: false, audit_log: true }, // audit_log is on in growth anyway
+      },
+      person('sam.other', 'requester'),
+    );
     expect(again).toMatchObject({ outcome: 'existing', job: { jobId: job.jobId } });
     expect(await app.store.findJobs({ limit: 10 })).toHaveLength(1);
   });
@@ -192,7 +194,7 @@ describe('a CRM opportunity id names one deal', () => {
     const opportunities = [0, 1, 2, 3, 4].map(() => text(dealFor()['crmOpportunityId']));
     // All 20 (slug, opportunity) pairs, an opportunity's four slugs together: the first four race for one opportunity with four free slugs.
     const deals = opportunities.flatMap((crmOpportunityId) => slugs.map((slug) => dealFor({ slug, crmOpportunityId })));
-    const results = await Promise.allSettled(deals.map((deal) => app.service.provision(deal)));
+    const results = await Promise.allSettled(deals.map((deal) => app.service.provision(deal, REQUESTER)));
 
     const winners = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     expect(winners.length).toBeGreaterThan(0);
@@ -227,14 +229,14 @@ describe('a CRM opportunity id names one deal', () => {
 
   it('a cancelled tenant hands its slug to exactly one of several racing deals', async () => {
     const first = dealFor({ plan: 'growth', contractValue: 150_000 }); // waits for approval
-    const { job } = await app.service.provision(first);
+    const { job } = await app.service.provision(first, REQUESTER);
     await waitForStatus(app, job.jobId, ['awaiting_approval']);
-    await app.service.cancel(job.jobId, { name: 'jane.ae' }, 'the customer signed with a new entity');
+    await app.service.cancel(job.jobId, person('jane.ae'), 'the customer signed with a new entity');
     await waitForRecord(app, job.jobId);
     expect((await reservations(app)).get(text(first['slug']))?.status).toBe('cancelled');
 
     const rivals = Array.from({ length: 20 }, () => dealFor({ slug: first['slug'] }));
-    const results = await Promise.allSettled(rivals.map((deal) => app.service.provision(deal)));
+    const results = await Promise.allSettled(rivals.map((deal) => app.service.provision(deal, REQUESTER)));
     const winners = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     expect(winners).toHaveLength(1);
     for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(InvalidInputError);
@@ -252,7 +254,7 @@ describe('a CRM opportunity id names one deal', () => {
     // Two minutes later the reservation is abandoned: the slug goes to exactly one of several racing deals.
     await ageReservations(app, 120_000);
     const rivals = Array.from({ length: 10 }, () => dealFor({ slug }));
-    const results = await Promise.allSettled(rivals.map((d) => app.service.provision(d)));
+    const results = await Promise.allSettled(rivals.map((d) => app.service.provision(d, REQUESTER)));
     const winners = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.job.jobId] : []));
     expect(winners).toHaveLength(1);
     expect((await reservations(app)).get(slug)?.jobId).toBe(winners[0]);
@@ -260,16 +262,16 @@ describe('a CRM opportunity id names one deal', () => {
 
   it('a deal that won a released slug and died before storing its job does not hold the slug forever', async () => {
     const first = dealFor({ plan: 'growth', contractValue: 150_000 });
-    const { job } = await app.service.provision(first);
+    const { job } = await app.service.provision(first, REQUESTER);
     await waitForStatus(app, job.jobId, ['awaiting_approval']);
-    await app.service.cancel(job.jobId, { name: 'jane.ae' }, 'the customer signed with a new entity');
+    await app.service.cancel(job.jobId, person('jane.ae'), 'the customer signed with a new entity');
     await waitForRecord(app, job.jobId);
     const slug = text(first['slug']);
     // The crash: the hand-over claim was won by a job that was never stored.
     expect(await app.store.reserveTenant({ slug, jobId: 'job-that-never-was', companyName: 'Ghost Co' })).toEqual({ ok: true });
     await ageReservations(app, 120_000);
 
-    const next = await app.service.provision(dealFor({ slug }));
+    const next = await app.service.provision(dealFor({ slug }), REQUESTER);
     expect(next.outcome).toBe('created');
     expect((await reservations(app)).get(slug)?.jobId).toBe(next.job.jobId);
   });

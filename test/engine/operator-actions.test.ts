@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ActionRefusedError, InvalidInputError } from '../../src/domain/errors.ts';
 import { auditOf, dealFor, appPerTest, stepStates, stepsById, waitForStatus, type TestApp } from '../support/harness.ts';
+import { person, REQUESTER } from '../support/people.ts';
 
 /** How many times the sandbox counted a run of this step (failPermanentTimes counts runs). */
 async function runsOf(app: TestApp, jobId: string, stepId: string): Promise<number> {
@@ -24,13 +25,13 @@ steps:
     config: { latencyMs: 10, failPermanentTimes: 1, resource: stripe customer }
   - { id: welcome_email, type: sandbox, needs: [billing], criticality: notification, config: { resource: email } }
 `);
-    const { job } = await app.service.provision(dealFor());
+    const { job } = await app.service.provision(dealFor(), REQUESTER);
     const failed = await waitForStatus(app, job.jobId, ['failed', 'live']);
     expect(failed.status).toBe('failed');
     expect(stepStates(failed)).toEqual({ database: 'succeeded', feature_flags: 'succeeded', billing: 'failed', welcome_email: 'pending' });
     const before = stepsById(failed);
 
-    const retried = await app.service.retry(job.tenant.slug, { name: 'jane.ae' });
+    const retried = await app.service.retry(job.tenant.slug, person('jane.ae'));
     expect(retried.status).not.toBe('failed');
     const live = await waitForStatus(app, job.jobId, ['live', 'failed']);
     expect(live.status).toBe('live');
@@ -55,7 +56,7 @@ steps:
     expect(entries.filter((e) => e.type === 'step.started' && e.stepId === 'database')).toHaveLength(1);
     expect(entries.filter((e) => e.type === 'step.started' && e.stepId === 'billing')).toHaveLength(2);
     // Retrying a step that has not failed is refused.
-    await expect(app.service.retry(job.tenant.slug, { name: 'jane.ae' }, 'billing')).rejects.toBeInstanceOf(ActionRefusedError);
+    await expect(app.service.retry(job.tenant.slug, person('jane.ae'), 'billing')).rejects.toBeInstanceOf(ActionRefusedError);
   });
 
   it('override marks a failed step done by hand, with a reason, and its dependents run', async () => {
@@ -67,21 +68,21 @@ steps:
   - { id: invoice, type: sandbox, needs: [billing], config: { latencyMs: 10, resource: first invoice } }
   - { id: welcome_email, type: sandbox, needs: [invoice], criticality: notification, config: { resource: email } }
 `);
-    const { job } = await app.service.provision(dealFor());
+    const { job } = await app.service.provision(dealFor(), REQUESTER);
     await waitForStatus(app, job.jobId, ['failed']);
     const slug = job.tenant.slug;
 
     // No reason, no override.
     for (const reason of ['', '  ']) {
-      const refused = app.service.override(slug, { name: 'jane' }, 'billing', reason);
+      const refused = app.service.override(slug, person('jane'), 'billing', reason);
       await expect(refused).rejects.toBeInstanceOf(InvalidInputError);
       await expect(refused).rejects.toMatchObject({ problems: [{ field: 'reason' }] });
     }
     // Only a failed or waiting step can be overridden.
-    await expect(app.service.override(slug, { name: 'jane' }, 'database', 'already there')).rejects.toBeInstanceOf(ActionRefusedError);
+    await expect(app.service.override(slug, person('jane'), 'database', 'already there')).rejects.toBeInstanceOf(ActionRefusedError);
     expect((await app.engine.view(job.jobId))!.status).toBe('failed');
 
-    await app.service.override(slug, { name: 'jane' }, 'billing', 'created by hand in Stripe');
+    await app.service.override(slug, person('jane'), 'billing', 'created by hand in Stripe');
     const live = await waitForStatus(app, job.jobId, ['live', 'failed']);
     expect(live.status).toBe('live');
     expect(stepStates(live)).toEqual({ database: 'succeeded', billing: 'overridden', invoice: 'succeeded', welcome_email: 'succeeded' });
@@ -94,8 +95,8 @@ steps:
     );
 
     const { lines, text } = await auditOf(app, job);
-    expect(lines.filter((l) => l.endsWith('Step billing overridden by jane: "created by hand in Stripe"'))).toHaveLength(1);
-    expect(text.indexOf('overridden by jane')).toBeLessThan(text.indexOf('first invoice created'));
+    expect(lines.filter((l) => l.endsWith('jane overrode billing from the CLI: "created by hand in Stripe"'))).toHaveLength(1);
+    expect(text.indexOf('jane overrode billing')).toBeLessThan(text.indexOf('first invoice created'));
     expect(text).toContain(`Tenant ${slug} is live`);
   });
 });
@@ -110,12 +111,12 @@ version: 1
 steps:
   - { id: database, type: sandbox, config: { latencyMs: 10, resource: database } }
 `);
-    const { job } = await app.service.provision(dealFor({ plan: 'growth', contractValue: 250_000 }));
+    const { job } = await app.service.provision(dealFor({ plan: 'growth', contractValue: 250_000 }), REQUESTER);
     await waitForStatus(app, job.jobId, ['awaiting_approval']);
 
     const results = await Promise.allSettled([
-      app.service.approve(job.tenant.slug, { name: 'sam.approver' }),
-      app.service.approve(job.tenant.slug, { name: 'alex.approver' }),
+      app.service.approve(job.tenant.slug, person('sam.approver')),
+      app.service.approve(job.tenant.slug, person('alex.approver')),
     ]);
     const won = results.filter((r) => r.status === 'fulfilled');
     const lost = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
@@ -129,7 +130,9 @@ steps:
     expect(stepsById(live)['approval_gate']!.approvedBy).toBe(winner);
     expect(Object.values((await app.ledger.inventory()).creations)).toEqual(['1']);
     const { lines } = await auditOf(app, job);
-    expect(lines.filter((l) => / approved approval gate$/.test(l))).toEqual([expect.stringContaining(`${winner} approved approval gate`)]);
+    expect(lines.filter((l) => / approved approval gate from the CLI$/.test(l))).toEqual([
+      expect.stringContaining(`${winner} approved approval gate`),
+    ]);
   });
 
   it('two concurrent retries: exactly one wins and the step runs once more', async () => {
@@ -139,12 +142,12 @@ steps:
   - { id: database, type: sandbox, config: { latencyMs: 10, resource: database } }
   - { id: billing, type: sandbox, needs: [database], config: { latencyMs: 50, failPermanentTimes: 1, resource: stripe customer } }
 `);
-    const { job } = await app.service.provision(dealFor());
+    const { job } = await app.service.provision(dealFor(), REQUESTER);
     await waitForStatus(app, job.jobId, ['failed']);
 
     const results = await Promise.allSettled([
-      app.service.retry(job.tenant.slug, { name: 'jane.ae' }),
-      app.service.retry(job.tenant.slug, { name: 'sam.ops' }),
+      app.service.retry(job.tenant.slug, person('jane.ae')),
+      app.service.retry(job.tenant.slug, person('sam.ops')),
     ]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     const lost = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dealFor, startTestApp, stepsById, stopTestApp, waitForStatus, type TestApp } from '../support/harness.ts';
+import { REQUESTER } from '../support/people.ts';
 
 const PIPELINE = `
 version: 1
@@ -19,7 +20,7 @@ describe('independent steps run at the same time', () => {
   });
 
   it('runs two 300 ms siblings concurrently, so the job takes about as long as one of them', async () => {
-    const { job } = await app.service.provision(dealFor());
+    const { job } = await app.service.provision(dealFor(), REQUESTER);
     const live = await waitForStatus(app, job.jobId, ['live', 'failed']);
     expect(live.status).toBe('live');
 

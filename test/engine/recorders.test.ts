@@ -6,6 +6,7 @@ import { recordEntries } from '../../src/engine/recorder.ts';
 import type { StreamEntry } from '../../src/engine/stream-consumer.ts';
 import { ViewSync } from '../../src/engine/view-sync.ts';
 import { appPerTest, dealFor, type TestApp } from '../support/harness.ts';
+import { REQUESTER } from '../support/people.ts';
 
 const SIBLINGS = Array.from({ length: 12 }, (_, i) => `step_${i}`);
 const PIPELINE = `
@@ -89,7 +90,7 @@ describe('several recorders write the same jobs at once', () => {
     const views = viewSync(app);
     const record = (entries: StreamEntry[]) =>
       recordEntries({ state: app.engine.state, definitions: app.engine.definitions, store: app.store, views }, entries);
-    const provisioned = await Promise.all(Array.from({ length: 10 }, () => app.service.provision(dealFor())));
+    const provisioned = await Promise.all(Array.from({ length: 10 }, () => app.service.provision(dealFor(), REQUESTER)));
     // All jobs at once; within a job, each state change's event goes to the next recorder while the seven before it may still be writing.
     const playAndRecord = async (job: JobView) => {
       const writing: Promise<void>[] = [];
@@ -118,7 +119,7 @@ describe('several recorders write the same jobs at once', () => {
   it('a job whose live state moved with no event left to carry it is rewritten by the reconciler', async () => {
     // No workers and no recorder in this process: the test plays the worker, and nothing records what happens.
     const app = await start({ pipeline: TWO_ROOTS, runWorkers: false });
-    const { job } = await app.service.provision(dealFor());
+    const { job } = await app.service.provision(dealFor(), REQUESTER);
     await play(app, job.jobId, 'database', 'started');
     const failed: JobEvent = { type: 'step.failed', jobId: job.jobId, stepId: 'database', at: Date.now(), actor: 'engine', summary: 'refused' };
     await app.engine.state.finish(job.jobId, { stepId: 'database', ticket: 1, phase: 'run' }, 'failed', failed, {});

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { OwnRedis } from '../support/own-redis.ts';
 import { auditOf, dealFor, startTestApp, stopTestApp, waitForStatus, waitForStep, type TestApp } from '../support/harness.ts';
+import { REQUESTER } from '../support/people.ts';
 
 const STEPS = ['database', 'dns', 'seed_data', 'billing'];
 const PIPELINE = `
@@ -28,14 +29,14 @@ describe('Redis restarts in the middle of a run', () => {
     const errors: unknown[] = [];
     const started = await startTestApp({ pipeline: PIPELINE, env: { REDIS_URL: own.url }, onError: (err) => errors.push(err) });
     app = started;
-    const jobs = (await Promise.all(Array.from({ length: 4 }, () => started.service.provision(dealFor())))).map((p) => p.job);
+    const jobs = (await Promise.all(Array.from({ length: 4 }, () => started.service.provision(dealFor(), REQUESTER)))).map((p) => p.job);
     // Mid-run: first steps under way or done, later ones not started yet. Down for longer than a step's BullMQ lock.
     await waitForStep(started, jobs[0]?.jobId ?? '', 'database', ['running', 'succeeded']);
     await own.restart(2_500);
 
     for (const job of jobs) expect((await waitForStatus(app, job.jobId, ['live', 'failed'], 30_000)).status).toBe('live');
     // The workers and consumers are still at work after the restart: a new job goes through too.
-    const { job: after } = await app.service.provision(dealFor());
+    const { job: after } = await app.service.provision(dealFor(), REQUESTER);
     expect((await waitForStatus(app, after.jobId, ['live', 'failed'], 30_000)).status).toBe('live');
 
     const all = [...jobs, after];

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ENGINE_ACTOR, type JobEvent } from '../../src/domain/events.ts';
 import { dealFor, stepStates, waitForStatus } from '../support/harness.ts';
 import { appWithWorkersPerTest } from '../support/start-worker.ts';
+import { REQUESTER } from '../support/people.ts';
 
 const PIPELINE = `
 version: 1
@@ -24,7 +25,7 @@ describe('a worker records a step as done and dies before queueing the steps it 
 
   it('the next worker queues the released step from the event stream, and the finished step is not run again', async () => {
     const app = await w.startApp(PIPELINE);
-    const { job } = await app.service.provision(dealFor());
+    const { job } = await app.service.provision(dealFor(), REQUESTER);
     // What a worker does up to its crash: claim, finish (which releases seed_data), and nothing more.
     const claim = await app.engine.state.claim(job.jobId, 'database', 1, 'run', stepEvent(job.jobId, 'step.started', 'Step database started'));
     expect(claim.status).toBe('ok');

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../src/domain/audit.ts';
 import type { JobView } from '../../src/domain/job-view.ts';
 import { auditOf, dealFor, startTestApp, stepStates, stopTestApp, waitForStatus, type TestApp } from '../support/harness.ts';
+import { person, REQUESTER } from '../support/people.ts';
 
 /** database → secrets → sso and database → feature_flags → billing, dns on its own, go_live joining them all. */
 const pipeline = (secretsRollbackFailures: number) => `
@@ -52,11 +53,11 @@ describe('rolling a tenant back', () => {
 
   it('undoes every step in reverse dependency order and leaves nothing behind', async () => {
     app = await startTestApp({ pipeline: pipeline(0) });
-    const { job } = await app.service.provision(dealFor());
+    const { job } = await app.service.provision(dealFor(), REQUESTER);
     expect((await waitForStatus(app, job.jobId, ['live', 'failed'])).status).toBe('live');
     expect(Object.keys((await app.ledger.inventory()).resources)).toHaveLength(7);
 
-    const started = await app.service.rollback(job.tenant.slug, { name: 'jane.ae' }, 'customer cancelled the contract');
+    const started = await app.service.rollback(job.tenant.slug, person('jane.ae'), 'customer cancelled the contract');
     expect(['rolling_back', 'rolled_back']).toContain(started.status);
     const done = await waitForStatus(app, job.jobId, ['rolled_back', 'rollback_failed']);
     expect(done.status).toBe('rolled_back');
@@ -72,20 +73,20 @@ describe('rolling a tenant back', () => {
     expect(undone.get('database')!).toBeGreaterThanOrEqual(
       Math.max(...['secrets', 'sso', 'feature_flags', 'billing', 'go_live'].map((id) => undone.get(id)!)),
     );
-    expect(text).toContain('jane.ae started a rollback: "customer cancelled the contract".');
+    expect(text).toContain('jane.ae started a rollback from the CLI: "customer cancelled the contract".');
     expect(text).toContain('Undone: subscription created');
 
     // A rolled-back tenant no longer holds its slug.
-    const again = await app.service.provision(dealFor({ slug: job.tenant.slug }));
+    const again = await app.service.provision(dealFor({ slug: job.tenant.slug }), REQUESTER);
     expect(again.outcome).toBe('created');
   });
 
   it('stops at a failing undo without undoing what it depends on, and a retried rollback finishes the job', async () => {
     app = await startTestApp({ pipeline: pipeline(1) });
-    const { job } = await app.service.provision(dealFor());
+    const { job } = await app.service.provision(dealFor(), REQUESTER);
     expect((await waitForStatus(app, job.jobId, ['live', 'failed'])).status).toBe('live');
 
-    await app.service.rollback(job.tenant.slug, { name: 'jane.ae' }, 'customer cancelled the contract');
+    await app.service.rollback(job.tenant.slug, person('jane.ae'), 'customer cancelled the contract');
     const stuck = await waitForStatus(app, job.jobId, ['rollback_failed', 'rolled_back']);
     expect(stuck.status).toBe('rollback_failed');
     expect(stepStates(stuck)).toEqual({
@@ -106,18 +107,18 @@ describe('rolling a tenant back', () => {
       `Rollback of ${job.tenant.slug} stopped: secrets could not be undone (5 undone); fix the cause and retry the rollback.`,
     );
 
-    const retried = await app.service.rollback(job.tenant.slug, { name: 'sam.ops' }, 'secrets store is back');
+    const retried = await app.service.rollback(job.tenant.slug, person('sam.ops'), 'secrets store is back');
     expect(['rolling_back', 'rolled_back']).toContain(retried.status);
     const done = await waitForStatus(app, job.jobId, ['rolled_back', 'rollback_failed']);
     expect(done.status).toBe('rolled_back');
     expect((await app.ledger.inventory()).resources).toEqual({});
 
     const { entries, text } = await auditOf(app, job, { verbose: true });
-    expect(text).toContain('sam.ops retried the rollback: "secrets store is back".');
+    expect(text).toContain('sam.ops retried the rollback from the CLI: "secrets store is back".');
     expect(text).toContain(`Rollback of ${job.tenant.slug} finished: 7 steps undone.`);
     expectReverseOrder(done, entries, ALL);
     expect(entries.filter((e) => e.type === 'step.compensated' && e.stepId === 'database')).toHaveLength(1);
     // Nothing left to retry.
-    await expect(app.service.rollback(job.tenant.slug, { name: 'sam.ops' }, 'once more')).rejects.toThrow('no failed compensation to retry');
+    await expect(app.service.rollback(job.tenant.slug, person('sam.ops'), 'once more')).rejects.toThrow('no failed compensation to retry');
   });
 });

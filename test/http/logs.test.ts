@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/adapters/logger.ts';
 import { appPerTest, dealFor, waitForStatus } from '../support/harness.ts';
 import { captureLog } from '../support/log-capture.ts';
+import { REQUESTER } from '../support/people.ts';
 
 const STRIPE_KEY = 'sk_live_4eC39HqLyjWDarjtT1zdp7dc';
 
@@ -25,7 +26,7 @@ describe('structured logs of a job', () => {
     const log = captureLog();
     const logger = createLogger({ level: 'debug', format: 'json', destination: log.stream });
     const app = await startApp({ pipeline: PIPELINE, logger });
-    const { job } = await app.service.provision(dealFor());
+    const { job } = await app.service.provision(dealFor(), REQUESTER);
     await waitForStatus(app, job.jobId, ['failed']);
 
     const failed = log.lines().find((l) => l['jobId'] === job.jobId && l['stepId'] === 'billing' && l['outcome'] === 'failed');

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { appPerTest, dealFor, waitForRecord, waitForStatus } from '../support/harness.ts';
 import { httpServerPerTest } from '../support/http.ts';
 import { sample, scrape, type Sample } from '../support/prometheus.ts';
+import { REQUESTER } from '../support/people.ts';
 
 const PIPELINE = `
 version: 1
@@ -30,9 +31,9 @@ describe('Prometheus metrics', () => {
   it('after a job goes live and another waits for approval, /metrics shows steps, retries, failures, jobs, approvals, queue and recorder lag', async () => {
     const app = await startApp({ pipeline: PIPELINE });
     const url = await serve(app);
-    const live = (await app.service.provision(dealFor())).job;
+    const live = (await app.service.provision(dealFor(), REQUESTER)).job;
     // A growth deal of 150,000 needs the deal desk: its approval gate waits.
-    const parked = (await app.service.provision(dealFor({ plan: 'growth', contractValue: 150_000 }))).job;
+    const parked = (await app.service.provision(dealFor({ plan: 'growth', contractValue: 150_000 }), REQUESTER)).job;
     await waitForStatus(app, live.jobId, ['live']);
     await waitForStatus(app, parked.jobId, ['awaiting_approval']);
     await waitForRecord(app, live.jobId);

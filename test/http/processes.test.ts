@@ -12,6 +12,7 @@ import { appPerTest, dealFor, waitForStatus } from '../support/harness.ts';
 import { sample, scrape } from '../support/prometheus.ts';
 import { SlackFake } from '../support/slack-fake.ts';
 import { workerEnvFor } from '../support/start-worker.ts';
+import { REQUESTER } from '../support/people.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const PIPELINE = `
@@ -74,7 +75,7 @@ describe('metrics in every process', () => {
     expect(worker.match[1]).toBe(String(port));
     const url = `http://127.0.0.1:${port}`;
 
-    const { job } = await app.service.provision(dealFor());
+    const { job } = await app.service.provision(dealFor(), REQUESTER);
     await waitForStatus(app, job.jobId, ['live']);
     const health = await fetch(`${url}/healthz`);
     expect(health.status).toBe(200);

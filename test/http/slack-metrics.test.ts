@@ -10,6 +10,7 @@ import { httpServerPerTest } from '../support/http.ts';
 import { sample, scrape, type Sample } from '../support/prometheus.ts';
 import { billingFails, CHANNEL, startSlackApp, stopSlackApp, type SlackTestApp } from '../support/slack-app.ts';
 import { until } from '../support/slack-story.ts';
+import { REQUESTER } from '../support/people.ts';
 
 const METHODS = ['auth.test', 'chat.postMessage', 'chat.update'];
 
@@ -51,7 +52,7 @@ describe('Slack API metrics', () => {
       fake.rateLimit('chat.postMessage', { times: 1, retryAfterS: 1 });
       fake.rateLimit('chat.update', { times: 1, retryAfterS: 1 });
       const url = await serve(app);
-      const { job } = await app.service.provision(dealFor());
+      const { job } = await app.service.provision(dealFor(), REQUESTER);
       await waitForStatus(app, job.jobId, ['live']);
       await until('the completion reply', () =>
         fake.messages(CHANNEL)[0]?.replies.some((r) => (r.text ?? '').includes(' is live at ')) ? true : undefined,

@@ -11,6 +11,7 @@ import { queueJobId } from '../../src/engine/keys.ts';
 import { dealFor, startTestApp, stopTestApp, waitForStatus } from '../support/harness.ts';
 import { captureLog } from '../support/log-capture.ts';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.ts';
+import { REQUESTER } from '../support/people.ts';
 
 const PIPELINE = `
 version: 1
@@ -42,7 +43,7 @@ describe('OpenTelemetry traces', () => {
     let jobId = '';
     try {
       expect(app.config.observability.tracing).toEqual({ serviceName: 'tenant-provisioner' });
-      jobId = (await app.service.provision(dealFor())).job.jobId;
+      jobId = (await app.service.provision(dealFor(), REQUESTER)).job.jobId;
       await waitForStatus(app, jobId, ['live']);
     } finally {
       // Closing flushes the spans still buffered.

@@ -10,8 +10,21 @@ import { ACTIONS, CALLBACKS, DIALOG_BLOCKS } from '../../src/slack/blocks/index.
 import type { TestApp } from '../support/harness.ts';
 import { auditOf, dealFor, stepStates, waitForStatus } from '../support/harness.ts';
 import type { ChannelMessage, FakeMessage } from '../support/slack-fake.ts';
-import { AE, APPROVER, billingFails, CHANNEL, JANE, SAM, startSlackApp, type SlackTestApp, stopSlackApp } from '../support/slack-app.ts';
+import type { Identity } from '../../src/domain/policy.ts';
+import {
+  AE,
+  JANE_IN_SLACK,
+  APPROVER,
+  billingFails,
+  CHANNEL,
+  JANE,
+  SAM,
+  startSlackApp,
+  type SlackTestApp,
+  stopSlackApp,
+} from '../support/slack-app.ts';
 import { clickButton, hasButton, openedModal, said, submitModal, until } from '../support/slack-story.ts';
+import { REQUESTER } from '../support/people.ts';
 
 const FAILING_FOR_GOOD = `
 version: 1
@@ -63,7 +76,8 @@ describe('the buttons in #onboarding', () => {
     s = undefined;
   });
 
-  const provision = async (app: TestApp, overrides: Record<string, unknown> = {}) => (await app.service.provision(dealFor(overrides))).job;
+  const provision = async (app: TestApp, overrides: Record<string, unknown> = {}, who: Identity = REQUESTER) =>
+    (await app.service.provision(dealFor(overrides), who)).job;
 
   it('a blocking step fails → Retry and Override in the thread → the approver retries → live, and the audit names them', async () => {
     s = await startSlackApp({ pipeline: billingFails(1) });
@@ -136,9 +150,9 @@ describe('the buttons in #onboarding', () => {
     expect(stepStates(live)).toEqual({ database: 'succeeded', billing: 'overridden', invoice: 'succeeded' });
     expect(live.steps.find((step) => step.id === 'billing')?.override).toEqual({ by: SAM, reason });
 
-    await replyIn(t, job.tenant.slug, 'the override line', (r) => (r.text ?? '').includes(`overridden by ${SAM}`));
+    await replyIn(t, job.tenant.slug, 'the override line', (r) => (r.text ?? '').includes(`${SAM} overrode billing`));
     const { lines } = await auditOf(t.app, live);
-    expect(lines.filter((l) => l.includes(`Step billing overridden by ${SAM}: "${reason}"`))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes(`${SAM} overrode billing in Slack: "${reason}"`))).toHaveLength(1);
     // The progress message ends showing the override.
     await until('the progress message showing the override', () => {
       const m = t.fake.messages(CHANNEL).find((x) => x.ts === parent.ts);
@@ -173,7 +187,9 @@ describe('the buttons in #onboarding', () => {
     // Everything the job created is gone again.
     expect((await t.app.ledger.inventory()).resources).toEqual({});
 
-    await replyIn(t, job.tenant.slug, 'the rollback-started reply', (r) => (r.text ?? '').includes(`${SAM} started a rollback: "${reason}"`));
+    await replyIn(t, job.tenant.slug, 'the rollback-started reply', (r) =>
+      (r.text ?? '').includes(`${SAM} started a rollback in Slack: "${reason}"`),
+    );
     const finished = await replyIn(t, job.tenant.slug, 'the rollback-finished reply', (r) => said(r).includes('Rollback finished'));
     expect(said(finished)).toContain('3 steps undone');
     // The progress message ends rolled back, and offers no more Roll back.
@@ -182,14 +198,14 @@ describe('the buttons in #onboarding', () => {
       return m && said(m).includes('Rolled back') && !hasButton(m, ACTIONS.rollback) ? m : undefined;
     });
     const { text } = await auditOf(t.app, rolledBack);
-    expect(text).toContain(`${SAM} started a rollback: "${reason}"`);
+    expect(text).toContain(`${SAM} started a rollback in Slack: "${reason}"`);
   });
 
   it('a step waiting for input → Provide input opens a modal → a bad URL is refused in the modal → a metadata URL lets it carry on', async () => {
     s = await startSlackApp({ pipeline: WAITING_FOR_INPUT });
     const t = s;
     // The AE requested it, so the AE may give the input (no approver needed).
-    const job = await provision(t.app, { requestedBy: JANE });
+    const job = await provision(t.app, {}, JANE_IN_SLACK);
     await waitForStatus(t.app, job.jobId, ['awaiting_input']);
     const parent = await progressOf(t, job.tenant.slug);
     const ask = await replyIn(t, job.tenant.slug, 'the input request', (r) => hasButton(r, ACTIONS.provideInput));
@@ -232,7 +248,7 @@ describe('the buttons in #onboarding', () => {
   it('approve → live → a second Approve is refused, saying who approved the gate and when', async () => {
     s = await startSlackApp({ pipeline: SIMPLE });
     const t = s;
-    const job = await provision(t.app, { plan: 'growth', contractValue: 150_000, requestedBy: JANE });
+    const job = await provision(t.app, { plan: 'growth', contractValue: 150_000 }, JANE_IN_SLACK);
     await waitForStatus(t.app, job.jobId, ['awaiting_approval']);
     const parent = await progressOf(t, job.tenant.slug);
     const request = await replyIn(t, job.tenant.slug, 'the approval request', (r) => hasButton(r, ACTIONS.approve));
@@ -254,7 +270,7 @@ describe('the buttons in #onboarding', () => {
   it('a big growth deal asks for approval → the approver rejects with a reason → the job is rejected and the thread says so', async () => {
     s = await startSlackApp({ pipeline: SIMPLE });
     const t = s;
-    const job = await provision(t.app, { plan: 'growth', contractValue: 150_000, requestedBy: JANE });
+    const job = await provision(t.app, { plan: 'growth', contractValue: 150_000 }, JANE_IN_SLACK);
     await waitForStatus(t.app, job.jobId, ['awaiting_approval']);
     const parent = await progressOf(t, job.tenant.slug);
     const request = await replyIn(t, job.tenant.slug, 'the approval request', (r) => hasButton(r, ACTIONS.reject));
@@ -275,12 +291,12 @@ describe('the buttons in #onboarding', () => {
     expect((await t.app.ledger.inventory()).creations).toEqual({});
 
     const line = await replyIn(t, job.tenant.slug, 'the rejection line', (r) => (r.text ?? '').includes('rejected approval gate'));
-    expect(line.text).toContain(`${SAM} rejected approval gate: "${reason}"`);
+    expect(line.text).toContain(`${SAM} rejected approval gate in Slack: "${reason}"`);
     await until('the rejected progress message', () => {
       const m = t.fake.messages(CHANNEL).find((x) => x.ts === parent.ts);
       return m && said(m).includes('Rejected') && !hasButton(m, ACTIONS.rollback) ? m : undefined;
     });
     const { text } = await auditOf(t.app, rejected);
-    expect(text).toContain(`${SAM} rejected approval gate: "${reason}"`);
+    expect(text).toContain(`${SAM} rejected approval gate in Slack: "${reason}"`);
   });
 });

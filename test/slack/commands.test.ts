@@ -8,9 +8,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { auditOf, dealFor, waitForRecord, waitForStatus } from '../support/harness.ts';
 import { blockErrors, type FakeEphemeral } from '../support/slack-fake.ts';
 import { allTexts } from './blocks/fixtures.ts';
-import { AE, CHANNEL, JANE, startSlackApp, type SlackTestApp, stopSlackApp } from '../support/slack-app.ts';
+import { AE, JANE_IN_SLACK, CHANNEL, JANE, startSlackApp, type SlackTestApp, stopSlackApp } from '../support/slack-app.ts';
 import { slashCommandBody } from '../support/slack-signing.ts';
 import { said, sender, until } from '../support/slack-story.ts';
+import { REQUESTER } from '../support/people.ts';
 
 const SALES = 'C0SALES';
 
@@ -55,7 +56,7 @@ describe('/provision subcommands', () => {
 
   it('status and audit answer privately, in plain words', async () => {
     s = await startSlackApp({ pipeline: PIPELINE });
-    const { job } = await s.app.service.provision(dealFor({ companyName: 'Initech', requestedBy: JANE }));
+    const { job } = await s.app.service.provision(dealFor({ companyName: 'Initech' }), JANE_IN_SLACK);
     const live = await waitForStatus(s.app, job.jobId, ['live', 'failed']);
     expect(live.status).toBe('live');
     await auditOf(s.app, live);
@@ -96,7 +97,7 @@ describe('/provision subcommands', () => {
     expectAckedFast(empty);
     expect(empty.reply.text).toBe('No jobs need attention');
 
-    const { job } = await s.app.service.provision(dealFor({ companyName: 'Globex' }));
+    const { job } = await s.app.service.provision(dealFor({ companyName: 'Globex' }), REQUESTER);
     await waitForStatus(s.app, job.jobId, ['failed']);
     await waitForRecord(s.app, job.jobId);
 

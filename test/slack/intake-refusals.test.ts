@@ -9,6 +9,7 @@ import { dealFor } from '../support/harness.ts';
 import { AE, intakeValues, type SlackTestApp, startSlackApp, stopSlackApp } from '../support/slack-app.ts';
 import { interactionBody, viewSubmissionPayload } from '../support/slack-signing.ts';
 import { sender } from '../support/slack-story.ts';
+import { REQUESTER } from '../support/people.ts';
 
 const PIPELINE = `
 version: 1
@@ -39,7 +40,7 @@ describe('the intake modal refuses on the field to fix', () => {
   it("a CRM opportunity already used for another customer is refused on the opportunity field, naming that customer's tenant", async () => {
     s = await startSlackApp({ pipeline: PIPELINE });
     const initech = dealFor({ companyName: 'Initech' });
-    const { job } = await s.app.service.provision(initech);
+    const { job } = await s.app.service.provision(initech, REQUESTER);
 
     const globex = dealFor({ companyName: 'Globex Inc', crmOpportunityId: initech['crmOpportunityId'] });
     const res = await submit(s, intakeValues(globex));

@@ -12,6 +12,7 @@ import type { ChannelMessage } from '../support/slack-fake.ts';
 import { AE, APPROVER, CHANNEL, intakeValues, startSlackApp, type SlackTestApp } from '../support/slack-app.ts';
 import { interactionBody, viewSubmissionPayload } from '../support/slack-signing.ts';
 import { said, sender, until, type SlackUser } from '../support/slack-story.ts';
+import { person, REQUESTER } from '../support/people.ts';
 
 const JOBS = 50;
 
@@ -67,7 +68,7 @@ describe('when Slack pushes back', () => {
     // Two deals come through the modal (one once the storm is on), the rest straight to the service.
     const modalDeals = [dealFor({ companyName: 'Modal One' }), dealFor({ companyName: 'Modal Two' })];
     const first = await submitIntake(s, AE, modalDeals[0] ?? {});
-    const direct = await Promise.all(Array.from({ length: JOBS - 2 }, () => app.service.provision(dealFor())));
+    const direct = await Promise.all(Array.from({ length: JOBS - 2 }, () => app.service.provision(dealFor(), REQUESTER)));
     await until('the storm to start', () => (fake.rateLimited > 0 ? true : undefined));
     const second = await submitIntake(s, APPROVER, modalDeals[1] ?? {});
     // Slack gets its answer in time, storm or not.
@@ -150,13 +151,13 @@ describe('when Slack pushes back', () => {
     fake.failNext('chat.postMessage', 'internal_error');
 
     // A big deal waits for approval; Slack refuses its progress message.
-    const held = (await app.service.provision(dealFor({ plan: 'growth', contractValue: 150_000 }))).job;
+    const held = (await app.service.provision(dealFor({ plan: 'growth', contractValue: 150_000 }), REQUESTER)).job;
     await waitForStatus(app, held.jobId, ['awaiting_approval']);
     await until('the refused post', () => (fake.callsTo('chat.postMessage')[0]?.error === 'internal_error' ? true : undefined));
 
     // The approver approves (from the CLI, say) and another deal comes in: both show up in #onboarding promptly.
-    await app.service.approve(held.tenant.slug, { name: 'sam.approver' });
-    const other = (await app.service.provision(dealFor())).job;
+    await app.service.approve(held.tenant.slug, person('sam.approver'));
+    const other = (await app.service.provision(dealFor(), REQUESTER)).job;
     await Promise.all([held, other].map((j) => waitForStatus(app, j.jobId, ['live'])));
     const started = Date.now();
     for (const job of [held, other]) {

@@ -11,6 +11,7 @@ import { dealFor, waitForStatus } from '../support/harness.ts';
 import type { FakeMessage } from '../support/slack-fake.ts';
 import { APPROVER, billingFails, CHANNEL, SAM, startSlackApp, type SlackTestApp, stopSlackApp } from '../support/slack-app.ts';
 import { clickButton, hasButton, said, until } from '../support/slack-story.ts';
+import { REQUESTER } from '../support/people.ts';
 
 /** What the thread should say, in order: each reply recognised by what it says. */
 const EXPECTED: readonly (readonly [string, (r: FakeMessage) => boolean])[] = [
@@ -41,7 +42,7 @@ describe('when Slack keeps failing posts for a while', () => {
 
     // Slack fails the first posts: the progress message, then its thread's first reply, have to wait it out.
     failPosts(3);
-    const job = (await app.service.provision(dealFor({ plan: 'growth', contractValue: 150_000 }))).job;
+    const job = (await app.service.provision(dealFor({ plan: 'growth', contractValue: 150_000 }), REQUESTER)).job;
     await waitForStatus(app, job.jobId, ['awaiting_approval']);
     const request = await reply(0);
 

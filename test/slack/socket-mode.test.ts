@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ACTIONS } from '../../src/slack/blocks/index.ts';
 import { dealFor, waitForStatus } from '../support/harness.ts';
 import type { FakeEphemeral } from '../support/slack-fake.ts';
-import { AE, APPROVER, CHANNEL, JANE, SAM, type SocketTestApp, startSocketSlackApp, stopSlackApp } from '../support/slack-app.ts';
+import { AE, JANE_IN_SLACK, APPROVER, CHANNEL, SAM, type SocketTestApp, startSocketSlackApp, stopSlackApp } from '../support/slack-app.ts';
 import { blockActionPayload, slashCommandPayload } from '../support/slack-signing.ts';
 import { buttonsIn, said, until } from '../support/slack-story.ts';
 
@@ -54,7 +54,7 @@ describe('Socket Mode', () => {
     expect(t.fake.socket.openConnections()).toBe(1);
 
     // A deal big enough to need approval.
-    const { job } = await t.app.service.provision(dealFor({ plan: 'growth', contractValue: 150_000, requestedBy: JANE }));
+    const { job } = await t.app.service.provision(dealFor({ plan: 'growth', contractValue: 150_000 }), JANE_IN_SLACK);
     await waitForStatus(t.app, job.jobId, ['awaiting_approval']);
     const slug = job.tenant.slug;
 

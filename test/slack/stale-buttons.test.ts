@@ -11,6 +11,7 @@ import { auditOf, dealFor, stepStates, waitForStatus } from '../support/harness.
 import type { ChannelMessage, FakeMessage } from '../support/slack-fake.ts';
 import { APPROVER, billingFails, CHANNEL, SAM, startSlackApp, type SlackTestApp, stopSlackApp } from '../support/slack-app.ts';
 import { clickButton, hasButton, openedModal, said, submitModal, until } from '../support/slack-story.ts';
+import { person, REQUESTER } from '../support/people.ts';
 
 async function progressOf(s: SlackTestApp, slug: string): Promise<ChannelMessage> {
   return until(`the progress message of ${slug}`, () => s.fake.messages(CHANNEL).find((m) => said(m).includes(slug)));
@@ -40,7 +41,7 @@ describe('Retry and Override from an earlier failure', () => {
   it('fail → Retry → fail again: the old Retry and Override are refused privately, the new Retry works', async () => {
     s = await startSlackApp({ pipeline: billingFails(2) });
     const t = s;
-    const job = (await t.app.service.provision(dealFor())).job;
+    const job = (await t.app.service.provision(dealFor(), REQUESTER)).job;
     await waitForStatus(t.app, job.jobId, ['failed']);
     const parent = await progressOf(t, job.tenant.slug);
     const [first] = await failureReplies(t, parent.ts, 1);
@@ -101,7 +102,7 @@ describe('Retry and Override from an earlier failure', () => {
   it('an Override modal opened on a failure that is retried and fails again before it is submitted changes nothing', async () => {
     s = await startSlackApp({ pipeline: billingFails(2) });
     const t = s;
-    const job = (await t.app.service.provision(dealFor())).job;
+    const job = (await t.app.service.provision(dealFor(), REQUESTER)).job;
     await waitForStatus(t.app, job.jobId, ['failed']);
     const parent = await progressOf(t, job.tenant.slug);
     const [first] = await failureReplies(t, parent.ts, 1);
@@ -110,7 +111,7 @@ describe('Retry and Override from an earlier failure', () => {
     const modal = await openedModal(t, 0);
 
     // Meanwhile someone retries billing from the terminal, and it fails again.
-    await t.app.service.retry(job.tenant.slug, { name: 'ops.oncall' }, 'billing');
+    await t.app.service.retry(job.tenant.slug, person('ops.oncall'), 'billing');
     await failureReplies(t, parent.ts, 2);
     const failedAgain = await waitForStatus(t.app, job.jobId, ['failed']);
 
@@ -121,6 +122,6 @@ describe('Retry and Override from an earlier failure', () => {
     const after = await t.app.engine.view(job.jobId);
     expect(after?.seq).toBe(failedAgain.seq);
     expect(after?.steps.find((step) => step.id === 'billing')?.state).toBe('failed');
-    expect((await auditOf(t.app, failedAgain)).lines.join('\n')).not.toContain('overridden by');
+    expect((await auditOf(t.app, failedAgain)).lines.join('\n')).not.toContain('overrode');
   });
 });

@@ -111,7 +111,7 @@ describe('an AE provisions a tenant from Slack', () => {
     expect(refused.text).toContain('Only approvers can approve');
     expect((await click(AE)).status).toBe(200);
     const selfApproval = await until('the self-approval refusal', () => fake.ephemerals(CHANNEL).find((e) => e.user === AE.id));
-    expect(selfApproval.text).toContain('someone else has to approve it');
+    expect(selfApproval.text).toContain('someone else has to approve or reject it');
     expect((await app.engine.view(jobId))?.status).toBe('awaiting_approval');
 
     // 6. The approver approves; a second (stale) click is harmless and explained; the tenant goes live.

@@ -1,5 +1,6 @@
 /** A test app with the Slack surface on: real Bolt (HTTP or Socket Mode), real WebClient, the loopback Slack fake. */
 import type { ViewStateValue } from '@slack/bolt';
+import type { Identity } from '../../src/domain/policy.ts';
 import { INTAKE_BLOCKS } from '../../src/slack/blocks/index.ts';
 import { SlackFake } from './slack-fake.ts';
 import { startTestApp, stopTestApp, type TestApp, type TestAppOptions } from './harness.ts';
@@ -12,6 +13,8 @@ export const STRANGER = { id: 'U0RANDOM1', name: 'random.person' };
 /** How the audit trail and the thread name the AE and the approver: real name and Slack user id. */
 export const JANE = `Jane Ae (${AE.id})`;
 export const SAM = `Sam Approver (${APPROVER.id})`;
+/** The AE as Slack knows her: asking for a tenant from Slack makes her its requester there. */
+export const JANE_IN_SLACK: Identity = { door: 'slack', id: AE.id, name: JANE, roles: new Set(['requester']) };
 
 /** A small pipeline whose billing step fails for good `times` times (a person retries it), then succeeds. */
 export function billingFails(times: number): string {

@@ -8,17 +8,17 @@ import type { WebClient } from '@slack/web-api';
 import type { JobView } from '../../domain/job-view.ts';
 import { staleFailure } from '../../domain/actions.ts';
 import { ACTIONS, decodeAction, inputModal, reasonModal, staleFailureText, type ActionRef } from '../blocks/index.ts';
-import type { OperatorVerb, SlackActor } from '../people.ts';
+import type { Identity, JobAction } from '../../domain/policy.ts';
 import { explain, tell, type ListenerDeps } from './deps.ts';
 
-type Click = { ref: ActionRef; job: JobView; actor: SlackActor; where: { channel: string | undefined; user: string }; triggerId: string };
+type Click = { ref: ActionRef; job: JobView; actor: Identity; where: { channel: string | undefined; user: string }; triggerId: string };
 
 type ButtonHandler = (deps: ListenerDeps, client: WebClient, click: Click) => Promise<string | null>;
 
 const stepLabel = (click: Click) => click.job.steps.find((s) => s.id === click.ref.stepId)?.label;
 
 /** What each button does, and the verb it needs permission for. */
-const BUTTONS: Record<string, { verb: OperatorVerb; handle: ButtonHandler }> = {
+const BUTTONS: Record<string, { verb: JobAction; handle: ButtonHandler }> = {
   [ACTIONS.approve]: {
     verb: 'approve',
     handle: async (deps, _client, c) => {
@@ -38,7 +38,7 @@ const BUTTONS: Record<string, { verb: OperatorVerb; handle: ButtonHandler }> = {
   [ACTIONS.override]: { verb: 'override', handle: unlessStale(openModal((c) => reasonModal('override', c.ref, stepLabel(c)))) },
   [ACTIONS.rollback]: { verb: 'rollback', handle: openModal((c) => reasonModal('rollback', c.ref)) },
   [ACTIONS.provideInput]: {
-    verb: 'provide input',
+    verb: 'provide_input',
     handle: async (_deps, client, c) => {
       const step = c.job.steps.find((s) => s.id === c.ref.stepId);
       if (step?.state !== 'waiting_input') return `Nothing to do: ${step?.label ?? 'that step'} is not waiting for input any more.`;
@@ -72,10 +72,11 @@ export function registerButtons(app: App, deps: ListenerDeps): void {
       const ref = decodeAction(action.value ?? '');
       if (!ref) return tell(client, where, 'That button is not one of ours any more; use the latest message.');
       try {
+        const actor = await deps.people.identify(body.user.id, body.user.name ?? body.user.id);
+        // Asked before a modal opens, so nobody types a reason for an action they would be refused.
+        const allowed = await deps.service.may(actor, button.verb, ref.jobId);
+        if (!allowed.allowed) return await tell(client, where, allowed.reason);
         const job = await deps.service.status(ref.jobId);
-        const refused = await deps.people.refusal(body.user.id, button.verb, job);
-        if (refused) return await tell(client, where, refused);
-        const actor = await deps.people.actor(body.user.id, body.user.name ?? body.user.id);
         const note = await button.handle(deps, client, { ref, job, actor, where, triggerId: body.trigger_id });
         if (note) await tell(client, where, note);
       } catch (err) {

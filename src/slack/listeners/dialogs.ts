@@ -2,10 +2,10 @@
 import type { App } from '@slack/bolt';
 import { InvalidInputError } from '../../domain/errors.ts';
 import { CALLBACKS, decodeAction, readReason, readStepInput, reasonMissing, type ActionRef } from '../blocks/index.ts';
-import type { SlackActor } from '../people.ts';
+import type { Identity } from '../../domain/policy.ts';
 import { explain, tell, type ListenerDeps } from './deps.ts';
 
-type ReasonAction = (deps: ListenerDeps, ref: ActionRef, actor: SlackActor, reason: string) => Promise<unknown>;
+type ReasonAction = (deps: ListenerDeps, ref: ActionRef, actor: Identity, reason: string) => Promise<unknown>;
 
 const REASONS: Record<string, ReasonAction> = {
   [CALLBACKS.reject]: (deps, ref, actor, reason) => deps.service.reject(ref.jobId, actor, reason, ref.stepId),
@@ -21,7 +21,7 @@ export function registerDialogs(app: App, deps: ListenerDeps): void {
       if (!ref) return ack();
       if (!reason) return ack({ response_action: 'errors', errors: reasonMissing() });
       await ack();
-      const actor = await deps.people.actor(body.user.id, body.user.name);
+      const actor = await deps.people.identify(body.user.id, body.user.name);
       await act(deps, ref, actor, reason).catch(async (err: unknown) => {
         const text = explain(err);
         if (text === null) throw err;
@@ -36,7 +36,7 @@ export function registerDialogs(app: App, deps: ListenerDeps): void {
     if (!ref) return ack();
     if (!input.ok) return ack({ response_action: 'errors', errors: input.errors });
     await ack();
-    const actor = await deps.people.actor(body.user.id, body.user.name);
+    const actor = await deps.people.identify(body.user.id, body.user.name);
     await deps.service.provideInput(ref.jobId, actor, input.input, ref.stepId).catch(async (err: unknown) => {
       const text = err instanceof InvalidInputError || explain(err) !== null ? explain(err) : null;
       if (text === null) throw err;

@@ -33,7 +33,7 @@ export function registerIntake(app: App, deps: ListenerDeps): void {
   });
 
   app.view(CALLBACKS.intake, async ({ ack, body, view, client }) => {
-    const actor = await deps.people.actor(body.user.id, body.user.name);
+    const actor = await deps.people.identify(body.user.id, body.user.name);
     const raw = readIntakeSubmission(view.state.values, deps.manifests.plans, actor.name);
     const parsed = parseIntake(raw, deps.manifests.plans);
     if (!parsed.ok) {
@@ -41,7 +41,7 @@ export function registerIntake(app: App, deps: ListenerDeps): void {
       return;
     }
     const where = { channel: channelOf(view.private_metadata), user: body.user.id };
-    const provisioning = deps.service.provision(raw);
+    const provisioning = deps.service.provision(raw, actor);
     const early = await Promise.race([
       provisioning.then(
         () => 'done' as const,

@@ -1,0 +1,96 @@
+/**
+ * Who may do what to a provisioning job: one policy for every door (Slack,
+ * the admin panel, the CLI, the HTTP API). Each door resolves the person or
+ * caller into an Identity — Slack says who clicked, the web says who signed
+ * in, the CLI names a configured operator, the API names a configured caller —
+ * and the service asks this policy before it changes anything.
+ */
+
+/** The ways into the product; the audit names the door with the person. */
+export type Door = 'slack' | 'web' | 'cli' | 'api';
+
+/** What a person can be allowed to do; granted by configuration, never by the door itself. */
+export type Role = 'admin' | 'approver' | 'requester';
+
+export type Identity = {
+  door: Door;
+  /** Stable id on its door: a Slack user id (Slack and the web, which signs in with Slack), an operator or caller name. */
+  id: string;
+  /** How the audit trail names them, e.g. "Dana Approver (U123)". */
+  name: string;
+  roles: ReadonlySet<Role>;
+};
+
+export const JOB_ACTIONS = ['provision', 'approve', 'reject', 'retry', 'override', 'provide_input', 'rollback', 'cancel'] as const;
+export type JobAction = (typeof JOB_ACTIONS)[number];
+
+/** Who asked for the job, as the door that created it recorded them. */
+export type Requester = { door: Door; id: string };
+
+export type PolicySettings = {
+  /** Whether the person who asked for a tenant may also approve it (four eyes by default). */
+  allowSelfApproval: boolean;
+};
+
+export type Decision = { allowed: true } | { allowed: false; reason: string };
+
+/** How the audit trail says where a person acted: "… overrode billing from the admin panel". */
+export const DOOR_WORDS: Readonly<Record<Door, string>> = {
+  slack: 'in Slack',
+  web: 'from the admin panel',
+  cli: 'from the CLI',
+  api: 'through the API',
+};
+
+const ALLOW: Decision = { allowed: true };
+
+/** Actions approvers take on anyone's job; admins may do all of them and everything else. */
+const APPROVER_ACTIONS: ReadonlySet<JobAction> = new Set(['approve', 'reject', 'retry', 'override', 'provide_input', 'rollback', 'cancel']);
+/** What the person who asked for a tenant may do to their own job without being an approver. */
+const OWN_JOB_ACTIONS: ReadonlySet<JobAction> = new Set(['provide_input', 'cancel']);
+
+const VERB: Readonly<Record<JobAction, string>> = {
+  provision: 'request tenants',
+  approve: 'approve',
+  reject: 'reject',
+  retry: 'retry steps of',
+  override: 'override steps of',
+  provide_input: 'provide input to',
+  rollback: 'roll back',
+  cancel: 'cancel',
+};
+
+/** True when this identity is the one that asked for the job (same door family and id). */
+export function isRequester(who: Identity, requester: Requester | undefined): boolean {
+  if (!requester) return false;
+  // The web signs in with Slack, so a Slack user is the same person on both doors.
+  const sameFamily = doorFamily(who.door) === doorFamily(requester.door);
+  return sameFamily && who.id === requester.id;
+}
+
+function doorFamily(door: Door): 'slack' | 'cli' | 'api' {
+  return door === 'web' ? 'slack' : door;
+}
+
+/**
+ * The policy. `job` is absent for `provision` (there is no job yet).
+ * Reasons are written for the person refused: what they cannot do and who can.
+ */
+export function decide(who: Identity, action: JobAction, settings: PolicySettings, job?: { requester: Requester | undefined }): Decision {
+  const own = isRequester(who, job?.requester);
+  if (action === 'provision') {
+    return who.roles.size > 0 ? ALLOW : refuse(`You are not allowed to ${VERB.provision}; ask an admin to add you as a requester.`);
+  }
+  if ((action === 'approve' || action === 'reject') && own && !settings.allowSelfApproval) {
+    return refuse('You requested this tenant, so someone else has to approve or reject it.');
+  }
+  if (who.roles.has('admin')) return ALLOW;
+  if (who.roles.has('approver') && APPROVER_ACTIONS.has(action)) return ALLOW;
+  if (own && OWN_JOB_ACTIONS.has(action)) return ALLOW;
+  const also = OWN_JOB_ACTIONS.has(action) ? ' (or the person who requested the tenant)' : '';
+  return refuse(`Only approvers${also} can ${VERB[action]} provisioning jobs; ask one of the approvers.`);
+}
+
+function refuse(reason: string): Decision {
+  return { allowed: false, reason };
+}

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { decide, JOB_ACTIONS, type Door, type Identity, type JobAction, type Role } from '../../src/domain/policy.ts';
+
+/**
+ * The whole authorisation policy as one table: every role × every action × every door.
+ * 'own' is the person who requested the job, on the door family that requested it.
+ */
+type Who = 'admin' | 'approver' | 'own requester' | 'other requester' | 'nobody';
+
+const ROLES: Record<Who, Role[]> = {
+  admin: ['admin'],
+  approver: ['approver'],
+  'own requester': ['requester'],
+  'other requester': ['requester'],
+  nobody: [],
+};
+
+/** Expected outcome per action for each kind of person (self-approval off). */
+const TABLE: Record<Who, Record<JobAction, boolean>> = {
+  admin: { provision: true, approve: true, reject: true, retry: true, override: true, provide_input: true, rollback: true, cancel: true },
+  approver: { provision: true, approve: true, reject: true, retry: true, override: true, provide_input: true, rollback: true, cancel: true },
+  'own requester': {
+    provision: true,
+    approve: false,
+    reject: false,
+    retry: false,
+    override: false,
+    provide_input: true,
+    rollback: false,
+    cancel: true,
+  },
+  'other requester': {
+    provision: true,
+    approve: false,
+    reject: false,
+    retry: false,
+    override: false,
+    provide_input: false,
+    rollback: false,
+    cancel: false,
+  },
+  nobody: { provision: false, approve: false, reject: false, retry: false, override: false, provide_input: false, rollback: false, cancel: false },
+};
+
+const DOORS: Door[] = ['slack', 'web', 'cli', 'api'];
+
+/** The id a person has on a door: the web signs in with Slack, so it shares Slack's ids. */
+function identity(who: Who, door: Door): Identity {
+  const person = who === 'own requester' ? 'jane' : who.replace(' ', '-');
+  const id = door === 'slack' || door === 'web' ? `U-${person}` : person;
+  return { door, id, name: person, roles: new Set(ROLES[who]) };
+}
+
+function requesterOn(door: Door) {
+  return { door, id: door === 'slack' || door === 'web' ? 'U-jane' : 'jane' };
+}
+
+describe('who may do what to a provisioning job, on every door', () => {
+  for (const door of DOORS) {
+    for (const who of Object.keys(TABLE) as Who[]) {
+      for (const action of JOB_ACTIONS) {
+        const expected = TABLE[who][action];
+        it(`${who} on ${door}: ${action} is ${expected ? 'allowed' : 'refused'}`, () => {
+          const decision = decide(identity(who, door), action, { allowSelfApproval: false }, { requester: requesterOn(door) });
+          expect(decision.allowed).toBe(expected);
+          if (!decision.allowed) expect(decision.reason).toMatch(/^(Only approvers|You requested this tenant|You are not allowed)/);
+        });
+      }
+    }
+  }
+
+  it('an approver who requested the tenant may not approve or reject it, but may retry and roll it back', () => {
+    const approverWhoAsked: Identity = { door: 'slack', id: 'U-jane', name: 'Jane', roles: new Set(['approver']) };
+    const job = { requester: requesterOn('slack') };
+    expect(decide(approverWhoAsked, 'approve', { allowSelfApproval: false }, job)).toEqual({
+      allowed: false,
+      reason: 'You requested this tenant, so someone else has to approve or reject it.',
+    });
+    expect(decide(approverWhoAsked, 'reject', { allowSelfApproval: false }, job).allowed).toBe(false);
+    expect(decide(approverWhoAsked, 'retry', { allowSelfApproval: false }, job).allowed).toBe(true);
+    expect(decide(approverWhoAsked, 'rollback', { allowSelfApproval: false }, job).allowed).toBe(true);
+    expect(decide(approverWhoAsked, 'approve', { allowSelfApproval: true }, job).allowed).toBe(true);
+  });
+
+  it('four eyes apply to admins too', () => {
+    const adminWhoAsked: Identity = { door: 'cli', id: 'jane', name: 'jane', roles: new Set(['admin']) };
+    expect(decide(adminWhoAsked, 'approve', { allowSelfApproval: false }, { requester: requesterOn('cli') }).allowed).toBe(false);
+  });
+
+  it('signing in to the web with Slack makes you the same person who asked in Slack', () => {
+    const onTheWeb: Identity = { door: 'web', id: 'U-jane', name: 'Jane', roles: new Set(['requester']) };
+    expect(decide(onTheWeb, 'provide_input', { allowSelfApproval: false }, { requester: requesterOn('slack') }).allowed).toBe(true);
+    // A CLI operator called "U-jane" is not the Slack user U-jane.
+    const operator: Identity = { door: 'cli', id: 'U-jane', name: 'U-jane', roles: new Set(['requester']) };
+    expect(decide(operator, 'provide_input', { allowSelfApproval: false }, { requester: requesterOn('slack') }).allowed).toBe(false);
+  });
+
+  it('a job with no recorded requester (made before requesters were recorded) has no owner to favour', () => {
+    const requester: Identity = { door: 'slack', id: 'U-jane', name: 'Jane', roles: new Set(['requester']) };
+    expect(decide(requester, 'cancel', { allowSelfApproval: false }, { requester: undefined }).allowed).toBe(false);
+  });
+});

@@ -29,10 +29,13 @@ import { mongoProbe, redisProbe } from './adapters/health-probes.ts';
 import { startTracing } from './adapters/tracing.ts';
 import { sampledFigures } from './app/figures.ts';
 import { HealthService } from './app/health.ts';
+import { composeWeb, type Web } from './compose-web.ts';
 
 export type App = {
   config: Config;
   slack: SlackApp | undefined;
+  /** The one HTTP server with the control room, when composed with `serveWeb`. */
+  web: Web | undefined;
   service: ProvisioningService;
   engine: Engine;
   store: MongoJobStore;
@@ -51,6 +54,8 @@ export type ComposeOptions = {
   runWorkers: boolean;
   /** Serve the Slack app (commands, buttons) in this process; needs SLACK_MODE. */
   serveSlack?: boolean;
+  /** Build the one HTTP server with the web control room (and Slack's HTTP mode); `app.web.listen()` starts it. */
+  serveWeb?: boolean;
   notifier?: JobNotifier;
   lockDurationMs?: number;
   stalledIntervalMs?: number;
@@ -132,9 +137,21 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
           { fetch: slackFetch, logger: slackSdkLogger(logger, 'slack-bolt') },
         )
       : undefined;
+  const web = opts.serveWeb
+    ? await composeWeb({
+        config,
+        service,
+        engine,
+        store,
+        http: { health, metrics, logger },
+        slack: slack ? { client: slack.client, refs: slack.refs, app: slackApp } : undefined,
+        onError,
+      })
+    : undefined;
   return {
     config,
     slack: slackApp,
+    web,
     service,
     engine,
     store,
@@ -144,6 +161,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     metrics,
     health,
     async close() {
+      await web?.close();
       await slackApp?.stop();
       await engine.close();
       await slack?.notifier.close();

@@ -259,6 +259,11 @@ export class ProvisioningService {
     if (!decision.allowed) throw new NotAllowedError(decision.reason);
   }
 
+  /** One job by its id (no search): live when the engine has it, else as stored; null when there is none. */
+  async jobView(jobId: string): Promise<JobView | null> {
+    return (await this.deps.engine.view(jobId)) ?? (await this.deps.store.getJob(jobId))?.view ?? null;
+  }
+
   /** The job's current view: live from the engine when it has one, else as stored. */
   async status(ref: string): Promise<JobView> {
     const job = await this.find(ref);

@@ -11,14 +11,14 @@ import type { MessageRefs } from './adapters/slack/message-refs.ts';
 import { ControlRoom } from './app/control-room.ts';
 import { startCatalog } from './app/job-catalog.ts';
 import type { ProvisioningService } from './app/services.ts';
-import { StatusLinks } from './app/status-links.ts';
+import type { StatusLinks } from './app/status-links.ts';
 import type { Config } from './config.ts';
 import type { Identity } from './domain/policy.ts';
 import type { Engine } from './engine/engine.ts';
 import type { Session } from './http/auth/session.ts';
 import { createHttpServer, listen, type HttpServerDeps } from './http/server.ts';
 import { registerWeb } from './http/web.ts';
-import type { JobStore, StatusLinkStore } from './ports/store.ts';
+import type { JobStore } from './ports/store.ts';
 import type { SlackApp } from './slack/app.ts';
 import { People } from './slack/people.ts';
 
@@ -26,6 +26,8 @@ export type Web = {
   server: FastifyInstance;
   /** Starts listening on HTTP_HOST:HTTP_PORT (or the given port); resolves with the base URL. */
   listen(port?: number): Promise<string>;
+  /** Where people reach the server: PUBLIC_URL, or the address it listens on. */
+  baseUrl(): string;
   /** A sign-in link for a configured operator, valid once, for an hour. */
   signInLink(operator: string): Promise<string>;
   close(): Promise<void>;
@@ -35,7 +37,8 @@ export type WebParts = {
   config: Config;
   service: ProvisioningService;
   engine: Engine;
-  store: JobStore & StatusLinkStore;
+  store: JobStore;
+  statusLinks: StatusLinks;
   http: HttpServerDeps;
   slack: { client: WebClient; refs: MessageRefs; app: SlackApp | undefined } | undefined;
   onError(err: unknown): void;
@@ -70,7 +73,7 @@ export async function composeWeb(parts: WebParts): Promise<Web> {
   await registerWeb(server, {
     service,
     controlRoom: new ControlRoom({ provisioning: service, store, catalog }),
-    statusLinks: new StatusLinks(store, { secret, daysAfterLive: config.web.statusPageDays }),
+    statusLinks: parts.statusLinks,
     feed,
     sessions: { secret, secureCookies: (config.web.publicUrl ?? '').startsWith('https://') },
     signIn: config.web.slackSignIn ? new SlackOpenIdSignIn({ ...config.web.slackSignIn, apiUrl: config.slack?.apiUrl }) : undefined,
@@ -89,10 +92,11 @@ export async function composeWeb(parts: WebParts): Promise<Web> {
       base = config.web.publicUrl ?? `http://127.0.0.1:${bound}`;
       return base;
     },
+    baseUrl: () => base ?? configuredBaseUrl(config),
     async signInLink(operator) {
       if (!config.operators.has(operator)) throw new Error(`"${operator}" is not a configured operator (PROVISIONER_OPERATORS)`);
       const token = await oneTimeLinks.issue(operator, SIGN_IN_LINK_MS);
-      return `${base ?? config.web.publicUrl ?? `http://127.0.0.1:${config.observability.http.port}`}/auth/one-time/${token}`;
+      return `${base ?? configuredBaseUrl(config)}/auth/one-time/${token}`;
     },
     async close() {
       stop();
@@ -111,4 +115,9 @@ async function threadLink(slack: NonNullable<WebParts['slack']>, jobId: string, 
   if (!answer?.permalink) return undefined;
   known.set(jobId, answer.permalink);
   return answer.permalink;
+}
+
+/** PUBLIC_URL, or the local address of HTTP_PORT (before the server listens, or in a process that does not serve). */
+export function configuredBaseUrl(config: Config): string {
+  return config.web.publicUrl ?? `http://127.0.0.1:${config.observability.http.port}`;
 }

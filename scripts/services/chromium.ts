@@ -11,7 +11,8 @@ export async function ensureChromium(): Promise<string> {
   const found = findOnPath('chromium') ?? KNOWN.find(isExecutable);
   if (found) return found;
   const why = cannotApt();
-  if (why) throw new Error(`Chromium is not installed and ${why}. Install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH.`);
+  if (why)
+    throw new Error(`Chromium is not installed and ${why}. Install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH.`);
   const { code, logFile } = await aptInstall('chromium');
   const installed = findOnPath('chromium') ?? KNOWN.find(isExecutable);
   if (code !== 0 || !installed) throw new Error(`apt-get could not install chromium (exit ${code}).\n  log (${logFile}):\n${tail(logFile)}`);

@@ -59,11 +59,6 @@ export class JobCatalog {
     this.ordered = undefined;
   }
 
-  /** When a known job was asked for (a new one: now). */
-  createdAt(jobId: string): Date | undefined {
-    return this.jobs.get(jobId)?.createdAt;
-  }
-
   get size(): number {
     return this.jobs.size;
   }
@@ -108,8 +103,7 @@ export async function startCatalog(deps: {
     await Promise.all(
       jobIds.map(async (jobId) => {
         const view = await deps.view(jobId);
-        const createdAt = view ? catalog.createdAt(jobId) : undefined;
-        if (view) catalog.put(summaryOf(view, createdAt ?? new Date(), new Date()));
+        if (view) catalog.put(summaryOf(view, new Date(view.requestedAt), new Date()));
       }),
     );
   };

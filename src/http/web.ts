@@ -70,7 +70,6 @@ export async function registerWeb(server: FastifyInstance, deps: WebDeps): Promi
     await pages.register(adminRoutes, {
       service: deps.service,
       controlRoom: deps.controlRoom,
-      statusLinks: deps.statusLinks,
       sessions: deps.sessions,
       feed: deps.feed,
       identify: deps.identify,

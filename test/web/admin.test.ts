@@ -131,6 +131,7 @@ describe('the admin panel', () => {
   it('lists every job newest first, filters and searches them, and shows a new job without a reload', async () => {
     web = await startWebApp({ pipeline: billingFails(0) });
     const initech = (await web.app.service.provision(dealFor({ companyName: 'Initech' }), REQUESTER)).job;
+    await waitForStatus(web.app, initech.jobId, ['live']);
     const globex = (await web.app.service.provision(dealFor({ companyName: 'Globex', plan: 'growth', contractValue: 150_000 }), REQUESTER)).job;
     await waitForStatus(web.app, initech.jobId, ['live']);
     await waitForStatus(web.app, globex.jobId, ['awaiting_approval']);

@@ -118,6 +118,11 @@ function actions(data: JobPageData): Html {
     );
   }
   job.push(actionForm(view, viewer, 'share', 'Share status page'));
+  job.push(
+    actionForm(view, viewer, 'withdraw', 'Withdraw shared status pages', html``, {
+      confirm: 'Withdraw every status page shared for this job? Their links stop working.',
+    }),
+  );
   return html`<section aria-labelledby="actions-h" data-part="actions"><h2 id="actions-h">Actions</h2>${forSteps}<div class="action-group job-actions">${job}</div></section>`;
 }
 

@@ -93,6 +93,12 @@ export const jobActions: Readonly<Record<string, JobActionHandler>> = {
     await s.rollback(jobId, who, f['reason'] ?? '');
     return 'Rolling back.';
   },
+  withdraw: async (s, who, jobId) => {
+    const withdrawn = await s.withdrawStatusPages(jobId, who);
+    return withdrawn === 0
+      ? 'No status page of this job was shared.'
+      : `Withdrawn: ${withdrawn} shared status page${withdrawn === 1 ? '' : 's'} now answer "not found".`;
+  },
   cancel: async (s, who, jobId, f) => {
     await s.cancel(jobId, who, f['reason'] ?? '');
     return 'Cancelled; nothing new will start.';

@@ -8,7 +8,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ControlRoom } from '../../app/control-room.ts';
 import type { ProvisioningService } from '../../app/services.ts';
-import type { StatusLinks } from '../../app/status-links.ts';
 import { ActionRefusedError, InvalidInputError } from '../../domain/errors.ts';
 import type { Identity } from '../../domain/policy.ts';
 import type { EventFeed } from '../../engine/feed.ts';
@@ -26,7 +25,6 @@ import { openEventStream } from './event-stream.ts';
 export type AdminDeps = {
   service: ProvisioningService;
   controlRoom: ControlRoom;
-  statusLinks: StatusLinks;
   sessions: SessionSettings;
   feed: EventFeed;
   identify(session: Session): Promise<Identity>;
@@ -167,13 +165,8 @@ export const adminRoutes: FastifyPluginAsync<AdminDeps> = async (server, deps) =
     const back = `/admin/jobs/${encodeURIComponent(jobId)}`;
     try {
       if (action === 'share') {
-        await deps.service.status(jobId); // a job that exists
-        const token = await deps.statusLinks.create(jobId, me.who.name);
-        flash(reply, {
-          kind: 'done',
-          text: 'A customer status page was created for this job.',
-          shared: `${deps.publicOrigin(request)}/status/${token}`,
-        });
+        const shared = await deps.service.shareStatusPage(jobId, me.who);
+        flash(reply, { kind: 'done', text: 'A customer status page was created for this job.', shared });
         return reply.redirect(back, 303);
       }
       const run = jobActions[action];

@@ -35,14 +35,13 @@ async function startSlackApp(fake: SlackFake, runId: string, concurrency: number
     SLACK_BOT_TOKEN: 'xoxb-bench-token',
     SLACK_SIGNING_SECRET: SECRET,
     SLACK_API_URL: fake.url,
-    SLACK_PORT: '0',
     SLACK_ONBOARDING_CHANNEL: CHANNEL,
     SLACK_APPROVERS: 'U0APPROVE',
   });
-  const app = await compose(config, { runWorkers: true, serveSlack: true, onError: () => undefined });
-  const started = await app.slack?.start();
-  if (!started?.port) throw new Error('Slack app did not start');
-  return { app, url: `http://127.0.0.1:${started.port}/slack/events`, prefix, db };
+  const app = await compose(config, { runWorkers: true, serveSlack: true, serveWeb: true, onError: () => undefined });
+  if (!app.web) throw new Error('the HTTP server was not composed');
+  const base = await app.web.listen(0);
+  return { app, url: `${base}/slack/events`, prefix, db };
 }
 
 /** Deletes the run's Redis keys and database. */

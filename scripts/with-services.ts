@@ -1,4 +1,7 @@
-// Usage: node scripts/with-services.ts <cmd> [args…]
+// Usage: node scripts/with-services.ts [--browser] <cmd> [args…]
+//
+// --browser also finds (or installs) Debian's Chromium for the browser tests and
+// passes its path as CHROMIUM_PATH (unless CHROMIUM_PATH is already set).
 //
 // Ensures Redis + MongoDB + the AWS emulator (skip AWS with WITHOUT_AWS=1) via
 // ensureServices(), runs <cmd> with their URLs in its env, then stops the
@@ -6,6 +9,7 @@
 
 import { spawn } from 'node:child_process';
 import { delimiter, join } from 'node:path';
+import { ensureChromium } from './services/chromium.ts';
 import { ensureServices, redactUrl, repoRoot, type ServiceInfo } from './services.ts';
 
 function describe(list: ServiceInfo[]): string {
@@ -13,7 +17,9 @@ function describe(list: ServiceInfo[]): string {
 }
 
 async function main(): Promise<number> {
-  const [cmd, ...args] = process.argv.slice(2);
+  const argv = process.argv.slice(2);
+  const wantBrowser = argv[0] === '--browser';
+  const [cmd, ...args] = wantBrowser ? argv.slice(1) : argv;
   if (!cmd) {
     process.stderr.write('usage: node scripts/with-services.ts <cmd> [args…]\n');
     return 2;
@@ -26,7 +32,10 @@ async function main(): Promise<number> {
   for (const s of signals) process.on(s, abort);
 
   const t0 = Date.now();
-  const services = await ensureServices({ wantAws: process.env.WITHOUT_AWS !== '1' });
+  const [services, chromium] = await Promise.all([
+    ensureServices({ wantAws: process.env.WITHOUT_AWS !== '1' }),
+    wantBrowser && !process.env.CHROMIUM_PATH ? ensureChromium() : Promise.resolve(process.env.CHROMIUM_PATH),
+  ]);
   const started = services.services.filter((s) => s.source === 'started');
   const reused = services.services.filter((s) => s.source === 'reused');
   process.stderr.write(`[with-services] started: ${describe(started)} | reused: ${describe(reused)} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
@@ -37,6 +46,7 @@ async function main(): Promise<number> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...services.env,
+    ...(chromium ? { CHROMIUM_PATH: chromium } : {}),
     PATH: path.split(delimiter).includes(binDir) ? path : [binDir, path].filter(Boolean).join(delimiter),
   };
 

@@ -29,10 +29,14 @@ import { mongoProbe, redisProbe } from './adapters/health-probes.ts';
 import { startTracing } from './adapters/tracing.ts';
 import { sampledFigures } from './app/figures.ts';
 import { HealthService } from './app/health.ts';
+import { composeWeb, configuredBaseUrl, type Web } from './compose-web.ts';
+import { StatusLinks } from './app/status-links.ts';
 
 export type App = {
   config: Config;
   slack: SlackApp | undefined;
+  /** The one HTTP server with the control room, when composed with `serveWeb`. */
+  web: Web | undefined;
   service: ProvisioningService;
   engine: Engine;
   store: MongoJobStore;
@@ -51,6 +55,8 @@ export type ComposeOptions = {
   runWorkers: boolean;
   /** Serve the Slack app (commands, buttons) in this process; needs SLACK_MODE. */
   serveSlack?: boolean;
+  /** Build the one HTTP server with the web control room (and Slack's HTTP mode); `app.web.listen()` starts it. */
+  serveWeb?: boolean;
   notifier?: JobNotifier;
   lockDurationMs?: number;
   stalledIntervalMs?: number;
@@ -115,7 +121,18 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
   metrics.sampleFrom(sampledFigures({ store, engine }));
   const redisHealth = redisProbe(config.redisUrl);
   const health = new HealthService({ redis: redisHealth.probe, store: mongoProbe(mongo) }, { log: logger });
-  const service = new ProvisioningService({ engine, store, manifests, settings: config.tenant, catalogue: stepTypes, policy: config.policy });
+  const secret = config.web.secret;
+  const statusLinks = secret ? new StatusLinks(store, { secret, daysAfterLive: config.web.statusPageDays }) : undefined;
+  let web: Web | undefined;
+  const service = new ProvisioningService({
+    engine,
+    store,
+    manifests,
+    settings: config.tenant,
+    catalogue: stepTypes,
+    policy: config.policy,
+    ...(statusLinks ? { statusPages: { links: statusLinks, baseUrl: () => web?.baseUrl() ?? configuredBaseUrl(config) } } : {}),
+  });
   const ledger = new RedisSandboxLedger(engine.redis, engine.keys.sandbox());
   const slackApp =
     config.slack && slack && opts.serveSlack
@@ -132,9 +149,25 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
           { fetch: slackFetch, logger: slackSdkLogger(logger, 'slack-bolt') },
         )
       : undefined;
+  if (opts.serveWeb && !statusLinks)
+    throw new ConfigError('WEB_SECRET is required to serve the web pages in the production profile (at least 32 random characters)');
+  web =
+    opts.serveWeb && statusLinks
+      ? await composeWeb({
+          config,
+          service,
+          engine,
+          store,
+          statusLinks,
+          http: { health, metrics, logger },
+          slack: slack ? { client: slack.client, refs: slack.refs, app: slackApp } : undefined,
+          onError,
+        })
+      : undefined;
   return {
     config,
     slack: slackApp,
+    web,
     service,
     engine,
     store,
@@ -144,6 +177,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     metrics,
     health,
     async close() {
+      await web?.close();
       await slackApp?.stop();
       await engine.close();
       await slack?.notifier.close();

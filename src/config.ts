@@ -40,7 +40,7 @@ const EnvSchema = z.object({
   SLACK_SIGNING_SECRET: z.string().min(8).optional(),
   SLACK_APP_TOKEN: z.string().startsWith('xapp-', { error: 'must be an app-level token (xapp-…)' }).optional(),
   SLACK_API_URL: z.url().optional(),
-  SLACK_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  SLACK_PORT: z.string().optional(),
   SLACK_ONBOARDING_CHANNEL: z.string().min(1).optional(),
   SLACK_APPROVERS: z.string().default(''),
   SLACK_APPROVER_GROUP: z.string().optional(),
@@ -196,7 +196,6 @@ export type SlackConfig = {
   appToken: string | undefined;
   /** Only for pointing the client at a loopback fake in tests. */
   apiUrl: string | undefined;
-  port: number;
   channel: string;
   approvers: { userIds: string[]; groupId: string | undefined };
   /** Global budgets that keep the app under Slack's rate limits however many jobs run. */
@@ -215,6 +214,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  if (e.SLACK_PORT !== undefined) {
+    throw new ConfigError('SLACK_PORT is no longer used: Slack requests are served by the one HTTP server on HTTP_PORT, at /slack/events');
+  }
   const webhookSigningSecret = e.WEBHOOK_SIGNING_SECRET ?? (e.PROVISIONER_PROFILE === 'local' ? LOCAL_WEBHOOK_SECRET : undefined);
   if (webhookSigningSecret === undefined) {
     throw new ConfigError('WEBHOOK_SIGNING_SECRET is required in the production profile (at least 16 characters)');
@@ -446,7 +448,6 @@ function slackConfig(e: z.output<typeof EnvSchema>): SlackConfig | null {
     signingSecret: e.SLACK_MODE === 'http' ? required(e.SLACK_SIGNING_SECRET, 'SLACK_SIGNING_SECRET', why) : e.SLACK_SIGNING_SECRET,
     appToken: e.SLACK_MODE === 'socket' ? required(e.SLACK_APP_TOKEN, 'SLACK_APP_TOKEN', why) : undefined,
     apiUrl: e.SLACK_API_URL,
-    port: e.SLACK_PORT,
     channel: required(e.SLACK_ONBOARDING_CHANNEL, 'SLACK_ONBOARDING_CHANNEL', `(the #onboarding channel id) ${why}`),
     approvers: { userIds, groupId: e.SLACK_APPROVER_GROUP },
     updatesPerSecond: e.SLACK_UPDATES_PER_SECOND,

@@ -13,7 +13,7 @@ import type { JobView } from '../domain/job-view.ts';
 import { summaryOf, type JobSummary } from '../domain/job-summary.ts';
 import { isJobStatus, releasesSlug, type JobStatus } from '../domain/job.ts';
 import { redact } from '../domain/redact.ts';
-import type { JobRecord, JobStore, TenantReservation } from '../ports/store.ts';
+import type { JobRecord, JobStore, StatusLinkRecord, StatusLinkStore, TenantReservation } from '../ports/store.ts';
 
 type JobDoc = {
   _id: string;
@@ -54,11 +54,12 @@ async function insertedNew<T extends { _id: string }>(collection: Collection<T>,
   }
 }
 
-export class MongoJobStore implements JobStore {
+export class MongoJobStore implements JobStore, StatusLinkStore {
   private readonly jobs: Collection<JobDoc>;
   private readonly tenants: Collection<TenantDoc>;
   private readonly audits: Collection<AuditDoc>;
   private readonly handovers: Collection<HandoverDoc>;
+  private readonly statusLinks: Collection<StatusLinkRecord>;
 
   /** How long a slug may stay reserved for a job that was never stored before someone else may take it. */
   private readonly abandonedAfterMs: number;
@@ -69,6 +70,7 @@ export class MongoJobStore implements JobStore {
     this.tenants = db.collection<TenantDoc>('tenants');
     this.audits = db.collection<AuditDoc>('audit');
     this.handovers = db.collection<HandoverDoc>('tenant_handovers');
+    this.statusLinks = db.collection<StatusLinkRecord>('status_links');
   }
 
   async ensureIndexes(): Promise<void> {
@@ -79,6 +81,23 @@ export class MongoJobStore implements JobStore {
     await this.audits.createIndex({ jobId: 1, at: 1 });
     await this.audits.createIndex({ tenantSlug: 1, at: 1 });
     await this.audits.createIndex({ companyName: 1, at: 1 });
+    await this.statusLinks.createIndex({ jobId: 1 });
+  }
+
+  async saveStatusLink(link: StatusLinkRecord): Promise<void> {
+    await this.statusLinks.insertOne(link);
+  }
+
+  statusLink(linkId: string): Promise<StatusLinkRecord | null> {
+    return this.statusLinks.findOne({ _id: linkId });
+  }
+
+  async revokeStatusLinks(jobId: string, at: Date): Promise<number> {
+    // One writer per link is enough here: withdrawing twice withdraws all the same.
+    const live = await this.statusLinks.find({ jobId }).toArray();
+    const open = live.filter((l) => !l.revokedAt);
+    await Promise.all(open.map((l) => this.statusLinks.updateOne({ _id: l._id }, { $set: { revokedAt: at } })));
+    return open.length;
   }
 
   async reserveTenant(t: { slug: string; jobId: string; companyName: string }): Promise<TenantReservation> {

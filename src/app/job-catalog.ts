@@ -6,7 +6,9 @@
  * for each question (it hands only equality filters down); real MongoDB would
  * not need it, and the catalogue costs it nothing either.
  */
-import type { JobSummary } from '../domain/job-summary.ts';
+import { summaryOf, type JobSummary } from '../domain/job-summary.ts';
+import type { JobView } from '../domain/job-view.ts';
+import type { EventFeed } from '../engine/feed.ts';
 import type { JobStatus } from '../domain/job.ts';
 
 export type { JobSummary } from '../domain/job-summary.ts';
@@ -72,4 +74,50 @@ export class JobCatalog {
   plans(): string[] {
     return [...new Set([...this.jobs.values()].map((j) => j.planId))].sort();
   }
+}
+
+/**
+ * Loads the catalogue from the store and keeps it current: every event names
+ * a job whose summary is read again from its live view (several events of one
+ * job within a moment are read once). A full reload every few minutes catches
+ * anything a reconnect missed.
+ */
+export async function startCatalog(deps: {
+  summaries(): Promise<JobSummary[]>;
+  view(jobId: string): Promise<JobView | null>;
+  feed: EventFeed;
+  onError(err: unknown): void;
+  reloadEveryMs?: number;
+}): Promise<{ catalog: JobCatalog; stop(): void }> {
+  const catalog = new JobCatalog();
+  const reload = async () => {
+    for (const summary of await deps.summaries()) catalog.put(summary);
+  };
+  await reload();
+  const pending = new Set<string>();
+  let flushing: ReturnType<typeof setTimeout> | undefined;
+  const flush = async () => {
+    flushing = undefined;
+    const jobIds = [...pending];
+    pending.clear();
+    await Promise.all(
+      jobIds.map(async (jobId) => {
+        const view = await deps.view(jobId);
+        if (view) catalog.put(summaryOf(view, new Date(view.requestedAt), new Date()));
+      }),
+    );
+  };
+  const unsubscribe = deps.feed.subscribe((event) => {
+    pending.add(event.jobId);
+    flushing ??= setTimeout(() => void flush().catch(deps.onError), 50);
+  });
+  const reloading = setInterval(() => void reload().catch(deps.onError), deps.reloadEveryMs ?? 300_000);
+  return {
+    catalog,
+    stop() {
+      unsubscribe();
+      clearInterval(reloading);
+      if (flushing) clearTimeout(flushing);
+    },
+  };
 }

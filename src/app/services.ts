@@ -19,6 +19,7 @@ import { jobStatusWords, listWords, typedBack } from '../domain/wording.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { JobState } from '../engine/job-state.ts';
 import type { Manifests } from '../manifests/load.ts';
+import type { StatusLinks } from './status-links.ts';
 import type { JobRecord, JobStore } from '../ports/store.ts';
 
 export type ServiceDeps = {
@@ -29,6 +30,8 @@ export type ServiceDeps = {
   catalogue: InputCatalogue;
   /** The authorisation policy's settings (self-approval). */
   policy: PolicySettings;
+  /** Customer status links, and where their pages are served (the web server's address). */
+  statusPages?: { links: StatusLinks; baseUrl(): string };
   now?: () => Date;
 };
 
@@ -257,6 +260,30 @@ export class ProvisioningService {
   private allow(who: Identity, action: JobAction, job?: Pick<JobView, 'requester'>): void {
     const decision = decide(who, action, this.deps.policy, { requester: job?.requester });
     if (!decision.allowed) throw new NotAllowedError(decision.reason);
+  }
+
+  /** A new customer status page for the job: its address, to share with the customer. */
+  async shareStatusPage(ref: string, who: Identity): Promise<string> {
+    const pages = this.deps.statusPages;
+    if (!pages) throw new ActionRefusedError('customer status pages are served by `provisioner serve`, which is not configured here');
+    const job = await this.find(ref);
+    this.allow(who, 'share_status', job);
+    const token = await pages.links.create(job.jobId, who.name);
+    return `${pages.baseUrl()}/status/${token}`;
+  }
+
+  /** Withdraws every status page shared for the job: their links answer 404 from now on. Returns how many were live. */
+  async withdrawStatusPages(ref: string, who: Identity): Promise<number> {
+    const pages = this.deps.statusPages;
+    if (!pages) return 0;
+    const job = await this.find(ref);
+    this.allow(who, 'share_status', job);
+    return pages.links.revokeAll(job.jobId);
+  }
+
+  /** One job by its id (no search): live when the engine has it, else as stored; null when there is none. */
+  async jobView(jobId: string): Promise<JobView | null> {
+    return (await this.deps.engine.view(jobId)) ?? (await this.deps.store.getJob(jobId))?.view ?? null;
   }
 
   /** The job's current view: live from the engine when it has one, else as stored. */

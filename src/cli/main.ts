@@ -52,9 +52,14 @@ async function loadJobOutput(): Promise<JobOutput> {
   return { follow, nextSteps, printJob };
 }
 
-async function withApp<T>(config: Config, runWorkers: boolean, work: (app: App, output: JobOutput) => Promise<T>): Promise<T> {
+async function withApp<T>(
+  config: Config,
+  runWorkers: boolean,
+  work: (app: App, output: JobOutput) => Promise<T>,
+  more: Omit<ComposeOptions, 'runWorkers'> = {},
+): Promise<T> {
   const output = await loadJobOutput();
-  const app = await composeApp(config, { runWorkers });
+  const app = await composeApp(config, { runWorkers, ...more });
   try {
     return await work(app, output);
   } finally {
@@ -207,24 +212,39 @@ export function buildProgram(config: Config): Command {
 
   program
     .command('serve')
-    .description('run the Slack bot: /provision, buttons and #onboarding progress, plus step workers (needs SLACK_MODE)')
+    .description('run the control room (web), the Slack bot when SLACK_MODE is on, and step workers')
     .action(async () => {
-      if (!config.slack) throw new ConfigError('SLACK_MODE is off: set SLACK_MODE=socket or http and the Slack variables (see README)');
-      const app = await composeApp(config, { runWorkers: true, serveSlack: true });
-      const { createHttpServer, listen } = await import('../http/server.ts');
-      const server = createHttpServer({ health: app.health, metrics: app.metrics, logger: app.logger });
-      const { http } = config.observability;
-      const port = await listen(server, { host: http.host, port: http.port, variable: 'HTTP_PORT' }).catch(closing(app));
-      const started = await app.slack?.start();
-      print(`Slack bot running in ${config.slack.mode} mode${started?.port ? ` on port ${started.port} (POST /slack/events)` : ''}. Ctrl-C to stop.`);
-      print(`HTTP server on port ${port} (GET /healthz, GET /metrics).`);
+      const app = await composeApp(config, { runWorkers: true, serveSlack: config.slack !== null, serveWeb: true });
+      if (!app.web) throw new Error('the web control room was not composed');
+      const url = await app.web.listen().catch(closing(app));
+      await app.slack?.start();
+      print(`Control room: ${url}/admin (health ${url}/healthz, metrics ${url}/metrics).`);
+      if (config.slack) print(`Slack: ${config.slack.mode === 'http' ? `requests at ${url}/slack/events` : 'Socket Mode connected'}.`);
+      if (config.profile === 'local') print(`Sign in once with: ${await app.web.signInLink(config.operator)}`);
+      print('Ctrl-C to stop.');
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
-      await server.close();
       await app.close();
     });
+
+  program
+    .command('admin-link')
+    .description('print a one-time sign-in link to the control room for a configured operator (--as), valid for an hour')
+    .action(async () =>
+      withApp(
+        config,
+        false,
+        async (app) => {
+          const who = actor();
+          const web = app.web;
+          if (!web) throw new Error('the web control room was not composed');
+          print(`One-time sign-in link for ${who.name} (valid for an hour): ${await web.signInLink(who.name)}`);
+        },
+        { serveWeb: true },
+      ),
+    );
 
   program
     .command('seed-plan <plan>')

@@ -56,6 +56,8 @@ export type JobView = {
   seq: number;
   tenant: { slug: string; companyName: string; planId: string; tenantUrl: string; dnsName: string };
   requestedBy: string;
+  /** When it was asked for (ISO 8601). */
+  requestedAt: string;
   /** Who asked, on which door: what the policy compares an actor with. */
   requester?: Requester;
   crmOpportunityId: string;
@@ -104,6 +106,7 @@ export function buildJobView(definition: JobDefinition, state: JobSnapshot & { d
       dnsName: definition.tenant.dnsName,
     },
     requestedBy: definition.intake.requestedBy,
+    requestedAt: definition.createdAt,
     ...(definition.requester ? { requester: definition.requester } : {}),
     crmOpportunityId: definition.intake.crmOpportunityId,
     progress: progress(state),

@@ -21,7 +21,7 @@ export type Identity = {
   roles: ReadonlySet<Role>;
 };
 
-export const JOB_ACTIONS = ['provision', 'approve', 'reject', 'retry', 'override', 'provide_input', 'rollback', 'cancel'] as const;
+export const JOB_ACTIONS = ['provision', 'share_status', 'approve', 'reject', 'retry', 'override', 'provide_input', 'rollback', 'cancel'] as const;
 export type JobAction = (typeof JOB_ACTIONS)[number];
 
 /** Who asked for the job, as the door that created it recorded them. */
@@ -51,6 +51,7 @@ const OWN_JOB_ACTIONS: ReadonlySet<JobAction> = new Set(['provide_input', 'cance
 
 const VERB: Readonly<Record<JobAction, string>> = {
   provision: 'request tenants',
+  share_status: 'share customer status pages of',
   approve: 'approve',
   reject: 'reject',
   retry: 'retry steps of',
@@ -78,8 +79,9 @@ function doorFamily(door: Door): 'slack' | 'cli' | 'api' {
  */
 export function decide(who: Identity, action: JobAction, settings: PolicySettings, job?: { requester: Requester | undefined }): Decision {
   const own = isRequester(who, job?.requester);
-  if (action === 'provision') {
-    return who.roles.size > 0 ? ALLOW : refuse(`You are not allowed to ${VERB.provision}; ask an admin to add you as a requester.`);
+  // Anyone the product knows may ask for a tenant, or share how one is coming along with its customer.
+  if (action === 'provision' || action === 'share_status') {
+    return who.roles.size > 0 ? ALLOW : refuse(`You are not allowed to ${VERB[action]} tenants; ask an admin to add you as a requester.`);
   }
   if ((action === 'approve' || action === 'reject') && own && !settings.allowSelfApproval) {
     return refuse('You requested this tenant, so someone else has to approve or reject it.');

@@ -29,6 +29,7 @@ import { keysFor, type Keys } from './keys.ts';
 import { notifyEntries, recordEntries } from './recorder.ts';
 import { processStepJob, StepJobData } from './step-worker.ts';
 import { StreamConsumer } from './stream-consumer.ts';
+import { EventFeed } from './feed.ts';
 import { startReconciler, ViewSync } from './view-sync.ts';
 
 export const STEP_QUEUE = 'steps';
@@ -261,6 +262,18 @@ export class Engine {
   /** Each consumer group of the event stream: what it has not acknowledged, and not yet read. */
   eventStreamGroups(): Promise<StreamGroup[]> {
     return streamGroups(this.redis, this.keys.events());
+  }
+
+  private eventFeed: EventFeed | undefined;
+
+  /** Every job event as it happens, for pages that follow jobs live: one reader per process, started on first use. */
+  feed(): EventFeed {
+    if (!this.eventFeed) {
+      const feed = new EventFeed(this.connection(), this.keys.events(), this.onError);
+      this.closers.push(() => feed.stop());
+      this.eventFeed = feed;
+    }
+    return this.eventFeed;
   }
 
   async read(jobId: string): Promise<{ definition: JobDefinition; state: JobState } | null> {

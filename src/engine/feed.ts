@@ -18,7 +18,7 @@ export class EventFeed {
   private running = false;
   private loop: Promise<void> | undefined;
 
-  /** `redis` is a connection of the feed's own: XREAD BLOCK holds it. */
+  /** `redis` is a connection of the feed's own (XREAD BLOCK holds it), closed by its owner. */
   constructor(redis: Redis, stream: string, onError: (err: unknown) => void) {
     this.redis = redis;
     this.stream = stream;
@@ -67,9 +67,9 @@ export class EventFeed {
     }
   }
 
+  /** Stops within one read (a second at most); the engine closes the connection afterwards. */
   async stop(): Promise<void> {
     this.running = false;
-    this.redis.disconnect();
     await this.loop;
   }
 }

@@ -23,6 +23,8 @@ const UNLOGGED = new Set(['/healthz', '/metrics']);
 export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
   const server = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : {}),
+    // Live pages hold their event streams open: closing the server must end them, not wait for them.
+    forceCloseConnections: true,
     logController: new LogController({ disableRequestLogging: (request) => UNLOGGED.has(request.url.split('?')[0] ?? '') }),
   });
   server.register(healthRoutes, { health: deps.health });

@@ -35,3 +35,13 @@ export interface JobStore {
   /** Oldest first. */
   audit(query: { jobIds: readonly string[]; limit: number }): Promise<AuditEntry[]>;
 }
+
+/** A shared customer status link, as stored (the token itself is never stored, only its random id). */
+export type StatusLinkRecord = { _id: string; jobId: string; createdBy: string; createdAt: Date; revokedAt?: Date };
+
+export interface StatusLinkStore {
+  saveStatusLink(link: StatusLinkRecord): Promise<void>;
+  statusLink(linkId: string): Promise<StatusLinkRecord | null>;
+  /** Marks every link of the job withdrawn; returns how many were not already. */
+  revokeStatusLinks(jobId: string, at: Date): Promise<number>;
+}

@@ -4,7 +4,8 @@
  * age: for production), chosen by configuration. Listeners stay thin; Block
  * Kit comes from ./blocks, decisions from the application services.
  */
-import { App, LogLevel } from '@slack/bolt';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import type { FetchFunction, Logger } from '@slack/web-api';
 import type { SlackConfig } from '../config.ts';
 import { registerButtons } from './listeners/buttons.ts';
@@ -13,7 +14,17 @@ import type { ListenerDeps } from './listeners/deps.ts';
 import { registerDialogs } from './listeners/dialogs.ts';
 import { registerIntake } from './listeners/intake.ts';
 
-export type SlackApp = { app: App; start(): Promise<{ port: number | undefined }>; stop(): Promise<void> };
+/**
+ * In HTTP mode Slack's requests are handed to `handle` by the one HTTP server
+ * (POST /slack/events), where Bolt's receiver checks each signature and age on
+ * the raw body; in Socket Mode `start` opens the WebSocket.
+ */
+export type SlackApp = {
+  app: App;
+  handle: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+};
 
 /** How the app reaches Slack and where the SDK's own log lines go (the composition root wires metrics and the logger in). */
 export type SlackWiring = { fetch?: FetchFunction; logger?: Logger };
@@ -25,10 +36,15 @@ export function createSlackApp(config: SlackConfig, deps: ListenerDeps, wiring: 
     ...(wiring.logger ? { logger: wiring.logger } : {}),
     clientOptions: { ...(config.apiUrl ? { slackApiUrl: config.apiUrl } : {}), ...(wiring.fetch ? { fetch: wiring.fetch } : {}) },
   };
-  const app =
-    config.mode === 'socket'
-      ? new App({ ...common, socketMode: true, appToken: config.appToken ?? '' })
-      : new App({ ...common, signingSecret: config.signingSecret ?? '' });
+  const receiver =
+    config.mode === 'http'
+      ? new HTTPReceiver({
+          signingSecret: config.signingSecret ?? '',
+          endpoints: '/slack/events',
+          ...(wiring.logger ? { logger: wiring.logger } : {}),
+        })
+      : undefined;
+  const app = receiver ? new App({ ...common, receiver }) : new App({ ...common, socketMode: true, appToken: config.appToken ?? '' });
   app.error(async (err) => deps.onError(err));
   registerCommand(app, deps);
   registerIntake(app, deps);
@@ -36,15 +52,12 @@ export function createSlackApp(config: SlackConfig, deps: ListenerDeps, wiring: 
   registerDialogs(app, deps);
   return {
     app,
+    handle: receiver?.requestListener,
     async start() {
-      if (config.mode === 'socket') {
-        await app.start();
-        return { port: undefined };
-      }
-      const server = await app.start({ port: config.port, host: '0.0.0.0' });
-      const address = server.address();
-      return { port: address !== null && typeof address === 'object' ? address.port : undefined };
+      if (config.mode === 'socket') await app.start();
     },
-    stop: () => app.stop().then(() => undefined),
+    async stop() {
+      if (config.mode === 'socket') await app.stop();
+    },
   };
 }

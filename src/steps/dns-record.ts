@@ -89,6 +89,7 @@ async function verifyRecord(ctx: StepContext<Input>): Promise<CheckResult> {
 export const dnsRecordStep = defineStep({
   type: 'dns_record',
   description: "Creates or updates the tenant's Route 53 record (UPSERT) and waits until the change is INSYNC.",
+  facts: { name: 'DNS name' },
   input,
   uses: ['aws-route53'],
   async run(ctx) {

@@ -110,6 +110,7 @@ async function verify(ctx: StepContext<Input>): Promise<CheckResult> {
 export const ssoStep = defineStep({
   type: 'sso',
   description: "Okta SSO: the tenant's admin group and first admin, an OIDC or SAML app assigned to it, or the customer's own SAML IdP.",
+  facts: { groupId: 'Okta admin group', appId: 'Okta app', idpId: 'Okta identity provider' },
   input,
   uses: ['okta'],
   async run(ctx) {

@@ -94,6 +94,7 @@ async function dropSharedCollections(db: Db, plan: TenantDataPlan, existing: Rea
 export const tenantDatabaseStep = defineStep({
   type: 'tenant_database',
   description: "Creates the tenant's database (dedicated) or its prefixed collections in the shared database, with schema and unique key indexes.",
+  facts: { database: 'Database' },
   input,
   async run(ctx) {
     const plan = planTenantData(ctx.input);

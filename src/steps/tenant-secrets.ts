@@ -84,6 +84,7 @@ async function adoptOwnSecret(ctx: StepContext<Input>): Promise<SecretIdentity> 
 export const tenantSecretsStep = defineStep({
   type: 'tenant_secrets',
   description: "Generates the tenant's database credentials and API signing key and stores them in AWS Secrets Manager.",
+  facts: { name: 'Secret', arn: 'Secret ARN' },
   input,
   uses: ['aws-secrets'],
   async run(ctx) {

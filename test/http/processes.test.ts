@@ -84,7 +84,7 @@ describe('metrics in every process', () => {
     expect(sample(samples, 'provisioner_step_duration_seconds_count', { step_type: 'sandbox', outcome: 'succeeded' })).toBe(2);
   });
 
-  it('`provisioner serve` serves them on HTTP_PORT, next to the Slack bot on SLACK_PORT', async () => {
+  it("`provisioner serve` serves them on HTTP_PORT, with Slack's requests and the control room on the same port", async () => {
     const app = await startApp({ pipeline: PIPELINE, runWorkers: false });
     const fake = await SlackFake.start({ botToken: 'xoxb-test-token' });
     try {
@@ -95,19 +95,20 @@ describe('metrics in every process', () => {
           ...workerEnvFor(app),
           HTTP_PORT: String(port),
           SLACK_MODE: 'http',
-          SLACK_PORT: '0',
           SLACK_BOT_TOKEN: 'xoxb-test-token',
           SLACK_SIGNING_SECRET: 'test-signing-secret',
           SLACK_API_URL: fake.url,
           SLACK_ONBOARDING_CHANNEL: 'C0ONBOARD',
           SLACK_APPROVERS: 'U0APPROVE',
         },
-        /HTTP server on port (\d+)/,
+        /Control room: http:\/\/127\.0\.0\.1:(\d+)\/admin/,
       );
       running.push(serve.child);
       expect(serve.match[1]).toBe(String(port));
       const url = `http://127.0.0.1:${port}`;
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      // Slack's requests reach Bolt on the same port, which refuses an unsigned one.
+      expect((await fetch(`${url}/slack/events`, { method: 'POST', body: 'command=/provision' })).status).toBe(401);
       const { samples } = await scrape(url);
       // Bolt checked its token at startup, through the metered client.
       expect(sample(samples, 'provisioner_slack_api_calls_total', { method: 'auth.test' })).toBe(fake.callsTo('auth.test').length);

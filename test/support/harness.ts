@@ -61,6 +61,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     stalledIntervalMs: opts.stalledIntervalMs ?? 1_000,
     ...(opts.notifier ? { notifier: opts.notifier } : {}),
     ...(opts.serveSlack ? { serveSlack: true } : {}),
+    ...(opts.serveWeb ? { serveWeb: true } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),
     ...(opts.reconcile ? { reconcile: opts.reconcile } : {}),
     onError: opts.onError ?? ((err) => console.error(`[${prefix}]`, err)),

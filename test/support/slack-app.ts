@@ -56,13 +56,20 @@ function slackEnv(fake: SlackFake, mode: Record<string, string>, extra: Record<s
   };
 }
 
-export async function startSlackApp(opts: TestAppOptions & { env?: Record<string, string> } = {}): Promise<SlackTestApp> {
+export type SlackAppOptions = TestAppOptions & {
+  env?: Record<string, string>;
+  /** More configuration once the fake is up (e.g. its URLs), applied last. */
+  beforeStart?: (fake: SlackFake) => Record<string, string>;
+};
+
+export async function startSlackApp(opts: SlackAppOptions = {}): Promise<SlackTestApp> {
   const fake = await startFake();
-  const mode = { SLACK_MODE: 'http', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_PORT: '0' };
-  const app = await startTestApp({ ...opts, serveSlack: true, env: slackEnv(fake, mode, opts.env) });
-  const started = await app.slack?.start();
-  if (!started?.port) throw new Error('the Slack app did not start in HTTP mode');
-  return { app, fake, eventsUrl: `http://127.0.0.1:${started.port}/slack/events` };
+  const mode = { SLACK_MODE: 'http', SLACK_SIGNING_SECRET: SIGNING_SECRET };
+  const env = { ...slackEnv(fake, mode, opts.env), ...opts.beforeStart?.(fake) };
+  const app = await startTestApp({ ...opts, serveSlack: true, serveWeb: true, env });
+  if (!app.web) throw new Error('the HTTP server was not composed');
+  const url = await app.web.listen(0);
+  return { app, fake, eventsUrl: `${url}/slack/events` };
 }
 
 export type SocketTestApp = { app: TestApp; fake: SlackFake };

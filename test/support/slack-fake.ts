@@ -24,6 +24,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { blockErrors, isRecord, MAX_MESSAGE_BLOCKS, str, viewErrors } from './slack-fake/block-kit.ts';
+import { OidcFake } from './slack-fake/oidc.ts';
 import { SocketModeFake } from './slack-fake/socket-mode.ts';
 
 export { blockErrors, isRecord, viewErrors } from './slack-fake/block-kit.ts';
@@ -157,6 +158,8 @@ export class SlackFake {
   readonly appToken: string;
   /** Socket Mode: the app's WebSocket connections, envelopes and acks. */
   readonly socket: SocketModeFake;
+  /** Sign in with Slack (OpenID Connect): configure the app's client, say who is signed in. */
+  readonly oidc: OidcFake;
   readonly teamId = FAKE_TEAM_ID;
   readonly appId = FAKE_APP_ID;
   readonly botId = FAKE_BOT_ID;
@@ -197,6 +200,7 @@ export class SlackFake {
     this.botToken = opts.botToken ?? DEFAULT_BOT_TOKEN;
     this.appToken = opts.appToken ?? DEFAULT_APP_TOKEN;
     this.socket = new SocketModeFake(this.origin, FAKE_APP_ID);
+    this.oidc = new OidcFake(FAKE_TEAM_ID);
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.socket.handleUpgrade(req, socket, head));
     this.users = new Map(Object.entries(opts.users ?? {}));
     this.usergroups = new Map(Object.entries(opts.usergroups ?? {}));
@@ -212,6 +216,7 @@ export class SlackFake {
       ['views.push', (a) => this.openView(a, 'views.push')],
       ['views.update', (a) => this.updateView(a)],
       ['users.info', (a) => this.usersInfo(a)],
+      ['chat.getPermalink', (a) => this.permalink(a)],
       ['usergroups.users.list', (a) => this.usergroupUsers(a)],
       ['conversations.join', (a) => this.join(a)],
     ]);
@@ -358,6 +363,12 @@ export class SlackFake {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.origin);
     const body = await readBody(req);
+    if (url.pathname === '/openid/connect/authorize' && req.method === 'GET') {
+      const answer = this.oidc.authorize(url.searchParams);
+      res.writeHead(answer.status, answer.location ? { location: answer.location } : { 'content-type': 'text/plain' });
+      res.end(answer.body ?? '');
+      return;
+    }
     if (url.pathname.startsWith('/api/')) return this.handleApi(req, res, url, body);
     if (url.pathname.startsWith('/response/') && req.method === 'POST') return this.handleResponseUrl(req, res, url, body);
     res.writeHead(404, { 'content-type': 'text/plain' });
@@ -380,11 +391,14 @@ export class SlackFake {
       res.end(JSON.stringify(result));
     };
 
+    const auth = req.headers['authorization'];
+    const bearer = typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice('Bearer '.length) : undefined;
+    // Sign in with Slack: the token method takes the app's client credentials, userInfo the user's token.
+    if (method.startsWith('openid.connect.')) return send(200, this.oidc.call(method, args, bearer ?? bodyToken));
+
     const handler = this.handlers.get(method);
     if (!handler) return send(200, { ok: false, error: 'unknown_method', req_method: method });
 
-    const auth = req.headers['authorization'];
-    const bearer = typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice('Bearer '.length) : undefined;
     // Slack only reads a body token from form posts; JSON posts must use the header.
     const token = bearer ?? (parsed.json ? undefined : bodyToken);
     if (token === undefined || token === '') return send(200, { ok: false, error: 'not_authed' });
@@ -695,6 +709,14 @@ export class SlackFake {
     const prev = stored.view['previous_view_id'];
     stored.view = this.viewJson(stored.id, stored.hash, view, root, typeof prev === 'string' ? prev : null);
     return { ok: true, view: stored.view };
+  }
+
+  private permalink(args: Record<string, unknown>): Result {
+    const channel = nonEmpty(args['channel']);
+    const ts = nonEmpty(args['message_ts']);
+    if (channel === undefined) return fail('channel_not_found');
+    if (ts === undefined || !(this.store.get(channel) ?? []).some((m) => m.ts === ts)) return fail('message_not_found');
+    return { ok: true, channel, permalink: `https://${FAKE_TEAM_DOMAIN}.slack.com/archives/${channel}/p${ts.replace('.', '')}` };
   }
 
   private usersInfo(args: Record<string, unknown>): Result {

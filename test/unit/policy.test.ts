@@ -17,10 +17,31 @@ const ROLES: Record<Who, Role[]> = {
 
 /** Expected outcome per action for each kind of person (self-approval off). */
 const TABLE: Record<Who, Record<JobAction, boolean>> = {
-  admin: { provision: true, approve: true, reject: true, retry: true, override: true, provide_input: true, rollback: true, cancel: true },
-  approver: { provision: true, approve: true, reject: true, retry: true, override: true, provide_input: true, rollback: true, cancel: true },
+  admin: {
+    provision: true,
+    share_status: true,
+    approve: true,
+    reject: true,
+    retry: true,
+    override: true,
+    provide_input: true,
+    rollback: true,
+    cancel: true,
+  },
+  approver: {
+    provision: true,
+    share_status: true,
+    approve: true,
+    reject: true,
+    retry: true,
+    override: true,
+    provide_input: true,
+    rollback: true,
+    cancel: true,
+  },
   'own requester': {
     provision: true,
+    share_status: true,
     approve: false,
     reject: false,
     retry: false,
@@ -31,6 +52,7 @@ const TABLE: Record<Who, Record<JobAction, boolean>> = {
   },
   'other requester': {
     provision: true,
+    share_status: true,
     approve: false,
     reject: false,
     retry: false,
@@ -39,7 +61,17 @@ const TABLE: Record<Who, Record<JobAction, boolean>> = {
     rollback: false,
     cancel: false,
   },
-  nobody: { provision: false, approve: false, reject: false, retry: false, override: false, provide_input: false, rollback: false, cancel: false },
+  nobody: {
+    provision: false,
+    share_status: false,
+    approve: false,
+    reject: false,
+    retry: false,
+    override: false,
+    provide_input: false,
+    rollback: false,
+    cancel: false,
+  },
 };
 
 const DOORS: Door[] = ['slack', 'web', 'cli', 'api'];

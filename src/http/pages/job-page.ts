@@ -44,6 +44,11 @@ ${fields}
 </form>`;
 }
 
+/** "billing" → "Billing", at the start of a heading. */
+function sentence(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 function stepField(step: StepView): Html {
   return html`<input type="hidden" name="step" value="${step.id}">`;
 }
@@ -56,7 +61,7 @@ function stepActions(view: JobView, viewer: Viewer, step: StepView): Html[] {
   const key = `${step.id}-${view.seq}`;
   if (step.state === 'waiting_approval') {
     return [
-      html`<div class="action-group"><h3>${step.label}: waiting for approval</h3><p>${step.waitingFor ?? ''}</p>
+      html`<div class="action-group"><h3>${sentence(step.label)}: waiting for approval</h3><p>${step.waitingFor ?? ''}</p>
 ${actionForm(view, viewer, 'approve', 'Approve', stepField(step))}
 ${actionForm(view, viewer, 'reject', 'Reject', html`${stepField(step)}${reasonField(`reject-${key}`, 'Why reject?')}`, { danger: true })}</div>`,
     ];
@@ -64,14 +69,14 @@ ${actionForm(view, viewer, 'reject', 'Reject', html`${stepField(step)}${reasonFi
   if (step.state === 'failed') {
     const attempt = step.startedAt === undefined ? html`` : html`<input type="hidden" name="attempt" value="${step.startedAt}">`;
     return [
-      html`<div class="action-group"><h3>${step.label} failed</h3>
+      html`<div class="action-group"><h3>${sentence(step.label)} failed</h3>
 ${actionForm(view, viewer, 'retry', 'Retry', html`${stepField(step)}${attempt}`)}
 ${actionForm(view, viewer, 'override', 'Override', html`${stepField(step)}${attempt}${reasonField(`override-${key}`, 'What was done by hand?')}`)}</div>`,
     ];
   }
   if (step.state === 'waiting_input') {
     return [
-      html`<div class="action-group"><h3>${step.label}: waiting for ${step.waitingFor ?? 'input'}</h3>
+      html`<div class="action-group"><h3>${sentence(step.label)}: waiting for ${step.waitingFor ?? 'input'}</h3>
 ${actionForm(
   view,
   viewer,
@@ -113,11 +118,19 @@ function actions(data: JobPageData): Html {
     );
   }
   job.push(actionForm(view, viewer, 'share', 'Share status page'));
-  return html`<section aria-labelledby="actions-h"><h2 id="actions-h">Actions</h2>${forSteps}<div class="action-group job-actions">${job}</div></section>`;
+  job.push(
+    actionForm(view, viewer, 'withdraw', 'Withdraw shared status pages', html``, {
+      confirm: 'Withdraw every status page shared for this job? Their links stop working.',
+    }),
+  );
+  return html`<section aria-labelledby="actions-h" data-part="actions"><h2 id="actions-h">Actions</h2>${forSteps}<div class="action-group job-actions">${job}</div></section>`;
 }
 
+const FAILED: ReadonlySet<StepView['state']> = new Set(['failed', 'compensation_failed']);
+
 function errorCell(step: StepView): Html {
-  if (!step.error) return html``;
+  // An error the step has since got past (retried, overridden) would only mislead; the trail keeps it.
+  if (!step.error || !FAILED.has(step.state)) return html``;
   const trace = step.errorTrace ? html`<details><summary>Stack trace</summary><pre class="trace">${step.errorTrace}</pre></details>` : html``;
   return html`<div class="error"><strong>Error:</strong> <span class="error-message">${step.error}</span>${trace}</div>`;
 }
@@ -133,8 +146,8 @@ function stepRow(step: StepView, attempts: number | undefined): Html {
 <th scope="row">${step.label}<div class="sub">${step.type}${step.criticality === 'notification' ? ', never blocks' : ''}</div></th>
 <td><span class="pill state-${step.state}">${STATE_WORDS[step.state]}</span></td>
 <td>${attempts ?? (step.startedAt === undefined ? 0 : 1)}</td>
-<td>${step.startedAt === undefined ? '—' : when(step.startedAt)}</td>
-<td>${duration(step.durationMs)}</td>
+<td class="nowrap">${step.startedAt === undefined ? '—' : when(step.startedAt)}</td>
+<td class="nowrap">${duration(step.durationMs)}</td>
 <td>${made(step)}${step.override ? html`<p>Done by hand by ${step.override.by}: ${step.override.reason}</p>` : ''}${step.approvedBy ? html`<p>Approved by ${step.approvedBy}</p>` : ''}${errorCell(step)}</td>
 </tr>`;
 }
@@ -152,7 +165,7 @@ export function jobPage(data: JobPageData): Html {
   const t = view.tenant;
   const body = html`<p class="crumbs"><a href="/admin">Jobs</a> › ${t.companyName}</p>
 ${notice(data)}
-<div class="job-head" data-live="/admin/jobs/${encodeURIComponent(view.jobId)}" data-seq="${view.seq}">
+<div class="job-head" data-part="head" data-live="/admin/jobs/${encodeURIComponent(view.jobId)}" data-seq="${view.seq}">
 <h1>${t.companyName} ${statusPill(view.status)}</h1>
 <dl class="summary">
 <dt>Slug</dt><dd><code class="copy">${t.slug}</code></dd>
@@ -166,15 +179,15 @@ ${data.slackThread ? html`<dt>Slack</dt><dd><a href="${data.slackThread}">Thread
 </dl>
 </div>
 ${actions(data)}
-<section aria-labelledby="graph-h"><h2 id="graph-h">Steps</h2>
+<section aria-labelledby="graph-h" data-part="steps"><h2 id="graph-h">Steps</h2>
 <div class="graph-wrap">${stepGraph(view.steps)}</div>
 <table class="steps">
 <thead><tr><th scope="col">Step</th><th scope="col">State</th><th scope="col">Attempts</th><th scope="col">Started</th><th scope="col">Took</th><th scope="col">Result</th></tr></thead>
 <tbody>${view.steps.map((s) => stepRow(s, data.attempts.get(s.id)))}</tbody>
 </table>
 </section>
-<section aria-labelledby="audit-h"><h2 id="audit-h">Audit trail</h2>
-<ol class="audit">${data.audit.map((line) => html`<li>${line}</li>`)}</ol>
+<section aria-labelledby="audit-h" data-part="audit"><h2 id="audit-h">Audit trail</h2>
+<ol class="audit">${data.audit.map((line) => (line.startsWith(' ') ? html`<li>${line.trim()}</li>` : html`<li class="day">${line}</li>`))}</ol>
 </section>`;
   return adminPage({ title: `${t.companyName} (${t.slug})`, viewer: data.viewer, section: 'jobs', body });
 }

@@ -3,12 +3,11 @@
  * plan, requester, dates, a search box for slug, company or CRM opportunity),
  * pages of 25, and a table body the page swaps in place when jobs change.
  */
-import type { JobView } from '../../domain/job-view.ts';
+import type { JobSummary } from '../../domain/job-summary.ts';
+import type { JobStatus } from '../../domain/job.ts';
 import { html, type Html } from './html.ts';
 import { adminPage, type Viewer } from './layout.ts';
 import { STATUS_WORDS, when } from './words.ts';
-
-export type JobRow = { view: JobView; createdAt: Date; updatedAt: Date };
 
 /** The filter groups offered in the State menu, by what people ask for. */
 export const STATE_FILTERS = {
@@ -28,7 +27,7 @@ export type JobFilters = { state?: StateFilter; plan?: string; requester?: strin
 
 export type JobsPageData = {
   viewer: Viewer;
-  rows: readonly JobRow[];
+  rows: readonly JobSummary[];
   filters: JobFilters;
   plans: readonly string[];
   page: number;
@@ -55,19 +54,19 @@ function filterForm(data: JobsPageData): Html {
 </form>`;
 }
 
-export function statusPill(status: JobView['status']): Html {
+export function statusPill(status: JobStatus): Html {
   return html`<span class="pill status-${status}">${STATUS_WORDS[status]}</span>`;
 }
 
-function row({ view, createdAt }: JobRow): Html {
+function row(job: JobSummary): Html {
   return html`<tr>
-<td><a href="/admin/jobs/${encodeURIComponent(view.jobId)}">${view.tenant.companyName}</a><div class="sub"><code>${view.tenant.slug}</code></div></td>
-<td>${statusPill(view.status)}</td>
-<td>${view.tenant.planId}</td>
-<td>${view.progress.done} of ${view.progress.total}</td>
-<td>${view.requestedBy}</td>
-<td><code>${view.crmOpportunityId}</code></td>
-<td><time datetime="${createdAt.toISOString()}">${when(createdAt)}</time></td>
+<td><a href="/admin/jobs/${encodeURIComponent(job.jobId)}">${job.companyName}</a><div class="sub"><code>${job.slug}</code></div></td>
+<td>${statusPill(job.status)}</td>
+<td>${job.planId}</td>
+<td>${job.progress.done} of ${job.progress.total}</td>
+<td>${job.requestedBy}</td>
+<td><code>${job.crmOpportunityId}</code></td>
+<td><time datetime="${job.createdAt.toISOString()}">${when(job.createdAt)}</time></td>
 </tr>`;
 }
 

@@ -14,6 +14,7 @@ export const ACTIONS = {
   override: 'step_override',
   rollback: 'job_rollback',
   provideInput: 'step_provide_input',
+  shareStatus: 'job_share_status',
 } as const;
 
 export type ActionId = (typeof ACTIONS)[keyof typeof ACTIONS];

@@ -4,8 +4,8 @@
  * private_metadata carries the ActionRef of the button that opened them.
  */
 import type { InputBlock, ModalView } from '@slack/types';
-import { z } from 'zod';
 import type { StepView } from '../../domain/job-view.ts';
+import { parseStepInput, type StepInput } from '../../domain/step-input.ts';
 import { CALLBACKS, encodeAction, type ActionRef } from './actions.ts';
 import { plain, section } from './elements.ts';
 import { modalView } from './limits.ts';
@@ -116,26 +116,14 @@ export function inputModal(ref: ActionRef, step: StepView): ModalView {
   });
 }
 
-export type StepInput = { metadataUrl?: string; details?: string };
+export type { StepInput } from '../../domain/step-input.ts';
 
 export type StepInputResult = { ok: true; input: StepInput } | { ok: false; errors: Record<string, string> };
 
-const HttpUrl = z.url({ protocol: /^https?$/ });
-
 /** What the step gets as its input; errors are keyed by block id for `ack({ response_action: 'errors' })`. */
 export function readStepInput(values: ViewStateValues): StepInputResult {
-  const url = stateText(values, DIALOG_BLOCKS.metadataUrl) ?? '';
-  const details = stateText(values, DIALOG_BLOCKS.details) ?? '';
-  if (url === '' && details === '') {
-    return { ok: false, errors: { [DIALOG_BLOCKS.metadataUrl.blockId]: 'Give the metadata URL, or paste the details below' } };
-  }
-  if (url !== '' && !HttpUrl.safeParse(url).success) {
-    return { ok: false, errors: { [DIALOG_BLOCKS.metadataUrl.blockId]: 'Enter an http(s) URL, e.g. https://idp.acme.com/saml/metadata' } };
-  }
-  const input: StepInput = {};
-  if (url !== '') input.metadataUrl = url;
-  if (details !== '') input.details = details;
-  return { ok: true, input };
+  const parsed = parseStepInput({ metadataUrl: stateText(values, DIALOG_BLOCKS.metadataUrl), details: stateText(values, DIALOG_BLOCKS.details) });
+  return parsed.ok ? parsed : { ok: false, errors: { [DIALOG_BLOCKS.metadataUrl.blockId]: parsed.message } };
 }
 
 /** Errors for a blank reason (readReason gave null), keyed for `ack({ response_action: 'errors', errors })`. */

@@ -35,7 +35,7 @@ export function progressMessage(view: JobView, opts: ProgressOptions): SlackMess
   const audit = auditCommandFor(view.tenant.slug, opts.auditCommand);
   const blocks: KnownBlock[] = [
     ...jobSummaryBlocks(view, audit),
-    ...rollbackActions(view),
+    ...progressActions(view),
     context(`Job ${code(view.jobId)} · Audit: ${code(audit)}`),
   ];
   return message(progressFallback(view), blocks);
@@ -91,30 +91,41 @@ function foldDone(steps: readonly StepView[]): string[] {
 
 const ROLLBACK_WHEN: ReadonlySet<JobStatus> = new Set(['live', 'failed', 'awaiting_approval', 'awaiting_input', 'rollback_failed']);
 
+/** A customer status page makes sense while the tenant is coming or there; not once it was stopped or undone. */
+const SHARE_WHEN: ReadonlySet<JobStatus> = new Set(['running', 'awaiting_approval', 'awaiting_input', 'failed', 'live']);
+
+/** Share the customer's status page; roll back while something may be left to undo. */
+function progressActions(view: JobView): KnownBlock[] {
+  const buttons = [...shareButton(view), ...rollbackButton(view)];
+  return buttons.length > 0 ? [actions('job_progress_actions', ...buttons)] : [];
+}
+
+function shareButton(view: JobView) {
+  if (!SHARE_WHEN.has(view.status)) return [];
+  return [button({ actionId: ACTIONS.shareStatus, text: 'Share status page', value: encodeAction({ jobId: view.jobId, seq: view.seq }) })];
+}
+
 /** Roll back while something may be left to undo; nothing once rolled back or rejected. */
-function rollbackActions(view: JobView): KnownBlock[] {
+function rollbackButton(view: JobView) {
   const leftovers = view.status === 'cancelled' && view.steps.some((s) => s.state === 'succeeded');
   if (!ROLLBACK_WHEN.has(view.status) && !leftovers) return [];
   const retry = view.status === 'rollback_failed';
   const company = literal(view.tenant.companyName);
   return [
-    actions(
-      'job_progress_actions',
-      button({
-        actionId: ACTIONS.rollback,
-        text: retry ? 'Retry rollback' : 'Roll back',
-        style: 'danger',
-        value: encodeAction({ jobId: view.jobId, seq: view.seq }),
-        confirm: confirmDialog({
-          title: retry ? 'Retry the rollback?' : 'Roll back this tenant?',
-          text: retry
-            ? `Tries again to undo the steps whose undo failed for *${company}*.`
-            : `Undoes every completed step for *${company}* (database, DNS, billing…). You will be asked for a reason.`,
-          confirm: retry ? 'Retry rollback' : 'Roll back',
-          deny: 'Keep it',
-          danger: true,
-        }),
+    button({
+      actionId: ACTIONS.rollback,
+      text: retry ? 'Retry rollback' : 'Roll back',
+      style: 'danger',
+      value: encodeAction({ jobId: view.jobId, seq: view.seq }),
+      confirm: confirmDialog({
+        title: retry ? 'Retry the rollback?' : 'Roll back this tenant?',
+        text: retry
+          ? `Tries again to undo the steps whose undo failed for *${company}*.`
+          : `Undoes every completed step for *${company}* (database, DNS, billing…). You will be asked for a reason.`,
+        confirm: retry ? 'Retry rollback' : 'Roll back',
+        deny: 'Keep it',
+        danger: true,
       }),
-    ),
+    }),
   ];
 }

@@ -146,3 +146,8 @@ export function provisionConfirmation(opts: {
   const text = `${what(code(opts.slug))} ${where} ${code(`/provision status ${opts.slug}`)} shows where it is.`;
   return message(`${what(escapeMrkdwn(opts.slug))} Follow it in #onboarding.`, [section(`:rocket: ${text}`)]);
 }
+
+/** The answer to "Share status page", for the clicker only: the link, and what the customer will and will not see. */
+export function statusPageShared(job: Pick<JobView, 'tenant'>, url: string): string {
+  return `Customer status page for *${literal(job.tenant.companyName)}*: ${url}\nIt shows the customer plain progress only (no ids, errors or names) and stops working some days after go-live.`;
+}

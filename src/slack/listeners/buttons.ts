@@ -7,7 +7,7 @@ import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { JobView } from '../../domain/job-view.ts';
 import { staleFailure } from '../../domain/actions.ts';
-import { ACTIONS, decodeAction, inputModal, reasonModal, staleFailureText, type ActionRef } from '../blocks/index.ts';
+import { ACTIONS, decodeAction, inputModal, reasonModal, staleFailureText, statusPageShared, type ActionRef } from '../blocks/index.ts';
 import type { Identity, JobAction } from '../../domain/policy.ts';
 import { explain, tell, type ListenerDeps } from './deps.ts';
 
@@ -37,6 +37,13 @@ const BUTTONS: Record<string, { verb: JobAction; handle: ButtonHandler }> = {
   // Checked before the modal too: nobody should type a reason for a failure that is gone.
   [ACTIONS.override]: { verb: 'override', handle: unlessStale(openModal((c) => reasonModal('override', c.ref, stepLabel(c)))) },
   [ACTIONS.rollback]: { verb: 'rollback', handle: openModal((c) => reasonModal('rollback', c.ref)) },
+  [ACTIONS.shareStatus]: {
+    verb: 'share_status',
+    handle: async (deps, _client, c) => {
+      const url = await deps.service.shareStatusPage(c.ref.jobId, c.actor);
+      return statusPageShared(c.job, url);
+    },
+  },
   [ACTIONS.provideInput]: {
     verb: 'provide_input',
     handle: async (_deps, client, c) => {

@@ -49,6 +49,7 @@ describe('button values', () => {
       override: 'step_override',
       rollback: 'job_rollback',
       provideInput: 'step_provide_input',
+      shareStatus: 'job_share_status',
     });
   });
 });

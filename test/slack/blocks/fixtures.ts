@@ -38,6 +38,7 @@ export function job(opts: { status: JobStatus; steps: StepView[]; companyName?: 
       dnsName: `${slug}.tenants.example.com`,
     },
     requestedBy: 'alice.ae',
+    requestedAt: '2026-11-25T09:00:00.000Z',
     crmOpportunityId: '006ACME0001',
     progress: { done, total: opts.steps.length },
     steps: opts.steps,

@@ -33,9 +33,11 @@ describe('the progress message of a job halfway through', () => {
     expect(text).toContain('Job `acme-3f9a1c0b2d` · Audit: `/provision audit acme`');
   });
 
-  it('offers a roll back behind a confirmation, carrying the job and its seq', () => {
-    const [rollback, ...others] = buttons(message);
+  it('offers to share the customer status page, and a roll back behind a confirmation, each carrying the job and its seq', () => {
+    const [share, rollback, ...others] = buttons(message);
     expect(others).toEqual([]);
+    expect(share).toMatchObject({ action_id: ACTIONS.shareStatus, text: 'Share status page' });
+    expect(decodeAction(share?.value ?? '')).toEqual({ jobId: 'acme-3f9a1c0b2d', seq: 17 });
     expect(rollback).toMatchObject({ action_id: ACTIONS.rollback, text: 'Roll back', style: 'danger', hasConfirm: true });
     expect(decodeAction(rollback?.value ?? '')).toEqual({ jobId: 'acme-3f9a1c0b2d', seq: 17 });
   });
@@ -46,7 +48,10 @@ describe('the progress message of a job halfway through', () => {
 });
 
 describe('the roll back button', () => {
-  const withStatus = (status: JobStatus) => buttons(progressMessage(job({ status, steps: typicalSteps() }), audit)).map((b) => b.text);
+  const withStatus = (status: JobStatus) =>
+    buttons(progressMessage(job({ status, steps: typicalSteps() }), audit))
+      .map((b) => b.text)
+      .filter((text) => text !== 'Share status page');
 
   it.each<JobStatus>(['live', 'failed', 'awaiting_approval', 'awaiting_input'])('is there when the job is %s', (status) => {
     expect(withStatus(status)).toEqual(['Roll back']);
@@ -58,6 +63,19 @@ describe('the roll back button', () => {
 
   it.each<JobStatus>(['rolled_back', 'rejected', 'running', 'rolling_back'])('is gone when the job is %s', (status) => {
     expect(withStatus(status)).toEqual([]);
+  });
+});
+
+describe('the share button', () => {
+  const shares = (status: JobStatus) =>
+    buttons(progressMessage(job({ status, steps: typicalSteps() }), audit)).filter((b) => b.text === 'Share status page').length;
+
+  it.each<JobStatus>(['running', 'awaiting_approval', 'awaiting_input', 'failed', 'live'])('is there while the job is %s', (status) => {
+    expect(shares(status)).toBe(1);
+  });
+
+  it.each<JobStatus>(['cancelled', 'rejected', 'rolling_back', 'rolled_back', 'rollback_failed'])('is gone once the job is %s', (status) => {
+    expect(shares(status)).toBe(0);
   });
 });
 

@@ -1,0 +1,123 @@
+/**
+ * The web half of the composition root: the one HTTP server with health and
+ * metrics, plus (for `provisioner serve`) the control room and Slack's HTTP
+ * requests. Built from parts compose() already made.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { WebClient } from '@slack/web-api';
+import { RedisOneTimeTokens } from './adapters/one-time-tokens.ts';
+import { SlackOpenIdSignIn } from './adapters/slack/sign-in.ts';
+import type { MessageRefs } from './adapters/slack/message-refs.ts';
+import { ControlRoom } from './app/control-room.ts';
+import { startCatalog } from './app/job-catalog.ts';
+import type { ProvisioningService } from './app/services.ts';
+import type { StatusLinks } from './app/status-links.ts';
+import type { Config } from './config.ts';
+import type { Identity } from './domain/policy.ts';
+import type { Engine } from './engine/engine.ts';
+import type { Session } from './http/auth/session.ts';
+import { createHttpServer, listen, type HttpServerDeps } from './http/server.ts';
+import { registerWeb } from './http/web.ts';
+import type { JobStore } from './ports/store.ts';
+import type { SlackApp } from './slack/app.ts';
+import { People } from './slack/people.ts';
+
+export type Web = {
+  server: FastifyInstance;
+  /** Starts listening on HTTP_HOST:HTTP_PORT (or the given port); resolves with the base URL. */
+  listen(port?: number): Promise<string>;
+  /** Where people reach the server: PUBLIC_URL, or the address it listens on. */
+  baseUrl(): string;
+  /** A sign-in link for a configured operator, valid once, for an hour. */
+  signInLink(operator: string): Promise<string>;
+  close(): Promise<void>;
+};
+
+export type WebParts = {
+  config: Config;
+  service: ProvisioningService;
+  engine: Engine;
+  store: JobStore;
+  statusLinks: StatusLinks;
+  http: HttpServerDeps;
+  slack: { client: WebClient; refs: MessageRefs; app: SlackApp | undefined } | undefined;
+  onError(err: unknown): void;
+};
+
+const SIGN_IN_LINK_MS = 3_600_000;
+
+export async function composeWeb(parts: WebParts): Promise<Web> {
+  const { config, service, engine, store } = parts;
+  const secret = config.web.secret;
+  if (secret === undefined)
+    throw new Error('WEB_SECRET is required to serve the web pages in the production profile (at least 32 random characters)');
+  const feed = engine.feed();
+  const { catalog, stop } = await startCatalog({
+    summaries: () => store.jobSummaries(),
+    view: (id) => engine.view(id),
+    feed,
+    onError: parts.onError,
+  });
+  const people = parts.slack
+    ? new People(parts.slack.client, { approvers: config.slack?.approvers ?? { userIds: [], groupId: undefined }, admins: config.web.admins })
+    : undefined;
+  const oneTimeLinks = new RedisOneTimeTokens(engine.redis, `${config.queuePrefix}:sign-in`);
+  const identify = async (session: Session): Promise<Identity> => {
+    if (session.via === 'slack' && people) return people.identify(session.id, session.name, 'web');
+    const roles = session.via === 'operator' ? config.operators.get(session.id) : undefined;
+    return { door: 'web', id: session.id, name: session.name, roles: new Set(roles ?? []) };
+  };
+  const permalinks = new Map<string, string>();
+  const server = createHttpServer(parts.http);
+  let base: string | undefined;
+  await registerWeb(server, {
+    service,
+    controlRoom: new ControlRoom({ provisioning: service, store, catalog }),
+    statusLinks: parts.statusLinks,
+    feed,
+    sessions: { secret, secureCookies: (config.web.publicUrl ?? '').startsWith('https://') },
+    signIn: config.web.slackSignIn ? new SlackOpenIdSignIn({ ...config.web.slackSignIn, apiUrl: config.slack?.apiUrl }) : undefined,
+    oneTimeLinks,
+    identify,
+    slackThread: (jobId) => (parts.slack ? threadLink(parts.slack, jobId, permalinks) : Promise.resolve(undefined)),
+    view: (jobId) => service.jobView(jobId),
+    publicUrl: config.web.publicUrl,
+    slack: parts.slack?.app?.handle,
+    onError: parts.onError,
+  });
+  return {
+    server,
+    async listen(port = config.observability.http.port) {
+      const bound = await listen(server, { host: config.observability.http.host, port, variable: 'HTTP_PORT' });
+      base = config.web.publicUrl ?? `http://127.0.0.1:${bound}`;
+      return base;
+    },
+    baseUrl: () => base ?? configuredBaseUrl(config),
+    async signInLink(operator) {
+      if (!config.operators.has(operator)) throw new Error(`"${operator}" is not a configured operator (PROVISIONER_OPERATORS)`);
+      const token = await oneTimeLinks.issue(operator, SIGN_IN_LINK_MS);
+      return `${base ?? configuredBaseUrl(config)}/auth/one-time/${token}`;
+    },
+    async close() {
+      stop();
+      await server.close();
+    },
+  };
+}
+
+/** The job's thread in #onboarding as Slack links it (chat.getPermalink), remembered once known. */
+async function threadLink(slack: NonNullable<WebParts['slack']>, jobId: string, known: Map<string, string>): Promise<string | undefined> {
+  const cached = known.get(jobId);
+  if (cached) return cached;
+  const ref = await slack.refs.get(jobId);
+  if (!ref) return undefined;
+  const answer = await slack.client.chat.getPermalink({ channel: ref.channel, message_ts: ref.ts }).catch(() => undefined);
+  if (!answer?.permalink) return undefined;
+  known.set(jobId, answer.permalink);
+  return answer.permalink;
+}
+
+/** PUBLIC_URL, or the local address of HTTP_PORT (before the server listens, or in a process that does not serve). */
+export function configuredBaseUrl(config: Config): string {
+  return config.web.publicUrl ?? `http://127.0.0.1:${config.observability.http.port}`;
+}

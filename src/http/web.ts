@@ -1,0 +1,82 @@
+/**
+ * The web control room on the one HTTP server: Slack's requests (HTTP mode),
+ * the admin panel with its sign-in, the customers' status pages and the
+ * assets they share. Health and metrics come from createHttpServer.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import fastifyCookie from '@fastify/cookie';
+import fastifyFormbody from '@fastify/formbody';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ControlRoom } from '../app/control-room.ts';
+import type { ProvisioningService } from '../app/services.ts';
+import type { StatusLinks } from '../app/status-links.ts';
+import type { JobView } from '../domain/job-view.ts';
+import type { Identity } from '../domain/policy.ts';
+import type { EventFeed } from '../engine/feed.ts';
+import type { OneTimeTokens } from '../ports/one-time-tokens.ts';
+import type { SlackSignIn } from '../ports/sign-in.ts';
+import type { Session, SessionSettings } from './auth/session.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { assetRoutes } from './routes/assets.ts';
+import { authRoutes } from './routes/auth.ts';
+import { slackRoutes } from './routes/slack.ts';
+import { statusRoutes } from './routes/status.ts';
+
+export type WebDeps = {
+  service: ProvisioningService;
+  controlRoom: ControlRoom;
+  statusLinks: StatusLinks;
+  feed: EventFeed;
+  sessions: SessionSettings;
+  signIn: SlackSignIn | undefined;
+  oneTimeLinks: OneTimeTokens;
+  identify(session: Session): Promise<Identity>;
+  slackThread(jobId: string): Promise<string | undefined>;
+  view(jobId: string): Promise<JobView | null>;
+  /** Set in configuration (PUBLIC_URL); otherwise the address the request came to. */
+  publicUrl: string | undefined;
+  /** Bolt's receiver, in Slack's HTTP mode. */
+  slack: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  onError(err: unknown): void;
+};
+
+/** Forms are small; anything bigger is not one of ours. */
+const FORM_LIMIT = 64 * 1024;
+
+export async function registerWeb(server: FastifyInstance, deps: WebDeps): Promise<void> {
+  const publicOrigin = (request: FastifyRequest) => deps.publicUrl ?? `${request.protocol}://${request.host}`;
+  if (deps.slack) await server.register(slackRoutes, { handle: deps.slack });
+  await server.register(async (pages) => {
+    await pages.register(fastifyCookie);
+    await pages.register(fastifyFormbody, { bodyLimit: FORM_LIMIT });
+    pages.addHook('onSend', async (_request, reply, payload) => {
+      // No page of ours may be framed by another site (clickjacking), and none loads anything from elsewhere.
+      reply.header('x-frame-options', 'DENY');
+      reply.header(
+        'content-security-policy',
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+      );
+      reply.header('x-content-type-options', 'nosniff');
+      return payload;
+    });
+    await pages.register(assetRoutes);
+    await pages.register(authRoutes, {
+      sessions: deps.sessions,
+      signIn: deps.signIn,
+      oneTimeLinks: deps.oneTimeLinks,
+      publicOrigin,
+      onError: deps.onError,
+    });
+    await pages.register(adminRoutes, {
+      service: deps.service,
+      controlRoom: deps.controlRoom,
+      sessions: deps.sessions,
+      feed: deps.feed,
+      identify: deps.identify,
+      slackThread: deps.slackThread,
+      publicOrigin,
+    });
+    await pages.register(statusRoutes, { statusLinks: deps.statusLinks, feed: deps.feed, view: deps.view, onError: deps.onError });
+    pages.get('/', async (_request, reply) => reply.redirect('/admin', 302));
+  });
+}

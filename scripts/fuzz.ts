@@ -6,7 +6,7 @@
  * Never a crash, never a 5xx, never a stack trace in text a person reads,
  * and every refusal names the field at fault.
  *
- *   npm run fuzz -- [--cases 10000] [--seed N]
+ *   npm run fuzz -- [--cases 10000] [--seed N] [--only <target>]
  *
  * The cases are shared out among the targets; the same seed and case count
  * give the same inputs. Findings go to stdout, progress to stderr; last line:
@@ -14,7 +14,9 @@
  * Exit code 1 when anything crashed or a refusal named no field.
  */
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
@@ -30,7 +32,7 @@ import { fuzzSlack } from './fuzz/slack-http.ts';
 const ROOT = resolve(import.meta.dirname, '..');
 const say = (line: string): void => void process.stderr.write(`[fuzz] ${line}\n`);
 
-const { values } = parseArgs({ options: { cases: { type: 'string', default: '10000' }, seed: { type: 'string' } } });
+const { values } = parseArgs({ options: { cases: { type: 'string', default: '10000' }, seed: { type: 'string' }, only: { type: 'string' } } });
 const cases = Number(values.cases);
 const seed = values.seed === undefined ? randomBytes(4).readUInt32BE() >>> 1 : Number(values.seed);
 if (!Number.isInteger(cases) || cases < 10) throw new Error(`--cases must be a whole number of at least 10, got ${values.cases}`);
@@ -45,12 +47,25 @@ const parsing = cases - plan.intake - plan.modal - plan.manifests - plan.slack -
 const findings = new Findings();
 let current = 'setup';
 process.on('uncaughtException', (err) => findings.crash(current, -1, `uncaught exception ${errorText(err)}`, ''));
+// A fuzzer that stops half-way must not look like one that found nothing.
+process.on('exit', (code) => {
+  if (current === 'done') return;
+  process.stderr.write(`[fuzz] stopped in the middle of ${current} (exit code ${code}): the run is incomplete\n`);
+  process.exitCode = 2;
+});
 process.on('unhandledRejection', (err) => findings.crash(current, -1, `unhandled rejection ${errorText(err)}`, ''));
 
 async function target(name: string, work: () => Promise<void> | void): Promise<void> {
+  if (values.only !== undefined && values.only !== name) return;
   current = name;
   const started = Date.now();
-  await work();
+  try {
+    await work();
+  } catch (err) {
+    // The fuzzer's own failure (a generator, a server it needs), not a finding: stop and say so.
+    say(`the fuzzer itself failed in ${name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exit(2);
+  }
   say(`${name}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
@@ -68,9 +83,14 @@ await target('slack webhooks', async () => {
   slackRefusals = (await fuzzSlack(findings, plan.slack, seed + 4)).slackRefusals;
 });
 await target('cli processes', () => withScratchSpace((env) => fuzzCliProcesses(findings, env, plan.processes, seed + 5)));
-current = 'teardown';
+current = 'done';
 
 for (const line of findings.report()) console.log(line);
+if (findings.failures.length > 0) {
+  const file = join(tmpdir(), `fuzz-${seed}-examples.jsonl`);
+  writeFileSync(file, `${findings.examples()}\n`);
+  console.log(`whole inputs of these examples: ${file}`);
+}
 console.log(`Slack refused a reply the listeners tried to send (a channel or user the payload made up): ${slackRefusals}`);
 console.log(`seed: ${seed} (npm run fuzz -- --seed ${seed} --cases ${cases})`);
 console.log(`fuzz: cases=${findings.caseCount()} crashes=${findings.total('crash')} unnamed=${findings.total('unnamed')}`);

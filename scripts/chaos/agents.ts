@@ -15,6 +15,15 @@ import type { WorkerPool } from './workers.ts';
 
 export const say = (line: string): void => void process.stderr.write(`[chaos] ${line}\n`);
 
+const lastSaid = new Map<string, number>();
+
+/** Says it at most every 30 s for the same `about`: a server that stays down must not drown the rest. */
+function sayNow(about: string, line: string): void {
+  if (Date.now() - (lastSaid.get(about) ?? 0) < 30_000) return;
+  lastSaid.set(about, Date.now());
+  say(line);
+}
+
 /** A call that fails while Redis or the store restarts is tried again, for up to `forMs`. */
 export async function persist<T>(what: string, call: () => Promise<T>, forMs = 60_000): Promise<T> {
   const deadline = Date.now() + forMs;
@@ -23,7 +32,7 @@ export async function persist<T>(what: string, call: () => Promise<T>, forMs = 6
       return await call();
     } catch (err) {
       if (err instanceof InvalidInputError || Date.now() > deadline) throw err;
-      say(`${what} failed (${err instanceof Error ? err.message : String(err)}); trying again`);
+      sayNow(what, `${what} failed (${err instanceof Error ? err.message : String(err)}); trying again`);
       await sleep(500);
     }
   }
@@ -64,7 +73,7 @@ export async function approveWaiting(app: App, jobIds: () => readonly string[], 
         approved += 1;
       } catch (err) {
         // A double click or a server restarting: the next round looks again.
-        if (!(err instanceof ActionRefusedError)) say(`approving ${jobId} failed (${String(err)}); will look again`);
+        if (!(err instanceof ActionRefusedError)) sayNow(`approving ${jobId}`, `approving ${jobId} failed (${String(err)}); will look again`);
       }
     }
     await sleep(1000, undefined, { signal: stop }).catch(() => undefined);

@@ -8,7 +8,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { Db } from 'mongodb';
-import type { App } from '../../src/compose.ts';
+import type { Engine } from '../../src/engine/engine.ts';
+import type { JobStore } from '../../src/ports/store.ts';
 import { parseEvent } from '../../src/domain/events.ts';
 import { redact } from '../../src/domain/redact.ts';
 
@@ -65,7 +66,7 @@ export async function lostEvents(redis: Redis, stream: string, db: Db): Promise<
 }
 
 /** Jobs whose stored view differs from the live one, with what differs; retried for `settleMs` while the last writes land. */
-export async function staleViews(app: App, jobIds: readonly string[], settleMs: number): Promise<string[]> {
+export async function staleViews(app: { engine: Engine; store: JobStore }, jobIds: readonly string[], settleMs: number): Promise<string[]> {
   const deadline = Date.now() + settleMs;
   for (;;) {
     const stale: string[] = [];
@@ -78,7 +79,7 @@ export async function staleViews(app: App, jobIds: readonly string[], settleMs: 
   }
 }
 
-async function viewDifference(app: App, jobId: string): Promise<string | undefined> {
+async function viewDifference(app: { engine: Engine; store: JobStore }, jobId: string): Promise<string | undefined> {
   const [live, stored] = await Promise.all([app.engine.view(jobId), app.store.getJob(jobId)]);
   if (!live) return 'no live state';
   if (!stored) return 'not in the store';

@@ -6,6 +6,7 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MongoJobStore } from '../../src/adapters/mongo-store.ts';
 import type { JobView } from '../../src/domain/job-view.ts';
 import type { Latency } from '../../src/emulators/latency.ts';
 import { approveWaiting, killWorkers, say, submitDeals } from './agents.ts';
@@ -61,6 +62,12 @@ async function chaos(world: World, o: ChaosOptions): Promise<ChaosSummary> {
     redis: app.engine.redis,
     prefix: app.config.queuePrefix,
   });
+  // Interrupted (Ctrl-C, a CI timeout): no worker or server may outlive the run.
+  const interrupted = () => {
+    pool.killAll();
+    void world.close().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
   const stopChaos = new AbortController();
   const jobIds: string[] = [];
   const restarts: Restarts = { redis: 0, store: 0 };
@@ -98,8 +105,10 @@ async function chaos(world: World, o: ChaosOptions): Promise<ChaosSummary> {
   say('waiting for the recorder to read the stream to its end');
   const caughtUp = await recorderCaughtUp(app.engine.redis, stream, 120_000);
   await stopPool(pool);
-  const { lost, types } = await lostEvents(app.engine.redis, stream, world.mongo.db(app.config.mongoDb));
-  const stale = await staleViews(app, jobIds, 15_000);
+  const mongo = await world.freshStore();
+  const db = mongo.db(app.config.mongoDb);
+  const { lost, types } = await lostEvents(app.engine.redis, stream, db);
+  const stale = await staleViews({ engine: app.engine, store: new MongoJobStore(db) }, jobIds, 15_000).finally(() => mongo.close());
   say('counting every tenant resource in every system');
   const settledViews = [...views.values()].filter((v): v is JobView => v !== null);
   const inventory = await takeInventory(world.inspector(), settledViews, app.manifests.seeds);

@@ -22,6 +22,8 @@ export type WorkerPool = {
   kills(): number;
   /** SIGTERM to every worker (they finish their running steps first). */
   stop(): Promise<void>;
+  /** SIGKILL to every worker, at once: the run is being interrupted. */
+  killAll(): void;
 };
 
 export type PoolOptions = { size: number; env: Record<string, string>; lockMs: number; logFile: string; redis: Redis; prefix: string };
@@ -78,6 +80,9 @@ export async function startWorkerPool(opts: PoolOptions): Promise<WorkerPool> {
       return workers.has(pid) ? pid : undefined;
     },
     kills: () => kills,
+    killAll() {
+      for (const child of workers.values()) child.kill('SIGKILL');
+    },
     async stop() {
       await Promise.all(starting);
       await Promise.all([...workers.values()].map(stopGently));

@@ -28,7 +28,11 @@ export type World = {
   app: App;
   /** Reads every system straight (AWS without the proxy's latency), for the inventory. */
   inspector(): TestApp;
-  mongo: MongoClient;
+  /**
+   * A new client of the store, for checking the record after the chaos: the app's own client
+   * may not have survived the store's restart, and the checks must not depend on it.
+   */
+  freshStore(): Promise<MongoClient>;
   close(): Promise<void>;
 };
 
@@ -57,7 +61,6 @@ export async function startWorld(opts: { latency: Latency; onError(err: unknown)
     WORKER_CONCURRENCY: '20',
   };
   const app = await compose(loadConfig({ ...process.env, ...env }), { runWorkers: false, onError: opts.onError });
-  const mongo = new MongoClient(servers.mongoUri);
   const direct = loadConfig({ ...process.env, ...env, AWS_ENDPOINT_URL: moto });
   return {
     run,
@@ -66,11 +69,10 @@ export async function startWorld(opts: { latency: Latency; onError(err: unknown)
     proxy,
     workerEnv: env,
     app,
-    mongo,
+    freshStore: () => new MongoClient(servers.mongoUri, { serverSelectionTimeoutMS: 30_000 }).connect(),
     inspector: () => ({ ...app, config: direct, prefix, dbName, emulators, env }),
     async close() {
       await app.close().catch(opts.onError);
-      await mongo.close().catch(opts.onError);
       await proxy.close();
       await emulators.close();
       await servers.stop();

@@ -7,7 +7,7 @@
  * that reproduces them under the printed seed.
  */
 
-export type Failure = { target: string; kind: 'crash' | 'unnamed'; index: number; what: string; input: string };
+export type Failure = { target: string; kind: 'crash' | 'unnamed'; index: number; what: string; input: string; fullInput: string };
 
 const EXAMPLES_PER_TARGET = 5;
 const INPUT_SHOWN = 400;
@@ -25,11 +25,11 @@ export class Findings {
   }
 
   crash(target: string, index: number, what: string, input: unknown): void {
-    this.add({ target, kind: 'crash', index, what, input: shown(input) });
+    this.add({ target, kind: 'crash', index, what, input: shown(input), fullInput: shown(input, Number.POSITIVE_INFINITY) });
   }
 
   unnamed(target: string, index: number, what: string, input: unknown): void {
-    this.add({ target, kind: 'unnamed', index, what, input: shown(input) });
+    this.add({ target, kind: 'unnamed', index, what, input: shown(input), fullInput: shown(input, Number.POSITIVE_INFINITY) });
   }
 
   private add(failure: Failure): void {
@@ -37,6 +37,11 @@ export class Findings {
     count[failure.kind] += 1;
     this.counts.set(failure.target, count);
     if (count[failure.kind] <= EXAMPLES_PER_TARGET) this.failures.push(failure);
+  }
+
+  /** The kept examples with their whole input, as JSON lines, for whoever reproduces one. */
+  examples(): string {
+    return this.failures.map((f) => JSON.stringify({ target: f.target, kind: f.kind, index: f.index, what: f.what, input: f.fullInput })).join('\n');
   }
 
   total(kind: 'crash' | 'unnamed'): number {
@@ -58,14 +63,14 @@ export class Findings {
   }
 }
 
-function shown(input: unknown): string {
+function shown(input: unknown, max = INPUT_SHOWN): string {
   let text: string;
   try {
     text = typeof input === 'string' ? JSON.stringify(input) : (JSON.stringify(input) ?? String(input));
   } catch {
     text = String(input);
   }
-  return text.length > INPUT_SHOWN ? `${text.slice(0, INPUT_SHOWN)}… (${text.length} characters)` : text;
+  return text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text;
 }
 
 /** A JavaScript stack trace, or an internal file position, in text a person reads. */

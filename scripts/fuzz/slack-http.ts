@@ -122,7 +122,10 @@ function requests(refs: Refs, plans: string[], residencies: string[], flags: str
         responseUrl: RESPONSE_URL,
       }),
     );
-  const intake = dealLike(plans, residencies, flags).map((deal) => intakeValues({ ...dealFor(), ...deal }));
+  // The modal only ever holds text: each value as a person could have typed it.
+  const intake = dealLike(plans, residencies, flags).map((deal) =>
+    intakeValues(Object.fromEntries(Object.entries({ ...dealFor(), ...deal }).map(([k, v]) => [k, typed(v)]))),
+  );
   const reason = nastyString.map((text) => ({ [DIALOG_BLOCKS.reason.blockId]: { [DIALOG_BLOCKS.reason.actionId]: text } }));
   const submit = fc
     .record({
@@ -164,6 +167,15 @@ function requests(refs: Refs, plans: string[], residencies: string[], flags: str
       arbitrary: fc.record({ contentType: fc.constantFrom('text/plain', 'multipart/form-data', 'application/json', ''), body: nastyString }),
     },
   );
+}
+
+function typed(value: unknown): string {
+  if (typeof value === 'string') return value;
+  try {
+    return JSON.stringify(value) ?? '';
+  } catch {
+    return '';
+  }
 }
 
 /** Error blocks a modal of ours can show. */

@@ -183,6 +183,8 @@ const OUR_BLOCKS: ReadonlySet<string> = new Set([...Object.values(INTAKE_BLOCKS)
 
 /** Requests in flight at once: Bolt holds a request it has no listener for 3 s before answering 404. */
 const IN_FLIGHT = 16;
+/** Slack itself gives up after 3 s; a request still unanswered after this was dropped. */
+const ANSWER_WITHIN_MS = 15_000;
 
 export async function fuzzSlack(findings: Findings, cases: number, seed: number): Promise<{ slackRefusals: number }> {
   const listenerErrors: unknown[] = [];
@@ -246,9 +248,15 @@ async function send(findings: Findings, slack: SlackTestApp, index: number, requ
     .replaceAll(RESPONSE_URL, encodeURIComponent(slack.fake.responseUrl({ channel: CHANNEL })));
   let answer: { status: number; body: string };
   try {
-    answer = await signedRequest({ url: slack.eventsUrl, signingSecret: SIGNING_SECRET, body, contentType: request.contentType });
+    answer = await signedRequest({
+      url: slack.eventsUrl,
+      signingSecret: SIGNING_SECRET,
+      body,
+      contentType: request.contentType,
+      signal: AbortSignal.timeout(ANSWER_WITHIN_MS),
+    });
   } catch (err) {
-    findings.crash('slack webhooks', index, `the request got no answer: ${errorText(err)}`, request);
+    findings.crash('slack webhooks', index, `no answer within ${ANSWER_WITHIN_MS / 1000} s: ${errorText(err)}`, request);
     return;
   }
   if (answer.status >= 500) findings.crash('slack webhooks', index, `HTTP ${answer.status}: ${answer.body.slice(0, 200)}`, request);

@@ -16,6 +16,8 @@ export class Findings {
   readonly failures: Failure[] = [];
   private readonly cases = new Map<string, number>();
   private readonly counts = new Map<string, { crash: number; unnamed: number }>();
+  /** How often each kind of failure happened, by its description up to the first colon. */
+  private readonly kinds = new Map<string, number>();
 
   /** One more case tried on `target`; returns its index (for reproducing it). */
   tried(target: string): number {
@@ -33,6 +35,8 @@ export class Findings {
   }
 
   private add(failure: Failure): void {
+    const kind = `${failure.kind} in ${failure.target}: ${failure.what.split(':')[0]}`;
+    this.kinds.set(kind, (this.kinds.get(kind) ?? 0) + 1);
     const count = this.counts.get(failure.target) ?? { crash: 0, unnamed: 0 };
     count[failure.kind] += 1;
     this.counts.set(failure.target, count);
@@ -58,6 +62,7 @@ export class Findings {
       const c = this.counts.get(target) ?? { crash: 0, unnamed: 0 };
       return `${target}: ${n} cases, ${c.crash} crashes, ${c.unnamed} unnamed`;
     });
+    for (const [kind, n] of this.kinds) lines.push(`  ${n}× ${kind}`);
     for (const f of this.failures) lines.push(`${f.kind} in ${f.target} (case ${f.index}): ${f.what}\n    input: ${f.input}`);
     return lines;
   }

@@ -217,6 +217,17 @@ describe('submitting the intake', () => {
     expect(Object.keys(intakeErrors(parsed.errors)).sort()).toEqual(['intake_company', 'intake_slug']);
   });
 
+  it('takes a plan named like a JavaScript property ("constructor") for no plan: no feature boxes, and the plan is asked for', () => {
+    const view = intakeModal({ plans, privateMetadata: '', today, selectedPlan: 'constructor' });
+    expect(view.blocks.some((b) => b.block_id?.startsWith(INTAKE_BLOCKS.featureOverrides.blockId))).toBe(false);
+    const sent: ViewStateValues = JSON.parse(
+      JSON.stringify(submit(view, { ...growthDeal, [INTAKE_BLOCKS.plan.blockId]: 'growth' })).replaceAll('"growth"', '"constructor"'),
+    );
+    const parsed = parseIntake(readIntakeSubmission(sent, plans, 'alice.ae'), plans, today);
+    if (parsed.ok) throw new Error('expected the plan to be refused');
+    expect(Object.keys(intakeErrors(parsed.errors))).toEqual(['intake_plan']);
+  });
+
   it('asks for every answer when a submission carries no values at all', () => {
     const none: ViewStateValues = JSON.parse('null');
     const parsed = parseIntake(readIntakeSubmission(none, plans, 'alice.ae'), plans, today);

@@ -92,7 +92,13 @@ export function dealLike(plans: readonly string[], residencies: readonly string[
       companyName: fieldValue(fc.constantFrom('Acme Corp', 'Globex, Inc.', 'Ünïcödé GmbH', 'O’Brien & Sons')),
       slug: fieldValue(fc.stringMatching(/^[a-z][a-z0-9-]{2,20}[a-z0-9]$/)),
       adminEmail: fieldValue(fc.emailAddress()),
-      plan: fieldValue(fc.constantFrom(...plans)),
+      // Names every object has: a lookup by plan id must not find Object's own.
+      plan: fieldValue(
+        fc.oneof(
+          { weight: 4, arbitrary: fc.constantFrom(...plans) },
+          { weight: 1, arbitrary: fc.constantFrom('constructor', 'toString', '__proto__') },
+        ),
+      ),
       contractStartDate: fieldValue(fc.integer({ min: -60, max: 400 }).map(day)),
       contractValue: fieldValue(
         fc.oneof(

@@ -114,7 +114,41 @@ export function dealLike(plans: readonly string[], residencies: readonly string[
     { requiredKeys: [] },
   );
   const extras = fc.dictionary(nastyString, jsonish, { maxKeys: 2 });
-  return fc
+  const anyFields = fc
     .tuple(fields, fc.oneof({ weight: 4, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: extras }))
     .map(([f, extra]) => ({ ...extra, ...f }));
+  // A good deal with one field gone wrong reaches the checks that need every other field right.
+  const oneOff = fc
+    .tuple(goodDeal(plans, residencies), fc.constantFrom(...INTAKE_KEYS), fieldValue(fc.constantFrom('constructor', 'toString', '__proto__')))
+    .map(([deal, key, value]) => ({ ...deal, [key]: value }));
+  return fc.oneof({ weight: 3, arbitrary: anyFields }, { weight: 2, arbitrary: oneOff });
+}
+
+const INTAKE_KEYS = [
+  'companyName',
+  'slug',
+  'adminEmail',
+  'plan',
+  'contractStartDate',
+  'contractValue',
+  'dataResidency',
+  'featureOverrides',
+  'crmOpportunityId',
+  'requestedBy',
+];
+
+/** A deal parseIntake accepts. */
+function goodDeal(plans: readonly string[], residencies: readonly string[]): fc.Arbitrary<Record<string, unknown>> {
+  return fc.record({
+    companyName: fc.constantFrom('Acme Corp', 'Globex Inc'),
+    slug: fc.stringMatching(/^[a-z][a-z0-9]{4,12}$/),
+    adminEmail: fc.constantFrom('jane@acme.com', 'ops@globex.example'),
+    plan: fc.constantFrom(...plans),
+    contractStartDate: fc.integer({ min: 0, max: 20 }).map(day),
+    contractValue: fc.nat({ max: 500_000 }),
+    dataResidency: fc.constantFrom(...residencies),
+    featureOverrides: fc.constant({}),
+    crmOpportunityId: fc.stringMatching(/^006[A-Za-z0-9]{8}$/),
+    requestedBy: fc.constant('jane.ae'),
+  });
 }

@@ -38,6 +38,8 @@ export async function persist<T>(what: string, call: () => Promise<T>, forMs = 6
   }
 }
 
+const GIVE_UP_AFTER = 3;
+
 /** Submits the deals `perSecond` at a time, adding each job to `jobIds`; calls `afterEach(n)` with the count submitted so far. */
 export async function submitDeals(
   app: App,
@@ -47,13 +49,21 @@ export async function submitDeals(
   afterEach: (submitted: number) => Promise<void>,
 ): Promise<{ refused: string[] }> {
   const refused: string[] = [];
+  let failedInARow = 0;
   for (const [i, deal] of deals.entries()) {
     const started = Date.now();
+    // An app that refused three deals in a row for a minute each will refuse the rest: say so and stop trying.
+    if (failedInARow >= GIVE_UP_AFTER) {
+      refused.push(`${deal.slug}: not tried, the app refused the ${GIVE_UP_AFTER} deals before it`);
+      continue;
+    }
     try {
       const { job } = await persist(`provisioning ${deal.slug}`, () => app.service.provision(deal));
       jobIds.push(job.jobId);
+      failedInARow = 0;
     } catch (err) {
       refused.push(`${deal.slug}: ${err instanceof Error ? err.message : String(err)}`);
+      failedInARow += 1;
     }
     await afterEach(i + 1);
     await sleep(Math.max(0, 1000 / perSecond - (Date.now() - started)));

@@ -165,6 +165,11 @@ type Evidence = {
 
 const SHOWN = 20;
 
+/** The first few lines, and how many more there are. */
+function some(lines: string[]): string[] {
+  return lines.length <= SHOWN ? lines : [...lines.slice(0, SHOWN), `… and ${lines.length - SHOWN} more like these`];
+}
+
 function verdict(e: Evidence): ChaosSummary {
   const findings: string[] = [];
   const all = [...e.views.entries()];
@@ -173,16 +178,16 @@ function verdict(e: Evidence): ChaosSummary {
   const unexplained = failed.filter(([, v]) => v !== null && failureReasons(v).every((r) => r.endsWith('(no reason given)')));
   const unsettled = all.filter(([, v]) => v === null || !isSettled(v));
   const stuck = unsettled.length + e.refused.length + unexplained.length;
-  for (const [jobId, v] of failed) findings.push(`failed: ${v?.tenant.slug} (${jobId}): ${v ? failureReasons(v).join('; ') : ''}`);
-  for (const [jobId, v] of unsettled) findings.push(`stuck: ${jobId} is ${v?.status ?? 'without live state'}: ${v ? stepStates(v) : ''}`);
-  for (const r of e.refused) findings.push(`stuck: the deal was never accepted: ${r}`);
-  for (const [jobId] of unexplained) findings.push(`stuck: ${jobId} failed without saying why`);
+  findings.push(...some(failed.map(([jobId, v]) => `failed: ${v?.tenant.slug} (${jobId}): ${v ? failureReasons(v).join('; ') : ''}`)));
+  findings.push(...some(unsettled.map(([jobId, v]) => `stuck: ${jobId} is ${v?.status ?? 'without live state'}: ${v ? stepStates(v) : ''}`)));
+  findings.push(...some(e.refused.map((r) => `stuck: the deal was never accepted: ${r}`)));
+  findings.push(...some(unexplained.map(([jobId]) => `stuck: ${jobId} failed without saying why`)));
   const extra = e.inventory.counts.filter((c) => c.found > c.max);
   const short = e.inventory.counts.filter((c) => c.found < c.expected);
-  for (const c of extra.slice(0, SHOWN)) findings.push(`duplicate: ${c.tenant} has ${c.found} ${c.kind} (at most ${c.max})`);
-  for (const c of short.slice(0, SHOWN)) findings.push(`missing: live tenant ${c.tenant} has ${c.found} ${c.kind} (expected ${c.expected})`);
-  for (const l of e.lost.slice(0, SHOWN)) findings.push(`lost event: ${l}`);
-  for (const s of e.stale.slice(0, SHOWN)) findings.push(`stale view: ${s}`);
+  findings.push(...some(extra.map((c) => `duplicate: ${c.tenant} has ${c.found} ${c.kind} (at most ${c.max})`)));
+  findings.push(...some(short.map((c) => `missing: live tenant ${c.tenant} has ${c.found} ${c.kind} (expected ${c.expected})`)));
+  findings.push(...some(e.lost.map((l) => `lost event: ${l}`)));
+  findings.push(...some(e.stale.map((s) => `stale view: ${s}`)));
   if (!e.caughtUp) findings.push('the recorder had not read the whole stream within 2 minutes: lost events may be late ones');
   findings.push(
     `approvals: ${e.approvals}; welcome-email copies resent with the same Message-ID (SMTP's documented at-least-once): ${e.emailCopies}`,

@@ -3,13 +3,15 @@
  * counts them: a crash (an exception nobody caught, an unhandled rejection, a
  * 5xx, a stack trace in text a person reads, or an exit code the CLI does not
  * document) and an unnamed rejection (input refused without naming the field
- * at fault). The first few examples of each are kept, with the case number
- * that reproduces them under the printed seed.
+ * at fault). Two examples of each kind are kept, with the case number that
+ * reproduces them under the printed seed.
  */
 
 export type Failure = { target: string; kind: 'crash' | 'unnamed'; index: number; what: string; input: string; fullInput: string };
 
-const EXAMPLES_PER_TARGET = 5;
+/** Examples kept of each kind of failure (the same failure a thousand times says nothing more). */
+const EXAMPLES_PER_KIND = 2;
+const KIND_LENGTH = 90;
 const INPUT_SHOWN = 400;
 
 export class Findings {
@@ -35,12 +37,15 @@ export class Findings {
   }
 
   private add(failure: Failure): void {
-    const kind = `${failure.kind} in ${failure.target}: ${failure.what.split(':')[0]}`;
-    this.kinds.set(kind, (this.kinds.get(kind) ?? 0) + 1);
+    // Failures alike but for numbers and quoted values are one kind.
+    const what = failure.what.replace(/"[^"]*"/g, '"…"').replace(/\d+/g, 'N').slice(0, KIND_LENGTH);
+    const kind = `${failure.kind} in ${failure.target}: ${what}`;
+    const seen = (this.kinds.get(kind) ?? 0) + 1;
+    this.kinds.set(kind, seen);
     const count = this.counts.get(failure.target) ?? { crash: 0, unnamed: 0 };
     count[failure.kind] += 1;
     this.counts.set(failure.target, count);
-    if (count[failure.kind] <= EXAMPLES_PER_TARGET) this.failures.push(failure);
+    if (seen <= EXAMPLES_PER_KIND) this.failures.push(failure);
   }
 
   /** The kept examples with their whole input, as JSON lines, for whoever reproduces one. */

@@ -215,11 +215,17 @@ export async function fuzzSlack(findings: Findings, cases: number, seed: number)
  */
 function judgeListenerErrors(findings: Findings, errors: readonly unknown[]): number {
   let refusals = 0;
-  for (const err of errors) {
+  for (const err of errors.flatMap(originals)) {
     if (err instanceof Error && err.name === 'WebAPIPlatformError') refusals += 1;
     else findings.crash('slack webhooks', -1, `a listener failed: ${errorText(err)}`, err instanceof Error ? err.stack : err);
   }
   return refusals;
+}
+
+/** Bolt wraps the errors of several listeners of one request in one (`originals`). */
+function originals(err: unknown): unknown[] {
+  const inner: unknown = err !== null && typeof err === 'object' ? Reflect.get(err, 'originals') : undefined;
+  return Array.isArray(inner) ? inner.flatMap(originals) : [err];
 }
 
 function judgeSentToSlack(findings: Findings, slack: SlackTestApp): void {

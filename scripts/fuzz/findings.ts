@@ -11,7 +11,7 @@ export type Failure = { target: string; kind: 'crash' | 'unnamed'; index: number
 
 /** Examples kept of each kind of failure (the same failure a thousand times says nothing more). */
 const EXAMPLES_PER_KIND = 2;
-const KIND_LENGTH = 90;
+const KIND_LENGTH = 80;
 const INPUT_SHOWN = 400;
 
 export class Findings {

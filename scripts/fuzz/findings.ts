@@ -38,7 +38,10 @@ export class Findings {
 
   private add(failure: Failure): void {
     // Failures alike but for numbers and quoted values are one kind.
-    const what = failure.what.replace(/"[^"]*"/g, '"…"').replace(/\d+/g, 'N').slice(0, KIND_LENGTH);
+    const what = failure.what
+      .replace(/"[^"]*"/g, '"…"')
+      .replace(/\d+/g, 'N')
+      .slice(0, KIND_LENGTH);
     const kind = `${failure.kind} in ${failure.target}: ${what}`;
     const seen = (this.kinds.get(kind) ?? 0) + 1;
     this.kinds.set(kind, seen);

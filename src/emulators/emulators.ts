@@ -7,6 +7,7 @@
 import type { Config } from '../config.ts';
 import { loadManifests } from '../manifests/load.ts';
 import { stepTypes } from '../steps/registry.ts';
+import type { Latency } from './latency.ts';
 import { startOktaFake, type OktaFake } from './okta-fake.ts';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.ts';
 import { pricesForPlans, startStripeFake, type StripeFake } from './stripe-fake.ts';
@@ -31,6 +32,8 @@ export type EmulatorPorts = { stripe: number; okta: number; smtp: number; webhoo
 export async function startLocalEmulators(
   config: Pick<Config, 'manifestsDir' | 'seedDir' | 'tenant'>,
   ports: EmulatorPorts = { stripe: 0, okta: 0, smtp: 0, webhooks: 0 },
+  /** A random delay on every request, as real vendors have (the chaos run uses it so kills land inside steps). */
+  latency?: Latency,
 ): Promise<LocalEmulators> {
   const { plans } = loadManifests({
     manifestsDir: config.manifestsDir,
@@ -38,10 +41,11 @@ export async function startLocalEmulators(
     stepTypes,
     sampleTenantSettings: config.tenant,
   }).plans;
-  const stripe = await startStripeFake({ port: ports.stripe, prices: pricesForPlans(plans) });
-  const okta = await startOktaFake({ port: ports.okta });
-  const smtp = await startSmtpSink({ port: ports.smtp });
-  const webhooks = await startWebhookSink({ port: ports.webhooks });
+  const slow = latency ? { latency } : {};
+  const stripe = await startStripeFake({ port: ports.stripe, prices: pricesForPlans(plans), ...slow });
+  const okta = await startOktaFake({ port: ports.okta, ...slow });
+  const smtp = await startSmtpSink({ port: ports.smtp, ...slow });
+  const webhooks = await startWebhookSink({ port: ports.webhooks, ...slow });
   return {
     stripe,
     okta,

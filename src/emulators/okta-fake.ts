@@ -11,6 +11,7 @@ import { directoryRoutes } from './okta-fake/directory-routes.ts';
 import { idpRoutes } from './okta-fake/idp-routes.ts';
 import { emptyOrg, forgetGroup, forgetUser, loginOf, type Org } from './okta-fake/org.ts';
 import { OktaFakeError, errorBody, randomText, type Call, type JsonObject, type Reply, type Route } from './okta-fake/wire.ts';
+import { pause, type Latency } from './latency.ts';
 import { listenOnLoopback } from './listen.ts';
 
 export type FakeOktaGroup = { id: string; name: string; memberIds: string[] };
@@ -43,6 +44,8 @@ export type OktaFakeOptions = {
   pageSize?: number;
   /** How far ahead an injected 429's `x-rate-limit-reset` points; the SDK waits that long plus a second before retrying. */
   rateLimitResetSeconds?: number;
+  /** Each request waits this long before it is carried out, and again before it is answered (default none). */
+  latency?: Latency;
 };
 
 type Failure = { left: number; status: number; pathPrefix: string };
@@ -104,6 +107,7 @@ export async function startOktaFake(opts: OktaFakeOptions = {}): Promise<OktaFak
     const method = req.method ?? 'GET';
     try {
       const text = await readBody(req);
+      await pause(opts.latency);
       if (req.headers.authorization !== `SSWS ${token}`) throw new OktaFakeError(401, 'E0000011');
       const injected = injectedFailure(url.pathname);
       if (injected) throw injected;
@@ -118,9 +122,12 @@ export async function startOktaFake(opts: OktaFakeOptions = {}): Promise<OktaFak
   }
 
   const server = createServer((req, res) => {
-    void answer(req).then(({ reply, rateLimited, url }) => {
-      const nowS = Math.floor(Date.now() / 1000);
+    void answer(req).then(async ({ reply, rateLimited, url }) => {
       log.push({ method: req.method ?? 'GET', path: url.pathname, query: url.search, status: reply.status });
+      await pause(opts.latency);
+      // A caller that died while the answer waited has no one left to answer.
+      if (res.destroyed) return;
+      const nowS = Math.floor(Date.now() / 1000);
       send(res, reply, {
         date: new Date(nowS * 1000).toUTCString(),
         'x-okta-request-id': randomText(27),

@@ -5,6 +5,7 @@
  * loopback only: no TLS, AUTH accepted whatever the credentials.
  */
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import { pause, type Latency } from './latency.ts';
 import { parseMail } from './smtp-sink/mime.ts';
 
 export type SinkMessage = {
@@ -81,7 +82,8 @@ function toMessage(raw: string, session: SMTPServerSession): SinkMessage {
   return message;
 }
 
-export async function startSmtpSink(opts: { port?: number } = {}): Promise<SmtpSink> {
+/** `latency`: each message waits this long at RCPT TO (before it is taken) and again after DATA (before it is acknowledged). */
+export async function startSmtpSink(opts: { port?: number; latency?: Latency } = {}): Promise<SmtpSink> {
   const received: SinkMessage[] = [];
   const failures: Record<FailureStage, PendingFailure> = { rcpt: { remaining: 0, code: 0 }, data: { remaining: 0, code: 0 } };
 
@@ -105,14 +107,15 @@ export async function startSmtpSink(opts: { port?: number } = {}): Promise<SmtpS
       callback(null, { user: auth.username ?? 'local' });
     },
     onRcptTo(_address, _session, callback) {
-      callback(takeFailure('rcpt'));
+      void pause(opts.latency).then(() => callback(takeFailure('rcpt')));
     },
     onData(stream, session, callback) {
       // The whole message must be read before answering, or the client stalls.
       readStream(stream).then(
-        (raw) => {
+        async (raw) => {
           const failure = takeFailure('data');
           if (failure === null) received.push(toMessage(raw, session));
+          await pause(opts.latency);
           callback(failure);
         },
         (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),

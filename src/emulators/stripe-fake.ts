@@ -14,6 +14,7 @@ import { createHolds } from './stripe-fake/holds.ts';
 import { createIdempotencyStore, fingerprint, MAX_KEY_LENGTH, type Reply } from './stripe-fake/idempotency.ts';
 import { findRoute } from './stripe-fake/routes.ts';
 import { createState, newId, type StripeState } from './stripe-fake/state.ts';
+import { pause, type Latency } from './latency.ts';
 import { listenOnLoopback } from './listen.ts';
 
 export type { FakePriceInput } from './stripe-fake/catalog.ts';
@@ -25,6 +26,8 @@ export type StripeFakeOptions = {
   prices?: readonly FakePriceInput[];
   /** How long a new customer stays invisible to search (Stripe: up to about a minute). Default 0. */
   searchIndexDelayMs?: number;
+  /** Each request waits this long before it is carried out, and again before it is answered (default none). */
+  latency?: Latency;
 };
 
 export type RequestLogEntry = {
@@ -147,13 +150,17 @@ export async function startStripeFake(opts: StripeFakeOptions = {}): Promise<Str
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
+    req.on('end', async () => {
+      await pause(opts.latency);
       const reply = answer(req, Buffer.concat(chunks).toString('utf8'));
       const method = req.method ?? 'GET';
       const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
       log.push({ method, path, status: reply.status, idempotencyKey: header(req, 'idempotency-key'), replayed: reply.replayed });
       const heldMs = holds.take(method, path);
-      if (heldMs === undefined) return send(res, req, reply);
+      if (heldMs === undefined) {
+        await pause(opts.latency);
+        return send(res, req, reply);
+      }
       // A caller that died meanwhile has no one left to answer.
       holds.later(heldMs, () => {
         if (!res.destroyed && !req.socket.destroyed) send(res, req, reply);
@@ -231,6 +238,8 @@ function header(req: IncomingMessage, name: string): string | undefined {
 }
 
 function send(res: ServerResponse, req: IncomingMessage, reply: Reply): void {
+  // A caller that died while the answer waited has no one left to answer.
+  if (res.destroyed) return;
   const headers: Record<string, string> = {
     'Content-Type': 'application/json',
     'Request-Id': newId('req', 14),

@@ -4,6 +4,7 @@
  * it, and answers like the real receivers do (200, Slack's "ok").
  */
 import { createServer } from 'node:http';
+import { pause, type Latency } from './latency.ts';
 import { listenOnLoopback } from './listen.ts';
 
 export type Delivery = { path: string; headers: Record<string, string>; body: string; receivedAt: Date };
@@ -16,13 +17,15 @@ export type WebhookSink = {
   close(): Promise<void>;
 };
 
-export async function startWebhookSink(opts: { port?: number } = {}): Promise<WebhookSink> {
+/** `latency`: each delivery waits this long before it is kept, and again before it is answered (default none). */
+export async function startWebhookSink(opts: { port?: number; latency?: Latency } = {}): Promise<WebhookSink> {
   const deliveries: Delivery[] = [];
   let failures: { left: number; status: number } = { left: 0, status: 200 };
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
+    req.on('end', async () => {
+      await pause(opts.latency);
       if (req.method !== 'POST') return void res.writeHead(405).end();
       if (failures.left > 0) {
         failures = { ...failures, left: failures.left - 1 };
@@ -31,6 +34,9 @@ export async function startWebhookSink(opts: { port?: number } = {}): Promise<We
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers[name] = value;
       deliveries.push({ path: req.url ?? '/', headers, body: Buffer.concat(chunks).toString('utf8'), receivedAt: new Date() });
+      await pause(opts.latency);
+      // A sender that died while the answer waited has no one left to answer.
+      if (res.destroyed) return;
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
     });
   });

@@ -159,8 +159,11 @@ export class Engine {
     // Several workers, each with its own connection, fetch in parallel: one worker fetches one job per round trip.
     const concurrency = opts.concurrency ?? 50;
     const count = Math.max(1, Math.ceil(concurrency / WORKER_SLICE));
+    // Stored on each step job it takes (BullMQ's processedBy): which process holds a stuck or running step.
+    const name = `${hostname()}-${process.pid}`;
     const workers = Array.from({ length: count }, () => {
       const worker = new Worker(STEP_QUEUE, (job, token) => processStepJob(deps, job, token), {
+        name,
         connection: this.connection(),
         prefix: opts.prefix,
         concurrency: Math.ceil(concurrency / count),

@@ -1,5 +1,8 @@
+import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { STEP_QUEUE } from '../../src/engine/engine.ts';
+import { queueJobId } from '../../src/engine/keys.ts';
 import { dealFor, stepStates, waitForRecord, waitForStatus, waitForStep, type TestApp } from '../support/harness.ts';
 import { appWithWorkersPerTest, stopWorker } from '../support/start-worker.ts';
 import { REQUESTER } from '../support/people.ts';
@@ -15,6 +18,13 @@ steps:
 /** How many times a step's run began (the sandbox counts them with countRuns). */
 async function startsOf(app: TestApp, jobId: string, stepId: string): Promise<number> {
   return Number(await app.engine.redis.hget(`${app.engine.keys.sandbox()}:counters`, `${jobId}.${stepId}:starts`));
+}
+
+/** BullMQ's processedBy of the step's current queue job: the worker name of the process that took it. */
+async function runnerOf(app: TestApp, jobId: string, stepId: string): Promise<string | null> {
+  const ticket = Number(await app.engine.redis.hget(app.engine.keys.jobState(jobId), `t:${stepId}`));
+  const id = queueJobId(jobId, { stepId, ticket, phase: 'run' });
+  return app.engine.redis.hget(`${app.engine.keys.prefix}:${STEP_QUEUE}:${id}`, 'pb');
 }
 
 async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
@@ -36,6 +46,8 @@ describe('a worker process dies in the middle of a step', () => {
     await waitForStep(app, job.jobId, 'seed_data', ['running']);
     // Claimed is not enough: wait until the step's own code is under way (it takes 1.5 s), then kill the process.
     await until(async () => (await startsOf(app, job.jobId, 'seed_data')) === 1);
+    // The step's queue job names the process running it, so an operator (or the chaos run) knows whom it waits on.
+    expect(await runnerOf(app, job.jobId, 'seed_data')).toBe(`${hostname()}-${first.pid}`);
     await stopWorker(first, 'SIGKILL');
     expect(first.signalCode).toBe('SIGKILL');
     // Nobody is left to finish it.

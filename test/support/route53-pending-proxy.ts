@@ -12,10 +12,14 @@
  *
  * holdNext lets a request through (moto commits it, a GetChange counts as a
  * poll) but sends the answer late: "AWS did it, the caller never heard back".
+ *
+ * latency makes every request wait a random time before it reaches moto and
+ * again before it is answered, as real AWS calls take time (the chaos run).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pause, type Latency } from '../../src/emulators/latency.ts';
 
 const MOTO_FIXED_CHANGE_ID = 'C2682N5HXP0BZ4';
 const ROUTE53_XMLNS = 'https://route53.amazonaws.com/doc/2013-04-01/';
@@ -110,7 +114,12 @@ function forward(target: URL, req: IncomingMessage, body: Buffer): Promise<{ sta
   });
 }
 
-export async function startRoute53PendingProxy(opts: { target: string; pendingPolls?: number; port?: number }): Promise<Route53PendingProxy> {
+export async function startRoute53PendingProxy(opts: {
+  target: string;
+  pendingPolls?: number;
+  port?: number;
+  latency?: Latency;
+}): Promise<Route53PendingProxy> {
   const target = new URL(opts.target);
   let pendingPolls = opts.pendingPolls ?? 2;
   const changes = new Map<string, Change>();
@@ -131,6 +140,7 @@ export async function startRoute53PendingProxy(opts: { target: string; pendingPo
     change.polls += 1;
     const status = change.polls <= change.pendingPolls ? 'PENDING' : 'INSYNC';
     await holdIfAsked(req);
+    await pause(opts.latency);
     if (res.destroyed) return;
     res.writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() });
     res.end(getChangeXml(id, status, change.submittedAt));
@@ -146,6 +156,7 @@ export async function startRoute53PendingProxy(opts: { target: string; pendingPo
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
+    await pause(opts.latency);
     if (injected.remaining > 0) {
       injected.remaining -= 1;
       return answerError(req, res, injected.status, injected.code);
@@ -162,6 +173,7 @@ export async function startRoute53PendingProxy(opts: { target: string; pendingPo
     const headers = { ...answer.headers, 'content-length': String(payload.length) };
     delete headers['transfer-encoding'];
     await holdIfAsked(req);
+    await pause(opts.latency);
     // A caller that died meanwhile has no one left to answer.
     if (res.destroyed) return;
     res.writeHead(answer.status, headers);

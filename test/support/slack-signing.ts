@@ -27,6 +27,8 @@ export type SignedRequestOptions = {
   /** Unix seconds; default now. */
   timestamp?: number;
   headers?: Record<string, string>;
+  /** Gives up waiting for the answer (e.g. AbortSignal.timeout). */
+  signal?: AbortSignal;
 };
 
 export type SignedResponse = { status: number; body: string; ms: number };
@@ -43,6 +45,7 @@ export async function signedRequest(opts: SignedRequestOptions): Promise<SignedR
       ...opts.headers,
     },
     body: opts.body,
+    ...(opts.signal ? { signal: opts.signal } : {}),
   });
   const body = await res.text();
   return { status: res.status, body, ms: performance.now() - started };

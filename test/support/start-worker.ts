@@ -18,11 +18,24 @@ export function workerEnvFor(app: TestApp): Record<string, string> {
 }
 
 /** Starts a worker process for the app; resolves once it is consuming. */
-export async function startWorker(app: TestApp): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [resolve(ROOT, 'test/support/worker-process.ts')], {
+export function startWorker(app: TestApp): Promise<ChildProcess> {
+  return startWorkerProcess(workerEnvFor(app));
+}
+
+/**
+ * Starts a worker process configured by `env` (on top of this process's
+ * environment); resolves once it is consuming. `lockMs`: how long a step's
+ * lock lasts, so how soon a killed worker's step is taken over.
+ */
+export async function startWorkerProcess(
+  env: Record<string, string>,
+  opts: { lockMs?: number; stderr?: 'inherit' | number } = {},
+): Promise<ChildProcess> {
+  const args = [resolve(ROOT, 'test/support/worker-process.ts'), ...(opts.lockMs === undefined ? [] : ['--lock-ms', String(opts.lockMs)])];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { ...process.env, ...workerEnvFor(app) },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', opts.stderr ?? 'inherit'],
   });
   let output = '';
   const ready = new Promise<void>((res, rej) => {

@@ -37,7 +37,9 @@ export type IntakeModalOptions = {
 };
 
 export function intakeModal(opts: IntakeModalOptions): ModalView {
-  const plan = opts.selectedPlan !== undefined ? opts.plans.plans[opts.selectedPlan] : undefined;
+  // Own keys only: "constructor" or "toString" would find Object's, which is no plan.
+  const plan =
+    opts.selectedPlan !== undefined && Object.hasOwn(opts.plans.plans, opts.selectedPlan) ? opts.plans.plans[opts.selectedPlan] : undefined;
   const blocks: KnownBlock[] = [
     ...textBlocks(opts.initial ?? {}),
     planBlock(opts.plans, plan ? opts.selectedPlan : undefined),

@@ -43,7 +43,8 @@ function residency(values: ViewStateValues): string | null | undefined {
  * guessing could switch off features the customer paid for.
  */
 function readOverrides(values: ViewStateValues, plans: PlansManifest, planId: string): Record<string, boolean> {
-  const plan = plans.plans[planId];
+  // Own keys only: "constructor" or "toString" would find Object's, which is no plan (parseIntake refuses it).
+  const plan = Object.hasOwn(plans.plans, planId) ? plans.plans[planId] : undefined;
   if (!plan) return {};
   const overrides: Record<string, boolean> = {};
   featureChunks(plans, plan).forEach((flags, n) => {

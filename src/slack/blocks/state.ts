@@ -5,11 +5,17 @@ import type { ViewOutput, ViewStateValue } from '@slack/bolt';
 export type ViewStateValues = ViewOutput['state']['values'];
 
 export function stateValue(values: ViewStateValues, ids: { blockId: string; actionId: string }): ViewStateValue | undefined {
-  return values[ids.blockId]?.[ids.actionId];
+  // `?.` on values too: a payload Slack would not send may carry none.
+  return values?.[ids.blockId]?.[ids.actionId];
 }
 
-/** A typed text value, trimmed; undefined when missing or blank. */
+/**
+ * A typed text value, trimmed; undefined when missing or blank. The payload is
+ * typed by Bolt but shaped by whoever sent it: a value that is not text counts
+ * as no answer, so the person is asked again rather than the listener failing.
+ */
 export function stateText(values: ViewStateValues, ids: { blockId: string; actionId: string }): string | undefined {
-  const text = stateValue(values, ids)?.value?.trim();
+  const value: unknown = stateValue(values, ids)?.value;
+  const text = typeof value === 'string' ? value.trim() : undefined;
   return text === undefined || text === '' ? undefined : text;
 }

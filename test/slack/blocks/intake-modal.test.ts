@@ -205,6 +205,35 @@ describe('submitting the intake', () => {
       ['intake_admin_email', 'intake_company', 'intake_contract_value', 'intake_crm', 'intake_plan', 'intake_slug'].sort(),
     );
   });
+
+  it('asks again for an answer that is not text (a payload Slack would not send), on its block, instead of failing', () => {
+    const view = intakeModal({ plans, privateMetadata: '', today });
+    const typed = JSON.stringify(submit(view, growthDeal));
+    // Through JSON, as a payload arrives: Bolt types it, whoever sent it shaped it.
+    const sent: ViewStateValues = JSON.parse(typed.replace('"value":"Globex Inc"', '"value":42'));
+    const parsed = parseIntake(readIntakeSubmission(sent, plans, 'alice.ae'), plans, today);
+    if (parsed.ok) throw new Error('expected the company name to be asked for');
+    // Without a company name there is no slug to suggest either.
+    expect(Object.keys(intakeErrors(parsed.errors)).sort()).toEqual(['intake_company', 'intake_slug']);
+  });
+
+  it('takes a plan named like a JavaScript property ("constructor") for no plan: no feature boxes, and the plan is asked for', () => {
+    const view = intakeModal({ plans, privateMetadata: '', today, selectedPlan: 'constructor' });
+    expect(view.blocks.some((b) => b.block_id?.startsWith(INTAKE_BLOCKS.featureOverrides.blockId))).toBe(false);
+    const sent: ViewStateValues = JSON.parse(
+      JSON.stringify(submit(view, { ...growthDeal, [INTAKE_BLOCKS.plan.blockId]: 'growth' })).replaceAll('"growth"', '"constructor"'),
+    );
+    const parsed = parseIntake(readIntakeSubmission(sent, plans, 'alice.ae'), plans, today);
+    if (parsed.ok) throw new Error('expected the plan to be refused');
+    expect(Object.keys(intakeErrors(parsed.errors))).toEqual(['intake_plan']);
+  });
+
+  it('asks for every answer when a submission carries no values at all', () => {
+    const none: ViewStateValues = JSON.parse('null');
+    const parsed = parseIntake(readIntakeSubmission(none, plans, 'alice.ae'), plans, today);
+    if (parsed.ok) throw new Error('expected every answer to be asked for');
+    expect(Object.keys(intakeErrors(parsed.errors))).toContain('intake_company');
+  });
 });
 
 describe('intakeErrors', () => {

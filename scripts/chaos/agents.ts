@@ -5,6 +5,7 @@
  * waiting for approval through the same service the Slack button calls, and
  * the monkey that SIGKILLs workers, aimed at steps just started.
  */
+import type { Identity } from '../../src/domain/policy.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { App } from '../../src/compose.ts';
@@ -12,6 +13,10 @@ import { ActionRefusedError, InvalidInputError } from '../../src/domain/errors.t
 import { parseEvent } from '../../src/domain/events.ts';
 import type { Deal } from './deals.ts';
 import type { WorkerPool } from './workers.ts';
+
+/** The run's cast, acting as CLI operators would: an AE who asks for tenants, an approver who approves them. */
+const CHAOS_AE: Identity = { door: 'cli', id: 'chaos.ae', name: 'chaos.ae', roles: new Set(['requester']) };
+const CHAOS_APPROVER: Identity = { door: 'cli', id: 'chaos.approver', name: 'chaos.approver', roles: new Set(['approver']) };
 
 export const say = (line: string): void => void process.stderr.write(`[chaos] ${line}\n`);
 
@@ -58,7 +63,7 @@ export async function submitDeals(
       continue;
     }
     try {
-      const { job } = await persist(`provisioning ${deal.slug}`, () => app.service.provision(deal));
+      const { job } = await persist(`provisioning ${deal.slug}`, () => app.service.provision(deal, CHAOS_AE));
       jobIds.push(job.jobId);
       failedInARow = 0;
     } catch (err) {
@@ -79,7 +84,7 @@ export async function approveWaiting(app: App, jobIds: () => readonly string[], 
       try {
         const view = await app.engine.view(jobId);
         if (view?.status !== 'awaiting_approval') continue;
-        await app.service.approve(jobId, { name: 'chaos.approver' });
+        await app.service.approve(jobId, CHAOS_APPROVER);
         approved += 1;
       } catch (err) {
         // A double click or a server restarting: the next round looks again.

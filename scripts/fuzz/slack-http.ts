@@ -9,6 +9,7 @@
  * to Slack; a modal refused with errors shows each on one of its own blocks;
  * no listener fails with an error it cannot explain (those reach onError).
  */
+import { REQUESTER } from '../../test/support/people.ts';
 import fc from 'fast-check';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ACTIONS, CALLBACKS, encodeAction, INTAKE_BLOCKS } from '../../src/slack/blocks/index.ts';
@@ -242,8 +243,8 @@ function judgeSentToSlack(findings: Findings, slack: SlackTestApp): void {
 /** A job waiting for approval and one whose billing failed, so clicks can name real jobs. */
 async function jobsToActOn(slack: SlackTestApp): Promise<Refs> {
   const service = slack.app.service;
-  const waiting = (await service.provision(dealFor({ plan: 'enterprise', contractValue: 500_000 }))).job;
-  const failed = (await service.provision(dealFor())).job;
+  const waiting = (await service.provision(dealFor({ plan: 'enterprise', contractValue: 500_000 }), REQUESTER)).job;
+  const failed = (await service.provision(dealFor(), REQUESTER)).job;
   for (let i = 0; i < 100 && (await service.status(failed.jobId)).status !== 'failed'; i += 1) await sleep(50);
   const seqOf = async (jobId: string) => (await service.status(jobId)).seq;
   return {

@@ -82,7 +82,7 @@ export async function composeWeb(parts: WebParts): Promise<Web> {
     slackThread: (jobId) => (parts.slack ? threadLink(parts.slack, jobId, permalinks) : Promise.resolve(undefined)),
     view: (jobId) => service.jobView(jobId),
     publicUrl: config.web.publicUrl,
-    slack: parts.slack?.app?.handle,
+    slack: parts.slack?.app?.http,
     onError: parts.onError,
   });
   return {

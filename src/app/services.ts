@@ -11,6 +11,7 @@ import type { EventType, JobEvent } from '../domain/events.ts';
 import { buildJobDefinition, type InputCatalogue, type JobDefinition } from '../domain/job-definition.ts';
 import { buildJobView, stepLabel, type JobView } from '../domain/job-view.ts';
 import type { JobStatus } from '../domain/job.ts';
+import { planNamed } from '../domain/plan.ts';
 import { parseIntake, type Intake, type TenantSettings } from '../domain/intake.ts';
 import { intakeDifferences, opportunityTakenMessage } from '../domain/intake-match.ts';
 import { decide, DOOR_WORDS, type Decision, type Identity, type JobAction, type PolicySettings } from '../domain/policy.ts';
@@ -77,7 +78,7 @@ export class ProvisioningService {
 
   private define(intake: Intake, who: Identity): JobDefinition {
     const { manifests } = this.deps;
-    const plan = manifests.plans.plans[intake.plan];
+    const plan = planNamed(manifests.plans, intake.plan);
     if (!plan) throw new InvalidInputError([{ field: 'plan', message: `unknown plan "${intake.plan}"` }]);
     const built = buildJobDefinition({
       intake,
@@ -122,7 +123,7 @@ export class ProvisioningService {
   /** The existing job when `intake` is the deal it was made for; otherwise the opportunity is refused, naming its tenant and what differs. */
   private async sameDeal(existing: JobRecord, intake: Intake): Promise<ProvisionResult> {
     const { definition } = existing;
-    const planFeatures = this.deps.manifests.plans.plans[intake.plan]?.features ?? {};
+    const planFeatures = planNamed(this.deps.manifests.plans, intake.plan)?.features ?? {};
     const differences = intakeDifferences(definition.intake, intake, planFeatures);
     if (differences.length === 0) return { outcome: 'existing', job: await this.resume(definition) };
     const holder = { slug: definition.tenant.slug, companyName: definition.tenant.companyName, jobId: definition.jobId };

@@ -6,11 +6,12 @@
  */
 import { tenantDatabaseName, type TenantSettings } from '../domain/intake.ts';
 import type { Manifests } from '../manifests/load.ts';
+import { planNamed } from '../domain/plan.ts';
 import { describeProblem, planTenantData } from '../steps/tenant-data/plan.ts';
 
 export function seedPlanText(manifests: Manifests, settings: TenantSettings, planId: string, slug: string): { lines: string[]; ok: boolean } {
   // Own keys only: "constructor" or "toString" would find Object's, which is no plan.
-  const plan = Object.hasOwn(manifests.plans.plans, planId) ? manifests.plans.plans[planId] : undefined;
+  const plan = planNamed(manifests.plans, planId);
   if (!plan) return { lines: [`Unknown plan "${planId}"; choose one of: ${Object.keys(manifests.plans.plans).join(', ')}`], ok: false };
   const seed = manifests.seeds.get(plan.seedVersion);
   const data = planTenantData({

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { parseFeatureOverrides } from './feature-overrides.ts';
 import { billingStartProblem, contractStartDateSchema, contractValueSchema, emailSchema, oneOf, text } from './intake-fields.ts';
-import { approvalReasons, effectiveFeatures } from './plan.ts';
+import { approvalReasons, effectiveFeatures, planNamed } from './plan.ts';
 import { hasVisibleCharacter, printable } from './text-safety.ts';
 import type { Plan, PlansManifest } from './plan.ts';
 
@@ -135,7 +135,7 @@ export function intakeSchema(plans: PlansManifest, today: Date = new Date()) {
     })
     .superRefine((intake, ctx) => {
       // The plan's trial pushes the first bill past the contract start.
-      const trialDays = plans.plans[intake.plan]?.billing.trialDays ?? 0;
+      const trialDays = planNamed(plans, intake.plan)?.billing.trialDays ?? 0;
       const problem = billingStartProblem(intake.contractStartDate, trialDays, today);
       if (problem) ctx.addIssue({ code: 'custom', path: ['contractStartDate'], message: problem, input: intake.contractStartDate });
     });
@@ -176,7 +176,12 @@ function slugNotSuggested(raw: unknown): string | undefined {
 
 function fieldErrors(issue: z.core.$ZodIssue): IntakeFieldError[] {
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => ({ field: key, message: `"${key}" is not an intake field` }));
+    // A key with no name cannot name itself: the problem is then the intake's.
+    return issue.keys.map((key) =>
+      key.trim() === ''
+        ? { field: 'intake', message: 'A field with an empty name is not an intake field' }
+        : { field: key, message: `"${key}" is not an intake field` },
+    );
   }
   return [{ field: String(issue.path[0] ?? 'intake'), message: issue.message }];
 }

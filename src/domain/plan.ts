@@ -112,3 +112,11 @@ export function approvalReasons(plan: Plan, deal: { contractValue: number; dataR
 export function effectiveFeatures(plan: Plan, overrides: Readonly<Record<string, boolean>>): Record<string, boolean> {
   return { ...plan.features, ...overrides };
 }
+
+/**
+ * The plan with this id, if the manifest has one. Plan ids are keys of a plain
+ * object, so "constructor" or "toString" must not find Object's own members.
+ */
+export function planNamed(plans: Pick<PlansManifest, 'plans'>, id: string): Plan | undefined {
+  return Object.hasOwn(plans.plans, id) ? plans.plans[id] : undefined;
+}

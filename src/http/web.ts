@@ -35,8 +35,8 @@ export type WebDeps = {
   view(jobId: string): Promise<JobView | null>;
   /** Set in configuration (PUBLIC_URL); otherwise the address the request came to. */
   publicUrl: string | undefined;
-  /** Bolt's receiver, in Slack's HTTP mode. */
-  slack: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  /** Bolt's receiver and its signing secret, in Slack's HTTP mode. */
+  slack: { handle: (req: IncomingMessage, res: ServerResponse) => void; signingSecret: string } | undefined;
   onError(err: unknown): void;
 };
 
@@ -45,7 +45,10 @@ const FORM_LIMIT = 64 * 1024;
 
 export async function registerWeb(server: FastifyInstance, deps: WebDeps): Promise<void> {
   const publicOrigin = (request: FastifyRequest) => deps.publicUrl ?? `${request.protocol}://${request.host}`;
-  if (deps.slack) await server.register(slackRoutes, { handle: deps.slack });
+  if (deps.slack) {
+    const refused = (reason: string) => server.log.warn({ reason }, 'refused a signed Slack request of a shape Slack does not send');
+    await server.register(slackRoutes, { ...deps.slack, onRefused: refused });
+  }
   await server.register(async (pages) => {
     await pages.register(fastifyCookie);
     await pages.register(fastifyFormbody, { bodyLimit: FORM_LIMIT });

@@ -9,7 +9,7 @@ import { checkGraph, PipelineManifestSchema } from '../domain/graph.ts';
 import type { PipelineManifest, PipelineStep } from '../domain/graph.ts';
 import { deriveTenant } from '../domain/intake.ts';
 import type { Intake, TenantSettings } from '../domain/intake.ts';
-import { PlansManifestSchema } from '../domain/plan.ts';
+import { planNamed, PlansManifestSchema } from '../domain/plan.ts';
 import type { PlansManifest } from '../domain/plan.ts';
 import { formatPath, resolveTemplates, TemplateError, templateReferences, templateScope } from '../domain/template.ts';
 import { ManifestError, type ManifestProblem } from './problems.ts';
@@ -198,7 +198,7 @@ function stepConfigProblems(
   settings: TenantSettings,
   facts: ManifestFacts,
 ): { at: ManifestPath; message: string }[] {
-  const plan = plans.plans[planId];
+  const plan = planNamed(plans, planId);
   if (!plan) return [];
   const intake = sampleIntake(plans, planId);
   const scope = templateScope(intake, deriveTenant(intake, plan, settings), plan, settings);

@@ -21,7 +21,8 @@ import { registerIntake } from './listeners/intake.ts';
  */
 export type SlackApp = {
   app: App;
-  handle: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  /** HTTP mode: Bolt's receiver, and the signing secret it checks requests with. */
+  http: { handle: (req: IncomingMessage, res: ServerResponse) => void; signingSecret: string } | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
 };
@@ -52,7 +53,7 @@ export function createSlackApp(config: SlackConfig, deps: ListenerDeps, wiring: 
   registerDialogs(app, deps);
   return {
     app,
-    handle: receiver?.requestListener,
+    http: receiver ? { handle: receiver.requestListener, signingSecret: config.signingSecret ?? '' } : undefined,
     async start() {
       if (config.mode === 'socket') await app.start();
     },

@@ -531,3 +531,18 @@ describe('the data residency is chosen, or left out for the default', () => {
     expect(errorsFor({ ...modalSubmission, dataResidency })).toEqual({ dataResidency: 'Choose a data residency: us, eu, uk, au' });
   });
 });
+
+describe('a body from outside names only real fields and real plans', () => {
+  it('a plan named like a JavaScript property (constructor, toString, __proto__) is an unknown plan, not a crash', () => {
+    for (const plan of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      const result = parseIntake({ ...modalSubmission, plan }, plans, today);
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.errors).toEqual([{ field: 'plan', message: expect.stringMatching(/^Unknown plan ".*"; choose one of: /) }]);
+    }
+  });
+
+  it('a field with an empty name is refused as part of the intake, never as a nameless field', () => {
+    const result = parseIntake({ ...modalSubmission, '': 'x' }, plans, today);
+    expect(result).toEqual({ ok: false, errors: [{ field: 'intake', message: 'A field with an empty name is not an intake field' }] });
+  });
+});

@@ -17,7 +17,7 @@ import type {
 } from '@slack/types';
 import { format } from 'date-fns/format';
 import { suggestSlug } from '../../domain/intake.ts';
-import type { Plan, PlansManifest } from '../../domain/plan.ts';
+import { planNamed, type Plan, type PlansManifest } from '../../domain/plan.ts';
 import { CALLBACKS } from './actions.ts';
 import { featureBlockId, featureChunks, INTAKE_BLOCKS, type IntakeField } from './intake-ids.ts';
 import { plain } from './elements.ts';
@@ -38,8 +38,7 @@ export type IntakeModalOptions = {
 
 export function intakeModal(opts: IntakeModalOptions): ModalView {
   // Own keys only: "constructor" or "toString" would find Object's, which is no plan.
-  const plan =
-    opts.selectedPlan !== undefined && Object.hasOwn(opts.plans.plans, opts.selectedPlan) ? opts.plans.plans[opts.selectedPlan] : undefined;
+  const plan = opts.selectedPlan !== undefined ? planNamed(opts.plans, opts.selectedPlan) : undefined;
   const blocks: KnownBlock[] = [
     ...textBlocks(opts.initial ?? {}),
     planBlock(opts.plans, plan ? opts.selectedPlan : undefined),

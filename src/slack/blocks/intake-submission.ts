@@ -4,7 +4,7 @@
  * validated here: the one parser shared with the CLI and API decides.
  */
 import { suggestSlug } from '../../domain/intake.ts';
-import type { PlansManifest } from '../../domain/plan.ts';
+import { planNamed, type PlansManifest } from '../../domain/plan.ts';
 import { featureBlockId, featureChunks, INTAKE_BLOCKS, type IntakeField } from './intake-ids.ts';
 import { stateText, stateValue, type ViewStateValues } from './state.ts';
 
@@ -44,7 +44,7 @@ function residency(values: ViewStateValues): string | null | undefined {
  */
 function readOverrides(values: ViewStateValues, plans: PlansManifest, planId: string): Record<string, boolean> {
   // Own keys only: "constructor" or "toString" would find Object's, which is no plan (parseIntake refuses it).
-  const plan = Object.hasOwn(plans.plans, planId) ? plans.plans[planId] : undefined;
+  const plan = planNamed(plans, planId);
   if (!plan) return {};
   const overrides: Record<string, boolean> = {};
   featureChunks(plans, plan).forEach((flags, n) => {

@@ -2,22 +2,23 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { auditOf, dealFor, appPerTest, stepStates, stepsById, waitForStatus, waitForStep, type TestApp } from '../support/harness.ts';
 import { REQUESTER } from '../support/people.ts';
+import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
 describe('when a step fails', () => {
   const startApp = appPerTest();
   const start = (pipeline: string): Promise<TestApp> => startApp({ pipeline });
 
   it('retries a temporary failure with backoff, then succeeds, and the audit shows each retry', async () => {
-    const app = await start(`
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 10, resource: database } }
-  - id: billing
-    type: sandbox
-    needs: [database]
-    retry: { attempts: 3, backoff: { type: exponential, delayMs: 50, jitter: 0 } }
-    config: { latencyMs: 10, failTransientTimes: 2, resource: stripe customer }
-`);
+    const app = await start(
+      pipelineOf(
+        sandbox('database', { latencyMs: 10, resource: 'database' }),
+        sandbox(
+          'billing',
+          { latencyMs: 10, failTransientTimes: 2, resource: 'stripe customer' },
+          { needs: ['database'], retry: { attempts: 3, backoff: { type: 'exponential', delayMs: 50, jitter: 0 } } },
+        ),
+      ),
+    );
     const { job } = await app.service.provision(dealFor(), REQUESTER);
     const live = await waitForStatus(app, job.jobId, ['live', 'failed']);
     expect(live.status).toBe('live');
@@ -43,17 +44,17 @@ steps:
   });
 
   it('fails the step once its attempts are used up, saying it gave up', async () => {
-    const app = await start(`
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 10, resource: database } }
-  - id: billing
-    type: sandbox
-    needs: [database]
-    retry: { attempts: 3, backoff: { type: fixed, delayMs: 10 } }
-    config: { failTransientTimes: 5, resource: stripe customer }
-  - { id: invoice, type: sandbox, needs: [billing], config: { resource: invoice } }
-`);
+    const app = await start(
+      pipelineOf(
+        sandbox('database', { latencyMs: 10, resource: 'database' }),
+        sandbox(
+          'billing',
+          { failTransientTimes: 5, resource: 'stripe customer' },
+          { needs: ['database'], retry: { attempts: 3, backoff: { type: 'fixed', delayMs: 10 } } },
+        ),
+        sandbox('invoice', { resource: 'invoice' }, { needs: ['billing'] }),
+      ),
+    );
     const { job } = await app.service.provision(dealFor(), REQUESTER);
     const failed = await waitForStatus(app, job.jobId, ['live', 'failed']);
     expect(failed.status).toBe('failed');
@@ -68,20 +69,20 @@ steps:
   });
 
   it('fails the job at once on a permanent failure; started branches finish, the rest stays pending and visible', async () => {
-    const app = await start(`
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 10, resource: database } }
-  - id: billing
-    type: sandbox
-    needs: [database]
-    retry: { attempts: 5, backoff: { type: fixed, delayMs: 10 } }
-    config: { failPermanently: true, resource: stripe customer }
-  - { id: invoice, type: sandbox, needs: [billing], config: { resource: invoice } }
-  - { id: dns, type: sandbox, config: { latencyMs: 500, resource: dns record } }
-  - { id: dns_check, type: sandbox, needs: [dns], config: { resource: dns check } }
-  - { id: welcome_email, type: sandbox, needs: [invoice, dns_check], criticality: notification, config: { resource: email } }
-`);
+    const app = await start(
+      pipelineOf(
+        sandbox('database', { latencyMs: 10, resource: 'database' }),
+        sandbox(
+          'billing',
+          { failPermanently: true, resource: 'stripe customer' },
+          { needs: ['database'], retry: { attempts: 5, backoff: { type: 'fixed', delayMs: 10 } } },
+        ),
+        sandbox('invoice', { resource: 'invoice' }, { needs: ['billing'] }),
+        sandbox('dns', { latencyMs: 500, resource: 'dns record' }),
+        sandbox('dns_check', { resource: 'dns check' }, { needs: ['dns'] }),
+        sandbox('welcome_email', { resource: 'email' }, { needs: ['invoice', 'dns_check'], criticality: 'notification' }),
+      ),
+    );
     const { job } = await app.service.provision(dealFor(), REQUESTER);
     const failed = await waitForStatus(app, job.jobId, ['failed', 'live']);
     expect(failed.status).toBe('failed');
@@ -117,16 +118,12 @@ steps:
   });
 
   it('fails a step that hangs past its timeout with "timed out"', async () => {
-    const app = await start(`
-version: 1
-steps:
-  - id: dns
-    type: sandbox
-    timeoutMs: 100
-    retry: { attempts: 2, backoff: { type: fixed, delayMs: 10 } }
-    config: { hangMs: 5000, resource: dns record }
-  - { id: billing, type: sandbox, needs: [dns], config: { resource: subscription } }
-`);
+    const app = await start(
+      pipelineOf(
+        sandbox('dns', { hangMs: 5000, resource: 'dns record' }, { timeoutMs: 100, retry: { attempts: 2, backoff: { type: 'fixed', delayMs: 10 } } }),
+        sandbox('billing', { resource: 'subscription' }, { needs: ['dns'] }),
+      ),
+    );
     const started = Date.now();
     const { job } = await app.service.provision(dealFor(), REQUESTER);
     const failed = await waitForStatus(app, job.jobId, ['failed', 'live']);
@@ -143,25 +140,23 @@ steps:
   });
 
   it('records a failed notification step but the tenant still goes live', async () => {
-    const app = await start(`
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 10, resource: database } }
-  - { id: billing, type: sandbox, needs: [database], config: { latencyMs: 10, resource: subscription } }
-  - id: welcome_email
-    type: sandbox
-    needs: [billing]
-    criticality: notification
-    retry: { attempts: 3, backoff: { type: fixed, delayMs: 10 } }
-    config: { latencyMs: 10, failPermanently: true, resource: it-admin@acme.example }
-  # Fails last, well after every blocking step is done: the failure itself is what completes the job.
-  - id: slack_notice
-    type: sandbox
-    needs: [billing]
-    criticality: notification
-    retry: { attempts: 2, backoff: { type: fixed, delayMs: 200, jitter: 0 } }
-    config: { failTransientTimes: 2, resource: onboarding channel }
-`);
+    const app = await start(
+      pipelineOf(
+        sandbox('database', { latencyMs: 10, resource: 'database' }),
+        sandbox('billing', { latencyMs: 10, resource: 'subscription' }, { needs: ['database'] }),
+        sandbox(
+          'welcome_email',
+          { latencyMs: 10, failPermanently: true, resource: 'it-admin@acme.example' },
+          { needs: ['billing'], criticality: 'notification', retry: { attempts: 3, backoff: { type: 'fixed', delayMs: 10 } } },
+        ),
+        // Fails last, well after every blocking step is done: the failure itself is what completes the job.
+        sandbox(
+          'slack_notice',
+          { failTransientTimes: 2, resource: 'onboarding channel' },
+          { needs: ['billing'], criticality: 'notification', retry: { attempts: 2, backoff: { type: 'fixed', delayMs: 200, jitter: 0 } } },
+        ),
+      ),
+    );
     const { job } = await app.service.provision(dealFor(), REQUESTER);
     const live = await waitForStatus(app, job.jobId, ['live', 'failed']);
     expect(live.status).toBe('live');

@@ -12,13 +12,12 @@ import {
   type TestApp,
 } from '../support/harness.ts';
 import { person, REQUESTER } from '../support/people.ts';
+import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
-const PIPELINE = `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 10, resource: "\${tenant.databaseName}" } }
-  - { id: billing, type: sandbox, needs: [database], config: { latencyMs: 10, resource: "\${plan.billing.priceRef}" } }
-`;
+const PIPELINE = pipelineOf(
+  sandbox('database', { latencyMs: 10, resource: '${tenant.databaseName}' }),
+  sandbox('billing', { latencyMs: 10, resource: '${plan.billing.priceRef}' }, { needs: ['database'] }),
+);
 
 /** A growth deal at or above the 100,000 threshold: the deal desk must approve it first. */
 const bigGrowthDeal = (overrides: Record<string, unknown> = {}) => dealFor({ plan: 'growth', contractValue: 150_000, ...overrides });
@@ -91,13 +90,11 @@ describe('approval gate', () => {
   });
 });
 
-const INPUT_PIPELINE = `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 10, resource: database } }
-  - { id: sso, type: sandbox, needs: [database], config: { latencyMs: 10, waitForInput: true, resource: "sso-\${intake.slug}" } }
-  - { id: welcome_email, type: sandbox, needs: [sso], criticality: notification, config: { resource: "\${intake.adminEmail}" } }
-`;
+const INPUT_PIPELINE = pipelineOf(
+  sandbox('database', { latencyMs: 10, resource: 'database' }),
+  sandbox('sso', { latencyMs: 10, waitForInput: true, resource: 'sso-${intake.slug}' }, { needs: ['database'] }),
+  sandbox('welcome_email', { resource: '${intake.adminEmail}' }, { needs: ['sso'], criticality: 'notification' }),
+);
 
 describe('a step waiting for input', () => {
   let app: TestApp | undefined;

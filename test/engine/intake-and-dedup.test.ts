@@ -4,14 +4,13 @@ import { InvalidInputError } from '../../src/domain/errors.ts';
 import { jobIdFor } from '../../src/domain/job-definition.ts';
 import { auditOf, dealFor, startTestApp, stopTestApp, waitForRecord, waitForStatus, type TestApp } from '../support/harness.ts';
 import { person, REQUESTER } from '../support/people.ts';
+import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
-const PIPELINE = `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 20, resource: "\${tenant.databaseName}" } }
-  - { id: dns, type: sandbox, config: { latencyMs: 20, resource: "\${tenant.dnsName}" } }
-  - { id: billing, type: sandbox, needs: [database, dns], config: { latencyMs: 20, resource: "\${plan.billing.priceRef}" } }
-`;
+const PIPELINE = pipelineOf(
+  sandbox('database', { latencyMs: 20, resource: '${tenant.databaseName}' }),
+  sandbox('dns', { latencyMs: 20, resource: '${tenant.dnsName}' }),
+  sandbox('billing', { latencyMs: 20, resource: '${plan.billing.priceRef}' }, { needs: ['database', 'dns'] }),
+);
 
 async function provisionError(app: TestApp, raw: unknown): Promise<InvalidInputError> {
   const err: unknown = await app.service.provision(raw, REQUESTER).then(

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ActionRefusedError, InvalidInputError } from '../../src/domain/errors.ts';
 import { auditOf, dealFor, appPerTest, stepStates, stepsById, waitForStatus, type TestApp } from '../support/harness.ts';
 import { person, REQUESTER } from '../support/people.ts';
+import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
 /** How many times the sandbox counted a run of this step (failPermanentTimes counts runs). */
 async function runsOf(app: TestApp, jobId: string, stepId: string): Promise<number> {
@@ -13,18 +14,18 @@ describe('operator actions on a stopped job', () => {
   const start = (pipeline: string): Promise<TestApp> => startApp({ pipeline });
 
   it('retry runs the failed step again without re-running what already succeeded', async () => {
-    const app = await start(`
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 10, resource: database } }
-  - { id: feature_flags, type: sandbox, needs: [database], config: { latencyMs: 10, resource: flags } }
-  - id: billing
-    type: sandbox
-    needs: [feature_flags]
-    retry: { attempts: 3, backoff: { type: fixed, delayMs: 10 } }
-    config: { latencyMs: 10, failPermanentTimes: 1, resource: stripe customer }
-  - { id: welcome_email, type: sandbox, needs: [billing], criticality: notification, config: { resource: email } }
-`);
+    const app = await start(
+      pipelineOf(
+        sandbox('database', { latencyMs: 10, resource: 'database' }),
+        sandbox('feature_flags', { latencyMs: 10, resource: 'flags' }, { needs: ['database'] }),
+        sandbox(
+          'billing',
+          { latencyMs: 10, failPermanentTimes: 1, resource: 'stripe customer' },
+          { needs: ['feature_flags'], retry: { attempts: 3, backoff: { type: 'fixed', delayMs: 10 } } },
+        ),
+        sandbox('welcome_email', { resource: 'email' }, { needs: ['billing'], criticality: 'notification' }),
+      ),
+    );
     const { job } = await app.service.provision(dealFor(), REQUESTER);
     const failed = await waitForStatus(app, job.jobId, ['failed', 'live']);
     expect(failed.status).toBe('failed');
@@ -60,14 +61,14 @@ steps:
   });
 
   it('override marks a failed step done by hand, with a reason, and its dependents run', async () => {
-    const app = await start(`
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 10, resource: database } }
-  - { id: billing, type: sandbox, needs: [database], config: { failPermanently: true, resource: stripe customer } }
-  - { id: invoice, type: sandbox, needs: [billing], config: { latencyMs: 10, resource: first invoice } }
-  - { id: welcome_email, type: sandbox, needs: [invoice], criticality: notification, config: { resource: email } }
-`);
+    const app = await start(
+      pipelineOf(
+        sandbox('database', { latencyMs: 10, resource: 'database' }),
+        sandbox('billing', { failPermanently: true, resource: 'stripe customer' }, { needs: ['database'] }),
+        sandbox('invoice', { latencyMs: 10, resource: 'first invoice' }, { needs: ['billing'] }),
+        sandbox('welcome_email', { resource: 'email' }, { needs: ['invoice'], criticality: 'notification' }),
+      ),
+    );
     const { job } = await app.service.provision(dealFor(), REQUESTER);
     await waitForStatus(app, job.jobId, ['failed']);
     const slug = job.tenant.slug;
@@ -106,11 +107,7 @@ describe('two people clicking at once', () => {
   const start = (pipeline: string): Promise<TestApp> => startApp({ pipeline });
 
   it('two concurrent approvals: exactly one wins, the other is refused, the audit has one approval', async () => {
-    const app = await start(`
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 10, resource: database } }
-`);
+    const app = await start(pipelineOf(sandbox('database', { latencyMs: 10, resource: 'database' })));
     const { job } = await app.service.provision(dealFor({ plan: 'growth', contractValue: 250_000 }), REQUESTER);
     await waitForStatus(app, job.jobId, ['awaiting_approval']);
 
@@ -136,12 +133,12 @@ steps:
   });
 
   it('two concurrent retries: exactly one wins and the step runs once more', async () => {
-    const app = await start(`
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 10, resource: database } }
-  - { id: billing, type: sandbox, needs: [database], config: { latencyMs: 50, failPermanentTimes: 1, resource: stripe customer } }
-`);
+    const app = await start(
+      pipelineOf(
+        sandbox('database', { latencyMs: 10, resource: 'database' }),
+        sandbox('billing', { latencyMs: 50, failPermanentTimes: 1, resource: 'stripe customer' }, { needs: ['database'] }),
+      ),
+    );
     const { job } = await app.service.provision(dealFor(), REQUESTER);
     await waitForStatus(app, job.jobId, ['failed']);
 

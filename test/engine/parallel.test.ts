@@ -1,14 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dealFor, startTestApp, stepsById, stopTestApp, waitForStatus, type TestApp } from '../support/harness.ts';
 import { REQUESTER } from '../support/people.ts';
+import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
-const PIPELINE = `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 300, resource: database } }
-  - { id: dns, type: sandbox, config: { latencyMs: 300, resource: dns record } }
-  - { id: billing, type: sandbox, needs: [database, dns], config: { latencyMs: 10, resource: subscription } }
-`;
+const PIPELINE = pipelineOf(
+  sandbox('database', { latencyMs: 300, resource: 'database' }),
+  sandbox('dns', { latencyMs: 300, resource: 'dns record' }),
+  sandbox('billing', { latencyMs: 10, resource: 'subscription' }, { needs: ['database', 'dns'] }),
+);
 
 describe('independent steps run at the same time', () => {
   let app: TestApp;

@@ -3,19 +3,19 @@ import type { AuditEntry } from '../../src/domain/audit.ts';
 import type { JobView } from '../../src/domain/job-view.ts';
 import { auditOf, dealFor, startTestApp, stepStates, stopTestApp, waitForStatus, type TestApp } from '../support/harness.ts';
 import { person, REQUESTER } from '../support/people.ts';
+import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
 /** database → secrets → sso and database → feature_flags → billing, dns on its own, go_live joining them all. */
-const pipeline = (secretsRollbackFailures: number) => `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 30, resource: database } }
-  - { id: secrets, type: sandbox, needs: [database], config: { latencyMs: 30, resource: secrets, failRollbackTimes: ${secretsRollbackFailures} } }
-  - { id: sso, type: sandbox, needs: [secrets], config: { latencyMs: 30, resource: sso app } }
-  - { id: feature_flags, type: sandbox, needs: [database], config: { latencyMs: 30, resource: flags } }
-  - { id: billing, type: sandbox, needs: [feature_flags], config: { latencyMs: 30, resource: subscription } }
-  - { id: dns, type: sandbox, config: { latencyMs: 30, resource: dns record } }
-  - { id: go_live, type: sandbox, needs: [sso, billing, dns], config: { latencyMs: 10, resource: go-live switch } }
-`;
+const pipeline = (secretsRollbackFailures: number) =>
+  pipelineOf(
+    sandbox('database', { latencyMs: 30, resource: 'database' }),
+    sandbox('secrets', { latencyMs: 30, resource: 'secrets', failRollbackTimes: secretsRollbackFailures }, { needs: ['database'] }),
+    sandbox('sso', { latencyMs: 30, resource: 'sso app' }, { needs: ['secrets'] }),
+    sandbox('feature_flags', { latencyMs: 30, resource: 'flags' }, { needs: ['database'] }),
+    sandbox('billing', { latencyMs: 30, resource: 'subscription' }, { needs: ['feature_flags'] }),
+    sandbox('dns', { latencyMs: 30, resource: 'dns record' }),
+    sandbox('go_live', { latencyMs: 10, resource: 'go-live switch' }, { needs: ['sso', 'billing', 'dns'] }),
+  );
 
 /** When each step's undo started and finished, from the audit trail. */
 function undoTimes(entries: readonly AuditEntry[]) {

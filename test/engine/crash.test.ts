@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { dealFor, stepStates, waitForRecord, waitForStatus, waitForStep, type TestApp } from '../support/harness.ts';
+import { dealFor, liveView, stepStates, waitForRecord, waitForStatus, waitForStep, type TestApp } from '../support/harness.ts';
 import { appWithWorkersPerTest, stopWorker } from '../support/start-worker.ts';
 import { REQUESTER } from '../support/people.ts';
 import { pipelineOf, sandbox } from '../support/pipeline.ts';
@@ -38,8 +38,8 @@ describe('a worker process dies in the middle of a step', () => {
     await stopWorker(first, 'SIGKILL');
     expect(first.signalCode).toBe('SIGKILL');
     // Nobody is left to finish it.
-    const orphaned = await app.engine.view(job.jobId);
-    expect(stepStates(orphaned!)).toEqual({ database: 'succeeded', seed_data: 'running', billing: 'pending' });
+    const orphaned = await liveView(app, job.jobId);
+    expect(stepStates(orphaned)).toEqual({ database: 'succeeded', seed_data: 'running', billing: 'pending' });
 
     await w.startWorker(app);
     const live = await waitForStatus(app, job.jobId, ['live', 'failed'], 20_000);

@@ -4,9 +4,11 @@ import {
   auditOf,
   dealFor,
   startTestApp,
+  stepOf,
   stepStates,
-  stepsById,
   stopTestApp,
+  storedView,
+  timesOf,
   waitForRecord,
   waitForStatus,
   type TestApp,
@@ -34,13 +36,13 @@ describe('approval gate', () => {
     const app = await start();
     const { job } = await app.service.provision(bigGrowthDeal(), REQUESTER);
     expect(job.steps.map((s) => s.id)).toEqual(['approval_gate', 'database', 'billing']);
-    expect(stepsById(job)['database']!.needs).toEqual(['approval_gate']);
+    expect(stepOf(job, 'database').needs).toEqual(['approval_gate']);
 
     const parked = await waitForStatus(app, job.jobId, ['awaiting_approval', 'live', 'failed']);
     expect(parked.status).toBe('awaiting_approval');
     expect(stepStates(parked)).toEqual({ approval_gate: 'waiting_approval', database: 'pending', billing: 'pending' });
-    expect(stepsById(parked)['approval_gate']!.waitingFor).toBe('Contract value 150,000 is at or above the 100,000 approval threshold');
-    expect(stepsById(parked)['database']!.startedAt).toBeUndefined();
+    expect(stepOf(parked, 'approval_gate').waitingFor).toBe('Contract value 150,000 is at or above the 100,000 approval threshold');
+    expect(stepOf(parked, 'database').startedAt).toBeUndefined();
     expect(await app.ledger.inventory()).toEqual({ resources: {}, creations: {} });
     const { text: before } = await auditOf(app, job);
     expect(before).toContain(
@@ -52,9 +54,8 @@ describe('approval gate', () => {
     expect(['running', 'live']).toContain(approved.status);
     const live = await waitForStatus(app, job.jobId, ['live', 'failed']);
     expect(live.status).toBe('live');
-    const at = stepsById(live);
-    expect(at['approval_gate']!.approvedBy).toBe('sam.approver');
-    expect(at['database']!.startedAt!).toBeGreaterThanOrEqual(at['approval_gate']!.finishedAt!);
+    expect(stepOf(live, 'approval_gate').approvedBy).toBe('sam.approver');
+    expect(timesOf(stepOf(live, 'database')).startedAt).toBeGreaterThanOrEqual(timesOf(stepOf(live, 'approval_gate')).finishedAt);
     expect(Object.keys((await app.ledger.inventory()).resources)).toHaveLength(2);
 
     const { text } = await auditOf(app, job);
@@ -86,7 +87,7 @@ describe('approval gate', () => {
     expect(again.job.jobId).not.toBe(job.jobId);
     expect((await waitForStatus(app, again.job.jobId, ['live', 'failed'])).status).toBe('live');
     expect((await app.service.status(job.tenant.slug)).jobId).toBe(again.job.jobId);
-    expect((await app.store.getJob(job.jobId))!.view.status).toBe('rejected');
+    expect((await storedView(app, job.jobId)).status).toBe('rejected');
   });
 });
 
@@ -109,13 +110,13 @@ describe('a step waiting for input', () => {
     const waiting = await waitForStatus(app, job.jobId, ['awaiting_input', 'live', 'failed']);
     expect(waiting.status).toBe('awaiting_input');
     expect(stepStates(waiting)).toEqual({ database: 'succeeded', sso: 'waiting_input', welcome_email: 'pending' });
-    expect(stepsById(waiting)['sso']!.waitingFor).toBe("the customer's IdP metadata URL");
+    expect(stepOf(waiting, 'sso').waitingFor).toBe("the customer's IdP metadata URL");
 
     await app.service.provideInput(job.tenant.slug, person('jane.ae'), { metadataUrl: 'https://idp.acme.example/metadata' });
     const live = await waitForStatus(app, job.jobId, ['live', 'failed']);
     expect(live.status).toBe('live');
     expect(stepStates(live)).toEqual({ database: 'succeeded', sso: 'succeeded', welcome_email: 'succeeded' });
-    expect(stepsById(live)['sso']!.waitingFor).toBeUndefined();
+    expect(stepOf(live, 'sso').waitingFor).toBeUndefined();
     expect((await app.ledger.inventory()).creations).toEqual({
       [`${job.jobId}.database`]: '1',
       [`${job.jobId}.sso`]: '1',

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { dealFor, startTestApp, stepStates, stopTestApp, waitForRecord, waitForStatus, type TestApp } from '../support/harness.ts';
+import { dealFor, startTestApp, stepOf, stepStates, stopTestApp, timesOf, waitForRecord, waitForStatus, type TestApp } from '../support/harness.ts';
 import { REQUESTER } from '../support/people.ts';
 import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
@@ -35,11 +35,11 @@ describe('an AE provisions a tenant on the starter plan', () => {
       welcome_email: 'succeeded',
     });
 
-    const at = Object.fromEntries(live.steps.map((s) => [s.id, s]));
+    const at = (id: string) => timesOf(stepOf(live, id));
     // Dependents start only after their needs finished.
-    expect(at['billing']!.startedAt!).toBeGreaterThanOrEqual(at['dns']!.finishedAt!);
-    expect(at['billing']!.startedAt!).toBeGreaterThanOrEqual(at['database']!.finishedAt!);
-    expect(at['seed_data']!.startedAt!).toBeGreaterThanOrEqual(at['database']!.finishedAt!);
+    expect(at('billing').startedAt).toBeGreaterThanOrEqual(at('dns').finishedAt);
+    expect(at('billing').startedAt).toBeGreaterThanOrEqual(at('database').finishedAt);
+    expect(at('seed_data').startedAt).toBeGreaterThanOrEqual(at('database').finishedAt);
 
     const { creations } = await app.ledger.inventory();
     expect(Object.values(creations)).toEqual(['1', '1', '1', '1', '1']);

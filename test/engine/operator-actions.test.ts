@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ActionRefusedError, InvalidInputError } from '../../src/domain/errors.ts';
-import { auditOf, dealFor, appPerTest, stepStates, stepsById, waitForStatus, type TestApp } from '../support/harness.ts';
+import { appPerTest, auditOf, dealFor, liveView, stepOf, stepStates, timesOf, waitForStatus, type TestApp } from '../support/harness.ts';
 import { person, REQUESTER } from '../support/people.ts';
 import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
@@ -30,19 +30,14 @@ describe('operator actions on a stopped job', () => {
     const failed = await waitForStatus(app, job.jobId, ['failed', 'live']);
     expect(failed.status).toBe('failed');
     expect(stepStates(failed)).toEqual({ database: 'succeeded', feature_flags: 'succeeded', billing: 'failed', welcome_email: 'pending' });
-    const before = stepsById(failed);
 
     const retried = await app.service.retry(job.tenant.slug, person('jane.ae'));
     expect(retried.status).not.toBe('failed');
     const live = await waitForStatus(app, job.jobId, ['live', 'failed']);
     expect(live.status).toBe('live');
-    const after = stepsById(live);
     // Earlier steps were not touched again.
-    for (const id of ['database', 'feature_flags']) {
-      expect(after[id]!.startedAt).toBe(before[id]!.startedAt);
-      expect(after[id]!.finishedAt).toBe(before[id]!.finishedAt);
-    }
-    expect(after['billing']!.startedAt!).toBeGreaterThanOrEqual(before['billing']!.finishedAt!);
+    for (const id of ['database', 'feature_flags']) expect(timesOf(stepOf(live, id))).toEqual(timesOf(stepOf(failed, id)));
+    expect(timesOf(stepOf(live, 'billing')).startedAt).toBeGreaterThanOrEqual(timesOf(stepOf(failed, 'billing')).finishedAt);
     expect(await runsOf(app, job.jobId, 'billing')).toBe(2);
     expect((await app.ledger.inventory()).creations).toEqual({
       [`${job.jobId}.database`]: '1',
@@ -81,15 +76,14 @@ describe('operator actions on a stopped job', () => {
     }
     // Only a failed or waiting step can be overridden.
     await expect(app.service.override(slug, person('jane'), 'database', 'already there')).rejects.toBeInstanceOf(ActionRefusedError);
-    expect((await app.engine.view(job.jobId))!.status).toBe('failed');
+    expect((await liveView(app, job.jobId)).status).toBe('failed');
 
     await app.service.override(slug, person('jane'), 'billing', 'created by hand in Stripe');
     const live = await waitForStatus(app, job.jobId, ['live', 'failed']);
     expect(live.status).toBe('live');
     expect(stepStates(live)).toEqual({ database: 'succeeded', billing: 'overridden', invoice: 'succeeded', welcome_email: 'succeeded' });
-    const at = stepsById(live);
-    expect(at['billing']!.override).toEqual({ by: 'jane', reason: 'created by hand in Stripe' });
-    expect(at['invoice']!.startedAt!).toBeGreaterThanOrEqual(at['billing']!.finishedAt!);
+    expect(stepOf(live, 'billing').override).toEqual({ by: 'jane', reason: 'created by hand in Stripe' });
+    expect(timesOf(stepOf(live, 'invoice')).startedAt).toBeGreaterThanOrEqual(timesOf(stepOf(live, 'billing')).finishedAt);
     // The sandbox never created the customer: a person did.
     expect(Object.keys((await app.ledger.inventory()).resources).sort()).toEqual(
       [`${job.jobId}.database`, `${job.jobId}.invoice`, `${job.jobId}.welcome_email`].sort(),
@@ -120,11 +114,11 @@ describe('two people clicking at once', () => {
     expect(won).toHaveLength(1);
     expect(lost).toHaveLength(1);
     expect(lost[0]).toBeInstanceOf(ActionRefusedError);
-    const winner = results[0]!.status === 'fulfilled' ? 'sam.approver' : 'alex.approver';
+    const winner = results[0].status === 'fulfilled' ? 'sam.approver' : 'alex.approver';
 
     const live = await waitForStatus(app, job.jobId, ['live', 'failed']);
     expect(live.status).toBe('live');
-    expect(stepsById(live)['approval_gate']!.approvedBy).toBe(winner);
+    expect(stepOf(live, 'approval_gate').approvedBy).toBe(winner);
     expect(Object.values((await app.ledger.inventory()).creations)).toEqual(['1']);
     const { lines } = await auditOf(app, job);
     expect(lines.filter((l) => / approved approval gate from the CLI$/.test(l))).toEqual([

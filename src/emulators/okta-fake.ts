@@ -6,6 +6,7 @@
  * headers, and can fail the next requests on purpose.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { text } from 'node:stream/consumers';
 import { appRoutes } from './okta-fake/app-routes.ts';
 import { directoryRoutes } from './okta-fake/directory-routes.ts';
 import { idpRoutes } from './okta-fake/idp-routes.ts';
@@ -52,15 +53,6 @@ type Failure = { left: number; status: number; pathPrefix: string };
 
 const RATE_LIMIT = 600;
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 function parseJson(text: string): unknown {
   if (text.trim() === '') return undefined;
   try {
@@ -106,13 +98,13 @@ export async function startOktaFake(opts: OktaFakeOptions = {}): Promise<OktaFak
     const url = new URL(req.url ?? '/', org.baseUrl);
     const method = req.method ?? 'GET';
     try {
-      const text = await readBody(req);
+      const body = await text(req);
       await pause(opts.latency);
       if (req.headers.authorization !== `SSWS ${token}`) throw new OktaFakeError(401, 'E0000011');
       const injected = injectedFailure(url.pathname);
       if (injected) throw injected;
       const found = route(routes, method, url.pathname);
-      const call: Call = { method, path: url.pathname, params: found.params, query: url.searchParams, body: parseJson(text), baseUrl: org.baseUrl };
+      const call: Call = { method, path: url.pathname, params: found.params, query: url.searchParams, body: parseJson(body), baseUrl: org.baseUrl };
       return { reply: found.route.handle(call), rateLimited: false, url };
     } catch (err) {
       // A bug in the fake shows up as Okta's 500, with the reason in the causes for whoever debugs it.

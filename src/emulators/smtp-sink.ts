@@ -4,7 +4,8 @@
  * project), so the step sends through nodemailer unchanged. Plain text on
  * loopback only: no TLS, AUTH accepted whatever the credentials.
  */
-import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import { text } from 'node:stream/consumers';
+import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { pause, type Latency } from './latency.ts';
 import { parseMail } from './smtp-sink/mime.ts';
 
@@ -56,15 +57,6 @@ class SmtpReply extends Error {
 
 type PendingFailure = { remaining: number; code: number };
 
-function readStream(stream: SMTPServerDataStream): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    stream.on('error', reject);
-  });
-}
-
 function toMessage(raw: string, session: SMTPServerSession): SinkMessage {
   const mail = parseMail(raw);
   const { mailFrom, rcptTo } = session.envelope;
@@ -111,7 +103,7 @@ export async function startSmtpSink(opts: { port?: number; latency?: Latency } =
     },
     onData(stream, session, callback) {
       // The whole message must be read before answering, or the client stalls.
-      readStream(stream).then(
+      text(stream).then(
         async (raw) => {
           const failure = takeFailure('data');
           if (failure === null) received.push(toMessage(raw, session));

@@ -7,6 +7,7 @@
  * and localstripe has neither prices nor idempotency, hence this server.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { text } from 'node:stream/consumers';
 import { addPrice, type FakePriceInput } from './stripe-fake/catalog.ts';
 import { authenticationError, idempotencyMismatch, injectedError, StripeFakeError, unrecognizedUrl } from './stripe-fake/errors.ts';
 import { parseForm, type FormObject } from './stripe-fake/form.ts';
@@ -148,11 +149,9 @@ export async function startStripeFake(opts: StripeFakeOptions = {}): Promise<Str
   }
 
   const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', async () => {
+    const respond = async (body: string) => {
       await pause(opts.latency);
-      const reply = answer(req, Buffer.concat(chunks).toString('utf8'));
+      const reply = answer(req, body);
       const method = req.method ?? 'GET';
       const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
       log.push({ method, path, status: reply.status, idempotencyKey: header(req, 'idempotency-key'), replayed: reply.replayed });
@@ -165,7 +164,9 @@ export async function startStripeFake(opts: StripeFakeOptions = {}): Promise<Str
       holds.later(heldMs, () => {
         if (!res.destroyed && !req.socket.destroyed) send(res, req, reply);
       });
-    });
+    };
+    // A caller that went away before sending all of its request gets no answer.
+    text(req).then(respond, () => res.destroy());
   });
   const port = await listenOnLoopback(server, opts.port);
 

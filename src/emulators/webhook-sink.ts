@@ -4,6 +4,7 @@
  * it, and answers like the real receivers do (200, Slack's "ok").
  */
 import { createServer } from 'node:http';
+import { text } from 'node:stream/consumers';
 import { pause, type Latency } from './latency.ts';
 import { listenOnLoopback } from './listen.ts';
 
@@ -22,9 +23,7 @@ export async function startWebhookSink(opts: { port?: number; latency?: Latency 
   const deliveries: Delivery[] = [];
   let failures: { left: number; status: number } = { left: 0, status: 200 };
   const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', async () => {
+    const receive = async (body: string) => {
       await pause(opts.latency);
       if (req.method !== 'POST') return void res.writeHead(405).end();
       if (failures.left > 0) {
@@ -33,12 +32,14 @@ export async function startWebhookSink(opts: { port?: number; latency?: Latency 
       }
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers[name] = value;
-      deliveries.push({ path: req.url ?? '/', headers, body: Buffer.concat(chunks).toString('utf8'), receivedAt: new Date() });
+      deliveries.push({ path: req.url ?? '/', headers, body, receivedAt: new Date() });
       await pause(opts.latency);
       // A sender that died while the answer waited has no one left to answer.
       if (res.destroyed) return;
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-    });
+    };
+    // A sender that went away before sending all of its request gets no answer.
+    text(req).then(receive, () => res.destroy());
   });
   const port = await listenOnLoopback(server, opts.port);
   return {

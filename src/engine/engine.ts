@@ -11,10 +11,9 @@ import { Redis } from 'ioredis';
 import { hostname } from 'node:os';
 import { planAction, type OperatorAction, type Release } from '../domain/actions.ts';
 import { ActionRefusedError } from '../domain/errors.ts';
-import { ENGINE_ACTOR, type JobEvent } from '../domain/events.ts';
-import { redactText } from '../domain/redact.ts';
+import type { JobEvent } from '../domain/events.ts';
 import type { JobDefinition } from '../domain/job-definition.ts';
-import { buildJobView, stepLabel, type JobView } from '../domain/job-view.ts';
+import { buildJobView, type JobView } from '../domain/job-view.ts';
 import type { Log, LogFields } from '../ports/logger.ts';
 import { noEngineMetrics, type EngineMetrics } from '../ports/metrics.ts';
 import type { JobNotifier } from '../ports/notifier.ts';
@@ -27,7 +26,8 @@ import { queueDepth, streamGroups, type StreamGroup } from './figures.ts';
 import { JobStateStore, type JobState } from './job-state.ts';
 import { keysFor, type Keys } from './keys.ts';
 import { notifyEntries, recordEntries } from './recorder.ts';
-import { processStepJob, StepJobData } from './step-worker.ts';
+import { recordAbandoned } from './abandoned-step.ts';
+import { processStepJob } from './step-worker.ts';
 import { StreamConsumer } from './stream-consumer.ts';
 import { EventFeed } from './feed.ts';
 import { startReconciler, ViewSync } from './view-sync.ts';
@@ -36,40 +36,6 @@ export const STEP_QUEUE = 'steps';
 
 /** Concurrency per BullMQ Worker; more is served by more workers. */
 const WORKER_SLICE = 50;
-
-type Observers = { log: Log; metrics: EngineMetrics; definitions: DefinitionCache };
-
-async function recordAbandoned(state: JobStateStore, observers: Observers, raw: unknown, reason: string): Promise<void> {
-  const parsed = StepJobData.safeParse(raw);
-  if (!parsed.success) return;
-  const data = parsed.data;
-  const message = redactText(reason);
-  const label = stepLabel(data.stepId);
-  const compensating = data.phase === 'compensate';
-  const recorded = await state.finish(
-    data.jobId,
-    data,
-    compensating ? 'compensation_failed' : 'failed',
-    {
-      type: compensating ? 'step.compensation_failed' : 'step.failed',
-      jobId: data.jobId,
-      stepId: data.stepId,
-      phase: data.phase,
-      at: Date.now(),
-      actor: ENGINE_ACTOR,
-      summary: compensating ? `Could not undo ${label}: ${message}` : `Step ${label} failed: ${message}`,
-      error: message,
-    },
-    { [`e:${data.stepId}`]: message },
-  );
-  if (recorded === null) return; // the step had moved on
-  const type = (await observers.definitions.get(data.jobId))?.steps.find((s) => s.id === data.stepId)?.type ?? 'unknown';
-  const outcome = compensating ? 'compensation_failed' : 'failed';
-  observers.metrics.stepFinished({ type, phase: data.phase, outcome, durationMs: undefined });
-  observers.log
-    .child({ jobId: data.jobId, stepId: data.stepId, stepType: type, phase: data.phase })
-    .warn({ outcome, error: message }, 'step given up by the queue');
-}
 
 /**
  * Says once that a connection was lost. ioredis reconnects by itself and emits an error for every failed
@@ -175,9 +141,7 @@ export class Engine {
       worker.on('error', report('a step worker'));
       return worker;
     });
-    // BullMQ gave up on a step job without the step recording an outcome (it
-    // stalled too often, or the worker itself kept failing): record it as
-    // failed so the job does not wait forever. A no-op if the step moved on.
+    // BullMQ gave up on a step job without the step recording an outcome: see recordAbandoned.
     const queueEvents = new QueueEvents(STEP_QUEUE, { connection: this.connection(), prefix: opts.prefix });
     queueEvents.on('error', report('the queue events'));
     queueEvents.on('failed', ({ jobId, failedReason }) => {

@@ -214,33 +214,33 @@ async function retryLater(a: Activation, message: string): Promise<never> {
 }
 
 async function fail(a: Activation, err: unknown, message = redactText(classifyError(err).message)): Promise<void> {
-  const tries = a.job.attemptsMade + 1;
-  const gaveUp = classifyError(err).kind === 'transient' ? ` (gave up after ${tries} attempt${tries === 1 ? '' : 's'})` : '';
-  if (a.data.phase === 'compensate') {
-    await finish(
-      a,
-      'compensation_failed',
-      event(a.data, 'step.compensation_failed', `Could not undo ${a.label}: ${message}${gaveUp}`, { error: message }),
-      {
-        [`e:${a.data.stepId}`]: message,
-        [`tr:${a.data.stepId}`]: traceOf(err),
-      },
-      err,
-    );
-    return;
+  const attempts = classifyError(err).kind === 'transient' ? a.job.attemptsMade + 1 : undefined;
+  const failure = stepFailure(a.data, { message, trace: traceOf(err), attempts });
+  await finish(a, failure.outcome, failure.event, failure.details, err);
+}
+
+export type StepFailure = { outcome: 'failed' | 'compensation_failed'; event: JobEvent; details: Record<string, string | number> };
+
+/**
+ * How a failed run or undo is recorded, whoever gives up on it (its worker, or the queue): one wording, and
+ * fields that replace whatever an earlier failure left (its finish time, its trace). `message` is redacted;
+ * `attempts` is said when the step gave up on a temporary problem.
+ */
+export function stepFailure(data: StepJobData, failure: { message: string; trace: string; attempts?: number }): StepFailure {
+  const { message, trace, attempts } = failure;
+  const label = stepLabel(data.stepId);
+  const gaveUp = attempts === undefined ? '' : ` (gave up after ${attempts} attempt${attempts === 1 ? '' : 's'})`;
+  const fields = { [`e:${data.stepId}`]: message, [`tr:${data.stepId}`]: trace };
+  if (data.phase === 'compensate') {
+    const summary = `Could not undo ${label}: ${message}${gaveUp}`;
+    return { outcome: 'compensation_failed', event: event(data, 'step.compensation_failed', summary, { error: message }), details: fields };
   }
-  const summary = `Step ${a.label} failed: ${message}${gaveUp}`;
-  await finish(
-    a,
-    'failed',
-    event(a.data, 'step.failed', summary, { error: message }),
-    {
-      [`e:${a.data.stepId}`]: message,
-      [`tr:${a.data.stepId}`]: traceOf(err),
-      [`ft:${a.data.stepId}`]: Date.now(),
-    },
-    err,
-  );
+  const summary = `Step ${label} failed: ${message}${gaveUp}`;
+  return {
+    outcome: 'failed',
+    event: event(data, 'step.failed', summary, { error: message }),
+    details: { ...fields, [`ft:${data.stepId}`]: Date.now() },
+  };
 }
 
 /** Longer traces are cut: the top frames say where it broke, and the job hash stays small. */

@@ -8,6 +8,13 @@ import { parseEvent, type JobEvent } from '../domain/events.ts';
 
 export type StreamEntry = { id: string; event: JobEvent };
 
+/** The job event a stream entry's fields carry (the state scripts append it as field "e"), or null if none parses. */
+export function eventOf(fields: readonly unknown[]): JobEvent | null {
+  const at = fields.indexOf('e');
+  const text = at < 0 ? undefined : fields[at + 1];
+  return typeof text === 'string' ? parseEvent(text) : null;
+}
+
 export type ConsumerOptions = {
   /** A dedicated connection: XREADGROUP BLOCK holds it. */
   redis: Redis;
@@ -112,9 +119,7 @@ function parseEntries(raw: unknown): StreamEntry[] {
   const out: StreamEntry[] = [];
   for (const item of raw) {
     if (!Array.isArray(item) || typeof item[0] !== 'string' || !Array.isArray(item[1])) continue;
-    const fields: unknown[] = item[1];
-    const text = fields[fields.indexOf('e') + 1];
-    const event = typeof text === 'string' ? parseEvent(text) : null;
+    const event = eventOf(item[1]);
     if (event) out.push({ id: item[0], event });
   }
   return out;

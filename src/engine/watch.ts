@@ -3,7 +3,8 @@
  * through the store), so a terminal shows progress the moment it is made.
  */
 import type { Redis } from 'ioredis';
-import { parseEvent, type JobEvent } from '../domain/events.ts';
+import type { JobEvent } from '../domain/events.ts';
+import { eventOf } from './stream-consumer.ts';
 
 export async function* watchJob(redis: Redis, stream: string, jobId: string, signal: AbortSignal): AsyncGenerator<JobEvent> {
   const reader = redis.duplicate();
@@ -14,8 +15,7 @@ export async function* watchJob(redis: Redis, stream: string, jobId: string, sig
       for (const [, entries] of reply ?? []) {
         for (const [id, fields] of entries) {
           last = id;
-          const text = fields[fields.indexOf('e') + 1];
-          const event = text === undefined ? null : parseEvent(text);
+          const event = eventOf(fields);
           if (event?.jobId === jobId) yield event;
         }
       }

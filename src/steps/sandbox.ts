@@ -34,6 +34,8 @@ const input = z.strictObject({
   countRuns: z.boolean().default(false),
 });
 type Input = z.output<typeof input>;
+/** A sandbox step's config as a pipeline writes it (every field optional): what tests build their pipelines from. */
+export type SandboxConfig = z.input<typeof input>;
 
 async function pause(ms: number, signal: AbortSignal): Promise<void> {
   if (ms > 0) await sleep(ms, undefined, { signal });

@@ -2,14 +2,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ActionRefusedError } from '../../src/domain/errors.ts';
 import { auditOf, dealFor, startTestApp, stepStates, stopTestApp, waitForStatus, waitForStep, type TestApp } from '../support/harness.ts';
 import { person, REQUESTER } from '../support/people.ts';
+import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
-const PIPELINE = `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 600, resource: database } }
-  - { id: dns, type: sandbox, config: { latencyMs: 10, resource: dns } }
-  - { id: billing, type: sandbox, needs: [database, dns], config: { latencyMs: 10, resource: billing } }
-`;
+const PIPELINE = pipelineOf(
+  sandbox('database', { latencyMs: 600, resource: 'database' }),
+  sandbox('dns', { latencyMs: 10, resource: 'dns' }),
+  sandbox('billing', { latencyMs: 10, resource: 'billing' }, { needs: ['database', 'dns'] }),
+);
 
 describe('an AE cancels a job that should not have been started', () => {
   let app: TestApp | undefined;

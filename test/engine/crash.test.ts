@@ -3,17 +3,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { STEP_QUEUE } from '../../src/engine/engine.ts';
 import { queueJobId } from '../../src/engine/keys.ts';
-import { dealFor, stepStates, waitForRecord, waitForStatus, waitForStep, type TestApp } from '../support/harness.ts';
+import { dealFor, liveView, stepStates, waitForRecord, waitForStatus, waitForStep, type TestApp } from '../support/harness.ts';
 import { appWithWorkersPerTest, stopWorker } from '../support/start-worker.ts';
 import { REQUESTER } from '../support/people.ts';
+import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
-const PIPELINE = `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 50, countRuns: true, resource: database } }
-  - { id: seed_data, type: sandbox, needs: [database], config: { latencyMs: 1500, countRuns: true, resource: seed data } }
-  - { id: billing, type: sandbox, needs: [seed_data], config: { latencyMs: 50, countRuns: true, resource: subscription } }
-`;
+const PIPELINE = pipelineOf(
+  sandbox('database', { latencyMs: 50, countRuns: true, resource: 'database' }),
+  sandbox('seed_data', { latencyMs: 1500, countRuns: true, resource: 'seed data' }, { needs: ['database'] }),
+  sandbox('billing', { latencyMs: 50, countRuns: true, resource: 'subscription' }, { needs: ['seed_data'] }),
+);
 
 /** How many times a step's run began (the sandbox counts them with countRuns). */
 async function startsOf(app: TestApp, jobId: string, stepId: string): Promise<number> {
@@ -51,8 +50,8 @@ describe('a worker process dies in the middle of a step', () => {
     await stopWorker(first, 'SIGKILL');
     expect(first.signalCode).toBe('SIGKILL');
     // Nobody is left to finish it.
-    const orphaned = await app.engine.view(job.jobId);
-    expect(stepStates(orphaned!)).toEqual({ database: 'succeeded', seed_data: 'running', billing: 'pending' });
+    const orphaned = await liveView(app, job.jobId);
+    expect(stepStates(orphaned)).toEqual({ database: 'succeeded', seed_data: 'running', billing: 'pending' });
 
     await w.startWorker(app);
     const live = await waitForStatus(app, job.jobId, ['live', 'failed'], 20_000);
@@ -93,10 +92,8 @@ describe('a worker process dies in the middle of a step', () => {
   });
 });
 
-const SETTLING_PIPELINE = `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 20, resource: database } }
-  - { id: seed_data, type: sandbox, needs: [database], config: { latencyMs: 20, settleMs: 1500, countRuns: true, resource: seed data } }
-  - { id: billing, type: sandbox, needs: [seed_data], config: { latencyMs: 20, resource: subscription } }
-`;
+const SETTLING_PIPELINE = pipelineOf(
+  sandbox('database', { latencyMs: 20, resource: 'database' }),
+  sandbox('seed_data', { latencyMs: 20, settleMs: 1500, countRuns: true, resource: 'seed data' }, { needs: ['database'] }),
+  sandbox('billing', { latencyMs: 20, resource: 'subscription' }, { needs: ['seed_data'] }),
+);

@@ -4,21 +4,22 @@ import {
   auditOf,
   dealFor,
   startTestApp,
+  stepOf,
   stepStates,
-  stepsById,
   stopTestApp,
+  storedView,
+  timesOf,
   waitForRecord,
   waitForStatus,
   type TestApp,
 } from '../support/harness.ts';
 import { person, REQUESTER } from '../support/people.ts';
+import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
-const PIPELINE = `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 10, resource: "\${tenant.databaseName}" } }
-  - { id: billing, type: sandbox, needs: [database], config: { latencyMs: 10, resource: "\${plan.billing.priceRef}" } }
-`;
+const PIPELINE = pipelineOf(
+  sandbox('database', { latencyMs: 10, resource: '${tenant.databaseName}' }),
+  sandbox('billing', { latencyMs: 10, resource: '${plan.billing.priceRef}' }, { needs: ['database'] }),
+);
 
 /** A growth deal at or above the 100,000 threshold: the deal desk must approve it first. */
 const bigGrowthDeal = (overrides: Record<string, unknown> = {}) => dealFor({ plan: 'growth', contractValue: 150_000, ...overrides });
@@ -35,13 +36,13 @@ describe('approval gate', () => {
     const app = await start();
     const { job } = await app.service.provision(bigGrowthDeal(), REQUESTER);
     expect(job.steps.map((s) => s.id)).toEqual(['approval_gate', 'database', 'billing']);
-    expect(stepsById(job)['database']!.needs).toEqual(['approval_gate']);
+    expect(stepOf(job, 'database').needs).toEqual(['approval_gate']);
 
     const parked = await waitForStatus(app, job.jobId, ['awaiting_approval', 'live', 'failed']);
     expect(parked.status).toBe('awaiting_approval');
     expect(stepStates(parked)).toEqual({ approval_gate: 'waiting_approval', database: 'pending', billing: 'pending' });
-    expect(stepsById(parked)['approval_gate']!.waitingFor).toBe('Contract value 150,000 is at or above the 100,000 approval threshold');
-    expect(stepsById(parked)['database']!.startedAt).toBeUndefined();
+    expect(stepOf(parked, 'approval_gate').waitingFor).toBe('Contract value 150,000 is at or above the 100,000 approval threshold');
+    expect(stepOf(parked, 'database').startedAt).toBeUndefined();
     expect(await app.ledger.inventory()).toEqual({ resources: {}, creations: {} });
     const { text: before } = await auditOf(app, job);
     expect(before).toContain(
@@ -53,9 +54,8 @@ describe('approval gate', () => {
     expect(['running', 'live']).toContain(approved.status);
     const live = await waitForStatus(app, job.jobId, ['live', 'failed']);
     expect(live.status).toBe('live');
-    const at = stepsById(live);
-    expect(at['approval_gate']!.approvedBy).toBe('sam.approver');
-    expect(at['database']!.startedAt!).toBeGreaterThanOrEqual(at['approval_gate']!.finishedAt!);
+    expect(stepOf(live, 'approval_gate').approvedBy).toBe('sam.approver');
+    expect(timesOf(stepOf(live, 'database')).startedAt).toBeGreaterThanOrEqual(timesOf(stepOf(live, 'approval_gate')).finishedAt);
     expect(Object.keys((await app.ledger.inventory()).resources)).toHaveLength(2);
 
     const { text } = await auditOf(app, job);
@@ -87,17 +87,15 @@ describe('approval gate', () => {
     expect(again.job.jobId).not.toBe(job.jobId);
     expect((await waitForStatus(app, again.job.jobId, ['live', 'failed'])).status).toBe('live');
     expect((await app.service.status(job.tenant.slug)).jobId).toBe(again.job.jobId);
-    expect((await app.store.getJob(job.jobId))!.view.status).toBe('rejected');
+    expect((await storedView(app, job.jobId)).status).toBe('rejected');
   });
 });
 
-const INPUT_PIPELINE = `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 10, resource: database } }
-  - { id: sso, type: sandbox, needs: [database], config: { latencyMs: 10, waitForInput: true, resource: "sso-\${intake.slug}" } }
-  - { id: welcome_email, type: sandbox, needs: [sso], criticality: notification, config: { resource: "\${intake.adminEmail}" } }
-`;
+const INPUT_PIPELINE = pipelineOf(
+  sandbox('database', { latencyMs: 10, resource: 'database' }),
+  sandbox('sso', { latencyMs: 10, waitForInput: true, resource: 'sso-${intake.slug}' }, { needs: ['database'] }),
+  sandbox('welcome_email', { resource: '${intake.adminEmail}' }, { needs: ['sso'], criticality: 'notification' }),
+);
 
 describe('a step waiting for input', () => {
   let app: TestApp | undefined;
@@ -112,13 +110,13 @@ describe('a step waiting for input', () => {
     const waiting = await waitForStatus(app, job.jobId, ['awaiting_input', 'live', 'failed']);
     expect(waiting.status).toBe('awaiting_input');
     expect(stepStates(waiting)).toEqual({ database: 'succeeded', sso: 'waiting_input', welcome_email: 'pending' });
-    expect(stepsById(waiting)['sso']!.waitingFor).toBe("the customer's IdP metadata URL");
+    expect(stepOf(waiting, 'sso').waitingFor).toBe("the customer's IdP metadata URL");
 
     await app.service.provideInput(job.tenant.slug, person('jane.ae'), { metadataUrl: 'https://idp.acme.example/metadata' });
     const live = await waitForStatus(app, job.jobId, ['live', 'failed']);
     expect(live.status).toBe('live');
     expect(stepStates(live)).toEqual({ database: 'succeeded', sso: 'succeeded', welcome_email: 'succeeded' });
-    expect(stepsById(live)['sso']!.waitingFor).toBeUndefined();
+    expect(stepOf(live, 'sso').waitingFor).toBeUndefined();
     expect((await app.ledger.inventory()).creations).toEqual({
       [`${job.jobId}.database`]: '1',
       [`${job.jobId}.sso`]: '1',

@@ -1,16 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { dealFor, startTestApp, stepStates, stopTestApp, waitForRecord, waitForStatus, type TestApp } from '../support/harness.ts';
+import { dealFor, startTestApp, stepOf, stepStates, stopTestApp, timesOf, waitForRecord, waitForStatus, type TestApp } from '../support/harness.ts';
 import { REQUESTER } from '../support/people.ts';
+import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
-const PIPELINE = `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 20, resource: "\${tenant.databaseName}", summary: "Database \${tenant.databaseName} created" } }
-  - { id: dns, type: sandbox, config: { latencyMs: 20, pollTimes: 2, pollIntervalMs: 20, resource: "\${tenant.dnsName}", summary: "DNS record \${tenant.dnsName} created" } }
-  - { id: seed_data, type: sandbox, needs: [database], config: { latencyMs: 10 } }
-  - { id: billing, type: sandbox, needs: [database, dns], config: { latencyMs: 10 } }
-  - { id: welcome_email, type: sandbox, needs: [billing, seed_data], criticality: notification, config: {} }
-`;
+const PIPELINE = pipelineOf(
+  sandbox('database', { latencyMs: 20, resource: '${tenant.databaseName}', summary: 'Database ${tenant.databaseName} created' }),
+  sandbox('dns', { latencyMs: 20, pollTimes: 2, pollIntervalMs: 20, resource: '${tenant.dnsName}', summary: 'DNS record ${tenant.dnsName} created' }),
+  sandbox('seed_data', { latencyMs: 10 }, { needs: ['database'] }),
+  sandbox('billing', { latencyMs: 10 }, { needs: ['database', 'dns'] }),
+  sandbox('welcome_email', {}, { needs: ['billing', 'seed_data'], criticality: 'notification' }),
+);
 
 describe('an AE provisions a tenant on the starter plan', () => {
   let app: TestApp;
@@ -36,11 +35,11 @@ describe('an AE provisions a tenant on the starter plan', () => {
       welcome_email: 'succeeded',
     });
 
-    const at = Object.fromEntries(live.steps.map((s) => [s.id, s]));
+    const at = (id: string) => timesOf(stepOf(live, id));
     // Dependents start only after their needs finished.
-    expect(at['billing']!.startedAt!).toBeGreaterThanOrEqual(at['dns']!.finishedAt!);
-    expect(at['billing']!.startedAt!).toBeGreaterThanOrEqual(at['database']!.finishedAt!);
-    expect(at['seed_data']!.startedAt!).toBeGreaterThanOrEqual(at['database']!.finishedAt!);
+    expect(at('billing').startedAt).toBeGreaterThanOrEqual(at('dns').finishedAt);
+    expect(at('billing').startedAt).toBeGreaterThanOrEqual(at('database').finishedAt);
+    expect(at('seed_data').startedAt).toBeGreaterThanOrEqual(at('database').finishedAt);
 
     const { creations } = await app.ledger.inventory();
     expect(Object.values(creations)).toEqual(['1', '1', '1', '1', '1']);

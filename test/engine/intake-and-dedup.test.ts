@@ -4,14 +4,13 @@ import { InvalidInputError } from '../../src/domain/errors.ts';
 import { jobIdFor } from '../../src/domain/job-definition.ts';
 import { auditOf, dealFor, startTestApp, stopTestApp, waitForRecord, waitForStatus, type TestApp } from '../support/harness.ts';
 import { person, REQUESTER } from '../support/people.ts';
+import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
-const PIPELINE = `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 20, resource: "\${tenant.databaseName}" } }
-  - { id: dns, type: sandbox, config: { latencyMs: 20, resource: "\${tenant.dnsName}" } }
-  - { id: billing, type: sandbox, needs: [database, dns], config: { latencyMs: 20, resource: "\${plan.billing.priceRef}" } }
-`;
+const PIPELINE = pipelineOf(
+  sandbox('database', { latencyMs: 20, resource: '${tenant.databaseName}' }),
+  sandbox('dns', { latencyMs: 20, resource: '${tenant.dnsName}' }),
+  sandbox('billing', { latencyMs: 20, resource: '${plan.billing.priceRef}' }, { needs: ['database', 'dns'] }),
+);
 
 async function provisionError(app: TestApp, raw: unknown): Promise<InvalidInputError> {
   const err: unknown = await app.service.provision(raw, REQUESTER).then(
@@ -77,13 +76,14 @@ describe('intake and duplicate submissions', () => {
     const deal = dealFor();
     const results = await Promise.all([app.service.provision(deal, REQUESTER), app.service.provision({ ...deal }, REQUESTER)]);
     expect(results.map((r) => r.outcome).sort()).toEqual(['created', 'existing']);
-    expect(results[1]!.job.jobId).toBe(results[0]!.job.jobId);
-    const jobId = results[0]!.job.jobId;
+    const [first, second] = results;
+    expect(second.job.jobId).toBe(first.job.jobId);
+    const jobId = first.job.jobId;
     expect((await waitForStatus(app, jobId, ['live', 'failed'])).status).toBe('live');
-    expect(await app.store.findJobs({ search: results[0]!.job.tenant.slug, limit: 10 })).toHaveLength(1);
+    expect(await app.store.findJobs({ search: first.job.tenant.slug, limit: 10 })).toHaveLength(1);
     const { creations } = await app.ledger.inventory();
     expect(creations).toEqual({ [`${jobId}.database`]: '1', [`${jobId}.dns`]: '1', [`${jobId}.billing`]: '1' });
-    const { entries } = await auditOf(app, results[0]!.job);
+    const { entries } = await auditOf(app, first.job);
     expect(entries.filter((e) => e.type === 'job.created')).toHaveLength(1);
     expect(entries.filter((e) => e.type === 'step.started' && e.stepId === 'billing')).toHaveLength(1);
   });
@@ -95,7 +95,7 @@ describe('intake and duplicate submissions', () => {
     expect(err.problems).toEqual([
       { field: 'slug', message: expect.stringContaining(`"${job.tenant.slug}" is already used by another tenant (job ${job.jobId}`) },
     ]);
-    expect(err.problems[0]!.message).toMatch(/; choose another slug$/);
+    expect(err.problems[0]?.message).toMatch(/; choose another slug$/);
     expect(await app.store.findByOpportunity(String(other['crmOpportunityId']))).toBeNull();
     // The first job is unaffected.
     expect((await waitForStatus(app, job.jobId, ['live', 'failed'])).status).toBe('live');

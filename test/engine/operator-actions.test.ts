@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ActionRefusedError, InvalidInputError } from '../../src/domain/errors.ts';
-import { auditOf, dealFor, appPerTest, stepStates, stepsById, waitForStatus, type TestApp } from '../support/harness.ts';
+import { appPerTest, auditOf, dealFor, liveView, stepOf, stepStates, timesOf, waitForStatus, type TestApp } from '../support/harness.ts';
 import { person, REQUESTER } from '../support/people.ts';
+import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
 /** How many times the sandbox counted a run of this step (failPermanentTimes counts runs). */
 async function runsOf(app: TestApp, jobId: string, stepId: string): Promise<number> {
@@ -13,35 +14,30 @@ describe('operator actions on a stopped job', () => {
   const start = (pipeline: string): Promise<TestApp> => startApp({ pipeline });
 
   it('retry runs the failed step again without re-running what already succeeded', async () => {
-    const app = await start(`
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 10, resource: database } }
-  - { id: feature_flags, type: sandbox, needs: [database], config: { latencyMs: 10, resource: flags } }
-  - id: billing
-    type: sandbox
-    needs: [feature_flags]
-    retry: { attempts: 3, backoff: { type: fixed, delayMs: 10 } }
-    config: { latencyMs: 10, failPermanentTimes: 1, resource: stripe customer }
-  - { id: welcome_email, type: sandbox, needs: [billing], criticality: notification, config: { resource: email } }
-`);
+    const app = await start(
+      pipelineOf(
+        sandbox('database', { latencyMs: 10, resource: 'database' }),
+        sandbox('feature_flags', { latencyMs: 10, resource: 'flags' }, { needs: ['database'] }),
+        sandbox(
+          'billing',
+          { latencyMs: 10, failPermanentTimes: 1, resource: 'stripe customer' },
+          { needs: ['feature_flags'], retry: { attempts: 3, backoff: { type: 'fixed', delayMs: 10 } } },
+        ),
+        sandbox('welcome_email', { resource: 'email' }, { needs: ['billing'], criticality: 'notification' }),
+      ),
+    );
     const { job } = await app.service.provision(dealFor(), REQUESTER);
     const failed = await waitForStatus(app, job.jobId, ['failed', 'live']);
     expect(failed.status).toBe('failed');
     expect(stepStates(failed)).toEqual({ database: 'succeeded', feature_flags: 'succeeded', billing: 'failed', welcome_email: 'pending' });
-    const before = stepsById(failed);
 
     const retried = await app.service.retry(job.tenant.slug, person('jane.ae'));
     expect(retried.status).not.toBe('failed');
     const live = await waitForStatus(app, job.jobId, ['live', 'failed']);
     expect(live.status).toBe('live');
-    const after = stepsById(live);
     // Earlier steps were not touched again.
-    for (const id of ['database', 'feature_flags']) {
-      expect(after[id]!.startedAt).toBe(before[id]!.startedAt);
-      expect(after[id]!.finishedAt).toBe(before[id]!.finishedAt);
-    }
-    expect(after['billing']!.startedAt!).toBeGreaterThanOrEqual(before['billing']!.finishedAt!);
+    for (const id of ['database', 'feature_flags']) expect(timesOf(stepOf(live, id))).toEqual(timesOf(stepOf(failed, id)));
+    expect(timesOf(stepOf(live, 'billing')).startedAt).toBeGreaterThanOrEqual(timesOf(stepOf(failed, 'billing')).finishedAt);
     expect(await runsOf(app, job.jobId, 'billing')).toBe(2);
     expect((await app.ledger.inventory()).creations).toEqual({
       [`${job.jobId}.database`]: '1',
@@ -60,14 +56,14 @@ steps:
   });
 
   it('override marks a failed step done by hand, with a reason, and its dependents run', async () => {
-    const app = await start(`
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 10, resource: database } }
-  - { id: billing, type: sandbox, needs: [database], config: { failPermanently: true, resource: stripe customer } }
-  - { id: invoice, type: sandbox, needs: [billing], config: { latencyMs: 10, resource: first invoice } }
-  - { id: welcome_email, type: sandbox, needs: [invoice], criticality: notification, config: { resource: email } }
-`);
+    const app = await start(
+      pipelineOf(
+        sandbox('database', { latencyMs: 10, resource: 'database' }),
+        sandbox('billing', { failPermanently: true, resource: 'stripe customer' }, { needs: ['database'] }),
+        sandbox('invoice', { latencyMs: 10, resource: 'first invoice' }, { needs: ['billing'] }),
+        sandbox('welcome_email', { resource: 'email' }, { needs: ['invoice'], criticality: 'notification' }),
+      ),
+    );
     const { job } = await app.service.provision(dealFor(), REQUESTER);
     await waitForStatus(app, job.jobId, ['failed']);
     const slug = job.tenant.slug;
@@ -80,15 +76,14 @@ steps:
     }
     // Only a failed or waiting step can be overridden.
     await expect(app.service.override(slug, person('jane'), 'database', 'already there')).rejects.toBeInstanceOf(ActionRefusedError);
-    expect((await app.engine.view(job.jobId))!.status).toBe('failed');
+    expect((await liveView(app, job.jobId)).status).toBe('failed');
 
     await app.service.override(slug, person('jane'), 'billing', 'created by hand in Stripe');
     const live = await waitForStatus(app, job.jobId, ['live', 'failed']);
     expect(live.status).toBe('live');
     expect(stepStates(live)).toEqual({ database: 'succeeded', billing: 'overridden', invoice: 'succeeded', welcome_email: 'succeeded' });
-    const at = stepsById(live);
-    expect(at['billing']!.override).toEqual({ by: 'jane', reason: 'created by hand in Stripe' });
-    expect(at['invoice']!.startedAt!).toBeGreaterThanOrEqual(at['billing']!.finishedAt!);
+    expect(stepOf(live, 'billing').override).toEqual({ by: 'jane', reason: 'created by hand in Stripe' });
+    expect(timesOf(stepOf(live, 'invoice')).startedAt).toBeGreaterThanOrEqual(timesOf(stepOf(live, 'billing')).finishedAt);
     // The sandbox never created the customer: a person did.
     expect(Object.keys((await app.ledger.inventory()).resources).sort()).toEqual(
       [`${job.jobId}.database`, `${job.jobId}.invoice`, `${job.jobId}.welcome_email`].sort(),
@@ -106,11 +101,7 @@ describe('two people clicking at once', () => {
   const start = (pipeline: string): Promise<TestApp> => startApp({ pipeline });
 
   it('two concurrent approvals: exactly one wins, the other is refused, the audit has one approval', async () => {
-    const app = await start(`
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 10, resource: database } }
-`);
+    const app = await start(pipelineOf(sandbox('database', { latencyMs: 10, resource: 'database' })));
     const { job } = await app.service.provision(dealFor({ plan: 'growth', contractValue: 250_000 }), REQUESTER);
     await waitForStatus(app, job.jobId, ['awaiting_approval']);
 
@@ -123,11 +114,11 @@ steps:
     expect(won).toHaveLength(1);
     expect(lost).toHaveLength(1);
     expect(lost[0]).toBeInstanceOf(ActionRefusedError);
-    const winner = results[0]!.status === 'fulfilled' ? 'sam.approver' : 'alex.approver';
+    const winner = results[0].status === 'fulfilled' ? 'sam.approver' : 'alex.approver';
 
     const live = await waitForStatus(app, job.jobId, ['live', 'failed']);
     expect(live.status).toBe('live');
-    expect(stepsById(live)['approval_gate']!.approvedBy).toBe(winner);
+    expect(stepOf(live, 'approval_gate').approvedBy).toBe(winner);
     expect(Object.values((await app.ledger.inventory()).creations)).toEqual(['1']);
     const { lines } = await auditOf(app, job);
     expect(lines.filter((l) => / approved approval gate from the CLI$/.test(l))).toEqual([
@@ -136,12 +127,12 @@ steps:
   });
 
   it('two concurrent retries: exactly one wins and the step runs once more', async () => {
-    const app = await start(`
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 10, resource: database } }
-  - { id: billing, type: sandbox, needs: [database], config: { latencyMs: 50, failPermanentTimes: 1, resource: stripe customer } }
-`);
+    const app = await start(
+      pipelineOf(
+        sandbox('database', { latencyMs: 10, resource: 'database' }),
+        sandbox('billing', { latencyMs: 50, failPermanentTimes: 1, resource: 'stripe customer' }, { needs: ['database'] }),
+      ),
+    );
     const { job } = await app.service.provision(dealFor(), REQUESTER);
     await waitForStatus(app, job.jobId, ['failed']);
 

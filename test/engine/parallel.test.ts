@@ -1,14 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { dealFor, startTestApp, stepsById, stopTestApp, waitForStatus, type TestApp } from '../support/harness.ts';
+import { dealFor, startTestApp, stepOf, stopTestApp, timesOf, waitForStatus, type TestApp } from '../support/harness.ts';
 import { REQUESTER } from '../support/people.ts';
+import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
-const PIPELINE = `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 300, resource: database } }
-  - { id: dns, type: sandbox, config: { latencyMs: 300, resource: dns record } }
-  - { id: billing, type: sandbox, needs: [database, dns], config: { latencyMs: 10, resource: subscription } }
-`;
+const PIPELINE = pipelineOf(
+  sandbox('database', { latencyMs: 300, resource: 'database' }),
+  sandbox('dns', { latencyMs: 300, resource: 'dns record' }),
+  sandbox('billing', { latencyMs: 10, resource: 'subscription' }, { needs: ['database', 'dns'] }),
+);
 
 describe('independent steps run at the same time', () => {
   let app: TestApp;
@@ -24,21 +23,20 @@ describe('independent steps run at the same time', () => {
     const live = await waitForStatus(app, job.jobId, ['live', 'failed']);
     expect(live.status).toBe('live');
 
-    const { database, dns, billing } = stepsById(live);
-    const [db, rec, bill] = [database!, dns!, billing!];
+    const [db, rec, bill] = [timesOf(stepOf(live, 'database')), timesOf(stepOf(live, 'dns')), timesOf(stepOf(live, 'billing'))];
     // Each sibling started before the other finished: their run times overlap.
-    expect(db.startedAt!).toBeLessThan(rec.finishedAt!);
-    expect(rec.startedAt!).toBeLessThan(db.finishedAt!);
-    const overlap = Math.min(db.finishedAt!, rec.finishedAt!) - Math.max(db.startedAt!, rec.startedAt!);
+    expect(db.startedAt).toBeLessThan(rec.finishedAt);
+    expect(rec.startedAt).toBeLessThan(db.finishedAt);
+    const overlap = Math.min(db.finishedAt, rec.finishedAt) - Math.max(db.startedAt, rec.startedAt);
     expect(overlap).toBeGreaterThanOrEqual(200);
     // The join waits for both.
-    expect(bill.startedAt!).toBeGreaterThanOrEqual(Math.max(db.finishedAt!, rec.finishedAt!));
+    expect(bill.startedAt).toBeGreaterThanOrEqual(Math.max(db.finishedAt, rec.finishedAt));
     // One after the other, the two siblings would take at least 600 ms.
-    const siblings = Math.max(db.finishedAt!, rec.finishedAt!) - Math.min(db.startedAt!, rec.startedAt!);
+    const siblings = Math.max(db.finishedAt, rec.finishedAt) - Math.min(db.startedAt, rec.startedAt);
     expect(siblings).toBeGreaterThanOrEqual(300);
     expect(siblings).toBeLessThan(450);
     // Start of the first step to end of the last, join included: still under the 610 ms the steps add up to.
-    const total = bill.finishedAt! - Math.min(db.startedAt!, rec.startedAt!);
+    const total = bill.finishedAt - Math.min(db.startedAt, rec.startedAt);
     expect(total).toBeLessThan(600);
 
     const { creations } = await app.ledger.inventory();

@@ -7,22 +7,16 @@ import type { StreamEntry } from '../../src/engine/stream-consumer.ts';
 import { ViewSync } from '../../src/engine/view-sync.ts';
 import { appPerTest, dealFor, type TestApp } from '../support/harness.ts';
 import { REQUESTER } from '../support/people.ts';
+import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
 const SIBLINGS = Array.from({ length: 12 }, (_, i) => `step_${i}`);
-const PIPELINE = `
-version: 1
-steps:
-  - { id: first, type: sandbox, config: { resource: first } }
-${SIBLINGS.map((id) => `  - { id: ${id}, type: sandbox, needs: [first], config: { resource: ${id} } }`).join('\n')}
-`;
+const PIPELINE = pipelineOf(sandbox('first', { resource: 'first' }), ...SIBLINGS.map((id) => sandbox(id, { resource: id }, { needs: ['first'] })));
 
-const TWO_ROOTS = `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { resource: database } }
-  - { id: dns, type: sandbox, config: { resource: dns record } }
-  - { id: billing, type: sandbox, needs: [database, dns], config: { resource: subscription } }
-`;
+const TWO_ROOTS = pipelineOf(
+  sandbox('database', { resource: 'database' }),
+  sandbox('dns', { resource: 'dns record' }),
+  sandbox('billing', { resource: 'subscription' }, { needs: ['database', 'dns'] }),
+);
 
 /** What a worker records when it claims a step, or when the step succeeds. */
 async function play(app: TestApp, jobId: string, stepId: string, what: 'started' | 'succeeded'): Promise<void> {

@@ -2,16 +2,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { OwnRedis } from '../support/own-redis.ts';
 import { auditOf, dealFor, startTestApp, stopTestApp, waitForStatus, waitForStep, type TestApp } from '../support/harness.ts';
 import { REQUESTER } from '../support/people.ts';
+import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
 const STEPS = ['database', 'dns', 'seed_data', 'billing'];
-const PIPELINE = `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 400, resource: database } }
-  - { id: dns, type: sandbox, config: { latencyMs: 250, resource: dns record } }
-  - { id: seed_data, type: sandbox, needs: [database], config: { latencyMs: 700, resource: seed data } }
-  - { id: billing, type: sandbox, needs: [seed_data, dns], config: { latencyMs: 300, resource: subscription } }
-`;
+const PIPELINE = pipelineOf(
+  sandbox('database', { latencyMs: 400, resource: 'database' }),
+  sandbox('dns', { latencyMs: 250, resource: 'dns record' }),
+  sandbox('seed_data', { latencyMs: 700, resource: 'seed data' }, { needs: ['database'] }),
+  sandbox('billing', { latencyMs: 300, resource: 'subscription' }, { needs: ['seed_data', 'dns'] }),
+);
 
 describe('Redis restarts in the middle of a run', () => {
   let redis: OwnRedis | undefined;

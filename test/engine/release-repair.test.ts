@@ -7,14 +7,13 @@ import { ENGINE_ACTOR, type JobEvent } from '../../src/domain/events.ts';
 import { dealFor, stepStates, waitForStatus } from '../support/harness.ts';
 import { appWithWorkersPerTest } from '../support/start-worker.ts';
 import { REQUESTER } from '../support/people.ts';
+import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
-const PIPELINE = `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { resource: database } }
-  - { id: seed_data, type: sandbox, needs: [database], config: { resource: seed data } }
-  - { id: billing, type: sandbox, needs: [seed_data], config: { resource: subscription } }
-`;
+const PIPELINE = pipelineOf(
+  sandbox('database', { resource: 'database' }),
+  sandbox('seed_data', { resource: 'seed data' }, { needs: ['database'] }),
+  sandbox('billing', { resource: 'subscription' }, { needs: ['seed_data'] }),
+);
 
 function stepEvent(jobId: string, type: JobEvent['type'], summary: string): JobEvent {
   return { type, jobId, stepId: 'database', phase: 'run', at: Date.now(), actor: ENGINE_ACTOR, summary };

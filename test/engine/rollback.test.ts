@@ -3,19 +3,19 @@ import type { AuditEntry } from '../../src/domain/audit.ts';
 import type { JobView } from '../../src/domain/job-view.ts';
 import { auditOf, dealFor, startTestApp, stepStates, stopTestApp, waitForStatus, type TestApp } from '../support/harness.ts';
 import { person, REQUESTER } from '../support/people.ts';
+import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
 /** database → secrets → sso and database → feature_flags → billing, dns on its own, go_live joining them all. */
-const pipeline = (secretsRollbackFailures: number) => `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 30, resource: database } }
-  - { id: secrets, type: sandbox, needs: [database], config: { latencyMs: 30, resource: secrets, failRollbackTimes: ${secretsRollbackFailures} } }
-  - { id: sso, type: sandbox, needs: [secrets], config: { latencyMs: 30, resource: sso app } }
-  - { id: feature_flags, type: sandbox, needs: [database], config: { latencyMs: 30, resource: flags } }
-  - { id: billing, type: sandbox, needs: [feature_flags], config: { latencyMs: 30, resource: subscription } }
-  - { id: dns, type: sandbox, config: { latencyMs: 30, resource: dns record } }
-  - { id: go_live, type: sandbox, needs: [sso, billing, dns], config: { latencyMs: 10, resource: go-live switch } }
-`;
+const pipeline = (secretsRollbackFailures: number) =>
+  pipelineOf(
+    sandbox('database', { latencyMs: 30, resource: 'database' }),
+    sandbox('secrets', { latencyMs: 30, resource: 'secrets', failRollbackTimes: secretsRollbackFailures }, { needs: ['database'] }),
+    sandbox('sso', { latencyMs: 30, resource: 'sso app' }, { needs: ['secrets'] }),
+    sandbox('feature_flags', { latencyMs: 30, resource: 'flags' }, { needs: ['database'] }),
+    sandbox('billing', { latencyMs: 30, resource: 'subscription' }, { needs: ['feature_flags'] }),
+    sandbox('dns', { latencyMs: 30, resource: 'dns record' }),
+    sandbox('go_live', { latencyMs: 10, resource: 'go-live switch' }, { needs: ['sso', 'billing', 'dns'] }),
+  );
 
 /** When each step's undo started and finished, from the audit trail. */
 function undoTimes(entries: readonly AuditEntry[]) {
@@ -29,6 +29,13 @@ function undoTimes(entries: readonly AuditEntry[]) {
   return { started, done };
 }
 
+/** A step's time in one of undoTimes' maps; fails if the audit has none for it. */
+function timeOf(times: ReadonlyMap<string, number>, id: string, what: string): number {
+  const at = times.get(id);
+  if (at === undefined) throw new Error(`the audit has no ${what} for ${id}`);
+  return at;
+}
+
 /** Every step was undone only after every step that depends on it was undone. */
 function expectReverseOrder(view: JobView, entries: readonly AuditEntry[], steps: readonly string[]) {
   const { started, done } = undoTimes(entries);
@@ -36,8 +43,8 @@ function expectReverseOrder(view: JobView, entries: readonly AuditEntry[], steps
     expect(started.get(id), `undo of ${id} started`).toBeDefined();
     for (const dependent of view.steps.filter((s) => s.needs.includes(id))) {
       if (!steps.includes(dependent.id)) continue;
-      expect(done.get(dependent.id), `${dependent.id} undone`).toBeDefined();
-      expect(started.get(id)!, `${id} undone after ${dependent.id}`).toBeGreaterThanOrEqual(done.get(dependent.id)!);
+      const dependentUndone = timeOf(done, dependent.id, 'finished undo');
+      expect(timeOf(started, id, 'undo start'), `${id} undone after ${dependent.id}`).toBeGreaterThanOrEqual(dependentUndone);
     }
   }
 }
@@ -67,12 +74,10 @@ describe('rolling a tenant back', () => {
     const { entries, text, job: stored } = await auditOf(app, job, { verbose: true });
     expect(stored.status).toBe('rolled_back');
     expectReverseOrder(done, entries, ALL);
-    const { done: undone } = undoTimes(entries);
-    expect(undone.get('go_live')!).toBeLessThanOrEqual(Math.min(...['sso', 'billing', 'dns'].map((id) => undone.get(id)!)));
+    const undone = (id: string) => timeOf(undoTimes(entries).done, id, 'finished undo');
+    expect(undone('go_live')).toBeLessThanOrEqual(Math.min(...['sso', 'billing', 'dns'].map(undone)));
     // database waits for everything built on it (dns is independent of it, so it may finish either side).
-    expect(undone.get('database')!).toBeGreaterThanOrEqual(
-      Math.max(...['secrets', 'sso', 'feature_flags', 'billing', 'go_live'].map((id) => undone.get(id)!)),
-    );
+    expect(undone('database')).toBeGreaterThanOrEqual(Math.max(...['secrets', 'sso', 'feature_flags', 'billing', 'go_live'].map(undone)));
     expect(text).toContain('jane.ae started a rollback from the CLI: "customer cancelled the contract".');
     expect(text).toContain('Undone: subscription created');
 

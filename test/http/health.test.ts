@@ -9,12 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { PROBE_TIMEOUT_MS } from '../../src/app/health.ts';
 import { appPerTest, startTestApp, type TestApp } from '../support/harness.ts';
 import { httpServerPerTest } from '../support/http.ts';
+import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
-const PIPELINE = `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: {} }
-`;
+const PIPELINE = pipelineOf(sandbox('database'));
 
 /** A loopback port nothing listens on. */
 async function closedPort(): Promise<number> {

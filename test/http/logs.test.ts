@@ -8,16 +8,15 @@ import { createLogger } from '../../src/adapters/logger.ts';
 import { appPerTest, dealFor, waitForStatus } from '../support/harness.ts';
 import { captureLog } from '../support/log-capture.ts';
 import { REQUESTER } from '../support/people.ts';
+import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
 const STRIPE_KEY = 'sk_live_4eC39HqLyjWDarjtT1zdp7dc';
 
 /** The billing step fails for good, and its error message holds a live Stripe key (as a careless SDK error might). */
-const PIPELINE = `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 5 } }
-  - { id: billing, type: sandbox, needs: [database], config: { failPermanently: true, resource: "Stripe key ${STRIPE_KEY}" } }
-`;
+const PIPELINE = pipelineOf(
+  sandbox('database', { latencyMs: 5 }),
+  sandbox('billing', { failPermanently: true, resource: `Stripe key ${STRIPE_KEY}` }, { needs: ['database'] }),
+);
 
 describe('structured logs of a job', () => {
   const startApp = appPerTest();

@@ -11,18 +11,14 @@ import { appPerTest, dealFor, waitForRecord, waitForStatus } from '../support/ha
 import { httpServerPerTest } from '../support/http.ts';
 import { sample, scrape, type Sample } from '../support/prometheus.ts';
 import { REQUESTER } from '../support/people.ts';
+import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
-const PIPELINE = `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 30 } }
-  - id: dns
-    type: sandbox
-    retry: { attempts: 3, backoff: { type: fixed, delayMs: 10 } }
-    config: { latencyMs: 10, failTransientTimes: 1 }
-  - { id: billing, type: sandbox, needs: [database, dns], config: { latencyMs: 10 } }
-  - { id: welcome_email, type: sandbox, needs: [billing], criticality: notification, config: { failPermanently: true } }
-`;
+const PIPELINE = pipelineOf(
+  sandbox('database', { latencyMs: 30 }),
+  sandbox('dns', { latencyMs: 10, failTransientTimes: 1 }, { retry: { attempts: 3, backoff: { type: 'fixed', delayMs: 10 } } }),
+  sandbox('billing', { latencyMs: 10 }, { needs: ['database', 'dns'] }),
+  sandbox('welcome_email', { failPermanently: true }, { needs: ['billing'], criticality: 'notification' }),
+);
 
 describe('Prometheus metrics', () => {
   const startApp = appPerTest();

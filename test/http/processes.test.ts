@@ -13,14 +13,10 @@ import { sample, scrape } from '../support/prometheus.ts';
 import { SlackFake } from '../support/slack-fake.ts';
 import { workerEnvFor } from '../support/start-worker.ts';
 import { REQUESTER } from '../support/people.ts';
+import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const PIPELINE = `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 10 } }
-  - { id: billing, type: sandbox, needs: [database], config: { latencyMs: 10 } }
-`;
+const PIPELINE = pipelineOf(sandbox('database', { latencyMs: 10 }), sandbox('billing', { latencyMs: 10 }, { needs: ['database'] }));
 
 async function freePort(): Promise<number> {
   const server = createServer();

@@ -12,13 +12,9 @@ import { dealFor, startTestApp, stopTestApp, waitForStatus } from '../support/ha
 import { captureLog } from '../support/log-capture.ts';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.ts';
 import { REQUESTER } from '../support/people.ts';
+import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
-const PIPELINE = `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 10 } }
-  - { id: billing, type: sandbox, needs: [database], config: { latencyMs: 10 } }
-`;
+const PIPELINE = pipelineOf(sandbox('database', { latencyMs: 10 }), sandbox('billing', { latencyMs: 10 }, { needs: ['database'] }));
 
 const PRODUCER = 4;
 const CONSUMER = 5;

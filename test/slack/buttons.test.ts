@@ -25,30 +25,25 @@ import {
 } from '../support/slack-app.ts';
 import { clickButton, hasButton, openedModal, said, submitModal, until } from '../support/slack-story.ts';
 import { REQUESTER } from '../support/people.ts';
+import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
-const FAILING_FOR_GOOD = `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 10, resource: database } }
-  - { id: billing, type: sandbox, needs: [database], config: { latencyMs: 10, failPermanently: true, resource: stripe customer } }
-  - { id: invoice, type: sandbox, needs: [billing], config: { latencyMs: 10, resource: first invoice } }
-`;
+const FAILING_FOR_GOOD = pipelineOf(
+  sandbox('database', { latencyMs: 10, resource: 'database' }),
+  sandbox('billing', { latencyMs: 10, failPermanently: true, resource: 'stripe customer' }, { needs: ['database'] }),
+  sandbox('invoice', { latencyMs: 10, resource: 'first invoice' }, { needs: ['billing'] }),
+);
 
-const SIMPLE = `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 10, resource: database } }
-  - { id: dns, type: sandbox, config: { latencyMs: 10, resource: "\${tenant.dnsName}" } }
-  - { id: billing, type: sandbox, needs: [database], config: { latencyMs: 10, resource: stripe customer } }
-`;
+const SIMPLE = pipelineOf(
+  sandbox('database', { latencyMs: 10, resource: 'database' }),
+  sandbox('dns', { latencyMs: 10, resource: '${tenant.dnsName}' }),
+  sandbox('billing', { latencyMs: 10, resource: 'stripe customer' }, { needs: ['database'] }),
+);
 
-const WAITING_FOR_INPUT = `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 10, resource: database } }
-  - { id: sso, type: sandbox, needs: [database], config: { latencyMs: 10, waitForInput: true, resource: "sso-\${intake.slug}" } }
-  - { id: welcome_email, type: sandbox, needs: [sso], criticality: notification, config: { resource: email } }
-`;
+const WAITING_FOR_INPUT = pipelineOf(
+  sandbox('database', { latencyMs: 10, resource: 'database' }),
+  sandbox('sso', { latencyMs: 10, waitForInput: true, resource: 'sso-${intake.slug}' }, { needs: ['database'] }),
+  sandbox('welcome_email', { resource: 'email' }, { needs: ['sso'], criticality: 'notification' }),
+);
 
 /** The job's progress message in #onboarding (there must be exactly one). */
 async function progressOf(s: SlackTestApp, slug: string): Promise<ChannelMessage> {

@@ -12,23 +12,20 @@ import { AE, JANE_IN_SLACK, CHANNEL, JANE, startSlackApp, type SlackTestApp, sto
 import { slashCommandBody } from '../support/slack-signing.ts';
 import { said, sender, until } from '../support/slack-story.ts';
 import { REQUESTER } from '../support/people.ts';
+import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
 const SALES = 'C0SALES';
 
-const PIPELINE = `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 10, resource: database, summary: "Database for \${intake.companyName} created" } }
-  - { id: dns, type: sandbox, config: { latencyMs: 10, resource: "\${tenant.dnsName}", summary: "DNS record \${tenant.dnsName} created" } }
-  - { id: billing, type: sandbox, needs: [database], config: { latencyMs: 10, resource: stripe customer } }
-`;
+const PIPELINE = pipelineOf(
+  sandbox('database', { latencyMs: 10, resource: 'database', summary: 'Database for ${intake.companyName} created' }),
+  sandbox('dns', { latencyMs: 10, resource: '${tenant.dnsName}', summary: 'DNS record ${tenant.dnsName} created' }),
+  sandbox('billing', { latencyMs: 10, resource: 'stripe customer' }, { needs: ['database'] }),
+);
 
-const FAILING = `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 10, resource: database } }
-  - { id: billing, type: sandbox, needs: [database], config: { failPermanently: true, resource: stripe customer } }
-`;
+const FAILING = pipelineOf(
+  sandbox('database', { latencyMs: 10, resource: 'database' }),
+  sandbox('billing', { failPermanently: true, resource: 'stripe customer' }, { needs: ['database'] }),
+);
 
 /** Types `/provision <text>` in #sales; returns the HTTP answer and the ephemeral reply it led to. */
 async function slash(s: SlackTestApp, text: string): Promise<{ status: number; body: string; ms: number; reply: FakeEphemeral }> {

@@ -10,12 +10,9 @@ import { AE, intakeValues, type SlackTestApp, startSlackApp, stopSlackApp } from
 import { interactionBody, viewSubmissionPayload } from '../support/slack-signing.ts';
 import { sender } from '../support/slack-story.ts';
 import { REQUESTER } from '../support/people.ts';
+import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
-const PIPELINE = `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 10, resource: database } }
-`;
+const PIPELINE = pipelineOf(sandbox('database', { latencyMs: 10, resource: 'database' }));
 
 type Values = ReturnType<typeof intakeValues>;
 

@@ -13,17 +13,16 @@ import { AE, APPROVER, CHANNEL, intakeValues, startSlackApp, type SlackTestApp }
 import { interactionBody, viewSubmissionPayload } from '../support/slack-signing.ts';
 import { said, sender, until, type SlackUser } from '../support/slack-story.ts';
 import { person, REQUESTER } from '../support/people.ts';
+import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
 const JOBS = 50;
 
-const FAST_PIPELINE = `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 20, resource: database } }
-  - { id: dns, type: sandbox, config: { latencyMs: 20, resource: "\${tenant.dnsName}" } }
-  - { id: billing, type: sandbox, needs: [database], config: { latencyMs: 20, resource: stripe customer } }
-  - { id: welcome_email, type: sandbox, needs: [billing, dns], criticality: notification, config: { latencyMs: 20, resource: email } }
-`;
+const FAST_PIPELINE = pipelineOf(
+  sandbox('database', { latencyMs: 20, resource: 'database' }),
+  sandbox('dns', { latencyMs: 20, resource: '${tenant.dnsName}' }),
+  sandbox('billing', { latencyMs: 20, resource: 'stripe customer' }, { needs: ['database'] }),
+  sandbox('welcome_email', { latencyMs: 20, resource: 'email' }, { needs: ['billing', 'dns'], criticality: 'notification' }),
+);
 
 /** The progress message shows the job live: every step done. */
 const showsLive = (m: { text?: string; blocks?: unknown[] }): boolean => (m.text ?? '').includes(': Live (') && /(\d+)\/\1 steps/.test(said(m));

@@ -12,13 +12,12 @@ import type { FakeEphemeral } from '../support/slack-fake.ts';
 import { AE, JANE_IN_SLACK, APPROVER, CHANNEL, SAM, type SocketTestApp, startSocketSlackApp, stopSlackApp } from '../support/slack-app.ts';
 import { blockActionPayload, slashCommandPayload } from '../support/slack-signing.ts';
 import { buttonsIn, said, until } from '../support/slack-story.ts';
+import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
-const PIPELINE = `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 10, resource: database } }
-  - { id: billing, type: sandbox, needs: [database], config: { latencyMs: 10, resource: stripe customer } }
-`;
+const PIPELINE = pipelineOf(
+  sandbox('database', { latencyMs: 10, resource: 'database' }),
+  sandbox('billing', { latencyMs: 10, resource: 'stripe customer' }, { needs: ['database'] }),
+);
 
 const SALES = 'C0SALES';
 

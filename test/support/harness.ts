@@ -160,6 +160,37 @@ export function stepsById(view: JobView): Record<string, StepView> {
   return Object.fromEntries(view.steps.map((s) => [s.id, s]));
 }
 
+/** One step of the job; fails naming the steps it has when there is no such step. */
+export function stepOf(view: JobView, id: string): StepView {
+  const step = view.steps.find((s) => s.id === id);
+  if (!step) throw new Error(`job ${view.jobId} has no step "${id}" (its steps: ${view.steps.map((s) => s.id).join(', ')})`);
+  return step;
+}
+
+export type StepTimes = { startedAt: number; finishedAt: number; durationMs: number };
+
+/** When a finished step started and finished, and how long it took; fails if it has not started or not finished. */
+export function timesOf(step: StepView): StepTimes {
+  const { startedAt, finishedAt, durationMs } = step;
+  if (startedAt === undefined) throw new Error(`step ${step.id} has not started (it is ${step.state})`);
+  if (finishedAt === undefined || durationMs === undefined) throw new Error(`step ${step.id} has not finished (it is ${step.state})`);
+  return { startedAt, finishedAt, durationMs };
+}
+
+/** The job's live state in Redis; fails if there is none. */
+export async function liveView(app: App, jobId: string): Promise<JobView> {
+  const view = await app.engine.view(jobId);
+  if (!view) throw new Error(`job ${jobId} has no live state`);
+  return view;
+}
+
+/** The job's view as the store holds it; fails if the store has no such job. */
+export async function storedView(app: App, jobId: string): Promise<JobView> {
+  const stored = await app.store.getJob(jobId);
+  if (!stored) throw new Error(`job ${jobId} is not in the store`);
+  return stored.view;
+}
+
 /** Waits until one step of the job is in one of `states`. */
 export async function waitForStep(app: App, jobId: string, stepId: string, states: readonly StepState[], timeoutMs = 20_000): Promise<JobView> {
   const deadline = Date.now() + timeoutMs;

@@ -2,6 +2,7 @@
 import type { ViewStateValue } from '@slack/bolt';
 import type { Identity } from '../../src/domain/policy.ts';
 import { INTAKE_BLOCKS } from '../../src/slack/blocks/index.ts';
+import { pipelineOf, sandbox } from './pipeline.ts';
 import { SlackFake } from './slack-fake.ts';
 import { startTestApp, stopTestApp, type TestApp, type TestAppOptions } from './harness.ts';
 
@@ -18,13 +19,11 @@ export const JANE_IN_SLACK: Identity = { door: 'slack', id: AE.id, name: JANE, r
 
 /** A small pipeline whose billing step fails for good `times` times (a person retries it), then succeeds. */
 export function billingFails(times: number): string {
-  return `
-version: 1
-steps:
-  - { id: database, type: sandbox, config: { latencyMs: 10, resource: database } }
-  - { id: billing, type: sandbox, needs: [database], config: { latencyMs: 10, failPermanentTimes: ${times}, resource: stripe customer } }
-  - { id: welcome_email, type: sandbox, needs: [billing], criticality: notification, config: { resource: email } }
-`;
+  return pipelineOf(
+    sandbox('database', { latencyMs: 10, resource: 'database' }),
+    sandbox('billing', { latencyMs: 10, failPermanentTimes: times, resource: 'stripe customer' }, { needs: ['database'] }),
+    sandbox('welcome_email', { resource: 'email' }, { needs: ['billing'], criticality: 'notification' }),
+  );
 }
 
 export type SlackTestApp = { app: TestApp; fake: SlackFake; eventsUrl: string };

@@ -9,7 +9,7 @@ import type { JobView } from '../../domain/job-view.ts';
 import { staleFailure } from '../../domain/actions.ts';
 import { ACTIONS, decodeAction, inputModal, reasonModal, staleFailureText, statusPageShared, type ActionRef } from '../blocks/index.ts';
 import type { Identity, JobAction } from '../../domain/policy.ts';
-import { explain, tell, type ListenerDeps } from './deps.ts';
+import { tell, tellWhyNot, type ListenerDeps } from './deps.ts';
 
 type Click = { ref: ActionRef; job: JobView; actor: Identity; where: { channel: string | undefined; user: string }; triggerId: string };
 
@@ -87,9 +87,7 @@ export function registerButtons(app: App, deps: ListenerDeps): void {
         const note = await button.handle(deps, client, { ref, job, actor, where, triggerId: body.trigger_id });
         if (note) await tell(client, where, note);
       } catch (err) {
-        const text = explain(err);
-        if (text === null) throw err;
-        await tell(client, where, text);
+        await tellWhyNot(client, where, err);
       }
     });
   }

@@ -17,8 +17,10 @@ export type ListenerDeps = {
   onError(err: unknown): void;
 };
 
+type Where = { channel: string | undefined; user: string };
+
 /** Tells one person, in the channel they clicked in, why nothing happened (or what did). */
-export async function tell(client: WebClient, where: { channel: string | undefined; user: string }, text: string): Promise<void> {
+export async function tell(client: WebClient, where: Where, text: string): Promise<void> {
   const channel = where.channel;
   if (!channel) return;
   await client.chat.postEphemeral({ channel, user: where.user, ...refusal(text) });
@@ -30,4 +32,11 @@ export function explain(err: unknown): string | null {
   if (err instanceof ActionRefusedError) return `Nothing changed: ${err.message}.`;
   if (err instanceof InvalidInputError) return `Nothing changed: ${err.problems.map((p) => p.message).join('; ')}.`;
   return null;
+}
+
+/** Tells the person why their action changed nothing; an error that is no refusal is rethrown, to be logged as the bug it is. */
+export async function tellWhyNot(client: WebClient, where: Where, err: unknown): Promise<void> {
+  const text = explain(err);
+  if (text === null) throw err;
+  await tell(client, where, text);
 }

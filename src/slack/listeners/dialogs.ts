@@ -1,9 +1,8 @@
 /** The modals buttons open: a reason (reject, override, roll back) or the input a waiting step needs. */
 import type { App } from '@slack/bolt';
-import { InvalidInputError } from '../../domain/errors.ts';
 import { CALLBACKS, decodeAction, readReason, readStepInput, reasonMissing, type ActionRef } from '../blocks/index.ts';
 import type { Identity } from '../../domain/policy.ts';
-import { explain, tell, type ListenerDeps } from './deps.ts';
+import { tellWhyNot, type ListenerDeps } from './deps.ts';
 
 type ReasonAction = (deps: ListenerDeps, ref: ActionRef, actor: Identity, reason: string) => Promise<unknown>;
 
@@ -22,11 +21,7 @@ export function registerDialogs(app: App, deps: ListenerDeps): void {
       if (!reason) return ack({ response_action: 'errors', errors: reasonMissing() });
       await ack();
       const actor = await deps.people.identify(body.user.id, body.user.name);
-      await act(deps, ref, actor, reason).catch(async (err: unknown) => {
-        const text = explain(err);
-        if (text === null) throw err;
-        await tell(client, { channel: deps.channel, user: body.user.id }, text);
-      });
+      await act(deps, ref, actor, reason).catch((err: unknown) => tellWhyNot(client, { channel: deps.channel, user: body.user.id }, err));
     });
   }
 
@@ -37,10 +32,8 @@ export function registerDialogs(app: App, deps: ListenerDeps): void {
     if (!input.ok) return ack({ response_action: 'errors', errors: input.errors });
     await ack();
     const actor = await deps.people.identify(body.user.id, body.user.name);
-    await deps.service.provideInput(ref.jobId, actor, input.input, ref.stepId).catch(async (err: unknown) => {
-      const text = err instanceof InvalidInputError || explain(err) !== null ? explain(err) : null;
-      if (text === null) throw err;
-      await tell(client, { channel: deps.channel, user: body.user.id }, text);
-    });
+    await deps.service
+      .provideInput(ref.jobId, actor, input.input, ref.stepId)
+      .catch((err: unknown) => tellWhyNot(client, { channel: deps.channel, user: body.user.id }, err));
   });
 }

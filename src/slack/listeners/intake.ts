@@ -4,7 +4,7 @@ import type { WebClient } from '@slack/web-api';
 import { InvalidInputError } from '../../domain/errors.ts';
 import { parseIntake } from '../../domain/intake.ts';
 import { CALLBACKS, INTAKE_BLOCKS, intakeErrors, intakeModal, provisionConfirmation, readIntakeSubmission } from '../blocks/index.ts';
-import { explain, tell, type ListenerDeps } from './deps.ts';
+import { tellWhyNot, type ListenerDeps } from './deps.ts';
 
 /** How long a submission may take before the modal closes and the answer comes as a message instead. */
 const ANSWER_IN_MODAL_MS = 2000;
@@ -81,8 +81,6 @@ async function confirm(
     const confirmation = provisionConfirmation({ outcome, slug: job.tenant.slug, channel: deps.channel, progressUrl });
     await client.chat.postEphemeral({ channel: where.channel, user: where.user, ...confirmation });
   } catch (err) {
-    const text = explain(err);
-    if (text === null) throw err;
-    await tell(client, where, text);
+    await tellWhyNot(client, where, err);
   }
 }

@@ -41,8 +41,11 @@ function checkParsed(findings: Findings, target: string, index: number, raw: unk
   }
   if (result.ok) return [];
   if (result.errors.length === 0) findings.unnamed(target, index, 'refused with no problem listed', raw);
-  // A key the caller sent names itself ("… is not an intake field"); a body that is not an object has no fields to name.
-  const sent = isPlainObject(raw) ? new Set(Object.keys(raw)) : new Set(['intake']);
+  // A key the caller sent names itself ("… is not an intake field"); a body that is not an object, or a key
+  // with no name, has no field to name but the intake itself.
+  const keys = isPlainObject(raw) ? Object.keys(raw) : [];
+  const sent = new Set(keys.filter((k) => k.trim() !== ''));
+  if (!isPlainObject(raw) || keys.some((k) => k.trim() === '')) sent.add('intake');
   for (const { field, message } of result.errors) {
     if (field === '' || !(INTAKE_FIELDS.has(field) || sent.has(field)))
       findings.unnamed(target, index, `problem names field ${JSON.stringify(field)}: ${message}`, raw);

@@ -88,8 +88,8 @@ export class MongoJobStore implements JobStore, StatusLinkStore {
     await this.statusLinks.insertOne(link);
   }
 
-  statusLink(linkId: string): Promise<StatusLinkRecord | null> {
-    return this.statusLinks.findOne({ _id: linkId });
+  async statusLink(linkId: string): Promise<StatusLinkRecord | null> {
+    return storable(linkId) ? this.statusLinks.findOne({ _id: linkId }) : null;
   }
 
   async revokeStatusLinks(jobId: string, at: Date): Promise<number> {
@@ -218,11 +218,13 @@ export class MongoJobStore implements JobStore, StatusLinkStore {
   }
 
   async getJob(jobId: string): Promise<JobRecord | null> {
+    if (!storable(jobId)) return null;
     const doc = await this.jobs.findOne({ _id: jobId });
     return doc ? toRecord(doc) : null;
   }
 
   async findByOpportunity(crmOpportunityId: string): Promise<JobRecord | null> {
+    if (!storable(crmOpportunityId)) return null;
     const doc = await this.jobs.findOne({ crmOpportunityId });
     return doc ? toRecord(doc) : null;
   }
@@ -235,6 +237,7 @@ export class MongoJobStore implements JobStore, StatusLinkStore {
   async findJobs(query: { search?: string; statuses?: readonly JobStatus[]; limit: number }): Promise<JobRecord[]> {
     const statuses = query.statuses ? [...query.statuses] : undefined;
     const s = query.search?.trim();
+    if (s !== undefined && !storable(s)) return [];
     const filters: Filter<JobDoc>[] =
       s !== undefined
         ? [{ tenantSlug: s }, { companyKey: s.toLowerCase() }, { _id: s }].map((f) => (statuses ? { ...f, status: { $in: statuses } } : f))
@@ -308,4 +311,13 @@ function toRecord(doc: JobDoc): JobRecord {
 /** What the jobs list shows of a job, kept beside its view. */
 function listFields(view: JobView): Pick<JobDoc, 'planId' | 'requestedBy' | 'progress'> {
   return { planId: view.tenant.planId, requestedBy: view.requestedBy, progress: view.progress };
+}
+
+/**
+ * Text a stored value could equal. Nothing we store holds a NUL (the intake
+ * refuses control characters), and PostgreSQL, under the local store, refuses
+ * a query that holds one — so such a lookup finds nothing, without asking.
+ */
+function storable(text: string): boolean {
+  return !text.includes('\u0000');
 }

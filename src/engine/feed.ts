@@ -6,7 +6,8 @@
  * listeners are told, they do their own work.
  */
 import type { Redis } from 'ioredis';
-import { parseEvent, type JobEvent } from '../domain/events.ts';
+import type { JobEvent } from '../domain/events.ts';
+import { eventOf } from './stream-consumer.ts';
 
 export type FeedListener = (event: JobEvent) => void;
 
@@ -44,8 +45,7 @@ export class EventFeed {
         for (const [, entries] of reply ?? []) {
           for (const [id, fields] of entries) {
             last = id;
-            const text = fields[fields.indexOf('e') + 1];
-            const event = text === undefined ? null : parseEvent(text);
+            const event = eventOf(fields);
             if (event) this.tell(event);
           }
         }

@@ -1,6 +1,6 @@
 import { MongoClient } from 'mongodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../../src/domain/errors.ts';
+import { ActionRefusedError, InvalidInputError } from '../../src/domain/errors.ts';
 import { jobIdFor } from '../../src/domain/job-definition.ts';
 import { auditOf, dealFor, startTestApp, stopTestApp, waitForRecord, waitForStatus, type TestApp } from '../support/harness.ts';
 import { person, REQUESTER } from '../support/people.ts';
@@ -274,5 +274,11 @@ describe('a CRM opportunity id names one deal', () => {
     const next = await app.service.provision(dealFor({ slug }), REQUESTER);
     expect(next.outcome).toBe('created');
     expect((await reservations(app)).get(slug)?.jobId).toBe(next.job.jobId);
+  });
+
+  it('looking up a tenant by text holding a NUL finds nothing, and says so, instead of failing in the store', async () => {
+    await expect(app.service.status('acme\u0000corp')).rejects.toBeInstanceOf(ActionRefusedError);
+    expect(await app.store.getJob('job\u0000x')).toBeNull();
+    expect(await app.store.statusLink('link\u0000x')).toBeNull();
   });
 });

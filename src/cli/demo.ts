@@ -38,15 +38,33 @@ async function resetDemoState(config: Config): Promise<void> {
   await mongo.close();
 }
 
+/** With `serve`, the control room stays up after the demo, with its job in it, until `untilStopped` resolves. */
+export type DemoServing = { untilStopped(): Promise<void> };
+
 /** `servers`: the variables naming servers the CLI started for the demo (none when the environment names them). */
-export async function runDemo(base: Config, print: (line: string) => void, servers: Record<string, string> = {}): Promise<number> {
+export async function runDemo(
+  base: Config,
+  print: (line: string) => void,
+  servers: Record<string, string> = {},
+  serve?: DemoServing,
+): Promise<number> {
   const emulators = await startLocalEmulators(base);
   const config = loadConfigWith({ ...servers, ...emulators.env, PROVISIONER_PROFILE: 'local', MONGODB_DB: 'provisioner_demo', QUEUE_PREFIX: 'demo' });
   try {
     await resetDemoState(config);
-    const app = await compose(config, { runWorkers: true });
+    const app = await compose(config, { runWorkers: true, serveWeb: serve !== undefined });
     try {
-      return await provisionAcme(app, emulators, print);
+      const { code, jobId } = await provisionAcme(app, emulators, print);
+      if (!serve || !app.web) {
+        print('\nSee this job in the web control room: npm run demo -- --serve');
+        return code;
+      }
+      const url = await app.web.listen();
+      print(`\nControl room: ${url}/admin/jobs/${encodeURIComponent(jobId)}`);
+      print(`Sign in once with: ${await app.web.signInLink(config.operator)}`);
+      print('Ctrl-C to stop.');
+      await serve.untilStopped();
+      return code;
     } finally {
       await app.close();
     }
@@ -61,7 +79,7 @@ const DEMO_PEOPLE: Record<'ae' | 'approver', Identity> = {
   approver: { door: 'cli', id: 'dana.approver', name: 'dana.approver', roles: new Set(['approver']) },
 };
 
-async function provisionAcme(app: App, emulators: LocalEmulators, print: (line: string) => void): Promise<number> {
+async function provisionAcme(app: App, emulators: LocalEmulators, print: (line: string) => void): Promise<{ code: number; jobId: string }> {
   print(`Provisioning ${DEMO_DEAL.companyName} (${DEMO_DEAL.plan} plan, slug ${DEMO_DEAL.slug}) on local emulators…\n`);
   const deal = { ...DEMO_DEAL, contractStartDate: new Date().toISOString().slice(0, 10) };
   const { job } = await app.service.provision(deal, DEMO_PEOPLE.ae);
@@ -82,7 +100,7 @@ async function provisionAcme(app: App, emulators: LocalEmulators, print: (line: 
   const { lines } = await app.service.audit(DEMO_DEAL.slug);
   print(`\nAudit trail (what \`provisioner audit ${DEMO_DEAL.slug}\` shows):`);
   for (const l of lines) print(l);
-  return final.status === 'live' ? 0 : 1;
+  return { code: final.status === 'live' ? 0 : 1, jobId: job.jobId };
 }
 
 function emulatorSummary(emulators: LocalEmulators, tenantId: string): string[] {

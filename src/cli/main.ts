@@ -266,9 +266,15 @@ export function buildProgram(config: Config): Command {
   program
     .command('demo')
     .description('provision the demo tenant Acme Corp (enterprise) on local services and show its audit trail')
-    .action(async () => {
+    .option('--serve', 'then keep the control room running with the demo job in it (Ctrl-C to stop)')
+    .action(async (o: { serve?: boolean }) => {
       const [servers, { runDemo }] = await Promise.all([withLocalServers(config), import('./demo.ts')]);
-      process.exitCode = await runDemo(servers.config, print, servers.env);
+      const untilStopped = () =>
+        new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+      process.exitCode = await runDemo(servers.config, print, servers.env, o.serve ? { untilStopped } : undefined);
     });
 
   nameAllMissingOptions(program);

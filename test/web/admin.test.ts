@@ -156,4 +156,22 @@ describe('the admin panel', () => {
     await waitForStep(web.app, hooli.jobId, 'billing', ['succeeded']);
     await page.screenshot({ path: screenshotPath('admin-jobs'), fullPage: true });
   });
+
+  it('lists tenants with what was provisioned for each (the real pipeline), every id exactly as the systems know it', async () => {
+    web = await startWebApp();
+    const { job } = await web.app.service.provision(dealFor({ companyName: 'Initech' }), REQUESTER);
+    await waitForStatus(web.app, job.jobId, ['live'], 60_000);
+    const customer = web.app.emulators?.stripe.customersFor(`tnt_${job.tenant.slug}`)[0]?.id;
+    expect(customer).toMatch(/^cus_/);
+    const page = await newPage();
+    await signInWithSlack(page, web, APPROVER, '/admin/tenants');
+    const row = page.locator('tbody tr', { hasText: 'Initech' });
+    const ids = await row.locator('code.copy').allTextContents();
+    expect(ids).toContain(job.tenant.slug);
+    expect(ids).toContain(customer);
+    expect(ids.some((id) => id.startsWith('sub_'))).toBe(true);
+    expect(ids).toContain(`${job.tenant.slug}.${web.app.config.tenant.baseDomain}`);
+    await expect(row.getByRole('link', { name: job.jobId }).count()).resolves.toBe(1);
+    await page.screenshot({ path: screenshotPath('admin-tenants'), fullPage: true });
+  });
 });

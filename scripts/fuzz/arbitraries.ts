@@ -4,6 +4,7 @@
  * left marks, look-alikes, mrkdwn and HTML, SQL and template syntax, huge
  * sizes), values of the wrong type, and deals that are nearly right.
  */
+import { INTAKE_FIELDS } from '../../src/domain/intake-match.ts';
 import fc from 'fast-check';
 import { addDays, format } from 'date-fns';
 
@@ -119,23 +120,10 @@ export function dealLike(plans: readonly string[], residencies: readonly string[
     .map(([f, extra]) => ({ ...extra, ...f }));
   // A good deal with one field gone wrong reaches the checks that need every other field right.
   const oneOff = fc
-    .tuple(goodDeal(plans, residencies), fc.constantFrom(...INTAKE_KEYS), fieldValue(fc.constantFrom('constructor', 'toString', '__proto__')))
+    .tuple(goodDeal(plans, residencies), fc.constantFrom(...INTAKE_FIELDS), fieldValue(fc.constantFrom('constructor', 'toString', '__proto__')))
     .map(([deal, key, value]) => ({ ...deal, [key]: value }));
   return fc.oneof({ weight: 3, arbitrary: anyFields }, { weight: 2, arbitrary: oneOff });
 }
-
-const INTAKE_KEYS = [
-  'companyName',
-  'slug',
-  'adminEmail',
-  'plan',
-  'contractStartDate',
-  'contractValue',
-  'dataResidency',
-  'featureOverrides',
-  'crmOpportunityId',
-  'requestedBy',
-];
 
 /** A deal parseIntake accepts. */
 function goodDeal(plans: readonly string[], residencies: readonly string[]): fc.Arbitrary<Record<string, unknown>> {

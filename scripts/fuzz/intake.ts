@@ -6,6 +6,7 @@
  * person can find (an intake field, or a key they sent that is not one); the
  * modal shows every error on one of its own blocks.
  */
+import { INTAKE_FIELDS as ALL_INTAKE_FIELDS } from '../../src/domain/intake-match.ts';
 import fc from 'fast-check';
 import { parseIntake } from '../../src/domain/intake.ts';
 import type { PlansManifest } from '../../src/domain/plan.ts';
@@ -13,18 +14,8 @@ import { featureBlockId, INTAKE_BLOCKS, intakeErrors, readIntakeSubmission } fro
 import { dealLike, fieldValue, jsonish, nastyString } from './arbitraries.ts';
 import { errorText, type Findings, hasStackTrace } from './findings.ts';
 
-export const INTAKE_FIELDS: ReadonlySet<string> = new Set([
-  'companyName',
-  'slug',
-  'adminEmail',
-  'plan',
-  'contractStartDate',
-  'contractValue',
-  'dataResidency',
-  'featureOverrides',
-  'crmOpportunityId',
-  'requestedBy',
-]);
+/** Intake fields a rejection may name. */
+export const INTAKE_FIELDS: ReadonlySet<string> = new Set(ALL_INTAKE_FIELDS);
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);

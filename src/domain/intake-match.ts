@@ -20,6 +20,9 @@ export const DEAL_FIELDS = [
   'crmOpportunityId',
 ] as const;
 
+/** Every field of an intake: the deal's, and who asked for it. */
+export const INTAKE_FIELDS = [...DEAL_FIELDS, 'requestedBy'] as const;
+
 export type DealField = (typeof DEAL_FIELDS)[number];
 
 export type Deal = Pick<Intake, DealField>;

@@ -16,6 +16,7 @@ import type { EventFeed } from '../engine/feed.ts';
 import type { OneTimeTokens } from '../ports/one-time-tokens.ts';
 import type { SlackSignIn } from '../ports/sign-in.ts';
 import type { Session, SessionSettings } from './auth/session.ts';
+import { signedInCheck } from './auth/signed-in.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { assetRoutes } from './routes/assets.ts';
 import { authRoutes } from './routes/auth.ts';
@@ -49,6 +50,7 @@ export async function registerWeb(server: FastifyInstance, deps: WebDeps): Promi
     const refused = (reason: string) => server.log.warn({ reason }, 'refused a signed Slack request of a shape Slack does not send');
     await server.register(slackRoutes, { ...deps.slack, onRefused: refused });
   }
+  const signedIn = signedInCheck({ sessions: deps.sessions, identify: deps.identify });
   await server.register(async (pages) => {
     await pages.register(fastifyCookie);
     await pages.register(fastifyFormbody, { bodyLimit: FORM_LIMIT });
@@ -75,7 +77,7 @@ export async function registerWeb(server: FastifyInstance, deps: WebDeps): Promi
       controlRoom: deps.controlRoom,
       sessions: deps.sessions,
       feed: deps.feed,
-      identify: deps.identify,
+      signedIn,
       slackThread: deps.slackThread,
       publicOrigin,
     });

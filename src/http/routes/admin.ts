@@ -9,7 +9,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ControlRoom } from '../../app/control-room.ts';
 import type { ProvisioningService } from '../../app/services.ts';
 import { ActionRefusedError, InvalidInputError } from '../../domain/errors.ts';
-import type { Identity } from '../../domain/policy.ts';
+import { decideQueueChange, type Identity } from '../../domain/policy.ts';
 import type { EventFeed } from '../../engine/feed.ts';
 import { csrfMatches, sameOrigin, type Session, type SessionSettings } from '../auth/session.ts';
 import type { SignedInCheck } from '../auth/signed-in.ts';
@@ -40,7 +40,12 @@ type Notice = { kind: 'done' | 'refused'; text: string; shared?: string };
 const FLASH = 'prov_flash';
 
 function viewerOf(who: Identity, session: Session): Viewer {
-  return { name: who.name, csrf: session.csrf, canAct: who.roles.has('admin') || who.roles.has('approver') };
+  return {
+    name: who.name,
+    csrf: session.csrf,
+    canAct: who.roles.has('admin') || who.roles.has('approver'),
+    managesQueues: decideQueueChange(who).allowed,
+  };
 }
 
 export const adminRoutes: FastifyPluginAsync<AdminDeps> = async (server, deps) => {

@@ -3,6 +3,7 @@
  * metrics, plus (for `provisioner serve`) the control room and Slack's HTTP
  * requests. Built from parts compose() already made.
  */
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import type { FastifyInstance } from 'fastify';
 import type { WebClient } from '@slack/web-api';
 import { RedisOneTimeTokens } from './adapters/one-time-tokens.ts';
@@ -79,6 +80,7 @@ export async function composeWeb(parts: WebParts): Promise<Web> {
     signIn: config.web.slackSignIn ? new SlackOpenIdSignIn({ ...config.web.slackSignIn, apiUrl: config.slack?.apiUrl }) : undefined,
     oneTimeLinks,
     identify,
+    stepQueues: (readOnly) => [stepQueueBoard(engine, readOnly)],
     slackThread: (jobId) => (parts.slack ? threadLink(parts.slack, jobId, permalinks) : Promise.resolve(undefined)),
     view: (jobId) => service.jobView(jobId),
     publicUrl: config.web.publicUrl,
@@ -103,6 +105,19 @@ export async function composeWeb(parts: WebParts): Promise<Web> {
       await server.close();
     },
   };
+}
+
+/** The engine's step queue on Bull Board, each step job linked to its provisioning job's page. */
+function stepQueueBoard(engine: Engine, readOnly: boolean): BullMQAdapter {
+  return new BullMQAdapter(engine.stepQueue, {
+    readOnlyMode: readOnly,
+    displayName: 'Step jobs',
+    description: 'One BullMQ job per step run; the provisioning job it belongs to is in its data (jobId).',
+    externalJobUrl: (job) => {
+      const jobId: unknown = Reflect.get(Object(job.data), 'jobId');
+      return typeof jobId === 'string' ? { displayText: 'Provisioning job', href: `/admin/jobs/${encodeURIComponent(jobId)}` } : { href: '/admin' };
+    },
+  });
 }
 
 /** The job's thread in #onboarding as Slack links it (chat.getPermalink), remembered once known. */

@@ -93,6 +93,15 @@ export function decide(who: Identity, action: JobAction, settings: PolicySetting
   return refuse(`Only approvers${also} can ${VERB[action]} provisioning jobs; ask one of the approvers.`);
 }
 
+/**
+ * Who may change the step queue from its dashboard (Bull Board: retry, remove, clean, pause BullMQ jobs). Only
+ * admins: such changes act on the machinery under the jobs, beside the job actions and their audit trail.
+ * Everyone signed in may watch it.
+ */
+export function decideQueueChange(who: Identity): Decision {
+  return who.roles.has('admin') ? ALLOW : refuse('Only admins can change the step queue; everyone signed in can watch it.');
+}
+
 function refuse(reason: string): Decision {
   return { allowed: false, reason };
 }

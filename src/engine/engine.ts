@@ -221,6 +221,11 @@ export class Engine {
     return this.state.init(definition, event);
   }
 
+  /** The BullMQ queue of step jobs, for the operators' dashboard (Bull Board); steps are queued by the dispatcher only. */
+  get stepQueue(): Queue {
+    return this.queue;
+  }
+
   /** Step queue jobs per BullMQ state. */
   queueDepth(): Promise<Record<string, number>> {
     return queueDepth(this.queue);

@@ -4,6 +4,7 @@
  * assets they share. Health and metrics come from createHttpServer.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { BaseAdapter } from '@bull-board/api/baseAdapter';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -16,9 +17,11 @@ import type { EventFeed } from '../engine/feed.ts';
 import type { OneTimeTokens } from '../ports/one-time-tokens.ts';
 import type { SlackSignIn } from '../ports/sign-in.ts';
 import type { Session, SessionSettings } from './auth/session.ts';
+import { signedInCheck } from './auth/signed-in.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { assetRoutes } from './routes/assets.ts';
 import { authRoutes } from './routes/auth.ts';
+import { queueRoutes } from './routes/queues.ts';
 import { slackRoutes } from './routes/slack.ts';
 import { statusRoutes } from './routes/status.ts';
 
@@ -32,6 +35,8 @@ export type WebDeps = {
   oneTimeLinks: OneTimeTokens;
   identify(session: Session): Promise<Identity>;
   slackThread(jobId: string): Promise<string | undefined>;
+  /** The step queue as Bull Board shows it (/admin/queues), read-only or not. */
+  stepQueues(readOnly: boolean): BaseAdapter[];
   view(jobId: string): Promise<JobView | null>;
   /** Set in configuration (PUBLIC_URL); otherwise the address the request came to. */
   publicUrl: string | undefined;
@@ -49,6 +54,7 @@ export async function registerWeb(server: FastifyInstance, deps: WebDeps): Promi
     const refused = (reason: string) => server.log.warn({ reason }, 'refused a signed Slack request of a shape Slack does not send');
     await server.register(slackRoutes, { ...deps.slack, onRefused: refused });
   }
+  const signedIn = signedInCheck({ sessions: deps.sessions, identify: deps.identify });
   await server.register(async (pages) => {
     await pages.register(fastifyCookie);
     await pages.register(fastifyFormbody, { bodyLimit: FORM_LIMIT });
@@ -75,10 +81,11 @@ export async function registerWeb(server: FastifyInstance, deps: WebDeps): Promi
       controlRoom: deps.controlRoom,
       sessions: deps.sessions,
       feed: deps.feed,
-      identify: deps.identify,
+      signedIn,
       slackThread: deps.slackThread,
       publicOrigin,
     });
+    await pages.register(queueRoutes, { signedIn, queues: deps.stepQueues });
     await pages.register(statusRoutes, { statusLinks: deps.statusLinks, feed: deps.feed, view: deps.view, onError: deps.onError });
     pages.get('/', async (_request, reply) => reply.redirect('/admin', 302));
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, JOB_ACTIONS, type Door, type Identity, type JobAction, type Role } from '../../src/domain/policy.ts';
+import { decide, decideQueueChange, JOB_ACTIONS, type Door, type Identity, type JobAction, type Role } from '../../src/domain/policy.ts';
 
 /**
  * The whole authorisation policy as one table: every role × every action × every door.
@@ -130,5 +130,13 @@ describe('who may do what to a provisioning job, on every door', () => {
   it('a job with no recorded requester (made before requesters were recorded) has no owner to favour', () => {
     const requester: Identity = { door: 'slack', id: 'U-jane', name: 'Jane', roles: new Set(['requester']) };
     expect(decide(requester, 'cancel', { allowSelfApproval: false }, { requester: undefined }).allowed).toBe(false);
+  });
+
+  it('only admins change the step queue from its dashboard; approvers and requesters only watch it', () => {
+    const changes = (roles: Role[]) => decideQueueChange({ door: 'web', id: 'U1', name: 'Someone', roles: new Set(roles) });
+    expect(changes(['admin']).allowed).toBe(true);
+    for (const roles of [['approver'], ['requester'], []] satisfies Role[][]) {
+      expect(changes(roles)).toEqual({ allowed: false, reason: 'Only admins can change the step queue; everyone signed in can watch it.' });
+    }
   });
 });

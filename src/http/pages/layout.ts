@@ -1,19 +1,24 @@
 /** The frame every admin page shares: skip link, navigation, who is signed in, and a sign-out form. */
 import { html, type Html } from './html.ts';
 
-export type Viewer = { name: string; csrf: string; canAct: boolean };
+/** canAct: may act on jobs (approvers, admins); managesQueues: may change the step queue from its dashboard (admins). */
+export type Viewer = { name: string; csrf: string; canAct: boolean; managesQueues: boolean };
 
 export type Section = 'jobs' | 'tenants' | 'kpis';
 
-const NAV: readonly { section: Section; href: string; label: string }[] = [
-  { section: 'jobs', href: '/admin', label: 'Jobs' },
-  { section: 'tenants', href: '/admin/tenants', label: 'Tenants' },
-  { section: 'kpis', href: '/admin/kpis', label: 'KPIs' },
+const NAV: readonly { section?: Section; href: (viewer: Viewer) => string; label: string }[] = [
+  { section: 'jobs', href: () => '/admin', label: 'Jobs' },
+  { section: 'tenants', href: () => '/admin/tenants', label: 'Tenants' },
+  { section: 'kpis', href: () => '/admin/kpis', label: 'KPIs' },
+  // Bull Board, mounted read-only for everyone and in full for admins (src/http/routes/queues.ts).
+  { href: (viewer) => (viewer.managesQueues ? '/admin/queues/manage' : '/admin/queues'), label: 'Queues' },
 ];
 
 export function adminPage(opts: { title: string; viewer: Viewer; section?: Section; body: Html; scripts?: readonly string[] }): Html {
   const { title, viewer, section, body } = opts;
-  const nav = NAV.map((n) => html`<a href="${n.href}"${n.section === section ? html` aria-current="page"` : ''}>${n.label}</a>`);
+  const nav = NAV.map(
+    (n) => html`<a href="${n.href(viewer)}"${n.section !== undefined && n.section === section ? html` aria-current="page"` : ''}>${n.label}</a>`,
+  );
   return html`<!doctype html>
 <html lang="en">
 <head>

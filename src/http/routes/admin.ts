@@ -9,9 +9,10 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ControlRoom } from '../../app/control-room.ts';
 import type { ProvisioningService } from '../../app/services.ts';
 import { ActionRefusedError, InvalidInputError } from '../../domain/errors.ts';
-import type { Identity } from '../../domain/policy.ts';
+import { decideQueueChange, type Identity } from '../../domain/policy.ts';
 import type { EventFeed } from '../../engine/feed.ts';
-import { csrfMatches, readSession, sameOrigin, type Session, type SessionSettings } from '../auth/session.ts';
+import { csrfMatches, sameOrigin, type Session, type SessionSettings } from '../auth/session.ts';
+import type { SignedInCheck } from '../auth/signed-in.ts';
 import { sign, unsign } from '../auth/signed.ts';
 import { fieldsOf } from '../fields.ts';
 import { jobPage } from '../pages/job-page.ts';
@@ -27,7 +28,8 @@ export type AdminDeps = {
   controlRoom: ControlRoom;
   sessions: SessionSettings;
   feed: EventFeed;
-  identify(session: Session): Promise<Identity>;
+  /** The signed-in person, or a redirect to sign in (pages) / 401 (streams and fragments). */
+  signedIn: SignedInCheck;
   /** A link to the job's thread in #onboarding, when Slack is on. */
   slackThread(jobId: string): Promise<string | undefined>;
   publicOrigin(request: FastifyRequest): string;
@@ -38,24 +40,17 @@ type Notice = { kind: 'done' | 'refused'; text: string; shared?: string };
 const FLASH = 'prov_flash';
 
 function viewerOf(who: Identity, session: Session): Viewer {
-  return { name: who.name, csrf: session.csrf, canAct: who.roles.has('admin') || who.roles.has('approver') };
+  return {
+    name: who.name,
+    csrf: session.csrf,
+    canAct: who.roles.has('admin') || who.roles.has('approver'),
+    managesQueues: decideQueueChange(who).allowed,
+  };
 }
 
 export const adminRoutes: FastifyPluginAsync<AdminDeps> = async (server, deps) => {
   const page = (reply: FastifyReply, status: number, text: string) =>
     reply.code(status).type('text/html').header('cache-control', 'no-store').send(text);
-
-  /** The signed-in person, or a redirect to sign in (pages) / 401 (streams and fragments). */
-  const signedIn = async (request: FastifyRequest, reply: FastifyReply): Promise<{ who: Identity; session: Session } | undefined> => {
-    const session = readSession(request, deps.sessions);
-    if (!session) {
-      const wantsPage = request.method === 'GET' && (request.headers.accept ?? '').includes('text/html') && !request.url.endsWith('/events');
-      if (wantsPage) await reply.redirect(`/auth/sign-in?next=${encodeURIComponent(request.url)}`, 303);
-      else await page(reply, 401, messagePage('Signed out', 'Sign in again to continue.', { href: '/auth/sign-in', label: 'Sign in' }).text);
-      return undefined;
-    }
-    return { who: await deps.identify(session), session };
-  };
 
   const flash = (reply: FastifyReply, notice: Notice) =>
     reply.setCookie(FLASH, sign(deps.sessions.secret, 'flash', notice), {
@@ -80,7 +75,7 @@ export const adminRoutes: FastifyPluginAsync<AdminDeps> = async (server, deps) =
   };
 
   server.get('/admin', async (request, reply) => {
-    const me = await signedIn(request, reply);
+    const me = await deps.signedIn(request, reply);
     if (!me) return reply;
     const { filters, query } = jobQueryOf(fieldsOf(request.query));
     const found = deps.controlRoom.jobs(query);
@@ -97,13 +92,13 @@ export const adminRoutes: FastifyPluginAsync<AdminDeps> = async (server, deps) =
   });
 
   server.get('/admin/jobs/rows', async (request, reply) => {
-    if (!(await signedIn(request, reply))) return reply;
+    if (!(await deps.signedIn(request, reply))) return reply;
     const { query } = jobQueryOf(fieldsOf(request.query));
     return page(reply, 200, jobsTableBody(deps.controlRoom.jobs(query)).text);
   });
 
   server.get('/admin/events', async (request, reply) => {
-    if (!(await signedIn(request, reply))) return reply;
+    if (!(await deps.signedIn(request, reply))) return reply;
     openEventStream(
       request,
       reply,
@@ -115,7 +110,7 @@ export const adminRoutes: FastifyPluginAsync<AdminDeps> = async (server, deps) =
   });
 
   server.get<{ Params: { jobId: string } }>('/admin/jobs/:jobId', async (request, reply) => {
-    const me = await signedIn(request, reply);
+    const me = await deps.signedIn(request, reply);
     if (!me) return reply;
     const detail = await deps.controlRoom.job(request.params.jobId).catch((err: unknown) => {
       if (err instanceof ActionRefusedError) return undefined;
@@ -138,7 +133,7 @@ export const adminRoutes: FastifyPluginAsync<AdminDeps> = async (server, deps) =
   });
 
   server.get<{ Params: { jobId: string } }>('/admin/jobs/:jobId/events', async (request, reply) => {
-    if (!(await signedIn(request, reply))) return reply;
+    if (!(await deps.signedIn(request, reply))) return reply;
     const { jobId } = request.params;
     openEventStream(
       request,
@@ -151,7 +146,7 @@ export const adminRoutes: FastifyPluginAsync<AdminDeps> = async (server, deps) =
   });
 
   server.post<{ Params: { jobId: string; action: string } }>('/admin/jobs/:jobId/:action', async (request, reply) => {
-    const me = await signedIn(request, reply);
+    const me = await deps.signedIn(request, reply);
     if (!me) return reply;
     const form = fieldsOf(request.body);
     if (!csrfMatches(me.session, form['_csrf']) || !sameOrigin(request)) {
@@ -182,7 +177,7 @@ export const adminRoutes: FastifyPluginAsync<AdminDeps> = async (server, deps) =
   });
 
   server.get('/admin/tenants', async (request, reply) => {
-    const me = await signedIn(request, reply);
+    const me = await deps.signedIn(request, reply);
     if (!me) return reply;
     return page(reply, 200, tenantsPage({ viewer: viewerOf(me.who, me.session), tenants: await deps.controlRoom.tenants() }).text);
   });

@@ -78,6 +78,8 @@ export async function composeWeb(parts: WebParts): Promise<Web> {
   let base: string | undefined;
   await registerWeb(server, {
     service,
+    kpis: parts.kpis,
+    apiCallers: config.apiCallers,
     controlRoom: new ControlRoom({ provisioning: service, store, catalog }),
     statusLinks: parts.statusLinks,
     feed,

@@ -230,6 +230,16 @@ export function buildProgram(config: Config): Command {
     });
 
   program
+    .command('api-token')
+    .description('tokens of programs that call the HTTP API (API_CALLERS)')
+    .command('create <caller>')
+    .description('make a new token for an API caller and print the API_CALLERS value that accepts it (the token itself is never stored)')
+    .action(async (caller: string) => {
+      const { apiTokenText } = await import('./api-token.ts');
+      for (const line of apiTokenText(config.apiCallers, caller)) print(line);
+    });
+
+  program
     .command('admin-link')
     .description('print a one-time sign-in link to the control room for a configured operator (--as), valid for an hour')
     .action(async () =>

@@ -16,7 +16,10 @@ import type { EventFeed } from '../engine/feed.ts';
 import type { OneTimeTokens } from '../ports/one-time-tokens.ts';
 import type { SlackSignIn } from '../ports/sign-in.ts';
 import type { Session, SessionSettings } from './auth/session.ts';
+import type { KpiService } from '../app/kpis.ts';
+import type { ApiCallers } from '../domain/api-callers.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { apiV1Routes } from './routes/api/v1.ts';
 import { assetRoutes } from './routes/assets.ts';
 import { authRoutes } from './routes/auth.ts';
 import { slackRoutes } from './routes/slack.ts';
@@ -24,6 +27,9 @@ import { statusRoutes } from './routes/status.ts';
 
 export type WebDeps = {
   service: ProvisioningService;
+  kpis: KpiService;
+  /** Programs that may call /api/v1, with their token hashes. */
+  apiCallers: ApiCallers;
   controlRoom: ControlRoom;
   statusLinks: StatusLinks;
   feed: EventFeed;
@@ -49,6 +55,7 @@ export async function registerWeb(server: FastifyInstance, deps: WebDeps): Promi
     const refused = (reason: string) => server.log.warn({ reason }, 'refused a signed Slack request of a shape Slack does not send');
     await server.register(slackRoutes, { ...deps.slack, onRefused: refused });
   }
+  await server.register(apiV1Routes, { prefix: '/api/v1', callers: deps.apiCallers, kpis: deps.kpis, onError: deps.onError });
   await server.register(async (pages) => {
     await pages.register(fastifyCookie);
     await pages.register(fastifyFormbody, { bodyLimit: FORM_LIMIT });

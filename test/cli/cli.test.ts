@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
+import { callerWithToken, tokenHash } from '../../src/domain/api-callers.ts';
 import { startLocalEmulators, type LocalEmulators } from '../../src/emulators/emulators.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -306,5 +307,26 @@ describe('the provisioner command answers help, --version and usage errors at on
     expect(result.code).toBe(0);
     expect(result.out).not.toContain('[services]');
     expect(leftBehind()).toEqual(before);
+  });
+
+  it('api-token create prints a new token once and the API_CALLERS value that accepts it beside the current one, starting nothing', async () => {
+    const current = `sha256:${tokenHash('the-current-product-token')}`;
+    const result = await run(['api-token', 'create', 'product'], {
+      entry: 'bin/provisioner.mjs',
+      env: { ...unconfigured, API_CALLERS: `product=${current}` },
+    });
+    expect(result.code).toBe(0);
+    expect(result.out).not.toContain('[services]');
+    const token = /^ {2}(prov_[A-Za-z0-9_-]{43})$/m.exec(result.out)?.[1];
+    const value = /^ {2}API_CALLERS='([^']+)'$/m.exec(result.out)?.[1];
+    if (!token || !value) throw new Error(`no token or API_CALLERS line in:\n${result.out}`);
+    expect(value).toBe(`product=sha256:${tokenHash(token)}|${current}`);
+    const deployed = loadConfig({ API_CALLERS: value }).apiCallers;
+    expect(callerWithToken(token, deployed)).toBe('product');
+    expect(callerWithToken('the-current-product-token', deployed)).toBe('product');
+
+    const refused = await run(['api-token', 'create', 'Our Product'], { entry: 'bin/provisioner.mjs', env: unconfigured });
+    expect(refused.code).toBe(2);
+    expect(refused.out).toContain('caller: a caller name is lowercase letters, digits, - and _');
   });
 });

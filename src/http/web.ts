@@ -21,6 +21,7 @@ import type { ApiCallers } from '../domain/api-callers.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { apiV1Routes } from './routes/api/v1.ts';
 import { assetRoutes } from './routes/assets.ts';
+import { kpiRoutes } from './routes/kpis.ts';
 import { authRoutes } from './routes/auth.ts';
 import { slackRoutes } from './routes/slack.ts';
 import { statusRoutes } from './routes/status.ts';
@@ -86,6 +87,7 @@ export async function registerWeb(server: FastifyInstance, deps: WebDeps): Promi
       slackThread: deps.slackThread,
       publicOrigin,
     });
+    await pages.register(kpiRoutes, { kpis: deps.kpis, sessions: deps.sessions, identify: deps.identify });
     await pages.register(statusRoutes, { statusLinks: deps.statusLinks, feed: deps.feed, view: deps.view, onError: deps.onError });
     pages.get('/', async (_request, reply) => reply.redirect('/admin', 302));
   });

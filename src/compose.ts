@@ -150,6 +150,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
           {
             service,
             kpis,
+            kpisPageUrl: () => `${web?.baseUrl() ?? configuredBaseUrl(config)}/admin/kpis`,
             manifests,
             people: new People(slack.client, { approvers: config.slack.approvers, admins: config.web.admins }),
             channel: config.slack.channel,

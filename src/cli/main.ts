@@ -164,6 +164,16 @@ export function buildProgram(config: Config): Command {
       }),
     );
 
+  program
+    .command('stats')
+    .description('signed-to-live KPIs: time to live, step failures, handoffs, approval waits, first use')
+    .action(async () =>
+      withApp(config, false, async (app) => {
+        const { statsText } = await import('./stats.ts');
+        for (const line of statsText(await app.kpis.report(actor()))) print(line);
+      }),
+    );
+
   const act = (name: string, describe: string, run: (app: App, ref: string, o: ActOptions) => Promise<JobView>) =>
     program
       .command(`${name} <tenant>`)

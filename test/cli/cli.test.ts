@@ -93,6 +93,30 @@ describe('the provisioner CLI', () => {
     expect(audit.out).toMatch(/\d\d:\d\d Tenant initech is live at https:\/\/initech\.cli\w+\.tenants\.test/);
   });
 
+  it('stats prints the KPIs, working out the facts of jobs that changed and keeping them for the next run', async () => {
+    const first = await cli('stats');
+    expect(first.code).toBe(0);
+    expect(first.out).toMatch(/^Signed-to-live KPIs over \d+ jobs? \(as of \d{4}-\d\d-\d\d \d\d:\d\d UTC\)$/m);
+    expect(first.out).toMatch(/^ {2}Contract signed → live +\S.* \(p90 .+\)$/m);
+    expect(first.out).toMatch(/^ {2}Requested → live +\d.* \(p90 .+\)$/m);
+    expect(first.out).toContain('  starter: ');
+    const mongo = new MongoClient(process.env['MONGODB_URI'] ?? 'mongodb://127.0.0.1:27017/');
+    const db = mongo.db(`cli_${id}`);
+    const jobs = await db
+      .collection('jobs')
+      .find({}, { projection: { seq: 1 } })
+      .toArray();
+    const kept = await db
+      .collection('kpi_facts')
+      .find({}, { projection: { seq: 1 } })
+      .toArray();
+    await mongo.close();
+    expect(kept.map((f) => [f._id, f['seq']]).sort()).toEqual(jobs.map((j) => [j._id, j['seq']]).sort());
+
+    const again = await cli('stats');
+    expect(again.out.replace(/\(as of .*\)/, '')).toBe(first.out.replace(/\(as of .*\)/, ''));
+  });
+
   it('names every bad field and exits 2 without creating anything', async () => {
     const run = await cli(
       'provision',

@@ -10,6 +10,8 @@ import type { People } from '../people.ts';
 export type ListenerDeps = {
   service: ProvisioningService;
   kpis: KpiService;
+  /** The control room's KPI page, linked from `/provision stats`. */
+  kpisPageUrl?: () => string;
   manifests: Manifests;
   people: People;
   /** The #onboarding channel, for links to progress messages. */

@@ -12,8 +12,12 @@ const WEEK_MS = 7 * DAY_MS;
  * the 90th percentile of 1…10 is 9.1. Undefined for no values.
  */
 export function percentile(values: readonly number[], p: number): number | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
+  return percentileOfSorted(Float64Array.from(values).sort(), p);
+}
+
+/** The same, of values already sorted ascending. */
+function percentileOfSorted(sorted: ArrayLike<number>, p: number): number | undefined {
+  if (sorted.length === 0) return undefined;
   const rank = (p / 100) * (sorted.length - 1);
   const below = Math.floor(rank);
   const low = sorted[below] ?? 0;
@@ -30,8 +34,9 @@ export function mean(values: readonly number[]): number | undefined {
 export type Spread = { count: number; medianMs?: number; p90Ms?: number };
 
 export function spreadOf(values: readonly number[]): Spread {
-  const median = percentile(values, 50);
-  const p90 = percentile(values, 90);
+  const sorted = Float64Array.from(values).sort();
+  const median = percentileOfSorted(sorted, 50);
+  const p90 = percentileOfSorted(sorted, 90);
   return { count: values.length, ...(median === undefined ? {} : { medianMs: median }), ...(p90 === undefined ? {} : { p90Ms: p90 }) };
 }
 

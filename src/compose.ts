@@ -43,6 +43,8 @@ export type App = {
   service: ProvisioningService;
   /** The signed-to-live KPIs and the product's activation events. */
   kpis: KpiService;
+  /** The facts the KPIs aggregate, in memory (kept current in the background by `serveWeb`). */
+  kpiFacts: KpiFactsKeeper;
   engine: Engine;
   store: MongoJobStore;
   manifests: Manifests;
@@ -183,6 +185,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     web,
     service,
     kpis,
+    kpiFacts,
     engine,
     store,
     manifests,

@@ -48,6 +48,12 @@ const FactsDocSchema = z.object({
   steps: z.array(StepTypeFactsSchema),
 });
 
+/** A job's facts as stored (the benchmark seeds these too). */
+export function kpiFactsDocOf(facts: JobFacts): FactsDoc {
+  const { jobId, ...rest } = facts;
+  return { _id: jobId, ...rest, factsVersion: FACTS_VERSION };
+}
+
 /** A tenant's slug never holds "/", so "<slug>/<anything>" cannot collide between tenants. */
 const keyOf = (slug: string, part: string) => `${slug}/${part}`;
 
@@ -87,8 +93,8 @@ export class MongoKpiStore implements KpiStore {
   }
 
   async saveKpiFacts(facts: JobFacts): Promise<void> {
-    const { jobId, ...rest } = facts;
-    await this.facts.replaceOne({ _id: jobId }, { ...rest, factsVersion: FACTS_VERSION }, { upsert: true });
+    const { _id, ...doc } = kpiFactsDocOf(facts);
+    await this.facts.replaceOne({ _id }, doc, { upsert: true });
   }
 
   async tenantKnown(slug: string): Promise<boolean> {

@@ -16,6 +16,7 @@ import type { EventFeed } from '../engine/feed.ts';
 import type { OneTimeTokens } from '../ports/one-time-tokens.ts';
 import type { SlackSignIn } from '../ports/sign-in.ts';
 import type { Session, SessionSettings } from './auth/session.ts';
+import { signedInCheck } from './auth/signed-in.ts';
 import type { KpiService } from '../app/kpis.ts';
 import type { ApiCallers } from '../domain/api-callers.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -57,6 +58,7 @@ export async function registerWeb(server: FastifyInstance, deps: WebDeps): Promi
     await server.register(slackRoutes, { ...deps.slack, onRefused: refused });
   }
   await server.register(apiV1Routes, { prefix: '/api/v1', callers: deps.apiCallers, kpis: deps.kpis, onError: deps.onError });
+  const signedIn = signedInCheck({ sessions: deps.sessions, identify: deps.identify });
   await server.register(async (pages) => {
     await pages.register(fastifyCookie);
     await pages.register(fastifyFormbody, { bodyLimit: FORM_LIMIT });
@@ -87,7 +89,7 @@ export async function registerWeb(server: FastifyInstance, deps: WebDeps): Promi
       slackThread: deps.slackThread,
       publicOrigin,
     });
-    await pages.register(kpiRoutes, { kpis: deps.kpis, sessions: deps.sessions, identify: deps.identify });
+    await pages.register(kpiRoutes, { kpis: deps.kpis, signedIn });
     await pages.register(statusRoutes, { statusLinks: deps.statusLinks, feed: deps.feed, view: deps.view, onError: deps.onError });
     pages.get('/', async (_request, reply) => reply.redirect('/admin', 302));
   });

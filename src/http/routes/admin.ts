@@ -11,16 +11,16 @@ import type { ProvisioningService } from '../../app/services.ts';
 import { ActionRefusedError, InvalidInputError } from '../../domain/errors.ts';
 import type { Identity } from '../../domain/policy.ts';
 import type { EventFeed } from '../../engine/feed.ts';
-import { csrfMatches, sameOrigin, type Session, type SessionSettings } from '../auth/session.ts';
+import { csrfMatches, readSession, sameOrigin, type Session, type SessionSettings } from '../auth/session.ts';
 import { sign, unsign } from '../auth/signed.ts';
 import { fieldsOf } from '../fields.ts';
 import { jobPage } from '../pages/job-page.ts';
 import { jobsPage, jobsTableBody } from '../pages/jobs-page.ts';
+import type { Viewer } from '../pages/layout.ts';
 import { messagePage } from '../pages/sign-in-page.ts';
 import { tenantsPage } from '../pages/tenants-page.ts';
 import { jobActions, jobQueryOf } from './admin-forms.ts';
 import { openEventStream } from './event-stream.ts';
-import { sendPage, signedInGate, viewerOf } from './signed-in.ts';
 
 export type AdminDeps = {
   service: ProvisioningService;
@@ -37,10 +37,25 @@ type Notice = { kind: 'done' | 'refused'; text: string; shared?: string };
 
 const FLASH = 'prov_flash';
 
+function viewerOf(who: Identity, session: Session): Viewer {
+  return { name: who.name, csrf: session.csrf, canAct: who.roles.has('admin') || who.roles.has('approver') };
+}
+
 export const adminRoutes: FastifyPluginAsync<AdminDeps> = async (server, deps) => {
-  const page = sendPage;
+  const page = (reply: FastifyReply, status: number, text: string) =>
+    reply.code(status).type('text/html').header('cache-control', 'no-store').send(text);
+
   /** The signed-in person, or a redirect to sign in (pages) / 401 (streams and fragments). */
-  const signedIn = signedInGate(deps);
+  const signedIn = async (request: FastifyRequest, reply: FastifyReply): Promise<{ who: Identity; session: Session } | undefined> => {
+    const session = readSession(request, deps.sessions);
+    if (!session) {
+      const wantsPage = request.method === 'GET' && (request.headers.accept ?? '').includes('text/html') && !request.url.endsWith('/events');
+      if (wantsPage) await reply.redirect(`/auth/sign-in?next=${encodeURIComponent(request.url)}`, 303);
+      else await page(reply, 401, messagePage('Signed out', 'Sign in again to continue.', { href: '/auth/sign-in', label: 'Sign in' }).text);
+      return undefined;
+    }
+    return { who: await deps.identify(session), session };
+  };
 
   const flash = (reply: FastifyReply, notice: Notice) =>
     reply.setCookie(FLASH, sign(deps.sessions.secret, 'flash', notice), {

@@ -3,22 +3,31 @@
  * in whom the policy lets see them. The figures come from KpiService.report,
  * which only aggregates facts held in memory: the page never reads the audit.
  */
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { KpiService } from '../../app/kpis.ts';
 import { NotAllowedError } from '../../domain/errors.ts';
 import { headlines } from '../../domain/kpi-words.ts';
 import type { Identity } from '../../domain/policy.ts';
-import type { Session, SessionSettings } from '../auth/session.ts';
+import type { Session } from '../auth/session.ts';
+import type { SignedInCheck } from '../auth/signed-in.ts';
 import { tableCsv } from '../pages/csv.ts';
 import { kpiTables } from '../pages/kpi-tables.ts';
 import { kpisPage } from '../pages/kpis-page.ts';
 import { messagePage } from '../pages/sign-in-page.ts';
-import { sendPage, signedInGate, viewerOf } from './signed-in.ts';
+import type { Viewer } from '../pages/layout.ts';
 
-export type KpiRouteDeps = { kpis: KpiService; sessions: SessionSettings; identify(session: Session): Promise<Identity> };
+export type KpiRouteDeps = { kpis: KpiService; signedIn: SignedInCheck };
+
+function viewerOf(who: Identity, session: Session): Viewer {
+  return { name: who.name, csrf: session.csrf, canAct: who.roles.has('admin') || who.roles.has('approver') };
+}
+
+function sendPage(reply: FastifyReply, status: number, text: string): FastifyReply {
+  return reply.code(status).type('text/html').header('cache-control', 'no-store').send(text);
+}
 
 export const kpiRoutes: FastifyPluginAsync<KpiRouteDeps> = async (server, deps) => {
-  const signedIn = signedInGate(deps);
+  const { signedIn } = deps;
   const refused = (err: unknown): string => {
     if (err instanceof NotAllowedError) return messagePage('Not allowed', err.message, { href: '/admin', label: 'All jobs' }).text;
     throw err;

@@ -28,6 +28,9 @@
  *    concurrency 400 (≥ 100 jobs × widest level 4); p50/p99 over every step
  *    with a dependency of st:<step> − max(ft:<need>), from the job hashes.
  * 3. Peak RSS of this process, redis-server and the MongoDB-wire server.
+ * 4. The control room with a long history (kpis.ts): GET /admin and GET
+ *    /admin/kpis, p50/p99, with BENCH_KPI_JOBS jobs (10,000) and
+ *    BENCH_KPI_EVENTS audit entries (1,000,000) seeded; BENCH_KPI=0 skips it.
  *
  * Runs 1 (rounds), 2, then 1's provision round (the long one). Prints figures
  * with their targets (not asserted), then one `bench:` line last. Uses its own queue prefixes and databases, removed at the end; stops
@@ -69,6 +72,7 @@ import {
   waitUntil,
   type BenchApp,
 } from './lib.ts';
+import { kpiFiguresLines, kpiScenario, kpiSizes } from './kpis.ts';
 import { slackScenario } from './slack.ts';
 import { REQUESTER } from '../test/support/people.ts';
 
@@ -77,6 +81,7 @@ const MONGODB_URI = process.env['MONGODB_URI'] ?? 'mongodb://127.0.0.1:27017/';
 const JOBS = positiveInt(process.env['BENCH_JOBS'], 200);
 const ROUNDS = positiveInt(process.env['BENCH_ROUNDS'], 3);
 const WITH_PROVISION = process.env['BENCH_PROVISION'] !== '0';
+const WITH_KPI = process.env['BENCH_KPI'] !== '0';
 const CONCURRENCY = 50;
 /** FerretDB serialises the store's writes; more than one provision in flight only made each slower. */
 const PROVISION_CONCURRENCY = 1;
@@ -89,8 +94,9 @@ const TARGET_RATIO = 0.5;
 const TARGET_P99_MS = 50;
 const TARGET_ACK_P99_MS = 200;
 /** The whole run stops by itself (after cleaning up) at this point. */
-// Throughput, scheduling, the provision round and the Slack scenario take about 3 minutes on 2 cores.
-const WATCHDOG_MS = 300_000;
+// Throughput, scheduling, the provision round and the Slack scenario take about 3 minutes on 2 cores; the control room
+// with its 1,000,000 seeded audit entries about 2 more.
+const WATCHDOG_MS = 600_000;
 /** Provisioning stops at this point of the run even if not all jobs are in. */
 const PROVISION_BUDGET_MS = 100_000;
 /** Waiting for the store to catch up ends by this point of the run (what is left needs a few seconds). */
@@ -538,6 +544,23 @@ async function main(): Promise<void> {
   log();
   log('== 3. Slack: /provision ack latency while 100 jobs run; Slack calls per 10-step job ==');
   const slack = await slackScenario(log);
+  log();
+  log('== 4. The control room with a long history: jobs list and KPI page ==');
+  const kpi = WITH_KPI
+    ? await kpiScenario(
+        {
+          runId,
+          mongo,
+          log,
+          track: (db, dir) => {
+            mongoDbs.push(db);
+            manifestDirs.push(dir);
+          },
+          onError,
+        },
+        kpiSizes(),
+      )
+    : undefined;
   const mem = await memory();
 
   const engineJobsPerS = median(tp.rounds.map((r) => r.jobsPerS));
@@ -592,6 +615,7 @@ async function main(): Promise<void> {
     `slack ack:   p50 ${fixed(slack.ackP50, 1)} ms, p99 ${fixed(slack.ackP99, 1)} ms over ${slack.acks} signed /provision requests while 100 jobs ran   target p99 < ${TARGET_ACK_P99_MS} ms   ${verdict(slack.ackP99 < TARGET_ACK_P99_MS)}`,
   );
   log(`slack calls: ${slack.callsPerJob} per 10-step job (${slack.callsDetail}; the progress message is edited at most about once a second)`);
+  for (const line of kpi ? kpiFiguresLines(kpi) : ['control room: not measured (BENCH_KPI=0)']) log(line);
   for (const line of mem.lines) log(`peak RSS:    ${line}`);
   if (engineErrors > 0) log(`engine errors reported: ${engineErrors} (first 5 on stderr)`);
   log(`total time:  ${fixed((Date.now() - startedAt) / 1000, 1)} s`);
@@ -599,7 +623,9 @@ async function main(): Promise<void> {
     `bench: jobs=${JOBS} steps_per_job=${STEPS_PER_JOB} engine_jobs_per_s=${fixed(engineJobsPerS, 1)} engine_steps_per_s=${fixed(engineStepsPerS, 1)}` +
       ` bullmq_jobs_per_s=${fixed(rawJobsPerS, 1)} ratio=${fixed(ratio, 3)} sched_p50_ms=${fixed(p50, 1)} sched_p99_ms=${fixed(p99, 1)}` +
       ` store_lag_ms=${fixed(storeLagMs, 0)} peak_rss_mb=${fixed(mem.selfMb, 1)}` +
-      ` ack_p50_ms=${fixed(slack.ackP50, 1)} ack_p99_ms=${fixed(slack.ackP99, 1)} slack_calls_per_job=${slack.callsPerJob}`,
+      ` ack_p50_ms=${fixed(slack.ackP50, 1)} ack_p99_ms=${fixed(slack.ackP99, 1)} slack_calls_per_job=${slack.callsPerJob}` +
+      ` kpi_jobs=${kpi?.jobs ?? 0} kpi_audit_events=${kpi?.events ?? 0} admin_p50_ms=${fixed(kpi?.admin.p50 ?? Number.NaN, 1)} admin_p99_ms=${fixed(kpi?.admin.p99 ?? Number.NaN, 1)}` +
+      ` kpi_p50_ms=${fixed(kpi?.kpis.p50 ?? Number.NaN, 1)} kpi_p99_ms=${fixed(kpi?.kpis.p99 ?? Number.NaN, 1)}`,
   );
 }
 

@@ -11,6 +11,8 @@ import { SlackOpenIdSignIn } from './adapters/slack/sign-in.ts';
 import type { MessageRefs } from './adapters/slack/message-refs.ts';
 import { ControlRoom } from './app/control-room.ts';
 import { startCatalog } from './app/job-catalog.ts';
+import type { KpiFactsKeeper } from './app/kpi-facts.ts';
+import type { KpiService } from './app/kpis.ts';
 import type { ProvisioningService } from './app/services.ts';
 import type { StatusLinks } from './app/status-links.ts';
 import type { Config } from './config.ts';
@@ -37,6 +39,9 @@ export type Web = {
 export type WebParts = {
   config: Config;
   service: ProvisioningService;
+  kpis: KpiService;
+  /** Kept current from the event feed while the server runs, so the KPI page only aggregates. */
+  kpiFacts: KpiFactsKeeper;
   engine: Engine;
   store: JobStore;
   statusLinks: StatusLinks;
@@ -59,6 +64,7 @@ export async function composeWeb(parts: WebParts): Promise<Web> {
     feed,
     onError: parts.onError,
   });
+  const keepingKpis = parts.kpiFacts.follow(feed);
   const people = parts.slack
     ? new People(parts.slack.client, { approvers: config.slack?.approvers ?? { userIds: [], groupId: undefined }, admins: config.web.admins })
     : undefined;
@@ -73,6 +79,8 @@ export async function composeWeb(parts: WebParts): Promise<Web> {
   let base: string | undefined;
   await registerWeb(server, {
     service,
+    kpis: parts.kpis,
+    apiCallers: config.apiCallers,
     controlRoom: new ControlRoom({ provisioning: service, store, catalog }),
     statusLinks: parts.statusLinks,
     feed,
@@ -102,6 +110,7 @@ export async function composeWeb(parts: WebParts): Promise<Web> {
     },
     async close() {
       stop();
+      await keepingKpis.stop();
       await server.close();
     },
   };

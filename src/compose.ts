@@ -31,6 +31,9 @@ import { sampledFigures } from './app/figures.ts';
 import { HealthService } from './app/health.ts';
 import { composeWeb, configuredBaseUrl, type Web } from './compose-web.ts';
 import { StatusLinks } from './app/status-links.ts';
+import { MongoKpiStore } from './adapters/mongo-kpi-store.ts';
+import { KpiFactsKeeper } from './app/kpi-facts.ts';
+import { KpiService } from './app/kpis.ts';
 
 export type App = {
   config: Config;
@@ -38,6 +41,10 @@ export type App = {
   /** The one HTTP server with the control room, when composed with `serveWeb`. */
   web: Web | undefined;
   service: ProvisioningService;
+  /** The signed-to-live KPIs and the product's activation events. */
+  kpis: KpiService;
+  /** The facts the KPIs aggregate, in memory (kept current in the background by `serveWeb`). */
+  kpiFacts: KpiFactsKeeper;
   engine: Engine;
   store: MongoJobStore;
   manifests: Manifests;
@@ -89,6 +96,10 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
   const integrations = await connectIntegrations({ config, storeClient: mongo, seeds: manifests.seeds, uses: new Set(uses.keys()) });
   const store = new MongoJobStore(mongo.db(config.mongoDb));
   await store.ensureIndexes();
+  const kpiStore = new MongoKpiStore(mongo.db(config.mongoDb));
+  await kpiStore.ensureKpiIndexes();
+  const kpiFacts = new KpiFactsKeeper({ jobs: store, kpis: kpiStore, onError });
+  const kpis = new KpiService({ keeper: kpiFacts, store: kpiStore });
   const slackFetch = meteredFetch(globalThis.fetch, (method, status) => metrics.slackCalled(method, status));
   const slack = config.slack
     ? slackParts(config.slack, { redisUrl: config.redisUrl, prefix: config.queuePrefix, onError, logger, fetch: slackFetch })
@@ -140,6 +151,8 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
           config.slack,
           {
             service,
+            kpis,
+            kpisPageUrl: () => `${web?.baseUrl() ?? configuredBaseUrl(config)}/admin/kpis`,
             manifests,
             people: new People(slack.client, { approvers: config.slack.approvers, admins: config.web.admins }),
             channel: config.slack.channel,
@@ -156,6 +169,8 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
       ? await composeWeb({
           config,
           service,
+          kpis,
+          kpiFacts,
           engine,
           store,
           statusLinks,
@@ -169,6 +184,8 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     slack: slackApp,
     web,
     service,
+    kpis,
+    kpiFacts,
     engine,
     store,
     manifests,

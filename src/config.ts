@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { parseApiCallers, type ApiCallers } from './domain/api-callers.ts';
 import type { Role } from './domain/policy.ts';
 import type { Integration } from './ports/step-services.ts';
 
@@ -57,6 +58,8 @@ const EnvSchema = z.object({
   SLACK_OIDC_AUTHORIZE_URL: z.url().default('https://slack.com/openid/connect/authorize'),
   SLACK_TEAM_ID: z.string().min(1).optional(),
   STATUS_PAGE_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  /** Programs calling the HTTP API and their token hashes: "product=sha256:<hex>|sha256:<hex>,salesforce=sha256:<hex>". */
+  API_CALLERS: z.string().default(''),
   SLACK_UPDATES_PER_SECOND: z.coerce.number().positive().max(50).default(1),
   SLACK_POSTS_PER_SECOND: z.coerce.number().positive().max(50).default(1),
   USER: z.string().min(1).optional(),
@@ -144,6 +147,11 @@ export type Config = {
   /** The authorisation policy's settings, the same for every door. */
   policy: { allowSelfApproval: boolean };
   web: WebConfig;
+  /**
+   * Programs that call the HTTP API, by name, with the SHA-256 hashes of their
+   * bearer tokens (two during a rotation). `provisioner api-token create` makes tokens.
+   */
+  apiCallers: ApiCallers;
 };
 
 export type WebConfig = {
@@ -247,7 +255,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     observability: observabilityConfig(e),
     policy: { allowSelfApproval: (e.ALLOW_SELF_APPROVAL ?? e.SLACK_ALLOW_SELF_APPROVAL) === 'true' },
     web: webConfig(e),
+    apiCallers: apiCallersOf(e.API_CALLERS),
   };
+}
+
+function apiCallersOf(text: string): ApiCallers {
+  const parsed = parseApiCallers(text);
+  if (!parsed.ok) throw new ConfigError(`API_CALLERS:\n${parsed.problems.map((p) => `  ${p}`).join('\n')}`);
+  return parsed.callers;
 }
 
 function webConfig(e: Env): WebConfig {

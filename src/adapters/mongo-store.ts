@@ -153,22 +153,8 @@ export class MongoJobStore implements JobStore, StatusLinkStore {
   }
 
   async createJob(record: JobRecord): Promise<'created' | 'exists'> {
-    const { definition, view } = record;
     try {
-      await this.jobs.insertOne({
-        _id: definition.jobId,
-        definitionJson: JSON.stringify(redact(definition)),
-        view: redact(view),
-        seq: view.seq,
-        status: view.status,
-        tenantSlug: definition.tenant.slug,
-        companyName: definition.tenant.companyName,
-        companyKey: definition.tenant.companyName.toLowerCase(),
-        crmOpportunityId: definition.intake.crmOpportunityId,
-        ...listFields(view),
-        createdAt: record.createdAt,
-        updatedAt: record.updatedAt,
-      });
+      await this.jobs.insertOne(jobDocOf(record));
       return 'created';
     } catch (err) {
       if (isDuplicate(err)) return 'exists';
@@ -305,6 +291,25 @@ function toRecord(doc: JobDoc): JobRecord {
     view: ViewSchema.parse(doc.view),
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
+  };
+}
+
+/** A job as stored: redacted, with the fields its lookups and the jobs list read copied out (the benchmark seeds these too). */
+export function jobDocOf(record: JobRecord): JobDoc {
+  const { definition, view } = record;
+  return {
+    _id: definition.jobId,
+    definitionJson: JSON.stringify(redact(definition)),
+    view: redact(view),
+    seq: view.seq,
+    status: view.status,
+    tenantSlug: definition.tenant.slug,
+    companyName: definition.tenant.companyName,
+    companyKey: definition.tenant.companyName.toLowerCase(),
+    crmOpportunityId: definition.intake.crmOpportunityId,
+    ...listFields(view),
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
   };
 }
 

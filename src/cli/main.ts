@@ -164,6 +164,16 @@ export function buildProgram(config: Config): Command {
       }),
     );
 
+  program
+    .command('stats')
+    .description('signed-to-live KPIs: time to live, step failures, handoffs, approval waits, first use')
+    .action(async () =>
+      withApp(config, false, async (app) => {
+        const { statsText } = await import('./stats.ts');
+        for (const line of statsText(await app.kpis.report(actor()))) print(line);
+      }),
+    );
+
   const act = (name: string, describe: string, run: (app: App, ref: string, o: ActOptions) => Promise<JobView>) =>
     program
       .command(`${name} <tenant>`)
@@ -227,6 +237,16 @@ export function buildProgram(config: Config): Command {
         process.once('SIGTERM', resolve);
       });
       await app.close();
+    });
+
+  program
+    .command('api-token')
+    .description('tokens of programs that call the HTTP API (API_CALLERS)')
+    .command('create <caller>')
+    .description('make a new token for an API caller and print the API_CALLERS value that accepts it (the token itself is never stored)')
+    .action(async (caller: string) => {
+      const { apiTokenText } = await import('./api-token.ts');
+      for (const line of apiTokenText(config.apiCallers, caller)) print(line);
     });
 
   program

@@ -88,3 +88,13 @@ export class InvalidInputError extends Error {
     this.problems = problems;
   }
 }
+
+/** A tenant nobody asked for: a door answers 404. */
+export class UnknownTenantError extends ActionRefusedError {
+  override readonly name: string = 'UnknownTenantError';
+  readonly slug: string;
+  constructor(slug: string) {
+    super(`there is no tenant "${slug}"`);
+    this.slug = slug;
+  }
+}

@@ -105,3 +105,13 @@ export function decideQueueChange(who: Identity): Decision {
 function refuse(reason: string): Decision {
   return { allowed: false, reason };
 }
+
+/** Anyone the product knows may read the KPIs: figures over all jobs, with no contract values or customer data beyond names. */
+export function decideViewKpis(who: Identity): Decision {
+  return who.roles.size > 0 ? ALLOW : refuse('You are not allowed to see the provisioning KPIs; ask an admin to add you as a requester.');
+}
+
+/** What a tenant's people use is reported by the product itself, through the API with its own token; people do not report it. */
+export function decideReportActivation(who: Identity): Decision {
+  return who.door === 'api' ? ALLOW : refuse('Activation events come from the product, through the API.');
+}

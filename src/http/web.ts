@@ -18,8 +18,12 @@ import type { OneTimeTokens } from '../ports/one-time-tokens.ts';
 import type { SlackSignIn } from '../ports/sign-in.ts';
 import type { Session, SessionSettings } from './auth/session.ts';
 import { signedInCheck } from './auth/signed-in.ts';
+import type { KpiService } from '../app/kpis.ts';
+import type { ApiCallers } from '../domain/api-callers.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { apiV1Routes } from './routes/api/v1.ts';
 import { assetRoutes } from './routes/assets.ts';
+import { kpiRoutes } from './routes/kpis.ts';
 import { authRoutes } from './routes/auth.ts';
 import { queueRoutes } from './routes/queues.ts';
 import { slackRoutes } from './routes/slack.ts';
@@ -27,6 +31,9 @@ import { statusRoutes } from './routes/status.ts';
 
 export type WebDeps = {
   service: ProvisioningService;
+  kpis: KpiService;
+  /** Programs that may call /api/v1, with their token hashes. */
+  apiCallers: ApiCallers;
   controlRoom: ControlRoom;
   statusLinks: StatusLinks;
   feed: EventFeed;
@@ -54,6 +61,7 @@ export async function registerWeb(server: FastifyInstance, deps: WebDeps): Promi
     const refused = (reason: string) => server.log.warn({ reason }, 'refused a signed Slack request of a shape Slack does not send');
     await server.register(slackRoutes, { ...deps.slack, onRefused: refused });
   }
+  await server.register(apiV1Routes, { prefix: '/api/v1', callers: deps.apiCallers, kpis: deps.kpis, onError: deps.onError });
   const signedIn = signedInCheck({ sessions: deps.sessions, identify: deps.identify });
   await server.register(async (pages) => {
     await pages.register(fastifyCookie);
@@ -86,6 +94,7 @@ export async function registerWeb(server: FastifyInstance, deps: WebDeps): Promi
       publicOrigin,
     });
     await pages.register(queueRoutes, { signedIn, queues: deps.stepQueues });
+    await pages.register(kpiRoutes, { kpis: deps.kpis, signedIn });
     await pages.register(statusRoutes, { statusLinks: deps.statusLinks, feed: deps.feed, view: deps.view, onError: deps.onError });
     pages.get('/', async (_request, reply) => reply.redirect('/admin', 302));
   });

@@ -1,5 +1,7 @@
 /** Where jobs, tenants and the audit trail are kept for good (MongoDB in production). */
+import type { ActivationEvent, FirstActivation } from '../domain/activation.ts';
 import type { AuditEntry } from '../domain/audit.ts';
+import type { JobFacts } from '../domain/kpi-facts.ts';
 import type { JobDefinition } from '../domain/job-definition.ts';
 import type { JobSummary } from '../domain/job-summary.ts';
 import type { JobView } from '../domain/job-view.ts';
@@ -44,4 +46,24 @@ export interface StatusLinkStore {
   statusLink(linkId: string): Promise<StatusLinkRecord | null>;
   /** Marks every link of the job withdrawn; returns how many were not already. */
   revokeStatusLinks(jobId: string, at: Date): Promise<number>;
+}
+
+/**
+ * What the KPIs keep: each job's facts (recomputed only when its stored view
+ * moved on) and the first time each tenant used each workflow.
+ */
+export interface KpiStore {
+  ensureKpiIndexes(): Promise<void>;
+  /** Every stored job's view sequence number: facts read at a lower one are behind. */
+  jobSeqs(): Promise<Map<string, number>>;
+  kpiFacts(): Promise<JobFacts[]>;
+  saveKpiFacts(facts: JobFacts): Promise<void>;
+  /** Whether a tenant with this slug was ever asked for. */
+  tenantKnown(slug: string): Promise<boolean>;
+  /**
+   * Keeps the event ('recorded'), or recognises its id from an earlier delivery ('duplicate');
+   * either way the tenant's first use of the workflow reflects the stored event.
+   */
+  recordActivation(slug: string, event: ActivationEvent, reportedBy: string): Promise<'recorded' | 'duplicate'>;
+  firstActivations(): Promise<FirstActivation[]>;
 }

@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
+import { callerWithToken, tokenHash } from '../../src/domain/api-callers.ts';
 import { startLocalEmulators, type LocalEmulators } from '../../src/emulators/emulators.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -90,6 +91,30 @@ describe('the provisioner CLI', () => {
     expect(audit.code).toBe(0);
     expect(audit.out).toContain('pat.platform requested a starter tenant for Initech LLC (slug initech) from the CLI.');
     expect(audit.out).toMatch(/\d\d:\d\d Tenant initech is live at https:\/\/initech\.cli\w+\.tenants\.test/);
+  });
+
+  it('stats prints the KPIs, working out the facts of jobs that changed and keeping them for the next run', async () => {
+    const first = await cli('stats');
+    expect(first.code).toBe(0);
+    expect(first.out).toMatch(/^Signed-to-live KPIs over \d+ jobs? \(as of \d{4}-\d\d-\d\d \d\d:\d\d UTC\)$/m);
+    expect(first.out).toMatch(/^ {2}Contract signed → live +\S.* \(p90 .+\)$/m);
+    expect(first.out).toMatch(/^ {2}Requested → live +\d.* \(p90 .+\)$/m);
+    expect(first.out).toContain('  starter: ');
+    const mongo = new MongoClient(process.env['MONGODB_URI'] ?? 'mongodb://127.0.0.1:27017/');
+    const db = mongo.db(`cli_${id}`);
+    const jobs = await db
+      .collection('jobs')
+      .find({}, { projection: { seq: 1 } })
+      .toArray();
+    const kept = await db
+      .collection('kpi_facts')
+      .find({}, { projection: { seq: 1 } })
+      .toArray();
+    await mongo.close();
+    expect(kept.map((f) => [f._id, f['seq']]).sort()).toEqual(jobs.map((j) => [j._id, j['seq']]).sort());
+
+    const again = await cli('stats');
+    expect(again.out.replace(/\(as of .*\)/, '')).toBe(first.out.replace(/\(as of .*\)/, ''));
   });
 
   it('names every bad field and exits 2 without creating anything', async () => {
@@ -306,5 +331,26 @@ describe('the provisioner command answers help, --version and usage errors at on
     expect(result.code).toBe(0);
     expect(result.out).not.toContain('[services]');
     expect(leftBehind()).toEqual(before);
+  });
+
+  it('api-token create prints a new token once and the API_CALLERS value that accepts it beside the current one, starting nothing', async () => {
+    const current = `sha256:${tokenHash('the-current-product-token')}`;
+    const result = await run(['api-token', 'create', 'product'], {
+      entry: 'bin/provisioner.mjs',
+      env: { ...unconfigured, API_CALLERS: `product=${current}` },
+    });
+    expect(result.code).toBe(0);
+    expect(result.out).not.toContain('[services]');
+    const token = /^ {2}(prov_[A-Za-z0-9_-]{43})$/m.exec(result.out)?.[1];
+    const value = /^ {2}API_CALLERS='([^']+)'$/m.exec(result.out)?.[1];
+    if (!token || !value) throw new Error(`no token or API_CALLERS line in:\n${result.out}`);
+    expect(value).toBe(`product=sha256:${tokenHash(token)}|${current}`);
+    const deployed = loadConfig({ API_CALLERS: value }).apiCallers;
+    expect(callerWithToken(token, deployed)).toBe('product');
+    expect(callerWithToken('the-current-product-token', deployed)).toBe('product');
+
+    const refused = await run(['api-token', 'create', 'Our Product'], { entry: 'bin/provisioner.mjs', env: unconfigured });
+    expect(refused.code).toBe(2);
+    expect(refused.out).toContain('caller: a caller name is lowercase letters, digits, - and _');
   });
 });

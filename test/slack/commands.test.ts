@@ -11,7 +11,7 @@ import { allTexts } from './blocks/fixtures.ts';
 import { AE, JANE_IN_SLACK, CHANNEL, JANE, startSlackApp, type SlackTestApp, stopSlackApp } from '../support/slack-app.ts';
 import { slashCommandBody } from '../support/slack-signing.ts';
 import { said, sender, until } from '../support/slack-story.ts';
-import { REQUESTER } from '../support/people.ts';
+import { person, REQUESTER } from '../support/people.ts';
 import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
 const SALES = 'C0SALES';
@@ -107,7 +107,7 @@ describe('/provision subcommands', () => {
     const help = await slash(s, 'help');
     expectAckedFast(help);
     expect(help.reply.text).toBe('How to use /provision');
-    for (const sub of ['status &lt;slug&gt;', 'audit &lt;slug&gt;', 'list', 'help']) expect(said(help.reply)).toContain(`/provision ${sub}`);
+    for (const sub of ['status &lt;slug&gt;', 'audit &lt;slug&gt;', 'list', 'stats', 'help']) expect(said(help.reply)).toContain(`/provision ${sub}`);
 
     const unknown = await slash(s, 'frobnicate acme');
     expectAckedFast(unknown);
@@ -120,6 +120,28 @@ describe('/provision subcommands', () => {
     // None of this opened a modal or posted in #onboarding beyond the failed job's own message.
     expect(s.fake.callsTo('views.open')).toEqual([]);
     expect(s.fake.messages(CHANNEL)).toHaveLength(1);
+  });
+
+  it('stats answers privately with the KPIs: time to live, handoffs, step failures, approvals and first use', async () => {
+    s = await startSlackApp({ pipeline: FAILING });
+    const { job } = await s.app.service.provision(dealFor({ companyName: 'Globex' }), REQUESTER);
+    await waitForStatus(s.app, job.jobId, ['failed']);
+    await s.app.service.override(job.jobId, person('sam.approver', 'approver'), 'billing', 'created by hand in Stripe');
+    await waitForStatus(s.app, job.jobId, ['live']);
+    await expect.poll(async () => (await s?.app.kpis.report(REQUESTER))?.timeToLive.live, { timeout: 10_000 }).toBe(1);
+
+    const stats = await slash(s, 'stats');
+    expectAckedFast(stats);
+    expect(stats.reply).toMatchObject({ user: AE.id, channel: SALES, via: 'chat.postEphemeral' });
+    expect(stats.reply.text).toMatch(/^Signed-to-live KPIs: signed → live \d.* \(p90 .*\); needed a person 100%$/);
+    const text = allTexts(stats.reply.blocks).join('\n');
+    expect(text).toContain('*Signed-to-live KPIs* over 1 job');
+    expect(text).toContain('*Needed a person*\n100%\n_1 of 1 job retried, overridden, rolled back or cancelled_');
+    expect(text).toContain('*Step failure rate*\n50%\n_1 of 2 step runs failed; most often sandbox (50%)_');
+    expect(text).toContain('Signed → live median by plan: starter ');
+    expect(text).toMatch(/<http:\/\/127\.0\.0\.1:\d+\/admin\/kpis\|KPIs in the control room>/);
+    expect(blockErrors(stats.reply.blocks, 50, '/blocks')).toEqual([]);
+    expect(s.fake.messages(SALES)).toEqual([]);
   });
 
   it('status of a tenant that does not exist says nothing was found; a missing slug is asked for', async () => {

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { compose } from '../../src/compose.ts';
 import { ConfigError, loadConfig } from '../../src/config.ts';
+import { callersWithNewToken, callerWithToken, tokenHash } from '../../src/domain/api-callers.ts';
 import { ManifestError } from '../../src/manifests/load.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -126,5 +127,46 @@ describe('configuring logs, metrics and traces', () => {
     expect(loadConfig({ ...dirs, OTEL_SDK_DISABLED: 'true', OTEL_TRACES_EXPORTER: 'otlp' }).observability.tracing).toBeNull();
     expect(() => loadConfig({ ...dirs, OTEL_TRACES_EXPORTER: 'jaeger' })).toThrow(/OTEL_TRACES_EXPORTER: must be otlp, console, zipkin or none/);
     expect(() => loadConfig({ ...dirs, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http' })).toThrow(/OTEL_EXPORTER_OTLP_TRACES_PROTOCOL/);
+  });
+});
+
+describe('configuring the programs that call the API', () => {
+  const hash = (token: string) => `sha256:${tokenHash(token)}`;
+
+  it('keeps only token hashes, two per caller during a rotation, and knows a caller by either token', () => {
+    const config = loadConfig({ ...dirs, API_CALLERS: `product=${hash('old-token')}|${hash('new-token')}, salesforce=${hash('crm-token')}` });
+    expect([...config.apiCallers.keys()]).toEqual(['product', 'salesforce']);
+    expect(JSON.stringify([...config.apiCallers])).not.toContain('token');
+    expect(callerWithToken('old-token', config.apiCallers)).toBe('product');
+    expect(callerWithToken('new-token', config.apiCallers)).toBe('product');
+    expect(callerWithToken('crm-token', config.apiCallers)).toBe('salesforce');
+    expect(callerWithToken('crm-token ', config.apiCallers)).toBeUndefined();
+    expect(loadConfig(dirs).apiCallers.size).toBe(0);
+  });
+
+  it('names each malformed entry: a plain token, a bad hash, three tokens, a caller named twice', () => {
+    const refused = (value: string) => {
+      try {
+        loadConfig({ ...dirs, API_CALLERS: value });
+      } catch (err) {
+        return err instanceof ConfigError ? err.message : String(err);
+      }
+      return 'accepted';
+    };
+    expect(refused('product=my-secret-token')).toBe('API_CALLERS:\n  product: each token hash must be sha256: followed by 64 lowercase hex digits');
+    expect(refused(`product=${hash('a')},Product=sha256:abc`)).toContain('entry 2 should look like name=sha256:<64 hex digits>');
+    expect(refused(`product=${hash('a')}|${hash('b')}|${hash('c')}`)).toContain('product: at most 2 token hashes');
+    expect(refused(`product=${hash('a')},product=${hash('b')}`)).toContain('product: named twice');
+    // A refusal never repeats a secret someone pasted by mistake in full.
+    expect(refused('product=my-secret-token-that-is-quite-long-indeed')).not.toContain('my-secret-token');
+    expect(refused('my-secret-token-pasted-alone')).not.toContain('my-secret-token');
+  });
+
+  it('a rotation puts the new hash first and keeps the current one, dropping the one before', () => {
+    const callers = new Map([['product', [tokenHash('current'), tokenHash('older')]]]);
+    expect(callersWithNewToken(callers, 'product', tokenHash('next'))).toBe(`product=${hash('next')}|${hash('current')}`);
+    expect(callersWithNewToken(callers, 'salesforce', tokenHash('crm'))).toBe(
+      `product=${hash('current')}|${hash('older')},salesforce=${hash('crm')}`,
+    );
   });
 });

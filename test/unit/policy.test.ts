@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { decide, decideQueueChange, JOB_ACTIONS, type Door, type Identity, type JobAction, type Role } from '../../src/domain/policy.ts';
+import {
+  decide,
+  decideQueueChange,
+  decideReportActivation,
+  decideViewKpis,
+  JOB_ACTIONS,
+  type Door,
+  type Identity,
+  type JobAction,
+  type Role,
+} from '../../src/domain/policy.ts';
 
 /**
  * The whole authorisation policy as one table: every role × every action × every door.
@@ -138,5 +148,21 @@ describe('who may do what to a provisioning job, on every door', () => {
     for (const roles of [['approver'], ['requester'], []] satisfies Role[][]) {
       expect(changes(roles)).toEqual({ allowed: false, reason: 'Only admins can change the step queue; everyone signed in can watch it.' });
     }
+  });
+});
+
+describe('who may see the KPIs, and who reports what tenants use', () => {
+  const on = (door: Door, ...roles: Role[]): Identity => ({ door, id: 'x', name: 'x', roles: new Set(roles) });
+
+  it('anyone the product knows sees the KPIs, on every door; someone with no role does not', () => {
+    for (const door of ['slack', 'web', 'cli'] as const) {
+      expect(decideViewKpis(on(door, 'requester')).allowed).toBe(true);
+      expect(decideViewKpis(on(door)).allowed).toBe(false);
+    }
+  });
+
+  it('activation events come only from an API caller (the product), never from a person, whatever their roles', () => {
+    expect(decideReportActivation(on('api')).allowed).toBe(true);
+    for (const door of ['slack', 'web', 'cli'] as const) expect(decideReportActivation(on(door, 'admin')).allowed).toBe(false);
   });
 });

@@ -6,7 +6,8 @@
  * fetches) gets 401.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Identity } from '../../domain/policy.ts';
+import { decideQueueChange, type Identity } from '../../domain/policy.ts';
+import type { Viewer } from '../pages/layout.ts';
 import { messagePage } from '../pages/sign-in-page.ts';
 import { readSession, type Session, type SessionSettings } from './session.ts';
 
@@ -32,4 +33,14 @@ export function signedInCheck(deps: { sessions: SessionSettings; identify(sessio
 /** A browser navigating to a page (not an event stream, not a script's fetch). */
 export function wantsPage(request: FastifyRequest): boolean {
   return request.method === 'GET' && (request.headers.accept ?? '').includes('text/html') && !request.url.endsWith('/events');
+}
+
+/** What every signed-in page shows of the person: their name, their CSRF token, and which controls they may use. */
+export function viewerOf({ who, session }: SignedIn): Viewer {
+  return {
+    name: who.name,
+    csrf: session.csrf,
+    canAct: who.roles.has('admin') || who.roles.has('approver'),
+    managesQueues: decideQueueChange(who).allowed,
+  };
 }

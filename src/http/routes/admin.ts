@@ -9,15 +9,13 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ControlRoom } from '../../app/control-room.ts';
 import type { ProvisioningService } from '../../app/services.ts';
 import { ActionRefusedError, InvalidInputError } from '../../domain/errors.ts';
-import { decideQueueChange, type Identity } from '../../domain/policy.ts';
 import type { EventFeed } from '../../engine/feed.ts';
-import { csrfMatches, sameOrigin, type Session, type SessionSettings } from '../auth/session.ts';
-import type { SignedInCheck } from '../auth/signed-in.ts';
+import { csrfMatches, sameOrigin, type SessionSettings } from '../auth/session.ts';
+import { viewerOf, type SignedInCheck } from '../auth/signed-in.ts';
 import { sign, unsign } from '../auth/signed.ts';
 import { fieldsOf } from '../fields.ts';
 import { jobPage } from '../pages/job-page.ts';
 import { jobsPage, jobsTableBody } from '../pages/jobs-page.ts';
-import type { Viewer } from '../pages/layout.ts';
 import { messagePage } from '../pages/sign-in-page.ts';
 import { tenantsPage } from '../pages/tenants-page.ts';
 import { jobActions, jobQueryOf } from './admin-forms.ts';
@@ -38,15 +36,6 @@ export type AdminDeps = {
 type Notice = { kind: 'done' | 'refused'; text: string; shared?: string };
 
 const FLASH = 'prov_flash';
-
-function viewerOf(who: Identity, session: Session): Viewer {
-  return {
-    name: who.name,
-    csrf: session.csrf,
-    canAct: who.roles.has('admin') || who.roles.has('approver'),
-    managesQueues: decideQueueChange(who).allowed,
-  };
-}
 
 export const adminRoutes: FastifyPluginAsync<AdminDeps> = async (server, deps) => {
   const page = (reply: FastifyReply, status: number, text: string) =>
@@ -80,7 +69,7 @@ export const adminRoutes: FastifyPluginAsync<AdminDeps> = async (server, deps) =
     const { filters, query } = jobQueryOf(fieldsOf(request.query));
     const found = deps.controlRoom.jobs(query);
     const data = {
-      viewer: viewerOf(me.who, me.session),
+      viewer: viewerOf(me),
       rows: found.rows,
       filters,
       plans: deps.controlRoom.plans(),
@@ -120,7 +109,7 @@ export const adminRoutes: FastifyPluginAsync<AdminDeps> = async (server, deps) =
       return page(reply, 404, messagePage('No such job', `There is no job "${request.params.jobId}".`, { href: '/admin', label: 'All jobs' }).text);
     const notice = takeFlash(request, reply);
     const body = jobPage({
-      viewer: viewerOf(me.who, me.session),
+      viewer: viewerOf(me),
       view: detail.view,
       createdAt: detail.createdAt,
       attempts: detail.attempts,
@@ -179,6 +168,6 @@ export const adminRoutes: FastifyPluginAsync<AdminDeps> = async (server, deps) =
   server.get('/admin/tenants', async (request, reply) => {
     const me = await deps.signedIn(request, reply);
     if (!me) return reply;
-    return page(reply, 200, tenantsPage({ viewer: viewerOf(me.who, me.session), tenants: await deps.controlRoom.tenants() }).text);
+    return page(reply, 200, tenantsPage({ viewer: viewerOf(me), tenants: await deps.controlRoom.tenants() }).text);
   });
 };

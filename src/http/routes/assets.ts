@@ -10,6 +10,7 @@ const require = createRequire(import.meta.url);
 const ASSETS: Readonly<Record<string, { file: string; type: string }>> = {
   'admin.css': { file: join(HERE, 'admin.css'), type: 'text/css; charset=utf-8' },
   'admin.js': { file: join(HERE, 'admin.js'), type: 'text/javascript; charset=utf-8' },
+  'kpis.js': { file: join(HERE, 'kpis.js'), type: 'text/javascript; charset=utf-8' },
   'status.css': { file: join(HERE, 'status.css'), type: 'text/css; charset=utf-8' },
   'status.js': { file: join(HERE, 'status.js'), type: 'text/javascript; charset=utf-8' },
   // The package exports only its modules; its browser bundle sits beside the CommonJS entry.

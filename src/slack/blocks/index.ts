@@ -7,6 +7,7 @@ export * from './job-lines.ts';
 export * from './progress.ts';
 export * from './responses.ts';
 export * from './state.ts';
+export * from './stats.ts';
 export * from './text.ts';
 export * from './thread.ts';
 export * from './limits.ts';

@@ -93,6 +93,7 @@ const HELP: readonly (readonly [string, string])[] = [
   [' status <slug>', "where a tenant's provisioning is, step by step"],
   [' audit <slug>', 'who did what and when, in plain words'],
   [' list', 'jobs that are running, waiting or failed'],
+  [' stats', 'signed-to-live KPIs: time to live, handoffs, approvals, first use'],
   [' help', 'this help'],
 ];
 

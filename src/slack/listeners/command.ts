@@ -2,7 +2,18 @@
 import type { App } from '@slack/bolt';
 import { ActionRefusedError } from '../../domain/errors.ts';
 import { sentence } from '../../domain/wording.ts';
-import { answerText, auditBlocks, helpBlocks, intakeModal, listBlocks, statusBlocks, whichTenant, type SlackMessage } from '../blocks/index.ts';
+import type { Identity } from '../../domain/policy.ts';
+import {
+  answerText,
+  auditBlocks,
+  helpBlocks,
+  intakeModal,
+  listBlocks,
+  statsBlocks,
+  statusBlocks,
+  whichTenant,
+  type SlackMessage,
+} from '../blocks/index.ts';
 import { explain, type ListenerDeps } from './deps.ts';
 
 export function registerCommand(app: App, deps: ListenerDeps): void {
@@ -14,7 +25,8 @@ export function registerCommand(app: App, deps: ListenerDeps): void {
       await client.views.open({ trigger_id: body.trigger_id, view: intakeModal({ plans: deps.manifests.plans, privateMetadata: metadata }) });
       return;
     }
-    const reply = await answer(deps, sub.toLowerCase(), rest).catch((err: unknown) => {
+    const who = () => deps.people.identify(body.user_id, body.user_name);
+    const reply = await answer(deps, sub.toLowerCase(), rest, who).catch((err: unknown) => {
       // A question changes nothing, so no "Nothing changed:".
       if (err instanceof ActionRefusedError) return answerText(sentence(err.message));
       const text = explain(err);
@@ -25,7 +37,7 @@ export function registerCommand(app: App, deps: ListenerDeps): void {
   });
 }
 
-async function answer(deps: ListenerDeps, sub: string, args: string[]): Promise<SlackMessage> {
+async function answer(deps: ListenerDeps, sub: string, args: string[], who: () => Promise<Identity>): Promise<SlackMessage> {
   const ref = args.filter((a) => !a.startsWith('--')).join(' ');
   if ((sub === 'status' || sub === 'audit') && ref === '') return whichTenant(sub);
   if (sub === 'status') return statusBlocks(await deps.service.status(ref));
@@ -35,5 +47,6 @@ async function answer(deps: ListenerDeps, sub: string, args: string[]): Promise<
     return auditBlocks(job, lines, { verbose });
   }
   if (sub === 'list') return listBlocks(await deps.service.list());
+  if (sub === 'stats') return statsBlocks(await deps.kpis.report(await who()), deps.kpisPageUrl ? { pageUrl: deps.kpisPageUrl() } : {});
   return helpBlocks();
 }

@@ -1,4 +1,5 @@
 import type { WebClient } from '@slack/web-api';
+import type { KpiService } from '../../app/kpis.ts';
 import type { ProvisioningService } from '../../app/services.ts';
 import { StaleFailureError } from '../../domain/actions.ts';
 import { ActionRefusedError, InvalidInputError } from '../../domain/errors.ts';
@@ -8,6 +9,9 @@ import type { People } from '../people.ts';
 
 export type ListenerDeps = {
   service: ProvisioningService;
+  kpis: KpiService;
+  /** The control room's KPI page, linked from `/provision stats`. */
+  kpisPageUrl?: () => string;
   manifests: Manifests;
   people: People;
   /** The #onboarding channel, for links to progress messages. */

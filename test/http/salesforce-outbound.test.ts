@@ -7,15 +7,34 @@
  */
 import { MongoClient } from 'mongodb';
 import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/adapters/logger.ts';
 import { appPerTest, type TestApp } from '../support/harness.ts';
+import { captureLog } from '../support/log-capture.ts';
 import { pipelineOf, sandbox } from '../support/pipeline.ts';
-import { ACK, CRM_TOKEN, GLOBEX, INITECH, ORG_ID, postEnvelope, salesforceEnv, sample, UMBRELLA, withNotifications } from '../support/salesforce.ts';
+import {
+  ACK,
+  CRM_TOKEN,
+  ENDPOINT_SECRET,
+  GLOBEX,
+  INITECH,
+  ORG_ID,
+  postEnvelope,
+  salesforceEnv,
+  sample,
+  UMBRELLA,
+  withNotifications,
+} from '../support/salesforce.ts';
 
 const startApp = appPerTest();
 
 /** An app taking outbound messages from ORG_ID, on a small pipeline; resolves with its base URL. */
-async function serving(env: Record<string, string> = {}): Promise<{ app: TestApp; url: string }> {
-  const app = await startApp({ pipeline: pipelineOf(sandbox('database')), serveWeb: true, env: { ...salesforceEnv(), ...env } });
+async function serving(env: Record<string, string> = {}, logger?: ReturnType<typeof createLogger>): Promise<{ app: TestApp; url: string }> {
+  const app = await startApp({
+    pipeline: pipelineOf(sandbox('database')),
+    serveWeb: true,
+    env: { ...salesforceEnv(), ...env },
+    ...(logger ? { logger } : {}),
+  });
   if (!app.web) throw new Error('the HTTP server was not composed');
   return { app, url: await app.web.listen(0) };
 }
@@ -147,6 +166,27 @@ describe('what Salesforce never sends is refused with a fault that names it', ()
       expect(answer.body).not.toContain('Ack');
     }
     expect(await jobOpportunities(app)).toEqual([]);
+  });
+
+  it('neither the endpoint secret, a wrong one, nor the Salesforce session reaches the log; refusals are logged with why', async () => {
+    const log = captureLog();
+    const { url } = await serving({}, createLogger({ level: 'debug', format: 'json', destination: log.stream }));
+    expect((await postEnvelope(url, sample('one-opportunity'))).body).toBe(ACK);
+    expect((await postEnvelope(url, sample('one-opportunity'), { secret: 'a-guess-at-the-secret' })).status).toBe(401);
+    const otherOrg = sample('one-opportunity').replace(
+      `<OrganizationId>${ORG_ID}</OrganizationId>`,
+      '<OrganizationId>00D000000000001AAA</OrganizationId>',
+    );
+    expect((await postEnvelope(url, otherOrg)).status).toBe(403);
+
+    expect(log.text()).not.toContain(ENDPOINT_SECRET);
+    expect(log.text()).not.toContain('a-guess-at-the-secret');
+    expect(log.text()).not.toContain('fake.session');
+    const refusals = log.lines().filter((l) => l['msg'] === 'refused a Salesforce outbound message');
+    expect(refusals.map((l) => l['reason'])).toEqual([
+      'an outbound message without the endpoint secret or an API token',
+      'an outbound message from organization 00D000000000001, which is not configured',
+    ]);
   });
 
   it('without any organization configured, every message is refused', async () => {

@@ -125,9 +125,13 @@ export class CrmIntakeService {
     }
   }
 
-  /** Posts the notices that should have been posted by now (Slack was down, or the process died before posting). */
-  async postOverdueNotices(limit = 20): Promise<void> {
-    const before = new Date(this.now().getTime() - (this.deps.noticeOverdueMs ?? NOTICE_OVERDUE_MS));
+  /**
+   * Posts the notices that should have been posted by now (Slack was down,
+   * or the process died before posting): those of deals received more than
+   * `overdueMs` ago and still without one.
+   */
+  async postOverdueNotices(limit = 20, overdueMs = this.deps.noticeOverdueMs ?? NOTICE_OVERDUE_MS): Promise<void> {
+    const before = new Date(this.now().getTime() - overdueMs);
     for (const pending of await this.deps.store.unnoticedPendingIntakes(before, limit)) await this.postNotice(pending);
   }
 

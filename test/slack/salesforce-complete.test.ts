@@ -89,4 +89,26 @@ describe('a Salesforce deal that needs a person is completed in Slack', () => {
     expect(said(told)).toContain('globex-sons');
     expect(fake.callsTo('views.open')).toHaveLength(1);
   });
+
+  it('a notice Slack refused is posted later by the overdue sweep, once', async () => {
+    const errors: unknown[] = [];
+    s = await startSlackApp({ pipeline: pipelineOf(sandbox('database')), env: salesforceEnv(), onError: (err) => errors.push(err) });
+    const { fake, app } = s;
+    const base = s.eventsUrl.replace(/\/slack\/events$/, '');
+    const platinum = sample('one-opportunity', { '<sf:Plan__c>Growth</sf:Plan__c>': '<sf:Plan__c>Platinum</sf:Plan__c>' });
+    // Slack refuses the post in a way retrying would not change at that moment (the channel was archived, say).
+    fake.failNext('chat.postMessage', 'is_archived');
+    expect((await postEnvelope(base, platinum)).body).toBe(ACK);
+    await fake.waitFor('chat.postMessage');
+    await sleep(300);
+    expect(fake.messages(CHANNEL).filter((m) => hasButton(m, ACTIONS.completeIntake))).toHaveLength(0);
+    expect(errors.map(String)).toEqual([expect.stringContaining('Slack refused the notice of Salesforce opportunity')]);
+
+    // The sweep `provisioner serve` runs every minute posts it, and a second sweep finds nothing left to post.
+    await app.crm.postOverdueNotices(20, 0);
+    await app.crm.postOverdueNotices(20, 0);
+    const notices = fake.messages(CHANNEL).filter((m) => hasButton(m, ACTIONS.completeIntake));
+    expect(notices).toHaveLength(1);
+    expect(said(notices[0])).toContain(GLOBEX.opportunityId);
+  });
 });

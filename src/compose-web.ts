@@ -11,6 +11,7 @@ import { SlackOpenIdSignIn } from './adapters/slack/sign-in.ts';
 import type { MessageRefs } from './adapters/slack/message-refs.ts';
 import { ControlRoom } from './app/control-room.ts';
 import { startCatalog } from './app/job-catalog.ts';
+import type { CrmIntakeService } from './app/crm-intake.ts';
 import type { KpiFactsKeeper } from './app/kpi-facts.ts';
 import type { KpiService } from './app/kpis.ts';
 import type { ProvisioningService } from './app/services.ts';
@@ -18,6 +19,7 @@ import type { StatusLinks } from './app/status-links.ts';
 import type { Config } from './config.ts';
 import type { Identity } from './domain/policy.ts';
 import type { Engine } from './engine/engine.ts';
+import type { Manifests } from './manifests/load.ts';
 import type { Session } from './http/auth/session.ts';
 import { createHttpServer, listen, type HttpServerDeps } from './http/server.ts';
 import { registerWeb } from './http/web.ts';
@@ -40,8 +42,10 @@ export type WebParts = {
   config: Config;
   service: ProvisioningService;
   kpis: KpiService;
+  manifests: Manifests;
   /** Kept current from the event feed while the server runs, so the KPI page only aggregates. */
   kpiFacts: KpiFactsKeeper;
+  crm: CrmIntakeService;
   engine: Engine;
   store: JobStore;
   statusLinks: StatusLinks;
@@ -51,6 +55,8 @@ export type WebParts = {
 };
 
 const SIGN_IN_LINK_MS = 3_600_000;
+/** How often the serving process posts notices of deals needing a person that Slack did not take (or a crash kept from it). */
+const OVERDUE_NOTICES_EVERY_MS = 60_000;
 
 export async function composeWeb(parts: WebParts): Promise<Web> {
   const { config, service, engine, store } = parts;
@@ -93,8 +99,15 @@ export async function composeWeb(parts: WebParts): Promise<Web> {
     view: (jobId) => service.jobView(jobId),
     publicUrl: config.web.publicUrl,
     slack: parts.slack?.app?.http,
+    salesforce: {
+      endpoint: config.salesforce,
+      fieldMap: parts.manifests.salesforce,
+      receive: (source, deals) => parts.crm.receive(source, deals),
+    },
     onError: parts.onError,
   });
+  const overdueNotices = setInterval(() => void parts.crm.postOverdueNotices().catch(parts.onError), OVERDUE_NOTICES_EVERY_MS);
+  overdueNotices.unref();
   return {
     server,
     async listen(port = config.observability.http.port) {
@@ -109,6 +122,7 @@ export async function composeWeb(parts: WebParts): Promise<Web> {
       return `${base ?? configuredBaseUrl(config)}/auth/one-time/${token}`;
     },
     async close() {
+      clearInterval(overdueNotices);
       stop();
       await keepingKpis.stop();
       await server.close();

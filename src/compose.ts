@@ -34,6 +34,9 @@ import { StatusLinks } from './app/status-links.ts';
 import { MongoKpiStore } from './adapters/mongo-kpi-store.ts';
 import { KpiFactsKeeper } from './app/kpi-facts.ts';
 import { KpiService } from './app/kpis.ts';
+import { CrmIntakeService } from './app/crm-intake.ts';
+import { MongoPendingIntakeStore } from './adapters/mongo-pending-intakes.ts';
+import { SlackPendingIntakeNotices } from './adapters/slack/pending-intake-notices.ts';
 
 export type App = {
   config: Config;
@@ -45,6 +48,8 @@ export type App = {
   kpis: KpiService;
   /** The facts the KPIs aggregate, in memory (kept current in the background by `serveWeb`). */
   kpiFacts: KpiFactsKeeper;
+  /** Deals a CRM sends by itself (Salesforce outbound messages), and those that need a person. */
+  crm: CrmIntakeService;
   engine: Engine;
   store: MongoJobStore;
   manifests: Manifests;
@@ -145,6 +150,16 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     ...(statusLinks ? { statusPages: { links: statusLinks, baseUrl: () => web?.baseUrl() ?? configuredBaseUrl(config) } } : {}),
   });
   const ledger = new RedisSandboxLedger(engine.redis, engine.keys.sandbox());
+  const pendingIntakes = new MongoPendingIntakeStore(mongo.db(config.mongoDb));
+  await pendingIntakes.ensurePendingIntakeIndexes();
+  const crm = new CrmIntakeService({
+    provisioning: service,
+    store: pendingIntakes,
+    audit: store,
+    notices: slack && config.slack ? new SlackPendingIntakeNotices({ client: slack.client, channel: config.slack.channel }) : undefined,
+    policy: config.policy,
+    onError,
+  });
   const slackApp =
     config.slack && slack && opts.serveSlack
       ? createSlackApp(
@@ -157,6 +172,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
             people: new People(slack.client, { approvers: config.slack.approvers, admins: config.web.admins }),
             channel: config.slack.channel,
             progressUrl: (jobId) => slack.refs.link(jobId, 5000),
+            crm,
             onError,
           },
           { fetch: slackFetch, logger: slackSdkLogger(logger, 'slack-bolt') },
@@ -171,6 +187,8 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
           service,
           kpis,
           kpiFacts,
+          manifests,
+          crm,
           engine,
           store,
           statusLinks,
@@ -186,6 +204,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     service,
     kpis,
     kpiFacts,
+    crm,
     engine,
     store,
     manifests,

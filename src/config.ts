@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseApiCallers, type ApiCallers } from './domain/api-callers.ts';
 import type { Role } from './domain/policy.ts';
+import { parseOrgIds, parseSecretHashes, type SalesforceEndpoint } from './domain/salesforce-endpoint.ts';
 import type { Integration } from './ports/step-services.ts';
 
 const LOCAL_WEBHOOK_SECRET = 'local-only-webhook-signing-secret';
@@ -60,6 +61,10 @@ const EnvSchema = z.object({
   STATUS_PAGE_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   /** Programs calling the HTTP API and their token hashes: "product=sha256:<hex>|sha256:<hex>,salesforce=sha256:<hex>". */
   API_CALLERS: z.string().default(''),
+  /** Salesforce organizations whose Outbound Messages are taken (15- or 18-character ids, comma-separated). */
+  SALESFORCE_ORG_IDS: z.string().default(''),
+  /** SHA-256 hashes of the outbound-message endpoint's secret path segment: "sha256:<hex>" (two joined by "|" while rotating). */
+  SALESFORCE_ENDPOINT_SECRET_HASHES: z.string().default(''),
   SLACK_UPDATES_PER_SECOND: z.coerce.number().positive().max(50).default(1),
   SLACK_POSTS_PER_SECOND: z.coerce.number().positive().max(50).default(1),
   USER: z.string().min(1).optional(),
@@ -152,6 +157,8 @@ export type Config = {
    * bearer tokens (two during a rotation). `provisioner api-token create` makes tokens.
    */
   apiCallers: ApiCallers;
+  /** Who may post Salesforce Outbound Messages; null when no organization is configured (every message is refused). */
+  salesforce: SalesforceEndpoint | null;
 };
 
 export type WebConfig = {
@@ -256,7 +263,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     policy: { allowSelfApproval: (e.ALLOW_SELF_APPROVAL ?? e.SLACK_ALLOW_SELF_APPROVAL) === 'true' },
     web: webConfig(e),
     apiCallers: apiCallersOf(e.API_CALLERS),
+    salesforce: salesforceOf(e),
   };
+}
+
+function salesforceOf(e: Env): SalesforceEndpoint | null {
+  const orgs = parseOrgIds(e.SALESFORCE_ORG_IDS);
+  const secrets = parseSecretHashes(e.SALESFORCE_ENDPOINT_SECRET_HASHES);
+  const problems = [
+    ...(orgs.ok ? [] : orgs.problems.map((p) => `SALESFORCE_ORG_IDS: ${p}`)),
+    ...(secrets.ok ? [] : secrets.problems.map((p) => `SALESFORCE_ENDPOINT_SECRET_HASHES: ${p}`)),
+  ];
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
+  if (!orgs.ok || !secrets.ok || orgs.orgIds.length === 0) return null;
+  return { orgIds: orgs.orgIds, secretHashes: secrets.hashes };
 }
 
 function apiCallersOf(text: string): ApiCallers {

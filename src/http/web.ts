@@ -28,6 +28,7 @@ import { authRoutes } from './routes/auth.ts';
 import { queueRoutes } from './routes/queues.ts';
 import { slackRoutes } from './routes/slack.ts';
 import { statusRoutes } from './routes/status.ts';
+import { salesforceRoutes, type SalesforceRouteDeps } from './routes/webhooks/salesforce/route.ts';
 
 export type WebDeps = {
   service: ProvisioningService;
@@ -49,6 +50,8 @@ export type WebDeps = {
   publicUrl: string | undefined;
   /** Bolt's receiver and its signing secret, in Slack's HTTP mode. */
   slack: { handle: (req: IncomingMessage, res: ServerResponse) => void; signingSecret: string } | undefined;
+  /** Salesforce's Outbound Messages: who may send them, the field map, and the service that takes the deals. */
+  salesforce: Pick<SalesforceRouteDeps, 'endpoint' | 'fieldMap' | 'receive'>;
   onError(err: unknown): void;
 };
 
@@ -61,6 +64,12 @@ export async function registerWeb(server: FastifyInstance, deps: WebDeps): Promi
     const refused = (reason: string) => server.log.warn({ reason }, 'refused a signed Slack request of a shape Slack does not send');
     await server.register(slackRoutes, { ...deps.slack, onRefused: refused });
   }
+  await server.register(salesforceRoutes, {
+    ...deps.salesforce,
+    callers: deps.apiCallers,
+    onError: deps.onError,
+    onRefused: (reason) => server.log.warn({ reason }, 'refused a Salesforce outbound message'),
+  });
   await server.register(apiV1Routes, { prefix: '/api/v1', callers: deps.apiCallers, kpis: deps.kpis, onError: deps.onError });
   const signedIn = signedInCheck({ sessions: deps.sessions, identify: deps.identify });
   await server.register(async (pages) => {

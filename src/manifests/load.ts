@@ -14,6 +14,7 @@ import type { PlansManifest } from '../domain/plan.ts';
 import { formatPath, resolveTemplates, TemplateError, templateReferences, templateScope } from '../domain/template.ts';
 import { ManifestError, type ManifestProblem } from './problems.ts';
 import { type ParsedManifest, parseManifestText, pathPart, readManifestText } from './read.ts';
+import { checkSalesforceMap, SalesforceMapSchema, type SalesforceMap } from './salesforce.ts';
 import { SeedManifestSchema } from './seed.ts';
 import type { SeedManifest } from './seed.ts';
 
@@ -29,6 +30,8 @@ export type Manifests = {
   plans: PlansManifest;
   pipeline: PipelineManifest;
   seeds: ReadonlyMap<string, SeedManifest>;
+  /** How Salesforce's Opportunity fields map onto the intake (salesforce.yaml); undefined when the file is absent. */
+  salesforce: SalesforceMap | undefined;
 };
 
 export type LoadOptions = {
@@ -54,7 +57,11 @@ export function loadManifests(opts: LoadOptions): Manifests {
   const plans = readManifest(path.join(opts.manifestsDir, 'plans.yaml'), PlansManifestSchema);
   const pipeline = readManifest(path.join(opts.manifestsDir, 'pipeline.yaml'), PipelineManifestSchema);
   const seeds = readSeeds(opts.seedDir);
-  const problems = [...plans.problems, ...pipeline.problems, ...seeds.problems];
+  const salesforce = readOptionalManifest(path.join(opts.manifestsDir, 'salesforce.yaml'), SalesforceMapSchema);
+  const problems = [...plans.problems, ...pipeline.problems, ...seeds.problems, ...(salesforce?.problems ?? [])];
+  if (salesforce?.value && plans.value) {
+    problems.push(...checkSalesforceMap(salesforce.value, plans.value).map(({ at, message }) => salesforce.problemAt(at, message)));
+  }
   if (pipeline.value) {
     problems.push(...checkPipeline(pipeline.value, opts.stepTypes, pipeline.problemAt));
     if (plans.value) {
@@ -67,7 +74,7 @@ export function loadManifests(opts: LoadOptions): Manifests {
   if (problems.length > 0 || !plans.value || !pipeline.value) {
     throw new ManifestError(faultyFile(problems, opts.manifestsDir), groupByFile(problems));
   }
-  return { plans: plans.value, pipeline: pipeline.value, seeds: seeds.manifests };
+  return { plans: plans.value, pipeline: pipeline.value, seeds: seeds.manifests, salesforce: salesforce?.value };
 }
 
 // Paths relative to the working directory are what people can click in a terminal.
@@ -84,6 +91,11 @@ function readManifest<S extends z.ZodType>(file: string, schema: S): ParsedManif
     return { value: undefined, problems: [read.problem], problemAt };
   }
   return parseManifestText(name, read.text, schema);
+}
+
+/** A manifest a deployment may leave out: undefined when there is no such file. */
+function readOptionalManifest<S extends z.ZodType>(file: string, schema: S): ParsedManifest<z.output<S>> | undefined {
+  return existsSync(file) ? readManifest(file, schema) : undefined;
 }
 
 type SeedLoad = { manifests: Map<string, SeedManifest>; knownVersions: Set<string>; problems: ManifestProblem[] };

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { compose } from '../../src/compose.ts';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { callersWithNewToken, callerWithToken, tokenHash } from '../../src/domain/api-callers.ts';
+import { orgAllowed, secretMatches } from '../../src/domain/salesforce-endpoint.ts';
 import { ManifestError } from '../../src/manifests/load.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -168,5 +169,47 @@ describe('configuring the programs that call the API', () => {
     expect(callersWithNewToken(callers, 'salesforce', tokenHash('crm'))).toBe(
       `product=${hash('current')}|${hash('older')},salesforce=${hash('crm')}`,
     );
+  });
+});
+
+describe('configuring who may post Salesforce outbound messages', () => {
+  const hash = (secret: string) => `sha256:${tokenHash(secret)}`;
+  const refused = (env: Record<string, string>) => {
+    try {
+      loadConfig({ ...dirs, ...env });
+    } catch (err) {
+      return err instanceof ConfigError ? err.message : String(err);
+    }
+    return 'accepted';
+  };
+
+  it('keeps organizations in their 15-character form and the secret only as hashes; either secret of a rotation works', () => {
+    const config = loadConfig({
+      ...dirs,
+      SALESFORCE_ORG_IDS: '00D5e000000KQ2eEAG, 00D300000000abc',
+      SALESFORCE_ENDPOINT_SECRET_HASHES: `${hash('old-secret')}|${hash('new-secret')}`,
+    });
+    const endpoint = config.salesforce;
+    if (!endpoint) throw new Error('not configured');
+    expect(endpoint.orgIds).toEqual(['00D5e000000KQ2e', '00D300000000abc']);
+    expect(JSON.stringify(endpoint)).not.toMatch(/old-secret|new-secret/);
+    expect(orgAllowed('00D5e000000KQ2eEAG', endpoint)).toBe(true);
+    expect(orgAllowed('00D5e000000KQ2e', endpoint)).toBe(true);
+    expect(orgAllowed('00D300000000abcAAQ', endpoint)).toBe(true);
+    // Salesforce ids are case-sensitive in their 15 characters.
+    expect(orgAllowed('00D300000000ABCAAQ', endpoint)).toBe(false);
+    expect(secretMatches('old-secret', endpoint)).toBe(true);
+    expect(secretMatches('new-secret', endpoint)).toBe(true);
+    expect(secretMatches('new-secret ', endpoint)).toBe(false);
+    expect(loadConfig(dirs).salesforce).toBeNull();
+  });
+
+  it('names a malformed organization id or hash by its variable, never quoting a secret pasted instead of its hash', () => {
+    expect(refused({ SALESFORCE_ORG_IDS: '00D5e000000KQ2eEAG,001000000000001' })).toBe(
+      'SALESFORCE_ORG_IDS: entry 2 is not an organization id (15 or 18 letters and digits starting with 00D)',
+    );
+    const pasted = refused({ SALESFORCE_ORG_IDS: '00D5e000000KQ2e', SALESFORCE_ENDPOINT_SECRET_HASHES: 'the-endpoint-secret-itself' });
+    expect(pasted).toBe('SALESFORCE_ENDPOINT_SECRET_HASHES: each hash must be sha256: followed by 64 lowercase hex digits');
+    expect(refused({ SALESFORCE_ENDPOINT_SECRET_HASHES: [hash('a'), hash('b'), hash('c')].join('|') })).toContain('at most 2 hashes');
   });
 });

@@ -9,11 +9,12 @@ import { tellWhyNot, type ListenerDeps } from './deps.ts';
 /** How long a submission may take before the modal closes and the answer comes as a message instead. */
 const ANSWER_IN_MODAL_MS = 2000;
 
-function channelOf(privateMetadata: string): string | undefined {
+/** A string field of the modal's private metadata (the channel it was opened in; the pending intake it completes). */
+function metadataField(privateMetadata: string, field: 'channel' | 'pendingIntake'): string | undefined {
   try {
     const parsed: unknown = JSON.parse(privateMetadata);
-    const channel = parsed !== null && typeof parsed === 'object' ? Reflect.get(parsed, 'channel') : undefined;
-    return typeof channel === 'string' ? channel : undefined;
+    const value = parsed !== null && typeof parsed === 'object' ? Reflect.get(parsed, field) : undefined;
+    return typeof value === 'string' ? value : undefined;
   } catch {
     return undefined;
   }
@@ -40,8 +41,10 @@ export function registerIntake(app: App, deps: ListenerDeps): void {
       await ack({ response_action: 'errors', errors: intakeErrors(parsed.errors) });
       return;
     }
-    const where = { channel: channelOf(view.private_metadata), user: body.user.id };
-    const provisioning = deps.service.provision(raw, actor);
+    const where = { channel: metadataField(view.private_metadata, 'channel'), user: body.user.id };
+    // Opened from "Complete in Slack": the same intake, which also resolves the deal the CRM sent.
+    const pending = metadataField(view.private_metadata, 'pendingIntake');
+    const provisioning = pending !== undefined && deps.crm ? deps.crm.complete(pending, raw, actor) : deps.service.provision(raw, actor);
     const early = await Promise.race([
       provisioning.then(
         () => 'done' as const,

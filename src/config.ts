@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseApiCallers, type ApiCallers } from './domain/api-callers.ts';
-import type { Role } from './domain/policy.ts';
+import { isRole, ROLES, type Role } from './domain/policy.ts';
 import type { Integration } from './ports/step-services.ts';
 
 const LOCAL_WEBHOOK_SECRET = 'local-only-webhook-signing-secret';
@@ -357,12 +357,6 @@ function integrationsConfig(e: Env): IntegrationsConfig {
       ]),
     },
   };
-}
-
-const ROLES: readonly Role[] = ['admin', 'approver', 'requester'];
-
-function isRole(value: string): value is Role {
-  return (ROLES as readonly string[]).includes(value);
 }
 
 /** "dana:admin,sam:approver+requester" → name → roles; every problem is named. */

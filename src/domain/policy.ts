@@ -10,7 +10,12 @@
 export type Door = 'slack' | 'web' | 'cli' | 'api';
 
 /** What a person can be allowed to do; granted by configuration, never by the door itself. */
-export type Role = 'admin' | 'approver' | 'requester';
+export const ROLES = ['admin', 'approver', 'requester'] as const;
+export type Role = (typeof ROLES)[number];
+
+export function isRole(value: string): value is Role {
+  return (ROLES as readonly string[]).includes(value);
+}
 
 export type Identity = {
   door: Door;

@@ -6,7 +6,7 @@
  */
 import { staleFailure, StaleFailureError, type OperatorAction } from '../domain/actions.ts';
 import { auditText, type AuditEntry } from '../domain/audit.ts';
-import { ActionRefusedError, InvalidInputError, NotAllowedError } from '../domain/errors.ts';
+import { ActionRefusedError, InvalidInputError, NotAllowedError, OpportunityTakenError } from '../domain/errors.ts';
 import type { EventType, JobEvent } from '../domain/events.ts';
 import { buildJobDefinition, type InputCatalogue, type JobDefinition } from '../domain/job-definition.ts';
 import { buildJobView, stepLabel, type JobView } from '../domain/job-view.ts';
@@ -127,7 +127,7 @@ export class ProvisioningService {
     const differences = intakeDifferences(definition.intake, intake, planFeatures);
     if (differences.length === 0) return { outcome: 'existing', job: await this.resume(definition) };
     const holder = { slug: definition.tenant.slug, companyName: definition.tenant.companyName, jobId: definition.jobId };
-    throw new InvalidInputError([{ field: 'crmOpportunityId', message: opportunityTakenMessage(intake.crmOpportunityId, holder, differences) }]);
+    throw new OpportunityTakenError(opportunityTakenMessage(intake.crmOpportunityId, holder, differences), differences, holder.jobId);
   }
 
   /** Makes sure a stored job has its live state (a crash may have come between the two). */

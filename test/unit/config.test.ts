@@ -186,7 +186,7 @@ describe('configuring the programs that call the API', () => {
       `product=${hash('p')},salesforce:requester+approver=${hash('s2')}|${hash('s')}`,
     );
     expect(() => loadConfig({ ...dirs, API_CALLERS: `crm:boss=${hash('c')}` })).toThrow(
-      'crm: unknown role "boss" (roles: admin, approver, requester)',
+      'crm: unknown role "boss" (roles: admin, approver, requester, reporter)',
     );
     expect(() => loadConfig({ ...dirs, API_CALLERS: `crm:a:b=${hash('c')}` })).toThrow('entry 1 should look like name=sha256:');
   });

@@ -15,13 +15,15 @@ import {
  * The whole authorisation policy as one table: every role × every action × every door.
  * 'own' is the person who requested the job, on the door family that requested it.
  */
-type Who = 'admin' | 'approver' | 'own requester' | 'other requester' | 'nobody';
+type Who = 'admin' | 'approver' | 'own requester' | 'other requester' | 'reporter' | 'nobody';
 
 const ROLES: Record<Who, Role[]> = {
   admin: ['admin'],
   approver: ['approver'],
   'own requester': ['requester'],
   'other requester': ['requester'],
+  // A program that only reports what tenants use (the product): it may not ask for tenants.
+  reporter: ['reporter'],
   nobody: [],
 };
 
@@ -63,6 +65,17 @@ const TABLE: Record<Who, Record<JobAction, boolean>> = {
   'other requester': {
     provision: true,
     share_status: true,
+    approve: false,
+    reject: false,
+    retry: false,
+    override: false,
+    provide_input: false,
+    rollback: false,
+    cancel: false,
+  },
+  reporter: {
+    provision: false,
+    share_status: false,
     approve: false,
     reject: false,
     retry: false,

@@ -92,7 +92,9 @@ export function decide(who: Identity, action: JobAction, settings: PolicySetting
   const own = isRequester(who, job?.requester);
   // Anyone the product knows may ask for a tenant, or share how one is coming along with its customer.
   if (action === 'provision' || action === 'share_status') {
-    return REQUESTING_ROLES.some((role) => who.roles.has(role)) ? ALLOW : refuse(`You are not allowed to ${VERB[action]} tenants; ask an admin to add you as a requester.`);
+    return REQUESTING_ROLES.some((role) => who.roles.has(role))
+      ? ALLOW
+      : refuse(`You are not allowed to ${VERB[action]} tenants; ask an admin to add you as a requester.`);
   }
   if ((action === 'approve' || action === 'reject') && own && !settings.allowSelfApproval) {
     return refuse('You requested this tenant, so someone else has to approve or reject it.');

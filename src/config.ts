@@ -60,6 +60,8 @@ const EnvSchema = z.object({
   STATUS_PAGE_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   /** Programs calling the HTTP API and their token hashes: "product=sha256:<hex>|sha256:<hex>,salesforce=sha256:<hex>". */
   API_CALLERS: z.string().default(''),
+  /** Requests each API caller may make per minute; past it the API answers 429 with Retry-After. */
+  API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(120),
   SLACK_UPDATES_PER_SECOND: z.coerce.number().positive().max(50).default(1),
   SLACK_POSTS_PER_SECOND: z.coerce.number().positive().max(50).default(1),
   USER: z.string().min(1).optional(),
@@ -152,6 +154,8 @@ export type Config = {
    * bearer tokens (two during a rotation). `provisioner api-token create` makes tokens.
    */
   apiCallers: ApiCallers;
+  /** Requests each API caller may make per minute. */
+  apiRateLimitPerMinute: number;
 };
 
 export type WebConfig = {
@@ -256,6 +260,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     policy: { allowSelfApproval: (e.ALLOW_SELF_APPROVAL ?? e.SLACK_ALLOW_SELF_APPROVAL) === 'true' },
     web: webConfig(e),
     apiCallers: apiCallersOf(e.API_CALLERS),
+    apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
   };
 }
 

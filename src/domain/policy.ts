@@ -61,7 +61,7 @@ const APPROVER_ACTIONS: ReadonlySet<JobAction> = new Set(['approve', 'reject', '
 const OWN_JOB_ACTIONS: ReadonlySet<JobAction> = new Set(['provide_input', 'cancel']);
 
 const VERB: Readonly<Record<JobAction, string>> = {
-  provision: 'request tenants',
+  provision: 'request',
   share_status: 'share customer status pages of',
   approve: 'approve',
   reject: 'reject',

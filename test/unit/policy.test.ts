@@ -137,6 +137,14 @@ describe('who may do what to a provisioning job, on every door', () => {
     expect(decide(approverWhoAsked, 'approve', { allowSelfApproval: true }, job).allowed).toBe(true);
   });
 
+  it('tells someone who may not ask for tenants what they cannot do and how to get it, in one plain sentence', () => {
+    const reporter: Identity = { door: 'api', id: 'product', name: 'Product', roles: new Set(['reporter']) };
+    expect(decide(reporter, 'provision', { allowSelfApproval: false })).toEqual({
+      allowed: false,
+      reason: 'You are not allowed to request tenants; ask an admin to add you as a requester.',
+    });
+  });
+
   it('four eyes apply to admins too', () => {
     const adminWhoAsked: Identity = { door: 'cli', id: 'jane', name: 'jane', roles: new Set(['admin']) };
     expect(decide(adminWhoAsked, 'approve', { allowSelfApproval: false }, { requester: requesterOn('cli') }).allowed).toBe(false);

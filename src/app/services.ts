@@ -12,7 +12,7 @@ import { buildJobDefinition, type InputCatalogue, type JobDefinition } from '../
 import { buildJobView, stepLabel, type JobView } from '../domain/job-view.ts';
 import type { JobStatus } from '../domain/job.ts';
 import { planNamed } from '../domain/plan.ts';
-import { parseIntake, type Intake, type TenantSettings } from '../domain/intake.ts';
+import { crmRequestSchema, parseIntake, type Intake, type TenantSettings } from '../domain/intake.ts';
 import { intakeDifferences, opportunityTakenMessage } from '../domain/intake-match.ts';
 import { decide, DOOR_WORDS, type Decision, type Identity, type JobAction, type PolicySettings } from '../domain/policy.ts';
 import { redactText } from '../domain/redact.ts';
@@ -95,6 +95,11 @@ export class ProvisioningService {
   async requestFromCrm(values: unknown, caller: Identity): Promise<{ job: JobView; created: boolean }> {
     const { outcome, job } = await this.provision(values, caller, { refuseRequestedBy: true });
     return { job, created: outcome === 'created' };
+  }
+
+  /** What requestFromCrm takes, as zod schemas of the intake's own fields (the API's OpenAPI document is generated from it). */
+  crmRequestSchema() {
+    return crmRequestSchema(this.deps.manifests.plans, this.now());
   }
 
   private define(intake: Intake, who: Identity): JobDefinition {

@@ -155,6 +155,16 @@ export function intakeFields(plans: PlansManifest, today: Date = new Date()) {
   };
 }
 
+/**
+ * The body a program sends to ask for a tenant (the HTTP API): the intake's
+ * fields but the requester, which is the caller. For documenting it; the
+ * intake parser checks it.
+ */
+export function crmRequestSchema(plans: PlansManifest, today: Date = new Date()) {
+  const { requestedBy: _theCaller, ...fields } = intakeFields(plans, today);
+  return z.strictObject(fields);
+}
+
 /** The intake parser for the plans in this manifest; `today` anchors the start-date rules. */
 export function intakeSchema(plans: PlansManifest, today: Date = new Date()) {
   return z.strictObject(intakeFields(plans, today)).superRefine((intake, ctx) => {

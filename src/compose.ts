@@ -173,6 +173,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
           kpiFacts,
           engine,
           store,
+          db: mongo.db(config.mongoDb),
           statusLinks,
           http: { health, metrics, logger },
           slack: slack ? { client: slack.client, refs: slack.refs, app: slackApp } : undefined,

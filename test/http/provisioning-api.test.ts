@@ -11,9 +11,10 @@ import { MongoClient } from 'mongodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tokenHash } from '../../src/domain/api-callers.ts';
 import { requestHash } from '../../src/http/routes/api/provisioning-requests.ts';
-import { dealFor, startTestApp, stopTestApp, waitForRecord, type TestApp } from '../support/harness.ts';
+import { dealFor, startTestApp, stopTestApp, waitForRecord, waitForStatus, type TestApp } from '../support/harness.ts';
 import { type ApiAnswer, apiClient, OpenApiContract } from '../support/openapi.ts';
 import { pipelineOf, sandbox } from '../support/pipeline.ts';
+import { CHANNEL, type SlackTestApp, startSlackApp, stopSlackApp } from '../support/slack-app.ts';
 
 const CRM_TOKEN = 'prov_crm-token-for-tests-abcdefabcdef0123456';
 const PRODUCT_TOKEN = 'prov_product-token-for-tests-0123456789abcdef';
@@ -235,8 +236,12 @@ describe('the CRM asks for tenants over the HTTP API', () => {
 
     expect(await asCrm('GET', '/jobs/no-such-job')).toMatchObject({ status: 404, body: { detail: 'There is no job "no-such-job".' } });
     expect(await asCrm('GET', '/tenants/no-such-tenant')).toMatchObject({ status: 404, body: { detail: 'There is no tenant "no-such-tenant".' } });
-    // The document itself needs no token.
-    expect(contract.seen.size).toBeGreaterThan(0);
+    // The contract the answers are held to does fail an answer the document does not describe.
+    const job = await asCrm('POST', '/provisioning-requests', { body: crmDeal() });
+    const at = `${url}/api/v1/jobs/x`;
+    expect(() => contract.check('GET', at, { ...job, status: 418 })).toThrow('GET /jobs/{jobId} answered 418, which the document does not list');
+    expect(() => contract.check('GET', at, { ...job, status: 200 })).toThrow('body does not match the document');
+    expect(() => contract.check('GET', at, { ...job, status: 404 })).toThrow('answered application/json; the document says application/problem+json');
   });
 });
 
@@ -270,5 +275,30 @@ describe('each caller’s budget', () => {
       expect(answers.map((a) => a.headers.get('ratelimit')?.split(';')[1]).sort()).toEqual(['r=0', 'r=0', 'r=1', 'r=2']);
       break;
     }
+  });
+});
+
+describe('a job the CRM asked for, in Slack', () => {
+  let slack: SlackTestApp | undefined;
+  afterEach(async () => {
+    await stopSlackApp(slack);
+    slack = undefined;
+  });
+
+  it('has the same progress message in #onboarding as any other, naming the caller and the opportunity', async () => {
+    slack = await startSlackApp({ pipeline: PIPELINE, env: { API_CALLERS } });
+    const url = slack.eventsUrl.replace(/\/slack\/events$/, '');
+    const asCrm = apiClient(url, await OpenApiContract.of(url), CRM_TOKEN);
+    const deal = crmDeal({ companyName: 'Initech' });
+    const asked = await asCrm('POST', '/provisioning-requests', { body: deal });
+    expect(asked.status).toBe(202);
+    await waitForStatus(slack.app, String(asked.body['jobId']), ['live']);
+
+    const fake = slack.fake;
+    const progress = () => fake.messages(CHANNEL).find((m) => JSON.stringify(m).includes('Initech'));
+    const requestedBy = `Requested by Salesforce through the API (opportunity \`${deal['crmOpportunityId']}\`)`;
+    await expect.poll(() => JSON.stringify(progress() ?? {}), { timeout: 10_000 }).toContain(requestedBy);
+    await expect.poll(() => JSON.stringify(progress() ?? {}), { timeout: 10_000 }).toContain('Live');
+    expect(fake.messages(CHANNEL)).toHaveLength(1);
   });
 });

@@ -191,6 +191,14 @@ describe('configuring the programs that call the API', () => {
     expect(() => loadConfig({ ...dirs, API_CALLERS: `crm:a:b=${hash('c')}` })).toThrow('entry 1 should look like name=sha256:');
   });
 
+  it('gives each caller 120 requests a minute unless configured, and refuses a budget that is not a whole number of at least 1', () => {
+    expect(loadConfig(dirs).apiRateLimitPerMinute).toBe(120);
+    expect(loadConfig({ ...dirs, API_RATE_LIMIT_PER_MINUTE: '600' }).apiRateLimitPerMinute).toBe(600);
+    for (const value of ['0', '-5', 'lots', '1.5']) {
+      expect(() => loadConfig({ ...dirs, API_RATE_LIMIT_PER_MINUTE: value }), value).toThrow('API_RATE_LIMIT_PER_MINUTE');
+    }
+  });
+
   it('names callers in the audit and in Slack as people would write them', () => {
     expect(callerDisplayName('salesforce')).toBe('Salesforce');
     expect(callerDisplayName('crm')).toBe('CRM');

@@ -14,6 +14,7 @@ import { requestHash } from '../../src/http/routes/api/provisioning-requests.ts'
 import { dealFor, startTestApp, stopTestApp, waitForRecord, waitForStatus, type TestApp } from '../support/harness.ts';
 import { type ApiAnswer, apiClient, OpenApiContract } from '../support/openapi.ts';
 import { pipelineOf, sandbox } from '../support/pipeline.ts';
+import { REQUESTER } from '../support/people.ts';
 import { CHANNEL, type SlackTestApp, startSlackApp, stopSlackApp } from '../support/slack-app.ts';
 
 const CRM_TOKEN = 'prov_crm-token-for-tests-abcdefabcdef0123456';
@@ -117,6 +118,17 @@ describe('the CRM asks for tenants over the HTTP API', () => {
     });
     expect(String(other.body['detail'])).toContain(String(deal['crmOpportunityId']));
     expect(await jobsFor(String(deal['crmOpportunityId']))).toBe(1);
+  });
+
+  it('links the customer status page once someone has shared it, and not once it is withdrawn', async () => {
+    const deal = crmDeal();
+    const jobId = String((await asCrm('POST', '/provisioning-requests', { body: deal })).body['jobId']);
+    const shared = await app.service.shareStatusPage(jobId, REQUESTER);
+    expect(shared).toMatch(new RegExp(`^${url}/status/`));
+    expect((await asCrm('GET', `/jobs/${jobId}`)).body['links']).toMatchObject({ customerStatusPage: shared });
+    expect((await asCrm('POST', '/provisioning-requests', { body: deal })).body['links']).toMatchObject({ customerStatusPage: shared });
+    await app.service.withdrawStatusPages(jobId, REQUESTER);
+    expect(Object((await asCrm('GET', `/tenants/${deal['slug']}`)).body['links'])).not.toHaveProperty('customerStatusPage');
   });
 
   it('makes one job of 20 identical requests at once', async () => {

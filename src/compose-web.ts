@@ -6,7 +6,11 @@
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import type { FastifyInstance } from 'fastify';
 import type { WebClient } from '@slack/web-api';
+import type { Db } from 'mongodb';
+import { MongoIdempotencyStore } from './adapters/mongo-idempotency.ts';
 import { RedisOneTimeTokens } from './adapters/one-time-tokens.ts';
+import { RedisCallerRateLimit } from './adapters/redis-rate-limit.ts';
+import { IdempotentRequests } from './app/idempotent-requests.ts';
 import { SlackOpenIdSignIn } from './adapters/slack/sign-in.ts';
 import type { MessageRefs } from './adapters/slack/message-refs.ts';
 import { ControlRoom } from './app/control-room.ts';
@@ -48,6 +52,8 @@ export type WebParts = {
   crm: CrmIntakeService;
   engine: Engine;
   store: JobStore;
+  /** The database the API keeps its Idempotency-Key records in. */
+  db: Db;
   statusLinks: StatusLinks;
   http: HttpServerDeps;
   slack: { client: WebClient; refs: MessageRefs; app: SlackApp | undefined } | undefined;
@@ -74,6 +80,8 @@ export async function composeWeb(parts: WebParts): Promise<Web> {
   const people = parts.slack
     ? new People(parts.slack.client, { approvers: config.slack?.approvers ?? { userIds: [], groupId: undefined }, admins: config.web.admins })
     : undefined;
+  const idempotencyStore = new MongoIdempotencyStore(parts.db);
+  await idempotencyStore.ensureIndexes();
   const oneTimeLinks = new RedisOneTimeTokens(engine.redis, `${config.queuePrefix}:sign-in`);
   const identify = async (session: Session): Promise<Identity> => {
     if (session.via === 'slack' && people) return people.identify(session.id, session.name, 'web');
@@ -87,6 +95,8 @@ export async function composeWeb(parts: WebParts): Promise<Web> {
     service,
     kpis: parts.kpis,
     apiCallers: config.apiCallers,
+    idempotency: new IdempotentRequests(idempotencyStore),
+    rateLimit: new RedisCallerRateLimit(engine.redis, { prefix: `${config.queuePrefix}:api-rate`, perMinute: config.apiRateLimitPerMinute }),
     controlRoom: new ControlRoom({ provisioning: service, store, catalog }),
     statusLinks: parts.statusLinks,
     feed,

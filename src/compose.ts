@@ -191,6 +191,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
           crm,
           engine,
           store,
+          db: mongo.db(config.mongoDb),
           statusLinks,
           http: { health, metrics, logger },
           slack: slack ? { client: slack.client, refs: slack.refs, app: slackApp } : undefined,

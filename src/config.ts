@@ -6,8 +6,8 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseApiCallers, type ApiCallers } from './domain/api-callers.ts';
-import type { Role } from './domain/policy.ts';
 import { parseOrgIds, parseSecretHashes, type SalesforceEndpoint } from './domain/salesforce-endpoint.ts';
+import { isRole, ROLES, type Role } from './domain/policy.ts';
 import type { Integration } from './ports/step-services.ts';
 
 const LOCAL_WEBHOOK_SECRET = 'local-only-webhook-signing-secret';
@@ -65,6 +65,8 @@ const EnvSchema = z.object({
   SALESFORCE_ORG_IDS: z.string().default(''),
   /** SHA-256 hashes of the outbound-message endpoint's secret path segment: "sha256:<hex>" (two joined by "|" while rotating). */
   SALESFORCE_ENDPOINT_SECRET_HASHES: z.string().default(''),
+  /** Requests each API caller may make per minute; past it the API answers 429 with Retry-After. */
+  API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(120),
   SLACK_UPDATES_PER_SECOND: z.coerce.number().positive().max(50).default(1),
   SLACK_POSTS_PER_SECOND: z.coerce.number().positive().max(50).default(1),
   USER: z.string().min(1).optional(),
@@ -159,6 +161,8 @@ export type Config = {
   apiCallers: ApiCallers;
   /** Who may post Salesforce Outbound Messages; null when no organization is configured (every message is refused). */
   salesforce: SalesforceEndpoint | null;
+  /** Requests each API caller may make per minute. */
+  apiRateLimitPerMinute: number;
 };
 
 export type WebConfig = {
@@ -264,6 +268,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     web: webConfig(e),
     apiCallers: apiCallersOf(e.API_CALLERS),
     salesforce: salesforceOf(e),
+    apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
   };
 }
 
@@ -377,12 +382,6 @@ function integrationsConfig(e: Env): IntegrationsConfig {
       ]),
     },
   };
-}
-
-const ROLES: readonly Role[] = ['admin', 'approver', 'requester'];
-
-function isRole(value: string): value is Role {
-  return (ROLES as readonly string[]).includes(value);
 }
 
 /** "dana:admin,sam:approver+requester" → name → roles; every problem is named. */

@@ -239,14 +239,28 @@ export function buildProgram(config: Config): Command {
       await app.close();
     });
 
-  program
-    .command('api-token')
-    .description('tokens of programs that call the HTTP API (API_CALLERS)')
+  const apiToken = program.command('api-token').description('tokens of programs that call the HTTP API (prints the API_CALLERS value to set)');
+  apiToken
     .command('create <caller>')
     .description('make a new token for an API caller and print the API_CALLERS value that accepts it (the token itself is never stored)')
     .action(async (caller: string) => {
       const { apiTokenText } = await import('./api-token.ts');
       for (const line of apiTokenText(config.apiCallers, caller)) print(line);
+    });
+  apiToken
+    .command('rotate <caller>')
+    .description('make a new token for a configured caller; the API_CALLERS value keeps its current token valid beside it until revoked')
+    .action(async (caller: string) => {
+      const { rotateTokenText } = await import('./api-token.ts');
+      for (const line of rotateTokenText(config.apiCallers, caller)) print(line);
+    });
+  apiToken
+    .command('revoke <caller>')
+    .description("print the API_CALLERS value without the caller's older token (or the one --hash names); without tokens left, without the caller")
+    .option('--hash <sha256:hex>', 'the hash of the token to revoke (default: the one being replaced, else the only one)')
+    .action(async (caller: string, opts: { hash?: string }) => {
+      const { revokeTokenText } = await import('./api-token.ts');
+      for (const line of revokeTokenText(config.apiCallers, caller, opts.hash)) print(line);
     });
 
   program

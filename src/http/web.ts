@@ -20,6 +20,8 @@ import type { Session, SessionSettings } from './auth/session.ts';
 import { signedInCheck } from './auth/signed-in.ts';
 import type { KpiService } from '../app/kpis.ts';
 import type { ApiCallers } from '../domain/api-callers.ts';
+import type { IdempotentRequests } from '../app/idempotent-requests.ts';
+import type { CallerRateLimit } from '../ports/rate-limit.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { apiV1Routes } from './routes/api/v1.ts';
 import { assetRoutes } from './routes/assets.ts';
@@ -35,6 +37,9 @@ export type WebDeps = {
   kpis: KpiService;
   /** Programs that may call /api/v1, with their token hashes. */
   apiCallers: ApiCallers;
+  /** The API's Idempotency-Key records and each caller's budget. */
+  idempotency: IdempotentRequests;
+  rateLimit: CallerRateLimit;
   controlRoom: ControlRoom;
   statusLinks: StatusLinks;
   feed: EventFeed;
@@ -70,7 +75,16 @@ export async function registerWeb(server: FastifyInstance, deps: WebDeps): Promi
     onError: deps.onError,
     onRefused: (reason) => server.log.warn({ reason }, 'refused a Salesforce outbound message'),
   });
-  await server.register(apiV1Routes, { prefix: '/api/v1', callers: deps.apiCallers, kpis: deps.kpis, onError: deps.onError });
+  await server.register(apiV1Routes, {
+    prefix: '/api/v1',
+    callers: deps.apiCallers,
+    service: deps.service,
+    kpis: deps.kpis,
+    idempotency: deps.idempotency,
+    rateLimit: deps.rateLimit,
+    origin: publicOrigin,
+    onError: deps.onError,
+  });
   const signedIn = signedInCheck({ sessions: deps.sessions, identify: deps.identify });
   await server.register(async (pages) => {
     await pages.register(fastifyCookie);

@@ -45,6 +45,8 @@ export type StatusLinkRecord = { _id: string; jobId: string; createdBy: string; 
 export interface StatusLinkStore {
   saveStatusLink(link: StatusLinkRecord): Promise<void>;
   statusLink(linkId: string): Promise<StatusLinkRecord | null>;
+  /** The job's links, withdrawn ones too. */
+  statusLinksOf(jobId: string): Promise<StatusLinkRecord[]>;
   /** Marks every link of the job withdrawn; returns how many were not already. */
   revokeStatusLinks(jobId: string, at: Date): Promise<number>;
 }

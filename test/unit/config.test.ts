@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { compose } from '../../src/compose.ts';
 import { ConfigError, loadConfig } from '../../src/config.ts';
-import { callersWithNewToken, callerWithToken, tokenHash } from '../../src/domain/api-callers.ts';
 import { orgAllowed, secretMatches } from '../../src/domain/salesforce-endpoint.ts';
+import { callerDisplayName, callersWithNewToken, callersWithoutToken, callerWithToken, tokenHash } from '../../src/domain/api-callers.ts';
 import { ManifestError } from '../../src/manifests/load.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -164,11 +164,46 @@ describe('configuring the programs that call the API', () => {
   });
 
   it('a rotation puts the new hash first and keeps the current one, dropping the one before', () => {
-    const callers = new Map([['product', [tokenHash('current'), tokenHash('older')]]]);
+    const callers = loadConfig({ ...dirs, API_CALLERS: `product=${hash('current')}|${hash('older')}` }).apiCallers;
     expect(callersWithNewToken(callers, 'product', tokenHash('next'))).toBe(`product=${hash('next')}|${hash('current')}`);
     expect(callersWithNewToken(callers, 'salesforce', tokenHash('crm'))).toBe(
       `product=${hash('current')}|${hash('older')},salesforce=${hash('crm')}`,
     );
+  });
+
+  it('a revocation drops the token being replaced, or the one named, and a caller left without tokens', () => {
+    const callers = loadConfig({ ...dirs, API_CALLERS: `product=${hash('new')}|${hash('old')},crm:admin=${hash('crm')}` }).apiCallers;
+    expect(callersWithoutToken(callers, 'product')).toBe(`product=${hash('new')},crm:admin=${hash('crm')}`);
+    expect(callersWithoutToken(callers, 'product', tokenHash('new'))).toBe(`product=${hash('old')},crm:admin=${hash('crm')}`);
+    expect(callersWithoutToken(callers, 'crm')).toBe(`product=${hash('new')}|${hash('old')}`);
+  });
+
+  it('gives callers the requester role unless their roles are named, and refuses an unknown role', () => {
+    const callers = loadConfig({ ...dirs, API_CALLERS: `product=${hash('p')},salesforce:requester+approver=${hash('s')}` }).apiCallers;
+    expect([...(callers.get('product')?.roles ?? [])]).toEqual(['requester']);
+    expect([...(callers.get('salesforce')?.roles ?? [])]).toEqual(['requester', 'approver']);
+    // Written back as configured: a rotation keeps the roles.
+    expect(callersWithNewToken(callers, 'salesforce', tokenHash('s2'))).toBe(
+      `product=${hash('p')},salesforce:requester+approver=${hash('s2')}|${hash('s')}`,
+    );
+    expect(() => loadConfig({ ...dirs, API_CALLERS: `crm:boss=${hash('c')}` })).toThrow(
+      'crm: unknown role "boss" (roles: admin, approver, requester, reporter)',
+    );
+    expect(() => loadConfig({ ...dirs, API_CALLERS: `crm:a:b=${hash('c')}` })).toThrow('entry 1 should look like name=sha256:');
+  });
+
+  it('gives each caller 120 requests a minute unless configured, and refuses a budget that is not a whole number of at least 1', () => {
+    expect(loadConfig(dirs).apiRateLimitPerMinute).toBe(120);
+    expect(loadConfig({ ...dirs, API_RATE_LIMIT_PER_MINUTE: '600' }).apiRateLimitPerMinute).toBe(600);
+    for (const value of ['0', '-5', 'lots', '1.5']) {
+      expect(() => loadConfig({ ...dirs, API_RATE_LIMIT_PER_MINUTE: value }), value).toThrow('API_RATE_LIMIT_PER_MINUTE');
+    }
+  });
+
+  it('names callers in the audit and in Slack as people would write them', () => {
+    expect(callerDisplayName('salesforce')).toBe('Salesforce');
+    expect(callerDisplayName('crm')).toBe('CRM');
+    expect(callerDisplayName('product-analytics')).toBe('Product Analytics');
   });
 });
 

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseApiCallers, type ApiCallers } from './domain/api-callers.ts';
 import type { Role } from './domain/policy.ts';
-import type { Integration } from './ports/step-services.ts';
+import type { Integration, Placement } from './ports/step-services.ts';
 
 const LOCAL_WEBHOOK_SECRET = 'local-only-webhook-signing-secret';
 
@@ -436,6 +436,18 @@ export function requireIntegrations(config: Config, uses: ReadonlyMap<Integratio
     }
   }
   if (problems.length > 0) throw new ConfigError(`Missing configuration for the production profile:\n${problems.join('\n')}`);
+}
+
+/** Where this deployment puts things, as a dry-run preview names them: regions, zones and hosts, never a token. */
+export function placementOf(config: Pick<Config, 'integrations' | 'tenant'>): Placement {
+  const i = config.integrations;
+  const domain = config.tenant.baseDomain;
+  return {
+    awsRegion: i.aws.region,
+    hostedZone: i.hostedZoneId === undefined ? domain : `${i.hostedZoneId} (${domain})`,
+    oktaOrg: new URL(i.okta.orgUrl).host,
+    mailFrom: i.mail.from,
+  };
 }
 
 /** The configuration with some variables replaced (the demo points the bot at its own emulators). */

@@ -22,6 +22,9 @@ import type { JobState } from '../engine/job-state.ts';
 import type { Manifests } from '../manifests/load.ts';
 import type { StatusLinks } from './status-links.ts';
 import type { JobRecord, JobStore } from '../ports/store.ts';
+import type { Placement } from '../ports/step-services.ts';
+import type { JobPreview } from '../domain/preview.ts';
+import { previewDefinition, previewRequest, type Planners } from './preview.ts';
 
 export type ServiceDeps = {
   engine: Engine;
@@ -33,6 +36,8 @@ export type ServiceDeps = {
   policy: PolicySettings;
   /** Customer status links, and where their pages are served (the web server's address). */
   statusPages?: { links: StatusLinks; baseUrl(): string };
+  /** The step types' plans and where the deployment puts things, for dry-run previews. */
+  preview?: { planners: Planners; placement: Placement };
   now?: () => Date;
 };
 
@@ -74,6 +79,23 @@ export class ProvisioningService {
     const created = await store.createJob({ definition, view: initialView(definition), createdAt: at, updatedAt: at });
     if (created === 'created') return { outcome: 'created', job: await this.resume(definition) };
     return this.lostRace(definition);
+  }
+
+  /** What provisioning this intake would create, where, and who must approve: validated like provision, and nothing is stored. */
+  preview(raw: unknown, who: Identity): JobPreview {
+    this.allow(who, 'provision');
+    const { manifests, settings, catalogue } = this.deps;
+    return previewRequest(raw, who, { manifests, settings, catalogue, ...this.previewDeps(), now: this.now() });
+  }
+
+  /** The plan a stored job was started with, recomputed from its definition (deterministic). */
+  previewOf(definition: JobDefinition): JobPreview {
+    return previewDefinition(definition, { manifests: this.deps.manifests, ...this.previewDeps() });
+  }
+
+  private previewDeps(): { planners: Planners; placement: Placement } {
+    if (!this.deps.preview) throw new ActionRefusedError('previews are not configured in this process');
+    return this.deps.preview;
   }
 
   private define(intake: Intake, who: Identity): JobDefinition {

@@ -26,6 +26,21 @@ export interface SandboxLedger {
   touch(counterKey: string): Promise<number>;
 }
 
+/**
+ * Where the deployment puts things, as a preview names them: regions, zones,
+ * hosts; never a client, a token or a URL that may carry one.
+ */
+export type Placement = {
+  /** The region of Secrets Manager and of every AWS service the tenant's residency does not place. */
+  awsRegion: string;
+  /** The Route 53 hosted zone of tenant records: its id, or how the local profile finds it. */
+  hostedZone: string;
+  /** The Okta org's host name. */
+  oktaOrg: string;
+  /** The From address of the bot's emails. */
+  mailFrom: string;
+};
+
 export interface DnsService {
   client: Route53Client;
   /** The zone that holds every tenant's record (without the /hostedzone/ prefix). */

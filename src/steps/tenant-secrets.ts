@@ -114,6 +114,21 @@ export const tenantSecretsStep = defineStep({
     if (secret === undefined || secret.deletedDate !== undefined || secret.ownerJob !== ctx.jobId) return;
     await scheduleDeletion(secretsManager(ctx), secret.arn, ctx.services.secrets.recoveryWindowDays);
   },
+  plan(cfg, context) {
+    return {
+      summary: `Generate the database credentials and API signing key of ${cfg.tenantId} and store them as one secret`,
+      resources: [
+        {
+          system: 'AWS Secrets Manager',
+          kind: 'secret',
+          name: cfg.path,
+          place: context.placement.awsRegion,
+          settings: ['database user and password, API signing key (generated, never shown)', `tagged with tenant ${cfg.tenantId}`],
+          unknown: ['ARN: assigned at creation'],
+        },
+      ],
+    };
+  },
   describe(cfg) {
     return `Credentials for ${cfg.tenantId} stored in AWS Secrets Manager at ${cfg.path}`;
   },

@@ -73,6 +73,14 @@ const EnvSchema = z.object({
     .optional(),
   DNS_RECORD_TARGET: z.string().optional(),
   DNS_RECORD_TTL: z.coerce.number().int().min(30).max(86400).default(300),
+  /** Starts every tenant bucket's name: S3 names are global, so it should say whose they are (e.g. acme-prod-tenants). */
+  TENANT_BUCKET_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9](?:[a-z0-9-]{0,18}[a-z0-9])?$/, {
+      error: 'use 1–20 lowercase letters, digits and hyphens, starting and ending with a letter or digit',
+    })
+    .refine((prefix) => !prefix.startsWith('xn--') && !prefix.startsWith('sthree-'), { error: 'S3 reserves names starting with xn-- and sthree-' })
+    .optional(),
   SECRETS_RECOVERY_WINDOW_DAYS: z.coerce.number().int().min(7).max(30).default(7),
   OKTA_ORG_URL: z.url().optional(),
   OKTA_API_TOKEN: z.string().min(1).optional(),
@@ -346,6 +354,8 @@ function integrationsConfig(e: Env): IntegrationsConfig {
         ['DNS_RECORD_TARGET', e.DNS_RECORD_TARGET],
       ]),
       'aws-secrets': [],
+      'aws-s3': unset([['TENANT_BUCKET_PREFIX', e.TENANT_BUCKET_PREFIX]]),
+      'aws-acm': [],
       okta: unset([
         ['OKTA_ORG_URL', e.OKTA_ORG_URL],
         ['OKTA_API_TOKEN', e.OKTA_API_TOKEN],
@@ -388,6 +398,7 @@ function operatorsOf(listed: string | undefined, machineUser: string): Map<strin
 export const PIPELINE_SETTING_ENV: Readonly<Record<string, string>> = {
   dnsRecordTarget: 'DNS_RECORD_TARGET',
   dnsRecordTtl: 'DNS_RECORD_TTL',
+  bucketPrefix: 'TENANT_BUCKET_PREFIX',
 };
 
 /** The variable that configures a named webhook endpoint: cs_platform → CS_PLATFORM_WEBHOOK_URL. */
@@ -418,6 +429,7 @@ function pipelineSettings(e: Env): Record<string, string | number> {
   const values: Record<string, string | number | undefined> = {
     dnsRecordTarget: e.DNS_RECORD_TARGET ?? (local ? `edge.${e.BASE_DOMAIN}` : undefined),
     dnsRecordTtl: e.DNS_RECORD_TTL,
+    bucketPrefix: e.TENANT_BUCKET_PREFIX ?? (local ? 'provisioner-local' : undefined),
   };
   const out: Record<string, string | number> = {};
   for (const [key, value] of Object.entries(values)) if (value !== undefined) out[key] = value;

@@ -14,8 +14,10 @@ export type PlannedResource = {
   system: string;
   /** What kind of thing: "bucket", "CNAME record", "subscription". */
   kind: string;
-  /** Its name or identifier as it will exist (or as people will know it). */
+  /** Its name or identifier as it will exist (or, when `namedAtCreation`, what it is for). */
   name: string;
+  /** The system picks the real name when it is created (e.g. ACM's validation record): `name` says what it is for. */
+  namedAtCreation?: boolean;
   /** Where it will be: a region, a hosted zone, a database; absent when the system has no such place. */
   place?: string;
   /** Key settings in plain words: "versioning on", "250,000 USD/year". */

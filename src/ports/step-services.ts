@@ -5,6 +5,8 @@
  * clients are the vendors' own SDKs: a step is written against the real API.
  */
 import type { Route53Client } from '@aws-sdk/client-route-53';
+import type { ACMClient } from '@aws-sdk/client-acm';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Client as OktaClient } from '@okta/okta-sdk-nodejs';
 import type { MongoClient } from 'mongodb';
@@ -13,7 +15,7 @@ import type Stripe from 'stripe';
 import type { SeedManifest } from '../manifests/seed.ts';
 
 /** The outside systems step types talk to; a step type names the ones it uses, so config can demand their settings. */
-export type Integration = 'aws-route53' | 'aws-secrets' | 'okta' | 'stripe' | 'smtp';
+export type Integration = 'aws-route53' | 'aws-secrets' | 'aws-s3' | 'aws-acm' | 'okta' | 'stripe' | 'smtp';
 
 /** A stand-in external API for sandbox steps: creating is idempotent by key, like Stripe's. */
 export interface SandboxLedger {
@@ -53,6 +55,16 @@ export interface SecretsService {
   recoveryWindowDays: number;
 }
 
+/** Tenant buckets live in their residency's region: one client per region, made on first use. */
+export interface StorageService {
+  s3(region: string): S3Client;
+}
+
+/** Certificates live in the residency's region too (ACM is regional). */
+export interface CertificateService {
+  acm(region: string): ACMClient;
+}
+
 export interface MailService {
   transport: Transporter;
   /** The From header of every email the bot sends. */
@@ -72,6 +84,8 @@ export interface StepServices {
   seeds: ReadonlyMap<string, SeedManifest>;
   dns: DnsService;
   secrets: SecretsService;
+  storage: StorageService;
+  certificates: CertificateService;
   okta: OktaClient;
   stripe: Stripe;
   mail: MailService;

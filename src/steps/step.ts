@@ -58,6 +58,8 @@ export type StepDefinition<S extends z.ZodType> = {
   type: string;
   description: string;
   input: S;
+  /** What run and check return, when the step declares it: later readers parse outputs with it instead of guessing keys. */
+  output?: z.ZodType;
   /** Outside systems this step talks to: the production profile refuses to start without their settings. */
   uses?: readonly Integration[];
   /** A test seam that only pretends to work (the sandbox): the production profile refuses a pipeline using it. */
@@ -94,6 +96,7 @@ export type StepType = {
   type: string;
   description: string;
   input: z.ZodType;
+  output: z.ZodType | undefined;
   uses: readonly Integration[];
   simulated: boolean;
   /** Cross-checks a config that already passed `input` against the other manifests. */
@@ -109,6 +112,7 @@ export function defineStep<S extends z.ZodType>(def: StepDefinition<S>): StepTyp
     type: def.type,
     description: def.description,
     input: def.input,
+    output: def.output,
     uses: def.uses ?? [],
     simulated: def.simulated ?? false,
     facts: def.facts ?? {},

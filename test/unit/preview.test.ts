@@ -79,6 +79,7 @@ describe('the preview of an enterprise deal in the EU', () => {
   it('names the DNS record in its zone, the secret in its region and the Okta objects, saying what is assigned later', () => {
     expect(resource(p, 'Route 53', 'CNAME record')).toEqual([
       expect.objectContaining({ name: 'acme.tenants.example.com', place: 'hosted zone Z0TENANTS (tenants.example.com)' }),
+      expect.objectContaining({ name: 'ACM validation record for acme.tenants.example.com', namedAtCreation: true, stepId: 'certificate' }),
     ]);
     expect(resource(p, 'AWS Secrets Manager', 'secret')).toEqual([
       expect.objectContaining({ name: 'tenants/acme', place: 'us-east-1', unknown: ['ARN: assigned at creation'] }),

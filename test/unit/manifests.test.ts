@@ -371,6 +371,22 @@ describe('a platform engineer edits plans.yaml', () => {
     ]);
   });
 
+  it('offers a residency with no AWS region, maps one nobody offers, and misspells a region', () => {
+    const dirs = workspace({
+      plans: plansYamlWith((doc) => {
+        doc.deleteIn(['residencyRegions', 'uk']);
+        doc.setIn(['residencyRegions', 'jp'], 'ap-northeast-1');
+        doc.setIn(['residencyRegions', 'au'], 'sydney');
+      }),
+    });
+    // Every problem at once, each where it is.
+    expect(loadError(dirs).problems.map((problem) => `${problem.path}: ${problem.message}`)).toEqual([
+      'residencyRegions.au: "sydney" is not an AWS region name like eu-west-1',
+      'residencyRegions: data residency "uk" has no AWS region; add uk: <region>',
+      'residencyRegions.jp: "jp" is not one of dataResidencies (us, eu, uk, au)',
+    ]);
+  });
+
   it('sets a default region that is not offered, and gates a plan on an unknown region', () => {
     const dirs = workspace({
       plans: plansYamlWith((doc) => {

@@ -118,6 +118,21 @@ describe('the preview of other deals', () => {
     expect(p.steps.find((s) => s.id === 'billing')?.plan.summary).toContain('billing starts 2026-12-15');
   });
 
+  it("the data residency moves the bucket and the certificate to its region, and only those", () => {
+    for (const [residency, region] of [['us', 'us-east-1'], ['eu', 'eu-west-1'], ['uk', 'eu-west-2'], ['au', 'ap-southeast-2']]) {
+      const p = preview(deal({ plan: 'growth', dataResidency: residency, contractValue: 5_000 }));
+      expect(resource(p, 'AWS S3', 'bucket')).toEqual([expect.objectContaining({ name: `provisioner-local-acme-${region}`, place: region })]);
+      expect(resource(p, 'AWS ACM', 'certificate')).toEqual([expect.objectContaining({ name: 'acme.tenants.example.com', place: region })]);
+      expect(resource(p, 'AWS Secrets Manager', 'secret')[0]?.place).toBe('us-east-1');
+    }
+  });
+
+  it('the plan decides the bucket history', () => {
+    const settings = (plan: string) => resource(preview(deal({ plan, dataResidency: 'us', contractValue: 5_000 })), 'AWS S3', 'bucket')[0]?.settings;
+    expect(settings('starter')).toContain('versioning off');
+    expect(settings('growth')).toEqual(expect.arrayContaining(['versioning on', 'replaced versions expire after 30 days']));
+  });
+
   it('a negotiated override shows in the flags the tenant gets', () => {
     const p = preview(deal({ plan: 'starter', dataResidency: 'us', featureOverrides: { sso: true, audit_log: true } }));
     expect(resource(p, 'MongoDB', 'configuration record')[0]?.settings[0]).toBe('on: api_access, audit_log, data_export, sso');

@@ -118,8 +118,13 @@ describe('the preview of other deals', () => {
     expect(p.steps.find((s) => s.id === 'billing')?.plan.summary).toContain('billing starts 2026-12-15');
   });
 
-  it("the data residency moves the bucket and the certificate to its region, and only those", () => {
-    for (const [residency, region] of [['us', 'us-east-1'], ['eu', 'eu-west-1'], ['uk', 'eu-west-2'], ['au', 'ap-southeast-2']]) {
+  it('the data residency moves the bucket and the certificate to its region, and only those', () => {
+    for (const [residency, region] of [
+      ['us', 'us-east-1'],
+      ['eu', 'eu-west-1'],
+      ['uk', 'eu-west-2'],
+      ['au', 'ap-southeast-2'],
+    ]) {
       const p = preview(deal({ plan: 'growth', dataResidency: residency, contractValue: 5_000 }));
       expect(resource(p, 'AWS S3', 'bucket')).toEqual([expect.objectContaining({ name: `provisioner-local-acme-${region}`, place: region })]);
       expect(resource(p, 'AWS ACM', 'certificate')).toEqual([expect.objectContaining({ name: 'acme.tenants.example.com', place: region })]);

@@ -104,7 +104,11 @@ export const tenantCertificateStep = defineStep({
   async run(ctx) {
     const tags = { [TENANT_TAG]: ctx.input.tenantId, [JOB_TAG]: ctx.jobId, [STEP_TAG]: ctx.stepId };
     const token = acmIdempotencyToken(ctx.idempotencyKey);
-    const arn = recorded(ctx.outputs)?.certificateArn ?? (await requestCertificate(acm(ctx), { domain: ctx.input.domain, token, tags }));
+    // The recorded ARN, else one this job requested before a crash (ACM honours the token for an hour only), else a new one.
+    const arn =
+      recorded(ctx.outputs)?.certificateArn ??
+      (await findTaggedCertificate(acm(ctx), ctx.input.domain, { key: JOB_TAG, value: ctx.jobId })) ??
+      (await requestCertificate(acm(ctx), { domain: ctx.input.domain, token, tags }));
     const facts = await describeCertificate(acm(ctx), arn, ctx.input.domain);
     const validationRecord = facts === undefined ? undefined : await writeValidation(ctx, facts);
     return { status: 'pending', pollAfterMs: ctx.input.pollEveryMs, outputs: outputsOf(ctx, arn, facts?.status ?? 'REQUESTED', validationRecord) };

@@ -32,9 +32,9 @@ afterAll(() => {
   acm.destroy();
 });
 
-function context(outputs: Record<string, unknown> = {}, acmEndpoint = MOTO) {
+function context(outputs: Record<string, unknown> = {}, acmEndpoint = MOTO, jobId = `acme-cert-${id}`) {
   return stepContext({
-    jobId: `acme-cert-${id}`,
+    jobId,
     stepId: 'certificate',
     outputs,
     services: {
@@ -94,6 +94,18 @@ describe('the tenant certificate step', () => {
     await step.rollback(context(outputsOf(run)));
     expect(await step.check(context(outputsOf(run)))).toMatchObject({ status: 'missing' });
   }, 30_000);
+
+  it('a re-run long after a crash (the idempotency token forgotten by ACM) adopts the certificate its job requested', async () => {
+    const later = tenantCertificateStep.bind({ domain: `later.${zoneName}`, region: 'eu-west-2', tenantId: 'tnt_later', pollEveryMs: 200 });
+    const job = `later-cert-${id}`;
+    const first = await later.run(context({}, MOTO, job));
+    // ACM keeps a token for an hour; a token it no longer knows is what a different one looks like.
+    const second = await later.run({ ...context({}, MOTO, job), idempotencyKey: 'a-token-acm-has-forgotten' });
+    expect(outputsOf(second)['certificateArn']).toBe(outputsOf(first)['certificateArn']);
+    expect(await certificatesFor(`later.${zoneName}`)).toHaveLength(1);
+    await later.rollback(context(outputsOf(first), MOTO, job));
+    expect(await certificatesFor(`later.${zoneName}`)).toEqual([]);
+  });
 
   it('an unreachable ACM is a transient failure, worth retrying', async () => {
     await expect(step.run(context({}, `http://127.0.0.1:${CLOSED_PORT}`))).rejects.toBeInstanceOf(TransientError);

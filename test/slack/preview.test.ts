@@ -59,7 +59,9 @@ describe('the Preview view', () => {
 
   it('a very long plan stays within 50 blocks and says where the rest is', () => {
     const p = previewOf(deal({ plan: 'enterprise' }));
-    const many = { ...p, steps: Array.from({ length: 400 }, (_, i) => ({ ...p.steps[1], id: `step_${i}` })) } as JobPreview;
+    const step = p.steps[1];
+    if (!step) throw new Error('the preview has no second step');
+    const many: JobPreview = { ...p, steps: Array.from({ length: 400 }, (_, i) => ({ ...step, id: `step_${i}` })) };
     const view = previewModal(many);
     expect(view.blocks.length).toBeLessThanOrEqual(LIMITS.messageBlocks);
     for (const text of texts(view.blocks)) expect(text.length).toBeLessThanOrEqual(LIMITS.text);

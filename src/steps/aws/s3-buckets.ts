@@ -21,7 +21,7 @@ import {
   PutBucketTaggingCommand,
   PutBucketVersioningCommand,
   PutPublicAccessBlockCommand,
-  type BucketLocationConstraint,
+  BucketLocationConstraint,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { PermanentError } from '../../domain/errors.ts';
@@ -69,7 +69,9 @@ export async function bucketExists(call: Call, bucket: string): Promise<boolean>
 /** 'created'; 'ours' when this AWS account has it already (an earlier attempt?); 'another-account' when the global name is someone else's. */
 export async function createBucket(call: Call, bucket: string, region: string): Promise<'created' | 'ours' | 'another-account'> {
   // Outside us-east-1 the region must be named, or S3 refuses (or, on older endpoints, puts it in us-east-1).
-  const location = region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } };
+  const constraint = Object.values(BucketLocationConstraint).find((known) => known === region);
+  if (region !== 'us-east-1' && constraint === undefined) throw new PermanentError(`S3 has no region named ${region} for bucket ${bucket}`);
+  const location = constraint === undefined ? {} : { CreateBucketConfiguration: { LocationConstraint: constraint } };
   try {
     await call.client.send(new CreateBucketCommand({ Bucket: bucket, ...location }), { abortSignal: call.signal });
     return 'created';

@@ -44,7 +44,7 @@ export function previewRequest(raw: unknown, who: Pick<Identity, 'door' | 'id' |
     catalogue: deps.catalogue,
     requester: { door: who.door, id: who.id },
     now: deps.now,
-    ...(deps.manifests.plans.residencyRegions ? { residencyRegions: deps.manifests.plans.residencyRegions } : {}),
+    residencyRegions: deps.manifests.plans.residencyRegions,
   });
   if (!built.ok) throw new InvalidInputError(built.problems);
   return previewDefinition(built.definition, deps);

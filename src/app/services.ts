@@ -110,7 +110,7 @@ export class ProvisioningService {
       settings: this.deps.settings,
       catalogue: this.deps.catalogue,
       requester: { door: who.door, id: who.id },
-      ...(manifests.plans.residencyRegions ? { residencyRegions: manifests.plans.residencyRegions } : {}),
+      residencyRegions: manifests.plans.residencyRegions,
       now: this.now(),
     });
     if (!built.ok) throw new InvalidInputError(built.problems);

@@ -63,8 +63,8 @@ export function buildJobDefinition(opts: {
   settings: TenantSettings;
   catalogue: InputCatalogue;
   now: Date;
-  /** Data residency → AWS region (plans.yaml residencyRegions). */
-  residencyRegions?: Readonly<Record<string, string>>;
+  /** Data residency → AWS region (plans.yaml residencyRegions); required so no door forgets where a tenant goes. */
+  residencyRegions: Readonly<Record<string, string>> | undefined;
 }): BuildResult {
   const tenant = deriveTenant(opts.intake, opts.plan, opts.settings, opts.residencyRegions);
   const scope = { intake: opts.intake, tenant, plan: { ...opts.plan, id: opts.planId }, settings: opts.settings.pipeline ?? {} };

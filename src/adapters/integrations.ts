@@ -40,13 +40,19 @@ export async function connectIntegrations(opts: {
   // An emulator answers on one host: buckets are addressed by path there, never as <bucket>.<host>.
   const s3 = perRegion((region) => new S3Client({ ...aws, region, ...(i.aws.endpoint ? { forcePathStyle: true } : {}) }));
   const acm = perRegion((region) => new ACMClient({ ...aws, region }));
+  const secrets = new SecretsManagerClient(aws);
+  const secretsElsewhere = perRegion((region) => new SecretsManagerClient({ ...aws, region }));
   const ownTenantClient = i.tenantMongoUri ? new MongoClient(i.tenantMongoUri, { serverSelectionTimeoutMS: 10_000 }) : undefined;
   const hostedZoneId = opts.uses.has('aws-route53') ? await hostedZoneFor(route53, i.hostedZoneId, config.tenant.baseDomain) : (i.hostedZoneId ?? '');
   const services: IntegrationServices = {
     tenantData: ownTenantClient ?? opts.storeClient,
     seeds: opts.seeds,
     dns: { client: route53, hostedZoneId },
-    secrets: { client: new SecretsManagerClient(aws), recoveryWindowDays: i.secretsRecoveryWindowDays },
+    secrets: {
+      client: secrets,
+      inRegion: (region) => (region === i.aws.region ? secrets : secretsElsewhere.get(region)),
+      recoveryWindowDays: i.secretsRecoveryWindowDays,
+    },
     storage: { s3: s3.get },
     certificates: { acm: acm.get },
     okta: oktaClient(i.okta.orgUrl, i.okta.token),
@@ -59,6 +65,7 @@ export async function connectIntegrations(opts: {
       services.mail.transport.close();
       route53.destroy();
       services.secrets.client.destroy();
+      secretsElsewhere.destroy();
       s3.destroy();
       acm.destroy();
       await ownTenantClient?.close();

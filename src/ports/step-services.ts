@@ -50,7 +50,10 @@ export interface DnsService {
 }
 
 export interface SecretsService {
+  /** In the deployment's region (AWS_REGION). */
   client: SecretsManagerClient;
+  /** In another region, e.g. the tenant's data residency's: one client per region, made on first use. */
+  inRegion(region: string): SecretsManagerClient;
   /** Days a rolled-back secret stays recoverable (7–30). */
   recoveryWindowDays: number;
 }

@@ -53,7 +53,7 @@ describe('provisioner plan', () => {
     expect(run.out).toContain('Preview for Initech GmbH (slug initech) on the enterprise plan, data in EU: nothing has been created.');
     expect(run.out).toContain('Approval needed before anything runs: Plan uses a dedicated database; Custom data residency: eu.');
     expect(run.out).toContain('  + MongoDB database tenant_initech (dedicated to this tenant)');
-    expect(run.out).toContain(`  + AWS Secrets Manager secret plan${id}/tenants/initech in us-east-1`);
+    expect(run.out).toContain(`  + AWS Secrets Manager secret plan${id}/tenants/initech in eu-west-1`);
     expect(run.out).toContain(`  + Route 53 CNAME record initech.plan${id}.tenants.test`);
     expect(run.out).toContain('Okta OIDC app Initech GmbH (tnt_initech)');
     expect(run.out).toContain('app id and client id: assigned at creation');

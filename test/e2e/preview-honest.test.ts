@@ -81,12 +81,14 @@ async function awsResources(tenant: DerivedTenant): Promise<Found[]> {
       found.push({ system: 'Route 53', kind: `${set.Type} record`, name, place: `hosted zone ${domain}` });
   }
   route53.destroy();
-  const secrets = new SecretsManagerClient(aws());
-  const listed = await secrets.send(
-    new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [`${app.config.tenant.secretPrefix}/${tenant.slug}`] }] }),
-  );
-  for (const s of listed.SecretList ?? []) found.push({ system: 'AWS Secrets Manager', kind: 'secret', name: s.Name ?? '', place: aws().region });
-  secrets.destroy();
+  // Looked for in every region a tenant could be placed in, not only where the preview says.
+  for (const region of new Set([aws().region, ...Object.values(app.manifests.plans.residencyRegions ?? {})])) {
+    const secrets = new SecretsManagerClient(aws(region));
+    const filter = { Key: 'name' as const, Values: [`${app.config.tenant.secretPrefix}/${tenant.slug}`] };
+    const listed = await secrets.send(new ListSecretsCommand({ Filters: [filter] }));
+    for (const s of listed.SecretList ?? []) found.push({ system: 'AWS Secrets Manager', kind: 'secret', name: s.Name ?? '', place: region });
+    secrets.destroy();
+  }
   const s3 = new S3Client({ ...aws(), forcePathStyle: true });
   const buckets = (await s3.send(new ListBucketsCommand({}))).Buckets ?? [];
   for (const bucket of buckets.filter((b) => b.Name?.includes(`-${tenant.slug}-`))) {

@@ -36,6 +36,7 @@ export function unusedServices(): StepServices {
     dns: { client: new Route53Client({ endpoint: CLOSED, region: 'us-east-1', credentials: AWS_TEST_CREDENTIALS }), hostedZoneId: 'Z0NOTPLUGGED' },
     secrets: {
       client: new SecretsManagerClient({ endpoint: CLOSED, region: 'us-east-1', credentials: AWS_TEST_CREDENTIALS }),
+      inRegion: (region) => new SecretsManagerClient({ endpoint: CLOSED, region, credentials: AWS_TEST_CREDENTIALS }),
       recoveryWindowDays: 7,
     },
     storage: { s3: (region) => new S3Client({ endpoint: CLOSED, region, credentials: AWS_TEST_CREDENTIALS, forcePathStyle: true }) },

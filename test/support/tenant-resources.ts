@@ -53,7 +53,7 @@ export async function resourcesOf(app: TestApp, jobId: string): Promise<TenantRe
   return {
     ...(await tenantData(app.config.mongoUri, tenant)),
     dnsRecords: await dnsRecords(app, tenant.dnsName),
-    secrets: await secretsAt(app, tenant.secretPath),
+    secrets: await secretsAt(app, tenant.secretPath, tenant.region),
     oktaGroups: emulators.okta.groupsNamed(`tenant-${tenant.slug}-`).map((g) => g.name),
     oktaUsers: emulators.okta
       .usersWithLogin(adminEmail)
@@ -157,8 +157,8 @@ async function dnsRecords(app: TestApp, dnsName: string): Promise<string[]> {
 }
 
 /** Secrets listed by Secrets Manager: one scheduled for deletion no longer is. */
-async function secretsAt(app: TestApp, path: string): Promise<string[]> {
-  const client = new SecretsManagerClient(awsClientConfig(app));
+async function secretsAt(app: TestApp, path: string, region: string | undefined): Promise<string[]> {
+  const client = new SecretsManagerClient({ ...awsClientConfig(app), ...(region ? { region } : {}) });
   try {
     const listed = await client.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [path] }] }));
     return (listed.SecretList ?? []).map((s) => s.Name ?? '').filter((name) => name === path);

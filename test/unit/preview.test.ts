@@ -82,7 +82,7 @@ describe('the preview of an enterprise deal in the EU', () => {
       expect.objectContaining({ name: 'ACM validation record for acme.tenants.example.com', namedAtCreation: true, stepId: 'certificate' }),
     ]);
     expect(resource(p, 'AWS Secrets Manager', 'secret')).toEqual([
-      expect.objectContaining({ name: 'tenants/acme', place: 'us-east-1', unknown: ['ARN: assigned at creation'] }),
+      expect.objectContaining({ name: 'tenants/acme', place: 'eu-west-1', unknown: ['ARN: assigned at creation'] }),
     ]);
     const app = resource(p, 'Okta', 'OIDC app')[0];
     expect(app?.name).toBe('Acme Corp (tnt_acme)');
@@ -118,7 +118,7 @@ describe('the preview of other deals', () => {
     expect(p.steps.find((s) => s.id === 'billing')?.plan.summary).toContain('billing starts 2026-12-15');
   });
 
-  it('the data residency moves the bucket and the certificate to its region, and only those', () => {
+  it('the data residency moves the secret, the bucket and the certificate to its region', () => {
     for (const [residency, region] of [
       ['us', 'us-east-1'],
       ['eu', 'eu-west-1'],
@@ -128,7 +128,7 @@ describe('the preview of other deals', () => {
       const p = preview(deal({ plan: 'growth', dataResidency: residency, contractValue: 5_000 }));
       expect(resource(p, 'AWS S3', 'bucket')).toEqual([expect.objectContaining({ name: `provisioner-local-acme-${region}`, place: region })]);
       expect(resource(p, 'AWS ACM', 'certificate')).toEqual([expect.objectContaining({ name: 'acme.tenants.example.com', place: region })]);
-      expect(resource(p, 'AWS Secrets Manager', 'secret')[0]?.place).toBe('us-east-1');
+      expect(resource(p, 'AWS Secrets Manager', 'secret')[0]?.place).toBe(region);
     }
   });
 

@@ -4,7 +4,7 @@
  */
 import { MongoClient } from 'mongodb';
 import { ProvisioningService } from './app/services.ts';
-import { ConfigError, requireIntegrations, type Config } from './config.ts';
+import { ConfigError, placementOf, requireIntegrations, type Config } from './config.ts';
 import { connectIntegrations } from './adapters/integrations.ts';
 import type { Integration } from './ports/step-services.ts';
 import { MongoJobStore } from './adapters/mongo-store.ts';
@@ -146,6 +146,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     manifests,
     settings: config.tenant,
     catalogue: stepTypes,
+    preview: { planners: stepTypes, placement: placementOf(config) },
     policy: config.policy,
     ...(statusLinks ? { statusPages: { links: statusLinks, baseUrl: () => web?.baseUrl() ?? configuredBaseUrl(config) } } : {}),
   });

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { parseApiCallers, type ApiCallers } from './domain/api-callers.ts';
 import { parseOrgIds, parseSecretHashes, type SalesforceEndpoint } from './domain/salesforce-endpoint.ts';
 import { isRole, ROLES, type Role } from './domain/policy.ts';
-import type { Integration } from './ports/step-services.ts';
+import type { Integration, Placement } from './ports/step-services.ts';
 
 const LOCAL_WEBHOOK_SECRET = 'local-only-webhook-signing-secret';
 
@@ -80,6 +80,14 @@ const EnvSchema = z.object({
     .optional(),
   DNS_RECORD_TARGET: z.string().optional(),
   DNS_RECORD_TTL: z.coerce.number().int().min(30).max(86400).default(300),
+  /** Starts every tenant bucket's name: S3 names are global, so it should say whose they are (e.g. acme-prod-tenants). */
+  TENANT_BUCKET_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9](?:[a-z0-9-]{0,18}[a-z0-9])?$/, {
+      error: 'use 1–20 lowercase letters, digits and hyphens, starting and ending with a letter or digit',
+    })
+    .refine((prefix) => !prefix.startsWith('xn--') && !prefix.startsWith('sthree-'), { error: 'S3 reserves names starting with xn-- and sthree-' })
+    .optional(),
   SECRETS_RECOVERY_WINDOW_DAYS: z.coerce.number().int().min(7).max(30).default(7),
   OKTA_ORG_URL: z.url().optional(),
   OKTA_API_TOKEN: z.string().min(1).optional(),
@@ -371,6 +379,8 @@ function integrationsConfig(e: Env): IntegrationsConfig {
         ['DNS_RECORD_TARGET', e.DNS_RECORD_TARGET],
       ]),
       'aws-secrets': [],
+      'aws-s3': unset([['TENANT_BUCKET_PREFIX', e.TENANT_BUCKET_PREFIX]]),
+      'aws-acm': [],
       okta: unset([
         ['OKTA_ORG_URL', e.OKTA_ORG_URL],
         ['OKTA_API_TOKEN', e.OKTA_API_TOKEN],
@@ -407,6 +417,7 @@ function operatorsOf(listed: string | undefined, machineUser: string): Map<strin
 export const PIPELINE_SETTING_ENV: Readonly<Record<string, string>> = {
   dnsRecordTarget: 'DNS_RECORD_TARGET',
   dnsRecordTtl: 'DNS_RECORD_TTL',
+  bucketPrefix: 'TENANT_BUCKET_PREFIX',
 };
 
 /** The variable that configures a named webhook endpoint: cs_platform → CS_PLATFORM_WEBHOOK_URL. */
@@ -437,6 +448,7 @@ function pipelineSettings(e: Env): Record<string, string | number> {
   const values: Record<string, string | number | undefined> = {
     dnsRecordTarget: e.DNS_RECORD_TARGET ?? (local ? `edge.${e.BASE_DOMAIN}` : undefined),
     dnsRecordTtl: e.DNS_RECORD_TTL,
+    bucketPrefix: e.TENANT_BUCKET_PREFIX ?? (local ? 'provisioner-local' : undefined),
   };
   const out: Record<string, string | number> = {};
   for (const [key, value] of Object.entries(values)) if (value !== undefined) out[key] = value;
@@ -455,6 +467,18 @@ export function requireIntegrations(config: Config, uses: ReadonlyMap<Integratio
     }
   }
   if (problems.length > 0) throw new ConfigError(`Missing configuration for the production profile:\n${problems.join('\n')}`);
+}
+
+/** Where this deployment puts things, as a dry-run preview names them: regions, zones and hosts, never a token. */
+export function placementOf(config: Pick<Config, 'integrations' | 'tenant'>): Placement {
+  const i = config.integrations;
+  const domain = config.tenant.baseDomain;
+  return {
+    awsRegion: i.aws.region,
+    hostedZone: i.hostedZoneId === undefined ? domain : `${i.hostedZoneId} (${domain})`,
+    oktaOrg: new URL(i.okta.orgUrl).host,
+    mailFrom: i.mail.from,
+  };
 }
 
 /** The configuration with some variables replaced (the demo points the bot at its own emulators). */

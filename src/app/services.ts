@@ -22,6 +22,9 @@ import type { JobState } from '../engine/job-state.ts';
 import type { Manifests } from '../manifests/load.ts';
 import type { StatusLinks } from './status-links.ts';
 import type { JobRecord, JobStore } from '../ports/store.ts';
+import type { Placement } from '../ports/step-services.ts';
+import type { JobPreview } from '../domain/preview.ts';
+import { previewDefinition, previewRequest, type Planners } from './preview.ts';
 
 export type ServiceDeps = {
   engine: Engine;
@@ -33,6 +36,8 @@ export type ServiceDeps = {
   policy: PolicySettings;
   /** Customer status links, and where their pages are served (the web server's address). */
   statusPages?: { links: StatusLinks; baseUrl(): string };
+  /** The step types' plans and where the deployment puts things, for dry-run previews. */
+  preview?: { planners: Planners; placement: Placement };
   now?: () => Date;
 };
 
@@ -102,6 +107,23 @@ export class ProvisioningService {
     return crmRequestSchema(this.deps.manifests.plans, this.now());
   }
 
+  /** What provisioning this intake would create, where, and who must approve: validated like provision, and nothing is stored. */
+  preview(raw: unknown, who: Identity): JobPreview {
+    this.allow(who, 'provision');
+    const { manifests, settings, catalogue } = this.deps;
+    return previewRequest(raw, who, { manifests, settings, catalogue, ...this.previewDeps(), now: this.now() });
+  }
+
+  /** The plan a stored job was started with, recomputed from its definition (deterministic). */
+  previewOf(definition: JobDefinition): JobPreview {
+    return previewDefinition(definition, { manifests: this.deps.manifests, ...this.previewDeps() });
+  }
+
+  private previewDeps(): { planners: Planners; placement: Placement } {
+    if (!this.deps.preview) throw new ActionRefusedError('previews are not configured in this process');
+    return this.deps.preview;
+  }
+
   private define(intake: Intake, who: Identity): JobDefinition {
     const { manifests } = this.deps;
     const plan = planNamed(manifests.plans, intake.plan);
@@ -114,6 +136,7 @@ export class ProvisioningService {
       settings: this.deps.settings,
       catalogue: this.deps.catalogue,
       requester: { door: who.door, id: who.id },
+      residencyRegions: manifests.plans.residencyRegions,
       now: this.now(),
     });
     if (!built.ok) throw new InvalidInputError(built.problems);

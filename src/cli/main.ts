@@ -19,6 +19,7 @@ import { ManifestError } from '../manifests/problems.ts';
 import type { follow } from './follow.ts';
 import { withLocalServers } from './local-services.ts';
 import { operatorIdentity } from './operator.ts';
+import { intakeFromOptions, withIntakeOptions, type IntakeOptions } from './intake-options.ts';
 import { jsonOption, nameAllMissingOptions } from './usage.ts';
 
 // Names, reasons and errors come from people and older stored jobs: no escape sequence or bidi control reaches the terminal.
@@ -78,48 +79,17 @@ export function buildProgram(config: Config): Command {
   const actor = () => operatorIdentity(config, program.opts<{ as?: string }>().as);
   program.addOption(new Option('--as <name>', 'your name in the audit trail').default(undefined, config.operator));
 
-  program
-    .command('provision')
-    .description('create a tenant from business fields and follow it until it is live')
-    .requiredOption('--company <name>', 'customer company name')
-    .option('--slug <slug>', 'tenant slug (default: suggested from the company name)')
-    .requiredOption('--admin-email <email>', "customer admin's email")
-    .requiredOption('--plan <plan>', 'plan tier (starter, growth, enterprise…)')
-    .option('--start-date <YYYY-MM-DD>', 'contract start date', new Date().toISOString().slice(0, 10))
-    .option('--value <amount>', 'contract value', '0')
-    .option('--residency <region>', 'data residency region')
-    .option('--feature <flag=on|off>', 'negotiated feature override (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
-    .requiredOption('--opportunity <id>', 'CRM opportunity id (the same id twice gives the same job)')
+  withIntakeOptions(program.command('provision').description('create a tenant from business fields and follow it until it is live'))
     .option('--no-follow', 'create the job and return without following it')
     .option('--no-worker', 'only create the job; a separate `provisioner worker` runs it')
-    .action(async (o) => {
-      const { slugNotSuggestedMessage, suggestSlug } = await import('../domain/intake.ts');
-      const slug = o.slug ?? suggestSlug(o.company);
-      if (slug === undefined) {
-        throw new InvalidInputError([
-          { field: 'slug', message: slugNotSuggestedMessage(o.company, 'choose a slug with --slug, e.g. --slug acme-jp') },
-        ]);
-      }
-      const raw = {
-        companyName: o.company,
-        slug,
-        adminEmail: o.adminEmail,
-        plan: o.plan,
-        contractStartDate: o.startDate,
-        contractValue: o.value,
-        // Only a missing --residency takes the default: an empty one is an error, not "us".
-        ...(o.residency !== undefined ? { dataResidency: o.residency } : {}),
-        // "flag=on|off" strings: the intake parser reads them, for every door alike.
-        featureOverrides: o.feature,
-        crmOpportunityId: o.opportunity,
-        requestedBy: actor().name,
-      };
+    .action(async (o: IntakeOptions & { follow: boolean; worker: boolean }) => {
+      const raw = await intakeFromOptions(o, actor().name);
       const code = await withApp(config, o.worker, async (app, { follow, nextSteps, printJob }) => {
         const { outcome, job } = await app.service.provision(raw, actor());
         print(
           outcome === 'created'
             ? `Job ${job.jobId} created for ${job.tenant.companyName}.`
-            : `Opportunity ${raw.crmOpportunityId} already has job ${job.jobId}; following it.`,
+            : `Opportunity ${o.opportunity} already has job ${job.jobId}; following it.`,
         );
         if (!o.follow) return EXIT.ok;
         const final = await follow(app, job.jobId, {
@@ -279,6 +249,19 @@ export function buildProgram(config: Config): Command {
         { serveWeb: true },
       ),
     );
+
+  withIntakeOptions(
+    program
+      .command('plan')
+      .description('dry run of provision with the same options: what it would create, where, and who must approve (writes nothing)'),
+  )
+    .option('--json', 'print the preview as JSON')
+    .action(async (o: IntakeOptions & { json?: boolean }) => {
+      // Like seed-plan, a dry run reads only the manifests and the configuration: nothing is started.
+      const [raw, { planText }] = await Promise.all([intakeFromOptions(o, actor().name), import('./plan.ts')]);
+      for (const line of await planText(config, raw, actor(), o.json === true)) print(line);
+      process.exitCode = EXIT.ok;
+    });
 
   program
     .command('seed-plan <plan>')

@@ -244,6 +244,8 @@ export type DerivedTenant = {
   features: Record<string, boolean>;
   seedVersion: string;
   approvalReasons: string[];
+  /** The AWS region of the tenant's data residency (plans.yaml residencyRegions); absent when the manifest maps none. */
+  region?: string;
 };
 
 /** A dedicated plan gets the tenant's own database; a shared one, the shared database. */
@@ -252,7 +254,12 @@ export function tenantDatabaseName(slug: string, plan: Pick<Plan, 'isolation'>, 
 }
 
 /** The technical parameters of a tenant, all derived from the intake and its plan. */
-export function deriveTenant(intake: Intake, plan: Plan, settings: TenantSettings): DerivedTenant {
+export function deriveTenant(
+  intake: Intake,
+  plan: Plan,
+  settings: TenantSettings,
+  residencyRegions: Readonly<Record<string, string>> = {},
+): DerivedTenant {
   const tenantId = `tnt_${intake.slug}`;
   const dnsName = `${intake.slug}.${settings.baseDomain}`;
   return {
@@ -269,5 +276,6 @@ export function deriveTenant(intake: Intake, plan: Plan, settings: TenantSetting
     features: effectiveFeatures(plan, intake.featureOverrides),
     seedVersion: plan.seedVersion,
     approvalReasons: approvalReasons(plan, intake),
+    ...(Object.hasOwn(residencyRegions, intake.dataResidency) ? { region: residencyRegions[intake.dataResidency] } : {}),
   };
 }

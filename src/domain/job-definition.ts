@@ -63,8 +63,10 @@ export function buildJobDefinition(opts: {
   settings: TenantSettings;
   catalogue: InputCatalogue;
   now: Date;
+  /** Data residency → AWS region (plans.yaml residencyRegions); required so no door forgets where a tenant goes. */
+  residencyRegions: Readonly<Record<string, string>> | undefined;
 }): BuildResult {
-  const tenant = deriveTenant(opts.intake, opts.plan, opts.settings);
+  const tenant = deriveTenant(opts.intake, opts.plan, opts.settings, opts.residencyRegions);
   const scope = { intake: opts.intake, tenant, plan: { ...opts.plan, id: opts.planId }, settings: opts.settings.pipeline ?? {} };
   const problems: { field: string; message: string }[] = [];
   const steps: PipelineStep[] = withApprovalGate(opts.pipeline, tenant.approvalReasons);
@@ -173,6 +175,7 @@ const DerivedTenantSchema = z.object({
   features: z.record(z.string(), z.boolean()),
   seedVersion: z.string(),
   approvalReasons: z.array(z.string()),
+  region: z.string().optional(),
 });
 
 const StoredStepSchema = z.object({

@@ -213,7 +213,7 @@ function stepConfigProblems(
   const plan = planNamed(plans, planId);
   if (!plan) return [];
   const intake = sampleIntake(plans, planId);
-  const scope = templateScope(intake, deriveTenant(intake, plan, settings), plan, settings);
+  const scope = templateScope(intake, deriveTenant(intake, plan, settings, plans.residencyRegions), plan, settings);
   return pipeline.steps.flatMap((step, index) => {
     const stepType = stepTypes.get(step.type);
     if (!stepType || badTemplateRoots(step).length > 0) return []; // already reported

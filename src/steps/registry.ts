@@ -6,6 +6,8 @@ import { featureFlagsStep } from './feature-flags.ts';
 import { sandboxStep } from './sandbox.ts';
 import { ssoStep } from './sso.ts';
 import type { StepType } from './step.ts';
+import { tenantBucketStep } from './tenant-bucket.ts';
+import { tenantCertificateStep } from './tenant-certificate.ts';
 import { tenantDatabaseStep } from './tenant-database.ts';
 import { tenantSecretsStep } from './tenant-secrets.ts';
 import { tenantSeedStep } from './tenant-seed.ts';
@@ -24,6 +26,8 @@ const ALL: readonly StepType[] = [
   featureFlagsStep,
   billingStep,
   welcomeEmailStep,
+  tenantBucketStep,
+  tenantCertificateStep,
 ];
 
 export const stepTypes: ReadonlyMap<string, StepType> = new Map(ALL.map((s) => [s.type, s]));

@@ -45,10 +45,11 @@ describe('configuring the integrations', () => {
       CS_PLATFORM_WEBHOOK_URL: 'https://cs.example/hook',
       SLACK_NOTICE_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/x',
       DNS_RECORD_TARGET: 'edge.example.net',
+      TENANT_BUCKET_PREFIX: 'acme-prod',
     });
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.message.split('\n').slice(1)).toEqual([
-      '  ROUTE53_HOSTED_ZONE_ID is required: step dns uses aws-route53',
+      '  ROUTE53_HOSTED_ZONE_ID is required: step dns, certificate uses aws-route53',
       '  OKTA_ORG_URL is required: step sso uses okta',
       '  OKTA_API_TOKEN is required: step sso uses okta',
       '  STRIPE_SECRET_KEY is required: step billing uses stripe',
@@ -61,6 +62,7 @@ describe('configuring the integrations', () => {
     const error = await startupError(PRODUCTION);
     expect(error).toBeInstanceOf(ManifestError);
     expect(error.message).toContain('unknown reference ${settings.dnsRecordTarget}: set DNS_RECORD_TARGET');
+    expect(error.message).toContain('unknown reference ${settings.bucketPrefix}: set TENANT_BUCKET_PREFIX');
     expect(error.message).toContain('webhook endpoint slack_notice is not configured: set SLACK_NOTICE_WEBHOOK_URL');
     expect(error.message).toContain('webhook endpoint cs_platform is not configured: set CS_PLATFORM_WEBHOOK_URL');
   });

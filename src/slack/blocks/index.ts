@@ -12,3 +12,4 @@ export * from './text.ts';
 export * from './thread.ts';
 export * from './limits.ts';
 export * from './pending-intake.ts';
+export * from './preview.ts';

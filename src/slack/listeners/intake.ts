@@ -3,7 +3,17 @@ import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { InvalidInputError } from '../../domain/errors.ts';
 import { parseIntake } from '../../domain/intake.ts';
-import { CALLBACKS, INTAKE_BLOCKS, intakeErrors, intakeModal, provisionConfirmation, readIntakeSubmission } from '../blocks/index.ts';
+import {
+  CALLBACKS,
+  INTAKE_BLOCKS,
+  intakeErrors,
+  intakeModal,
+  PREVIEW_ACTION,
+  previewModal,
+  previewProblemsModal,
+  provisionConfirmation,
+  readIntakeSubmission,
+} from '../blocks/index.ts';
 import { tellWhyNot, type ListenerDeps } from './deps.ts';
 
 /** How long a submission may take before the modal closes and the answer comes as a message instead. */
@@ -31,6 +41,22 @@ export function registerIntake(app: App, deps: ListenerDeps): void {
       ...(planValue ? { selectedPlan: planValue } : {}),
     });
     await client.views.update({ view_id: body.view.id, hash: body.view.hash, view });
+  });
+
+  // Preview: the intake as filled in so far, planned like provision would, pushed over the modal; nothing is stored.
+  app.action(PREVIEW_ACTION, async ({ ack, body, client }) => {
+    await ack();
+    if (body.type !== 'block_actions' || !body.view) return;
+    const actor = await deps.people.identify(body.user.id, body.user.name ?? body.user.id);
+    const raw = readIntakeSubmission(body.view.state.values, deps.manifests.plans, actor.name);
+    let view: ReturnType<typeof previewModal>;
+    try {
+      view = previewModal(deps.service.preview(raw, actor));
+    } catch (err) {
+      if (!(err instanceof InvalidInputError)) throw err;
+      view = previewProblemsModal(err.problems);
+    }
+    await client.views.push({ trigger_id: body.trigger_id, view });
   });
 
   app.view(CALLBACKS.intake, async ({ ack, body, view, client }) => {

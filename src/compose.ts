@@ -2,12 +2,12 @@
  * The composition root: the one place that builds real clients and plugs
  * them into the ports. The CLI, the tests and the benchmark start here.
  */
-import { MongoClient } from 'mongodb';
 import { ProvisioningService } from './app/services.ts';
 import { ConfigError, requireIntegrations, type Config } from './config.ts';
 import { connectIntegrations } from './adapters/integrations.ts';
 import type { Integration } from './ports/step-services.ts';
 import { MongoJobStore } from './adapters/mongo-store.ts';
+import { boundedCalls, guardedMongoClient } from './adapters/mongo-client.ts';
 import { RedisSandboxLedger } from './adapters/sandbox-ledger.ts';
 import { Engine } from './engine/engine.ts';
 import { loadManifests, type Manifests } from './manifests/load.ts';
@@ -91,12 +91,20 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
   const logger = opts.logger ?? createLogger(config.observability.log);
   const onError = opts.onError ?? ((err: unknown) => logger.error({ err }, 'unexpected error'));
   const metrics = new PrometheusMetrics({ log: logger });
-  const mongo = new MongoClient(config.mongoUri, { serverSelectionTimeoutMS: 10_000 });
+  const storeClient = guardedMongoClient(config.mongoUri, { name: 'store', log: logger });
+  const mongo = storeClient.client;
   await mongo.connect();
-  const integrations = await connectIntegrations({ config, storeClient: mongo, seeds: manifests.seeds, uses: new Set(uses.keys()) });
-  const store = new MongoJobStore(mongo.db(config.mongoDb));
+  const integrations = await connectIntegrations({
+    config,
+    storeClient: mongo,
+    seeds: manifests.seeds,
+    uses: new Set(uses.keys()),
+    log: logger,
+  });
+  // Every store call ends, in time, with an answer or a StoreUnavailableError its caller retries.
+  const store = boundedCalls(new MongoJobStore(mongo.db(config.mongoDb)), { name: 'store' });
   await store.ensureIndexes();
-  const kpiStore = new MongoKpiStore(mongo.db(config.mongoDb));
+  const kpiStore = boundedCalls(new MongoKpiStore(mongo.db(config.mongoDb)), { name: 'KPI store' });
   await kpiStore.ensureKpiIndexes();
   const kpiFacts = new KpiFactsKeeper({ jobs: store, kpis: kpiStore, onError });
   const kpis = new KpiService({ keeper: kpiFacts, store: kpiStore });
@@ -201,7 +209,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
       await slack?.redis.quit();
       await redisHealth.close();
       await integrations.close();
-      await mongo.close();
+      await storeClient.close();
       // Last: the spans of everything above are exported before the SDK stops.
       await tracing.close();
     },

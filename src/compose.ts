@@ -10,6 +10,7 @@ import { MongoJobStore } from './adapters/mongo-store.ts';
 import { boundedCalls, guardedMongoClient } from './adapters/mongo-client.ts';
 import { RedisSandboxLedger } from './adapters/sandbox-ledger.ts';
 import { Engine } from './engine/engine.ts';
+import { reportLostConnection } from './engine/redis-outage.ts';
 import { loadManifests, type Manifests } from './manifests/load.ts';
 import type { JobNotifier } from './ports/notifier.ts';
 import { stepTypes } from './steps/registry.ts';
@@ -226,7 +227,11 @@ function slackParts(config: SlackConfig, { redisUrl, prefix, onError, logger, fe
     logger: slackSdkLogger(logger, 'slack-web-api'),
     logLevel: LogLevel.WARN,
   });
-  const redis = new Redis(redisUrl);
+  // Plain commands only (GET/SET of message refs), never BullMQ's blocking ones: fail fast while Redis is away
+  // instead of queueing each command through 20 reconnect attempts (~1 minute); the notifier's stream consumer
+  // then handles the same batch again once Redis is back (replies are posted once whatever the retries).
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  reportLostConnection(redis, (err) => logger.warn({ err }, 'the Slack notifier lost its Redis connection; reconnecting'));
   const refs = new MessageRefs(redis, prefix);
   const notifier = new SlackNotifier({
     client,

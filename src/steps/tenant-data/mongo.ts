@@ -39,7 +39,9 @@ export async function tenantDb<T>(doing: string, call: () => Promise<T>, client:
 
 export function classifyMongoError(doing: string, err: unknown): unknown {
   if (err instanceof PermanentError || err instanceof TransientError) return err;
-  if (err instanceof MongoServerSelectionError || err instanceof MongoNetworkError) {
+  // insertMany wraps a dropped connection in a bulk write error (a server error by class) that carries it.
+  const unreachable = (e: unknown) => e instanceof MongoServerSelectionError || e instanceof MongoNetworkError;
+  if (unreachable(err) || (err instanceof MongoBulkWriteError && unreachable(err.errorResponse))) {
     return new TransientError(`tenant database server unreachable while ${doing}; will retry`);
   }
   if (!(err instanceof MongoError)) return err;

@@ -26,6 +26,7 @@ import {
   MongoClient,
   MongoNetworkError,
   MongoNotConnectedError,
+  MongoServerError,
   MongoServerSelectionError,
   MongoTopologyClosedError,
   type MongoClientOptions,
@@ -149,10 +150,17 @@ class MonitorWatch {
   }
 }
 
-/** A driver error that means "the server could not be reached", not "the server refused this". */
+/** Server answers that mean "I am going away or stepping down", not "I refuse this" (MongoDB's error codes). */
+const GOING_AWAY_CODES: ReadonlySet<number> = new Set([91, 189, 10107, 11600, 11602, 13435, 13436]);
+/** FerretDB's answer to a request its shutdown cut short. */
+const FERRETDB_CUT_SHORT = /context canceled/;
+
+/** A driver error that means "the server could not be reached" or is going away, not "the server refused this". */
 export function isUnreachable(err: unknown): boolean {
   // insertMany and bulkWrite wrap a dropped connection in a bulk write error that carries it as its response.
-  if (err instanceof MongoBulkWriteError) return isUnreachable(err.errorResponse);
+  if (err instanceof MongoBulkWriteError && isUnreachable(err.errorResponse)) return true;
+  if (err instanceof MongoServerError)
+    return (typeof err.code === 'number' && GOING_AWAY_CODES.has(err.code)) || FERRETDB_CUT_SHORT.test(err.message);
   return (
     err instanceof MongoNetworkError ||
     err instanceof MongoServerSelectionError ||

@@ -46,7 +46,8 @@ export function classifyMongoError(doing: string, err: unknown): unknown {
   }
   if (!(err instanceof MongoError)) return err;
   const code = serverCode(err);
-  if (err.hasErrorLabel('RetryableWriteError') || (code !== undefined && PASSING_CODES.has(code))) {
+  // FerretDB answers "context canceled" to a request its shutdown cut short.
+  if (err.hasErrorLabel('RetryableWriteError') || (code !== undefined && PASSING_CODES.has(code)) || /context canceled/.test(err.message)) {
     return new TransientError(`tenant database busy while ${doing} (${describeCode(err)}); will retry`);
   }
   if (code !== undefined && AUTH_CODES.has(code)) {

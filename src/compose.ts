@@ -227,10 +227,11 @@ function slackParts(config: SlackConfig, { redisUrl, prefix, onError, logger, fe
     logger: slackSdkLogger(logger, 'slack-web-api'),
     logLevel: LogLevel.WARN,
   });
-  // Plain commands only (GET/SET of message refs), never BullMQ's blocking ones: fail fast while Redis is away
-  // instead of queueing each command through 20 reconnect attempts (~1 minute); the notifier's stream consumer
-  // then handles the same batch again once Redis is back (replies are posted once whatever the retries).
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  // Commands wait for Redis through an outage (null), as the engine's do, rather than fail fast: the notifier runs
+  // sequences (take a reply's lock, post to Slack, record the reply, release the lock) that a failure in the middle
+  // would leave with the lock held for two minutes (the job's replies stall) or a reply posted but not recorded
+  // (posted twice). Its batches come from the same Redis, so while Redis is away there is nothing to do anyway.
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   reportLostConnection(redis, (err) => logger.warn({ err }, 'the Slack notifier lost its Redis connection; reconnecting'));
   const refs = new MessageRefs(redis, prefix);
   const notifier = new SlackNotifier({

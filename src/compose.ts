@@ -2,14 +2,15 @@
  * The composition root: the one place that builds real clients and plugs
  * them into the ports. The CLI, the tests and the benchmark start here.
  */
-import { MongoClient } from 'mongodb';
 import { ProvisioningService } from './app/services.ts';
 import { ConfigError, placementOf, requireIntegrations, type Config } from './config.ts';
 import { connectIntegrations } from './adapters/integrations.ts';
 import type { Integration } from './ports/step-services.ts';
 import { MongoJobStore } from './adapters/mongo-store.ts';
+import { boundedCalls, guardedMongoClient } from './adapters/mongo-client.ts';
 import { RedisSandboxLedger } from './adapters/sandbox-ledger.ts';
 import { Engine } from './engine/engine.ts';
+import { reportLostConnection } from './engine/redis-outage.ts';
 import { loadManifests, type Manifests } from './manifests/load.ts';
 import type { JobNotifier } from './ports/notifier.ts';
 import { stepTypes } from './steps/registry.ts';
@@ -96,12 +97,20 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
   const logger = opts.logger ?? createLogger(config.observability.log);
   const onError = opts.onError ?? ((err: unknown) => logger.error({ err }, 'unexpected error'));
   const metrics = new PrometheusMetrics({ log: logger });
-  const mongo = new MongoClient(config.mongoUri, { serverSelectionTimeoutMS: 10_000 });
+  const storeClient = guardedMongoClient(config.mongoUri, { name: 'store', log: logger });
+  const mongo = storeClient.client;
   await mongo.connect();
-  const integrations = await connectIntegrations({ config, storeClient: mongo, seeds: manifests.seeds, uses: new Set(uses.keys()) });
-  const store = new MongoJobStore(mongo.db(config.mongoDb));
+  const integrations = await connectIntegrations({
+    config,
+    storeClient: mongo,
+    seeds: manifests.seeds,
+    uses: new Set(uses.keys()),
+    log: logger,
+  });
+  // Every store call ends, in time, with an answer or a StoreUnavailableError its caller retries.
+  const store = boundedCalls(new MongoJobStore(mongo.db(config.mongoDb)), { name: 'store' });
   await store.ensureIndexes();
-  const kpiStore = new MongoKpiStore(mongo.db(config.mongoDb));
+  const kpiStore = boundedCalls(new MongoKpiStore(mongo.db(config.mongoDb)), { name: 'KPI store' });
   await kpiStore.ensureKpiIndexes();
   const kpiFacts = new KpiFactsKeeper({ jobs: store, kpis: kpiStore, onError });
   const kpis = new KpiService({ keeper: kpiFacts, store: kpiStore });
@@ -222,7 +231,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
       await slack?.redis.quit();
       await redisHealth.close();
       await integrations.close();
-      await mongo.close();
+      await storeClient.close();
       // Last: the spans of everything above are exported before the SDK stops.
       await tracing.close();
     },
@@ -239,7 +248,12 @@ function slackParts(config: SlackConfig, { redisUrl, prefix, onError, logger, fe
     logger: slackSdkLogger(logger, 'slack-web-api'),
     logLevel: LogLevel.WARN,
   });
-  const redis = new Redis(redisUrl);
+  // Commands wait for Redis through an outage (null), as the engine's do, rather than fail fast: the notifier runs
+  // sequences (take a reply's lock, post to Slack, record the reply, release the lock) that a failure in the middle
+  // would leave with the lock held for two minutes (the job's replies stall) or a reply posted but not recorded
+  // (posted twice). Its batches come from the same Redis, so while Redis is away there is nothing to do anyway.
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  reportLostConnection(redis, (err) => logger.warn({ err }, 'the Slack notifier lost its Redis connection; reconnecting'));
   const refs = new MessageRefs(redis, prefix);
   const notifier = new SlackNotifier({
     client,

@@ -8,12 +8,14 @@ import { ACMClient } from '@aws-sdk/client-acm';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as okta from '@okta/okta-sdk-nodejs';
-import { MongoClient } from 'mongodb';
+import type { MongoClient } from 'mongodb';
 import nodemailer from 'nodemailer';
 import Stripe from 'stripe';
 import type { Config } from '../config.ts';
 import type { SeedManifest } from '../manifests/seed.ts';
+import type { Log } from '../ports/logger.ts';
 import type { Integration, StepServices } from '../ports/step-services.ts';
+import { guardedMongoClient } from './mongo-client.ts';
 
 export type IntegrationServices = Omit<StepServices, 'sandbox' | 'webhookSigningSecret' | 'webhookEndpoints' | 'fetch'>;
 
@@ -25,6 +27,7 @@ export async function connectIntegrations(opts: {
   storeClient: MongoClient;
   seeds: ReadonlyMap<string, SeedManifest>;
   uses: ReadonlySet<Integration>;
+  log: Log;
 }): Promise<ConnectedIntegrations> {
   const { config } = opts;
   const i = config.integrations;
@@ -42,10 +45,11 @@ export async function connectIntegrations(opts: {
   const acm = perRegion((region) => new ACMClient({ ...aws, region }));
   const secrets = new SecretsManagerClient(aws);
   const secretsElsewhere = perRegion((region) => new SecretsManagerClient({ ...aws, region }));
-  const ownTenantClient = i.tenantMongoUri ? new MongoClient(i.tenantMongoUri, { serverSelectionTimeoutMS: 10_000 }) : undefined;
+  // Guarded like the store's: a stalled driver monitor would fail every tenant data step until the process restarts.
+  const ownTenantClient = i.tenantMongoUri ? guardedMongoClient(i.tenantMongoUri, { name: 'tenant data', log: opts.log }) : undefined;
   const hostedZoneId = opts.uses.has('aws-route53') ? await hostedZoneFor(route53, i.hostedZoneId, config.tenant.baseDomain) : (i.hostedZoneId ?? '');
   const services: IntegrationServices = {
-    tenantData: ownTenantClient ?? opts.storeClient,
+    tenantData: ownTenantClient?.client ?? opts.storeClient,
     seeds: opts.seeds,
     dns: { client: route53, hostedZoneId },
     secrets: {

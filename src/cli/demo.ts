@@ -7,6 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { MONGO_CLIENT_OPTIONS } from '../adapters/mongo-client.ts';
 import { MongoClient } from 'mongodb';
 import { compose, type App } from '../compose.ts';
 import { loadConfigWith, type Config } from '../config.ts';
@@ -32,7 +33,7 @@ async function resetDemoState(config: Config): Promise<void> {
   const redis = new Redis(config.redisUrl);
   await redis.eval("for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end return 1", 0, `${config.queuePrefix}:*`);
   await redis.quit();
-  const mongo = new MongoClient(config.mongoUri);
+  const mongo = new MongoClient(config.mongoUri, MONGO_CLIENT_OPTIONS);
   await mongo.db(config.mongoDb).dropDatabase();
   await mongo.db(`tenant_${DEMO_DEAL.slug}`).dropDatabase();
   await mongo.close();

@@ -20,7 +20,8 @@ export async function follow(app: App, jobId: string, opts: FollowOptions): Prom
   let last: JobView | null = await app.engine.view(jobId);
   let notifiedWaiting = '';
   try {
-    for await (const event of watchJob(app.engine.redis, app.engine.keys.events(), jobId, controller.signal)) {
+    const onLost = (err: unknown) => app.logger.warn({ err, jobId }, 'lost the Redis connection while following the job; reconnecting');
+    for await (const event of watchJob(app.engine.redis, app.engine.keys.events(), jobId, controller.signal, onLost)) {
       last = await app.engine.view(jobId);
       opts.print(eventLine(event, last));
       if (!last || !isSettled(last.status)) continue;

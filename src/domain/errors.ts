@@ -45,6 +45,11 @@ export class StepTimeoutError extends TransientError {
   override readonly name: string = 'StepTimeoutError';
 }
 
+/** The store (MongoDB) could not be reached or did not answer in time. Transient: the caller tries again later. */
+export class StoreUnavailableError extends TransientError {
+  override readonly name: string = 'StoreUnavailableError';
+}
+
 export type ClassifiedError =
   | { kind: 'transient'; message: string }
   | { kind: 'permanent'; message: string }

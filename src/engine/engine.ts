@@ -31,26 +31,12 @@ import { processStepJob } from './step-worker.ts';
 import { StreamConsumer } from './stream-consumer.ts';
 import { EventFeed } from './feed.ts';
 import { startReconciler, ViewSync } from './view-sync.ts';
+import { OutageReports, reportLostConnection } from './redis-outage.ts';
 
 export const STEP_QUEUE = 'steps';
 
 /** Concurrency per BullMQ Worker; more is served by more workers. */
 const WORKER_SLICE = 50;
-
-/**
- * Says once that a connection was lost. ioredis reconnects by itself and emits an error for every failed
- * attempt; with maxRetriesPerRequest null, commands wait for the connection instead of failing meanwhile.
- */
-function reportLostConnection(redis: Redis, onError: (err: unknown) => void): void {
-  let reported = false;
-  redis.on('error', (err: unknown) => {
-    if (!reported) onError(err);
-    reported = true;
-  });
-  redis.on('ready', () => {
-    reported = false;
-  });
-}
 
 export type EngineOptions = {
   redisUrl: string;
@@ -85,17 +71,20 @@ export class Engine {
   private readonly closers: (() => Promise<unknown>)[] = [];
   private readonly connections: Redis[] = [];
   private readonly onError: (err: unknown) => void;
+  /** BullMQ passes on every failed reconnect attempt: each of its parts reports an outage once. */
+  private readonly outages: OutageReports;
 
   private constructor(opts: EngineOptions, redis: Redis) {
     this.onError = reporter(opts)('the engine');
     this.redis = redis;
     reportLostConnection(redis, this.onError);
+    this.outages = new OutageReports(redis);
     this.keys = keysFor(opts.prefix);
     this.state = new JobStateStore(redis, this.keys);
     this.definitions = new DefinitionCache(this.state);
     this.queue = new Queue(STEP_QUEUE, { connection: redis, prefix: opts.prefix, ...telemetry(opts) });
     // Connection trouble (Redis restarting, unreachable) is reported here rather than on the console.
-    this.queue.on('error', reporter(opts)('the step queue'));
+    this.queue.on('error', this.outages.filter('the step queue', reporter(opts)('the step queue')));
   }
 
   static async start(opts: EngineOptions): Promise<Engine> {
@@ -108,8 +97,9 @@ export class Engine {
 
   private async startWorkers(opts: EngineOptions): Promise<void> {
     const metrics = opts.metrics ?? noEngineMetrics;
-    const report = reporter(opts);
-    const onError = report('the engine');
+    const reportAny = reporter(opts);
+    const report = (where: string) => this.outages.filter(where, reportAny(where));
+    const onError = reportAny('the engine');
     // Released steps are queued on a connection of their own, off the one every processor shares.
     const releases = new Queue(STEP_QUEUE, { connection: this.connection(), prefix: opts.prefix, ...telemetry(opts) });
     releases.on('error', report('the release queue'));
@@ -189,7 +179,7 @@ export class Engine {
           claimIdleMs,
           onError: report('the notifier'),
           handle: (entries) =>
-            notifyEntries({ state: this.state, definitions: this.definitions, notifier, onError: report('the notifier') }, entries),
+            notifyEntries({ state: this.state, definitions: this.definitions, notifier, onError: reportAny('the notifier') }, entries),
         }),
       );
     }

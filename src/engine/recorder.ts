@@ -15,6 +15,7 @@ import { redactText } from '../domain/redact.ts';
 import type { JobNotifier } from '../ports/notifier.ts';
 import type { JobStore } from '../ports/store.ts';
 import type { DefinitionCache } from './definitions.ts';
+import { isConnectionError } from './redis-outage.ts';
 import type { JobStateStore } from './job-state.ts';
 import type { StreamEntry } from './stream-consumer.ts';
 import type { ViewSync } from './view-sync.ts';
@@ -61,7 +62,7 @@ export async function recordEntries(deps: Sources & { store: JobStore; views: Vi
   for (const { view, seenAll } of batches) if (seenAll) await deps.views.save(view);
 }
 
-/** Tells the notifier, job by job; one job's failure to notify does not stop the others. */
+/** Tells the notifier, job by job; one job's failure to notify does not stop the others (Redis being away does). */
 export async function notifyEntries(
   deps: Sources & { notifier: JobNotifier; onError(err: unknown, about?: { jobId: string }): void },
   entries: readonly StreamEntry[],
@@ -73,6 +74,8 @@ export async function notifyEntries(
         e.map((x) => x.event),
       );
     } catch (err) {
+      // Redis away fails every job alike: the batch stays unacknowledged and is handled again once it is back.
+      if (isConnectionError(err)) throw err;
       deps.onError(err, { jobId: view.jobId });
     }
   }

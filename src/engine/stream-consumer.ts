@@ -33,6 +33,8 @@ export class StreamConsumer {
   private running = false;
   private loop: Promise<void> | undefined;
   private lastClaim = 0;
+  /** Failed handlings in a row: while there are any, this member's own unacknowledged entries are handled again first. */
+  private failures = 0;
 
   constructor(opts: ConsumerOptions) {
     this.opts = opts;
@@ -62,12 +64,15 @@ export class StreamConsumer {
     while (this.running) {
       try {
         await this.claimAbandoned();
-        const entries = await this.read();
+        const entries = this.failures > 0 ? await this.readOwnPending() : await this.read();
         if (entries.length > 0) await this.process(entries);
+        this.failures = 0;
       } catch (err) {
         if (!this.running) return;
         this.opts.onError(err);
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        this.failures += 1;
+        // A store or Redis that is away comes back: try the same entries again soon, then less often.
+        await new Promise((resolve) => setTimeout(resolve, Math.min(200 * 2 ** (this.failures - 1), 5_000)));
         // The group is gone (a Redis that came back without its data, or deleted by hand): make it again
         // rather than fail every read from now on. Handlers are idempotent, so reading from the start is safe.
         if (err instanceof Error && err.message.includes('NOGROUP')) await this.createGroup().catch(this.opts.onError);
@@ -89,6 +94,16 @@ export class StreamConsumer {
       stream,
       '>',
     );
+    return parseReply(reply);
+  }
+
+  /**
+   * The entries this member was handed and has not acknowledged (those its handler failed on), in order:
+   * retried at once rather than left until another member claims them as abandoned.
+   */
+  private async readOwnPending(): Promise<StreamEntry[]> {
+    const { redis, stream, group, consumer } = this.opts;
+    const reply = await redis.xreadgroup('GROUP', group, consumer, 'COUNT', this.opts.batchSize ?? 200, 'STREAMS', stream, '0');
     return parseReply(reply);
   }
 

@@ -4,10 +4,19 @@
  */
 import type { Redis } from 'ioredis';
 import type { JobEvent } from '../domain/events.ts';
+import { reportLostConnection } from './redis-outage.ts';
 import { eventOf } from './stream-consumer.ts';
 
-export async function* watchJob(redis: Redis, stream: string, jobId: string, signal: AbortSignal): AsyncGenerator<JobEvent> {
+export async function* watchJob(
+  redis: Redis,
+  stream: string,
+  jobId: string,
+  signal: AbortSignal,
+  onLost: (err: unknown) => void,
+): AsyncGenerator<JobEvent> {
+  // A connection of its own (XREAD BLOCK holds it); duplicates do not inherit listeners.
   const reader = redis.duplicate();
+  reportLostConnection(reader, onLost);
   let last = '0-0';
   try {
     while (!signal.aborted) {

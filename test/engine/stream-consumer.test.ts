@@ -50,6 +50,51 @@ describe('a stream consumer whose group disappears', () => {
   });
 });
 
+describe('a stream consumer whose handler fails (the store is away)', () => {
+  const opened: { redis: Redis[]; consumers: StreamConsumer[]; stream?: string } = { redis: [], consumers: [] };
+  afterEach(async () => {
+    for (const c of opened.consumers.splice(0)) await c.stop();
+    if (opened.stream) await opened.redis[0]?.del(opened.stream);
+    for (const r of opened.redis.splice(0)) await r.quit();
+  });
+
+  it('handles the same entries again as soon as it can, in order, before newer ones, without waiting to claim them', async () => {
+    const redis = new Redis(serverUrl('REDIS_URL'), { maxRetriesPerRequest: null });
+    const blocking = redis.duplicate();
+    opened.redis.push(redis, blocking);
+    const stream = `t${randomBytes(4).toString('hex')}:events`;
+    opened.stream = stream;
+    const handled: string[] = [];
+    let storeAway = 2;
+    const consumer = new StreamConsumer({
+      redis: blocking,
+      stream,
+      group: 'recorder',
+      consumer: 'one',
+      blockMs: 50,
+      // Another member would claim them only after a minute: far past this test.
+      claimIdleMs: 60_000,
+      handle: async (entries: readonly StreamEntry[]) => {
+        if (storeAway-- > 0) throw new Error('the store is away');
+        handled.push(...entries.map((e) => e.event.summary));
+      },
+      onError: () => undefined,
+    });
+    opened.consumers.push(consumer);
+    await consumer.start();
+    const add = (summary: string) => {
+      const event: JobEvent = { type: 'job.created', jobId: 'job-1', at: Date.now(), actor: 'jane.ae', summary };
+      return redis.xadd(stream, '*', 'e', JSON.stringify(event));
+    };
+    await add('first');
+    await sleep(100);
+    await add('second');
+    await until(() => handled.includes('second'));
+    expect(handled).toEqual(['first', 'second']);
+    expect(await redis.xpending(stream, 'recorder')).toEqual([0, null, null, null]);
+  });
+});
+
 async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
   for (const deadline = Date.now() + timeoutMs; !check(); await sleep(20)) {
     if (Date.now() > deadline) throw new Error('timed out waiting');

@@ -67,9 +67,13 @@ export class SlackNotifier implements JobNotifier {
     for (const { key, reply } of replies) {
       const what = `the thread reply "${summary(reply)}" for job ${view.jobId}`;
       // One Slack will not take is reported and skipped: the replies after it still go out, in order.
+      // Anything else (Redis away) fails the batch, which is handled again: replyOnce posts each reply once.
       await this.opts.refs
         .replyOnce(view.jobId, key, () => this.deliver(what, () => this.post({ ...reply, thread_ts: ref.ts })))
-        .catch((err: unknown) => this.opts.onError(err));
+        .catch((err: unknown) => {
+          if (!(err instanceof SlackDeliveryError)) throw err;
+          this.opts.onError(err);
+        });
     }
     // A notifier that lags gets the same (current) view for several batches: the message already shows it.
     if ((this.shown.get(view.jobId) ?? -1) >= view.seq) return;

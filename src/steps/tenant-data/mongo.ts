@@ -39,12 +39,15 @@ export async function tenantDb<T>(doing: string, call: () => Promise<T>, client:
 
 export function classifyMongoError(doing: string, err: unknown): unknown {
   if (err instanceof PermanentError || err instanceof TransientError) return err;
-  if (err instanceof MongoServerSelectionError || err instanceof MongoNetworkError) {
+  // insertMany wraps a dropped connection in a bulk write error (a server error by class) that carries it.
+  const unreachable = (e: unknown) => e instanceof MongoServerSelectionError || e instanceof MongoNetworkError;
+  if (unreachable(err) || (err instanceof MongoBulkWriteError && unreachable(err.errorResponse))) {
     return new TransientError(`tenant database server unreachable while ${doing}; will retry`);
   }
   if (!(err instanceof MongoError)) return err;
   const code = serverCode(err);
-  if (err.hasErrorLabel('RetryableWriteError') || (code !== undefined && PASSING_CODES.has(code))) {
+  // FerretDB answers "context canceled" to a request its shutdown cut short.
+  if (err.hasErrorLabel('RetryableWriteError') || (code !== undefined && PASSING_CODES.has(code)) || /context canceled/.test(err.message)) {
     return new TransientError(`tenant database busy while ${doing} (${describeCode(err)}); will retry`);
   }
   if (code !== undefined && AUTH_CODES.has(code)) {

@@ -188,7 +188,7 @@ function verdict(e: Evidence): ChaosSummary {
   findings.push(...some(short.map((c) => `missing: live tenant ${c.tenant} has ${c.found} ${c.kind} (expected ${c.expected})`)));
   findings.push(...some(e.lost.map((l) => `lost event: ${l}`)));
   findings.push(...some(e.stale.map((s) => `stale view: ${s}`)));
-  if (!e.caughtUp) findings.push('the recorder had not read the whole stream within 2 minutes: lost events may be late ones');
+  if (!e.caughtUp) findings.push('the recorder stopped reading the stream for 2 minutes before its end: lost events may be late ones');
   findings.push(
     `approvals: ${e.approvals}; welcome-email copies resent with the same Message-ID (SMTP's documented at-least-once): ${e.emailCopies}`,
   );

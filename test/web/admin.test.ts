@@ -44,7 +44,7 @@ describe('the admin panel', () => {
     await expect(page.locator('header .who').textContent()).resolves.toContain(`Sam Approver (${APPROVER.id})`);
 
     // The plan the job was started with, folded under the steps: what each step was to make.
-    await page.getByText('Plan the job was started with').click();
+    await page.getByText('Show what it planned to create, and where').click();
     await expect(page.locator('#plan-billing').textContent()).resolves.toBe(
       'billing: Simulate creating stripe customer (test seam: nothing real is made)Sandbox resource stripe customer',
     );

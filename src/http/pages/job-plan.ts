@@ -10,7 +10,7 @@ export function planSection(plan: JobPreview): Html {
   const approval =
     plan.approvalReasons.length === 0 ? html`<p>No approval was needed.</p>` : html`<p>Approval needed: ${plan.approvalReasons.join('; ')}.</p>`;
   const waits = plan.waitsForCustomer.map((w) => html`<p>Waits for the customer at ${w.stepId}: ${w.what}.</p>`);
-  return html`<section aria-labelledby="plan-h" data-part="plan"><details class="plan"><summary><h2 id="plan-h">Plan the job was started with</h2></summary>
+  return html`<section aria-labelledby="plan-h" data-part="plan"><h2 id="plan-h">Plan the job was started with</h2><details class="plan"><summary>Show what it planned to create, and where (${String(plan.steps.length)} steps)</summary>
 ${approval}${waits}
 <ol class="plan-steps">${plan.steps.map(
     (step) =>

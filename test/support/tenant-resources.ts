@@ -4,7 +4,13 @@
  * and that rolling back left nothing.
  */
 import { ACMClient, ListCertificatesCommand } from '@aws-sdk/client-acm';
-import { ListHostedZonesByNameCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import {
+  ListHostedZonesByNameCommand,
+  ListResourceRecordSetsCommand,
+  type ResourceRecordSet,
+  Route53Client,
+  type RRType,
+} from '@aws-sdk/client-route-53';
 import { GetBucketLocationCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { MongoClient } from 'mongodb';
@@ -108,12 +114,27 @@ export async function recordsUnder(app: TestApp, dnsName: string): Promise<strin
     const zones = await client.send(new ListHostedZonesByNameCommand({ DNSName: `${app.config.tenant.baseDomain}.`, MaxItems: 1 }));
     const zoneId = zones.HostedZones?.find((z) => z.Name === `${app.config.tenant.baseDomain}.`)?.Id;
     if (!zoneId) return [];
-    const sets = await client.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }));
-    return (sets.ResourceRecordSets ?? [])
+    return (await everyRecordSet(client, zoneId))
       .map((set) => (set.Name ?? '').replace(/\.$/, ''))
       .filter((name) => name === dnsName || name.endsWith(`.${dnsName}`));
   } finally {
     client.destroy();
+  }
+}
+
+/** Every record set in the zone: Route 53 answers at most 300 a page, and a chaos run's zone holds hundreds of tenants. */
+async function everyRecordSet(client: Route53Client, zoneId: string): Promise<ResourceRecordSet[]> {
+  const sets: ResourceRecordSet[] = [];
+  let next: { StartRecordName?: string; StartRecordType?: RRType; StartRecordIdentifier?: string } = {};
+  for (;;) {
+    const page = await client.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, ...next }));
+    sets.push(...(page.ResourceRecordSets ?? []));
+    if (!page.IsTruncated || page.NextRecordName === undefined) return sets;
+    next = {
+      StartRecordName: page.NextRecordName,
+      ...(page.NextRecordType ? { StartRecordType: page.NextRecordType } : {}),
+      ...(page.NextRecordIdentifier ? { StartRecordIdentifier: page.NextRecordIdentifier } : {}),
+    };
   }
 }
 
@@ -147,8 +168,7 @@ async function dnsRecords(app: TestApp, dnsName: string): Promise<string[]> {
     const zones = await client.send(new ListHostedZonesByNameCommand({ DNSName: `${app.config.tenant.baseDomain}.`, MaxItems: 1 }));
     const zoneId = zones.HostedZones?.find((z) => z.Name === `${app.config.tenant.baseDomain}.`)?.Id;
     if (!zoneId) return [];
-    const sets = await client.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }));
-    return (sets.ResourceRecordSets ?? [])
+    return (await everyRecordSet(client, zoneId))
       .filter((set) => set.Name === `${dnsName}.`)
       .map((set) => `${set.Type} ${(set.ResourceRecords ?? []).map((r) => r.Value).join(',')}`);
   } finally {

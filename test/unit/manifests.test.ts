@@ -317,7 +317,7 @@ describe('a platform engineer edits pipeline.yaml', () => {
   it('passes the seat limit to a licence server that takes at most 500 seats; only enterprise breaks it', () => {
     const types: StepTypeCatalogue = new Map([...stepTypes, ['licence', { input: z.strictObject({ seats: z.int().max(500) }) }]]);
     const dirs = workspace({
-      pipeline: pipelineYaml({ id: 'database' }, { id: 'licences', type: 'licence', config: { seats: '${plan.limits.seats}' } }),
+      pipeline: pipelineYaml({ id: 'database' }, { id: 'licences', type: 'licence', config: { seats: '${plan.limits.users}' } }),
     });
     expect(loadError(dirs, types).problems.map((problem) => `${problem.path}: ${problem.message}`)).toEqual([
       'steps[1].config.seats: Too big: expected number to be <=500 (plan enterprise)',
@@ -328,7 +328,7 @@ describe('a platform engineer edits pipeline.yaml', () => {
     const dirs = workspace({
       pipeline: pipelineYaml(
         { id: 'crm', type: 'webhook', config: { url: '${intake.slug}' } },
-        { id: 'hook', type: 'webhook', config: { url: 'https://hooks.example/${intake.slug}', body: { seats: '${plan.limits.seats}' } } },
+        { id: 'hook', type: 'webhook', config: { url: 'https://hooks.example/${intake.slug}', body: { seats: '${plan.limits.users}' } } },
         { id: 'dns', config: { resource: '${tenant.dnsName}' } },
       ),
     });
@@ -376,16 +376,31 @@ describe('a platform engineer edits plans.yaml', () => {
     expect(problem?.message).toBe(`unknown seed version "2026.12.0" (available in ${dirs.seedDir}: 2026.06.0, 2026.11.0)`);
   });
 
-  it('gives a plan zero seats, a negative trial and an unknown isolation', () => {
+  it('sets a limit the catalogue does not have and forgets one it has; both are named with their lines', () => {
     const dirs = workspace({
       plans: plansYamlWith((doc) => {
-        doc.setIn(['plans', 'starter', 'limits', 'seats'], 0);
+        doc.setIn(['plans', 'growth', 'limits', 'seats'], 100);
+        doc.deleteIn(['plans', 'starter', 'limits', 'api_calls_per_day']);
+      }),
+    });
+    const problems = loadError(dirs).problems;
+    expect(problems.map((problem) => `${problem.path}: ${problem.message}`)).toEqual([
+      'plans.starter.limits: missing the limit "api_calls_per_day" (every plan sets each of tenantLimits)',
+      'plans.growth.limits.seats: unknown limit "seats"; add it to tenantLimits or use one of: users, storage_gb, api_calls_per_day',
+    ]);
+    expect(problems.every((problem) => typeof problem.line === 'number')).toBe(true);
+  });
+
+  it('gives a plan zero users, a negative trial and an unknown isolation', () => {
+    const dirs = workspace({
+      plans: plansYamlWith((doc) => {
+        doc.setIn(['plans', 'starter', 'limits', 'users'], 0);
         doc.setIn(['plans', 'starter', 'billing', 'trialDays'], -1);
         doc.setIn(['plans', 'starter', 'isolation'], 'private');
       }),
     });
     expect(loadError(dirs).problems.map((problem) => `${problem.path}: ${problem.message}`)).toEqual([
-      'plans.starter.limits.seats: Too small: expected number to be >0',
+      'plans.starter.limits.users: Too small: expected number to be >0',
       'plans.starter.billing.trialDays: Too small: expected number to be >=0',
       'plans.starter.isolation: Invalid option: expected one of "shared"|"dedicated"',
     ]);

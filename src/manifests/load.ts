@@ -5,6 +5,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { format } from 'date-fns/format';
 import type { z } from 'zod';
+import { BillingFeaturesSchema, checkBillingFeatures, NO_BILLING_FEATURES, type BillingFeatures } from '../domain/billing-features.ts';
 import { checkGraph, PipelineManifestSchema } from '../domain/graph.ts';
 import type { PipelineManifest, PipelineStep } from '../domain/graph.ts';
 import { deriveTenant } from '../domain/intake.ts';
@@ -29,6 +30,8 @@ export type Manifests = {
   plans: PlansManifest;
   pipeline: PipelineManifest;
   seeds: ReadonlyMap<string, SeedManifest>;
+  /** Billing providers' features → our flags and limits (none when billing-features.yaml is absent). */
+  billingFeatures: BillingFeatures;
 };
 
 export type LoadOptions = {
@@ -54,7 +57,8 @@ export function loadManifests(opts: LoadOptions): Manifests {
   const plans = readManifest(path.join(opts.manifestsDir, 'plans.yaml'), PlansManifestSchema);
   const pipeline = readManifest(path.join(opts.manifestsDir, 'pipeline.yaml'), PipelineManifestSchema);
   const seeds = readSeeds(opts.seedDir);
-  const problems = [...plans.problems, ...pipeline.problems, ...seeds.problems];
+  const billing = readBillingFeatures(path.join(opts.manifestsDir, 'billing-features.yaml'), plans.value);
+  const problems = [...plans.problems, ...pipeline.problems, ...seeds.problems, ...billing.problems];
   if (pipeline.value) {
     problems.push(...checkPipeline(pipeline.value, opts.stepTypes, pipeline.problemAt));
     if (plans.value) {
@@ -67,7 +71,17 @@ export function loadManifests(opts: LoadOptions): Manifests {
   if (problems.length > 0 || !plans.value || !pipeline.value) {
     throw new ManifestError(faultyFile(problems, opts.manifestsDir), groupByFile(problems));
   }
-  return { plans: plans.value, pipeline: pipeline.value, seeds: seeds.manifests };
+  return { plans: plans.value, pipeline: pipeline.value, seeds: seeds.manifests, billingFeatures: billing.value ?? NO_BILLING_FEATURES };
+}
+
+/** Optional: without it, subscriptions map onto plans only. With it, every flag and limit it names must be in plans.yaml. */
+function readBillingFeatures(file: string, plans: PlansManifest | undefined): ParsedManifest<BillingFeatures> {
+  if (!existsSync(file)) return { value: NO_BILLING_FEATURES, problems: [], problemAt: (at, message) => ({ file, path: formatPath(at), message }) };
+  const parsed = readManifest(file, BillingFeaturesSchema);
+  if (!parsed.value || !plans) return parsed;
+  const catalogue = { flags: Object.keys(plans.featureFlags), limits: Object.keys(plans.tenantLimits) };
+  const problems = checkBillingFeatures(parsed.value, catalogue).map((issue) => parsed.problemAt(issue.path, issue.message));
+  return problems.length > 0 ? { ...parsed, value: undefined, problems } : parsed;
 }
 
 // Paths relative to the working directory are what people can click in a terminal.

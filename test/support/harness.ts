@@ -102,6 +102,7 @@ function manifestsWith(pipeline: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'manifests-'));
   mkdirSync(dir, { recursive: true });
   copyFileSync(join(ROOT, 'manifests/plans.yaml'), join(dir, 'plans.yaml'));
+  copyFileSync(join(ROOT, 'manifests/billing-features.yaml'), join(dir, 'billing-features.yaml'));
   writeFileSync(join(dir, 'pipeline.yaml'), pipeline);
   return dir;
 }

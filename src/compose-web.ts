@@ -20,6 +20,7 @@ import type { Identity } from './domain/policy.ts';
 import type { Engine } from './engine/engine.ts';
 import type { Session } from './http/auth/session.ts';
 import { createHttpServer, listen, type HttpServerDeps } from './http/server.ts';
+import type { WebhookDeps } from './http/routes/webhooks/index.ts';
 import { registerWeb } from './http/web.ts';
 import type { JobStore } from './ports/store.ts';
 import type { SlackApp } from './slack/app.ts';
@@ -47,6 +48,7 @@ export type WebParts = {
   statusLinks: StatusLinks;
   http: HttpServerDeps;
   slack: { client: WebClient; refs: MessageRefs; app: SlackApp | undefined } | undefined;
+  webhooks?: WebhookDeps;
   onError(err: unknown): void;
 };
 
@@ -93,6 +95,7 @@ export async function composeWeb(parts: WebParts): Promise<Web> {
     view: (jobId) => service.jobView(jobId),
     publicUrl: config.web.publicUrl,
     slack: parts.slack?.app?.http,
+    ...(parts.webhooks ? { webhooks: parts.webhooks } : {}),
     onError: parts.onError,
   });
   return {

@@ -34,6 +34,8 @@ import { StatusLinks } from './app/status-links.ts';
 import { MongoKpiStore } from './adapters/mongo-kpi-store.ts';
 import { KpiFactsKeeper } from './app/kpi-facts.ts';
 import { KpiService } from './app/kpis.ts';
+import type { BillingService } from './app/billing.ts';
+import { composeBilling, webhookDeps, type Billing } from './compose-billing.ts';
 
 export type App = {
   config: Config;
@@ -41,6 +43,9 @@ export type App = {
   /** The one HTTP server with the control room, when composed with `serveWeb`. */
   web: Web | undefined;
   service: ProvisioningService;
+  /** Billing events in (the webhooks' inbox) and their follow-ups. */
+  billing: BillingService;
+  billingStore: Billing['store'];
   /** The signed-to-live KPIs and the product's activation events. */
   kpis: KpiService;
   /** The facts the KPIs aggregate, in memory (kept current in the background by `serveWeb`). */
@@ -145,6 +150,15 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     ...(statusLinks ? { statusPages: { links: statusLinks, baseUrl: () => web?.baseUrl() ?? configuredBaseUrl(config) } } : {}),
   });
   const ledger = new RedisSandboxLedger(engine.redis, engine.keys.sandbox());
+  const billing = await composeBilling({
+    config,
+    db: mongo.db(config.mongoDb),
+    manifests,
+    runWorkers: opts.runWorkers,
+    slack: slack && config.slack ? { client: slack.client, channel: config.slack.channel } : undefined,
+    logger,
+    onError,
+  });
   const slackApp =
     config.slack && slack && opts.serveSlack
       ? createSlackApp(
@@ -176,6 +190,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
           statusLinks,
           http: { health, metrics, logger },
           slack: slack ? { client: slack.client, refs: slack.refs, app: slackApp } : undefined,
+          webhooks: webhookDeps(config, manifests, billing.service, logger, onError),
           onError,
         })
       : undefined;
@@ -184,6 +199,8 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     slack: slackApp,
     web,
     service,
+    billing: billing.service,
+    billingStore: billing.store,
     kpis,
     kpiFacts,
     engine,
@@ -196,6 +213,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     async close() {
       await web?.close();
       await slackApp?.stop();
+      await billing.close();
       await engine.close();
       await slack?.notifier.close();
       await slack?.redis.quit();

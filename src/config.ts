@@ -63,6 +63,18 @@ const EnvSchema = z.object({
   SLACK_UPDATES_PER_SECOND: z.coerce.number().positive().max(50).default(1),
   SLACK_POSTS_PER_SECOND: z.coerce.number().positive().max(50).default(1),
   USER: z.string().min(1).optional(),
+  // Billing webhooks (POST /webhooks/stripe, /webhooks/bunny).
+  STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_', { error: "must be the endpoint's signing secret (whsec_…)" }).optional(),
+  STRIPE_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
+  BUNNY_WEBHOOK_SIGNING_TOKEN: z.string().min(8).optional(),
+  /** Billing sources whose events about an unknown tenant provision it: "stripe,bunny"; default none (reported in #onboarding). */
+  BILLING_PROVISION_UNKNOWN_TENANTS: z.string().default(''),
+  /** How long after invoice.payment_failed a tenant is suspended unless paid meanwhile. */
+  PAYMENT_GRACE_HOURS: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 90)
+    .default(72),
   // Integrations. Local defaults point at the emulators `npm run demo` and the tests start.
   TENANT_MONGODB_URI: z.string().optional(),
   AWS_REGION: z.string().default('us-east-1'),
@@ -106,6 +118,15 @@ const EnvSchema = z.object({
   OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.enum(OTLP_PROTOCOLS).optional(),
   // Webhook endpoints: every <NAME>_WEBHOOK_URL (see webhookEndpoints below).
 });
+
+export type BillingConfig = {
+  /** Undefined: POST /webhooks/stripe answers 503 (production without STRIPE_WEBHOOK_SECRET). */
+  stripeWebhookSecret: string | undefined;
+  stripeToleranceSeconds: number;
+  bunnySigningToken: string | undefined;
+  provisionUnknownFrom: ReadonlySet<'stripe' | 'bunny'>;
+  paymentGraceMs: number;
+};
 
 export type Config = {
   profile: 'local' | 'production';
@@ -152,6 +173,8 @@ export type Config = {
    * bearer tokens (two during a rotation). `provisioner api-token create` makes tokens.
    */
   apiCallers: ApiCallers;
+  /** Billing webhooks: their secrets, unknown tenants, the grace period after a failed payment. */
+  billing: BillingConfig;
 };
 
 export type WebConfig = {
@@ -256,6 +279,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     policy: { allowSelfApproval: (e.ALLOW_SELF_APPROVAL ?? e.SLACK_ALLOW_SELF_APPROVAL) === 'true' },
     web: webConfig(e),
     apiCallers: apiCallersOf(e.API_CALLERS),
+    billing: billingConfig(e),
+  };
+}
+
+/** The local profile signs the emulators' webhooks with these; production must set its own. */
+export const LOCAL_STRIPE_WEBHOOK_SECRET = 'whsec_local_emulator_endpoint_secret';
+export const LOCAL_BUNNY_SIGNING_TOKEN = 'local-bunny-signing-token';
+
+function billingConfig(e: Env): BillingConfig {
+  const local = e.PROVISIONER_PROFILE === 'local';
+  const sources = e.BILLING_PROVISION_UNKNOWN_TENANTS.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const provisionUnknownFrom = new Set<'stripe' | 'bunny'>();
+  for (const source of sources) {
+    if (source !== 'stripe' && source !== 'bunny')
+      throw new ConfigError(`BILLING_PROVISION_UNKNOWN_TENANTS: unknown billing source "${source}" (known: stripe, bunny)`);
+    provisionUnknownFrom.add(source);
+  }
+  return {
+    stripeWebhookSecret: e.STRIPE_WEBHOOK_SECRET ?? (local ? LOCAL_STRIPE_WEBHOOK_SECRET : undefined),
+    stripeToleranceSeconds: e.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
+    bunnySigningToken: e.BUNNY_WEBHOOK_SIGNING_TOKEN ?? (local ? LOCAL_BUNNY_SIGNING_TOKEN : undefined),
+    provisionUnknownFrom,
+    paymentGraceMs: e.PAYMENT_GRACE_HOURS * 3_600_000,
   };
 }
 

@@ -10,6 +10,7 @@
  * the recorded events, whatever order they arrived in: an older event arriving
  * late never overwrites newer state, and a redelivery changes nothing.
  */
+import { z } from 'zod';
 
 export const BILLING_SOURCES = ['stripe', 'bunny'] as const;
 export type BillingSource = (typeof BILLING_SOURCES)[number];
@@ -35,8 +36,8 @@ export function compareVersions(a: EventVersion, b: EventVersion): number {
   return a.at - b.at || a.rank - b.rank;
 }
 
-/** How an event names its tenant: our slug (Bunny's tenant code) or the billing customer (Stripe). */
-export type TenantRef = { slug: string; customerId?: undefined } | { customerId: string; slug?: undefined };
+/** How an event names its tenant: our slug (Bunny's tenant code, our id in Stripe metadata), the billing customer, or both. */
+export type TenantRef = { slug: string; customerId?: string | undefined } | { customerId: string; slug?: undefined };
 
 /** What people may read about the customer in #onboarding: business facts, never a secret. */
 export type BusinessFacts = { company?: string; plan?: string; subscriptionState?: string };
@@ -129,4 +130,26 @@ export function entitlementsOf(
   const limits: Record<string, number> = { ...plan?.limits, ...truth.limits?.value };
   if (state !== undefined && !isEntitledState(state)) for (const flag of catalogue.flags) flags[flag] = false;
   return { planId, state, flags, limits };
+}
+
+/** The event as stored and read back: checked, so a hand-edited or older record cannot smuggle in another shape. */
+export const EntitlementsEventSchema = z.object({
+  source: z.enum(BILLING_SOURCES),
+  sourceEventId: z.string().min(1),
+  sourceType: z.string().min(1),
+  tenant: z.union([z.object({ slug: z.string().min(1), customerId: z.string().min(1).optional() }), z.object({ customerId: z.string().min(1) })]),
+  version: z.object({ at: z.number(), rank: z.number() }),
+  subscription: z.object({ id: z.string(), state: z.enum(SUBSCRIPTION_STATES), planId: z.string().optional() }).optional(),
+  features: z.record(z.string(), z.boolean()).optional(),
+  limits: z.record(z.string(), z.number()).optional(),
+  payment: z.enum(['failed', 'paid']).optional(),
+  facts: z.object({ company: z.string().optional(), plan: z.string().optional(), subscriptionState: z.string().optional() }),
+});
+
+/** The inbox key of an event: one per provider event id. */
+export const eventKey = (event: Pick<EntitlementsEvent, 'source' | 'sourceEventId'>): string => `${event.source}:${event.sourceEventId}`;
+
+/** Our tenant ids are "tnt_<slug>" (domain/intake deriveTenant); billing metadata carries them. */
+export function slugOfTenantId(tenantId: string): string | undefined {
+  return tenantId.startsWith('tnt_') && tenantId.length > 4 ? tenantId.slice(4) : undefined;
 }

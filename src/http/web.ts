@@ -28,6 +28,7 @@ import { authRoutes } from './routes/auth.ts';
 import { queueRoutes } from './routes/queues.ts';
 import { slackRoutes } from './routes/slack.ts';
 import { statusRoutes } from './routes/status.ts';
+import { webhookRoutes, type WebhookDeps } from './routes/webhooks/index.ts';
 
 export type WebDeps = {
   service: ProvisioningService;
@@ -49,6 +50,8 @@ export type WebDeps = {
   publicUrl: string | undefined;
   /** Bolt's receiver and its signing secret, in Slack's HTTP mode. */
   slack: { handle: (req: IncomingMessage, res: ServerResponse) => void; signingSecret: string } | undefined;
+  /** Billing providers' webhooks (POST /webhooks/stripe, /webhooks/bunny). */
+  webhooks?: WebhookDeps;
   onError(err: unknown): void;
 };
 
@@ -61,6 +64,7 @@ export async function registerWeb(server: FastifyInstance, deps: WebDeps): Promi
     const refused = (reason: string) => server.log.warn({ reason }, 'refused a signed Slack request of a shape Slack does not send');
     await server.register(slackRoutes, { ...deps.slack, onRefused: refused });
   }
+  if (deps.webhooks) await server.register(webhookRoutes, deps.webhooks);
   await server.register(apiV1Routes, { prefix: '/api/v1', callers: deps.apiCallers, kpis: deps.kpis, onError: deps.onError });
   const signedIn = signedInCheck({ sessions: deps.sessions, identify: deps.identify });
   await server.register(async (pages) => {

@@ -46,7 +46,8 @@ describe('the billing feature map at load', () => {
   it('loads the repository map: Stripe lookup keys and Bunny codes name real flags and limits', () => {
     const { billingFeatures } = loadManifests(manifestsWith((text) => text));
     expect(billingFeatures.stripe.features['sso']).toEqual({ flag: 'sso' });
-    expect(billingFeatures.stripe.quantityLimit).toBe('users');
+    // Our prices are flat (quantity 1): no quantity sets a limit.
+    expect(billingFeatures.stripe.quantityLimit).toBeUndefined();
     expect(billingFeatures.bunny.features['USERS']).toEqual({ limit: 'users' });
   });
 
@@ -55,8 +56,8 @@ describe('the billing feature map at load', () => {
       text.replace('sso: { flag: sso }', 'sso: { flag: sso_v2 }').replace('{ limit: storage_gb }', '{ limit: disk }'),
     );
     expect(problemsOf(() => loadManifests(dirs))).toEqual([
-      'billing-features.yaml: stripe.features.sso.flag: unknown feature flag "sso_v2" (plans.yaml featureFlags has: sso, audit_log, api_access, custom_roles, data_export, sandbox_env, priority_support, advanced_analytics) (line 18)',
-      'billing-features.yaml: bunny.features.STORAGE_GB.limit: unknown limit "disk" (plans.yaml tenantLimits has: users, storage_gb, api_calls_per_day) (line 39)',
+      'billing-features.yaml: stripe.features.sso.flag: unknown feature flag "sso_v2" (plans.yaml featureFlags has: sso, audit_log, api_access, custom_roles, data_export, sandbox_env, priority_support, advanced_analytics) (line 20)',
+      'billing-features.yaml: bunny.features.STORAGE_GB.limit: unknown limit "disk" (plans.yaml tenantLimits has: users, storage_gb, api_calls_per_day) (line 40)',
     ]);
   });
 
@@ -65,9 +66,9 @@ describe('the billing feature map at load', () => {
       text.replace('SSO: { flag: sso }', 'SSO: { flag: sso, limit: users }').replace('sandbox: { flag: sandbox_env }', 'sandbox: { limit: users }'),
     );
     expect(problemsOf(() => loadManifests(dirs))).toEqual([
-      'billing-features.yaml: stripe.features.sandbox.flag: missing; expected a string (line 23)',
-      'billing-features.yaml: stripe.features.sandbox.limit: unrecognized key "limit"; check its spelling and indentation (line 23)',
-      'billing-features.yaml: bunny.features.SSO: name exactly one of flag (an on/off feature) or limit (a quantity) (line 30)',
+      'billing-features.yaml: stripe.features.sandbox.flag: missing; expected a string (line 25)',
+      'billing-features.yaml: stripe.features.sandbox.limit: unrecognized key "limit"; check its spelling and indentation (line 25)',
+      'billing-features.yaml: bunny.features.SSO: name exactly one of flag (an on/off feature) or limit (a quantity) (line 31)',
     ]);
   });
 

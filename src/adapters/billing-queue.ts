@@ -1,0 +1,60 @@
+/**
+ * The billing follow-ups on BullMQ: one job per recorded event, its id the
+ * event's key, so a redelivery while the first is kept schedules nothing new.
+ * A follow-up that throws is retried with backoff; the job itself is
+ * idempotent (the inbox remembers what was done).
+ */
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { BillingFollowUps } from '../ports/billing-follow-ups.ts';
+
+export const BILLING_QUEUE = 'billing-events';
+
+/** BullMQ job ids may not contain ":" (its key separator). */
+const jobIdOf = (key: string) => `billing-${Buffer.from(key).toString('base64url')}`;
+
+export type BillingQueue = BillingFollowUps & { close(): Promise<void> };
+
+export function billingQueue(opts: {
+  redisUrl: string;
+  prefix: string;
+  /** Run the follow-ups in this process (workers), or only schedule them. */
+  run?: (key: string) => Promise<string>;
+  concurrency?: number;
+  onError(err: unknown): void;
+}): BillingQueue {
+  const connection = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue<{ key: string }>(BILLING_QUEUE, { connection, prefix: opts.prefix });
+  const run = opts.run;
+  const workerConnection = run ? new Redis(opts.redisUrl, { maxRetriesPerRequest: null }) : undefined;
+  const worker =
+    run && workerConnection
+      ? new Worker<{ key: string }>(BILLING_QUEUE, async (job) => run(job.data.key), {
+          connection: workerConnection,
+          prefix: opts.prefix,
+          concurrency: opts.concurrency ?? 10,
+        })
+      : undefined;
+  worker?.on('error', opts.onError);
+  return {
+    async schedule(key) {
+      await queue.add(
+        'follow-up',
+        { key },
+        {
+          jobId: jobIdOf(key),
+          attempts: 8,
+          backoff: { type: 'exponential', delay: 1_000 },
+          removeOnComplete: { age: 7 * 86_400 },
+          removeOnFail: { age: 30 * 86_400 },
+        },
+      );
+    },
+    async close() {
+      await worker?.close();
+      await queue.close();
+      await workerConnection?.quit();
+      await connection.quit();
+    },
+  };
+}

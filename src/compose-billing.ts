@@ -1,0 +1,81 @@
+/**
+ * The billing half of the composition root: the inbox on MongoDB, the
+ * follow-up queue on BullMQ (run here when this process runs workers), the
+ * #onboarding notices, and what the webhook doors need (secrets, the
+ * price → plan and feature maps).
+ */
+import type { WebClient } from '@slack/web-api';
+import type { Db } from 'mongodb';
+import { billingQueue, type BillingQueue } from './adapters/billing-queue.ts';
+import type { Logger } from './adapters/logger.ts';
+import { MongoBillingStore } from './adapters/mongo-billing-store.ts';
+import { LoggedBillingNotices, SlackBillingNotices } from './adapters/slack/billing-notices.ts';
+import { BillingService } from './app/billing.ts';
+import type { Config } from './config.ts';
+import type { WebhookDeps } from './http/routes/webhooks/index.ts';
+import type { Manifests } from './manifests/load.ts';
+
+export type Billing = { service: BillingService; store: MongoBillingStore; queue: BillingQueue; close(): Promise<void> };
+
+export async function composeBilling(parts: {
+  config: Config;
+  db: Db;
+  manifests: Manifests;
+  runWorkers: boolean;
+  slack: { client: WebClient; channel: string } | undefined;
+  logger: Logger;
+  onError(err: unknown): void;
+}): Promise<Billing> {
+  const { config } = parts;
+  const store = new MongoBillingStore(parts.db);
+  await store.ensureBillingIndexes();
+  const notices = parts.slack ? new SlackBillingNotices(parts.slack.client, parts.slack.channel) : new LoggedBillingNotices(parts.logger);
+  let service: BillingService | undefined;
+  const queue = billingQueue({
+    redisUrl: config.redisUrl,
+    prefix: config.queuePrefix,
+    onError: parts.onError,
+    ...(parts.runWorkers
+      ? {
+          run: (key: string) => {
+            if (!service) throw new Error('billing follow-up before the service was built');
+            return service.followUp(key);
+          },
+        }
+      : {}),
+  });
+  service = new BillingService({ store, followUps: queue, notices, provisionUnknownFrom: config.billing.provisionUnknownFrom });
+  return { service, store, queue, close: () => queue.close() };
+}
+
+/** What POST /webhooks/stripe and /webhooks/bunny need, from configuration and the manifests. */
+export function webhookDeps(
+  config: Config,
+  manifests: Manifests,
+  billing: BillingService,
+  log: Logger,
+  onError: (err: unknown) => void,
+): WebhookDeps {
+  const plans = manifests.plans.plans;
+  const byPrice = new Map(Object.entries(plans).map(([planId, plan]) => [plan.billing.priceRef, planId]));
+  const onIgnored = (reason: string) => log.info({ reason }, 'ignored a billing event');
+  return {
+    receive: (event) => billing.receive(event),
+    stripe: {
+      secret: config.billing.stripeWebhookSecret,
+      toleranceSeconds: config.billing.stripeToleranceSeconds,
+      mapping: {
+        planOfPrice: (price) => byPrice.get(price),
+        features: manifests.billingFeatures.stripe.features,
+        quantityLimit: manifests.billingFeatures.stripe.quantityLimit,
+      },
+      onIgnored,
+    },
+    bunny: {
+      signingToken: config.billing.bunnySigningToken,
+      mapping: { isPlan: (planId) => Object.hasOwn(plans, planId), features: manifests.billingFeatures.bunny.features },
+      onIgnored,
+    },
+    onError,
+  };
+}

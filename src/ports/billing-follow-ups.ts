@@ -1,0 +1,26 @@
+/**
+ * What happens after a billing event is recorded runs as a durable job
+ * (BullMQ), keyed by the event: scheduling the same event twice runs it once
+ * while the first is kept, and the follow-up itself is idempotent.
+ */
+export interface BillingFollowUps {
+  schedule(eventKey: string): Promise<void>;
+}
+
+/** Who hears about billing events people must act on (#onboarding). */
+export interface BillingNotices {
+  unknownTenant(report: UnknownTenantReport): Promise<void>;
+}
+
+/** Business facts only: the payload's company, plan and subscription state, never a secret or a raw payload. */
+export type UnknownTenantReport = {
+  source: 'stripe' | 'bunny';
+  sourceType: string;
+  /** How the event named the tenant: our slug (tenant code) or the billing customer id. */
+  named: string;
+  company: string | undefined;
+  plan: string | undefined;
+  subscriptionState: string | undefined;
+  /** Why it was not provisioned (provisioning off for this source, or what refused it). */
+  why: string;
+};

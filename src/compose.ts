@@ -124,6 +124,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
       webhookEndpoints: config.webhookEndpoints,
       fetch: globalThis.fetch,
       ...integrations.services,
+      tenants: store,
     }),
     ...(notifier && opts.runWorkers ? { notifier } : {}),
     ...(opts.lockDurationMs ? { lockDurationMs: opts.lockDurationMs } : {}),

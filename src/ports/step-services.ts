@@ -11,6 +11,7 @@ import type { MongoClient } from 'mongodb';
 import type { Transporter } from 'nodemailer';
 import type Stripe from 'stripe';
 import type { SeedManifest } from '../manifests/seed.ts';
+import type { TenantRegistry } from './store.ts';
 
 /** The outside systems step types talk to; a step type names the ones it uses, so config can demand their settings. */
 export type Integration = 'aws-route53' | 'aws-secrets' | 'okta' | 'stripe' | 'smtp';
@@ -60,4 +61,6 @@ export interface StepServices {
   okta: OktaClient;
   stripe: Stripe;
   mail: MailService;
+  /** The tenants' statuses, which lifecycle steps move. */
+  tenants: TenantRegistry;
 }

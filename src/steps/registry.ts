@@ -9,6 +9,7 @@ import type { StepType } from './step.ts';
 import { tenantDatabaseStep } from './tenant-database.ts';
 import { tenantSecretsStep } from './tenant-secrets.ts';
 import { tenantSeedStep } from './tenant-seed.ts';
+import { tenantStatusStep } from './tenant-status.ts';
 import { webhookStep } from './webhook.ts';
 import { welcomeEmailStep } from './welcome-email.ts';
 
@@ -24,6 +25,7 @@ const ALL: readonly StepType[] = [
   featureFlagsStep,
   billingStep,
   welcomeEmailStep,
+  tenantStatusStep,
 ];
 
 export const stepTypes: ReadonlyMap<string, StepType> = new Map(ALL.map((s) => [s.type, s]));

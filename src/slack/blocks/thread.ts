@@ -7,6 +7,7 @@
 import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../../domain/audit.ts';
 import type { EventType, JobEvent } from '../../domain/events.ts';
+import { kindDoneWords, kindOf, type LifecycleKind } from '../../domain/job-kind.ts';
 import type { JobView, StepView } from '../../domain/job-view.ts';
 import { ACTIONS, encodeAction } from './actions.ts';
 import { actions, button, confirmDialog, context, message, section, type SlackMessage } from './elements.ts';
@@ -183,12 +184,24 @@ function factLines(view: JobView): string[] {
   return view.steps.filter((s) => s.state === 'succeeded').flatMap((s) => (s.facts ?? []).map((f) => `${literal(f.label)}: ${code(f.value)}`));
 }
 
+/** A lifecycle job's closing line: "Suspended acme", with who asked. */
+function lifecycleDone(view: JobView, kind: LifecycleKind, opts: ThreadOptions): SlackMessage {
+  const text = kindDoneWords(kind, view.tenant.slug);
+  return message(`${tenantFallback(view)}: ${escapeMrkdwn(text)}`, [
+    section(`${STATE_EMOJI.succeeded} ${tenantTitle(view)}: ${literal(text)}`),
+    context(`Requested by ${personText(view.requestedBy)}`),
+    auditContext(view, opts),
+  ]);
+}
+
 /** A link only for a URL that cannot break out of the <url|label> markup; otherwise the text. */
 function link(url: string, label: string): string {
   return /^https?:\/\/[^\s<>|]+$/.test(url) ? `<${url}|${escapeMrkdwn(label)}>` : code(url);
 }
 
 export function completed(view: JobView, opts: ThreadOptions = {}): SlackMessage {
+  const kind = kindOf(view);
+  if (kind !== 'provision') return lifecycleDone(view, kind, opts);
   const { tenantUrl, dnsName } = view.tenant;
   const skipped = view.steps.filter((s) => s.state === 'failed' && s.criticality === 'notification').map((s) => literal(s.label));
   const lines = [

@@ -10,7 +10,10 @@ import { billingQueue, type BillingQueue } from './adapters/billing-queue.ts';
 import type { Logger } from './adapters/logger.ts';
 import { MongoBillingStore } from './adapters/mongo-billing-store.ts';
 import { LoggedBillingNotices, SlackBillingNotices } from './adapters/slack/billing-notices.ts';
-import { BillingService } from './app/billing.ts';
+import { BillingService, type TenantTerms } from './app/billing.ts';
+import type { ProvisioningService } from './app/services.ts';
+import { planNamed } from './domain/plan.ts';
+import type { JobStore } from './ports/store.ts';
 import type { Config } from './config.ts';
 import type { WebhookDeps } from './http/routes/webhooks/index.ts';
 import type { Manifests } from './manifests/load.ts';
@@ -22,6 +25,8 @@ export async function composeBilling(parts: {
   db: Db;
   manifests: Manifests;
   runWorkers: boolean;
+  provisioning: ProvisioningService;
+  jobs: JobStore;
   slack: { client: WebClient; channel: string } | undefined;
   logger: Logger;
   onError(err: unknown): void;
@@ -37,15 +42,39 @@ export async function composeBilling(parts: {
     onError: parts.onError,
     ...(parts.runWorkers
       ? {
-          run: (key: string) => {
-            if (!service) throw new Error('billing follow-up before the service was built');
-            return service.followUp(key);
+          run: {
+            followUp: (key: string) => built().followUp(key),
+            graceEnded: (key: string) => built().graceEnded(key),
           },
         }
       : {}),
   });
-  service = new BillingService({ store, followUps: queue, notices, provisionUnknownFrom: config.billing.provisionUnknownFrom });
+  const built = () => {
+    if (!service) throw new Error('a billing follow-up ran before the billing service was built');
+    return service;
+  };
+  const { plans } = parts.manifests;
+  service = new BillingService({
+    store,
+    followUps: queue,
+    notices,
+    provisionUnknownFrom: config.billing.provisionUnknownFrom,
+    paymentGraceMs: config.billing.paymentGraceMs,
+    catalogue: { flags: Object.keys(plans.featureFlags), plan: (id) => planNamed(plans, id) },
+    terms: (slug) => termsOf(slug, parts.jobs),
+    lifecycle: parts.provisioning.lifecycle,
+  });
   return { service, store, queue, close: () => queue.close() };
+}
+
+/** The plan a tenant is on and its deal's overrides; undefined for a tenant nobody asked for. */
+async function termsOf(slug: string, jobs: JobStore): Promise<TenantTerms | undefined> {
+  const tenant = await jobs.tenant(slug);
+  if (!tenant) return undefined;
+  const provisioned = await jobs.getJob(tenant.jobId);
+  if (!provisioned) return undefined;
+  const { intake } = provisioned.definition;
+  return { planId: tenant.planId ?? intake.plan, overrides: intake.featureOverrides, status: tenant.status };
 }
 
 /** What POST /webhooks/stripe and /webhooks/bunny need, from configuration and the manifests. */

@@ -156,6 +156,8 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     db: mongo.db(config.mongoDb),
     manifests,
     runWorkers: opts.runWorkers,
+    provisioning: service,
+    jobs: store,
     slack: slack && config.slack ? { client: slack.client, channel: config.slack.channel } : undefined,
     logger,
     onError,

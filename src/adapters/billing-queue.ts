@@ -11,7 +11,11 @@ import type { BillingFollowUps } from '../ports/billing-follow-ups.ts';
 export const BILLING_QUEUE = 'billing-events';
 
 /** BullMQ job ids may not contain ":" (its key separator). */
-const jobIdOf = (key: string) => `billing-${Buffer.from(key).toString('base64url')}`;
+const jobIdOf = (kind: string, key: string) => `${kind}-${Buffer.from(key).toString('base64url')}`;
+
+const GRACE = 'grace-ended';
+const RETRIES = { attempts: 8, backoff: { type: 'exponential', delay: 1_000 } };
+const KEEP = { removeOnComplete: { age: 7 * 86_400 }, removeOnFail: { age: 30 * 86_400 } };
 
 export type BillingQueue = BillingFollowUps & { close(): Promise<void> };
 
@@ -19,7 +23,7 @@ export function billingQueue(opts: {
   redisUrl: string;
   prefix: string;
   /** Run the follow-ups in this process (workers), or only schedule them. */
-  run?: (key: string) => Promise<string>;
+  run?: { followUp(key: string): Promise<string>; graceEnded(key: string): Promise<string> };
   concurrency?: number;
   onError(err: unknown): void;
 }): BillingQueue {
@@ -29,7 +33,7 @@ export function billingQueue(opts: {
   const workerConnection = run ? new Redis(opts.redisUrl, { maxRetriesPerRequest: null }) : undefined;
   const worker =
     run && workerConnection
-      ? new Worker<{ key: string }>(BILLING_QUEUE, async (job) => run(job.data.key), {
+      ? new Worker<{ key: string }>(BILLING_QUEUE, async (job) => (job.name === GRACE ? run.graceEnded(job.data.key) : run.followUp(job.data.key)), {
           connection: workerConnection,
           prefix: opts.prefix,
           concurrency: opts.concurrency ?? 10,
@@ -38,17 +42,10 @@ export function billingQueue(opts: {
   worker?.on('error', opts.onError);
   return {
     async schedule(key) {
-      await queue.add(
-        'follow-up',
-        { key },
-        {
-          jobId: jobIdOf(key),
-          attempts: 8,
-          backoff: { type: 'exponential', delay: 1_000 },
-          removeOnComplete: { age: 7 * 86_400 },
-          removeOnFail: { age: 30 * 86_400 },
-        },
-      );
+      await queue.add('follow-up', { key }, { jobId: jobIdOf('billing', key), ...RETRIES, ...KEEP });
+    },
+    async scheduleGraceEnd(key, delayMs) {
+      await queue.add(GRACE, { key }, { jobId: jobIdOf('grace', key), delay: delayMs, ...RETRIES, ...KEEP });
     },
     async close() {
       await worker?.close();

@@ -36,11 +36,13 @@ export class MongoBillingStore implements BillingStore {
   private readonly inbox: Collection<InboxDoc>;
   private readonly customers: Collection<CustomerDoc>;
   private readonly tenants: Collection<TenantDoc>;
+  private readonly standing: Collection<{ _id: string; suspendedForNonPayment: boolean; at: Date }>;
 
   constructor(db: Db) {
     this.inbox = db.collection('billing_events');
     this.customers = db.collection('billing_customers');
     this.tenants = db.collection('tenants');
+    this.standing = db.collection('billing_standing');
   }
 
   async ensureBillingIndexes(): Promise<void> {
@@ -90,6 +92,18 @@ export class MongoBillingStore implements BillingStore {
       // Two first sightings at once: the other insert won with the same answer.
       if (!isDuplicate(err)) throw err;
     });
+  }
+
+  async suspendedForNonPayment(slug: string): Promise<boolean> {
+    return (await this.standing.findOne({ _id: slug }))?.suspendedForNonPayment === true;
+  }
+
+  async setSuspendedForNonPayment(slug: string, suspended: boolean): Promise<void> {
+    await this.standing
+      .updateOne({ _id: slug }, { $set: { suspendedForNonPayment: suspended, at: new Date() } }, { upsert: true })
+      .catch((err: unknown) => {
+        if (!isDuplicate(err)) throw err;
+      });
   }
 
   async tenant(slug: string): Promise<KnownTenant | undefined> {

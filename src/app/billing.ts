@@ -1,27 +1,49 @@
 /**
  * Billing events in: each provider's event, already mapped by its door to the
  * one entitlements event, is recorded durably once (by its provider event id)
- * before the door answers 2xx, then followed up by a durable job: applied to
- * a known tenant, or, for a tenant we do not know, reported in #onboarding
- * (or provisioned, when configured for that source).
+ * before the door answers 2xx, then followed up by a durable job: for a known
+ * tenant, one sync_entitlements job per (tenant, event) applying billing's
+ * newest truth; for a tenant we do not know, a report in #onboarding. A failed
+ * payment suspends the tenant once the grace period passes unpaid (a delayed
+ * job); a payment reactivates a tenant billing suspended.
  */
-import { eventKey, type BillingSource, type EntitlementsEvent } from '../domain/entitlements.ts';
+import {
+  billingTruth,
+  entitlementsOf,
+  eventKey,
+  type BillingSource,
+  type BillingTruth,
+  type EntitlementsEvent,
+  type PlanCatalogue,
+} from '../domain/entitlements.ts';
+import { ActionRefusedError, TenantBusyError } from '../domain/errors.ts';
+import type { Identity } from '../domain/policy.ts';
 import type { BillingStore } from '../ports/billing-store.ts';
 import type { BillingFollowUps, BillingNotices } from '../ports/billing-follow-ups.ts';
+import type { LifecycleService } from './lifecycle.ts';
 
 export type Received = { outcome: 'recorded' | 'duplicate'; key: string };
 
-/** Applies a recorded event to a known tenant; answers what it did, for the inbox. */
-export type ApplyEntitlements = (slug: string, event: EntitlementsEvent, key: string) => Promise<string>;
+/** What the deal fixed for a tenant: the plan it is on and the negotiated per-deal flag overrides. */
+export type TenantTerms = { planId: string; overrides: Readonly<Record<string, boolean>>; status: string };
 
 export type BillingDeps = {
   store: BillingStore;
   followUps: BillingFollowUps;
   notices: BillingNotices;
   provisionUnknownFrom: ReadonlySet<BillingSource>;
-  /** Until the lifecycle jobs are wired, known tenants' events are only recorded. */
-  apply?: ApplyEntitlements;
+  paymentGraceMs: number;
+  catalogue: PlanCatalogue;
+  terms(slug: string): Promise<TenantTerms | undefined>;
+  lifecycle: Pick<LifecycleService, 'syncEntitlements' | 'suspend' | 'reactivate'>;
 };
+
+const SOURCE_NAMES: Readonly<Record<BillingSource, string>> = { stripe: 'Stripe', bunny: 'Bunny' };
+
+/** Billing sources act through the API door, named in the trail by their provider. */
+export function billingIdentity(source: BillingSource): Identity {
+  return { door: 'api', id: `billing:${source}`, name: `${SOURCE_NAMES[source]} billing`, roles: new Set() };
+}
 
 export class BillingService {
   private readonly deps: BillingDeps;
@@ -48,22 +70,103 @@ export class BillingService {
     if (!record) return 'no such event';
     if (record.handled) return record.handled.outcome;
     const slug = record.slug ?? (await this.slugOf(record.event));
-    const tenant = slug === undefined ? undefined : await this.deps.store.tenant(slug);
-    const outcome = tenant ? await this.applyTo(tenant.slug, record.event, key) : await this.unknownTenant(record.event);
+    const terms = slug === undefined ? undefined : await this.deps.terms(slug);
+    const outcome = slug !== undefined && terms ? await this.applyTo(slug, terms, record.event, key) : await this.unknownTenant(record.event);
     await this.deps.store.markBillingEventHandled(key, outcome);
     return outcome;
   }
 
-  private async applyTo(slug: string, event: EntitlementsEvent, key: string): Promise<string> {
-    return this.deps.apply ? this.deps.apply(slug, event, key) : `recorded for ${slug}`;
+  /** Billing's truth for a tenant, from every event recorded for it. */
+  async truthOf(slug: string): Promise<BillingTruth> {
+    return billingTruth(await this.deps.store.billingEventsOf(slug));
+  }
+
+  /** The grace period after a failed payment is over: suspend unless a newer payment statement came meanwhile. */
+  async graceEnded(key: string): Promise<string> {
+    const record = await this.deps.store.billingEvent(key);
+    const slug = record?.slug ?? (record ? await this.slugOf(record.event) : undefined);
+    if (!record || slug === undefined) return 'no such event';
+    const truth = await this.truthOf(slug);
+    if (truth.payment?.eventId !== record.event.sourceEventId) return `not suspended: ${slug} has paid since`;
+    const who = billingIdentity(record.event.source);
+    const hours = Math.round(this.deps.paymentGraceMs / 3_600_000);
+    const ask = {
+      reason: `payment failed and the grace period of ${hours} hours passed unpaid`,
+      requestKey: `grace-${key}`,
+      source: `${SOURCE_NAMES[record.event.source]} ${record.event.sourceType} ${record.event.sourceEventId}`,
+    };
+    const outcome = await this.refusalAsOutcome(async () => {
+      const { job } = await this.deps.lifecycle.suspend(slug, who, ask);
+      await this.deps.store.setSuspendedForNonPayment(slug, true);
+      return `suspension asked (job ${job.jobId})`;
+    });
+    return outcome;
+  }
+
+  private async applyTo(slug: string, terms: TenantTerms, event: EntitlementsEvent, key: string): Promise<string> {
+    const truth = await this.truthOf(slug);
+    const paid = entitlementsOf(truth, terms, this.deps.catalogue);
+    const details = {
+      features: paid.flags,
+      limits: paid.limits,
+      billing: {
+        source: event.source,
+        state: paid.state ?? 'unknown',
+        planId: paid.planId,
+        payment: truth.payment?.value ?? 'unknown',
+        eventKey: key,
+      },
+    };
+    const who = billingIdentity(event.source);
+    const source = `${SOURCE_NAMES[event.source]} ${event.sourceType} ${event.sourceEventId}`;
+    const applied = await this.refusalAsOutcome(async () => {
+      const { job } = await this.deps.lifecycle.syncEntitlements(slug, who, {
+        reason: `billing says: ${event.sourceType}`,
+        requestKey: key,
+        source,
+        details,
+      });
+      return `entitlements job ${job.jobId}`;
+    });
+    const payment = await this.followPayment(slug, terms, event, key);
+    return payment ? `${applied}; ${payment}` : applied;
+  }
+
+  /** A failed payment starts the grace period; a paid one reactivates a tenant billing suspended. */
+  private async followPayment(slug: string, terms: TenantTerms, event: EntitlementsEvent, key: string): Promise<string | undefined> {
+    if (event.payment === 'failed') {
+      await this.deps.followUps.scheduleGraceEnd(key, this.deps.paymentGraceMs);
+      return 'grace period started';
+    }
+    if (event.payment !== 'paid' || terms.status !== 'suspended' || !(await this.deps.store.suspendedForNonPayment(slug))) return undefined;
+    const who = billingIdentity(event.source);
+    const source = `${SOURCE_NAMES[event.source]} ${event.sourceType} ${event.sourceEventId}`;
+    return this.refusalAsOutcome(async () => {
+      const { job } = await this.deps.lifecycle.reactivate(slug, who, { reason: 'the unpaid invoice is paid', requestKey: `paid-${key}`, source });
+      await this.deps.store.setSuspendedForNonPayment(slug, false);
+      return `reactivation asked (job ${job.jobId})`;
+    });
+  }
+
+  /**
+   * A refusal (the tenant is decommissioned, still provisioning…) is an answer, kept in the inbox;
+   * a tenant busy with another job is not: the follow-up is retried later.
+   */
+  private async refusalAsOutcome(act: () => Promise<string>): Promise<string> {
+    try {
+      return await act();
+    } catch (err) {
+      if (err instanceof ActionRefusedError && !(err instanceof TenantBusyError)) return `not applied: ${err.message}`;
+      throw err;
+    }
   }
 
   private async unknownTenant(event: EntitlementsEvent): Promise<string> {
     const named = event.tenant.slug ?? `customer ${event.tenant.customerId}`;
     const provisioning = this.deps.provisionUnknownFrom.has(event.source);
     const why = provisioning
-      ? `provisioning from ${event.source} events needs the deal's business facts, which ${event.sourceType} does not carry; provision it with /provision`
-      : `provisioning unknown tenants from ${event.source} is off (BILLING_PROVISION_UNKNOWN_TENANTS)`;
+      ? `provisioning from ${SOURCE_NAMES[event.source]} events needs the deal's business facts, which ${event.sourceType} does not carry; provision it with /provision`
+      : `provisioning unknown tenants from ${SOURCE_NAMES[event.source]} is off (BILLING_PROVISION_UNKNOWN_TENANTS)`;
     await this.deps.notices.unknownTenant({
       source: event.source,
       sourceType: event.sourceType,

@@ -75,5 +75,9 @@ const SAMPLE_DETAILS: Readonly<Record<LifecycleKind, (plan: Plan) => Record<stri
   suspend: () => ({}),
   reactivate: () => ({}),
   decommission: () => ({}),
-  sync_entitlements: (plan) => ({ features: { ...plan.features }, limits: { ...plan.limits } }),
+  sync_entitlements: (plan) => ({
+    features: { ...plan.features },
+    limits: { ...plan.limits },
+    billing: { source: 'stripe', state: 'active', planId: 'sample', payment: 'paid', eventKey: 'stripe:evt_sample' },
+  }),
 };

@@ -5,6 +5,8 @@
  */
 export interface BillingFollowUps {
   schedule(eventKey: string): Promise<void>;
+  /** After a failed payment: look again once the grace period is over (a delayed job, not a sleeping worker). */
+  scheduleGraceEnd(eventKey: string, delayMs: number): Promise<void>;
 }
 
 /** Who hears about billing events people must act on (#onboarding). */

@@ -28,4 +28,7 @@ export interface BillingStore {
   tenantOfCustomer(source: BillingSource, customerId: string): Promise<string | undefined>;
   rememberCustomer(source: BillingSource, customerId: string, slug: string): Promise<void>;
   tenant(slug: string): Promise<KnownTenant | undefined>;
+  /** Whether billing asked for the tenant's suspension after an unpaid invoice (so a payment reactivates it). */
+  suspendedForNonPayment(slug: string): Promise<boolean>;
+  setSuspendedForNonPayment(slug: string, suspended: boolean): Promise<void>;
 }

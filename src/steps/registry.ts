@@ -7,6 +7,7 @@ import { sandboxStep } from './sandbox.ts';
 import { ssoStep } from './sso.ts';
 import type { StepType } from './step.ts';
 import { tenantDatabaseStep } from './tenant-database.ts';
+import { tenantEntitlementsStep } from './tenant-entitlements.ts';
 import { tenantSecretsStep } from './tenant-secrets.ts';
 import { tenantSeedStep } from './tenant-seed.ts';
 import { tenantStatusStep } from './tenant-status.ts';
@@ -26,6 +27,7 @@ const ALL: readonly StepType[] = [
   billingStep,
   welcomeEmailStep,
   tenantStatusStep,
+  tenantEntitlementsStep,
 ];
 
 export const stepTypes: ReadonlyMap<string, StepType> = new Map(ALL.map((s) => [s.type, s]));

@@ -5,14 +5,16 @@
  * price → plan and feature maps).
  */
 import type { WebClient } from '@slack/web-api';
-import type { Db } from 'mongodb';
+import type { Db, MongoClient } from 'mongodb';
 import { billingQueue, type BillingQueue } from './adapters/billing-queue.ts';
 import type { Logger } from './adapters/logger.ts';
 import { MongoBillingStore } from './adapters/mongo-billing-store.ts';
 import { LoggedBillingNotices, SlackBillingNotices } from './adapters/slack/billing-notices.ts';
 import { BillingService, type TenantTerms } from './app/billing.ts';
 import type { ProvisioningService } from './app/services.ts';
+import type { Applied } from './domain/drift.ts';
 import { planNamed } from './domain/plan.ts';
+import { storedFlags, tenantConfigRecords } from './steps/feature-flags/record.ts';
 import type { JobStore } from './ports/store.ts';
 import type { Config } from './config.ts';
 import type { WebhookDeps } from './http/routes/webhooks/index.ts';
@@ -27,6 +29,8 @@ export async function composeBilling(parts: {
   runWorkers: boolean;
   provisioning: ProvisioningService;
   jobs: JobStore;
+  /** Where tenants' configuration records live (the feature_flags and tenant_entitlements steps write them). */
+  tenantData: MongoClient;
   slack: { client: WebClient; channel: string } | undefined;
   logger: Logger;
   onError(err: unknown): void;
@@ -40,11 +44,13 @@ export async function composeBilling(parts: {
     redisUrl: config.redisUrl,
     prefix: config.queuePrefix,
     onError: parts.onError,
+    driftCheckCron: parts.runWorkers ? config.billing.driftCheckCron : undefined,
     ...(parts.runWorkers
       ? {
           run: {
             followUp: (key: string) => built().followUp(key),
             graceEnded: (key: string) => built().graceEnded(key),
+            driftCheck: () => built().postNewDrift(),
           },
         }
       : {}),
@@ -62,6 +68,7 @@ export async function composeBilling(parts: {
     paymentGraceMs: config.billing.paymentGraceMs,
     catalogue: { flags: Object.keys(plans.featureFlags), plan: (id) => planNamed(plans, id) },
     terms: (slug) => termsOf(slug, parts.jobs),
+    applied: (slug) => appliedOf(slug, parts.jobs, parts.tenantData),
     lifecycle: parts.provisioning.lifecycle,
   });
   return { service, store, queue, close: () => queue.close() };
@@ -74,7 +81,20 @@ async function termsOf(slug: string, jobs: JobStore): Promise<TenantTerms | unde
   const provisioned = await jobs.getJob(tenant.jobId);
   if (!provisioned) return undefined;
   const { intake } = provisioned.definition;
-  return { planId: tenant.planId ?? intake.plan, overrides: intake.featureOverrides, status: tenant.status };
+  return { planId: tenant.planId ?? intake.plan, overrides: intake.featureOverrides, status: tenant.status, companyName: tenant.companyName };
+}
+
+/** The flags and limits in the tenant's configuration record; none when it has no record. */
+async function appliedOf(slug: string, jobs: JobStore, tenantData: MongoClient): Promise<Applied> {
+  const tenant = await jobs.tenant(slug);
+  const provisioned = tenant ? await jobs.getJob(tenant.jobId) : null;
+  if (!provisioned) return { flags: {}, limits: {} };
+  const t = provisioned.definition.tenant;
+  const record = await tenantConfigRecords(tenantData, { tenantId: t.tenantId, database: t.databaseName, isolation: t.isolation }).findOne({
+    _id: t.tenantId,
+  });
+  const limits: unknown = record ? Reflect.get(record, 'limits') : undefined;
+  return { flags: storedFlags(record), limits: limits !== null && typeof limits === 'object' ? Object.fromEntries(Object.entries(limits)) : {} };
 }
 
 /** What POST /webhooks/stripe and /webhooks/bunny need, from configuration and the manifests. */

@@ -158,6 +158,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     runWorkers: opts.runWorkers,
     provisioning: service,
     jobs: store,
+    tenantData: integrations.services.tenantData,
     slack: slack && config.slack ? { client: slack.client, channel: config.slack.channel } : undefined,
     logger,
     onError,
@@ -168,6 +169,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
           config.slack,
           {
             service,
+            billing: billing.service,
             kpis,
             kpisPageUrl: () => `${web?.baseUrl() ?? configuredBaseUrl(config)}/admin/kpis`,
             manifests,

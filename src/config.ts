@@ -75,6 +75,11 @@ const EnvSchema = z.object({
     .min(0)
     .max(24 * 90)
     .default(72),
+  /** When the nightly drift check runs (cron, UTC); "off" disables it. */
+  DRIFT_CHECK_CRON: z
+    .string()
+    .regex(/^(off|(\S+\s+){4}\S+)$/, { error: 'must be a cron pattern of five fields (e.g. "0 3 * * *") or off' })
+    .default('0 3 * * *'),
   // Integrations. Local defaults point at the emulators `npm run demo` and the tests start.
   TENANT_MONGODB_URI: z.string().optional(),
   AWS_REGION: z.string().default('us-east-1'),
@@ -126,6 +131,8 @@ export type BillingConfig = {
   bunnySigningToken: string | undefined;
   provisionUnknownFrom: ReadonlySet<'stripe' | 'bunny'>;
   paymentGraceMs: number;
+  /** Cron pattern (UTC) of the nightly drift check, or undefined when off. */
+  driftCheckCron: string | undefined;
 };
 
 export type Config = {
@@ -304,6 +311,7 @@ function billingConfig(e: Env): BillingConfig {
     bunnySigningToken: e.BUNNY_WEBHOOK_SIGNING_TOKEN ?? (local ? LOCAL_BUNNY_SIGNING_TOKEN : undefined),
     provisionUnknownFrom,
     paymentGraceMs: e.PAYMENT_GRACE_HOURS * 3_600_000,
+    driftCheckCron: e.DRIFT_CHECK_CRON === 'off' ? undefined : e.DRIFT_CHECK_CRON,
   };
 }
 

@@ -14,16 +14,24 @@ export const BILLING_QUEUE = 'billing-events';
 const jobIdOf = (kind: string, key: string) => `${kind}-${Buffer.from(key).toString('base64url')}`;
 
 const GRACE = 'grace-ended';
+const DRIFT_CHECK = 'drift-check';
+const DRIFT_SCHEDULER = 'drift-check-nightly';
 const RETRIES = { attempts: 8, backoff: { type: 'exponential', delay: 1_000 } };
 const KEEP = { removeOnComplete: { age: 7 * 86_400 }, removeOnFail: { age: 30 * 86_400 } };
 
-export type BillingQueue = BillingFollowUps & { close(): Promise<void> };
+export type BillingQueue = BillingFollowUps & {
+  /** Runs the nightly drift check now (tests, an operator). */
+  checkDriftNow(): Promise<void>;
+  close(): Promise<void>;
+};
 
 export function billingQueue(opts: {
   redisUrl: string;
   prefix: string;
   /** Run the follow-ups in this process (workers), or only schedule them. */
-  run?: { followUp(key: string): Promise<string>; graceEnded(key: string): Promise<string> };
+  run?: { followUp(key: string): Promise<string>; graceEnded(key: string): Promise<string>; driftCheck(): Promise<string> };
+  /** Cron pattern (UTC) of the nightly drift check; undefined: none. */
+  driftCheckCron?: string | undefined;
   concurrency?: number;
   onError(err: unknown): void;
 }): BillingQueue {
@@ -33,13 +41,25 @@ export function billingQueue(opts: {
   const workerConnection = run ? new Redis(opts.redisUrl, { maxRetriesPerRequest: null }) : undefined;
   const worker =
     run && workerConnection
-      ? new Worker<{ key: string }>(BILLING_QUEUE, async (job) => (job.name === GRACE ? run.graceEnded(job.data.key) : run.followUp(job.data.key)), {
-          connection: workerConnection,
-          prefix: opts.prefix,
-          concurrency: opts.concurrency ?? 10,
-        })
+      ? new Worker<{ key: string }>(
+          BILLING_QUEUE,
+          async (job) => {
+            if (job.name === DRIFT_CHECK) return run.driftCheck();
+            return job.name === GRACE ? run.graceEnded(job.data.key) : run.followUp(job.data.key);
+          },
+          {
+            connection: workerConnection,
+            prefix: opts.prefix,
+            concurrency: opts.concurrency ?? 10,
+          },
+        )
       : undefined;
   worker?.on('error', opts.onError);
+  // One scheduler for every process (upserted by id), so the check runs once a night however many workers run.
+  const scheduled = opts.driftCheckCron
+    ? queue.upsertJobScheduler(DRIFT_SCHEDULER, { pattern: opts.driftCheckCron, tz: 'UTC' }, { name: DRIFT_CHECK, data: { key: '' }, opts: KEEP })
+    : queue.removeJobScheduler(DRIFT_SCHEDULER);
+  scheduled.catch(opts.onError);
   return {
     async schedule(key) {
       await queue.add('follow-up', { key }, { jobId: jobIdOf('billing', key), ...RETRIES, ...KEEP });
@@ -47,7 +67,11 @@ export function billingQueue(opts: {
     async scheduleGraceEnd(key, delayMs) {
       await queue.add(GRACE, { key }, { jobId: jobIdOf('grace', key), delay: delayMs, ...RETRIES, ...KEEP });
     },
+    async checkDriftNow() {
+      await queue.add(DRIFT_CHECK, { key: '' }, KEEP);
+    },
     async close() {
+      await scheduled.catch(() => undefined);
       await worker?.close();
       await queue.close();
       await workerConnection?.quit();

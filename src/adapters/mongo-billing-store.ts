@@ -7,7 +7,7 @@
 import { MongoServerError, type Collection, type Db } from 'mongodb';
 import { z } from 'zod';
 import { EntitlementsEventSchema, type BillingSource, type EntitlementsEvent } from '../domain/entitlements.ts';
-import type { BillingStore, InboxRecord, KnownTenant } from '../ports/billing-store.ts';
+import type { BillingStore, DriftDecision, InboxRecord, KnownTenant } from '../ports/billing-store.ts';
 
 type InboxDoc = {
   _id: string;
@@ -37,12 +37,33 @@ export class MongoBillingStore implements BillingStore {
   private readonly customers: Collection<CustomerDoc>;
   private readonly tenants: Collection<TenantDoc>;
   private readonly standing: Collection<{ _id: string; suspendedForNonPayment: boolean; at: Date }>;
+  private readonly drift: Collection<Omit<DriftDecision, 'slug'> & { _id: string }>;
 
   constructor(db: Db) {
     this.inbox = db.collection('billing_events');
     this.customers = db.collection('billing_customers');
     this.tenants = db.collection('tenants');
     this.standing = db.collection('billing_standing');
+    this.drift = db.collection('billing_drift');
+  }
+
+  async tenantSlugs(): Promise<string[]> {
+    const docs = await this.tenants.find({ status: { $in: ['live', 'suspended'] } }, { projection: { _id: 1 } }).toArray();
+    return docs.map((d) => d._id).sort();
+  }
+
+  async driftDecision(slug: string): Promise<DriftDecision | undefined> {
+    const doc = await this.drift.findOne({ _id: slug });
+    if (!doc) return undefined;
+    const { _id, ...rest } = doc;
+    return { slug: _id, ...rest };
+  }
+
+  async saveDriftDecision(decision: DriftDecision): Promise<void> {
+    const { slug, ...rest } = decision;
+    await this.drift.replaceOne({ _id: slug }, rest, { upsert: true }).catch((err: unknown) => {
+      if (!isDuplicate(err)) throw err;
+    });
   }
 
   async ensureBillingIndexes(): Promise<void> {

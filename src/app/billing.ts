@@ -16,8 +16,10 @@ import {
   type EntitlementsEvent,
   type PlanCatalogue,
 } from '../domain/entitlements.ts';
-import { ActionRefusedError, TenantBusyError } from '../domain/errors.ts';
+import { driftKey, driftOf, hasDrift, type Applied, type Drift } from '../domain/drift.ts';
+import { ActionRefusedError, InvalidInputError, TenantBusyError, UnknownTenantError } from '../domain/errors.ts';
 import type { Identity } from '../domain/policy.ts';
+import { redactText } from '../domain/redact.ts';
 import type { BillingStore } from '../ports/billing-store.ts';
 import type { BillingFollowUps, BillingNotices } from '../ports/billing-follow-ups.ts';
 import type { LifecycleService } from './lifecycle.ts';
@@ -25,7 +27,10 @@ import type { LifecycleService } from './lifecycle.ts';
 export type Received = { outcome: 'recorded' | 'duplicate'; key: string };
 
 /** What the deal fixed for a tenant: the plan it is on and the negotiated per-deal flag overrides. */
-export type TenantTerms = { planId: string; overrides: Readonly<Record<string, boolean>>; status: string };
+export type TenantTerms = { planId: string; overrides: Readonly<Record<string, boolean>>; status: string; companyName: string };
+
+/** One tenant's drift: what billing pays for against what the tenant has. */
+export type DriftReport = { slug: string; companyName: string; drift: Drift; key: string };
 
 export type BillingDeps = {
   store: BillingStore;
@@ -35,6 +40,8 @@ export type BillingDeps = {
   paymentGraceMs: number;
   catalogue: PlanCatalogue;
   terms(slug: string): Promise<TenantTerms | undefined>;
+  /** The flags and limits the tenant's configuration record holds now. */
+  applied(slug: string): Promise<Applied>;
   lifecycle: Pick<LifecycleService, 'syncEntitlements' | 'suspend' | 'reactivate'>;
 };
 
@@ -79,6 +86,92 @@ export class BillingService {
   /** Billing's truth for a tenant, from every event recorded for it. */
   async truthOf(slug: string): Promise<BillingTruth> {
     return billingTruth(await this.deps.store.billingEventsOf(slug));
+  }
+
+  /** Paid but not enabled, and enabled but not paid, for one tenant. */
+  async drift(slug: string): Promise<DriftReport> {
+    const terms = await this.deps.terms(slug);
+    if (!terms) throw new UnknownTenantError(slug);
+    const paid = entitlementsOf(await this.truthOf(slug), terms, this.deps.catalogue);
+    const drift = driftOf(await this.deps.applied(slug), paid);
+    return { slug, companyName: terms.companyName, drift, key: driftKey(drift) };
+  }
+
+  /** Every live or suspended tenant with drift. */
+  async drifting(): Promise<DriftReport[]> {
+    const reports: DriftReport[] = [];
+    for (const slug of await this.deps.store.tenantSlugs()) {
+      const report = await this.drift(slug).catch((err: unknown) => {
+        if (err instanceof UnknownTenantError) return undefined;
+        throw err;
+      });
+      if (report && hasDrift(report.drift)) reports.push(report);
+    }
+    return reports;
+  }
+
+  /** The nightly check's drift to post: drift not posted or ignored before (the same drift again is not news). */
+  async newDrift(): Promise<DriftReport[]> {
+    const fresh: DriftReport[] = [];
+    for (const report of await this.drifting()) {
+      const decided = await this.deps.store.driftDecision(report.slug);
+      if (decided?.key === report.key) continue;
+      await this.deps.store.saveDriftDecision({ slug: report.slug, key: report.key, state: 'posted', at: new Date() });
+      fresh.push(report);
+    }
+    return fresh;
+  }
+
+  /** The nightly check: posts each new drift in #onboarding. */
+  async postNewDrift(): Promise<string> {
+    const fresh = await this.newDrift();
+    for (const report of fresh) await this.deps.notices.drift(report);
+    return `${fresh.length} new drift${fresh.length === 1 ? '' : 's'} posted`;
+  }
+
+  /** "Fix": apply billing's truth to the tenant, as a sync_entitlements job asked for by this person. */
+  async fixDrift(slug: string, who: Identity): Promise<string> {
+    const report = await this.drift(slug);
+    if (!hasDrift(report.drift)) return `${slug} has no drift: it has what billing pays for`;
+    const terms = await this.deps.terms(slug);
+    if (!terms) throw new UnknownTenantError(slug);
+    const truth = await this.truthOf(slug);
+    const paid = entitlementsOf(truth, terms, this.deps.catalogue);
+    const source = truth.subscription?.eventId ?? truth.features?.eventId ?? 'plan';
+    const details = {
+      features: paid.flags,
+      limits: paid.limits,
+      billing: {
+        source: 'plan',
+        state: paid.state ?? 'unknown',
+        planId: paid.planId,
+        payment: truth.payment?.value ?? 'unknown',
+        eventKey: `drift:${source}`,
+      },
+    };
+    const { job } = await this.deps.lifecycle.syncEntitlements(slug, who, {
+      reason: `fix drift: apply what billing pays for (${report.key})`,
+      requestKey: `drift-${report.key.length > 100 ? report.key.slice(0, 100) : report.key}`,
+      details,
+    });
+    await this.deps.store.saveDriftDecision({ slug, key: report.key, state: 'fixed', at: new Date(), by: who.name });
+    return job.jobId;
+  }
+
+  /** "Ignore": this drift is known and accepted; the nightly check stays quiet about it until it changes. */
+  async ignoreDrift(slug: string, who: Identity, reason: string): Promise<DriftReport> {
+    if (reason.trim().length < 3)
+      throw new InvalidInputError([{ field: 'reason', message: 'Say why this drift may stay (it is kept with your name)' }]);
+    const report = await this.drift(slug);
+    await this.deps.store.saveDriftDecision({
+      slug,
+      key: report.key,
+      state: 'ignored',
+      at: new Date(),
+      by: who.name,
+      reason: redactText(reason.trim()),
+    });
+    return report;
   }
 
   /** The grace period after a failed payment is over: suspend unless a newer payment statement came meanwhile. */

@@ -174,6 +174,17 @@ export function buildProgram(config: Config): Command {
       }),
     );
 
+  program
+    .command('drift [tenant]')
+    .description('paid but not enabled, and enabled but not paid: one tenant, or every live and suspended one')
+    .action(async (slug: string | undefined) =>
+      withApp(config, false, async (app) => {
+        const { driftText } = await import('./drift.ts');
+        const reports = slug === undefined ? await app.billing.drifting() : [await app.billing.drift(slug)];
+        for (const line of driftText(reports, slug)) print(line);
+      }),
+    );
+
   const act = (name: string, describe: string, run: (app: App, ref: string, o: ActOptions) => Promise<JobView>) =>
     program
       .command(`${name} <tenant>`)

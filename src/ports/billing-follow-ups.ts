@@ -3,6 +3,7 @@
  * (BullMQ), keyed by the event: scheduling the same event twice runs it once
  * while the first is kept, and the follow-up itself is idempotent.
  */
+import type { DriftReport } from '../app/billing.ts';
 export interface BillingFollowUps {
   schedule(eventKey: string): Promise<void>;
   /** After a failed payment: look again once the grace period is over (a delayed job, not a sleeping worker). */
@@ -12,6 +13,8 @@ export interface BillingFollowUps {
 /** Who hears about billing events people must act on (#onboarding). */
 export interface BillingNotices {
   unknownTenant(report: UnknownTenantReport): Promise<void>;
+  /** New drift, with Fix and Ignore for people to act on. */
+  drift(report: DriftReport): Promise<void>;
 }
 
 /** Business facts only: the payload's company, plan and subscription state, never a secret or a raw payload. */

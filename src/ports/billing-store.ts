@@ -17,6 +17,9 @@ export type InboxRecord = {
 
 export type KnownTenant = { slug: string; jobId: string; status: string; companyName: string };
 
+/** What the nightly check did about a tenant's drift: posted it, or someone ignored it (who, why). */
+export type DriftDecision = { slug: string; key: string; state: 'posted' | 'ignored' | 'fixed'; at: Date; by?: string; reason?: string };
+
 export interface BillingStore {
   ensureBillingIndexes(): Promise<void>;
   /** 'duplicate' when an event with this key is already stored; nothing is changed then. */
@@ -31,4 +34,8 @@ export interface BillingStore {
   /** Whether billing asked for the tenant's suspension after an unpaid invoice (so a payment reactivates it). */
   suspendedForNonPayment(slug: string): Promise<boolean>;
   setSuspendedForNonPayment(slug: string, suspended: boolean): Promise<void>;
+  /** Tenants that can drift: live or suspended. */
+  tenantSlugs(): Promise<string[]>;
+  driftDecision(slug: string): Promise<DriftDecision | undefined>;
+  saveDriftDecision(decision: DriftDecision): Promise<void>;
 }

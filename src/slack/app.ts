@@ -12,6 +12,7 @@ import { registerButtons } from './listeners/buttons.ts';
 import { registerCommand } from './listeners/command.ts';
 import type { ListenerDeps } from './listeners/deps.ts';
 import { registerDialogs } from './listeners/dialogs.ts';
+import { registerDriftActions } from './listeners/drift.ts';
 import { registerIntake } from './listeners/intake.ts';
 
 /**
@@ -51,6 +52,7 @@ export function createSlackApp(config: SlackConfig, deps: ListenerDeps, wiring: 
   registerIntake(app, deps);
   registerButtons(app, deps);
   registerDialogs(app, deps);
+  registerDriftActions(app, deps);
   return {
     app,
     http: receiver ? { handle: receiver.requestListener, signingSecret: config.signingSecret ?? '' } : undefined,

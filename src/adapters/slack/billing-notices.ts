@@ -2,7 +2,8 @@
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../logger.ts';
 import type { BillingNotices, UnknownTenantReport } from '../../ports/billing-follow-ups.ts';
-import { unknownTenantMessage } from '../../slack/blocks/billing.ts';
+import { driftNotice, unknownTenantMessage } from '../../slack/blocks/billing.ts';
+import type { DriftReport } from '../../app/billing.ts';
 
 export class SlackBillingNotices implements BillingNotices {
   private readonly client: WebClient;
@@ -16,6 +17,10 @@ export class SlackBillingNotices implements BillingNotices {
   async unknownTenant(report: UnknownTenantReport): Promise<void> {
     await this.client.chat.postMessage({ channel: this.channel, ...unknownTenantMessage(report) });
   }
+
+  async drift(report: DriftReport): Promise<void> {
+    await this.client.chat.postMessage({ channel: this.channel, ...driftNotice(report) });
+  }
 }
 
 export class LoggedBillingNotices implements BillingNotices {
@@ -27,5 +32,9 @@ export class LoggedBillingNotices implements BillingNotices {
 
   async unknownTenant(report: UnknownTenantReport): Promise<void> {
     this.log.warn({ billing: report }, unknownTenantMessage(report).text);
+  }
+
+  async drift(report: DriftReport): Promise<void> {
+    this.log.warn({ drift: report.drift, slug: report.slug }, driftNotice(report).text);
   }
 }

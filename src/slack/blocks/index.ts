@@ -1,5 +1,6 @@
 /** The Slack surface's Block Kit layer: pure builders and parsers, no Slack calls. */
 export * from './actions.ts';
+export * from './billing.ts';
 export * from './dialogs.ts';
 export * from './elements.ts';
 export * from './intake-modal.ts';

@@ -6,6 +6,7 @@ import type { Identity } from '../../domain/policy.ts';
 import {
   answerText,
   auditBlocks,
+  driftAnswer,
   helpBlocks,
   intakeModal,
   listBlocks,
@@ -47,6 +48,8 @@ async function answer(deps: ListenerDeps, sub: string, args: string[], who: () =
     return auditBlocks(job, lines, { verbose });
   }
   if (sub === 'list') return listBlocks(await deps.service.list());
+  if (sub === 'drift' && deps.billing)
+    return driftAnswer(ref === '' ? await deps.billing.drifting() : [await deps.billing.drift(ref)], ref || undefined);
   if (sub === 'stats') return statsBlocks(await deps.kpis.report(await who()), deps.kpisPageUrl ? { pageUrl: deps.kpisPageUrl() } : {});
   return helpBlocks();
 }

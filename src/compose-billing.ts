@@ -70,6 +70,8 @@ export async function composeBilling(parts: {
     terms: (slug) => termsOf(slug, parts.jobs),
     applied: (slug) => appliedOf(slug, parts.jobs, parts.tenantData),
     lifecycle: parts.provisioning.lifecycle,
+    provision: (intake, who) => parts.provisioning.provision(intake, who),
+    today: () => new Date().toISOString().slice(0, 10),
   });
   return { service, store, queue, close: () => queue.close() };
 }

@@ -43,6 +43,9 @@ export type BillingDeps = {
   /** The flags and limits the tenant's configuration record holds now. */
   applied(slug: string): Promise<Applied>;
   lifecycle: Pick<LifecycleService, 'syncEntitlements' | 'suspend' | 'reactivate'>;
+  /** Provisions a tenant from business facts, as any door does (ProvisioningService.provision). */
+  provision(intake: Record<string, unknown>, who: Identity): Promise<{ outcome: string; job: { jobId: string } }>;
+  today(): string;
 };
 
 const SOURCE_NAMES: Readonly<Record<BillingSource, string>> = { stripe: 'Stripe', bunny: 'Bunny' };
@@ -256,10 +259,12 @@ export class BillingService {
 
   private async unknownTenant(event: EntitlementsEvent): Promise<string> {
     const named = event.tenant.slug ?? `customer ${event.tenant.customerId}`;
-    const provisioning = this.deps.provisionUnknownFrom.has(event.source);
-    const why = provisioning
-      ? `provisioning from ${SOURCE_NAMES[event.source]} events needs the deal's business facts, which ${event.sourceType} does not carry; provision it with /provision`
-      : `provisioning unknown tenants from ${SOURCE_NAMES[event.source]} is off (BILLING_PROVISION_UNKNOWN_TENANTS)`;
+    let why = `provisioning unknown tenants from ${SOURCE_NAMES[event.source]} is off (BILLING_PROVISION_UNKNOWN_TENANTS)`;
+    if (this.deps.provisionUnknownFrom.has(event.source)) {
+      const tried = await this.provisionFrom(event);
+      if (tried.provisioned !== undefined) return tried.provisioned;
+      why = tried.why;
+    }
     await this.deps.notices.unknownTenant({
       source: event.source,
       sourceType: event.sourceType,
@@ -270,6 +275,40 @@ export class BillingService {
       why,
     });
     return `reported unknown tenant ${named}`;
+  }
+
+  /**
+   * Provisioning from a billing event, when configured for its source: only with the business
+   * facts an AE would give (tenant code as slug, company, a contact, a plan we sell); otherwise why not.
+   */
+  private async provisionFrom(
+    event: EntitlementsEvent,
+  ): Promise<{ provisioned: string; why?: undefined } | { provisioned?: undefined; why: string }> {
+    const { company, adminEmail, plan } = event.facts;
+    const slug = event.tenant.slug;
+    if (slug === undefined || company === undefined || adminEmail === undefined || plan === undefined) {
+      return {
+        why: `${SOURCE_NAMES[event.source]} ${event.sourceType} does not carry the deal's business facts (tenant code, company, contact, plan); provision it with /provision`,
+      };
+    }
+    const who: Identity = { ...billingIdentity(event.source), roles: new Set(['requester']) };
+    const intake = {
+      companyName: company,
+      slug,
+      adminEmail,
+      plan,
+      contractStartDate: this.deps.today(),
+      contractValue: 0,
+      featureOverrides: {},
+      crmOpportunityId: `${event.source}-${slug}`,
+    };
+    try {
+      const { job } = await this.deps.provision(intake, who);
+      return { provisioned: `provisioning ${slug} (job ${job.jobId})` };
+    } catch (err) {
+      if (err instanceof InvalidInputError || err instanceof ActionRefusedError) return { why: `provisioning it was refused: ${err.message}` };
+      throw err;
+    }
   }
 
   private async slugOf(event: EntitlementsEvent): Promise<string | undefined> {

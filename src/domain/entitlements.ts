@@ -40,7 +40,13 @@ export function compareVersions(a: EventVersion, b: EventVersion): number {
 export type TenantRef = { slug: string; customerId?: string | undefined } | { customerId: string; slug?: undefined };
 
 /** What people may read about the customer in #onboarding: business facts, never a secret. */
-export type BusinessFacts = { company?: string; plan?: string; subscriptionState?: string };
+export type BusinessFacts = {
+  company?: string;
+  plan?: string;
+  subscriptionState?: string;
+  /** The customer's contact, only to provision an unknown tenant when configured; never posted. */
+  adminEmail?: string;
+};
 
 export type EntitlementsEvent = {
   source: BillingSource;
@@ -143,7 +149,12 @@ export const EntitlementsEventSchema = z.object({
   features: z.record(z.string(), z.boolean()).optional(),
   limits: z.record(z.string(), z.number()).optional(),
   payment: z.enum(['failed', 'paid']).optional(),
-  facts: z.object({ company: z.string().optional(), plan: z.string().optional(), subscriptionState: z.string().optional() }),
+  facts: z.object({
+    company: z.string().optional(),
+    plan: z.string().optional(),
+    subscriptionState: z.string().optional(),
+    adminEmail: z.string().optional(),
+  }),
 });
 
 /** The inbox key of an event: one per provider event id. */

@@ -45,7 +45,7 @@ const SubscriptionSchema = z.object({
   features: z.array(FeatureSchema).nullish(),
 });
 
-const Named = z.object({ name: z.string().nullish() }).nullish();
+const Named = z.object({ name: z.string().nullish(), contacts: z.array(z.object({ email: z.string().nullish() })).nullish() }).nullish();
 
 const ChangeSchema = z.object({ subscriptions: z.array(SubscriptionSchema).nullish(), features: z.array(FeatureSchema).nullish() });
 
@@ -121,6 +121,7 @@ export function entitlementsOfBunnyPayload(raw: unknown, body: Buffer, mapping: 
     Math.max(-Infinity, ...subscriptions.flatMap((s) => millis(s.updatedAt) ?? []));
   const versionFrom = Number.isFinite(stamped) ? 'payload' : 'received';
   const company = payload.account?.name ?? payload.tenant.account?.name ?? payload.tenant.name ?? undefined;
+  const adminEmail = [...(payload.tenant.account?.contacts ?? []), ...(payload.account?.contacts ?? [])].find((c) => c.email)?.email ?? undefined;
   const id = envelope.data.id ?? payload.id;
   const event: EntitlementsEvent = {
     source: 'bunny',
@@ -131,7 +132,12 @@ export function entitlementsOfBunnyPayload(raw: unknown, body: Buffer, mapping: 
     ...(current && state ? { subscription: { id: current.id, state, ...(planId ? { planId } : {}) } } : {}),
     features: mapped.features,
     limits: mapped.limits,
-    facts: { ...(company ? { company } : {}), ...(planCode ? { plan: planCode } : {}), ...(state ? { subscriptionState: state } : {}) },
+    facts: {
+      ...(company ? { company } : {}),
+      ...(planCode ? { plan: planCode } : {}),
+      ...(state ? { subscriptionState: state } : {}),
+      ...(adminEmail ? { adminEmail } : {}),
+    },
   };
   return { kind: 'event', event, unmapped: mapped.unmapped, versionFrom };
 }

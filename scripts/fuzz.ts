@@ -2,7 +2,8 @@
  * `npm run fuzz`: property-based fuzzing (fast-check) of every door input
  * comes through: the intake parser, the Slack modal's reader, the CLI's
  * argument parsing (in-process, plus a sample of real `provisioner` runs),
- * the manifests loader, and the Slack app over signed HTTP.
+ * the manifests loader, the Slack app over signed HTTP, and the billing
+ * webhooks (Stripe, Bunny) on the real server.
  * Never a crash, never a 5xx, never a stack trace in text a person reads,
  * and every refusal names the field at fault.
  *
@@ -23,6 +24,7 @@ import { MongoClient } from 'mongodb';
 import { loadConfig } from '../src/config.ts';
 import { loadManifests } from '../src/manifests/load.ts';
 import { stepTypes } from '../src/steps/registry.ts';
+import { fuzzBillingWebhooks } from './fuzz/billing-webhooks.ts';
 import { fuzzCliParsing, fuzzCliProcesses } from './fuzz/cli.ts';
 import { errorText, Findings } from './fuzz/findings.ts';
 import { fuzzIntake, fuzzModal } from './fuzz/intake.ts';
@@ -41,8 +43,8 @@ if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a whole
 // A real `provisioner` process takes a second or more: one in 500 cases is one.
 const processes = Math.max(3, Math.round(cases / 500));
 const share = (fraction: number) => Math.round(cases * fraction);
-const plan = { intake: share(0.3), modal: share(0.2), manifests: share(0.15), slack: share(0.15), processes };
-const parsing = cases - plan.intake - plan.modal - plan.manifests - plan.slack - processes;
+const plan = { intake: share(0.25), modal: share(0.15), manifests: share(0.15), slack: share(0.15), billing: share(0.1), processes };
+const parsing = cases - plan.intake - plan.modal - plan.manifests - plan.slack - plan.billing - processes;
 
 const findings = new Findings();
 let current = 'setup';
@@ -82,6 +84,7 @@ let slackRefusals = 0;
 await target('slack webhooks', async () => {
   slackRefusals = (await fuzzSlack(findings, plan.slack, seed + 4)).slackRefusals;
 });
+await target('billing webhooks', () => fuzzBillingWebhooks(findings, plan.billing, seed + 6));
 await target('cli processes', () => withScratchSpace((env) => fuzzCliProcesses(findings, env, plan.processes, seed + 5)));
 current = 'done';
 

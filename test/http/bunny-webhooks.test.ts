@@ -128,6 +128,14 @@ describe('Bunny webhooks', () => {
     expect(answer.body['errors']).toEqual([expect.objectContaining({ field: 'payload.tenant' })]);
     const oddState = JSON.stringify(change(slug, { state: 'frozen' }));
     expect((await deliver(url, oddState, signed(oddState))).body['detail']).toMatch(/payload.subscriptions/);
+    // Found by review: a state named like an object member is no state of ours either.
+    const memberState = JSON.stringify(change(slug, { state: 'constructor' }));
+    expect(await deliver(url, memberState, signed(memberState))).toMatchObject({ status: 422 });
+    const nul = JSON.stringify(change(slug)).replace('Initech & Sons', 'Initech\\u0000');
+    expect(await deliver(url, nul, signed(nul))).toMatchObject({
+      status: 422,
+      body: { errors: [expect.objectContaining({ field: 'payload.tenant.account.name' })] },
+    });
     const invoice = JSON.stringify({ type: 'Invoice', payload: { id: 'inv-1' } });
     expect(await deliver(url, invoice, signed(invoice))).toMatchObject({ status: 200, body: { outcome: 'ignored' } });
   });

@@ -190,6 +190,19 @@ describe('Stripe webhooks', () => {
     expect(answer.body['errors']).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'data.object.customer' })]));
   });
 
+  it('refuses, naming the field, an event id or a company name holding control characters (found by the fuzzer)', async () => {
+    const { url, slug, app } = await serving();
+    const nul = stripeEvent('customer.subscription.updated', subscription(slug, 'active'), { id: 'evt_a\u0000b' });
+    const answer = await deliver(url, nul);
+    expect(answer.status).toBe(422);
+    expect(answer.body['errors']).toEqual([expect.objectContaining({ field: 'event.id' })]);
+    const invoice = { object: 'invoice', customer: `cus_${slug}`, customer_name: 'Initech\u0000', parent: null };
+    expect((await deliver(url, stripeEvent('invoice.paid', invoice))).body['errors']).toEqual([
+      expect.objectContaining({ field: 'data.object.customer_name' }),
+    ]);
+    expect(await app.billingStore.billingEventsOf(slug)).toEqual([]);
+  });
+
   it('reports an event for a tenant nobody asked for, once', async () => {
     const { url, app } = await serving();
     const event = stripeEvent('customer.subscription.created', subscription('globex', 'active'));

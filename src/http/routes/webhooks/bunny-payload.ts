@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { mapProviderFeatures, type ProviderFeature } from '../../../domain/billing-features.ts';
 import type { EntitlementsEvent, SubscriptionState } from '../../../domain/entitlements.ts';
+import { providerId, safeText } from './text.ts';
 
 export type BunnyMapping = {
   isPlan(planId: string): boolean;
@@ -28,32 +29,33 @@ export type BunnyMapped =
   | { kind: 'ignored'; reason: string }
   | { kind: 'invalid'; problems: string[] };
 
-const When = z.union([z.string().min(1), z.number()]).nullish();
+const When = z.union([safeText(64).min(1), z.number()]).nullish();
+const Id = z.union([providerId, z.number().int()]).nullish();
 
 const FeatureSchema = z.object({
-  code: z.string().min(1).max(80),
+  code: safeText(80).min(1),
   enabled: z.boolean().nullish(),
-  value: z.union([z.number(), z.boolean(), z.string()]).nullish(),
+  value: z.union([z.number(), z.boolean(), safeText(500)]).nullish(),
   quantity: z.number().nullish(),
 });
 
 const SubscriptionSchema = z.object({
-  id: z.union([z.string(), z.number()]).transform(String),
-  state: z.string().min(1),
-  plan: z.object({ code: z.string() }).nullish(),
+  id: z.union([providerId, z.number().int()]).transform(String),
+  state: safeText(40).min(1),
+  plan: z.object({ code: safeText(100) }).nullish(),
   updatedAt: When,
   features: z.array(FeatureSchema).nullish(),
 });
 
-const Named = z.object({ name: z.string().nullish(), contacts: z.array(z.object({ email: z.string().nullish() })).nullish() }).nullish();
+const Named = z.object({ name: safeText(500).nullish(), contacts: z.array(z.object({ email: safeText(320).nullish() })).nullish() }).nullish();
 
 const ChangeSchema = z.object({ subscriptions: z.array(SubscriptionSchema).nullish(), features: z.array(FeatureSchema).nullish() });
 
 const PayloadSchema = z.object({
-  id: z.union([z.string(), z.number()]).nullish(),
+  id: Id,
   timestamp: When,
   updatedAt: When,
-  tenant: z.object({ code: z.string().min(1).max(100), name: z.string().nullish(), account: Named }),
+  tenant: z.object({ code: safeText(100).min(1), name: safeText(500).nullish(), account: Named }),
   account: Named,
   change: ChangeSchema.nullish(),
   subscriptions: z.array(SubscriptionSchema).nullish(),
@@ -61,8 +63,8 @@ const PayloadSchema = z.object({
 });
 
 const EnvelopeSchema = z.object({
-  type: z.string(),
-  id: z.union([z.string(), z.number()]).nullish(),
+  type: safeText(100),
+  id: Id,
   timestamp: When,
   payload: z.unknown(),
 });
@@ -79,6 +81,12 @@ const STATES: Readonly<Record<string, SubscriptionState>> = {
   cancelled: 'canceled',
   expired: 'canceled',
   pending: 'incomplete',
+};
+
+/** Our state for Bunny's; undefined for one we do not know (a key like "constructor" is not one). */
+const stateOf = (state: string): SubscriptionState | undefined => {
+  const key = state.toLowerCase();
+  return Object.hasOwn(STATES, key) ? STATES[key] : undefined;
 };
 
 const issuesOf = (error: z.ZodError, at: string) => error.issues.map((i) => `${[at, ...i.path.map(String)].join('.')}: ${i.message}`);
@@ -106,14 +114,14 @@ export function entitlementsOfBunnyPayload(raw: unknown, body: Buffer, mapping: 
   if (!parsed.success) return { kind: 'invalid', problems: issuesOf(parsed.error, 'payload') };
   const payload = parsed.data;
   const subscriptions = [...(payload.change?.subscriptions ?? []), ...(payload.subscriptions ?? [])];
-  const unknownState = subscriptions.find((s) => !STATES[s.state.toLowerCase()]);
+  const unknownState = subscriptions.find((s) => stateOf(s.state) === undefined);
   if (unknownState) return { kind: 'invalid', problems: [`payload.subscriptions: unknown subscription state "${unknownState.state}"`] };
-  const current = subscriptions.find((s) => ['trialing', 'active', 'past_due'].includes(STATES[s.state.toLowerCase()] ?? '')) ?? subscriptions[0];
+  const current = subscriptions.find((s) => ['trialing', 'active', 'past_due'].includes(stateOf(s.state) ?? '')) ?? subscriptions[0];
   const stated = [...(payload.change?.features ?? []), ...(payload.features ?? []), ...subscriptions.flatMap((s) => s.features ?? [])].map(featureOf);
   const mapped = mapProviderFeatures(stated, mapping.features);
   const planCode = current?.plan?.code;
   const planId = planCode !== undefined && mapping.isPlan(planCode) ? planCode : undefined;
-  const state = current ? STATES[current.state.toLowerCase()] : undefined;
+  const state = current ? stateOf(current.state) : undefined;
   const stamped =
     millis(envelope.data.timestamp) ??
     millis(payload.timestamp) ??

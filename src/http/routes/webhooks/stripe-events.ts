@@ -13,6 +13,7 @@
 import { z } from 'zod';
 import type { MappedFeatures } from '../../../domain/billing-features.ts';
 import { mapProviderFeatures } from '../../../domain/billing-features.ts';
+import { providerId, safeText } from './text.ts';
 import { slugOfTenantId, type EntitlementsEvent, type SubscriptionState, type TenantRef } from '../../../domain/entitlements.ts';
 
 export const STRIPE_EVENT_TYPES = [
@@ -51,18 +52,18 @@ export type StripeMapped =
   | { kind: 'ignored'; reason: string }
   | { kind: 'invalid'; problems: string[] };
 
-const Metadata = z.record(z.string(), z.string()).nullish();
-const Customer = z.union([z.string().min(1), z.object({ id: z.string().min(1) }).transform((c) => c.id)]);
+const Metadata = z.record(z.string(), safeText(500)).nullish();
+const Customer = z.union([providerId, z.object({ id: providerId }).transform((c) => c.id)]);
 
 const EnvelopeSchema = z.object({
-  id: z.string().min(1).max(255),
-  type: z.string(),
+  id: providerId,
+  type: safeText(100),
   created: z.number().int().nonnegative(),
   data: z.object({ object: z.unknown() }),
 });
 
 const SubscriptionSchema = z.object({
-  id: z.string().min(1),
+  id: providerId,
   customer: Customer,
   status: z.string(),
   metadata: Metadata,
@@ -70,7 +71,7 @@ const SubscriptionSchema = z.object({
     data: z.array(
       z.object({
         quantity: z.number().int().nonnegative().nullish(),
-        price: z.object({ id: z.string(), lookup_key: z.string().nullish() }),
+        price: z.object({ id: safeText(255), lookup_key: safeText(255).nullish() }),
       }),
     ),
   }),
@@ -78,12 +79,12 @@ const SubscriptionSchema = z.object({
 
 const SummarySchema = z.object({
   customer: Customer,
-  entitlements: z.object({ data: z.array(z.object({ lookup_key: z.string() })) }),
+  entitlements: z.object({ data: z.array(z.object({ lookup_key: safeText(255) })) }),
 });
 
 const InvoiceSchema = z.object({
   customer: Customer,
-  customer_name: z.string().nullish(),
+  customer_name: safeText(500).nullish(),
   parent: z
     .object({
       subscription_details: z.object({ subscription: z.union([z.string(), z.object({ id: z.string() })]).nullish(), metadata: Metadata }).nullish(),
@@ -129,7 +130,7 @@ function fromSubscription(object: unknown, base: Base, mapping: StripeMapping): 
   const parsed = SubscriptionSchema.safeParse(object);
   if (!parsed.success) return { kind: 'invalid', problems: issuesOf(parsed.error, 'data.object') };
   const sub = parsed.data;
-  const state = base.sourceType === 'customer.subscription.deleted' ? 'canceled' : STATES[sub.status];
+  const state = base.sourceType === 'customer.subscription.deleted' ? 'canceled' : Object.hasOwn(STATES, sub.status) ? STATES[sub.status] : undefined;
   if (!state) return { kind: 'invalid', problems: [`data.object.status: unknown subscription status "${sub.status}"`] };
   const planItem = sub.items.data.find((item) => planOf(item.price, mapping) !== undefined);
   const planId = planItem ? planOf(planItem.price, mapping) : undefined;

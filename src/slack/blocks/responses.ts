@@ -94,6 +94,7 @@ const HELP: readonly (readonly [string, string])[] = [
   [' audit <slug>', 'who did what and when, in plain words'],
   [' list', 'jobs that are running, waiting or failed'],
   [' stats', 'signed-to-live KPIs: time to live, handoffs, approvals, first use'],
+  [' drift [slug]', 'paid but not enabled, and enabled but not paid'],
   [' help', 'this help'],
 ];
 

@@ -55,11 +55,15 @@ export function billingQueue(opts: {
         )
       : undefined;
   worker?.on('error', opts.onError);
+  queue.on('error', opts.onError);
   // One scheduler for every process (upserted by id), so the check runs once a night however many workers run.
-  const scheduled = opts.driftCheckCron
-    ? queue.upsertJobScheduler(DRIFT_SCHEDULER, { pattern: opts.driftCheckCron, tz: 'UTC' }, { name: DRIFT_CHECK, data: { key: '' }, opts: KEEP })
-    : queue.removeJobScheduler(DRIFT_SCHEDULER);
-  scheduled.catch(opts.onError);
+  // Only processes that run workers touch it: a CLI command must not wait on Redis for it.
+  if (run) {
+    const scheduling = opts.driftCheckCron
+      ? queue.upsertJobScheduler(DRIFT_SCHEDULER, { pattern: opts.driftCheckCron, tz: 'UTC' }, { name: DRIFT_CHECK, data: { key: '' }, opts: KEEP })
+      : queue.removeJobScheduler(DRIFT_SCHEDULER);
+    scheduling.catch(opts.onError);
+  }
   return {
     async schedule(key) {
       await queue.add('follow-up', { key }, { jobId: jobIdOf('billing', key), ...RETRIES, ...KEEP });
@@ -71,7 +75,6 @@ export function billingQueue(opts: {
       await queue.add(DRIFT_CHECK, { key: '' }, KEEP);
     },
     async close() {
-      await scheduled.catch(() => undefined);
       await worker?.close();
       await queue.close();
       await workerConnection?.quit();

@@ -6,7 +6,7 @@
  * someone set them outside the manifest and should hear they are gone.
  */
 import { z } from 'zod';
-import { FlagNameSchema } from '../domain/plan.ts';
+import { FlagNameSchema, LimitNameSchema } from '../domain/plan.ts';
 import { defineStep, type Outputs, type StepContext } from './step.ts';
 import { enabledFlags, flagDifferences, flagsOutsidePlan, storedFlags, tenantConfigRecords } from './feature-flags/record.ts';
 import { pushFlags } from './feature-flags/push.ts';
@@ -19,6 +19,8 @@ const input = z.strictObject({
   database: databaseNameSchema,
   isolation: isolationSchema,
   flags: z.record(FlagNameSchema, z.boolean({ error: 'Feature flags must be true or false' })),
+  /** The plan's limits (users, storage_gb, …), kept beside the flags so drift reports compare both. */
+  limits: z.record(LimitNameSchema, z.number().nonnegative()).optional(),
   webhookUrl: z.url({ protocol: /^https?$/, error: 'webhookUrl must be an http(s) URL' }).optional(),
   /** Or a named webhook endpoint from configuration (e.g. feature_flags), looked up when the step runs. */
   webhookEndpoint: EndpointNameSchema.optional(),
@@ -53,7 +55,7 @@ export const featureFlagsStep = defineStep({
     const before = await flagsDb(ctx, `setting the feature flags of ${tenantId}`, () =>
       records(ctx).findOneAndUpdate(
         { _id: tenantId },
-        { $set: { features: flags, featuresUpdatedBy: ctx.jobId } },
+        { $set: { features: flags, ...(ctx.input.limits ? { limits: ctx.input.limits } : {}), featuresUpdatedBy: ctx.jobId } },
         { upsert: true, returnDocument: 'before' },
       ),
     );
@@ -84,7 +86,7 @@ export const featureFlagsStep = defineStep({
     const record = await flagsDb(ctx, `reading the feature flags of ${tenantId}`, () => records(ctx).findOne({ _id: tenantId }));
     if (record?.featuresUpdatedBy !== ctx.jobId) return;
     await flagsDb(ctx, `removing the feature flags of ${tenantId}`, () =>
-      records(ctx).updateOne({ _id: tenantId, featuresUpdatedBy: ctx.jobId }, { $unset: { features: '', featuresUpdatedBy: '' } }),
+      records(ctx).updateOne({ _id: tenantId, featuresUpdatedBy: ctx.jobId }, { $unset: { features: '', limits: '', featuresUpdatedBy: '' } }),
     );
   },
   crossCheck(cfg, facts) {

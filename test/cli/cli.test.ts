@@ -93,19 +93,10 @@ describe('the provisioner CLI', () => {
     expect(audit.out).toMatch(/\d\d:\d\d Tenant initech is live at https:\/\/initech\.cli\w+\.tenants\.test/);
   });
 
-  it('drift shows what a tenant pays for but lacks: initech has the starter flags, but no limits were ever set', async () => {
+  it('drift finds initech has what it pays for: the plan flags and limits set at provisioning; an unknown tenant exits 3', async () => {
     const drift = await cli('drift', 'initech');
     expect(drift.code).toBe(0);
-    expect(drift.out).toContain('initech (Initech LLC)');
-    expect(drift.out).toContain(
-      [
-        'Paid but not enabled (lost value, churn risk):',
-        '    api_calls_per_day: pays for 10,000, has none set',
-        '    storage_gb: pays for 50, has none set',
-        '    users: pays for 10, has none set',
-      ].join('\n'),
-    );
-    expect(drift.out).not.toContain('Enabled but not paid');
+    expect(drift.out).toContain('initech (Initech LLC) has what billing pays for: no drift.');
     const nobody = await cli('drift', 'nobody-here');
     expect(nobody.code).toBe(3);
     expect(nobody.out).toContain('there is no tenant "nobody-here"');

@@ -7,6 +7,7 @@ import { ProvisioningService } from './app/services.ts';
 import { ConfigError, requireIntegrations, type Config } from './config.ts';
 import { connectIntegrations } from './adapters/integrations.ts';
 import type { Integration } from './ports/step-services.ts';
+import type { PipelineStep } from './domain/graph.ts';
 import { MongoJobStore } from './adapters/mongo-store.ts';
 import { RedisSandboxLedger } from './adapters/sandbox-ledger.ts';
 import { Engine } from './engine/engine.ts';
@@ -235,7 +236,7 @@ function slackParts(config: SlackConfig, { redisUrl, prefix, onError, logger, fe
 
 /** A simulated step does no real work: in production it would report tenants live that are not. */
 function refuseSimulatedSteps(manifests: Manifests): void {
-  const simulated = manifests.pipeline.steps.filter((step) => stepTypes.get(step.type)?.simulated === true);
+  const simulated = everyStep(manifests).filter((step) => stepTypes.get(step.type)?.simulated === true);
   if (simulated.length === 0) return;
   const named = simulated.map((step) => `step ${step.id} has type ${step.type}`).join(', ');
   throw new ConfigError(
@@ -246,8 +247,13 @@ function refuseSimulatedSteps(manifests: Manifests): void {
 /** Which outside systems the pipeline talks to, and through which steps (for naming missing settings). */
 function integrationsUsed(manifests: Manifests): Map<Integration, string[]> {
   const uses = new Map<Integration, string[]>();
-  for (const step of manifests.pipeline.steps) {
+  for (const step of everyStep(manifests)) {
     for (const integration of stepTypes.get(step.type)?.uses ?? []) uses.set(integration, [...(uses.get(integration) ?? []), step.id]);
   }
   return uses;
+}
+
+/** The steps of the provisioning pipeline and of every lifecycle pipeline. */
+function everyStep(manifests: Manifests): PipelineStep[] {
+  return [...manifests.pipeline.steps, ...[...manifests.lifecycle.values()].flatMap((pipeline) => pipeline.steps)];
 }

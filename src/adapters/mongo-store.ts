@@ -11,7 +11,7 @@ import { EVENT_TYPES } from '../domain/events.ts';
 import { parseJobDefinition } from '../domain/job-definition.ts';
 import type { JobView } from '../domain/job-view.ts';
 import { summaryOf, type JobSummary } from '../domain/job-summary.ts';
-import { isJobStatus, releasesSlug, type JobStatus } from '../domain/job.ts';
+import { freesTenant, isJobStatus, releasesSlug, type JobStatus } from '../domain/job.ts';
 import { redact } from '../domain/redact.ts';
 import type { LifecycleKind } from '../domain/job-kind.ts';
 import { isTenantStatus, statusFromProvisioning, type TenantStatus } from '../domain/tenant-status.ts';
@@ -177,7 +177,7 @@ export class MongoJobStore implements JobStore, StatusLinkStore {
   async setTenantStatus(slug: string, jobId: string, status: JobStatus): Promise<void> {
     await this.tenants.updateOne({ _id: slug, jobId }, { $set: { status, updatedAt: new Date() } });
     // Only a lifecycle job holds a claim; one that is done (or stopped for good) lets the next one in.
-    if (finishesClaim(status)) await this.claims.deleteOne({ _id: slug, jobId });
+    if (freesTenant(status)) await this.claims.deleteOne({ _id: slug, jobId });
   }
 
   async tenant(slug: string): Promise<TenantRecord | null> {
@@ -204,11 +204,15 @@ export class MongoJobStore implements JobStore, StatusLinkStore {
     throw new Error(`the lifecycle claim on ${slug} keeps changing hands; try again`);
   }
 
+  async releaseClaim(slug: string, jobId: string): Promise<void> {
+    await this.claims.deleteOne({ _id: slug, jobId });
+  }
+
   /** A claim whose job was never stored (its process died in between) or has finished no longer holds the tenant. */
   private async claimOver(claim: ClaimDoc): Promise<boolean> {
     const job = await this.jobs.findOne({ _id: claim.jobId }, { projection: { status: 1 } });
     if (!job) return this.abandoned(claim.jobId, claim.at);
-    return isJobStatus(job.status) && finishesClaim(job.status);
+    return isJobStatus(job.status) && freesTenant(job.status);
   }
 
   async createJob(record: JobRecord): Promise<'created' | 'exists'> {
@@ -325,11 +329,6 @@ export class MongoJobStore implements JobStore, StatusLinkStore {
       return [{ id: _id, ...rest }];
     });
   }
-}
-
-/** A lifecycle job in one of these has nothing more to do to its tenant unless someone starts another. */
-function finishesClaim(status: JobStatus): boolean {
-  return status === 'live' || releasesSlug(status);
 }
 
 function tenantRecordOf(doc: TenantDoc): TenantRecord {

@@ -16,9 +16,10 @@ import { planChangeRefusal } from '../domain/plan-change.ts';
 import { planNamed } from '../domain/plan.ts';
 import { decideTenantAction, DOOR_WORDS, type Identity } from '../domain/policy.ts';
 import { redactText } from '../domain/redact.ts';
-import { requireMove, type TenantEvent } from '../domain/tenant-status.ts';
+import { requireMove, statusFromProvisioning, type TenantEvent } from '../domain/tenant-status.ts';
 import { typedBack } from '../domain/wording.ts';
-import type { TenantRecord } from '../ports/store.ts';
+import type { TenantClaim, TenantRecord } from '../ports/store.ts';
+import { freesTenant } from '../domain/job.ts';
 import type { ServiceDeps } from './services.ts';
 
 /** What is asked, beyond the verb and the tenant. */
@@ -88,7 +89,10 @@ export class LifecycleService {
   async tenant(slug: string): Promise<TenantRecord> {
     const tenant = await this.deps.store.tenant(slug);
     if (!tenant) throw new UnknownTenantError(typedBack(slug));
-    return tenant;
+    if (tenant.movedBy) return tenant;
+    // Until a lifecycle job moves it, its provisioning job decides, live from the engine: the store follows a moment later.
+    const provisioning = await this.deps.engine.view(tenant.jobId);
+    return provisioning ? { ...tenant, status: statusFromProvisioning(provisioning.status) } : tenant;
   }
 
   private async request(kind: LifecycleKind, slug: string, who: Identity, ask: LifecycleAsk, toPlan?: string): Promise<LifecycleResult> {
@@ -107,12 +111,22 @@ export class LifecycleService {
     }
     requireMove(tenant.slug, tenant, FIRST_EVENT[kind]);
     const definition = await this.define(kind, tenant, who, ask, toPlan, manifest);
-    const claim = await this.deps.store.claimTenant(tenant.slug, definition.jobId, kind);
+    const claim = await this.claim(tenant.slug, definition.jobId, kind);
     if (!claim.ok) return this.underWay(tenant, kind, claim.jobId, definition);
     const at = this.now();
     // The same request at the same moment: both hold the claim (same job id), the store keeps one of them.
     const stored = await this.deps.store.createJob({ definition, view: initialJobView(definition), createdAt: at, updatedAt: at });
     return { outcome: stored === 'created' ? 'created' : 'existing', job: await this.resume(definition) };
+  }
+
+  /** The tenant for this job, taking it from a job that has just finished (the engine knows before the store does). */
+  private async claim(slug: string, jobId: string, kind: LifecycleKind): Promise<TenantClaim> {
+    const claim = await this.deps.store.claimTenant(slug, jobId, kind);
+    if (claim.ok) return claim;
+    const holder = await this.deps.engine.view(claim.jobId);
+    if (!holder || !freesTenant(holder.status)) return claim;
+    await this.deps.store.releaseClaim(slug, claim.jobId);
+    return this.deps.store.claimTenant(slug, jobId, kind);
   }
 
   private async define(
@@ -179,7 +193,7 @@ export class LifecycleService {
     }
     const doing = held?.definition.kind ? KIND_WORDS[held.definition.kind].doing.toLowerCase() : 'changing';
     throw new TenantBusyError(
-      `${tenant.slug} is busy: another job is already ${doing} it (job ${holder}). Wait for it to finish, or cancel it, before asking to ${KIND_WORDS[kind].verb} it.`,
+      `${tenant.slug} is busy: another job is already ${doing} it (job ${holder}). Wait for it to finish, or cancel it, before asking to ${KIND_WORDS[kind].verb} it`,
       holder,
     );
   }

@@ -7,11 +7,11 @@ import type { Plan } from './plan.ts';
 
 /** Why moving from one plan to the other is not a plan change; undefined when it is one. */
 export function planChangeRefusal(slug: string, from: { id: string; plan: Plan }, to: { id: string; plan: Plan }): string | undefined {
-  if (from.id === to.id) return `${slug} is already on the ${to.plan.displayName} plan.`;
+  if (from.id === to.id) return `${slug} is already on the ${to.plan.displayName} plan`;
   if (from.plan.isolation !== to.plan.isolation) {
     return (
       `${slug} cannot move from ${from.plan.displayName} (${from.plan.isolation} database) to ${to.plan.displayName} (${to.plan.isolation} database): ` +
-      'a plan change does not move a tenant’s data between a shared and a dedicated database. Provision a new tenant on that plan and migrate the data instead.'
+      'a plan change does not move a tenant’s data between a shared and a dedicated database. Provision a new tenant on that plan and migrate the data instead'
     );
   }
   return undefined;

@@ -47,6 +47,8 @@ export interface JobStore extends TenantRegistry {
    * waiting or failed). A claim whose job was never stored, or has finished, is taken over.
    */
   claimTenant(slug: string, jobId: string, kind: LifecycleKind): Promise<TenantClaim>;
+  /** Lets go of this job's claim (the job is finished; the recorder would have let go a moment later). */
+  releaseClaim(slug: string, jobId: string): Promise<void>;
   /** Claims the slug for this job unless a job that is not finished with it holds it. */
   reserveTenant(tenant: { slug: string; jobId: string; companyName: string }): Promise<TenantReservation>;
   /** Gives the slug back from a job that was never stored (its opportunity went to another job first). */

@@ -13,6 +13,7 @@ import { registerCommand } from './listeners/command.ts';
 import type { ListenerDeps } from './listeners/deps.ts';
 import { registerDialogs } from './listeners/dialogs.ts';
 import { registerIntake } from './listeners/intake.ts';
+import { registerLifecycle } from './listeners/lifecycle.ts';
 
 /**
  * In HTTP mode Slack's requests are handed to `handle` by the one HTTP server
@@ -51,6 +52,7 @@ export function createSlackApp(config: SlackConfig, deps: ListenerDeps, wiring: 
   registerIntake(app, deps);
   registerButtons(app, deps);
   registerDialogs(app, deps);
+  registerLifecycle(app, deps);
   return {
     app,
     http: receiver ? { handle: receiver.requestListener, signingSecret: config.signingSecret ?? '' } : undefined,

@@ -4,6 +4,7 @@ import { billingStep } from './billing.ts';
 import { dnsRecordStep } from './dns-record.ts';
 import { featureFlagsStep } from './feature-flags.ts';
 import { sandboxStep } from './sandbox.ts';
+import { signInStep } from './sign-in.ts';
 import { ssoStep } from './sso.ts';
 import type { StepType } from './step.ts';
 import { tenantDatabaseStep } from './tenant-database.ts';
@@ -26,6 +27,7 @@ const ALL: readonly StepType[] = [
   billingStep,
   welcomeEmailStep,
   tenantStatusStep,
+  signInStep,
 ];
 
 export const stepTypes: ReadonlyMap<string, StepType> = new Map(ALL.map((s) => [s.type, s]));

@@ -6,7 +6,7 @@
  * leaves the status as it was.
  */
 import { z } from 'zod';
-import { PermanentError } from '../domain/errors.ts';
+import { PermanentError, TransientError } from '../domain/errors.ts';
 import { isTenantStatus, moveTenant, TENANT_EVENTS, TENANT_STATUS_WORDS, type TenantStatus } from '../domain/tenant-status.ts';
 import type { TenantRecord } from '../ports/store.ts';
 import { defineStep, type StepContext } from './step.ts';
@@ -29,6 +29,9 @@ export const tenantStatusStep = defineStep({
     // A re-delivery after the move was recorded: the move is ours, so it is done.
     if (movedHere(tenant, ctx)) return { status: 'done', outputs: { from: tenant.movedBy?.from.status, to: tenant.status } };
     const move = moveTenant(tenant.slug, tenant, ctx.input.event);
+    // The job was asked for once provisioning was live; the stored record follows the engine a moment later.
+    if (!move.ok && !tenant.movedBy && tenant.status === 'provisioning')
+      throw new TransientError(`${tenant.slug}'s record has not caught up with its provisioning yet`);
     if (!move.ok) throw new PermanentError(move.reason);
     const planId = ctx.input.plan ?? tenant.planId;
     await ctx.services.tenants.moveTenant(

@@ -9,6 +9,7 @@ import { connectIntegrations } from './adapters/integrations.ts';
 import type { Integration } from './ports/step-services.ts';
 import type { PipelineStep } from './domain/graph.ts';
 import { MongoJobStore } from './adapters/mongo-store.ts';
+import { MongoTenantUsage } from './adapters/tenant-usage.ts';
 import { RedisSandboxLedger } from './adapters/sandbox-ledger.ts';
 import { Engine } from './engine/engine.ts';
 import { loadManifests, type Manifests } from './manifests/load.ts';
@@ -144,6 +145,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     settings: config.tenant,
     catalogue: stepTypes,
     policy: config.policy,
+    usage: new MongoTenantUsage(integrations.services.tenantData),
     ...(statusLinks ? { statusPages: { links: statusLinks, baseUrl: () => web?.baseUrl() ?? configuredBaseUrl(config) } } : {}),
   });
   const ledger = new RedisSandboxLedger(engine.redis, engine.keys.sandbox());
@@ -236,9 +238,9 @@ function slackParts(config: SlackConfig, { redisUrl, prefix, onError, logger, fe
 
 /** A simulated step does no real work: in production it would report tenants live that are not. */
 function refuseSimulatedSteps(manifests: Manifests): void {
-  const simulated = everyStep(manifests).filter((step) => stepTypes.get(step.type)?.simulated === true);
+  const simulated = everyStep(manifests).filter(({ step }) => stepTypes.get(step.type)?.simulated === true);
   if (simulated.length === 0) return;
-  const named = simulated.map((step) => `step ${step.id} has type ${step.type}`).join(', ');
+  const named = simulated.map(({ step, name }) => `step ${name} has type ${step.type}`).join(', ');
   throw new ConfigError(
     `The production profile refuses simulated steps: ${named}, a test seam that does no real work (for tests, benchmarks and trying graph changes in the local profile)`,
   );
@@ -247,13 +249,14 @@ function refuseSimulatedSteps(manifests: Manifests): void {
 /** Which outside systems the pipeline talks to, and through which steps (for naming missing settings). */
 function integrationsUsed(manifests: Manifests): Map<Integration, string[]> {
   const uses = new Map<Integration, string[]>();
-  for (const step of everyStep(manifests)) {
-    for (const integration of stepTypes.get(step.type)?.uses ?? []) uses.set(integration, [...(uses.get(integration) ?? []), step.id]);
+  for (const { step, name } of everyStep(manifests)) {
+    for (const integration of stepTypes.get(step.type)?.uses ?? []) uses.set(integration, [...(uses.get(integration) ?? []), name]);
   }
   return uses;
 }
 
-/** The steps of the provisioning pipeline and of every lifecycle pipeline. */
-function everyStep(manifests: Manifests): PipelineStep[] {
-  return [...manifests.pipeline.steps, ...[...manifests.lifecycle.values()].flatMap((pipeline) => pipeline.steps)];
+/** The steps of the provisioning pipeline and of every lifecycle pipeline, named for people ("sso", "suspend sign_in"). */
+function everyStep(manifests: Manifests): { step: PipelineStep; name: string }[] {
+  const lifecycle = [...manifests.lifecycle].flatMap(([kind, pipeline]) => pipeline.steps.map((step) => ({ step, name: `${kind} ${step.id}` })));
+  return [...manifests.pipeline.steps.map((step) => ({ step, name: step.id })), ...lifecycle];
 }

@@ -12,13 +12,14 @@ import { buildJobDefinition, lifecycleJobIdFor, type JobDefinition, type Lifecyc
 import { KIND_WORDS, type LifecycleKind } from '../domain/job-kind.ts';
 import { initialJobView, type JobView } from '../domain/job-view.ts';
 import { lifecycleApprovalReasons } from '../domain/lifecycle.ts';
-import { planChangeRefusal } from '../domain/plan-change.ts';
-import { planNamed } from '../domain/plan.ts';
+import { overageReason, planChangeRefusal, userLimit } from '../domain/plan-change.ts';
+import { planNamed, type Plan } from '../domain/plan.ts';
 import { decideTenantAction, DOOR_WORDS, type Identity } from '../domain/policy.ts';
 import { redactText } from '../domain/redact.ts';
 import { requireMove, statusFromProvisioning, type TenantEvent } from '../domain/tenant-status.ts';
 import { typedBack } from '../domain/wording.ts';
 import type { TenantClaim, TenantRecord } from '../ports/store.ts';
+import type { TenantDataLocation } from '../ports/tenant-usage.ts';
 import { freesTenant } from '../domain/job.ts';
 import type { ServiceDeps } from './services.ts';
 
@@ -142,13 +143,18 @@ export class LifecycleService {
       throw new ActionRefusedError(`the job that provisioned ${tenant.slug} (${tenant.jobId}) is not stored, so nothing can be changed on it`);
     const fromPlan = tenant.planId ?? provisioned.definition.intake.plan;
     const target = this.targetPlan(tenant.slug, fromPlan, toPlan);
+    const overage = kind === 'change_plan' ? await this.overage(provisioned.definition.tenant, target) : undefined;
     const request: LifecycleRequest = {
       requestKey: ask.requestKey ?? randomUUID(),
       reason: redactText(ask.reason.trim()),
       source: ask.source ?? `${who.name} ${DOOR_WORDS[who.door]}`,
       fromPlan,
       toPlan: target.id,
-      details: ask.details ?? {},
+      details: {
+        ...ask.details,
+        ...(kind === 'change_plan' ? { fromPriceRef: target.from.billing.priceRef } : {}),
+        ...(overage ? { overage: overage.facts } : {}),
+      },
     };
     const built = buildJobDefinition({
       intake: { ...provisioned.definition.intake, plan: target.id, requestedBy: who.name },
@@ -159,18 +165,33 @@ export class LifecycleService {
       settings: this.deps.settings,
       catalogue: this.deps.catalogue,
       now: this.now(),
-      lifecycle: { kind, request, approvalReasons: lifecycleApprovalReasons(kind, manifest, { byPerson: who.door !== 'api' }) },
+      lifecycle: {
+        kind,
+        request,
+        approvalReasons: lifecycleApprovalReasons(kind, manifest, { byPerson: who.door !== 'api' }, overage ? [overage.reason] : []),
+      },
     });
     if (!built.ok) throw new InvalidInputError(built.problems);
     return built.definition;
   }
 
+  /** A move to a plan allowing fewer users than the tenant has: the reason an approver must agree, and the figures. */
+  private async overage(
+    tenant: TenantDataLocation,
+    target: { plan: Plan },
+  ): Promise<{ reason: string; facts: { activeUsers: number; limit: number | undefined } } | undefined> {
+    if (!this.deps.usage) return undefined;
+    const activeUsers = await this.deps.usage.activeUsers(tenant);
+    const reason = overageReason(activeUsers, target);
+    return reason ? { reason, facts: { activeUsers, limit: userLimit(target.plan) } } : undefined;
+  }
+
   /** The plan the job leaves the tenant on: the one asked for on a plan change, else the one it is on. */
-  private targetPlan(slug: string, fromPlan: string, toPlan: string | undefined): { id: string; plan: NonNullable<ReturnType<typeof planNamed>> } {
+  private targetPlan(slug: string, fromPlan: string, toPlan: string | undefined): { id: string; plan: Plan; from: Plan } {
     const plans = this.deps.manifests.plans;
     const current = planNamed(plans, fromPlan);
     if (!current) throw new ActionRefusedError(`${slug} is on the plan "${fromPlan}", which plans.yaml no longer has`);
-    if (toPlan === undefined) return { id: fromPlan, plan: current };
+    if (toPlan === undefined) return { id: fromPlan, plan: current, from: current };
     const wanted = planNamed(plans, toPlan);
     if (!wanted) {
       throw new InvalidInputError([
@@ -179,7 +200,7 @@ export class LifecycleService {
     }
     const refusal = planChangeRefusal(slug, { id: fromPlan, plan: current }, { id: toPlan, plan: wanted });
     if (refusal) throw new ActionRefusedError(refusal);
-    return { id: toPlan, plan: wanted };
+    return { id: toPlan, plan: wanted, from: current };
   }
 
   /**

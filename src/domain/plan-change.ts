@@ -16,3 +16,22 @@ export function planChangeRefusal(slug: string, from: { id: string; plan: Plan }
   }
   return undefined;
 }
+
+/**
+ * How many users a plan allows. Plans name it `users` (billing's limits) or, in older manifests, `seats`;
+ * undefined when the plan sets no user limit.
+ */
+export function userLimit(plan: Pick<Plan, 'limits'>): number | undefined {
+  const limits: Readonly<Record<string, number>> = plan.limits;
+  return limits['users'] ?? limits['seats'];
+}
+
+/**
+ * Why a move to this plan needs an approver because the tenant uses more than it allows, naming the
+ * overage ("40 active users, the Starter plan allows 25: 15 over"); undefined when it fits.
+ */
+export function overageReason(activeUsers: number, to: { plan: Plan }): string | undefined {
+  const limit = userLimit(to.plan);
+  if (limit === undefined || activeUsers <= limit) return undefined;
+  return `Downgrade below current usage: ${activeUsers} active users, the ${to.plan.displayName} plan allows ${limit} (${activeUsers - limit} over)`;
+}

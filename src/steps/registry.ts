@@ -1,6 +1,7 @@
 /** Every step type the engine knows, in one list. A new integration adds one line here. */
 import { approvalStep } from './approval.ts';
 import { billingStep } from './billing.ts';
+import { billingPlanStep } from './billing-plan.ts';
 import { dnsRecordStep } from './dns-record.ts';
 import { featureFlagsStep } from './feature-flags.ts';
 import { sandboxStep } from './sandbox.ts';
@@ -28,6 +29,7 @@ const ALL: readonly StepType[] = [
   welcomeEmailStep,
   tenantStatusStep,
   signInStep,
+  billingPlanStep,
 ];
 
 export const stepTypes: ReadonlyMap<string, StepType> = new Map(ALL.map((s) => [s.type, s]));

@@ -31,6 +31,7 @@ import { mongoProbe, redisProbe } from './adapters/health-probes.ts';
 import { startTracing } from './adapters/tracing.ts';
 import { sampledFigures } from './app/figures.ts';
 import { HealthService } from './app/health.ts';
+import { provisioningRollbacks } from './app/provisioning-rollbacks.ts';
 import { composeWeb, configuredBaseUrl, type Web } from './compose-web.ts';
 import { StatusLinks } from './app/status-links.ts';
 import { MongoKpiStore } from './adapters/mongo-kpi-store.ts';
@@ -108,6 +109,12 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     : undefined;
   const notifier = opts.notifier ?? slack?.notifier;
   const tracing = await startTracing(config.observability.tracing);
+  // The decommissioning's teardown rolls back provisioning jobs through the engine being started here.
+  let started: Engine | undefined;
+  const rollbacks = provisioningRollbacks(() => {
+    if (!started) throw new Error('the engine is not started yet');
+    return started;
+  });
   const engine = await Engine.start({
     redisUrl: config.redisUrl,
     prefix: config.queuePrefix,
@@ -122,6 +129,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
       fetch: globalThis.fetch,
       ...integrations.services,
       tenants: store,
+      provisioningRollbacks: rollbacks,
     }),
     ...(notifier && opts.runWorkers ? { notifier } : {}),
     ...(opts.lockDurationMs ? { lockDurationMs: opts.lockDurationMs } : {}),
@@ -132,6 +140,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     metrics,
     ...(tracing.telemetry ? { telemetry: tracing.telemetry } : {}),
   });
+  started = engine;
   metrics.sampleFrom(sampledFigures({ store, engine }));
   const redisHealth = redisProbe(config.redisUrl);
   const health = new HealthService({ redis: redisHealth.probe, store: mongoProbe(mongo) }, { log: logger });

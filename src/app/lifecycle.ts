@@ -152,7 +152,7 @@ export class LifecycleService {
       toPlan: target.id,
       details: {
         ...ask.details,
-        ...(kind === 'change_plan' ? { fromPriceRef: target.from.billing.priceRef } : {}),
+        ...kindDetails(kind, tenant, target.from),
         ...(overage ? { overage: overage.facts } : {}),
       },
     };
@@ -239,6 +239,13 @@ export class LifecycleService {
     });
     return (await this.deps.engine.view(definition.jobId)) ?? initialJobView(definition);
   }
+}
+
+/** What each kind's steps read beyond the tenant and the plan (`${request.details.…}`). */
+function kindDetails(kind: LifecycleKind, tenant: TenantRecord, fromPlan: Plan): Record<string, unknown> {
+  if (kind === 'change_plan') return { fromPriceRef: fromPlan.billing.priceRef };
+  if (kind === 'decommission') return { provisioningJobId: tenant.jobId };
+  return {};
 }
 
 function requireReason(reason: string, verb: string): void {

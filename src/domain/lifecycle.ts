@@ -74,6 +74,6 @@ const SAMPLE_DETAILS: Readonly<Record<LifecycleKind, (plan: Plan) => Record<stri
   change_plan: (plan) => ({ fromPriceRef: plan.billing.priceRef }),
   suspend: () => ({}),
   reactivate: () => ({}),
-  decommission: () => ({}),
+  decommission: () => ({ provisioningJobId: 'sample-co-0123456789' }),
   sync_entitlements: (plan) => ({ features: { ...plan.features }, limits: { ...plan.limits } }),
 };

@@ -3,13 +3,16 @@ import { approvalStep } from './approval.ts';
 import { billingStep } from './billing.ts';
 import { billingPlanStep } from './billing-plan.ts';
 import { dnsRecordStep } from './dns-record.ts';
+import { gracePeriodStep } from './grace-period.ts';
 import { featureFlagsStep } from './feature-flags.ts';
+import { provisioningTeardownStep } from './provisioning-teardown.ts';
 import { sandboxStep } from './sandbox.ts';
 import { signInStep } from './sign-in.ts';
 import { ssoStep } from './sso.ts';
 import type { StepType } from './step.ts';
 import { tenantDatabaseStep } from './tenant-database.ts';
 import { tenantSecretsStep } from './tenant-secrets.ts';
+import { tenantExportStep } from './tenant-export.ts';
 import { tenantSeedStep } from './tenant-seed.ts';
 import { tenantStatusStep } from './tenant-status.ts';
 import { webhookStep } from './webhook.ts';
@@ -30,6 +33,9 @@ const ALL: readonly StepType[] = [
   tenantStatusStep,
   signInStep,
   billingPlanStep,
+  gracePeriodStep,
+  tenantExportStep,
+  provisioningTeardownStep,
 ];
 
 export const stepTypes: ReadonlyMap<string, StepType> = new Map(ALL.map((s) => [s.type, s]));

@@ -7,8 +7,8 @@
  */
 import { z } from 'zod';
 import { PermanentError, TransientError } from '../domain/errors.ts';
-import { isTenantStatus, moveTenant, TENANT_EVENTS, TENANT_STATUS_WORDS, type TenantStatus } from '../domain/tenant-status.ts';
-import type { TenantRecord } from '../ports/store.ts';
+import { isTenantStatus, moveTenant, TENANT_EVENTS, TENANT_STATUS_WORDS } from '../domain/tenant-status.ts';
+import type { TenantPlace, TenantRecord } from '../ports/store.ts';
 import { defineStep, type StepContext } from './step.ts';
 
 const input = z.strictObject({
@@ -16,6 +16,8 @@ const input = z.strictObject({
   event: z.enum(TENANT_EVENTS),
   /** The plan the tenant is on once this step is done (plan changes). */
   plan: z.string().min(1).optional(),
+  /** Once decommissioned, how long (ms) its slug stays reserved before another tenant may take it. */
+  reserveSlugForMs: z.int().nonnegative().optional(),
 });
 
 type Input = z.output<typeof input>;
@@ -34,9 +36,10 @@ export const tenantStatusStep = defineStep({
       throw new TransientError(`${tenant.slug}'s record has not caught up with its provisioning yet`);
     if (!move.ok) throw new PermanentError(move.reason);
     const planId = ctx.input.plan ?? tenant.planId;
+    const reserve = ctx.input.reserveSlugForMs;
     await ctx.services.tenants.moveTenant(
       tenant.slug,
-      { ...move.state, ...(planId ? { planId } : {}) },
+      { ...move.state, ...(planId ? { planId } : {}), ...(reserve !== undefined ? { reservedUntil: Date.now() + reserve } : {}) },
       { jobId: ctx.jobId, stepId: ctx.stepId, from: fromOf(tenant) },
     );
     return { status: 'done', outputs: { from: tenant.status, to: move.state.status } };
@@ -69,6 +72,6 @@ function movedHere(tenant: TenantRecord, ctx: StepContext<Input>): boolean {
   return tenant.movedBy?.jobId === ctx.jobId && tenant.movedBy.stepId === ctx.stepId;
 }
 
-function fromOf(tenant: TenantRecord): { status: TenantStatus; previous?: TenantStatus; planId?: string } {
+function fromOf(tenant: TenantRecord): TenantPlace {
   return { status: tenant.status, ...(tenant.previous ? { previous: tenant.previous } : {}), ...(tenant.planId ? { planId: tenant.planId } : {}) };
 }

@@ -3,6 +3,9 @@
  * another plan and decommissioned, each as a job of its own kind with its own
  * pipeline, approvals and trail; the tenant's status follows the status machine.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NotAllowedError, TenantBusyError, TenantTransitionRefusedError } from '../../src/domain/errors.ts';
 import { parseJobDefinition } from '../../src/domain/job-definition.ts';
@@ -136,7 +139,7 @@ describe('lifecycle jobs', () => {
   });
 
   it('decommissions only after approval, marking the tenant decommissioned and keeping its record', async () => {
-    const app = await start({ pipeline: PIPELINE });
+    const app = await start({ pipeline: PIPELINE, env: { DECOMMISSION_GRACE_DAYS: '0', EXPORTS_DIR: mkdtempSync(path.join(tmpdir(), 'exports-')) } });
     const slug = await liveTenant(app);
     const { job } = await app.service.lifecycle.decommission(slug, DANA, { reason: 'contract ended' });
     const parked = await waitForStatus(app, job.jobId, ['awaiting_approval']);

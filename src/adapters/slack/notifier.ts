@@ -184,6 +184,7 @@ function threadReply(view: JobView, event: JobEvent, approvers: Approvers): Slac
     case 'step.overridden':
     case 'step.retried':
     case 'step.input_provided':
+    case 'step.reminder':
     case 'job.cancelled':
       return eventLine(view, event);
     default:

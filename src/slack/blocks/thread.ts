@@ -126,6 +126,7 @@ const EVENT_EMOJI: Partial<Record<EventType, string>> = {
   'step.started': ':arrow_forward:',
   'step.resumed': ':arrow_forward:',
   'step.polling': ':hourglass_flowing_sand:',
+  'step.reminder': ':alarm_clock:',
   'step.retrying': ':repeat:',
   'step.succeeded': STATE_EMOJI.succeeded,
   'step.failed': STATE_EMOJI.failed,

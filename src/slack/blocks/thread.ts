@@ -152,6 +152,15 @@ export function eventLine(view: JobView, event: JobEvent): SlackMessage {
   return message(`${tenantFallback(view)}: ${outsideText(event.summary, 2500)}`, [context(`${slackTime(event.at)} ${eventSentence(event)}`)]);
 }
 
+/** A reminder while a job waits out a grace period, with a way to stop it (Cancel asks for a reason). */
+export function reminderLine(view: JobView, event: JobEvent): SlackMessage {
+  const cancel = button({ actionId: ACTIONS.cancel, text: 'Cancel', style: 'danger', value: encodeAction({ jobId: view.jobId, seq: view.seq }) });
+  return message(`${tenantFallback(view)}: ${outsideText(event.summary, 2500)}`, [
+    context(`${slackTime(event.at)} ${eventSentence(event)}`),
+    actions('reminder_actions', cancel),
+  ]);
+}
+
 export function rollbackUpdate(view: JobView, event: JobEvent, opts: ThreadOptions = {}): SlackMessage {
   const lines = [eventSentence(event)];
   if (event.type === 'step.compensation_failed' && event.error && !event.summary.includes(event.error)) {

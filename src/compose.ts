@@ -7,7 +7,9 @@ import { ProvisioningService } from './app/services.ts';
 import { ConfigError, requireIntegrations, type Config } from './config.ts';
 import { connectIntegrations } from './adapters/integrations.ts';
 import type { Integration } from './ports/step-services.ts';
+import type { PipelineStep } from './domain/graph.ts';
 import { MongoJobStore } from './adapters/mongo-store.ts';
+import { MongoTenantUsage } from './adapters/tenant-usage.ts';
 import { RedisSandboxLedger } from './adapters/sandbox-ledger.ts';
 import { Engine } from './engine/engine.ts';
 import { loadManifests, type Manifests } from './manifests/load.ts';
@@ -29,6 +31,7 @@ import { mongoProbe, redisProbe } from './adapters/health-probes.ts';
 import { startTracing } from './adapters/tracing.ts';
 import { sampledFigures } from './app/figures.ts';
 import { HealthService } from './app/health.ts';
+import { provisioningRollbacks } from './app/provisioning-rollbacks.ts';
 import { composeWeb, configuredBaseUrl, type Web } from './compose-web.ts';
 import { StatusLinks } from './app/status-links.ts';
 import { MongoKpiStore } from './adapters/mongo-kpi-store.ts';
@@ -111,6 +114,12 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     : undefined;
   const notifier = opts.notifier ?? slack?.notifier;
   const tracing = await startTracing(config.observability.tracing);
+  // The decommissioning's teardown rolls back provisioning jobs through the engine being started here.
+  let started: Engine | undefined;
+  const rollbacks = provisioningRollbacks(() => {
+    if (!started) throw new Error('the engine is not started yet');
+    return started;
+  });
   const engine = await Engine.start({
     redisUrl: config.redisUrl,
     prefix: config.queuePrefix,
@@ -125,6 +134,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
       fetch: globalThis.fetch,
       ...integrations.services,
       tenants: store,
+      provisioningRollbacks: rollbacks,
     }),
     ...(notifier && opts.runWorkers ? { notifier } : {}),
     ...(opts.lockDurationMs ? { lockDurationMs: opts.lockDurationMs } : {}),
@@ -135,6 +145,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     metrics,
     ...(tracing.telemetry ? { telemetry: tracing.telemetry } : {}),
   });
+  started = engine;
   metrics.sampleFrom(sampledFigures({ store, engine }));
   const redisHealth = redisProbe(config.redisUrl);
   const health = new HealthService({ redis: redisHealth.probe, store: mongoProbe(mongo) }, { log: logger });
@@ -148,6 +159,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     settings: config.tenant,
     catalogue: stepTypes,
     policy: config.policy,
+    usage: new MongoTenantUsage(integrations.services.tenantData),
     ...(statusLinks ? { statusPages: { links: statusLinks, baseUrl: () => web?.baseUrl() ?? configuredBaseUrl(config) } } : {}),
   });
   const ledger = new RedisSandboxLedger(engine.redis, engine.keys.sandbox());
@@ -257,9 +269,9 @@ function slackParts(config: SlackConfig, { redisUrl, prefix, onError, logger, fe
 
 /** A simulated step does no real work: in production it would report tenants live that are not. */
 function refuseSimulatedSteps(manifests: Manifests): void {
-  const simulated = manifests.pipeline.steps.filter((step) => stepTypes.get(step.type)?.simulated === true);
+  const simulated = everyStep(manifests).filter(({ step }) => stepTypes.get(step.type)?.simulated === true);
   if (simulated.length === 0) return;
-  const named = simulated.map((step) => `step ${step.id} has type ${step.type}`).join(', ');
+  const named = simulated.map(({ step, name }) => `step ${name} has type ${step.type}`).join(', ');
   throw new ConfigError(
     `The production profile refuses simulated steps: ${named}, a test seam that does no real work (for tests, benchmarks and trying graph changes in the local profile)`,
   );
@@ -268,8 +280,14 @@ function refuseSimulatedSteps(manifests: Manifests): void {
 /** Which outside systems the pipeline talks to, and through which steps (for naming missing settings). */
 function integrationsUsed(manifests: Manifests): Map<Integration, string[]> {
   const uses = new Map<Integration, string[]>();
-  for (const step of manifests.pipeline.steps) {
-    for (const integration of stepTypes.get(step.type)?.uses ?? []) uses.set(integration, [...(uses.get(integration) ?? []), step.id]);
+  for (const { step, name } of everyStep(manifests)) {
+    for (const integration of stepTypes.get(step.type)?.uses ?? []) uses.set(integration, [...(uses.get(integration) ?? []), name]);
   }
   return uses;
+}
+
+/** The steps of the provisioning pipeline and of every lifecycle pipeline, named for people ("sso", "suspend sign_in"). */
+function everyStep(manifests: Manifests): { step: PipelineStep; name: string }[] {
+  const lifecycle = [...manifests.lifecycle].flatMap(([kind, pipeline]) => pipeline.steps.map((step) => ({ step, name: `${kind} ${step.id}` })));
+  return [...manifests.pipeline.steps.map((step) => ({ step, name: step.id })), ...lifecycle];
 }

@@ -91,6 +91,14 @@ const EnvSchema = z.object({
   DNS_RECORD_TARGET: z.string().optional(),
   DNS_RECORD_TTL: z.coerce.number().int().min(30).max(86400).default(300),
   SECRETS_RECOVERY_WINDOW_DAYS: z.coerce.number().int().min(7).max(30).default(7),
+  /** Days between an approved decommissioning and anything being removed (fractions allowed; 0: none). */
+  DECOMMISSION_GRACE_DAYS: z.coerce.number().min(0).max(90).default(14),
+  /** Hours between reminders in the job's thread while the grace period runs. */
+  DECOMMISSION_REMINDER_HOURS: z.coerce.number().positive().max(720).default(24),
+  /** Days a decommissioned tenant's slug stays reserved (links, emails and bookmarks still name it). */
+  SLUG_RESERVED_DAYS: z.coerce.number().min(0).max(3650).default(90),
+  /** Where tenant exports (tar.gz of JSON lines per collection) are written before a decommissioning removes anything. */
+  EXPORTS_DIR: z.string().min(1).default('exports'),
   OKTA_ORG_URL: z.url().optional(),
   OKTA_API_TOKEN: z.string().min(1).optional(),
   STRIPE_SECRET_KEY: z
@@ -444,6 +452,10 @@ function operatorsOf(listed: string | undefined, machineUser: string): Map<strin
 export const PIPELINE_SETTING_ENV: Readonly<Record<string, string>> = {
   dnsRecordTarget: 'DNS_RECORD_TARGET',
   dnsRecordTtl: 'DNS_RECORD_TTL',
+  decommissionGraceMs: 'DECOMMISSION_GRACE_DAYS',
+  decommissionReminderMs: 'DECOMMISSION_REMINDER_HOURS',
+  exportsDir: 'EXPORTS_DIR',
+  slugReservedMs: 'SLUG_RESERVED_DAYS',
 };
 
 /** The variable that configures a named webhook endpoint: cs_platform → CS_PLATFORM_WEBHOOK_URL. */
@@ -469,11 +481,18 @@ function webhookEndpoints(e: Env, env: NodeJS.ProcessEnv): Record<string, string
   return out;
 }
 
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
 function pipelineSettings(e: Env): Record<string, string | number> {
   const local = e.PROVISIONER_PROFILE === 'local';
   const values: Record<string, string | number | undefined> = {
     dnsRecordTarget: e.DNS_RECORD_TARGET ?? (local ? `edge.${e.BASE_DOMAIN}` : undefined),
     dnsRecordTtl: e.DNS_RECORD_TTL,
+    decommissionGraceMs: Math.round(e.DECOMMISSION_GRACE_DAYS * DAY_MS),
+    decommissionReminderMs: Math.max(1000, Math.round(e.DECOMMISSION_REMINDER_HOURS * HOUR_MS)),
+    exportsDir: resolve(e.EXPORTS_DIR),
+    slugReservedMs: Math.round(e.SLUG_RESERVED_DAYS * DAY_MS),
   };
   const out: Record<string, string | number> = {};
   for (const [key, value] of Object.entries(values)) if (value !== undefined) out[key] = value;

@@ -13,7 +13,10 @@ import type { Config } from '../config.ts';
 import type { SeedManifest } from '../manifests/seed.ts';
 import type { Integration, StepServices } from '../ports/step-services.ts';
 
-export type IntegrationServices = Omit<StepServices, 'sandbox' | 'webhookSigningSecret' | 'webhookEndpoints' | 'fetch' | 'tenants'>;
+export type IntegrationServices = Omit<
+  StepServices,
+  'sandbox' | 'webhookSigningSecret' | 'webhookEndpoints' | 'fetch' | 'tenants' | 'provisioningRollbacks'
+>;
 
 export type ConnectedIntegrations = { services: IntegrationServices; close(): Promise<void> };
 

@@ -11,10 +11,10 @@ import { EVENT_TYPES } from '../domain/events.ts';
 import { parseJobDefinition } from '../domain/job-definition.ts';
 import type { JobView } from '../domain/job-view.ts';
 import { summaryOf, type JobSummary } from '../domain/job-summary.ts';
-import { isJobStatus, releasesSlug, type JobStatus } from '../domain/job.ts';
+import { freesTenant, isJobStatus, releasesSlug, type JobStatus } from '../domain/job.ts';
 import { redact } from '../domain/redact.ts';
 import type { LifecycleKind } from '../domain/job-kind.ts';
-import { isTenantStatus, statusFromProvisioning, type TenantStatus } from '../domain/tenant-status.ts';
+import { isTenantStatus, statusFromProvisioning } from '../domain/tenant-status.ts';
 import type {
   JobRecord,
   JobStore,
@@ -22,6 +22,7 @@ import type {
   StatusLinkStore,
   TenantClaim,
   TenantMoveStamp,
+  TenantPlace,
   TenantRecord,
   TenantReservation,
 } from '../ports/store.ts';
@@ -53,7 +54,7 @@ type TenantDoc = {
   companyName: string;
   status: string;
   updatedAt: Date;
-  lifecycle?: { status: string; previous?: string; planId?: string; by: TenantMoveStamp; at: Date };
+  lifecycle?: { status: string; previous?: string; planId?: string; reservedUntil?: number; by: TenantMoveStamp; at: Date };
 };
 /** The lifecycle job changing a tenant: `_id` is the slug, so one at a time. */
 type ClaimDoc = { _id: string; jobId: string; kind: LifecycleKind; at: Date };
@@ -132,6 +133,13 @@ export class MongoJobStore implements JobStore, StatusLinkStore {
     const held = await this.tenants.findOne({ _id: t.slug });
     if (!held) return this.reserveTenant(t); // released between our insert and our read: try again
     if (held.jobId === t.jobId) return { ok: true };
+    // A tenant that went live belongs to its lifecycle now: only a decommissioned one whose reservation ran out lets go.
+    if (held.lifecycle) {
+      const { status, reservedUntil = 0 } = held.lifecycle;
+      if (status === 'decommissioned' && reservedUntil <= Date.now()) return this.takeOver(held._id, held.jobId, doc);
+      const until = status === 'decommissioned' ? `, the slug is reserved until ${new Date(reservedUntil).toISOString().slice(0, 10)}` : '';
+      return { ok: false, jobId: held.jobId, status: `${status}${until}` };
+    }
     if (!(isJobStatus(held.status) && releasesSlug(held.status)) && !(await this.abandoned(held.jobId, held.updatedAt))) {
       return { ok: false, jobId: held.jobId, status: held.status };
     }
@@ -177,7 +185,7 @@ export class MongoJobStore implements JobStore, StatusLinkStore {
   async setTenantStatus(slug: string, jobId: string, status: JobStatus): Promise<void> {
     await this.tenants.updateOne({ _id: slug, jobId }, { $set: { status, updatedAt: new Date() } });
     // Only a lifecycle job holds a claim; one that is done (or stopped for good) lets the next one in.
-    if (finishesClaim(status)) await this.claims.deleteOne({ _id: slug, jobId });
+    if (freesTenant(status)) await this.claims.deleteOne({ _id: slug, jobId });
   }
 
   async tenant(slug: string): Promise<TenantRecord | null> {
@@ -186,7 +194,7 @@ export class MongoJobStore implements JobStore, StatusLinkStore {
     return doc ? tenantRecordOf(doc) : null;
   }
 
-  async moveTenant(slug: string, to: { status: TenantStatus; previous?: TenantStatus; planId?: string }, by: TenantMoveStamp): Promise<void> {
+  async moveTenant(slug: string, to: TenantPlace, by: TenantMoveStamp): Promise<void> {
     // One lifecycle job at a time holds the tenant (claimTenant), so this write has no competitor.
     await this.tenants.updateOne({ _id: slug }, { $set: { lifecycle: { ...to, by, at: new Date() }, updatedAt: new Date() } });
   }
@@ -204,11 +212,15 @@ export class MongoJobStore implements JobStore, StatusLinkStore {
     throw new Error(`the lifecycle claim on ${slug} keeps changing hands; try again`);
   }
 
+  async releaseClaim(slug: string, jobId: string): Promise<void> {
+    await this.claims.deleteOne({ _id: slug, jobId });
+  }
+
   /** A claim whose job was never stored (its process died in between) or has finished no longer holds the tenant. */
   private async claimOver(claim: ClaimDoc): Promise<boolean> {
     const job = await this.jobs.findOne({ _id: claim.jobId }, { projection: { status: 1 } });
     if (!job) return this.abandoned(claim.jobId, claim.at);
-    return isJobStatus(job.status) && finishesClaim(job.status);
+    return isJobStatus(job.status) && freesTenant(job.status);
   }
 
   async createJob(record: JobRecord): Promise<'created' | 'exists'> {
@@ -327,11 +339,6 @@ export class MongoJobStore implements JobStore, StatusLinkStore {
   }
 }
 
-/** A lifecycle job in one of these has nothing more to do to its tenant unless someone starts another. */
-function finishesClaim(status: JobStatus): boolean {
-  return status === 'live' || releasesSlug(status);
-}
-
 function tenantRecordOf(doc: TenantDoc): TenantRecord {
   const moved = doc.lifecycle;
   const status = moved && isTenantStatus(moved.status) ? moved.status : statusFromProvisioning(isJobStatus(doc.status) ? doc.status : 'running');
@@ -343,6 +350,7 @@ function tenantRecordOf(doc: TenantDoc): TenantRecord {
     status,
     ...(previous ? { previous } : {}),
     ...(moved?.planId ? { planId: moved.planId } : {}),
+    ...(moved?.reservedUntil !== undefined ? { reservedUntil: moved.reservedUntil } : {}),
     ...(moved ? { movedBy: moved.by } : {}),
   };
 }

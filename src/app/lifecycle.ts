@@ -12,13 +12,15 @@ import { buildJobDefinition, lifecycleJobIdFor, type JobDefinition, type Lifecyc
 import { KIND_WORDS, type LifecycleKind } from '../domain/job-kind.ts';
 import { initialJobView, type JobView } from '../domain/job-view.ts';
 import { lifecycleApprovalReasons } from '../domain/lifecycle.ts';
-import { planChangeRefusal } from '../domain/plan-change.ts';
-import { planNamed } from '../domain/plan.ts';
+import { overageReason, planChangeRefusal, userLimit } from '../domain/plan-change.ts';
+import { planNamed, type Plan } from '../domain/plan.ts';
 import { decideTenantAction, DOOR_WORDS, type Identity } from '../domain/policy.ts';
 import { redactText } from '../domain/redact.ts';
-import { requireMove, type TenantEvent } from '../domain/tenant-status.ts';
+import { requireMove, statusFromProvisioning, type TenantEvent } from '../domain/tenant-status.ts';
 import { typedBack } from '../domain/wording.ts';
-import type { TenantRecord } from '../ports/store.ts';
+import type { TenantClaim, TenantRecord } from '../ports/store.ts';
+import type { TenantDataLocation } from '../ports/tenant-usage.ts';
+import { freesTenant } from '../domain/job.ts';
 import type { ServiceDeps } from './services.ts';
 
 /** What is asked, beyond the verb and the tenant. */
@@ -88,7 +90,10 @@ export class LifecycleService {
   async tenant(slug: string): Promise<TenantRecord> {
     const tenant = await this.deps.store.tenant(slug);
     if (!tenant) throw new UnknownTenantError(typedBack(slug));
-    return tenant;
+    if (tenant.movedBy) return tenant;
+    // Until a lifecycle job moves it, its provisioning job decides, live from the engine: the store follows a moment later.
+    const provisioning = await this.deps.engine.view(tenant.jobId);
+    return provisioning ? { ...tenant, status: statusFromProvisioning(provisioning.status) } : tenant;
   }
 
   private async request(kind: LifecycleKind, slug: string, who: Identity, ask: LifecycleAsk, toPlan?: string): Promise<LifecycleResult> {
@@ -107,12 +112,22 @@ export class LifecycleService {
     }
     requireMove(tenant.slug, tenant, FIRST_EVENT[kind]);
     const definition = await this.define(kind, tenant, who, ask, toPlan, manifest);
-    const claim = await this.deps.store.claimTenant(tenant.slug, definition.jobId, kind);
+    const claim = await this.claim(tenant.slug, definition.jobId, kind);
     if (!claim.ok) return this.underWay(tenant, kind, claim.jobId, definition);
     const at = this.now();
     // The same request at the same moment: both hold the claim (same job id), the store keeps one of them.
     const stored = await this.deps.store.createJob({ definition, view: initialJobView(definition), createdAt: at, updatedAt: at });
     return { outcome: stored === 'created' ? 'created' : 'existing', job: await this.resume(definition) };
+  }
+
+  /** The tenant for this job, taking it from a job that has just finished (the engine knows before the store does). */
+  private async claim(slug: string, jobId: string, kind: LifecycleKind): Promise<TenantClaim> {
+    const claim = await this.deps.store.claimTenant(slug, jobId, kind);
+    if (claim.ok) return claim;
+    const holder = await this.deps.engine.view(claim.jobId);
+    if (!holder || !freesTenant(holder.status)) return claim;
+    await this.deps.store.releaseClaim(slug, claim.jobId);
+    return this.deps.store.claimTenant(slug, jobId, kind);
   }
 
   private async define(
@@ -128,13 +143,18 @@ export class LifecycleService {
       throw new ActionRefusedError(`the job that provisioned ${tenant.slug} (${tenant.jobId}) is not stored, so nothing can be changed on it`);
     const fromPlan = tenant.planId ?? provisioned.definition.intake.plan;
     const target = this.targetPlan(tenant.slug, fromPlan, toPlan);
+    const overage = kind === 'change_plan' ? await this.overage(provisioned.definition.tenant, target) : undefined;
     const request: LifecycleRequest = {
       requestKey: ask.requestKey ?? randomUUID(),
       reason: redactText(ask.reason.trim()),
       source: ask.source ?? `${who.name} ${DOOR_WORDS[who.door]}`,
       fromPlan,
       toPlan: target.id,
-      details: ask.details ?? {},
+      details: {
+        ...ask.details,
+        ...kindDetails(kind, tenant, target.from),
+        ...(overage ? { overage: overage.facts } : {}),
+      },
     };
     const built = buildJobDefinition({
       intake: { ...provisioned.definition.intake, plan: target.id, requestedBy: who.name },
@@ -145,18 +165,33 @@ export class LifecycleService {
       settings: this.deps.settings,
       catalogue: this.deps.catalogue,
       now: this.now(),
-      lifecycle: { kind, request, approvalReasons: lifecycleApprovalReasons(kind, manifest, { byPerson: who.door !== 'api' }) },
+      lifecycle: {
+        kind,
+        request,
+        approvalReasons: lifecycleApprovalReasons(kind, manifest, { byPerson: who.door !== 'api' }, overage ? [overage.reason] : []),
+      },
     });
     if (!built.ok) throw new InvalidInputError(built.problems);
     return built.definition;
   }
 
+  /** A move to a plan allowing fewer users than the tenant has: the reason an approver must agree, and the figures. */
+  private async overage(
+    tenant: TenantDataLocation,
+    target: { plan: Plan },
+  ): Promise<{ reason: string; facts: { activeUsers: number; limit: number | undefined } } | undefined> {
+    if (!this.deps.usage) return undefined;
+    const activeUsers = await this.deps.usage.activeUsers(tenant);
+    const reason = overageReason(activeUsers, target);
+    return reason ? { reason, facts: { activeUsers, limit: userLimit(target.plan) } } : undefined;
+  }
+
   /** The plan the job leaves the tenant on: the one asked for on a plan change, else the one it is on. */
-  private targetPlan(slug: string, fromPlan: string, toPlan: string | undefined): { id: string; plan: NonNullable<ReturnType<typeof planNamed>> } {
+  private targetPlan(slug: string, fromPlan: string, toPlan: string | undefined): { id: string; plan: Plan; from: Plan } {
     const plans = this.deps.manifests.plans;
     const current = planNamed(plans, fromPlan);
     if (!current) throw new ActionRefusedError(`${slug} is on the plan "${fromPlan}", which plans.yaml no longer has`);
-    if (toPlan === undefined) return { id: fromPlan, plan: current };
+    if (toPlan === undefined) return { id: fromPlan, plan: current, from: current };
     const wanted = planNamed(plans, toPlan);
     if (!wanted) {
       throw new InvalidInputError([
@@ -165,7 +200,7 @@ export class LifecycleService {
     }
     const refusal = planChangeRefusal(slug, { id: fromPlan, plan: current }, { id: toPlan, plan: wanted });
     if (refusal) throw new ActionRefusedError(refusal);
-    return { id: toPlan, plan: wanted };
+    return { id: toPlan, plan: wanted, from: current };
   }
 
   /**
@@ -179,7 +214,7 @@ export class LifecycleService {
     }
     const doing = held?.definition.kind ? KIND_WORDS[held.definition.kind].doing.toLowerCase() : 'changing';
     throw new TenantBusyError(
-      `${tenant.slug} is busy: another job is already ${doing} it (job ${holder}). Wait for it to finish, or cancel it, before asking to ${KIND_WORDS[kind].verb} it.`,
+      `${tenant.slug} is busy: another job is already ${doing} it (job ${holder}). Wait for it to finish, or cancel it, before asking to ${KIND_WORDS[kind].verb} it`,
       holder,
     );
   }
@@ -204,6 +239,13 @@ export class LifecycleService {
     });
     return (await this.deps.engine.view(definition.jobId)) ?? initialJobView(definition);
   }
+}
+
+/** What each kind's steps read beyond the tenant and the plan (`${request.details.…}`). */
+function kindDetails(kind: LifecycleKind, tenant: TenantRecord, fromPlan: Plan): Record<string, unknown> {
+  if (kind === 'change_plan') return { fromPriceRef: fromPlan.billing.priceRef };
+  if (kind === 'decommission') return { provisioningJobId: tenant.jobId };
+  return {};
 }
 
 function requireReason(reason: string, verb: string): void {

@@ -23,6 +23,7 @@ import type { Manifests } from '../manifests/load.ts';
 import type { StatusLinks } from './status-links.ts';
 import { LifecycleService } from './lifecycle.ts';
 import type { JobRecord, JobStore } from '../ports/store.ts';
+import type { TenantUsage } from '../ports/tenant-usage.ts';
 
 export type ServiceDeps = {
   engine: Engine;
@@ -32,6 +33,8 @@ export type ServiceDeps = {
   catalogue: InputCatalogue;
   /** The authorisation policy's settings (self-approval). */
   policy: PolicySettings;
+  /** What tenants use now (their active users), checked before a downgrade; without it, downgrades are not checked. */
+  usage?: TenantUsage;
   /** Customer status links, and where their pages are served (the web server's address). */
   statusPages?: { links: StatusLinks; baseUrl(): string };
   now?: () => Date;

@@ -17,6 +17,7 @@ import type { JobView } from '../domain/job-view.ts';
 import { printable } from '../domain/text-safety.ts';
 import { ManifestError } from '../manifests/problems.ts';
 import type { follow } from './follow.ts';
+import { addLifecycleCommands } from './lifecycle-commands.ts';
 import { withLocalServers } from './local-services.ts';
 import { operatorIdentity } from './operator.ts';
 import { jsonOption, nameAllMissingOptions } from './usage.ts';
@@ -208,6 +209,8 @@ export function buildProgram(config: Config): Command {
   act('rollback', 'undo completed steps in reverse dependency order', (app, ref, o) => app.service.rollback(ref, actor(), o.reason ?? ''));
   act('cancel', 'stop a job; nothing new starts', (app, ref, o) => app.service.cancel(ref, actor(), o.reason ?? ''));
   act('input', 'give a waiting step the input it needs', (app, ref, o) => app.service.provideInput(ref, actor(), o.json ?? {}, o.step));
+
+  addLifecycleCommands(program, { withApp: (runWorkers, work) => withApp(config, runWorkers, work), actor, print });
 
   program
     .command('worker')

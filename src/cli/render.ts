@@ -28,6 +28,7 @@ const EVENT_ICON: Partial<Record<JobEvent['type'], string>> = {
   'step.failed': '✗',
   'step.retrying': '↻',
   'step.polling': '…',
+  'step.reminder': '⏰',
   'step.waiting_approval': '⏸',
   'step.waiting_input': '⏸',
   'step.compensated': '↩',

@@ -71,10 +71,10 @@ export function sampleRequest(kind: LifecycleKind, planId: string, plan: Plan): 
 
 /** What each kind's request carries in `details`, as steps read it (`${request.details.…}`). */
 const SAMPLE_DETAILS: Readonly<Record<LifecycleKind, (plan: Plan) => Record<string, unknown>>> = {
-  change_plan: () => ({}),
+  change_plan: (plan) => ({ fromPriceRef: plan.billing.priceRef }),
   suspend: () => ({}),
   reactivate: () => ({}),
-  decommission: () => ({}),
+  decommission: () => ({ provisioningJobId: 'sample-co-0123456789' }),
   sync_entitlements: (plan) => ({
     features: { ...plan.features },
     limits: { ...plan.limits },

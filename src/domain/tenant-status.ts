@@ -99,9 +99,9 @@ export function requireMove(slug: string, current: TenantState, event: TenantEve
 function refusal(slug: string, status: TenantStatus, event: TenantEvent): string {
   const rule = TENANT_TRANSITIONS[event];
   const words = EVENT_WORDS[event];
-  if (rule.to === status || ALREADY[event]?.includes(status)) return `${slug} is already ${TENANT_STATUS_WORDS[status]}.`;
+  if (rule.to === status || ALREADY[event]?.includes(status)) return `${slug} is already ${TENANT_STATUS_WORDS[status]}`;
   const allowed = rule.from.map((s) => TENANT_STATUS_WORDS[s]).join(' or ');
-  return `You cannot ${words.verb} ${slug}: it is ${TENANT_STATUS_WORDS[status]}, and only a tenant that is ${allowed} can be ${words.past}.`;
+  return `You cannot ${words.verb} ${slug}: it is ${TENANT_STATUS_WORDS[status]}, and only a tenant that is ${allowed} can be ${words.past}`;
 }
 
 /**

@@ -51,6 +51,8 @@ export type FakeSubscription = {
   priceIds: string[];
   trialEnd: number | null;
   metadata: Record<string, string>;
+  /** Price swaps billed pro rata (pending proration items), oldest first. */
+  prorations: { fromPrice: string; toPrice: string }[];
 };
 export type FakeMeter = { id: string; eventName: string; displayName: string; status: string };
 
@@ -245,6 +247,7 @@ function liveSubscriptionsOf(state: StripeState, tenantId: string): FakeSubscrip
       priceIds: s.items.map((item) => item.price),
       trialEnd: s.trialEnd,
       metadata: s.metadata,
+      prorations: s.prorations.map(({ fromPrice, toPrice }) => ({ fromPrice, toPrice })),
     }));
 }
 

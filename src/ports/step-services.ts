@@ -45,6 +45,14 @@ export interface MailService {
   from: string;
 }
 
+/** The engine's own rollback of a provisioning job, for decommissioning: every step type's undo, in reverse dependency order. */
+export interface ProvisioningRollbacks {
+  /** Starts the rollback of the job (or retries a failed one), in the name of `by`. */
+  rollBack(jobId: string, by: string, reason: string): Promise<void>;
+  /** The job's status now (from its live state); undefined when the engine has none. */
+  status(jobId: string): Promise<string | undefined>;
+}
+
 export interface StepServices {
   sandbox: SandboxLedger;
   /** Signs outbound webhooks; never logged. */
@@ -63,4 +71,5 @@ export interface StepServices {
   mail: MailService;
   /** The tenants' statuses, which lifecycle steps move. */
   tenants: TenantRegistry;
+  provisioningRollbacks: ProvisioningRollbacks;
 }

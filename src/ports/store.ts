@@ -24,11 +24,16 @@ export type TenantRecord = {
   previous?: TenantStatus;
   /** The plan it is on, once a plan change moved it off the one it was provisioned on. */
   planId?: string;
+  /** Once decommissioned: until when (epoch ms) its slug stays reserved. */
+  reservedUntil?: number;
   /** The lifecycle step that last moved it: its job and step, and what it moved it from (so it can be undone). */
   movedBy?: TenantMoveStamp;
 };
 
-export type TenantMoveStamp = { jobId: string; stepId: string; from: { status: TenantStatus; previous?: TenantStatus; planId?: string } };
+/** Where a lifecycle step leaves a tenant. */
+export type TenantPlace = { status: TenantStatus; previous?: TenantStatus; planId?: string; reservedUntil?: number };
+
+export type TenantMoveStamp = { jobId: string; stepId: string; from: TenantPlace };
 
 /** One lifecycle job at a time per tenant: who holds it. */
 export type TenantClaim = { ok: true } | { ok: false; jobId: string; kind: LifecycleKind };
@@ -37,7 +42,7 @@ export type TenantClaim = { ok: true } | { ok: false; jobId: string; kind: Lifec
 export interface TenantRegistry {
   tenant(slug: string): Promise<TenantRecord | null>;
   /** Records the tenant's new status (and plan), stamped with the step that moved it. */
-  moveTenant(slug: string, to: { status: TenantStatus; previous?: TenantStatus; planId?: string }, by: TenantMoveStamp): Promise<void>;
+  moveTenant(slug: string, to: TenantPlace, by: TenantMoveStamp): Promise<void>;
 }
 
 export interface JobStore extends TenantRegistry {
@@ -47,6 +52,8 @@ export interface JobStore extends TenantRegistry {
    * waiting or failed). A claim whose job was never stored, or has finished, is taken over.
    */
   claimTenant(slug: string, jobId: string, kind: LifecycleKind): Promise<TenantClaim>;
+  /** Lets go of this job's claim (the job is finished; the recorder would have let go a moment later). */
+  releaseClaim(slug: string, jobId: string): Promise<void>;
   /** Claims the slug for this job unless a job that is not finished with it holds it. */
   reserveTenant(tenant: { slug: string; jobId: string; companyName: string }): Promise<TenantReservation>;
   /** Gives the slug back from a job that was never stored (its opportunity went to another job first). */

@@ -14,6 +14,7 @@ import type { ListenerDeps } from './listeners/deps.ts';
 import { registerDialogs } from './listeners/dialogs.ts';
 import { registerDriftActions } from './listeners/drift.ts';
 import { registerIntake } from './listeners/intake.ts';
+import { registerLifecycle } from './listeners/lifecycle.ts';
 
 /**
  * In HTTP mode Slack's requests are handed to `handle` by the one HTTP server
@@ -53,6 +54,7 @@ export function createSlackApp(config: SlackConfig, deps: ListenerDeps, wiring: 
   registerButtons(app, deps);
   registerDialogs(app, deps);
   registerDriftActions(app, deps);
+  registerLifecycle(app, deps);
   return {
     app,
     http: receiver ? { handle: receiver.requestListener, signingSecret: config.signingSecret ?? '' } : undefined,

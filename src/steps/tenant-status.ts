@@ -6,9 +6,9 @@
  * leaves the status as it was.
  */
 import { z } from 'zod';
-import { PermanentError } from '../domain/errors.ts';
-import { isTenantStatus, moveTenant, TENANT_EVENTS, TENANT_STATUS_WORDS, type TenantStatus } from '../domain/tenant-status.ts';
-import type { TenantRecord } from '../ports/store.ts';
+import { PermanentError, TransientError } from '../domain/errors.ts';
+import { isTenantStatus, moveTenant, TENANT_EVENTS, TENANT_STATUS_WORDS } from '../domain/tenant-status.ts';
+import type { TenantPlace, TenantRecord } from '../ports/store.ts';
 import { defineStep, type StepContext } from './step.ts';
 
 const input = z.strictObject({
@@ -16,6 +16,8 @@ const input = z.strictObject({
   event: z.enum(TENANT_EVENTS),
   /** The plan the tenant is on once this step is done (plan changes). */
   plan: z.string().min(1).optional(),
+  /** Once decommissioned, how long (ms) its slug stays reserved before another tenant may take it. */
+  reserveSlugForMs: z.int().nonnegative().optional(),
 });
 
 type Input = z.output<typeof input>;
@@ -29,11 +31,15 @@ export const tenantStatusStep = defineStep({
     // A re-delivery after the move was recorded: the move is ours, so it is done.
     if (movedHere(tenant, ctx)) return { status: 'done', outputs: { from: tenant.movedBy?.from.status, to: tenant.status } };
     const move = moveTenant(tenant.slug, tenant, ctx.input.event);
+    // The job was asked for once provisioning was live; the stored record follows the engine a moment later.
+    if (!move.ok && !tenant.movedBy && tenant.status === 'provisioning')
+      throw new TransientError(`${tenant.slug}'s record has not caught up with its provisioning yet`);
     if (!move.ok) throw new PermanentError(move.reason);
     const planId = ctx.input.plan ?? tenant.planId;
+    const reserve = ctx.input.reserveSlugForMs;
     await ctx.services.tenants.moveTenant(
       tenant.slug,
-      { ...move.state, ...(planId ? { planId } : {}) },
+      { ...move.state, ...(planId ? { planId } : {}), ...(reserve !== undefined ? { reservedUntil: Date.now() + reserve } : {}) },
       { jobId: ctx.jobId, stepId: ctx.stepId, from: fromOf(tenant) },
     );
     return { status: 'done', outputs: { from: tenant.status, to: move.state.status } };
@@ -66,6 +72,6 @@ function movedHere(tenant: TenantRecord, ctx: StepContext<Input>): boolean {
   return tenant.movedBy?.jobId === ctx.jobId && tenant.movedBy.stepId === ctx.stepId;
 }
 
-function fromOf(tenant: TenantRecord): { status: TenantStatus; previous?: TenantStatus; planId?: string } {
+function fromOf(tenant: TenantRecord): TenantPlace {
   return { status: tenant.status, ...(tenant.previous ? { previous: tenant.previous } : {}), ...(tenant.planId ? { planId: tenant.planId } : {}) };
 }

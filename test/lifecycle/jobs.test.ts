@@ -3,6 +3,9 @@
  * another plan and decommissioned, each as a job of its own kind with its own
  * pipeline, approvals and trail; the tenant's status follows the status machine.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NotAllowedError, TenantBusyError, TenantTransitionRefusedError } from '../../src/domain/errors.ts';
 import { parseJobDefinition } from '../../src/domain/job-definition.ts';
@@ -36,7 +39,7 @@ describe('lifecycle jobs', () => {
     const asked = await app.service.lifecycle.suspend(slug, DANA, { reason: 'customer asked for a pause' });
     expect(asked.outcome).toBe('created');
     expect(asked.job.kind).toBe('suspend');
-    expect(asked.job.steps.map((s) => s.id)).toEqual(['approval_gate', 'tenant_status']);
+    expect(asked.job.steps.map((s) => s.id)).toEqual(['approval_gate', 'sign_in', 'tenant_status']);
     await waitForStatus(app, asked.job.jobId, ['awaiting_approval']);
     expect((await app.service.lifecycle.tenant(slug)).status).toBe('live');
 
@@ -44,11 +47,12 @@ describe('lifecycle jobs', () => {
     await expect(app.service.approve(slug, DANA)).rejects.toThrow(NotAllowedError);
     await app.service.approve(slug, SAM);
     const done = await waitForStatus(app, asked.job.jobId, ['live', 'failed']);
-    expect(stepStates(done)).toEqual({ approval_gate: 'succeeded', tenant_status: 'succeeded' });
+    // A starter tenant has no Okta app: its sign-in step has nothing to change.
+    expect(stepStates(done)).toEqual({ approval_gate: 'succeeded', sign_in: 'succeeded', tenant_status: 'succeeded' });
     expect((await app.service.lifecycle.tenant(slug)).status).toBe('suspended');
 
     const back = await app.service.lifecycle.reactivate(slug, DANA, { reason: 'paused by mistake' });
-    expect(back.job.steps.map((s) => s.id)).toEqual(['tenant_status']);
+    expect(back.job.steps.map((s) => s.id)).toEqual(['sign_in', 'tenant_status']);
     await waitForStatus(app, back.job.jobId, ['live']);
     expect((await app.service.lifecycle.tenant(slug)).status).toBe('live');
 
@@ -69,7 +73,7 @@ describe('lifecycle jobs', () => {
       source: 'Stripe invoice.payment_failed in_123',
       requestKey: 'evt_123',
     });
-    expect(job.steps.map((s) => s.id)).toEqual(['tenant_status']);
+    expect(job.steps.map((s) => s.id)).toEqual(['sign_in', 'tenant_status']);
     await waitForStatus(app, job.jobId, ['live']);
     expect((await app.service.lifecycle.tenant(slug)).status).toBe('suspended');
     const { text } = await auditOf(app, job);
@@ -102,14 +106,14 @@ describe('lifecycle jobs', () => {
     const app = await start({ pipeline: PIPELINE });
     const slug = await liveTenant(app);
     await expect(app.service.lifecycle.reactivate(slug, DANA, { reason: 'try it' })).rejects.toThrow(
-      new TenantTransitionRefusedError(`${slug} is already live.`, 'live', 'reactivate'),
+      new TenantTransitionRefusedError(`${slug} is already live`, 'live', 'reactivate'),
     );
     const decommission = await app.service.lifecycle.decommission(slug, DANA, { reason: 'contract ended' });
     await waitForStatus(app, decommission.job.jobId, ['awaiting_approval']);
     const busy = app.service.lifecycle.suspend(slug, DANA, { reason: 'not paying' });
     await expect(busy).rejects.toThrow(TenantBusyError);
     await expect(busy).rejects.toThrow(
-      `${slug} is busy: another job is already decommissioning it (job ${decommission.job.jobId}). Wait for it to finish, or cancel it, before asking to suspend it.`,
+      `${slug} is busy: another job is already decommissioning it (job ${decommission.job.jobId}). Wait for it to finish, or cancel it, before asking to suspend it`,
     );
     // Once the decommissioning is rejected the tenant is free again, and still live.
     await app.service.reject(slug, SAM, 'we keep this customer');
@@ -126,7 +130,7 @@ describe('lifecycle jobs', () => {
     // A large growth deal waits for the deal desk: the tenant is still being provisioned.
     const { job } = await app.service.provision(dealFor({ plan: 'growth', contractValue: 150_000 }), REQUESTER);
     await expect(app.service.lifecycle.suspend(job.tenant.slug, DANA, { reason: 'too early' })).rejects.toThrow(
-      `You cannot suspend ${job.tenant.slug}: it is still being provisioned, and only a tenant that is live can be suspended.`,
+      `You cannot suspend ${job.tenant.slug}: it is still being provisioned, and only a tenant that is live can be suspended`,
     );
     await expect(app.service.lifecycle.suspend('nobody-here', DANA, { reason: 'who?' })).rejects.toThrow('there is no tenant "nobody-here"');
     await expect(app.service.lifecycle.suspend(job.tenant.slug, REQUESTER, { reason: 'please' })).rejects.toThrow(
@@ -135,7 +139,7 @@ describe('lifecycle jobs', () => {
   });
 
   it('decommissions only after approval, marking the tenant decommissioned and keeping its record', async () => {
-    const app = await start({ pipeline: PIPELINE });
+    const app = await start({ pipeline: PIPELINE, env: { DECOMMISSION_GRACE_DAYS: '0', EXPORTS_DIR: mkdtempSync(path.join(tmpdir(), 'exports-')) } });
     const slug = await liveTenant(app);
     const { job } = await app.service.lifecycle.decommission(slug, DANA, { reason: 'contract ended' });
     const parked = await waitForStatus(app, job.jobId, ['awaiting_approval']);

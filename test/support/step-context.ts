@@ -43,6 +43,10 @@ export function unusedServices(): StepServices {
       tenant: () => Promise.reject(new Error('tenant registry not plugged in')),
       moveTenant: () => Promise.reject(new Error('tenant registry not plugged in')),
     },
+    provisioningRollbacks: {
+      rollBack: () => Promise.reject(new Error('provisioning rollbacks not plugged in')),
+      status: () => Promise.reject(new Error('provisioning rollbacks not plugged in')),
+    },
   };
 }
 

@@ -119,7 +119,7 @@ describe('the tenant status machine', () => {
         if (expected === '—') {
           expect(move.ok).toBe(false);
           if (!move.ok)
-            expect(move.reason).toMatch(/^(You cannot .* acme: it is .*, and only a tenant that is .* can be .*\.|acme is already .*\.)$/);
+            expect(move.reason).toMatch(/^(You cannot .* acme: it is .*, and only a tenant that is .* can be [^.]*|acme is already [^.]*)$/);
         } else {
           expect(move).toMatchObject({ ok: true, state: { status: expected } });
         }
@@ -128,16 +128,16 @@ describe('the tenant status machine', () => {
   }
 
   it('says why in people’s words, naming the tenant, where it stands and what it would need to be', () => {
-    expect(moveTenant('acme', { status: 'live' }, 'reactivate')).toEqual({ ok: false, reason: 'acme is already live.' });
+    expect(moveTenant('acme', { status: 'live' }, 'reactivate')).toEqual({ ok: false, reason: 'acme is already live' });
     expect(moveTenant('acme', { status: 'decommissioning' }, 'reactivate')).toEqual({
       ok: false,
-      reason: 'You cannot reactivate acme: it is being decommissioned, and only a tenant that is suspended can be reactivated.',
+      reason: 'You cannot reactivate acme: it is being decommissioned, and only a tenant that is suspended can be reactivated',
     });
-    expect(moveTenant('acme', { status: 'suspended' }, 'suspend')).toEqual({ ok: false, reason: 'acme is already suspended.' });
-    expect(moveTenant('acme', { status: 'decommissioned' }, 'decommission')).toEqual({ ok: false, reason: 'acme is already decommissioned.' });
+    expect(moveTenant('acme', { status: 'suspended' }, 'suspend')).toEqual({ ok: false, reason: 'acme is already suspended' });
+    expect(moveTenant('acme', { status: 'decommissioned' }, 'decommission')).toEqual({ ok: false, reason: 'acme is already decommissioned' });
     expect(moveTenant('acme', { status: 'provisioning' }, 'suspend')).toEqual({
       ok: false,
-      reason: 'You cannot suspend acme: it is still being provisioned, and only a tenant that is live can be suspended.',
+      reason: 'You cannot suspend acme: it is still being provisioned, and only a tenant that is live can be suspended',
     });
   });
 

@@ -12,3 +12,4 @@ export * from './stats.ts';
 export * from './text.ts';
 export * from './thread.ts';
 export * from './limits.ts';
+export * from './lifecycle-modal.ts';

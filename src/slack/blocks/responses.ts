@@ -94,6 +94,10 @@ const HELP: readonly (readonly [string, string])[] = [
   [' audit <slug>', 'who did what and when, in plain words'],
   [' list', 'jobs that are running, waiting or failed'],
   [' stats', 'signed-to-live KPIs: time to live, handoffs, approvals, first use'],
+  [' suspend <slug>', 'block sign-in for a live tenant, keeping its data (an approver agrees first)'],
+  [' reactivate <slug>', 'let a suspended tenant’s people sign in again'],
+  [' upgrade <slug>', 'or downgrade: move a tenant to another plan (its features, limits and subscription follow)'],
+  [' decommission <slug>', 'export a tenant’s data and remove it after a grace period (always approved first)'],
   [' drift [slug]', 'paid but not enabled, and enabled but not paid'],
   [' help', 'this help'],
 ];

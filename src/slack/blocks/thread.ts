@@ -126,6 +126,7 @@ const EVENT_EMOJI: Partial<Record<EventType, string>> = {
   'step.started': ':arrow_forward:',
   'step.resumed': ':arrow_forward:',
   'step.polling': ':hourglass_flowing_sand:',
+  'step.reminder': ':alarm_clock:',
   'step.retrying': ':repeat:',
   'step.succeeded': STATE_EMOJI.succeeded,
   'step.failed': STATE_EMOJI.failed,
@@ -149,6 +150,15 @@ function eventSentence(event: JobEvent): string {
 /** A one-liner for any event without a reply of its own. */
 export function eventLine(view: JobView, event: JobEvent): SlackMessage {
   return message(`${tenantFallback(view)}: ${outsideText(event.summary, 2500)}`, [context(`${slackTime(event.at)} ${eventSentence(event)}`)]);
+}
+
+/** A reminder while a job waits out a grace period, with a way to stop it (Cancel asks for a reason). */
+export function reminderLine(view: JobView, event: JobEvent): SlackMessage {
+  const cancel = button({ actionId: ACTIONS.cancel, text: 'Cancel', style: 'danger', value: encodeAction({ jobId: view.jobId, seq: view.seq }) });
+  return message(`${tenantFallback(view)}: ${outsideText(event.summary, 2500)}`, [
+    context(`${slackTime(event.at)} ${eventSentence(event)}`),
+    actions('reminder_actions', cancel),
+  ]);
 }
 
 export function rollbackUpdate(view: JobView, event: JobEvent, opts: ThreadOptions = {}): SlackMessage {

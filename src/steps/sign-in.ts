@@ -9,7 +9,6 @@
  */
 import type { Client } from '@okta/okta-sdk-nodejs';
 import { z } from 'zod';
-import { PermanentError } from '../domain/errors.ts';
 import { findApps, isAssigned } from './sso/apps.ts';
 import { findGroupId } from './sso/directory.ts';
 import { ssoNames } from './sso/names.ts';
@@ -28,16 +27,21 @@ type Access = Input['access'];
 
 type Target = { appId: string; status: string | undefined; groupId: string | undefined };
 
-/** The tenant's app and admin group, found by the names the sso step gave them. */
-async function targetOf(client: Client, cfg: Input): Promise<Target> {
+/**
+ * The tenant's app and admin group, found by the names the sso step gave them; undefined when it has
+ * no app (a plan change switched SSO on without setting it up, or someone removed it): nobody signs in
+ * through an app that is not there, so there is nothing to block or allow.
+ */
+async function targetOf(client: Client, cfg: Input): Promise<Target | undefined> {
   const names = ssoNames(cfg);
   const [app] = await findApps(client, names.appLabel);
-  if (!app?.id) throw new PermanentError(`the tenant's Okta app "${names.appLabel}" is not in Okta, so sign-in cannot be changed there`);
+  if (!app?.id) return undefined;
   return { appId: app.id, status: app.status, groupId: await findGroupId(client, names.groupName) };
 }
 
-async function setAccess(client: Client, cfg: Input, access: Access): Promise<Target> {
+async function setAccess(client: Client, cfg: Input, access: Access): Promise<Target | undefined> {
   const target = await targetOf(client, cfg);
+  if (!target) return undefined;
   const { appId, groupId } = target;
   if (access === 'blocked') {
     if (groupId)
@@ -57,7 +61,9 @@ async function setAccess(client: Client, cfg: Input, access: Access): Promise<Ta
 }
 
 async function verify(client: Client, cfg: Input): Promise<CheckResult> {
-  const { appId, status, groupId } = await targetOf(client, cfg);
+  const target = await targetOf(client, cfg);
+  if (!target) return { status: 'done' };
+  const { appId, status, groupId } = target;
   const assigned = groupId ? await isAssigned(client, appId, groupId) : false;
   const blocked = status !== 'ACTIVE' && !assigned;
   if (cfg.access === 'blocked' ? blocked : status === 'ACTIVE' && (assigned || !groupId)) return { status: 'done' };
@@ -77,6 +83,7 @@ export const signInStep = defineStep({
   async run(ctx) {
     if (!ctx.input.enabled) return { status: 'done', outputs: { skipped: true } };
     const target = await setAccess(ctx.services.okta, ctx.input, ctx.input.access);
+    if (!target) return { status: 'done', outputs: { skipped: true, noApp: true } };
     return { status: 'done', outputs: { appId: target.appId, access: ctx.input.access } };
   },
   async check(ctx) {
@@ -87,6 +94,7 @@ export const signInStep = defineStep({
     await setAccess(ctx.services.okta, ctx.input, opposite(ctx.input.access));
   },
   describe(cfg, outputs) {
+    if (outputs['noApp'] === true) return `No Okta sign-in to change for ${cfg.companyName}: it has no Okta app`;
     if (outputs['skipped'] === true) return `No Okta sign-in to change for ${cfg.companyName}: the plan does not include SSO`;
     return cfg.access === 'blocked'
       ? `Sign-in to ${cfg.companyName} blocked in Okta: the app is deactivated and taken from the admin group`

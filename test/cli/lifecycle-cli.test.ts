@@ -99,7 +99,8 @@ describe('lifecycle verbs on the CLI', () => {
     expect(audit.out).toContain('sam.approver from the CLI asked to suspend Hooli (slug hooli): "customer asked for a pause".');
     expect(audit.out).toContain('Suspended hooli');
     expect(audit.out).toContain('Reactivated hooli');
-  });
+    // A dozen CLI processes, each composing the app: far longer than one test usually takes.
+  }, 180_000);
 
   it('refuses a plan change between a shared and a dedicated database, saying why', async () => {
     const provisioned = await cli(
@@ -119,5 +120,5 @@ describe('lifecycle verbs on the CLI', () => {
     expect(refused.out).toContain(
       'Not done: pied-piper cannot move from Starter (shared database) to Enterprise (dedicated database): a plan change does not move a tenant’s data between a shared and a dedicated database',
     );
-  });
+  }, 120_000);
 });

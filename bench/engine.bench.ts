@@ -78,6 +78,7 @@ import {
 import { kpiFiguresLines, kpiScenario, kpiSizes } from './kpis.ts';
 import { slackScenario } from './slack.ts';
 import { billingFiguresLines, billingScenario } from './billing.ts';
+import { apiScenario, type ApiFigures } from './api.ts';
 import { REQUESTER } from '../test/support/people.ts';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -98,6 +99,9 @@ const SCHED_CONCURRENCY = SCHED_JOBS * WIDEST_LEVEL;
 const TARGET_RATIO = 0.5;
 const TARGET_P99_MS = 50;
 const TARGET_ACK_P99_MS = 200;
+const TARGET_API_P99_MS = 50;
+/** BENCH_ONLY=api runs only the HTTP API scenario (section 5). */
+const ONLY = process.env['BENCH_ONLY'];
 /** The whole run stops by itself (after cleaning up) at this point. */
 // Throughput, scheduling, the provision round and the Slack scenario take about 3 minutes on 2 cores; the control room
 // with its 1,000,000 seeded audit entries about 2 more.
@@ -541,6 +545,8 @@ async function main(): Promise<void> {
   await mongo.connect();
   log(`engine benchmark: run ${runId}, Redis ${new URL(REDIS_URL).host}, Node ${process.version}`);
   log();
+  if (ONLY === 'api') return apiOnly();
+  if (ONLY !== undefined) throw new Error(`BENCH_ONLY=${ONLY}: the only part that runs alone is api`);
   const manifestsDir = manifestsDirWith(pipelineYaml(() => 0));
   manifestDirs.push(manifestsDir);
   const tp = await throughputRounds(manifestsDir);
@@ -567,7 +573,10 @@ async function main(): Promise<void> {
       )
     : undefined;
   log();
-  log('== 5. Billing: webhook → flags applied, 100 tenants at once ==');
+  log('== 5. The HTTP API: POST /api/v1/provisioning-requests → 202 while 100 jobs run ==');
+  const api = await apiScenario(log);
+  log();
+  log('== 6. Billing: webhook → flags applied, 100 tenants at once ==');
   const track = (db: string, dir: string) => {
     mongoDbs.push(db, db.replace('bench_billing_', 'bench_billing_shared_'));
     manifestDirs.push(dir);
@@ -629,6 +638,7 @@ async function main(): Promise<void> {
   log(`slack calls: ${slack.callsPerJob} per 10-step job (${slack.callsDetail}; the progress message is edited at most about once a second)`);
   for (const line of kpi ? kpiFiguresLines(kpi) : ['control room: not measured (BENCH_KPI=0)']) log(line);
   for (const line of billing ? billingFiguresLines(billing) : ['billing: not measured (BENCH_BILLING=0)']) log(line);
+  for (const line of apiFiguresLines(api)) log(line);
   for (const line of mem.lines) log(`peak RSS:    ${line}`);
   if (engineErrors > 0) log(`engine errors reported: ${engineErrors} (first 5 on stderr)`);
   log(`total time:  ${fixed((Date.now() - startedAt) / 1000, 1)} s`);
@@ -639,8 +649,37 @@ async function main(): Promise<void> {
       ` ack_p50_ms=${fixed(slack.ackP50, 1)} ack_p99_ms=${fixed(slack.ackP99, 1)} slack_calls_per_job=${slack.callsPerJob}` +
       ` kpi_jobs=${kpi?.jobs ?? 0} kpi_audit_events=${kpi?.events ?? 0} admin_p50_ms=${fixed(kpi?.admin.p50 ?? Number.NaN, 1)} admin_p99_ms=${fixed(kpi?.admin.p99 ?? Number.NaN, 1)}` +
       ` kpi_p50_ms=${fixed(kpi?.kpis.p50 ?? Number.NaN, 1)} kpi_p99_ms=${fixed(kpi?.kpis.p99 ?? Number.NaN, 1)}` +
-      ` billing_applied_p50_ms=${fixed(billing?.applied.p50 ?? Number.NaN)} billing_applied_p99_ms=${fixed(billing?.applied.p99 ?? Number.NaN)}`,
+      ` billing_applied_p50_ms=${fixed(billing?.applied.p50 ?? Number.NaN)} billing_applied_p99_ms=${fixed(billing?.applied.p99 ?? Number.NaN)}` +
+      ` ${apiBenchFields(api)}`,
   );
+}
+
+function apiFiguresLines(api: ApiFigures): string[] {
+  const store = `store: ${new URL(MONGODB_URI).host}`;
+  const line = (name: string, f: ApiFigures['inProcess']) =>
+    `api 202:     ${name}: p50 ${fixed(f.p50, 1)} ms, p99 ${fixed(f.p99, 1)} ms, max ${fixed(f.max, 1)} ms over ${f.requests} requests while 100 jobs ran` +
+    ` (before them: p50 ${fixed(f.idleP50, 1)} ms, p99 ${fixed(f.idleP99, 1)} ms; server event loop delay p99 ${fixed(f.loopP99, 1)} ms; ${store})` +
+    `   target p99 ≤ ${TARGET_API_P99_MS} ms   ${verdict(f.p99 <= TARGET_API_P99_MS)}`;
+  return [line('workers in the server process', api.inProcess), line('workers in their own process', api.ownProcess)];
+}
+
+/** api_p50_ms/api_p99_ms as `provisioner serve` runs by default (workers in process); the other layout beside them. */
+function apiBenchFields(api: ApiFigures): string {
+  const { inProcess: a, ownProcess: b } = api;
+  return (
+    `api_p50_ms=${fixed(a.p50, 1)} api_p99_ms=${fixed(a.p99, 1)} api_idle_p99_ms=${fixed(a.idleP99, 1)}` +
+    ` api_own_workers_p50_ms=${fixed(b.p50, 1)} api_own_workers_p99_ms=${fixed(b.p99, 1)}`
+  );
+}
+
+/** Only the HTTP API scenario, with its own bench line. */
+async function apiOnly(): Promise<void> {
+  log('== 5. The HTTP API: POST /api/v1/provisioning-requests → 202 while 100 jobs run ==');
+  const api = await apiScenario(log);
+  const mem = await memory();
+  for (const line of apiFiguresLines(api)) log(line);
+  for (const line of mem.lines) log(`peak RSS:    ${line}`);
+  log(`bench: ${apiBenchFields(api)} peak_rss_mb=${fixed(mem.selfMb, 1)}`);
 }
 
 const watchdog = setTimeout(() => {

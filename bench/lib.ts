@@ -141,6 +141,7 @@ export function engineJobFor(app: App, deal: Record<string, unknown>): { definit
     settings: app.config.tenant,
     catalogue: stepTypes,
     now,
+    residencyRegions: app.manifests.plans.residencyRegions,
   });
   if (!built.ok) throw new Error(`bench job not built: ${JSON.stringify(built.problems)}`);
   const { definition } = built;

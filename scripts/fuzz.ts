@@ -2,8 +2,10 @@
  * `npm run fuzz`: property-based fuzzing (fast-check) of every door input
  * comes through: the intake parser, the Slack modal's reader, the CLI's
  * argument parsing (in-process, plus a sample of real `provisioner` runs),
- * the manifests loader, the Slack app over signed HTTP, and the billing
- * webhooks (Stripe, Bunny) on the real server.
+ * the manifests loader, the Slack app over signed HTTP, the billing webhooks
+ * (Stripe, Bunny) on the real server, the HTTP API's provisioning requests,
+ * and Salesforce's Outbound Messages over HTTP (never an ack for a malformed
+ * envelope).
  * Never a crash, never a 5xx, never a stack trace in text a person reads,
  * and every refusal names the field at fault.
  *
@@ -25,10 +27,12 @@ import { loadConfig } from '../src/config.ts';
 import { loadManifests } from '../src/manifests/load.ts';
 import { stepTypes } from '../src/steps/registry.ts';
 import { fuzzBillingWebhooks } from './fuzz/billing-webhooks.ts';
+import { fuzzApi } from './fuzz/api-http.ts';
 import { fuzzCliParsing, fuzzCliProcesses } from './fuzz/cli.ts';
 import { errorText, Findings } from './fuzz/findings.ts';
 import { fuzzIntake, fuzzModal } from './fuzz/intake.ts';
 import { fuzzManifests } from './fuzz/manifests.ts';
+import { fuzzSalesforce } from './fuzz/salesforce.ts';
 import { fuzzSlack } from './fuzz/slack-http.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -43,8 +47,17 @@ if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a whole
 // A real `provisioner` process takes a second or more: one in 500 cases is one.
 const processes = Math.max(3, Math.round(cases / 500));
 const share = (fraction: number) => Math.round(cases * fraction);
-const plan = { intake: share(0.25), modal: share(0.15), manifests: share(0.15), slack: share(0.15), billing: share(0.1), processes };
-const parsing = cases - plan.intake - plan.modal - plan.manifests - plan.slack - plan.billing - processes;
+const plan = {
+  intake: share(0.25),
+  modal: share(0.15),
+  manifests: share(0.15),
+  slack: share(0.15),
+  billing: share(0.1),
+  api: share(0.05),
+  salesforce: share(0.05),
+  processes,
+};
+const parsing = cases - plan.intake - plan.modal - plan.manifests - plan.slack - plan.billing - plan.api - plan.salesforce - processes;
 
 const findings = new Findings();
 let current = 'setup';
@@ -84,7 +97,9 @@ let slackRefusals = 0;
 await target('slack webhooks', async () => {
   slackRefusals = (await fuzzSlack(findings, plan.slack, seed + 4)).slackRefusals;
 });
-await target('billing webhooks', () => fuzzBillingWebhooks(findings, plan.billing, seed + 6));
+await target('billing webhooks', () => fuzzBillingWebhooks(findings, plan.billing, seed + 8));
+await target('salesforce', () => fuzzSalesforce(findings, plan.salesforce, seed + 6));
+await target('api', () => fuzzApi(findings, plan.api, seed + 7));
 await target('cli processes', () => withScratchSpace((env) => fuzzCliProcesses(findings, env, plan.processes, seed + 5)));
 current = 'done';
 

@@ -6,11 +6,16 @@
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import type { FastifyInstance } from 'fastify';
 import type { WebClient } from '@slack/web-api';
+import type { Db } from 'mongodb';
+import { MongoIdempotencyStore } from './adapters/mongo-idempotency.ts';
 import { RedisOneTimeTokens } from './adapters/one-time-tokens.ts';
+import { RedisCallerRateLimit } from './adapters/redis-rate-limit.ts';
+import { IdempotentRequests } from './app/idempotent-requests.ts';
 import { SlackOpenIdSignIn } from './adapters/slack/sign-in.ts';
 import type { MessageRefs } from './adapters/slack/message-refs.ts';
 import { ControlRoom } from './app/control-room.ts';
 import { startCatalog } from './app/job-catalog.ts';
+import type { CrmIntakeService } from './app/crm-intake.ts';
 import type { KpiFactsKeeper } from './app/kpi-facts.ts';
 import type { KpiService } from './app/kpis.ts';
 import type { ProvisioningService } from './app/services.ts';
@@ -18,6 +23,7 @@ import type { StatusLinks } from './app/status-links.ts';
 import type { Config } from './config.ts';
 import type { Identity } from './domain/policy.ts';
 import type { Engine } from './engine/engine.ts';
+import type { Manifests } from './manifests/load.ts';
 import type { Session } from './http/auth/session.ts';
 import { createHttpServer, listen, type HttpServerDeps } from './http/server.ts';
 import type { WebhookDeps } from './http/routes/webhooks/index.ts';
@@ -41,10 +47,14 @@ export type WebParts = {
   config: Config;
   service: ProvisioningService;
   kpis: KpiService;
+  manifests: Manifests;
   /** Kept current from the event feed while the server runs, so the KPI page only aggregates. */
   kpiFacts: KpiFactsKeeper;
+  crm: CrmIntakeService;
   engine: Engine;
   store: JobStore;
+  /** The database the API keeps its Idempotency-Key records in. */
+  db: Db;
   statusLinks: StatusLinks;
   http: HttpServerDeps;
   slack: { client: WebClient; refs: MessageRefs; app: SlackApp | undefined } | undefined;
@@ -53,6 +63,8 @@ export type WebParts = {
 };
 
 const SIGN_IN_LINK_MS = 3_600_000;
+/** How often the serving process posts notices of deals needing a person that Slack did not take (or a crash kept from it). */
+const OVERDUE_NOTICES_EVERY_MS = 60_000;
 
 export async function composeWeb(parts: WebParts): Promise<Web> {
   const { config, service, engine, store } = parts;
@@ -70,6 +82,8 @@ export async function composeWeb(parts: WebParts): Promise<Web> {
   const people = parts.slack
     ? new People(parts.slack.client, { approvers: config.slack?.approvers ?? { userIds: [], groupId: undefined }, admins: config.web.admins })
     : undefined;
+  const idempotencyStore = new MongoIdempotencyStore(parts.db);
+  await idempotencyStore.ensureIndexes();
   const oneTimeLinks = new RedisOneTimeTokens(engine.redis, `${config.queuePrefix}:sign-in`);
   const identify = async (session: Session): Promise<Identity> => {
     if (session.via === 'slack' && people) return people.identify(session.id, session.name, 'web');
@@ -83,6 +97,8 @@ export async function composeWeb(parts: WebParts): Promise<Web> {
     service,
     kpis: parts.kpis,
     apiCallers: config.apiCallers,
+    idempotency: new IdempotentRequests(idempotencyStore),
+    rateLimit: new RedisCallerRateLimit(engine.redis, { prefix: `${config.queuePrefix}:api-rate`, perMinute: config.apiRateLimitPerMinute }),
     controlRoom: new ControlRoom({ provisioning: service, store, catalog }),
     statusLinks: parts.statusLinks,
     feed,
@@ -95,9 +111,16 @@ export async function composeWeb(parts: WebParts): Promise<Web> {
     view: (jobId) => service.jobView(jobId),
     publicUrl: config.web.publicUrl,
     slack: parts.slack?.app?.http,
+    salesforce: {
+      endpoint: config.salesforce,
+      fieldMap: parts.manifests.salesforce,
+      receive: (source, deals) => parts.crm.receive(source, deals),
+    },
     ...(parts.webhooks ? { webhooks: parts.webhooks } : {}),
     onError: parts.onError,
   });
+  const overdueNotices = setInterval(() => void parts.crm.postOverdueNotices().catch(parts.onError), OVERDUE_NOTICES_EVERY_MS);
+  overdueNotices.unref();
   return {
     server,
     async listen(port = config.observability.http.port) {
@@ -112,6 +135,7 @@ export async function composeWeb(parts: WebParts): Promise<Web> {
       return `${base ?? configuredBaseUrl(config)}/auth/one-time/${token}`;
     },
     async close() {
+      clearInterval(overdueNotices);
       stop();
       await keepingKpis.stop();
       await server.close();

@@ -4,7 +4,7 @@
  */
 import { MongoClient } from 'mongodb';
 import { ProvisioningService } from './app/services.ts';
-import { ConfigError, requireIntegrations, type Config } from './config.ts';
+import { ConfigError, placementOf, requireIntegrations, type Config } from './config.ts';
 import { connectIntegrations } from './adapters/integrations.ts';
 import type { Integration } from './ports/step-services.ts';
 import type { PipelineStep } from './domain/graph.ts';
@@ -39,6 +39,9 @@ import { KpiFactsKeeper } from './app/kpi-facts.ts';
 import { KpiService } from './app/kpis.ts';
 import type { BillingService } from './app/billing.ts';
 import { composeBilling, webhookDeps, type Billing } from './compose-billing.ts';
+import { CrmIntakeService } from './app/crm-intake.ts';
+import { MongoPendingIntakeStore } from './adapters/mongo-pending-intakes.ts';
+import { SlackPendingIntakeNotices } from './adapters/slack/pending-intake-notices.ts';
 
 export type App = {
   config: Config;
@@ -53,6 +56,8 @@ export type App = {
   kpis: KpiService;
   /** The facts the KPIs aggregate, in memory (kept current in the background by `serveWeb`). */
   kpiFacts: KpiFactsKeeper;
+  /** Deals a CRM sends by itself (Salesforce outbound messages), and those that need a person. */
+  crm: CrmIntakeService;
   engine: Engine;
   store: MongoJobStore;
   manifests: Manifests;
@@ -158,6 +163,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     manifests,
     settings: config.tenant,
     catalogue: stepTypes,
+    preview: { planners: stepTypes, placement: placementOf(config) },
     policy: config.policy,
     usage: new MongoTenantUsage(integrations.services.tenantData),
     ...(statusLinks ? { statusPages: { links: statusLinks, baseUrl: () => web?.baseUrl() ?? configuredBaseUrl(config) } } : {}),
@@ -175,6 +181,16 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     logger,
     onError,
   });
+  const pendingIntakes = new MongoPendingIntakeStore(mongo.db(config.mongoDb));
+  await pendingIntakes.ensurePendingIntakeIndexes();
+  const crm = new CrmIntakeService({
+    provisioning: service,
+    store: pendingIntakes,
+    audit: store,
+    notices: slack && config.slack ? new SlackPendingIntakeNotices({ client: slack.client, channel: config.slack.channel }) : undefined,
+    policy: config.policy,
+    onError,
+  });
   const slackApp =
     config.slack && slack && opts.serveSlack
       ? createSlackApp(
@@ -188,6 +204,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
             people: new People(slack.client, { approvers: config.slack.approvers, admins: config.web.admins }),
             channel: config.slack.channel,
             progressUrl: (jobId) => slack.refs.link(jobId, 5000),
+            crm,
             onError,
           },
           { fetch: slackFetch, logger: slackSdkLogger(logger, 'slack-bolt') },
@@ -202,8 +219,11 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
           service,
           kpis,
           kpiFacts,
+          manifests,
+          crm,
           engine,
           store,
+          db: mongo.db(config.mongoDb),
           statusLinks,
           http: { health, metrics, logger },
           slack: slack ? { client: slack.client, refs: slack.refs, app: slackApp } : undefined,
@@ -220,6 +240,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     billingStore: billing.store,
     kpis,
     kpiFacts,
+    crm,
     engine,
     store,
     manifests,

@@ -6,8 +6,9 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseApiCallers, type ApiCallers } from './domain/api-callers.ts';
-import type { Role } from './domain/policy.ts';
-import type { Integration } from './ports/step-services.ts';
+import { parseOrgIds, parseSecretHashes, type SalesforceEndpoint } from './domain/salesforce-endpoint.ts';
+import { isRole, ROLES, type Role } from './domain/policy.ts';
+import type { Integration, Placement } from './ports/step-services.ts';
 
 const LOCAL_WEBHOOK_SECRET = 'local-only-webhook-signing-secret';
 
@@ -60,6 +61,12 @@ const EnvSchema = z.object({
   STATUS_PAGE_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   /** Programs calling the HTTP API and their token hashes: "product=sha256:<hex>|sha256:<hex>,salesforce=sha256:<hex>". */
   API_CALLERS: z.string().default(''),
+  /** Salesforce organizations whose Outbound Messages are taken (15- or 18-character ids, comma-separated). */
+  SALESFORCE_ORG_IDS: z.string().default(''),
+  /** SHA-256 hashes of the outbound-message endpoint's secret path segment: "sha256:<hex>" (two joined by "|" while rotating). */
+  SALESFORCE_ENDPOINT_SECRET_HASHES: z.string().default(''),
+  /** Requests each API caller may make per minute; past it the API answers 429 with Retry-After. */
+  API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(120),
   SLACK_UPDATES_PER_SECOND: z.coerce.number().positive().max(50).default(1),
   SLACK_POSTS_PER_SECOND: z.coerce.number().positive().max(50).default(1),
   USER: z.string().min(1).optional(),
@@ -90,6 +97,14 @@ const EnvSchema = z.object({
     .optional(),
   DNS_RECORD_TARGET: z.string().optional(),
   DNS_RECORD_TTL: z.coerce.number().int().min(30).max(86400).default(300),
+  /** Starts every tenant bucket's name: S3 names are global, so it should say whose they are (e.g. acme-prod-tenants). */
+  TENANT_BUCKET_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9](?:[a-z0-9-]{0,18}[a-z0-9])?$/, {
+      error: 'use 1–20 lowercase letters, digits and hyphens, starting and ending with a letter or digit',
+    })
+    .refine((prefix) => !prefix.startsWith('xn--') && !prefix.startsWith('sthree-'), { error: 'S3 reserves names starting with xn-- and sthree-' })
+    .optional(),
   SECRETS_RECOVERY_WINDOW_DAYS: z.coerce.number().int().min(7).max(30).default(7),
   /** Days between an approved decommissioning and anything being removed (fractions allowed; 0: none). */
   DECOMMISSION_GRACE_DAYS: z.coerce.number().min(0).max(90).default(14),
@@ -190,6 +205,10 @@ export type Config = {
   apiCallers: ApiCallers;
   /** Billing webhooks: their secrets, unknown tenants, the grace period after a failed payment. */
   billing: BillingConfig;
+  /** Who may post Salesforce Outbound Messages; null when no organization is configured (every message is refused). */
+  salesforce: SalesforceEndpoint | null;
+  /** Requests each API caller may make per minute. */
+  apiRateLimitPerMinute: number;
 };
 
 export type WebConfig = {
@@ -295,6 +314,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     web: webConfig(e),
     apiCallers: apiCallersOf(e.API_CALLERS),
     billing: billingConfig(e),
+    salesforce: salesforceOf(e),
+    apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
   };
 }
 
@@ -321,6 +342,18 @@ function billingConfig(e: Env): BillingConfig {
     paymentGraceMs: e.PAYMENT_GRACE_HOURS * 3_600_000,
     driftCheckCron: e.DRIFT_CHECK_CRON === 'off' ? undefined : e.DRIFT_CHECK_CRON,
   };
+}
+
+function salesforceOf(e: Env): SalesforceEndpoint | null {
+  const orgs = parseOrgIds(e.SALESFORCE_ORG_IDS);
+  const secrets = parseSecretHashes(e.SALESFORCE_ENDPOINT_SECRET_HASHES);
+  const problems = [
+    ...(orgs.ok ? [] : orgs.problems.map((p) => `SALESFORCE_ORG_IDS: ${p}`)),
+    ...(secrets.ok ? [] : secrets.problems.map((p) => `SALESFORCE_ENDPOINT_SECRET_HASHES: ${p}`)),
+  ];
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
+  if (!orgs.ok || !secrets.ok || orgs.orgIds.length === 0) return null;
+  return { orgIds: orgs.orgIds, secretHashes: secrets.hashes };
 }
 
 function apiCallersOf(text: string): ApiCallers {
@@ -410,6 +443,8 @@ function integrationsConfig(e: Env): IntegrationsConfig {
         ['DNS_RECORD_TARGET', e.DNS_RECORD_TARGET],
       ]),
       'aws-secrets': [],
+      'aws-s3': unset([['TENANT_BUCKET_PREFIX', e.TENANT_BUCKET_PREFIX]]),
+      'aws-acm': [],
       okta: unset([
         ['OKTA_ORG_URL', e.OKTA_ORG_URL],
         ['OKTA_API_TOKEN', e.OKTA_API_TOKEN],
@@ -421,12 +456,6 @@ function integrationsConfig(e: Env): IntegrationsConfig {
       ]),
     },
   };
-}
-
-const ROLES: readonly Role[] = ['admin', 'approver', 'requester'];
-
-function isRole(value: string): value is Role {
-  return (ROLES as readonly string[]).includes(value);
 }
 
 /** "dana:admin,sam:approver+requester" → name → roles; every problem is named. */
@@ -456,6 +485,7 @@ export const PIPELINE_SETTING_ENV: Readonly<Record<string, string>> = {
   decommissionReminderMs: 'DECOMMISSION_REMINDER_HOURS',
   exportsDir: 'EXPORTS_DIR',
   slugReservedMs: 'SLUG_RESERVED_DAYS',
+  bucketPrefix: 'TENANT_BUCKET_PREFIX',
 };
 
 /** The variable that configures a named webhook endpoint: cs_platform → CS_PLATFORM_WEBHOOK_URL. */
@@ -493,6 +523,7 @@ function pipelineSettings(e: Env): Record<string, string | number> {
     decommissionReminderMs: Math.max(1000, Math.round(e.DECOMMISSION_REMINDER_HOURS * HOUR_MS)),
     exportsDir: resolve(e.EXPORTS_DIR),
     slugReservedMs: Math.round(e.SLUG_RESERVED_DAYS * DAY_MS),
+    bucketPrefix: e.TENANT_BUCKET_PREFIX ?? (local ? 'provisioner-local' : undefined),
   };
   const out: Record<string, string | number> = {};
   for (const [key, value] of Object.entries(values)) if (value !== undefined) out[key] = value;
@@ -511,6 +542,18 @@ export function requireIntegrations(config: Config, uses: ReadonlyMap<Integratio
     }
   }
   if (problems.length > 0) throw new ConfigError(`Missing configuration for the production profile:\n${problems.join('\n')}`);
+}
+
+/** Where this deployment puts things, as a dry-run preview names them: regions, zones and hosts, never a token. */
+export function placementOf(config: Pick<Config, 'integrations' | 'tenant'>): Placement {
+  const i = config.integrations;
+  const domain = config.tenant.baseDomain;
+  return {
+    awsRegion: i.aws.region,
+    hostedZone: i.hostedZoneId === undefined ? domain : `${i.hostedZoneId} (${domain})`,
+    oktaOrg: new URL(i.okta.orgUrl).host,
+    mailFrom: i.mail.from,
+  };
 }
 
 /** The configuration with some variables replaced (the demo points the bot at its own emulators). */

@@ -58,6 +58,7 @@ export async function startWorld(opts: { latency: Latency; onError(err: unknown)
     BASE_DOMAIN: `${run}.chaos.test`,
     SECRET_PREFIX: `ch${run}/tenants`,
     SHARED_DATABASE: `chaos_shared_${run}`,
+    TENANT_BUCKET_PREFIX: `ch${run}`,
     WORKER_CONCURRENCY: '20',
   };
   const app = await compose(loadConfig({ ...process.env, ...env }), { runWorkers: false, onError: opts.onError });

@@ -57,6 +57,9 @@ export async function ensureAws(run: Run): Promise<ServiceInfo> {
       impl: 'moto_server',
       cmd: bin,
       args: ['-H', '127.0.0.1', '-p', String(port)],
+      // moto issues a DNS-validated ACM certificate this many seconds after the request (default 60): a few
+      // seconds keeps the demo and tests quick while the certificate step really polls while it waits.
+      env: { ...process.env, MOTO_ACM_VALIDATION_WAIT: process.env.MOTO_ACM_VALIDATION_WAIT ?? '3' },
       logFile: join(run.dir, 'moto.log'),
       dataDirs: [],
       timeoutMs: 30_000,

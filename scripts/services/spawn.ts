@@ -50,6 +50,7 @@ export async function spawnAndWait(
     timeoutMs: number;
     ready: () => Promise<boolean>;
     cwd?: string;
+    env?: NodeJS.ProcessEnv;
   },
 ): Promise<Started> {
   const fd = openSync(spec.logFile, 'w');
@@ -57,7 +58,7 @@ export async function spawnAndWait(
     cwd: spec.cwd ?? run.dir,
     stdio: ['ignore', fd, fd],
     detached: true, // own process group: a Ctrl-C meant for the test run must not kill the servers mid-test
-    env: process.env,
+    env: spec.env ?? process.env,
   });
   closeSync(fd);
   let spawnError: Error | undefined;

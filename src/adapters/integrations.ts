@@ -4,6 +4,8 @@
  * data server live. In the local profile they point at emulators.
  */
 import { CreateHostedZoneCommand, ListHostedZonesByNameCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { ACMClient } from '@aws-sdk/client-acm';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as okta from '@okta/okta-sdk-nodejs';
 import { MongoClient } from 'mongodb';
@@ -38,13 +40,24 @@ export async function connectIntegrations(opts: {
     ...(i.aws.credentials ? { credentials: i.aws.credentials } : {}),
   };
   const route53 = new Route53Client(aws);
+  // An emulator answers on one host: buckets are addressed by path there, never as <bucket>.<host>.
+  const s3 = perRegion((region) => new S3Client({ ...aws, region, ...(i.aws.endpoint ? { forcePathStyle: true } : {}) }));
+  const acm = perRegion((region) => new ACMClient({ ...aws, region }));
+  const secrets = new SecretsManagerClient(aws);
+  const secretsElsewhere = perRegion((region) => new SecretsManagerClient({ ...aws, region }));
   const ownTenantClient = i.tenantMongoUri ? new MongoClient(i.tenantMongoUri, { serverSelectionTimeoutMS: 10_000 }) : undefined;
   const hostedZoneId = opts.uses.has('aws-route53') ? await hostedZoneFor(route53, i.hostedZoneId, config.tenant.baseDomain) : (i.hostedZoneId ?? '');
   const services: IntegrationServices = {
     tenantData: ownTenantClient ?? opts.storeClient,
     seeds: opts.seeds,
     dns: { client: route53, hostedZoneId },
-    secrets: { client: new SecretsManagerClient(aws), recoveryWindowDays: i.secretsRecoveryWindowDays },
+    secrets: {
+      client: secrets,
+      inRegion: (region) => (region === i.aws.region ? secrets : secretsElsewhere.get(region)),
+      recoveryWindowDays: i.secretsRecoveryWindowDays,
+    },
+    storage: { s3: s3.get },
+    certificates: { acm: acm.get },
     okta: oktaClient(i.okta.orgUrl, i.okta.token),
     stripe: stripeClient(i.stripe.secretKey, i.stripe.apiUrl),
     mail: { transport: nodemailer.createTransport(i.mail.smtpUrl), from: i.mail.from },
@@ -55,7 +68,27 @@ export async function connectIntegrations(opts: {
       services.mail.transport.close();
       route53.destroy();
       services.secrets.client.destroy();
+      secretsElsewhere.destroy();
+      s3.destroy();
+      acm.destroy();
       await ownTenantClient?.close();
+    },
+  };
+}
+
+/** One SDK client per region, made when a step first needs that region. */
+function perRegion<C extends { destroy(): void }>(make: (region: string) => C): { get(region: string): C; destroy(): void } {
+  const clients = new Map<string, C>();
+  return {
+    get(region) {
+      const known = clients.get(region);
+      if (known) return known;
+      const client = make(region);
+      clients.set(region, client);
+      return client;
+    },
+    destroy() {
+      for (const client of clients.values()) client.destroy();
     },
   };
 }

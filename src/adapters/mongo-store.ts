@@ -119,6 +119,10 @@ export class MongoJobStore implements JobStore, StatusLinkStore {
     return storable(linkId) ? this.statusLinks.findOne({ _id: linkId }) : null;
   }
 
+  async statusLinksOf(jobId: string): Promise<StatusLinkRecord[]> {
+    return storable(jobId) ? this.statusLinks.find({ jobId }).toArray() : [];
+  }
+
   async revokeStatusLinks(jobId: string, at: Date): Promise<number> {
     // One writer per link is enough here: withdrawing twice withdraws all the same.
     const live = await this.statusLinks.find({ jobId }).toArray();

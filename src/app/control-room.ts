@@ -7,6 +7,7 @@
 import { auditText, type AuditEntry } from '../domain/audit.ts';
 import { ActionRefusedError } from '../domain/errors.ts';
 import type { JobView } from '../domain/job-view.ts';
+import type { JobPreview } from '../domain/preview.ts';
 import type { JobStore } from '../ports/store.ts';
 import type { JobCatalog, JobPage, JobQuery } from './job-catalog.ts';
 import type { ProvisioningService } from './services.ts';
@@ -18,6 +19,8 @@ export type JobDetail = {
   lines: string[];
   /** Per step id: how many times it was tried in all, automatic and manual retries included. */
   attempts: Map<string, number>;
+  /** What the job was planned to create when it started, recomputed from its stored definition. */
+  plan: JobPreview;
 };
 
 export type TenantRow = {
@@ -56,7 +59,8 @@ export class ControlRoom {
     if (!record) throw new ActionRefusedError(`there is no job "${jobId}"`);
     const view = await this.provisioning.status(jobId);
     const entries = await this.store.audit({ jobIds: [jobId], limit: 5000 });
-    return { view, createdAt: record.createdAt, entries, lines: auditText(entries), attempts: attemptsOf(entries) };
+    const plan = this.provisioning.previewOf(record.definition);
+    return { view, createdAt: record.createdAt, entries, lines: auditText(entries), attempts: attemptsOf(entries), plan };
   }
 
   /** Tenants, newest first, each with its latest job's results and every job that touched it. */

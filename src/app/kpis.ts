@@ -4,7 +4,7 @@
  * come in through recordActivation(). Figures are aggregated from the facts
  * the keeper holds in memory, never from the audit.
  */
-import { parseActivationEvent } from '../domain/activation.ts';
+import { activationEventSchema, parseActivationEvent } from '../domain/activation.ts';
 import { InvalidInputError, NotAllowedError, UnknownTenantError } from '../domain/errors.ts';
 import { kpiReport, type KpiReport } from '../domain/kpis.ts';
 import { decideReportActivation, decideViewKpis, type Decision, type Identity } from '../domain/policy.ts';
@@ -48,6 +48,11 @@ export class KpiService {
    * Keeps an activation event the product posted for a tenant: 'recorded' the
    * first time, 'duplicate' for a redelivery of the same event id.
    */
+  /** What recordActivation takes, for the API's OpenAPI document. */
+  activationEventSchema() {
+    return activationEventSchema(this.now());
+  }
+
   async recordActivation(slug: string, raw: unknown, who: Identity): Promise<'recorded' | 'duplicate'> {
     allow(decideReportActivation(who));
     const parsed = parseActivationEvent(raw, this.now());

@@ -165,6 +165,8 @@ export class LifecycleService {
       settings: this.deps.settings,
       catalogue: this.deps.catalogue,
       now: this.now(),
+      // The tenant stays where it was provisioned: its residency names the same region.
+      residencyRegions: this.deps.manifests.plans.residencyRegions,
       lifecycle: {
         kind,
         request,

@@ -6,13 +6,13 @@
  */
 import { staleFailure, StaleFailureError, type OperatorAction } from '../domain/actions.ts';
 import { auditText, type AuditEntry } from '../domain/audit.ts';
-import { ActionRefusedError, InvalidInputError, NotAllowedError } from '../domain/errors.ts';
+import { ActionRefusedError, InvalidInputError, NotAllowedError, OpportunityTakenError } from '../domain/errors.ts';
 import type { EventType, JobEvent } from '../domain/events.ts';
 import { buildJobDefinition, type InputCatalogue, type JobDefinition } from '../domain/job-definition.ts';
 import { initialJobView as initialView, stepLabel, type JobView } from '../domain/job-view.ts';
 import type { JobStatus } from '../domain/job.ts';
 import { planNamed } from '../domain/plan.ts';
-import { parseIntake, type Intake, type TenantSettings } from '../domain/intake.ts';
+import { crmRequestSchema, parseIntake, type Intake, type TenantSettings } from '../domain/intake.ts';
 import { intakeDifferences, opportunityTakenMessage } from '../domain/intake-match.ts';
 import { decide, DOOR_WORDS, type Decision, type Identity, type JobAction, type PolicySettings } from '../domain/policy.ts';
 import { redactText } from '../domain/redact.ts';
@@ -24,6 +24,9 @@ import type { StatusLinks } from './status-links.ts';
 import { LifecycleService } from './lifecycle.ts';
 import type { JobRecord, JobStore } from '../ports/store.ts';
 import type { TenantUsage } from '../ports/tenant-usage.ts';
+import type { Placement } from '../ports/step-services.ts';
+import type { JobPreview } from '../domain/preview.ts';
+import { previewDefinition, previewRequest, type Planners } from './preview.ts';
 
 export type ServiceDeps = {
   engine: Engine;
@@ -37,10 +40,19 @@ export type ServiceDeps = {
   usage?: TenantUsage;
   /** Customer status links, and where their pages are served (the web server's address). */
   statusPages?: { links: StatusLinks; baseUrl(): string };
+  /** The step types' plans and where the deployment puts things, for dry-run previews. */
+  preview?: { planners: Planners; placement: Placement };
   now?: () => Date;
 };
 
 export type ProvisionResult = { outcome: 'created' | 'existing'; job: JobView };
+
+export type ProvisionOptions = {
+  /** Refuse a body naming its requester (the API's: its caller is the requester), rather than overriding it silently. */
+  refuseRequestedBy?: boolean;
+};
+
+const REQUESTED_BY_REFUSED = { field: 'requestedBy', message: 'The requester is the caller your API token names; leave requestedBy out' };
 
 /** Someone acting on a job, resolved by their door: who they are, where, and what they may do. */
 export type { Identity } from '../domain/policy.ts';
@@ -66,12 +78,13 @@ export class ProvisioningService {
    * gives the same job; another deal naming the same CRM opportunity, or a
    * slug another tenant holds, is refused.
    */
-  async provision(raw: unknown, who: Identity): Promise<ProvisionResult> {
+  async provision(raw: unknown, who: Identity, opts: ProvisionOptions = {}): Promise<ProvisionResult> {
     const { manifests, store } = this.deps;
     this.allow(who, 'provision');
     // The requester is whoever the door says asked, whatever the body claims.
     const parsed = parseIntake(withRequester(raw, who), manifests.plans, this.now());
-    if (!parsed.ok) throw new InvalidInputError(parsed.errors);
+    const claimed = opts.refuseRequestedBy && hasRequestedBy(raw) ? [REQUESTED_BY_REFUSED] : [];
+    if (!parsed.ok || claimed.length > 0) throw new InvalidInputError([...claimed, ...(parsed.ok ? [] : parsed.errors)]);
     const intake = parsed.intake;
     const earlier = await store.findByOpportunity(intake.crmOpportunityId);
     if (earlier) return this.sameDeal(earlier, intake);
@@ -81,6 +94,41 @@ export class ProvisioningService {
     const created = await store.createJob({ definition, view: initialView(definition), createdAt: at, updatedAt: at });
     if (created === 'created') return { outcome: 'created', job: await this.resume(definition) };
     return this.lostRace(definition);
+  }
+
+  /**
+   * A program asks for a tenant from a CRM deal (the HTTP API, Salesforce's
+   * outbound messages): the caller is the requester, so a body naming another
+   * is refused. The same deal again gives its job (created: false); another
+   * deal on the same opportunity throws OpportunityTakenError naming the
+   * differing fields; bad values throw InvalidInputError, a caller the policy
+   * refuses NotAllowedError.
+   */
+  async requestFromCrm(values: unknown, caller: Identity): Promise<{ job: JobView; created: boolean }> {
+    const { outcome, job } = await this.provision(values, caller, { refuseRequestedBy: true });
+    return { job, created: outcome === 'created' };
+  }
+
+  /** What requestFromCrm takes, as zod schemas of the intake's own fields (the API's OpenAPI document is generated from it). */
+  crmRequestSchema() {
+    return crmRequestSchema(this.deps.manifests.plans, this.now());
+  }
+
+  /** What provisioning this intake would create, where, and who must approve: validated like provision, and nothing is stored. */
+  preview(raw: unknown, who: Identity): JobPreview {
+    this.allow(who, 'provision');
+    const { manifests, settings, catalogue } = this.deps;
+    return previewRequest(raw, who, { manifests, settings, catalogue, ...this.previewDeps(), now: this.now() });
+  }
+
+  /** The plan a stored job was started with, recomputed from its definition (deterministic). */
+  previewOf(definition: JobDefinition): JobPreview {
+    return previewDefinition(definition, { manifests: this.deps.manifests, ...this.previewDeps() });
+  }
+
+  private previewDeps(): { planners: Planners; placement: Placement } {
+    if (!this.deps.preview) throw new ActionRefusedError('previews are not configured in this process');
+    return this.deps.preview;
   }
 
   private define(intake: Intake, who: Identity): JobDefinition {
@@ -95,6 +143,7 @@ export class ProvisioningService {
       settings: this.deps.settings,
       catalogue: this.deps.catalogue,
       requester: { door: who.door, id: who.id },
+      residencyRegions: manifests.plans.residencyRegions,
       now: this.now(),
     });
     if (!built.ok) throw new InvalidInputError(built.problems);
@@ -134,7 +183,7 @@ export class ProvisioningService {
     const differences = intakeDifferences(definition.intake, intake, planFeatures);
     if (differences.length === 0) return { outcome: 'existing', job: await this.resume(definition) };
     const holder = { slug: definition.tenant.slug, companyName: definition.tenant.companyName, jobId: definition.jobId };
-    throw new InvalidInputError([{ field: 'crmOpportunityId', message: opportunityTakenMessage(intake.crmOpportunityId, holder, differences) }]);
+    throw new OpportunityTakenError(opportunityTakenMessage(intake.crmOpportunityId, holder, differences), differences, holder.jobId);
   }
 
   /** Makes sure a stored job has its live state (a crash may have come between the two). */
@@ -289,6 +338,21 @@ export class ProvisioningService {
     return pages.links.revokeAll(job.jobId);
   }
 
+  /** The job of the tenant with exactly this slug (its newest), live when the engine has it; null when there is none. */
+  async tenantJob(slug: string): Promise<JobView | null> {
+    const jobs = await this.deps.store.findJobs({ search: slug, limit: 20 });
+    const newest = jobs.find((j) => j.view.tenant.slug === slug);
+    return newest ? ((await this.deps.engine.view(newest.view.jobId)) ?? newest.view) : null;
+  }
+
+  /** The address of the job's customer status page when one was shared and still works, for someone who may share it. */
+  async sharedStatusPage(jobId: string, who: Identity): Promise<string | undefined> {
+    const pages = this.deps.statusPages;
+    if (!pages || !decide(who, 'share_status', this.deps.policy).allowed) return undefined;
+    const token = await pages.links.current(jobId, (id) => this.jobView(id));
+    return token === undefined ? undefined : `${pages.baseUrl()}/status/${token}`;
+  }
+
   /** One job by its id (no search): live when the engine has it, else as stored; null when there is none. */
   async jobView(jobId: string): Promise<JobView | null> {
     return (await this.deps.engine.view(jobId)) ?? (await this.deps.store.getJob(jobId))?.view ?? null;
@@ -378,6 +442,10 @@ const ACTION_OF: Readonly<Record<OperatorAction['kind'], JobAction>> = {
 /** The intake as the door sent it, with the requester the door vouches for. */
 function withRequester(raw: unknown, who: Identity): unknown {
   return raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? { ...raw, requestedBy: who.name } : raw;
+}
+
+function hasRequestedBy(raw: unknown): boolean {
+  return raw !== null && typeof raw === 'object' && Object.hasOwn(raw, 'requestedBy');
 }
 
 /** " in Slack", " from the CLI"…: where the job was asked for, when that was recorded. */

@@ -29,7 +29,7 @@ export class StatusLinks {
   async create(jobId: string, createdBy: string, now = new Date()): Promise<string> {
     const linkId = randomBytes(16).toString('base64url');
     await this.store.saveStatusLink({ _id: linkId, jobId, createdBy, createdAt: now });
-    return `${linkId}.${Buffer.from(jobId).toString('base64url')}.${this.mac(linkId, jobId)}`;
+    return this.tokenOf(linkId, jobId);
   }
 
   /** The job a token is for, when it is ours, not withdrawn and not past its expiry; otherwise undefined. */
@@ -47,6 +47,19 @@ export class StatusLinks {
     const liveAt = job.status === 'live' ? Math.max(0, ...job.steps.map((s) => s.finishedAt ?? 0)) : undefined;
     if (liveAt !== undefined && now > liveAt + this.settings.daysAfterLive * DAY) return undefined;
     return job;
+  }
+
+  /** The newest link shared for the job that still works (not withdrawn, not expired), if any. */
+  async current(jobId: string, view: (jobId: string) => Promise<JobView | null>): Promise<string | undefined> {
+    const links = await this.store.statusLinksOf(jobId);
+    const [newest] = links.filter((l) => !l.revokedAt).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+    if (!newest) return undefined;
+    const token = this.tokenOf(newest._id, jobId);
+    return (await this.resolve(token, view)) ? token : undefined;
+  }
+
+  private tokenOf(linkId: string, jobId: string): string {
+    return `${linkId}.${Buffer.from(jobId).toString('base64url')}.${this.mac(linkId, jobId)}`;
   }
 
   /** Withdraws every link shared for the job; returns how many were live. */

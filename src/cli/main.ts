@@ -20,6 +20,7 @@ import type { follow } from './follow.ts';
 import { addLifecycleCommands } from './lifecycle-commands.ts';
 import { withLocalServers } from './local-services.ts';
 import { operatorIdentity } from './operator.ts';
+import { intakeFromOptions, withIntakeOptions, type IntakeOptions } from './intake-options.ts';
 import { jsonOption, nameAllMissingOptions } from './usage.ts';
 
 // Names, reasons and errors come from people and older stored jobs: no escape sequence or bidi control reaches the terminal.
@@ -79,48 +80,17 @@ export function buildProgram(config: Config): Command {
   const actor = () => operatorIdentity(config, program.opts<{ as?: string }>().as);
   program.addOption(new Option('--as <name>', 'your name in the audit trail').default(undefined, config.operator));
 
-  program
-    .command('provision')
-    .description('create a tenant from business fields and follow it until it is live')
-    .requiredOption('--company <name>', 'customer company name')
-    .option('--slug <slug>', 'tenant slug (default: suggested from the company name)')
-    .requiredOption('--admin-email <email>', "customer admin's email")
-    .requiredOption('--plan <plan>', 'plan tier (starter, growth, enterprise…)')
-    .option('--start-date <YYYY-MM-DD>', 'contract start date', new Date().toISOString().slice(0, 10))
-    .option('--value <amount>', 'contract value', '0')
-    .option('--residency <region>', 'data residency region')
-    .option('--feature <flag=on|off>', 'negotiated feature override (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
-    .requiredOption('--opportunity <id>', 'CRM opportunity id (the same id twice gives the same job)')
+  withIntakeOptions(program.command('provision').description('create a tenant from business fields and follow it until it is live'))
     .option('--no-follow', 'create the job and return without following it')
     .option('--no-worker', 'only create the job; a separate `provisioner worker` runs it')
-    .action(async (o) => {
-      const { slugNotSuggestedMessage, suggestSlug } = await import('../domain/intake.ts');
-      const slug = o.slug ?? suggestSlug(o.company);
-      if (slug === undefined) {
-        throw new InvalidInputError([
-          { field: 'slug', message: slugNotSuggestedMessage(o.company, 'choose a slug with --slug, e.g. --slug acme-jp') },
-        ]);
-      }
-      const raw = {
-        companyName: o.company,
-        slug,
-        adminEmail: o.adminEmail,
-        plan: o.plan,
-        contractStartDate: o.startDate,
-        contractValue: o.value,
-        // Only a missing --residency takes the default: an empty one is an error, not "us".
-        ...(o.residency !== undefined ? { dataResidency: o.residency } : {}),
-        // "flag=on|off" strings: the intake parser reads them, for every door alike.
-        featureOverrides: o.feature,
-        crmOpportunityId: o.opportunity,
-        requestedBy: actor().name,
-      };
+    .action(async (o: IntakeOptions & { follow: boolean; worker: boolean }) => {
+      const raw = await intakeFromOptions(o, actor().name);
       const code = await withApp(config, o.worker, async (app, { follow, nextSteps, printJob }) => {
         const { outcome, job } = await app.service.provision(raw, actor());
         print(
           outcome === 'created'
             ? `Job ${job.jobId} created for ${job.tenant.companyName}.`
-            : `Opportunity ${raw.crmOpportunityId} already has job ${job.jobId}; following it.`,
+            : `Opportunity ${o.opportunity} already has job ${job.jobId}; following it.`,
         );
         if (!o.follow) return EXIT.ok;
         const final = await follow(app, job.jobId, {
@@ -253,14 +223,28 @@ export function buildProgram(config: Config): Command {
       await app.close();
     });
 
-  program
-    .command('api-token')
-    .description('tokens of programs that call the HTTP API (API_CALLERS)')
+  const apiToken = program.command('api-token').description('tokens of programs that call the HTTP API (prints the API_CALLERS value to set)');
+  apiToken
     .command('create <caller>')
     .description('make a new token for an API caller and print the API_CALLERS value that accepts it (the token itself is never stored)')
     .action(async (caller: string) => {
       const { apiTokenText } = await import('./api-token.ts');
       for (const line of apiTokenText(config.apiCallers, caller)) print(line);
+    });
+  apiToken
+    .command('rotate <caller>')
+    .description('make a new token for a configured caller; the API_CALLERS value keeps its current token valid beside it until revoked')
+    .action(async (caller: string) => {
+      const { rotateTokenText } = await import('./api-token.ts');
+      for (const line of rotateTokenText(config.apiCallers, caller)) print(line);
+    });
+  apiToken
+    .command('revoke <caller>')
+    .description("print the API_CALLERS value without the caller's older token (or the one --hash names); without tokens left, without the caller")
+    .option('--hash <sha256:hex>', 'the hash of the token to revoke (default: the one being replaced, else the only one)')
+    .action(async (caller: string, opts: { hash?: string }) => {
+      const { revokeTokenText } = await import('./api-token.ts');
+      for (const line of revokeTokenText(config.apiCallers, caller, opts.hash)) print(line);
     });
 
   program
@@ -279,6 +263,19 @@ export function buildProgram(config: Config): Command {
         { serveWeb: true },
       ),
     );
+
+  withIntakeOptions(
+    program
+      .command('plan')
+      .description('dry run of provision with the same options: what it would create, where, and who must approve (writes nothing)'),
+  )
+    .option('--json', 'print the preview as JSON')
+    .action(async (o: IntakeOptions & { json?: boolean }) => {
+      // Like seed-plan, a dry run reads only the manifests and the configuration: nothing is started.
+      const [raw, { planText }] = await Promise.all([intakeFromOptions(o, actor().name), import('./plan.ts')]);
+      for (const line of await planText(config, raw, actor(), o.json === true)) print(line);
+      process.exitCode = EXIT.ok;
+    });
 
   program
     .command('seed-plan <plan>')

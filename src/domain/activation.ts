@@ -22,7 +22,8 @@ const name = (what: string) =>
     .refine((text) => unsafeCharacter(text) === undefined, { error: `${what} must not hold control or invisible characters` })
     .refine(hasVisibleCharacter, { error: `${what} must hold a visible character` });
 
-function eventSchema(now: Date) {
+/** The activation event as the product posts it (the HTTP API documents its body from this). */
+export function activationEventSchema(now: Date) {
   return z.strictObject(
     {
       id: name('id'),
@@ -41,7 +42,7 @@ export type ActivationParse = { ok: true; event: ActivationEvent } | { ok: false
 
 /** Checks a posted event; `at` defaults to when it arrived. Every problem names its field. */
 export function parseActivationEvent(raw: unknown, now: Date): ActivationParse {
-  const parsed = eventSchema(now).safeParse(raw);
+  const parsed = activationEventSchema(now).safeParse(raw);
   if (parsed.success) return { ok: true, event: { id: parsed.data.id, workflow: parsed.data.workflow, at: parsed.data.at ?? now } };
   const problems = parsed.error.issues.flatMap((issue) => {
     if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ field: key, message: `${key} is not a field of an activation event` }));

@@ -89,6 +89,22 @@ export class InvalidInputError extends Error {
   }
 }
 
+/**
+ * A CRM opportunity another deal already holds: invalid input on
+ * crmOpportunityId (every door says so), with the business fields that
+ * differ and the job holding it, so the API can answer 409 naming them.
+ */
+export class OpportunityTakenError extends InvalidInputError {
+  override readonly name: string = 'OpportunityTakenError';
+  readonly differences: readonly string[];
+  readonly holderJobId: string;
+  constructor(message: string, differences: readonly string[], holderJobId: string) {
+    super([{ field: 'crmOpportunityId', message }]);
+    this.differences = differences;
+    this.holderJobId = holderJobId;
+  }
+}
+
 /** A tenant nobody asked for: a door answers 404. */
 export class UnknownTenantError extends ActionRefusedError {
   override readonly name: string = 'UnknownTenantError';

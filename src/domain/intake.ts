@@ -115,30 +115,64 @@ function featureOverridesSchema(knownFlags: readonly string[]) {
     });
 }
 
+/**
+ * The intake's fields, one parser each, described in the business's words
+ * (the HTTP API's OpenAPI document is generated from these descriptions).
+ * `intakeSchema` checks them together.
+ */
+export function intakeFields(plans: PlansManifest, today: Date = new Date()) {
+  const planIds = Object.keys(plans.plans);
+  const flags = Object.keys(plans.featureFlags);
+  return {
+    companyName: text('company name', 120).meta({ description: "The customer's company name, as on the contract.", examples: ['Acme Corp'] }),
+    slug: slugSchema.meta({ description: "The tenant's short name: its hostname is <slug>.<base domain>.", examples: ['acme'] }),
+    adminEmail: emailSchema.meta({ description: "The customer admin's email address: the first user, and where the welcome email goes." }),
+    plan: oneOf('plan', planIds).meta({ enum: planIds, description: 'The plan sold.' }),
+    contractStartDate: contractStartDateSchema(today).meta({
+      description: "The day the contract starts (YYYY-MM-DD): at most 30 days ago, and with the plan's trial at most 730 days ahead.",
+      examples: ['2026-11-02'],
+    }),
+    contractValue: contractValueSchema.meta({
+      description: 'The contract value, exact to the cent: a number (120000.5) or text as typed ("120,000.50"); at most 1,000,000,000,000.',
+      anyOf: [{ type: 'number', minimum: 0 }, { type: 'string' }],
+    }),
+    // Only a missing residency takes the default; an empty one is asked for.
+    dataResidency: oneOf('data residency', plans.dataResidencies)
+      .meta({ enum: [...plans.dataResidencies], description: "Where the tenant's data is kept." })
+      .default(plans.defaultDataResidency),
+    featureOverrides: featureOverridesSchema(flags).meta({
+      description: 'Negotiated features that differ from the plan: flag → on or off (true, false, "on", "off").',
+      type: 'object',
+      propertyNames: { enum: flags },
+      additionalProperties: { anyOf: [{ type: 'boolean' }, { enum: ['on', 'off', 'true', 'false'] }] },
+    }),
+    crmOpportunityId: text('CRM opportunity id', 64)
+      .regex(/^[A-Za-z0-9_-]+$/, {
+        error: 'CRM opportunity id may only contain letters, digits, "_" and "-", e.g. 006Dn00000AbCdE',
+      })
+      .meta({ description: 'The CRM opportunity this deal is: one opportunity, one tenant.', examples: ['006Dn00000AbCdE'] }),
+    requestedBy: text('name of the person requesting this tenant', 120),
+  };
+}
+
+/**
+ * The body a program sends to ask for a tenant (the HTTP API): the intake's
+ * fields but the requester, which is the caller. For documenting it; the
+ * intake parser checks it.
+ */
+export function crmRequestSchema(plans: PlansManifest, today: Date = new Date()) {
+  const { requestedBy: _theCaller, ...fields } = intakeFields(plans, today);
+  return z.strictObject(fields);
+}
+
 /** The intake parser for the plans in this manifest; `today` anchors the start-date rules. */
 export function intakeSchema(plans: PlansManifest, today: Date = new Date()) {
-  return z
-    .strictObject({
-      companyName: text('company name', 120),
-      slug: slugSchema,
-      adminEmail: emailSchema,
-      plan: oneOf('plan', Object.keys(plans.plans)),
-      contractStartDate: contractStartDateSchema(today),
-      contractValue: contractValueSchema,
-      // Only a missing residency takes the default; an empty one is asked for.
-      dataResidency: oneOf('data residency', plans.dataResidencies).default(plans.defaultDataResidency),
-      featureOverrides: featureOverridesSchema(Object.keys(plans.featureFlags)),
-      crmOpportunityId: text('CRM opportunity id', 64).regex(/^[A-Za-z0-9_-]+$/, {
-        error: 'CRM opportunity id may only contain letters, digits, "_" and "-", e.g. 006Dn00000AbCdE',
-      }),
-      requestedBy: text('name of the person requesting this tenant', 120),
-    })
-    .superRefine((intake, ctx) => {
-      // The plan's trial pushes the first bill past the contract start.
-      const trialDays = planNamed(plans, intake.plan)?.billing.trialDays ?? 0;
-      const problem = billingStartProblem(intake.contractStartDate, trialDays, today);
-      if (problem) ctx.addIssue({ code: 'custom', path: ['contractStartDate'], message: problem, input: intake.contractStartDate });
-    });
+  return z.strictObject(intakeFields(plans, today)).superRefine((intake, ctx) => {
+    // The plan's trial pushes the first bill past the contract start.
+    const trialDays = planNamed(plans, intake.plan)?.billing.trialDays ?? 0;
+    const problem = billingStartProblem(intake.contractStartDate, trialDays, today);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['contractStartDate'], message: problem, input: intake.contractStartDate });
+  });
 }
 
 export type Intake = z.output<ReturnType<typeof intakeSchema>>;
@@ -210,6 +244,8 @@ export type DerivedTenant = {
   features: Record<string, boolean>;
   seedVersion: string;
   approvalReasons: string[];
+  /** The AWS region of the tenant's data residency (plans.yaml residencyRegions); absent when the manifest maps none. */
+  region?: string;
 };
 
 /** A dedicated plan gets the tenant's own database; a shared one, the shared database. */
@@ -218,7 +254,12 @@ export function tenantDatabaseName(slug: string, plan: Pick<Plan, 'isolation'>, 
 }
 
 /** The technical parameters of a tenant, all derived from the intake and its plan. */
-export function deriveTenant(intake: Intake, plan: Plan, settings: TenantSettings): DerivedTenant {
+export function deriveTenant(
+  intake: Intake,
+  plan: Plan,
+  settings: TenantSettings,
+  residencyRegions: Readonly<Record<string, string>> = {},
+): DerivedTenant {
   const tenantId = `tnt_${intake.slug}`;
   const dnsName = `${intake.slug}.${settings.baseDomain}`;
   return {
@@ -235,5 +276,6 @@ export function deriveTenant(intake: Intake, plan: Plan, settings: TenantSetting
     features: effectiveFeatures(plan, intake.featureOverrides),
     seedVersion: plan.seedVersion,
     approvalReasons: approvalReasons(plan, intake),
+    ...(Object.hasOwn(residencyRegions, intake.dataResidency) ? { region: residencyRegions[intake.dataResidency] } : {}),
   };
 }

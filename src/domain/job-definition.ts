@@ -94,10 +94,12 @@ export function buildJobDefinition(opts: {
   settings: TenantSettings;
   catalogue: InputCatalogue;
   now: Date;
+  /** Data residency → AWS region (plans.yaml residencyRegions); required so no door forgets where a tenant goes. */
+  residencyRegions: Readonly<Record<string, string>> | undefined;
   /** For a lifecycle job: its kind, the request, and why a person must approve it first (none: no gate). */
   lifecycle?: { kind: LifecycleKind; request: LifecycleRequest; approvalReasons: readonly string[] };
 }): BuildResult {
-  const derived = deriveTenant(opts.intake, opts.plan, opts.settings);
+  const derived = deriveTenant(opts.intake, opts.plan, opts.settings, opts.residencyRegions);
   const { lifecycle } = opts;
   const tenant = lifecycle ? { ...derived, approvalReasons: [...lifecycle.approvalReasons] } : derived;
   const scope = {
@@ -216,6 +218,7 @@ const DerivedTenantSchema = z.object({
   features: z.record(z.string(), z.boolean()),
   seedVersion: z.string(),
   approvalReasons: z.array(z.string()),
+  region: z.string().optional(),
 });
 
 const StoredStepSchema = z.object({

@@ -17,13 +17,10 @@ export function planChangeRefusal(slug: string, from: { id: string; plan: Plan }
   return undefined;
 }
 
-/**
- * How many users a plan allows. Plans name it `users` (billing's limits) or, in older manifests, `seats`;
- * undefined when the plan sets no user limit.
- */
+/** How many users a plan allows (the `users` limit of plans.yaml's tenantLimits); undefined when the plan sets none. */
 export function userLimit(plan: Pick<Plan, 'limits'>): number | undefined {
   const limits: Readonly<Record<string, number>> = plan.limits;
-  return limits['users'] ?? limits['seats'];
+  return limits['users'];
 }
 
 /**

@@ -34,9 +34,21 @@ export const PlanSchema = z.strictObject({
   seedVersion: z.string().min(1),
   // prefault (not default) so the inner `always: false` default is applied too.
   approval: ApprovalRulesSchema.prefault({}),
+  /** The tenant's storage bucket: object versions kept (versioning), and how long replaced versions stay. */
+  storage: z
+    .strictObject({
+      versioning: z.boolean().default(false),
+      noncurrentVersionDays: z.int().positive().max(3650).optional(),
+    })
+    .prefault({}),
 });
 
 export type Plan = z.output<typeof PlanSchema>;
+
+/** An AWS region name such as eu-west-1 or us-gov-west-1. */
+export const AwsRegionSchema = z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, {
+  error: (issue) => `"${String(issue.input)}" is not an AWS region name like eu-west-1`,
+});
 
 type ManifestIssue = { path: (string | number)[]; message: string };
 
@@ -46,6 +58,7 @@ export function checkPlansCatalogue(manifest: {
   tenantLimits: Readonly<Record<string, unknown>>;
   dataResidencies: readonly string[];
   defaultDataResidency: string;
+  residencyRegions?: Readonly<Record<string, string>>;
   plans: Readonly<Record<string, Plan>>;
 }): ManifestIssue[] {
   const issues: ManifestIssue[] = [];
@@ -57,6 +70,7 @@ export function checkPlansCatalogue(manifest: {
       message: `"${manifest.defaultDataResidency}" is not one of dataResidencies (${knownRegions.join(', ')})`,
     });
   }
+  issues.push(...residencyRegionIssues(manifest.dataResidencies, manifest.residencyRegions));
   for (const [planId, plan] of Object.entries(manifest.plans)) {
     for (const flag of Object.keys(plan.features)) {
       if (!knownFlags.includes(flag)) {
@@ -93,6 +107,21 @@ function limitIssues(planId: string, plan: Plan, knownLimits: readonly string[])
   return [...unknown, ...missing];
 }
 
+/** Every residency needs a region once regions are given, and every region a known residency. */
+function residencyRegionIssues(residencies: readonly string[], regions: Readonly<Record<string, string>> | undefined): ManifestIssue[] {
+  if (regions === undefined) return [];
+  const missing = residencies
+    .filter((residency) => !Object.hasOwn(regions, residency))
+    .map((residency) => ({ path: ['residencyRegions'], message: `data residency "${residency}" has no AWS region; add ${residency}: <region>` }));
+  const unknown = Object.keys(regions)
+    .filter((residency) => !residencies.includes(residency))
+    .map((residency) => ({
+      path: ['residencyRegions', residency],
+      message: `"${residency}" is not one of dataResidencies (${residencies.join(', ')})`,
+    }));
+  return [...missing, ...unknown];
+}
+
 export const PlansManifestSchema = z
   .strictObject({
     version: z.literal(1),
@@ -100,6 +129,8 @@ export const PlansManifestSchema = z
     tenantLimits: z.record(LimitNameSchema, z.strictObject({ description: z.string().min(1) })),
     dataResidencies: z.array(z.string().regex(/^[a-z]{2,12}$/)).min(1),
     defaultDataResidency: z.string().min(1),
+    /** The AWS region each data residency lives in: the tenant's bucket and certificate are created there. */
+    residencyRegions: z.record(z.string(), AwsRegionSchema).optional(),
     plans: z.record(PlanIdSchema, PlanSchema),
   })
   .superRefine((manifest, ctx) => {

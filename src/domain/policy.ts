@@ -9,8 +9,16 @@
 /** The ways into the product; the audit names the door with the person. */
 export type Door = 'slack' | 'web' | 'cli' | 'api';
 
-/** What a person can be allowed to do; granted by configuration, never by the door itself. */
-export type Role = 'admin' | 'approver' | 'requester';
+/**
+ * What a person can be allowed to do; granted by configuration, never by the door itself.
+ * A reporter is a program that only tells us what tenants use (the product's activation events): it may not ask for tenants.
+ */
+export const ROLES = ['admin', 'approver', 'requester', 'reporter'] as const;
+export type Role = (typeof ROLES)[number];
+
+export function isRole(value: string): value is Role {
+  return (ROLES as readonly string[]).includes(value);
+}
 
 export type Identity = {
   door: Door;
@@ -44,13 +52,16 @@ export const DOOR_WORDS: Readonly<Record<Door, string>> = {
 
 const ALLOW: Decision = { allowed: true };
 
+/** Who may ask for tenants and share their status pages: everyone but a reporter. */
+const REQUESTING_ROLES: readonly Role[] = ['admin', 'approver', 'requester'];
+
 /** Actions approvers take on anyone's job; admins may do all of them and everything else. */
 const APPROVER_ACTIONS: ReadonlySet<JobAction> = new Set(['approve', 'reject', 'retry', 'override', 'provide_input', 'rollback', 'cancel']);
 /** What the person who asked for a tenant may do to their own job without being an approver. */
 const OWN_JOB_ACTIONS: ReadonlySet<JobAction> = new Set(['provide_input', 'cancel']);
 
 const VERB: Readonly<Record<JobAction, string>> = {
-  provision: 'request tenants',
+  provision: 'request',
   share_status: 'share customer status pages of',
   approve: 'approve',
   reject: 'reject',
@@ -81,7 +92,9 @@ export function decide(who: Identity, action: JobAction, settings: PolicySetting
   const own = isRequester(who, job?.requester);
   // Anyone the product knows may ask for a tenant, or share how one is coming along with its customer.
   if (action === 'provision' || action === 'share_status') {
-    return who.roles.size > 0 ? ALLOW : refuse(`You are not allowed to ${VERB[action]} tenants; ask an admin to add you as a requester.`);
+    return REQUESTING_ROLES.some((role) => who.roles.has(role))
+      ? ALLOW
+      : refuse(`You are not allowed to ${VERB[action]} tenants; ask an admin to add you as a requester.`);
   }
   if ((action === 'approve' || action === 'reject') && own && !settings.allowSelfApproval) {
     return refuse('You requested this tenant, so someone else has to approve or reject it.');
@@ -134,7 +147,9 @@ export function decideTenantAction(who: Identity, action: TenantAction): Decisio
     return BILLING_ACTIONS.has(action) ? ALLOW : refuse(`Only a person can ${TENANT_VERB[action]} a tenant; billing sources cannot.`);
   }
   if (action === 'change_plan') {
-    return who.roles.size > 0 ? ALLOW : refuse('You are not allowed to change plans of tenants; ask an admin to add you as a requester.');
+    // A reporter only tells us what tenants use: like asking for a tenant, changing its plan is for people who may request.
+    const mayRequest = REQUESTING_ROLES.some((role) => who.roles.has(role));
+    return mayRequest ? ALLOW : refuse('You are not allowed to change plans of tenants; ask an admin to add you as a requester.');
   }
   if (who.roles.has('admin')) return ALLOW;
   if (who.roles.has('approver') && action !== 'sync_entitlements') return ALLOW;

@@ -92,6 +92,7 @@ const unboundStep: ReturnType<StepType['bind']> = {
   check: () => Promise.reject(new PermanentError('unknown step type')),
   rollback: () => Promise.resolve(),
   describe: () => 'unknown step',
+  plan: () => ({ summary: 'Unknown step type: nothing can be planned', resources: [] }),
 };
 
 function event(data: StepJobData, type: EventType, summary: string, extra: Partial<JobEvent> = {}): JobEvent {

@@ -9,6 +9,7 @@ import { ConfigError } from '../config.ts';
 import type { MetricsExposition } from '../ports/metrics.ts';
 import { healthRoutes, type HealthCheck } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
+import { OUTBOUND_MESSAGES_PATH } from './routes/webhooks/salesforce/route.ts';
 
 export type HttpServerDeps = {
   health: HealthCheck;
@@ -20,12 +21,18 @@ export type HttpServerDeps = {
 /** Probes and scrapes come every few seconds: logging each would drown the lines that matter. */
 const UNLOGGED = new Set(['/healthz', '/metrics']);
 
+/** Not logged as Fastify would log it: the path holds a secret (the Salesforce endpoint's; its route logs what matters). */
+function unlogged(url: string): boolean {
+  const path = url.split('?')[0] ?? '';
+  return UNLOGGED.has(path) || path.startsWith(`${OUTBOUND_MESSAGES_PATH}/`);
+}
+
 export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
   const server = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : {}),
     // Live pages hold their event streams open: closing the server must end them, not wait for them.
     forceCloseConnections: true,
-    logController: new LogController({ disableRequestLogging: (request) => UNLOGGED.has(request.url.split('?')[0] ?? '') }),
+    logController: new LogController({ disableRequestLogging: (request) => unlogged(request.url) }),
   });
   server.register(healthRoutes, { health: deps.health });
   server.register(metricsRoutes, { metrics: deps.metrics });

@@ -20,6 +20,8 @@ import type { Session, SessionSettings } from './auth/session.ts';
 import { signedInCheck } from './auth/signed-in.ts';
 import type { KpiService } from '../app/kpis.ts';
 import type { ApiCallers } from '../domain/api-callers.ts';
+import type { IdempotentRequests } from '../app/idempotent-requests.ts';
+import type { CallerRateLimit } from '../ports/rate-limit.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { apiV1Routes } from './routes/api/v1.ts';
 import { assetRoutes } from './routes/assets.ts';
@@ -29,12 +31,16 @@ import { queueRoutes } from './routes/queues.ts';
 import { slackRoutes } from './routes/slack.ts';
 import { statusRoutes } from './routes/status.ts';
 import { webhookRoutes, type WebhookDeps } from './routes/webhooks/index.ts';
+import { salesforceRoutes, type SalesforceRouteDeps } from './routes/webhooks/salesforce/route.ts';
 
 export type WebDeps = {
   service: ProvisioningService;
   kpis: KpiService;
   /** Programs that may call /api/v1, with their token hashes. */
   apiCallers: ApiCallers;
+  /** The API's Idempotency-Key records and each caller's budget. */
+  idempotency: IdempotentRequests;
+  rateLimit: CallerRateLimit;
   controlRoom: ControlRoom;
   statusLinks: StatusLinks;
   feed: EventFeed;
@@ -52,6 +58,8 @@ export type WebDeps = {
   slack: { handle: (req: IncomingMessage, res: ServerResponse) => void; signingSecret: string } | undefined;
   /** Billing providers' webhooks (POST /webhooks/stripe, /webhooks/bunny). */
   webhooks?: WebhookDeps;
+  /** Salesforce's Outbound Messages: who may send them, the field map, and the service that takes the deals. */
+  salesforce: Pick<SalesforceRouteDeps, 'endpoint' | 'fieldMap' | 'receive'>;
   onError(err: unknown): void;
 };
 
@@ -65,7 +73,22 @@ export async function registerWeb(server: FastifyInstance, deps: WebDeps): Promi
     await server.register(slackRoutes, { ...deps.slack, onRefused: refused });
   }
   if (deps.webhooks) await server.register(webhookRoutes, deps.webhooks);
-  await server.register(apiV1Routes, { prefix: '/api/v1', callers: deps.apiCallers, kpis: deps.kpis, onError: deps.onError });
+  await server.register(salesforceRoutes, {
+    ...deps.salesforce,
+    callers: deps.apiCallers,
+    onError: deps.onError,
+    onRefused: (reason) => server.log.warn({ reason }, 'refused a Salesforce outbound message'),
+  });
+  await server.register(apiV1Routes, {
+    prefix: '/api/v1',
+    callers: deps.apiCallers,
+    service: deps.service,
+    kpis: deps.kpis,
+    idempotency: deps.idempotency,
+    rateLimit: deps.rateLimit,
+    origin: publicOrigin,
+    onError: deps.onError,
+  });
   const signedIn = signedInCheck({ sessions: deps.sessions, identify: deps.identify });
   await server.register(async (pages) => {
     await pages.register(fastifyCookie);

@@ -17,6 +17,7 @@ import type { Plan, PlansManifest } from '../domain/plan.ts';
 import { formatPath, resolveTemplates, TemplateError, templateReferences, templateScope } from '../domain/template.ts';
 import { ManifestError, type ManifestProblem } from './problems.ts';
 import { type ParsedManifest, parseManifestText, pathPart, readManifestText } from './read.ts';
+import { checkSalesforceMap, SalesforceMapSchema, type SalesforceMap } from './salesforce.ts';
 import { SeedManifestSchema } from './seed.ts';
 import type { SeedManifest } from './seed.ts';
 
@@ -36,6 +37,8 @@ export type Manifests = {
   seeds: ReadonlyMap<string, SeedManifest>;
   /** Billing providers' features → our flags and limits (none when billing-features.yaml is absent). */
   billingFeatures: BillingFeatures;
+  /** How Salesforce's Opportunity fields map onto the intake (salesforce.yaml); undefined when the file is absent. */
+  salesforce: SalesforceMap | undefined;
 };
 
 export type LoadOptions = {
@@ -63,7 +66,18 @@ export function loadManifests(opts: LoadOptions): Manifests {
   const lifecycle = readLifecycle(path.join(opts.manifestsDir, 'lifecycle'));
   const seeds = readSeeds(opts.seedDir);
   const billing = readBillingFeatures(path.join(opts.manifestsDir, 'billing-features.yaml'), plans.value);
-  const problems = [...plans.problems, ...pipeline.problems, ...lifecycle.problems, ...seeds.problems, ...billing.problems];
+  const salesforce = readOptionalManifest(path.join(opts.manifestsDir, 'salesforce.yaml'), SalesforceMapSchema);
+  const problems = [
+    ...plans.problems,
+    ...pipeline.problems,
+    ...lifecycle.problems,
+    ...seeds.problems,
+    ...billing.problems,
+    ...(salesforce?.problems ?? []),
+  ];
+  if (salesforce?.value && plans.value) {
+    problems.push(...checkSalesforceMap(salesforce.value, plans.value).map(({ at, message }) => salesforce.problemAt(at, message)));
+  }
   const settings = opts.sampleTenantSettings ?? DEFAULT_SAMPLE_SETTINGS;
   const facts = { seeds: seeds.manifests, webhookEndpoints: opts.webhookEndpoints };
   if (pipeline.value) {
@@ -91,6 +105,7 @@ export function loadManifests(opts: LoadOptions): Manifests {
     lifecycle: pipelines,
     seeds: seeds.manifests,
     billingFeatures: billing.value ?? NO_BILLING_FEATURES,
+    salesforce: salesforce?.value,
   };
 }
 
@@ -146,6 +161,11 @@ function readManifest<S extends z.ZodType>(file: string, schema: S): ParsedManif
     return { value: undefined, problems: [read.problem], problemAt };
   }
   return parseManifestText(name, read.text, schema);
+}
+
+/** A manifest a deployment may leave out: undefined when there is no such file. */
+function readOptionalManifest<S extends z.ZodType>(file: string, schema: S): ParsedManifest<z.output<S>> | undefined {
+  return existsSync(file) ? readManifest(file, schema) : undefined;
 }
 
 type SeedLoad = { manifests: Map<string, SeedManifest>; knownVersions: Set<string>; problems: ManifestProblem[] };
@@ -277,7 +297,7 @@ function stepConfigProblems(
   if (!plan) return [];
   const intake = sampleIntake(plans, planId);
   const extra = extraScope(planId, plan);
-  const scope = { ...templateScope(intake, deriveTenant(intake, plan, settings), plan, settings), ...extra };
+  const scope = { ...templateScope(intake, deriveTenant(intake, plan, settings, plans.residencyRegions), plan, settings), ...extra };
   const roots = [...TEMPLATE_ROOTS, ...Object.keys(extra)];
   return pipeline.steps.flatMap((step, index) => {
     const stepType = stepTypes.get(step.type);

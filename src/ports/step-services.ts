@@ -5,6 +5,8 @@
  * clients are the vendors' own SDKs: a step is written against the real API.
  */
 import type { Route53Client } from '@aws-sdk/client-route-53';
+import type { ACMClient } from '@aws-sdk/client-acm';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Client as OktaClient } from '@okta/okta-sdk-nodejs';
 import type { MongoClient } from 'mongodb';
@@ -14,7 +16,7 @@ import type { SeedManifest } from '../manifests/seed.ts';
 import type { TenantRegistry } from './store.ts';
 
 /** The outside systems step types talk to; a step type names the ones it uses, so config can demand their settings. */
-export type Integration = 'aws-route53' | 'aws-secrets' | 'okta' | 'stripe' | 'smtp';
+export type Integration = 'aws-route53' | 'aws-secrets' | 'aws-s3' | 'aws-acm' | 'okta' | 'stripe' | 'smtp';
 
 /** A stand-in external API for sandbox steps: creating is idempotent by key, like Stripe's. */
 export interface SandboxLedger {
@@ -27,6 +29,21 @@ export interface SandboxLedger {
   touch(counterKey: string): Promise<number>;
 }
 
+/**
+ * Where the deployment puts things, as a preview names them: regions, zones,
+ * hosts; never a client, a token or a URL that may carry one.
+ */
+export type Placement = {
+  /** The region of Secrets Manager and of every AWS service the tenant's residency does not place. */
+  awsRegion: string;
+  /** The Route 53 hosted zone of tenant records: its id, or how the local profile finds it. */
+  hostedZone: string;
+  /** The Okta org's host name. */
+  oktaOrg: string;
+  /** The From address of the bot's emails. */
+  mailFrom: string;
+};
+
 export interface DnsService {
   client: Route53Client;
   /** The zone that holds every tenant's record (without the /hostedzone/ prefix). */
@@ -34,9 +51,22 @@ export interface DnsService {
 }
 
 export interface SecretsService {
+  /** In the deployment's region (AWS_REGION). */
   client: SecretsManagerClient;
+  /** In another region, e.g. the tenant's data residency's: one client per region, made on first use. */
+  inRegion(region: string): SecretsManagerClient;
   /** Days a rolled-back secret stays recoverable (7–30). */
   recoveryWindowDays: number;
+}
+
+/** Tenant buckets live in their residency's region: one client per region, made on first use. */
+export interface StorageService {
+  s3(region: string): S3Client;
+}
+
+/** Certificates live in the residency's region too (ACM is regional). */
+export interface CertificateService {
+  acm(region: string): ACMClient;
 }
 
 export interface MailService {
@@ -66,6 +96,8 @@ export interface StepServices {
   seeds: ReadonlyMap<string, SeedManifest>;
   dns: DnsService;
   secrets: SecretsService;
+  storage: StorageService;
+  certificates: CertificateService;
   okta: OktaClient;
   stripe: Stripe;
   mail: MailService;

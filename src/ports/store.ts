@@ -1,6 +1,7 @@
 /** Where jobs, tenants and the audit trail are kept for good (MongoDB in production). */
 import type { ActivationEvent, FirstActivation } from '../domain/activation.ts';
 import type { AuditEntry } from '../domain/audit.ts';
+import type { PendingIntake } from '../domain/crm-deal.ts';
 import type { JobFacts } from '../domain/kpi-facts.ts';
 import type { JobDefinition } from '../domain/job-definition.ts';
 import type { JobSummary } from '../domain/job-summary.ts';
@@ -86,6 +87,8 @@ export type StatusLinkRecord = { _id: string; jobId: string; createdBy: string; 
 export interface StatusLinkStore {
   saveStatusLink(link: StatusLinkRecord): Promise<void>;
   statusLink(linkId: string): Promise<StatusLinkRecord | null>;
+  /** The job's links, withdrawn ones too. */
+  statusLinksOf(jobId: string): Promise<StatusLinkRecord[]>;
   /** Marks every link of the job withdrawn; returns how many were not already. */
   revokeStatusLinks(jobId: string, at: Date): Promise<number>;
 }
@@ -108,4 +111,19 @@ export interface KpiStore {
    */
   recordActivation(slug: string, event: ActivationEvent, reportedBy: string): Promise<'recorded' | 'duplicate'>;
   firstActivations(): Promise<FirstActivation[]>;
+}
+
+/**
+ * Deals a CRM sent that need a person (pending_intakes), keyed by the CRM's
+ * delivery id so a redelivery is the same record.
+ */
+export interface PendingIntakeStore {
+  ensurePendingIntakeIndexes(): Promise<void>;
+  /** Keeps it ('recorded') unless one with its id is kept already ('known'): then nothing changes. */
+  recordPendingIntake(pending: PendingIntake): Promise<'recorded' | 'known'>;
+  pendingIntake(id: string): Promise<PendingIntake | null>;
+  /** Open ones whose notice was never posted, received before `before`, oldest first. */
+  unnoticedPendingIntakes(before: Date, limit: number): Promise<PendingIntake[]>;
+  markPendingIntakeNoticed(id: string, notice: NonNullable<PendingIntake['notice']>): Promise<void>;
+  markPendingIntakeCompleted(id: string, completed: NonNullable<PendingIntake['completed']>): Promise<void>;
 }

@@ -15,6 +15,7 @@ import { registerDialogs } from './listeners/dialogs.ts';
 import { registerDriftActions } from './listeners/drift.ts';
 import { registerIntake } from './listeners/intake.ts';
 import { registerLifecycle } from './listeners/lifecycle.ts';
+import { registerPendingIntake } from './listeners/pending-intake.ts';
 
 /**
  * In HTTP mode Slack's requests are handed to `handle` by the one HTTP server
@@ -55,6 +56,7 @@ export function createSlackApp(config: SlackConfig, deps: ListenerDeps, wiring: 
   registerDialogs(app, deps);
   registerDriftActions(app, deps);
   registerLifecycle(app, deps);
+  registerPendingIntake(app, deps);
   return {
     app,
     http: receiver ? { handle: receiver.requestListener, signingSecret: config.signingSecret ?? '' } : undefined,

@@ -26,6 +26,9 @@ export const approvalStep = defineStep({
   async rollback() {
     // Nothing was created; an approval is history, kept in the audit trail.
   },
+  plan(cfg) {
+    return { summary: `Wait until an approver approves: ${cfg.reasons.join('; ')}`, resources: [], approvalReasons: [...cfg.reasons] };
+  },
   describe(_cfg, outputs) {
     return `Approved by ${String(outputs['approvedBy'] ?? 'an approver')}`;
   },

@@ -77,6 +77,20 @@ export const billingPlanStep = defineStep({
     const swap = await findSwap(ctx);
     await moveItem(ctx, swap.item, swap.fromPriceId, 'plan-change-undone');
   },
+  plan(cfg) {
+    return {
+      summary: `Move ${cfg.tenantId}'s Stripe subscription from ${cfg.fromPriceRef} to ${cfg.toPriceRef}, prorated for the rest of the period`,
+      resources: [
+        {
+          system: 'Stripe',
+          kind: 'subscription item',
+          name: `${cfg.tenantId}'s item on ${cfg.fromPriceRef}`,
+          settings: [`price ${cfg.fromPriceRef} → ${cfg.toPriceRef}`, 'prorated (Stripe bills or credits the difference)'],
+          unknown: ['subscription id: found by the tenant when the step runs'],
+        },
+      ],
+    };
+  },
   describe(cfg, outputs) {
     const subscription = typeof outputs['subscriptionId'] === 'string' ? ` ${outputs['subscriptionId']}` : '';
     return `Stripe subscription${subscription} moved from ${cfg.fromPriceRef} to ${cfg.toPriceRef}, prorated`;

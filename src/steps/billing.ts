@@ -177,6 +177,31 @@ export const billingStep = defineStep({
       await unlessMissing('customer deletion', () => stripe.customers.del(customer.id));
     }
   },
+  plan(cfg, context) {
+    const trialEnd = trialEndFor(cfg.contractStartDate, cfg.trialDays, context.at);
+    const starts = trialEnd === undefined ? 'billing starts at once' : `billing starts ${trialEnd.toISOString().slice(0, 10)}`;
+    const value = `contract value ${context.intake.contractValue.toLocaleString('en-US')}`;
+    const meters = cfg.meters.length > 0 ? [`metered: ${cfg.meters.join(', ')}`] : [];
+    const stripe = (kind: string, name: string, settings: string[], unknown: string) => ({
+      system: 'Stripe',
+      kind,
+      name,
+      settings,
+      unknown: [unknown],
+    });
+    return {
+      summary: `Bill ${cfg.customerName} in Stripe on ${cfg.priceRef}, ${value}, ${starts}`,
+      resources: [
+        stripe(
+          'customer',
+          cfg.customerName,
+          [`invoices to ${cfg.customerEmail}`, `due in ${cfg.daysUntilDue} days`],
+          'customer id: assigned at creation',
+        ),
+        stripe('subscription', `${cfg.customerName} on ${cfg.priceRef}`, [value, starts, ...meters], 'subscription id: assigned at creation'),
+      ],
+    };
+  },
   describe(cfg, outputs) {
     const subscription = recorded(outputs, 'subscriptionId');
     const trialEnd = typeof outputs['trialEnd'] === 'string' ? `, billing from ${outputs['trialEnd'].slice(0, 10)}` : '';

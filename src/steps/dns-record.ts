@@ -117,6 +117,23 @@ export const dnsRecordStep = defineStep({
     if (set === undefined) return;
     await deleteRecordSet(route53(ctx), where, set, comment(ctx, 'Rolled back'));
   },
+  plan(cfg, context) {
+    const name = normaliseDnsName(cfg.name);
+    const target = cfg.values.join(', ');
+    return {
+      summary: `Point ${name} at ${target} and wait until Route 53 reports the change in sync`,
+      resources: [
+        {
+          system: 'Route 53',
+          kind: `${cfg.type} record`,
+          name,
+          place: `hosted zone ${context.placement.hostedZone}`,
+          settings: [`→ ${target}`, `TTL ${cfg.ttl} s`],
+          unknown: [],
+        },
+      ],
+    };
+  },
   describe(cfg) {
     return `DNS record ${normaliseDnsName(cfg.name)} (${cfg.type}) points at ${cfg.values.join(', ')}`;
   },

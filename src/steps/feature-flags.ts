@@ -17,7 +17,7 @@ import {
   type TenantConfigRecord,
 } from './feature-flags/record.ts';
 import { pushFlags } from './feature-flags/push.ts';
-import { databaseNameSchema, isolationSchema, tenantIdSchema } from './tenant-data/layout.ts';
+import { databaseNameSchema, isolationSchema, tenantConfigCollection, tenantIdSchema } from './tenant-data/layout.ts';
 import { tenantDb } from './tenant-data/mongo.ts';
 import { EndpointNameSchema, endpointProblems, endpointUrl } from './webhook-endpoints.ts';
 
@@ -123,6 +123,25 @@ export const featureFlagsStep = defineStep({
   },
   crossCheck(cfg, facts) {
     return cfg.webhookEndpoint === undefined ? [] : endpointProblems(cfg.webhookEndpoint, facts.webhookEndpoints);
+  },
+  plan(cfg) {
+    const on = enabledFlags(cfg.flags);
+    const off = Object.keys(cfg.flags).filter((flag) => !cfg.flags[flag]);
+    const where = tenantConfigCollection(cfg.database, cfg.isolation, cfg.tenantId);
+    const push = cfg.webhookUrl ? new URL(cfg.webhookUrl).host : cfg.webhookEndpoint ? `the ${cfg.webhookEndpoint} endpoint` : undefined;
+    return {
+      summary: `Switch on ${plural(on.length, 'flag')}${on.length > 0 ? `: ${on.join(', ')}` : ''}${push ? `, and push them to ${push}` : ''}`,
+      resources: [
+        {
+          system: 'MongoDB',
+          kind: 'configuration record',
+          name: `${where.collectionName} ${cfg.tenantId}`,
+          place: `database ${where.dbName}`,
+          settings: [`on: ${on.join(', ') || 'none'}`, `off: ${off.join(', ') || 'none'}`],
+          unknown: [],
+        },
+      ],
+    };
   },
   describe(cfg, outputs) {
     const enabled = 'enabled' in outputs ? stringList(outputs['enabled']) : enabledFlags(cfg.flags);

@@ -66,6 +66,11 @@ export const gracePeriodStep = defineStep({
   async rollback() {
     // Waiting changed nothing.
   },
+  plan(cfg) {
+    const reminders = cfg.graceMs > cfg.remindEveryMs ? `, reminding in the thread every ${duration(cfg.remindEveryMs)}` : '';
+    const wait = cfg.graceMs === 0 ? 'at once: no grace period' : `after a grace period of ${duration(cfg.graceMs)}${reminders}`;
+    return { summary: `${cfg.what} ${wait}. ${cfg.howToStop}`, resources: [] };
+  },
   describe(cfg, outputs) {
     const recorded = Deadline.safeParse(outputs);
     return `Grace period over${recorded.success ? ` (${new Date(recorded.data.deadline).toISOString()})` : ''}: ${cfg.what} now`;

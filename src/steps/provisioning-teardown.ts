@@ -55,6 +55,12 @@ export const provisioningTeardownStep = defineStep({
   async rollback() {
     // Removed resources do not come back; the export holds the data.
   },
+  plan(cfg) {
+    return {
+      summary: `Remove every resource ${cfg.provisioningJobId} provisioned, by its own rollback in reverse dependency order (${cfg.reason})`,
+      resources: [],
+    };
+  },
   describe(cfg) {
     return `Every resource provisioned by ${cfg.provisioningJobId} removed, by its rollback`;
   },

@@ -10,6 +10,8 @@ import { sandboxStep } from './sandbox.ts';
 import { signInStep } from './sign-in.ts';
 import { ssoStep } from './sso.ts';
 import type { StepType } from './step.ts';
+import { tenantBucketStep } from './tenant-bucket.ts';
+import { tenantCertificateStep } from './tenant-certificate.ts';
 import { tenantDatabaseStep } from './tenant-database.ts';
 import { tenantEntitlementsStep } from './tenant-entitlements.ts';
 import { tenantSecretsStep } from './tenant-secrets.ts';
@@ -38,6 +40,8 @@ const ALL: readonly StepType[] = [
   gracePeriodStep,
   tenantExportStep,
   provisioningTeardownStep,
+  tenantBucketStep,
+  tenantCertificateStep,
 ];
 
 export const stepTypes: ReadonlyMap<string, StepType> = new Map(ALL.map((s) => [s.type, s]));

@@ -96,6 +96,13 @@ export const sandboxStep = defineStep({
     await pause(cfg.latencyMs, ctx.signal);
     await ctx.services.sandbox.remove(ctx.idempotencyKey);
   },
+  plan(cfg) {
+    return {
+      summary: `Simulate creating ${cfg.resource} (test seam: nothing real is made)`,
+      resources: [{ system: 'Sandbox', kind: 'resource', name: cfg.resource, settings: [], unknown: [] }],
+      ...(cfg.waitForInput ? { waitsForCustomer: cfg.inputPrompt } : {}),
+    };
+  },
   describe(cfg) {
     return cfg.summary ?? `${cfg.resource} created`;
   },

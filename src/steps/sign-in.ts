@@ -93,6 +93,27 @@ export const signInStep = defineStep({
     if (!ctx.input.enabled) return;
     await setAccess(ctx.services.okta, ctx.input, opposite(ctx.input.access));
   },
+  plan(cfg, context) {
+    if (!cfg.enabled)
+      return { summary: `Leave sign-in to ${cfg.companyName} alone: the plan does not include SSO, so there is no Okta app`, resources: [] };
+    const { appLabel, groupName } = ssoNames(cfg);
+    const blocking = cfg.access === 'blocked';
+    return {
+      summary: blocking
+        ? `Block sign-in to ${cfg.companyName} in Okta: deactivate its app and take it from the admin group; data and people are kept`
+        : `Allow sign-in to ${cfg.companyName} again in Okta: activate its app and give it back to the admin group`,
+      resources: [
+        {
+          system: 'Okta',
+          kind: 'app',
+          name: appLabel,
+          place: context.placement.oktaOrg,
+          settings: blocking ? ['deactivated', `unassigned from ${groupName}`] : ['active', `assigned to ${groupName}`],
+          unknown: ['nothing to change if the tenant has no Okta app'],
+        },
+      ],
+    };
+  },
   describe(cfg, outputs) {
     if (outputs['noApp'] === true) return `No Okta sign-in to change for ${cfg.companyName}: it has no Okta app`;
     if (outputs['skipped'] === true) return `No Okta sign-in to change for ${cfg.companyName}: the plan does not include SSO`;

@@ -125,6 +125,38 @@ export const ssoStep = defineStep({
     const recorded: Recorded = recordedOutputs.parse(ctx.outputs);
     await tearDown(ctx.services.okta, ssoNames(ctx.input), ctx.input.adminEmail, recorded);
   },
+  plan(cfg, context) {
+    if (!cfg.enabled) return { summary: `Skip single sign-on for ${cfg.companyName}: the plan does not include SSO`, resources: [] };
+    const names = ssoNames(cfg);
+    const okta = (kind: string, name: string, settings: string[], unknown: string[]) => ({
+      system: 'Okta',
+      kind,
+      name,
+      place: context.placement.oktaOrg,
+      settings,
+      unknown,
+    });
+    const app = appRequest(cfg, names);
+    const resources = [
+      okta('group', names.groupName, [`administrators of ${cfg.tenantId}`], ['group id: assigned at creation']),
+      okta('user', cfg.adminEmail, [`member of ${names.groupName}`], ['user id: assigned at creation; an existing Okta account is reused']),
+      okta(
+        app.kind === 'SAML_2_0' ? 'SAML app' : 'OIDC app',
+        names.appLabel,
+        [app.kind === 'SAML_2_0' ? `ACS ${app.target.acsUrl}` : `redirect ${cfg.redirectUri}`, `assigned to ${names.groupName}`],
+        [app.kind === 'SAML_2_0' ? 'app id: assigned at creation' : 'app id and client id: assigned at creation'],
+      ),
+    ];
+    if (cfg.mode !== 'customer_idp') return { summary: `Set up Okta single sign-on for ${cfg.companyName}, admin ${cfg.adminEmail}`, resources };
+    resources.push(
+      okta('SAML identity provider', names.idpName, ["the customer's own IdP"], ["issuer and certificate: from the customer's metadata"]),
+    );
+    return {
+      summary: `Set up sign-in through ${cfg.companyName}'s own identity provider, once the customer sends its SAML metadata`,
+      resources,
+      waitsForCustomer: `the SAML metadata of ${cfg.companyName}'s identity provider`,
+    };
+  },
   describe(cfg, outputs) {
     if (!cfg.enabled) return `Okta single sign-on skipped for ${cfg.companyName}: the plan does not include SSO`;
     const names = ssoNames(cfg);

@@ -6,8 +6,13 @@
  */
 import type { z } from 'zod';
 import type { DerivedTenant } from '../domain/intake.ts';
+import type { JobDefinition } from '../domain/job-definition.ts';
+import type { StepPlan } from '../domain/preview.ts';
 import type { ManifestFacts } from '../manifests/load.ts';
-import type { Integration, StepServices } from '../ports/step-services.ts';
+import type { SeedManifest } from '../manifests/seed.ts';
+import type { Integration, Placement, StepServices } from '../ports/step-services.ts';
+
+export type { PlannedResource, StepPlan } from '../domain/preview.ts';
 
 export type Outputs = Record<string, unknown>;
 
@@ -31,6 +36,17 @@ export type StepContext<I> = {
   services: StepServices;
 };
 
+/** What a step's plan may know before anything runs: the job's facts and where the deployment puts things, never a client. */
+export type PlanContext = {
+  stepId: string;
+  tenant: DerivedTenant;
+  intake: JobDefinition['intake'];
+  placement: Placement;
+  seeds: ReadonlyMap<string, SeedManifest>;
+  /** When the job is (or was) created: plans that depend on the date (a trial's end) read it, never the clock. */
+  at: Date;
+};
+
 export type RunResult =
   | { status: 'done'; outputs?: Outputs }
   /** Started an async operation; the engine calls check after pollAfterMs. */
@@ -46,6 +62,8 @@ export type StepDefinition<S extends z.ZodType> = {
   type: string;
   description: string;
   input: S;
+  /** What run and check return, when the step declares it: later readers parse outputs with it instead of guessing keys. */
+  output?: z.ZodType;
   /** Outside systems this step talks to: the production profile refuses to start without their settings. */
   uses?: readonly Integration[];
   /** A test seam that only pretends to work (the sandbox): the production profile refuses a pipeline using it. */
@@ -58,6 +76,11 @@ export type StepDefinition<S extends z.ZodType> = {
   /** Past-tense plain sentence, e.g. "DNS record acme.example.com created". */
   describe(input: z.output<S>, outputs: Outputs): string;
   /**
+   * Without side effects: what run will create or change, where, with which key
+   * settings, and what cannot be known before it exists (the dry-run preview).
+   */
+  plan(input: z.output<S>, context: PlanContext): StepPlan;
+  /**
    * Outputs people copy into other tools once the step is done, shown verbatim
    * when the tenant goes live: output key → label, e.g. { customerId: 'Billing customer' }.
    */
@@ -69,6 +92,7 @@ type Bound = {
   check(ctx: StepContext<unknown>): Promise<CheckResult>;
   rollback(ctx: StepContext<unknown>): Promise<void>;
   describe(outputs: Outputs): string;
+  plan(context: PlanContext): StepPlan;
 };
 
 /** A registered step type with its input type hidden: the engine binds raw config, the step gets it parsed. */
@@ -76,6 +100,7 @@ export type StepType = {
   type: string;
   description: string;
   input: z.ZodType;
+  output: z.ZodType | undefined;
   uses: readonly Integration[];
   simulated: boolean;
   /** Cross-checks a config that already passed `input` against the other manifests. */
@@ -91,6 +116,7 @@ export function defineStep<S extends z.ZodType>(def: StepDefinition<S>): StepTyp
     type: def.type,
     description: def.description,
     input: def.input,
+    output: def.output,
     uses: def.uses ?? [],
     simulated: def.simulated ?? false,
     facts: def.facts ?? {},
@@ -106,6 +132,7 @@ export function defineStep<S extends z.ZodType>(def: StepDefinition<S>): StepTyp
         check: (ctx) => def.check(withInput(ctx)),
         rollback: (ctx) => def.rollback(withInput(ctx)),
         describe: (outputs) => def.describe(input, outputs),
+        plan: (context) => def.plan(input, context),
       };
     },
   };

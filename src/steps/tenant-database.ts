@@ -147,6 +147,27 @@ export const tenantDatabaseStep = defineStep({
     }
     await withTenantDb(ctx, `dropping database ${plan.dbName}`, () => db.dropDatabase());
   },
+  plan(cfg) {
+    const data = planTenantData(cfg);
+    if (cfg.dryRun)
+      return { summary: `Dry run: report which collections of ${cfg.tenantId} are missing in ${data.dbName}; write nothing`, resources: [] };
+    const collections = data.collections.map((c) => ({
+      system: 'MongoDB',
+      kind: 'collection',
+      name: c.name,
+      place: `database ${data.dbName}`,
+      settings: c.uniqueKey ? ['current schema', 'unique index on key'] : ['current schema'],
+      unknown: [],
+    }));
+    if (cfg.isolation === 'shared') {
+      return {
+        summary: `Create ${collections.length} collections for ${cfg.tenantId} in the shared database ${data.dbName}`,
+        resources: collections,
+      };
+    }
+    const database = { system: 'MongoDB', kind: 'database', name: data.dbName, settings: ['dedicated to this tenant'], unknown: [] };
+    return { summary: `Create the dedicated database ${data.dbName} with ${collections.length} collections`, resources: [database, ...collections] };
+  },
   describe(cfg, outputs) {
     if (cfg.dryRun) {
       const count = Array.isArray(outputs['wouldCreate']) ? outputs['wouldCreate'].length : 0;

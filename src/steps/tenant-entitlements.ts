@@ -1,7 +1,9 @@
 /**
  * Applies what billing pays for to the tenant's configuration record (the
  * tenant_config record the feature_flags step writes): its flags, its limits
- * (users, storage_gb, …) and its billing state, in one atomic write. The
+ * (users, storage_gb, …) and its billing state, in one atomic write. A plan
+ * change gives no billing state (it is not a billing event): the step sets the
+ * new plan's flags and limits and leaves the recorded billing state alone. The
  * record keeps what it held before, so a rollback puts back exactly that.
  */
 import { z } from 'zod';
@@ -9,7 +11,7 @@ import { BILLING_SOURCES, SUBSCRIPTION_STATES } from '../domain/entitlements.ts'
 import { FlagNameSchema, LimitNameSchema } from '../domain/plan.ts';
 import { tenantConfigRecords } from './feature-flags/record.ts';
 import { defineStep, type StepContext } from './step.ts';
-import { databaseNameSchema, isolationSchema, tenantIdSchema } from './tenant-data/layout.ts';
+import { databaseNameSchema, isolationSchema, tenantConfigCollection, tenantIdSchema } from './tenant-data/layout.ts';
 import { tenantDb } from './tenant-data/mongo.ts';
 
 const BillingStateSchema = z.strictObject({
@@ -27,7 +29,8 @@ const input = z.strictObject({
   isolation: isolationSchema,
   flags: z.record(FlagNameSchema, z.boolean({ error: 'Feature flags must be true or false' })),
   limits: z.record(LimitNameSchema, z.number().nonnegative()),
-  billing: BillingStateSchema,
+  /** Absent for a plan change: what billing last said stays recorded. */
+  billing: BillingStateSchema.optional(),
 });
 type Input = z.output<typeof input>;
 
@@ -44,6 +47,16 @@ function onOff(flags: Record<string, boolean>): { on: string[]; off: string[] } 
   return { on: names.filter((f) => flags[f] === true), off: names.filter((f) => flags[f] !== true) };
 }
 
+/** "users 25, storage_gb 100": the limits as people read them. */
+function limitsText(limits: Record<string, number>): string {
+  const text = Object.entries(limits)
+    .map(([name, value]) => `${name} ${value.toLocaleString('en-US')}`)
+    .join(', ');
+  return text || 'none';
+}
+
+const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
+
 export const tenantEntitlementsStep = defineStep({
   type: 'tenant_entitlements',
   description: "Applies billing's entitlements to the tenant: flags on/off, limits set, billing state recorded.",
@@ -55,7 +68,7 @@ export const tenantEntitlementsStep = defineStep({
       () =>
         records(ctx).findOneAndUpdate(
           { _id: tenantId },
-          { $set: { features: flags, limits, billing, entitlementsUpdatedBy: ctx.jobId } },
+          { $set: { features: flags, limits, ...(billing ? { billing } : {}), entitlementsUpdatedBy: ctx.jobId } },
           { upsert: true, returnDocument: 'before' },
         ),
       ctx.services.tenantData,
@@ -69,7 +82,7 @@ export const tenantEntitlementsStep = defineStep({
         on,
         off,
         limits,
-        state: billing.state,
+        ...(billing ? { state: billing.state } : {}),
         ...(previous
           ? {
               previous: {
@@ -103,18 +116,44 @@ export const tenantEntitlementsStep = defineStep({
         records(ctx).updateOne(
           { _id: tenantId, entitlementsUpdatedBy: ctx.jobId },
           {
-            $set: { features: restore.features ?? {}, limits: restore.limits ?? {}, billing: restore.billing ?? null },
+            $set: {
+              features: restore.features ?? {},
+              limits: restore.limits ?? {},
+              // Only what this step wrote: without a billing state of its own, the recorded one was never touched.
+              ...(ctx.input.billing ? { billing: restore.billing ?? null } : {}),
+            },
             $unset: { entitlementsUpdatedBy: '' },
           },
         ),
       ctx.services.tenantData,
     );
   },
+  plan(cfg) {
+    const { on, off } = onOff(cfg.flags);
+    const where = tenantConfigCollection(cfg.database, cfg.isolation, cfg.tenantId);
+    return {
+      summary: `${cfg.billing ? `Apply ${cfg.billing.source}'s entitlements to` : 'Set the plan’s flags and limits on'} ${cfg.tenantId}: ${plural(on.length, 'flag')} on, limits ${limitsText(cfg.limits)}`,
+      resources: [
+        {
+          system: 'MongoDB',
+          kind: 'configuration record',
+          name: `${where.collectionName} ${cfg.tenantId}`,
+          place: `database ${where.dbName}`,
+          settings: [
+            `on: ${on.join(', ') || 'none'}`,
+            `off: ${off.join(', ') || 'none'}`,
+            `limits: ${limitsText(cfg.limits)}`,
+            cfg.billing ? `billing: ${cfg.billing.state} on ${cfg.billing.planId}` : 'billing state: left as billing last said',
+          ],
+          unknown: [],
+        },
+      ],
+    };
+  },
   describe(cfg) {
     const { on } = onOff(cfg.flags);
-    const limits = Object.entries(cfg.limits)
-      .map(([name, value]) => `${name} ${value.toLocaleString('en-US')}`)
-      .join(', ');
-    return `Entitlements applied to ${cfg.tenantId} from ${cfg.billing.source} (${cfg.billing.state}, ${cfg.billing.planId}): ${on.length > 0 ? on.join(', ') : 'no flags'} on; ${limits || 'no limits'}`;
+    const limits = Object.keys(cfg.limits).length > 0 ? limitsText(cfg.limits) : 'no limits';
+    const from = cfg.billing ? ` from ${cfg.billing.source} (${cfg.billing.state}, ${cfg.billing.planId})` : ' from the plan';
+    return `Entitlements applied to ${cfg.tenantId}${from}: ${on.length > 0 ? on.join(', ') : 'no flags'} on; ${limits}`;
   },
 });

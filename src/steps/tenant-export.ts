@@ -112,6 +112,22 @@ export const tenantExportStep = defineStep({
   async rollback() {
     // The export is the customer's data: kept even when the decommissioning is undone (see the file's comment).
   },
+  plan(cfg) {
+    return {
+      summary: `Export ${cfg.slug}'s data from ${cfg.database} to a tar.gz in ${cfg.dir} before anything is removed`,
+      resources: [
+        {
+          system: 'Local folder',
+          kind: 'archive',
+          name: `${cfg.slug}-<job id>.tar.gz`,
+          namedAtCreation: true,
+          place: cfg.dir,
+          settings: ['one JSON-lines file per collection (Extended JSON)', 'manifest.json with the counts', 'kept whatever happens to the job'],
+          unknown: ['records: counted while exporting'],
+        },
+      ],
+    };
+  },
   describe(cfg, outputs) {
     const records = typeof outputs['records'] === 'number' ? `${outputs['records']} records` : 'the data';
     return `Exported ${records} of ${cfg.slug} to ${String(outputs['archive'] ?? cfg.dir)}`;

@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { PermanentError, TransientError } from '../domain/errors.ts';
+import { AwsRegionSchema } from '../domain/plan.ts';
 import { uuidV5 } from './aws/client-request-token.ts';
 import {
   createSecret,
@@ -34,6 +35,8 @@ const input = z.strictObject({
     }),
   tenantId: z.string().trim().min(1).max(256),
   description: z.string().max(2048).optional(),
+  /** The tenant's data residency's region; without it, the deployment's (AWS_REGION). */
+  region: AwsRegionSchema.optional(),
 });
 type Input = z.output<typeof input>;
 
@@ -47,7 +50,8 @@ function generateCredentials(tenantId: string): string {
 }
 
 function secretsManager(ctx: StepContext<Input>) {
-  return { client: ctx.services.secrets.client, signal: ctx.signal };
+  const { secrets } = ctx.services;
+  return { client: ctx.input.region === undefined ? secrets.client : secrets.inRegion(ctx.input.region), signal: ctx.signal };
 }
 
 function identityOutputs(secret: SecretIdentity): Outputs {
@@ -114,7 +118,22 @@ export const tenantSecretsStep = defineStep({
     if (secret === undefined || secret.deletedDate !== undefined || secret.ownerJob !== ctx.jobId) return;
     await scheduleDeletion(secretsManager(ctx), secret.arn, ctx.services.secrets.recoveryWindowDays);
   },
+  plan(cfg, context) {
+    return {
+      summary: `Generate the database credentials and API signing key of ${cfg.tenantId} and store them as one secret`,
+      resources: [
+        {
+          system: 'AWS Secrets Manager',
+          kind: 'secret',
+          name: cfg.path,
+          place: cfg.region ?? context.placement.awsRegion,
+          settings: ['database user and password, API signing key (generated, never shown)', `tagged with tenant ${cfg.tenantId}`],
+          unknown: ['ARN: assigned at creation'],
+        },
+      ],
+    };
+  },
   describe(cfg) {
-    return `Credentials for ${cfg.tenantId} stored in AWS Secrets Manager at ${cfg.path}`;
+    return `Credentials for ${cfg.tenantId} stored in AWS Secrets Manager at ${cfg.path}${cfg.region ? ` in ${cfg.region}` : ''}`;
   },
 });

@@ -160,6 +160,23 @@ export const tenantSeedStep = defineStep({
       for (const collection of SEEDED_COLLECTIONS) await db.collection(layout.collections[collection]).deleteMany(filter);
     });
   },
+  plan(cfg, context) {
+    const plan = seedPlan(cfg, context.seeds);
+    if (typeof plan === 'string') return { summary: `Will fail before writing anything: ${plan}`, resources: [] };
+    const total = plan.inserts.reduce((sum, insert) => sum + insert.documents.length, 0);
+    const verb = cfg.dryRun ? 'Dry run: count, without writing,' : 'Load';
+    const resources = cfg.dryRun
+      ? []
+      : plan.inserts.map((insert) => ({
+          system: 'MongoDB',
+          kind: 'seed records',
+          name: insert.name,
+          place: `database ${plan.dbName}`,
+          settings: [`${insert.documents.length} records from seed ${cfg.seedVersion}`],
+          unknown: [],
+        }));
+    return { summary: `${verb} ${total} seed records from seed ${cfg.seedVersion} into ${plan.dbName}`, resources };
+  },
   describe(cfg, outputs) {
     if (cfg.dryRun) return `Dry run: seed ${cfg.seedVersion} checked for ${cfg.tenantId}; nothing written`;
     const loaded = countsSchema.safeParse(outputs['counts']);

@@ -55,6 +55,23 @@ export const tenantStatusStep = defineStep({
     const { from } = tenant.movedBy;
     await ctx.services.tenants.moveTenant(tenant.slug, from, { jobId: ctx.jobId, stepId: `${ctx.stepId}.undone`, from: fromOf(tenant) });
   },
+  plan(cfg) {
+    const plan = cfg.plan ? `, on the ${cfg.plan} plan` : '';
+    const reserve = cfg.reserveSlugForMs !== undefined ? [`slug reserved for ${Math.round(cfg.reserveSlugForMs / 86_400_000)} days`] : [];
+    return {
+      summary: `Record "${cfg.event.replaceAll('_', ' ')}" in ${cfg.slug}'s status${plan}, if its status machine allows it`,
+      resources: [
+        {
+          system: 'MongoDB',
+          kind: 'tenant record',
+          name: cfg.slug,
+          place: "the provisioner's tenants",
+          settings: [`event ${cfg.event}`, ...(cfg.plan ? [`plan ${cfg.plan}`] : []), ...reserve],
+          unknown: [],
+        },
+      ],
+    };
+  },
   describe(cfg, outputs) {
     const to = outputs['to'];
     const words = typeof to === 'string' && isTenantStatus(to) ? TENANT_STATUS_WORDS[to] : 'moved on';

@@ -83,6 +83,13 @@ export const webhookStep = defineStep({
   crossCheck(cfg, facts) {
     return cfg.endpoint === undefined ? [] : endpointProblems(cfg.endpoint, facts.webhookEndpoints);
   },
+  plan(cfg) {
+    // The endpoint's URL may carry a token: the preview names the endpoint, never its URL.
+    const target = cfg.url ? new URL(cfg.url).host : `the ${cfg.endpoint} endpoint`;
+    const what = cfg.format === 'slack' ? 'a Slack message' : `the signed event ${cfg.event}`;
+    const undo = cfg.rollbackUrl ? `; a rollback tells ${new URL(cfg.rollbackUrl).host}` : '';
+    return { summary: `Send ${what} to ${target}${undo}`, resources: [] };
+  },
   describe(cfg) {
     return cfg.summary ?? `${cfg.event} sent to ${cfg.url ? new URL(cfg.url).host : `the ${cfg.endpoint} endpoint`}`;
   },

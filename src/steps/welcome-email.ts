@@ -127,6 +127,9 @@ export const welcomeEmailStep = defineStep({
   async rollback() {
     // Nothing to undo: an email cannot be unsent. The tenant it points at is removed by the other steps.
   },
+  plan(cfg, context) {
+    return { summary: `Email ${cfg.to} an invitation to ${cfg.tenantUrl}, from ${context.placement.mailFrom}`, resources: [] };
+  },
   describe(cfg, outputs) {
     if (typeof outputs['messageId'] !== 'string') return `Welcome email to ${cfg.to} not sent yet`;
     return `Welcome email for ${new URL(cfg.tenantUrl).host} sent to ${cfg.to}`;

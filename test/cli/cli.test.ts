@@ -363,4 +363,32 @@ describe('the provisioner command answers help, --version and usage errors at on
     expect(refused.code).toBe(2);
     expect(refused.out).toContain('caller: a caller name is lowercase letters, digits, - and _');
   });
+
+  it('api-token rotate keeps the current token beside the new one, and revoke then drops the old one, saying nothing changed by itself', async () => {
+    const current = `sha256:${tokenHash('the-current-crm-token')}`;
+    const env = { ...unconfigured, API_CALLERS: `crm=${current}` };
+    const rotated = await run(['api-token', 'rotate', 'crm'], { entry: 'bin/provisioner.mjs', env });
+    expect(rotated.code).toBe(0);
+    const token = /^ {2}(prov_[A-Za-z0-9_-]{43})$/m.exec(rotated.out)?.[1];
+    const value = /^ {2}API_CALLERS='([^']+)'$/m.exec(rotated.out)?.[1];
+    if (!token || !value) throw new Error(`no token or API_CALLERS line in:\n${rotated.out}`);
+    expect(value).toBe(`crm=sha256:${tokenHash(token)}|${current}`);
+    expect(rotated.out).toContain('Nothing is changed here (configuration is the environment)');
+
+    const revoked = await run(['api-token', 'revoke', 'crm'], { entry: 'bin/provisioner.mjs', env: { ...unconfigured, API_CALLERS: value } });
+    expect(revoked.code).toBe(0);
+    const after = /^ {2}API_CALLERS='([^']*)'$/m.exec(revoked.out)?.[1];
+    expect(after).toBe(`crm=sha256:${tokenHash(token)}`);
+    const deployed = loadConfig({ API_CALLERS: after ?? '' }).apiCallers;
+    expect(callerWithToken(token, deployed)).toBe('crm');
+    expect(callerWithToken('the-current-crm-token', deployed)).toBeUndefined();
+
+    // Rotating or revoking a caller nobody configured is a mistake, named.
+    const unknown = await run(['api-token', 'rotate', 'salesforce'], { entry: 'bin/provisioner.mjs', env });
+    expect(unknown.code).toBe(2);
+    expect(unknown.out).toContain('salesforce is not in API_CALLERS (callers: crm); make its first token with api-token create salesforce');
+    const wrongHash = await run(['api-token', 'revoke', 'crm', '--hash', `sha256:${tokenHash('nope')}`], { entry: 'bin/provisioner.mjs', env });
+    expect(wrongHash.code).toBe(2);
+    expect(wrongHash.out).toContain('crm has no token with that hash');
+  });
 });

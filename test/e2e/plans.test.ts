@@ -50,6 +50,10 @@ describe('an AE closes a deal on each plan; the tenant goes live on real integra
       expect(made.oktaApps).toHaveLength(c.sso ? 1 : 0);
       expect(made.stripeCustomers).toHaveLength(1);
       expect(made.stripeSubscriptions).toEqual([c.subscription]);
+      // The default residency (us) places the bucket and the certificate in us-east-1.
+      expect(made.buckets).toEqual([`${app.config.tenant.pipeline?.['bucketPrefix']}-${tenant.slug}-us-east-1 in us-east-1`]);
+      expect(made.certificates).toEqual(['ISSUED in us-east-1']);
+      expect(made.validationRecords).toEqual([`_d930b28be6c5927595552b219965053e.${tenant.dnsName}`]);
       const emulators = app.emulators;
       const invitation = emulators?.smtp.messages().find((m) => m.to.includes(adminEmail));
       expect(invitation?.text).toContain(`https://${tenant.dnsName}`);
@@ -74,6 +78,9 @@ describe('an AE closes a deal on each plan; the tenant goes live on real integra
         oktaApps: [],
         stripeCustomers: [],
         stripeSubscriptions: [],
+        buckets: [],
+        certificates: [],
+        validationRecords: [],
       });
 
       // The audit trail tells a non-engineer what happened, and holds no secret.

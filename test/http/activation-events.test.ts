@@ -11,6 +11,7 @@ import { tokenHash } from '../../src/domain/api-callers.ts';
 import { NotAllowedError } from '../../src/domain/errors.ts';
 import { dealFor, startTestApp, stopTestApp, waitForRecord, waitForStatus, type TestApp } from '../support/harness.ts';
 import { person, REQUESTER } from '../support/people.ts';
+import { OpenApiContract } from '../support/openapi.ts';
 import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
 const PRODUCT_TOKEN = 'prov_product-token-for-tests-0123456789abcdef';
@@ -20,6 +21,9 @@ const CRM_TOKEN = 'prov_crm-token-for-tests-abcdefabcdef0123456';
 const API_CALLERS = `product=sha256:${tokenHash(PRODUCT_TOKEN)}|sha256:${tokenHash(NEXT_PRODUCT_TOKEN)},salesforce=sha256:${tokenHash(CRM_TOKEN)}`;
 
 type Answer = { status: number; type: string | null; body: Record<string, unknown>; headers: Headers };
+
+/** The OpenAPI document of the app under test: every answer below is checked against it. */
+let contract: OpenApiContract | undefined;
 
 describe('activation events from the product', () => {
   let app: TestApp | undefined;
@@ -33,18 +37,22 @@ describe('activation events from the product', () => {
     app = await startTestApp({ pipeline: pipelineOf(sandbox('database')), serveWeb: true, env: { API_CALLERS } });
     if (!app.web) throw new Error('the HTTP server was not composed');
     const url = await app.web.listen(0);
+    contract = await OpenApiContract.of(url);
     const { job } = await app.service.provision(dealFor({ companyName: 'Initech' }), REQUESTER);
     await waitForStatus(app, job.jobId, ['live']);
     await waitForRecord(app, job.jobId);
     return { url, slug: job.tenant.slug, app };
   }
 
-  async function post(url: string, body: string, headers: Record<string, string>): Promise<Answer> {
+  /** POSTs, and holds the answer to the OpenAPI document unless the path is one the document does not have (`undocumented`). */
+  async function post(url: string, body: string, headers: Record<string, string>, undocumented = false): Promise<Answer> {
     const response = await fetch(url, { method: 'POST', body, headers });
     const text = await response.text();
     const parsed: unknown = text === '' ? {} : JSON.parse(text);
     const record = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? Object.fromEntries(Object.entries(parsed)) : {};
-    return { status: response.status, type: response.headers.get('content-type'), body: record, headers: response.headers };
+    const type = response.headers.get('content-type');
+    if (!undocumented) contract?.check('POST', url, { status: response.status, type: type ?? '', headers: response.headers, body: record, text });
+    return { status: response.status, type, body: record, headers: response.headers };
   }
 
   const asProduct = (token = PRODUCT_TOKEN) => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json' });
@@ -129,7 +137,7 @@ describe('activation events from the product', () => {
     const unknown = await post(`${url}/api/v1/tenants/no-such-tenant/activation-events`, JSON.stringify({ id: 'e', workflow: 'w' }), asProduct());
     expect(unknown).toMatchObject({ status: 404, body: { title: 'Not Found', detail: 'There is no tenant "no-such-tenant".' } });
 
-    const nowhere = await post(`${url}/api/v1/nothing-here`, '{}', asProduct());
+    const nowhere = await post(`${url}/api/v1/nothing-here`, '{}', asProduct(), true);
     expect(nowhere).toMatchObject({ status: 404, type: 'application/problem+json; charset=utf-8' });
   });
 

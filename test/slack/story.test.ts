@@ -129,7 +129,7 @@ describe('an AE provisions a tenant from Slack', () => {
     // The progress message was edited in place and ends showing the job live.
     const progress = await until('the final progress edit', () => {
       const m = fake.messages(CHANNEL)[0];
-      return m && JSON.stringify(m.blocks).includes('11/11') ? m : undefined;
+      return m && JSON.stringify(m.blocks).includes('13/13') ? m : undefined;
     });
     expect(fake.messages(CHANNEL)).toHaveLength(1);
     expect(progress.updates).toBeGreaterThan(0);

@@ -29,6 +29,15 @@ function secretsManager(endpoint = MOTO): SecretsManagerClient {
 }
 
 const moto = secretsManager();
+const elsewhere = new Map<string, SecretsManagerClient>();
+/** moto's Secrets Manager in another region (a tenant's residency). */
+function secretsIn(region: string): SecretsManagerClient {
+  const known = elsewhere.get(region);
+  if (known) return known;
+  const client = new SecretsManagerClient({ endpoint: MOTO, region, credentials: AWS_TEST_CREDENTIALS, maxAttempts: 1 });
+  elsewhere.set(region, client);
+  return client;
+}
 
 const Credentials = z.object({ databaseUser: z.string(), databasePassword: z.string(), apiSigningKey: z.string() });
 
@@ -39,7 +48,13 @@ function secretsContext(opts: SecretsOptions = {}): StepContext<unknown> {
     jobId: opts.jobId ?? 'acme-secrets-job',
     stepId: 'secrets',
     outputs: opts.outputs ?? {},
-    services: { secrets: { client: opts.client ?? moto, recoveryWindowDays: opts.recoveryWindowDays ?? 7 } },
+    services: {
+      secrets: {
+        client: opts.client ?? moto,
+        inRegion: (region) => (opts.client ? opts.client : secretsIn(region)),
+        recoveryWindowDays: opts.recoveryWindowDays ?? 7,
+      },
+    },
   });
 }
 
@@ -131,6 +146,18 @@ describe('the tenant secrets step stores generated credentials in Secrets Manage
     await step.rollback(secretsContext({ outputs }));
     await step.rollback(secretsContext());
     expect(await step.check(secretsContext({ outputs }))).toEqual({ status: 'missing', reason: `secret ${path} is scheduled for deletion` });
+  });
+
+  it("stores the secret in the tenant's residency region, and only there; check and rollback find it there", async () => {
+    const eu = tenantSecretsStep.bind({ path, tenantId: 'tnt_acme', region: 'eu-west-1' });
+    const { outputs } = await eu.run(secretsContext());
+    expect(String(outputs?.['arn'])).toMatch(/^arn:aws:secretsmanager:eu-west-1:/);
+    expect(await listedSecrets(path)).toEqual([]);
+    const there = await secretsIn('eu-west-1').send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [path] }] }));
+    expect((there.SecretList ?? []).map((s) => s.Name)).toEqual([path]);
+    expect(await eu.check(secretsContext({ outputs }))).toMatchObject({ status: 'done' });
+    await eu.rollback(secretsContext({ outputs }));
+    expect(await eu.check(secretsContext({ outputs }))).toEqual({ status: 'missing', reason: `secret ${path} is scheduled for deletion` });
   });
 
   it('running again after a rollback restores the same secret instead of failing', async () => {

@@ -52,7 +52,15 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     MANIFESTS_DIR: opts.pipeline === undefined ? join(ROOT, 'manifests') : manifestsWith(opts.pipeline),
     SEED_MANIFESTS_DIR: join(ROOT, 'seed-manifests'),
     // Real tenant resources are namespaced per app too: its own hosted zone, secret path and shared database.
-    ...(emulators ? { ...emulators.env, BASE_DOMAIN: `${id}.tenants.test`, SECRET_PREFIX: `t${id}/tenants`, SHARED_DATABASE: `shared_${id}` } : {}),
+    ...(emulators
+      ? {
+          ...emulators.env,
+          BASE_DOMAIN: `${id}.tenants.test`,
+          SECRET_PREFIX: `t${id}/tenants`,
+          SHARED_DATABASE: `shared_${id}`,
+          TENANT_BUCKET_PREFIX: `t${id}`,
+        }
+      : {}),
     ...opts.env,
   };
   const app = await compose(loadConfig({ ...process.env, ...env }), {
@@ -104,6 +112,7 @@ function manifestsWith(pipeline: string): string {
   copyFileSync(join(ROOT, 'manifests/plans.yaml'), join(dir, 'plans.yaml'));
   copyFileSync(join(ROOT, 'manifests/billing-features.yaml'), join(dir, 'billing-features.yaml'));
   cpSync(join(ROOT, 'manifests/lifecycle'), join(dir, 'lifecycle'), { recursive: true });
+  copyFileSync(join(ROOT, 'manifests/salesforce.yaml'), join(dir, 'salesforce.yaml'));
   writeFileSync(join(dir, 'pipeline.yaml'), pipeline);
   return dir;
 }

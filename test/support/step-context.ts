@@ -4,6 +4,8 @@
  * plug in point at a closed loopback port, so an accidental call fails loudly.
  */
 import { Route53Client } from '@aws-sdk/client-route-53';
+import { ACMClient } from '@aws-sdk/client-acm';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as okta from '@okta/okta-sdk-nodejs';
 import { MongoClient } from 'mongodb';
@@ -34,8 +36,11 @@ export function unusedServices(): StepServices {
     dns: { client: new Route53Client({ endpoint: CLOSED, region: 'us-east-1', credentials: AWS_TEST_CREDENTIALS }), hostedZoneId: 'Z0NOTPLUGGED' },
     secrets: {
       client: new SecretsManagerClient({ endpoint: CLOSED, region: 'us-east-1', credentials: AWS_TEST_CREDENTIALS }),
+      inRegion: (region) => new SecretsManagerClient({ endpoint: CLOSED, region, credentials: AWS_TEST_CREDENTIALS }),
       recoveryWindowDays: 7,
     },
+    storage: { s3: (region) => new S3Client({ endpoint: CLOSED, region, credentials: AWS_TEST_CREDENTIALS, forcePathStyle: true }) },
+    certificates: { acm: (region) => new ACMClient({ endpoint: CLOSED, region, credentials: AWS_TEST_CREDENTIALS }) },
     okta: new okta.Client({ orgUrl: CLOSED, token: 'unused' }),
     stripe: new Stripe('sk_test_unused', { host: '127.0.0.1', port: CLOSED_PORT, protocol: 'http' }),
     mail: { transport: nodemailer.createTransport({ host: '127.0.0.1', port: CLOSED_PORT }), from: 'Onboarding <onboarding@example.com>' },

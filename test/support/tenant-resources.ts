@@ -3,7 +3,9 @@
  * and emulators the bot uses: the evidence that provisioning made something
  * and that rolling back left nothing.
  */
+import { ACMClient, ListCertificatesCommand } from '@aws-sdk/client-acm';
 import { ListHostedZonesByNameCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { GetBucketLocationCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { MongoClient } from 'mongodb';
 import type { DerivedTenant } from '../../src/domain/intake.ts';
@@ -22,6 +24,12 @@ export type TenantResources = {
   oktaApps: string[];
   stripeCustomers: string[];
   stripeSubscriptions: string[];
+  /** The tenant's S3 buckets, as "<name> in <region>". */
+  buckets: string[];
+  /** ACM certificates for the tenant's subdomain, as "<status> in <region>", in every residency region. */
+  certificates: string[];
+  /** ACM validation CNAMEs under the tenant's subdomain in the hosted zone. */
+  validationRecords: string[];
 };
 
 type Tenant = Pick<DerivedTenant, 'tenantId' | 'slug' | 'databaseName' | 'isolation' | 'dnsName' | 'secretPath' | 'companyName'>;
@@ -45,7 +53,7 @@ export async function resourcesOf(app: TestApp, jobId: string): Promise<TenantRe
   return {
     ...(await tenantData(app.config.mongoUri, tenant)),
     dnsRecords: await dnsRecords(app, tenant.dnsName),
-    secrets: await secretsAt(app, tenant.secretPath),
+    secrets: await secretsAt(app, tenant.secretPath, tenant.region),
     oktaGroups: emulators.okta.groupsNamed(`tenant-${tenant.slug}-`).map((g) => g.name),
     oktaUsers: emulators.okta
       .usersWithLogin(adminEmail)
@@ -54,7 +62,59 @@ export async function resourcesOf(app: TestApp, jobId: string): Promise<TenantRe
     oktaApps: emulators.okta.appsLabelled(tenant.companyName).map((a) => a.label),
     stripeCustomers: emulators.stripe.customersFor(tenant.tenantId).map((c) => c.id),
     stripeSubscriptions: emulators.stripe.liveSubscriptionsFor(tenant.tenantId).map((s) => s.status),
+    buckets: await bucketsOf(app, tenant.slug),
+    certificates: await certificatesFor(app, tenant.dnsName),
+    validationRecords: (await recordsUnder(app, tenant.dnsName)).filter((name) => name.startsWith('_')),
   };
+}
+
+/** Buckets whose name is this app's prefix and the slug, wherever they are. */
+export async function bucketsOf(app: TestApp, slug: string): Promise<string[]> {
+  const prefix = `${String(app.config.tenant.pipeline?.['bucketPrefix'])}-${slug}-`;
+  const client = new S3Client({ ...awsClientConfig(app), forcePathStyle: true });
+  try {
+    const listed = await client.send(new ListBucketsCommand({}));
+    const names = (listed.Buckets ?? []).flatMap((b) => (b.Name?.startsWith(prefix) ? [b.Name] : []));
+    const found: string[] = [];
+    for (const Bucket of names) {
+      const location = (await client.send(new GetBucketLocationCommand({ Bucket }))).LocationConstraint;
+      found.push(`${Bucket} in ${location || 'us-east-1'}`);
+    }
+    return found;
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Certificates for `domain` in each region a residency maps to. */
+export async function certificatesFor(app: TestApp, domain: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const region of new Set(Object.values(app.manifests.plans.residencyRegions ?? {}))) {
+    const client = new ACMClient({ ...awsClientConfig(app), region });
+    try {
+      const listed = await client.send(new ListCertificatesCommand({}));
+      for (const c of listed.CertificateSummaryList ?? []) if (c.DomainName === domain) found.push(`${c.Status} in ${region}`);
+    } finally {
+      client.destroy();
+    }
+  }
+  return found;
+}
+
+/** Names of the record sets at or under `dnsName` in the tenants' hosted zone, without the trailing dot. */
+export async function recordsUnder(app: TestApp, dnsName: string): Promise<string[]> {
+  const client = new Route53Client(awsClientConfig(app));
+  try {
+    const zones = await client.send(new ListHostedZonesByNameCommand({ DNSName: `${app.config.tenant.baseDomain}.`, MaxItems: 1 }));
+    const zoneId = zones.HostedZones?.find((z) => z.Name === `${app.config.tenant.baseDomain}.`)?.Id;
+    if (!zoneId) return [];
+    const sets = await client.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }));
+    return (sets.ResourceRecordSets ?? [])
+      .map((set) => (set.Name ?? '').replace(/\.$/, ''))
+      .filter((name) => name === dnsName || name.endsWith(`.${dnsName}`));
+  } finally {
+    client.destroy();
+  }
 }
 
 async function tenantData(uri: string, tenant: Tenant): Promise<Pick<TenantResources, 'collections' | 'features'>> {
@@ -97,8 +157,8 @@ async function dnsRecords(app: TestApp, dnsName: string): Promise<string[]> {
 }
 
 /** Secrets listed by Secrets Manager: one scheduled for deletion no longer is. */
-async function secretsAt(app: TestApp, path: string): Promise<string[]> {
-  const client = new SecretsManagerClient(awsClientConfig(app));
+async function secretsAt(app: TestApp, path: string, region: string | undefined): Promise<string[]> {
+  const client = new SecretsManagerClient({ ...awsClientConfig(app), ...(region ? { region } : {}) });
   try {
     const listed = await client.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [path] }] }));
     return (listed.SecretList ?? []).map((s) => s.Name ?? '').filter((name) => name === path);

@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { compose } from '../../src/compose.ts';
 import { ConfigError, loadConfig } from '../../src/config.ts';
-import { callersWithNewToken, callerWithToken, tokenHash } from '../../src/domain/api-callers.ts';
+import { orgAllowed, secretMatches } from '../../src/domain/salesforce-endpoint.ts';
+import { callerDisplayName, callersWithNewToken, callersWithoutToken, callerWithToken, tokenHash } from '../../src/domain/api-callers.ts';
 import { ManifestError } from '../../src/manifests/load.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -44,10 +45,11 @@ describe('configuring the integrations', () => {
       CS_PLATFORM_WEBHOOK_URL: 'https://cs.example/hook',
       SLACK_NOTICE_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/x',
       DNS_RECORD_TARGET: 'edge.example.net',
+      TENANT_BUCKET_PREFIX: 'acme-prod',
     });
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.message.split('\n').slice(1)).toEqual([
-      '  ROUTE53_HOSTED_ZONE_ID is required: step dns uses aws-route53',
+      '  ROUTE53_HOSTED_ZONE_ID is required: step dns, certificate uses aws-route53',
       // The lifecycle pipelines' steps need their integrations too, named with their kind.
       '  OKTA_ORG_URL is required: step sso, reactivate sign_in, suspend sign_in uses okta',
       '  OKTA_API_TOKEN is required: step sso, reactivate sign_in, suspend sign_in uses okta',
@@ -61,6 +63,7 @@ describe('configuring the integrations', () => {
     const error = await startupError(PRODUCTION);
     expect(error).toBeInstanceOf(ManifestError);
     expect(error.message).toContain('unknown reference ${settings.dnsRecordTarget}: set DNS_RECORD_TARGET');
+    expect(error.message).toContain('unknown reference ${settings.bucketPrefix}: set TENANT_BUCKET_PREFIX');
     expect(error.message).toContain('webhook endpoint slack_notice is not configured: set SLACK_NOTICE_WEBHOOK_URL');
     expect(error.message).toContain('webhook endpoint cs_platform is not configured: set CS_PLATFORM_WEBHOOK_URL');
   });
@@ -164,10 +167,87 @@ describe('configuring the programs that call the API', () => {
   });
 
   it('a rotation puts the new hash first and keeps the current one, dropping the one before', () => {
-    const callers = new Map([['product', [tokenHash('current'), tokenHash('older')]]]);
+    const callers = loadConfig({ ...dirs, API_CALLERS: `product=${hash('current')}|${hash('older')}` }).apiCallers;
     expect(callersWithNewToken(callers, 'product', tokenHash('next'))).toBe(`product=${hash('next')}|${hash('current')}`);
     expect(callersWithNewToken(callers, 'salesforce', tokenHash('crm'))).toBe(
       `product=${hash('current')}|${hash('older')},salesforce=${hash('crm')}`,
     );
+  });
+
+  it('a revocation drops the token being replaced, or the one named, and a caller left without tokens', () => {
+    const callers = loadConfig({ ...dirs, API_CALLERS: `product=${hash('new')}|${hash('old')},crm:admin=${hash('crm')}` }).apiCallers;
+    expect(callersWithoutToken(callers, 'product')).toBe(`product=${hash('new')},crm:admin=${hash('crm')}`);
+    expect(callersWithoutToken(callers, 'product', tokenHash('new'))).toBe(`product=${hash('old')},crm:admin=${hash('crm')}`);
+    expect(callersWithoutToken(callers, 'crm')).toBe(`product=${hash('new')}|${hash('old')}`);
+  });
+
+  it('gives callers the requester role unless their roles are named, and refuses an unknown role', () => {
+    const callers = loadConfig({ ...dirs, API_CALLERS: `product=${hash('p')},salesforce:requester+approver=${hash('s')}` }).apiCallers;
+    expect([...(callers.get('product')?.roles ?? [])]).toEqual(['requester']);
+    expect([...(callers.get('salesforce')?.roles ?? [])]).toEqual(['requester', 'approver']);
+    // Written back as configured: a rotation keeps the roles.
+    expect(callersWithNewToken(callers, 'salesforce', tokenHash('s2'))).toBe(
+      `product=${hash('p')},salesforce:requester+approver=${hash('s2')}|${hash('s')}`,
+    );
+    expect(() => loadConfig({ ...dirs, API_CALLERS: `crm:boss=${hash('c')}` })).toThrow(
+      'crm: unknown role "boss" (roles: admin, approver, requester, reporter)',
+    );
+    expect(() => loadConfig({ ...dirs, API_CALLERS: `crm:a:b=${hash('c')}` })).toThrow('entry 1 should look like name=sha256:');
+  });
+
+  it('gives each caller 120 requests a minute unless configured, and refuses a budget that is not a whole number of at least 1', () => {
+    expect(loadConfig(dirs).apiRateLimitPerMinute).toBe(120);
+    expect(loadConfig({ ...dirs, API_RATE_LIMIT_PER_MINUTE: '600' }).apiRateLimitPerMinute).toBe(600);
+    for (const value of ['0', '-5', 'lots', '1.5']) {
+      expect(() => loadConfig({ ...dirs, API_RATE_LIMIT_PER_MINUTE: value }), value).toThrow('API_RATE_LIMIT_PER_MINUTE');
+    }
+  });
+
+  it('names callers in the audit and in Slack as people would write them', () => {
+    expect(callerDisplayName('salesforce')).toBe('Salesforce');
+    expect(callerDisplayName('crm')).toBe('CRM');
+    expect(callerDisplayName('product-analytics')).toBe('Product Analytics');
+  });
+});
+
+describe('configuring who may post Salesforce outbound messages', () => {
+  const hash = (secret: string) => `sha256:${tokenHash(secret)}`;
+  const refused = (env: Record<string, string>) => {
+    try {
+      loadConfig({ ...dirs, ...env });
+    } catch (err) {
+      return err instanceof ConfigError ? err.message : String(err);
+    }
+    return 'accepted';
+  };
+
+  it('keeps organizations in their 15-character form and the secret only as hashes; either secret of a rotation works', () => {
+    const config = loadConfig({
+      ...dirs,
+      SALESFORCE_ORG_IDS: '00D5e000000KQ2eEAG, 00D300000000abc',
+      SALESFORCE_ENDPOINT_SECRET_HASHES: `${hash('old-secret')}|${hash('new-secret')}`,
+    });
+    const endpoint = config.salesforce;
+    if (!endpoint) throw new Error('not configured');
+    expect(endpoint.orgIds).toEqual(['00D5e000000KQ2e', '00D300000000abc']);
+    expect(JSON.stringify(endpoint)).not.toMatch(/old-secret|new-secret/);
+    expect(orgAllowed('00D5e000000KQ2eEAG', endpoint)).toBe(true);
+    expect(orgAllowed('00D5e000000KQ2e', endpoint)).toBe(true);
+    expect(orgAllowed('00D300000000abcAAQ', endpoint)).toBe(true);
+    // Salesforce ids are case-sensitive in their 15 characters.
+    expect(orgAllowed('00D300000000ABCAAQ', endpoint)).toBe(false);
+    expect(secretMatches('old-secret', endpoint)).toBe(true);
+    expect(secretMatches('new-secret', endpoint)).toBe(true);
+    expect(secretMatches('new-secret ', endpoint)).toBe(false);
+    expect(loadConfig(dirs).salesforce).toBeNull();
+  });
+
+  it('names a malformed organization id or hash by its variable, never quoting a secret pasted instead of its hash', () => {
+    expect(refused({ SALESFORCE_ORG_IDS: '00D5e000000KQ2eEAG,001000000000001' })).toBe(
+      'SALESFORCE_ORG_IDS: entry 2 is not an organization id (15 or 18 letters and digits starting with 00D)',
+    );
+    const pasted = refused({ SALESFORCE_ORG_IDS: '00D5e000000KQ2e', SALESFORCE_ENDPOINT_SECRET_HASHES: 'the-endpoint-secret-itself' });
+    expect(pasted).toBe('SALESFORCE_ENDPOINT_SECRET_HASHES: each hash must be sha256: followed by 64 lowercase hex digits');
+    expect(refused({ SALESFORCE_ENDPOINT_SECRET_HASHES: [hash('a'), hash('b'), hash('c')].join('|') })).toContain('at most 2 hashes');
   });
 });

@@ -110,12 +110,14 @@ describe('the manifests in the repository', () => {
     sampleTenantSettings: loadConfig({}).tenant,
   });
 
-  it('load cleanly with three plans, the ten-step demo pipeline and two seed versions', () => {
+  it('load cleanly with three plans, the twelve-step demo pipeline and two seed versions', () => {
     expect(Object.keys(manifests.plans.plans)).toEqual(['starter', 'growth', 'enterprise']);
     expect(manifests.pipeline.steps.map((step) => step.id)).toEqual([
       'database',
       'seed_data',
       'dns',
+      'storage',
+      'certificate',
       'secrets',
       'sso',
       'feature_flags',
@@ -149,8 +151,8 @@ describe('the manifests in the repository', () => {
 
   it('run the default pipeline in parallel branches, with notifications last and DNS polled until in sync', () => {
     expect(levels(manifests.pipeline.steps)).toEqual([
-      ['database', 'dns'],
-      ['seed_data', 'secrets', 'feature_flags'],
+      ['database', 'dns', 'storage'],
+      ['seed_data', 'certificate', 'secrets', 'feature_flags'],
       ['sso', 'billing'],
       ['welcome_email', 'slack_notice', 'cs_record'],
     ]);
@@ -182,7 +184,12 @@ describe('the manifests in the repository', () => {
     const plan = manifests.plans.plans.enterprise;
     if (!plan) throw new Error('no enterprise plan');
     const localSettings = loadConfig({}).tenant;
-    const scope = templateScope(intake.intake, deriveTenant(intake.intake, plan, localSettings), plan, localSettings);
+    const scope = templateScope(
+      intake.intake,
+      deriveTenant(intake.intake, plan, localSettings, manifests.plans.residencyRegions),
+      plan,
+      localSettings,
+    );
     const configs = Object.fromEntries(
       manifests.pipeline.steps.map((step) => [step.id, realStepTypes.get(step.type)?.input.parse(resolveTemplates(step.config, scope))]),
     );
@@ -192,6 +199,14 @@ describe('the manifests in the repository', () => {
     expect(configs.sso).toMatchObject({ enabled: true, adminEmail: 'jane@acme.com', redirectUri: 'https://acme.tenants.example.com/auth/callback' });
     expect(configs.billing).toMatchObject({ priceRef: 'price_enterprise_annual', meters: ['api_calls'], contractStartDate: '2026-12-01' });
     expect(configs.welcome_email).toMatchObject({ to: 'jane@acme.com', tenantUrl: 'https://acme.tenants.example.com' });
+    // The residency (us by default) places the bucket and the certificate; the plan decides the bucket's history.
+    expect(configs.storage).toMatchObject({
+      prefix: 'provisioner-local',
+      slug: 'acme',
+      region: 'us-east-1',
+      storage: { versioning: true, noncurrentVersionDays: 365 },
+    });
+    expect(configs.certificate).toMatchObject({ domain: 'acme.tenants.example.com', region: 'us-east-1', tenantId: 'tnt_acme' });
     // The Slack webhook URL is a credential: the config names the endpoint, never the URL.
     expect(configs.slack_notice).toMatchObject({ format: 'slack', endpoint: 'slack_notice' });
     expect(JSON.stringify(configs)).not.toContain('12113');
@@ -300,7 +315,7 @@ describe('a platform engineer edits pipeline.yaml', () => {
     const [problem] = loadError(dirs).problems;
     expect(problem?.path).toBe('steps[0].config.resource');
     expect(problem?.message).toBe(
-      'unknown reference ${tenant.dnsNam} (tenant has: tenantId, slug, companyName, planId, databaseName, isolation, dnsName, tenantUrl, secretPath, billingMetadata, features, seedVersion, approvalReasons) (plans starter, growth, enterprise)',
+      'unknown reference ${tenant.dnsNam} (tenant has: tenantId, slug, companyName, planId, databaseName, isolation, dnsName, tenantUrl, secretPath, billingMetadata, features, seedVersion, approvalReasons, region) (plans starter, growth, enterprise)',
     );
   });
 
@@ -353,6 +368,22 @@ describe('a platform engineer edits plans.yaml', () => {
     const dirs = workspace({ plans: plansYamlWith((doc) => doc.setIn(['featureFlags', 'betaReports'], { description: 'Beta reports' })) });
     expect(loadError(dirs).problems.map((problem) => `${problem.path}: ${problem.message}`)).toEqual([
       'featureFlags.betaReports: invalid key "betaReports": Feature flag names are lowercase snake_case, 2–49 characters, starting with a letter (e.g. audit_log)',
+    ]);
+  });
+
+  it('offers a residency with no AWS region, maps one nobody offers, and misspells a region', () => {
+    const dirs = workspace({
+      plans: plansYamlWith((doc) => {
+        doc.deleteIn(['residencyRegions', 'uk']);
+        doc.setIn(['residencyRegions', 'jp'], 'ap-northeast-1');
+        doc.setIn(['residencyRegions', 'au'], 'sydney');
+      }),
+    });
+    // Every problem at once, each where it is.
+    expect(loadError(dirs).problems.map((problem) => `${problem.path}: ${problem.message}`)).toEqual([
+      'residencyRegions.au: "sydney" is not an AWS region name like eu-west-1',
+      'residencyRegions: data residency "uk" has no AWS region; add uk: <region>',
+      'residencyRegions.jp: "jp" is not one of dataResidencies (us, eu, uk, au)',
     ]);
   });
 
@@ -656,11 +687,11 @@ describe('step configs use ${…} placeholders for per-tenant values', () => {
   const scope = {
     intake: { slug: 'acme', companyName: 'Acme Corp' },
     tenant: { dnsName: 'acme.tenants.example.com', features: { sso: true } },
-    plan: { id: 'growth', limits: { seats: 100 }, billing: { meters: ['api_calls', 'seats'] }, approval: { always: false } },
+    plan: { id: 'growth', limits: { users: 100 }, billing: { meters: ['api_calls', 'seats'] }, approval: { always: false } },
   };
 
   it('a value that is exactly one placeholder keeps its type', () => {
-    expect(resolveTemplates({ seats: '${plan.limits.seats}', sso: '${tenant.features}', strict: '${plan.approval.always}' }, scope)).toEqual({
+    expect(resolveTemplates({ seats: '${plan.limits.users}', sso: '${tenant.features}', strict: '${plan.approval.always}' }, scope)).toEqual({
       seats: 100,
       sso: { sso: true },
       strict: false,
@@ -672,7 +703,7 @@ describe('step configs use ${…} placeholders for per-tenant values', () => {
       resolveTemplates(
         {
           url: 'https://hooks.example/${intake.slug}',
-          headers: [{ value: '${plan.limits.seats} seats for ${intake.companyName}' }],
+          headers: [{ value: '${plan.limits.users} seats for ${intake.companyName}' }],
           meter: 'meter ${plan.billing.meters.1}',
           retries: 3,
         },
@@ -684,7 +715,7 @@ describe('step configs use ${…} placeholders for per-tenant values', () => {
   it('a missing value throws a TemplateError naming the reference, where it is and what exists', () => {
     const thrown = (() => {
       try {
-        resolveTemplates({ seats: '${plan.limits.seat}' }, scope);
+        resolveTemplates({ seats: '${plan.limits.user}' }, scope);
       } catch (error) {
         return error;
       }
@@ -693,8 +724,8 @@ describe('step configs use ${…} placeholders for per-tenant values', () => {
     expect(thrown).toBeInstanceOf(TemplateError);
     expect(thrown).toMatchObject({
       path: ['config', 'seats'],
-      reference: 'plan.limits.seat',
-      message: 'unknown reference ${plan.limits.seat} at config.seats (plan.limits has: seats)',
+      reference: 'plan.limits.user',
+      message: 'unknown reference ${plan.limits.user} at config.seats (plan.limits has: users)',
     });
   });
 
@@ -708,11 +739,11 @@ describe('step configs use ${…} placeholders for per-tenant values', () => {
 
   it('templateReferences lists every placeholder with its path, for checks at load time', () => {
     expect(
-      templateReferences({ url: 'https://x/${intake.slug}/${tenant.dnsName}', body: [{ n: '${plan.limits.seats}' }], plain: 'no refs' }),
+      templateReferences({ url: 'https://x/${intake.slug}/${tenant.dnsName}', body: [{ n: '${plan.limits.users}' }], plain: 'no refs' }),
     ).toEqual([
       { path: ['config', 'url'], reference: 'intake.slug' },
       { path: ['config', 'url'], reference: 'tenant.dnsName' },
-      { path: ['config', 'body', 0, 'n'], reference: 'plan.limits.seats' },
+      { path: ['config', 'body', 0, 'n'], reference: 'plan.limits.users' },
     ]);
   });
 

@@ -18,13 +18,15 @@ import {
  * The whole authorisation policy as one table: every role × every action × every door.
  * 'own' is the person who requested the job, on the door family that requested it.
  */
-type Who = 'admin' | 'approver' | 'own requester' | 'other requester' | 'nobody';
+type Who = 'admin' | 'approver' | 'own requester' | 'other requester' | 'reporter' | 'nobody';
 
 const ROLES: Record<Who, Role[]> = {
   admin: ['admin'],
   approver: ['approver'],
   'own requester': ['requester'],
   'other requester': ['requester'],
+  // A program that only reports what tenants use (the product): it may not ask for tenants.
+  reporter: ['reporter'],
   nobody: [],
 };
 
@@ -66,6 +68,17 @@ const TABLE: Record<Who, Record<JobAction, boolean>> = {
   'other requester': {
     provision: true,
     share_status: true,
+    approve: false,
+    reject: false,
+    retry: false,
+    override: false,
+    provide_input: false,
+    rollback: false,
+    cancel: false,
+  },
+  reporter: {
+    provision: false,
+    share_status: false,
     approve: false,
     reject: false,
     retry: false,
@@ -127,6 +140,14 @@ describe('who may do what to a provisioning job, on every door', () => {
     expect(decide(approverWhoAsked, 'approve', { allowSelfApproval: true }, job).allowed).toBe(true);
   });
 
+  it('tells someone who may not ask for tenants what they cannot do and how to get it, in one plain sentence', () => {
+    const reporter: Identity = { door: 'api', id: 'product', name: 'Product', roles: new Set(['reporter']) };
+    expect(decide(reporter, 'provision', { allowSelfApproval: false })).toEqual({
+      allowed: false,
+      reason: 'You are not allowed to request tenants; ask an admin to add you as a requester.',
+    });
+  });
+
   it('four eyes apply to admins too', () => {
     const adminWhoAsked: Identity = { door: 'cli', id: 'jane', name: 'jane', roles: new Set(['admin']) };
     expect(decide(adminWhoAsked, 'approve', { allowSelfApproval: false }, { requester: requesterOn('cli') }).allowed).toBe(false);
@@ -176,6 +197,8 @@ describe('who may ask for a lifecycle change of a tenant, on every door', () => 
     admin: { change_plan: true, suspend: true, reactivate: true, decommission: true, sync_entitlements: true },
     approver: { change_plan: true, suspend: true, reactivate: true, decommission: true, sync_entitlements: false },
     'other requester': { change_plan: true, suspend: false, reactivate: false, decommission: false, sync_entitlements: false },
+    // A program that only reports usage changes no tenant.
+    reporter: { change_plan: false, suspend: false, reactivate: false, decommission: false, sync_entitlements: false },
     nobody: { change_plan: false, suspend: false, reactivate: false, decommission: false, sync_entitlements: false },
   };
   const BILLING: Record<TenantAction, boolean> = {

@@ -41,6 +41,7 @@ function definitionWith(catalogue: InputCatalogue, pipeline: readonly PipelineSt
     settings: loadConfig({}).tenant,
     catalogue,
     now: new Date('2026-11-25T09:00:00Z'),
+    residencyRegions: manifests.plans.residencyRegions,
   });
   if (!built.ok) throw new Error(JSON.stringify(built.problems));
   return built.definition;

@@ -42,6 +42,12 @@ describe('the admin panel', () => {
     expect(new URL(page.url()).pathname).toBe(`/admin/jobs/${job.jobId}`);
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Initech');
     await expect(page.locator('header .who').textContent()).resolves.toContain(`Sam Approver (${APPROVER.id})`);
+
+    // The plan the job was started with, folded under the steps: what each step was to make.
+    await page.getByText('Plan the job was started with').click();
+    await expect(page.locator('#plan-billing').textContent()).resolves.toBe(
+      'billing: Simulate creating stripe customer (test seam: nothing real is made)Sandbox resource stripe customer',
+    );
   });
 
   it('a failed job shows its error and stack trace; an override with a reason from the page lets it go live, and the audit and the Slack thread say so', async () => {

@@ -1,9 +1,9 @@
 /**
  * Who is calling the API: a program named in API_CALLERS, proved by its
- * bearer token (RFC 6750). The same for every API route, so the CRM's calls
- * (issue 11) authenticate as the product's activation events do.
+ * bearer token (RFC 6750). The same for every API route, so the CRM's
+ * requests authenticate as the product's activation events do.
  */
-import { callerWithToken, type ApiCallers } from '../../domain/api-callers.ts';
+import { callerDisplayName, callerWithToken, type ApiCallers } from '../../domain/api-callers.ts';
 import type { Identity } from '../../domain/policy.ts';
 
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
@@ -12,7 +12,8 @@ const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 export function apiCaller(authorization: string | undefined, callers: ApiCallers): Identity | undefined {
   const token = BEARER.exec(authorization ?? '')?.[1];
   if (token === undefined) return undefined;
-  const name = callerWithToken(token, callers);
-  // Callers have no roles yet: what each may do is decided by the policy from the door and name.
-  return name === undefined ? undefined : { door: 'api', id: name, name, roles: new Set() };
+  const id = callerWithToken(token, callers);
+  const caller = id === undefined ? undefined : callers.get(id);
+  if (id === undefined || !caller) return undefined;
+  return { door: 'api', id, name: callerDisplayName(id), roles: caller.roles };
 }

@@ -5,10 +5,12 @@
  * person can take from here (the same service calls as Slack's buttons).
  */
 import type { JobView, StepView } from '../../domain/job-view.ts';
+import type { JobPreview } from '../../domain/preview.ts';
 import { html, type Html } from './html.ts';
 import { adminPage, type Viewer } from './layout.ts';
 import { statusPill } from './jobs-page.ts';
 import { STATE_WORDS, stepGraph } from './step-graph.ts';
+import { planSection } from './job-plan.ts';
 import { duration, when } from './words.ts';
 
 export type JobPageData = {
@@ -24,6 +26,8 @@ export type JobPageData = {
   notice: { kind: 'done' | 'refused'; text: string } | undefined;
   /** The customer status link just created by "Share status page". */
   sharedStatusUrl: string | undefined;
+  /** The plan the job was started with (its dry-run preview). */
+  plan: JobPreview;
 };
 
 const ACTIVE_ROLLBACK: ReadonlySet<JobView['status']> = new Set(['failed', 'live', 'rollback_failed', 'cancelled', 'rejected']);
@@ -186,6 +190,7 @@ ${actions(data)}
 <tbody>${view.steps.map((s) => stepRow(s, data.attempts.get(s.id)))}</tbody>
 </table>
 </section>
+${planSection(data.plan)}
 <section aria-labelledby="audit-h" data-part="audit"><h2 id="audit-h">Audit trail</h2>
 <ol class="audit">${data.audit.map((line) => (line.startsWith(' ') ? html`<li>${line.trim()}</li>` : html`<li class="day">${line}</li>`))}</ol>
 </section>`;

@@ -117,6 +117,7 @@ export const adminRoutes: FastifyPluginAsync<AdminDeps> = async (server, deps) =
       slackThread: await deps.slackThread(detail.view.jobId),
       notice: notice ? { kind: notice.kind, text: notice.text } : undefined,
       sharedStatusUrl: notice?.shared,
+      plan: detail.plan,
     });
     return page(reply, 200, body.text);
   });

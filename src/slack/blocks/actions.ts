@@ -16,6 +16,8 @@ export const ACTIONS = {
   provideInput: 'step_provide_input',
   shareStatus: 'job_share_status',
   cancel: 'job_cancel',
+  /** On a deal a CRM sent that needs a person: opens the intake modal prefilled. */
+  completeIntake: 'crm_complete_intake',
 } as const;
 
 export type ActionId = (typeof ACTIONS)[keyof typeof ACTIONS];

@@ -13,3 +13,5 @@ export * from './text.ts';
 export * from './thread.ts';
 export * from './limits.ts';
 export * from './lifecycle-modal.ts';
+export * from './pending-intake.ts';
+export * from './preview.ts';

@@ -22,6 +22,7 @@ import { CALLBACKS } from './actions.ts';
 import { featureBlockId, featureChunks, INTAKE_BLOCKS, type IntakeField } from './intake-ids.ts';
 import { plain } from './elements.ts';
 import { modalView } from './limits.ts';
+import { previewButtonBlock } from './preview.ts';
 import { LIMITS, truncate } from './text.ts';
 
 export { featureBlockId, INTAKE_BLOCKS, type IntakeField } from './intake-ids.ts';
@@ -44,6 +45,7 @@ export function intakeModal(opts: IntakeModalOptions): ModalView {
     planBlock(opts.plans, plan ? opts.selectedPlan : undefined),
     ...(plan && opts.selectedPlan !== undefined ? featureBlocks(opts.plans, opts.selectedPlan, plan) : []),
     ...dealBlocks(opts),
+    previewButtonBlock(),
   ];
   return modalView({
     callback_id: CALLBACKS.intake,

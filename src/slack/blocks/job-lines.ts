@@ -98,6 +98,17 @@ export function personText(name: string): string {
   return /^[UW][A-Z0-9]{2,}$/.test(name) ? `<@${name}>` : truncate(literal(name), 120);
 }
 
+/**
+ * Who asked for the job and for which CRM opportunity: "Requested by <@U…> · CRM `006…`", or for a
+ * program calling the API "Requested by Salesforce through the API (opportunity `006…`)".
+ */
+export function requestedByLine(view: JobView): string {
+  if (view.requester?.door === 'api') {
+    return `Requested by ${truncate(literal(view.requestedBy), 120)} through the API (opportunity ${code(view.crmOpportunityId)})`;
+  }
+  return `Requested by ${personText(view.requestedBy)} · CRM ${code(view.crmOpportunityId)}`;
+}
+
 /** Company names are at most 120 characters (intake); the cap guards stored data we did not validate. */
 const companyName = (view: JobView): string => truncate(literal(view.tenant.companyName), 200);
 

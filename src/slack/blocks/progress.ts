@@ -14,8 +14,8 @@ import {
   jobStatusLine,
   jobStatusText,
   outsideText,
-  personText,
   progressBar,
+  requestedByLine,
   STATE_EMOJI,
   stepLine,
   tenantFallback,
@@ -43,7 +43,7 @@ export function progressMessage(view: JobView, opts: ProgressOptions): SlackMess
 
 /** Heading, status, waits and steps: shared with the ephemeral /provision status. */
 export function jobSummaryBlocks(view: JobView, audit: string): KnownBlock[] {
-  const heading = `:package: ${tenantTitle(view)}\nRequested by ${personText(view.requestedBy)} · CRM ${code(view.crmOpportunityId)}`;
+  const heading = `:package: ${tenantTitle(view)}\n${requestedByLine(view)}`;
   const status = `*${jobStatusLine(view)}*   ${progressBar(view.progress.done, view.progress.total)}`;
   const waits = waitingLines(view);
   return [section(heading), section(waits.length > 0 ? `${status}\n${waits.join('\n')}` : status), divider(), ...stepSections(view.steps, audit)];

@@ -11,7 +11,7 @@ import { kindDoneWords, kindOf, type LifecycleKind } from '../../domain/job-kind
 import type { JobView, StepView } from '../../domain/job-view.ts';
 import { ACTIONS, encodeAction } from './actions.ts';
 import { actions, button, confirmDialog, context, message, section, type SlackMessage } from './elements.ts';
-import { approvalReasons, outsideText, personText, STATE_EMOJI, stepLine, tenantFallback, tenantTitle } from './job-lines.ts';
+import { approvalReasons, outsideText, personText, requestedByLine, STATE_EMOJI, stepLine, tenantFallback, tenantTitle } from './job-lines.ts';
 import { auditCommandFor, code, escapeMrkdwn, literal, slackTime } from './text.ts';
 
 export { ACTIONS, decodeAction, encodeAction, type ActionRef } from './actions.ts';
@@ -41,7 +41,7 @@ export function approvalRequest(view: JobView, step: StepView, approvers: Approv
   return message(`${who ? `${who} ` : ''}Approval needed for ${tenantFallback(view)}`, [
     section(`${STATE_EMOJI.waiting_approval} *Approval needed* for ${tenantTitle(view)}${who ? `\n${who}` : ''}`),
     section(`*Why*\n${reasons.length > 0 ? reasons.join('\n') : '• The pipeline asks for an approval here'}`),
-    context(`Requested by ${personText(view.requestedBy)} · CRM ${code(view.crmOpportunityId)}`),
+    context(requestedByLine(view)),
     actions(
       'job_approval_actions',
       button({

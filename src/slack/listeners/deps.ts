@@ -1,5 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import type { BillingService } from '../../app/billing.ts';
+import type { CrmIntakeService } from '../../app/crm-intake.ts';
 import type { KpiService } from '../../app/kpis.ts';
 import type { ProvisioningService } from '../../app/services.ts';
 import { StaleFailureError } from '../../domain/actions.ts';
@@ -21,6 +22,8 @@ export type ListenerDeps = {
   channel: string;
   /** A link to the job's progress message once it is posted (undefined if not within a few seconds). */
   progressUrl(jobId: string): Promise<string | undefined>;
+  /** Deals a CRM sent that need a person ("Complete in Slack"); undefined when no CRM sends any. */
+  crm?: Pick<CrmIntakeService, 'toComplete' | 'complete'>;
   onError(err: unknown): void;
 };
 

@@ -3,17 +3,28 @@ import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { InvalidInputError } from '../../domain/errors.ts';
 import { parseIntake } from '../../domain/intake.ts';
-import { CALLBACKS, INTAKE_BLOCKS, intakeErrors, intakeModal, provisionConfirmation, readIntakeSubmission } from '../blocks/index.ts';
+import {
+  CALLBACKS,
+  INTAKE_BLOCKS,
+  intakeErrors,
+  intakeModal,
+  PREVIEW_ACTION,
+  previewModal,
+  previewProblemsModal,
+  provisionConfirmation,
+  readIntakeSubmission,
+} from '../blocks/index.ts';
 import { tellWhyNot, type ListenerDeps } from './deps.ts';
 
 /** How long a submission may take before the modal closes and the answer comes as a message instead. */
 const ANSWER_IN_MODAL_MS = 2000;
 
-function channelOf(privateMetadata: string): string | undefined {
+/** A string field of the modal's private metadata (the channel it was opened in; the pending intake it completes). */
+function metadataField(privateMetadata: string, field: 'channel' | 'pendingIntake'): string | undefined {
   try {
     const parsed: unknown = JSON.parse(privateMetadata);
-    const channel = parsed !== null && typeof parsed === 'object' ? Reflect.get(parsed, 'channel') : undefined;
-    return typeof channel === 'string' ? channel : undefined;
+    const value = parsed !== null && typeof parsed === 'object' ? Reflect.get(parsed, field) : undefined;
+    return typeof value === 'string' ? value : undefined;
   } catch {
     return undefined;
   }
@@ -32,6 +43,22 @@ export function registerIntake(app: App, deps: ListenerDeps): void {
     await client.views.update({ view_id: body.view.id, hash: body.view.hash, view });
   });
 
+  // Preview: the intake as filled in so far, planned like provision would, pushed over the modal; nothing is stored.
+  app.action(PREVIEW_ACTION, async ({ ack, body, client }) => {
+    await ack();
+    if (body.type !== 'block_actions' || !body.view) return;
+    const actor = await deps.people.identify(body.user.id, body.user.name ?? body.user.id);
+    const raw = readIntakeSubmission(body.view.state.values, deps.manifests.plans, actor.name);
+    let view: ReturnType<typeof previewModal>;
+    try {
+      view = previewModal(deps.service.preview(raw, actor));
+    } catch (err) {
+      if (!(err instanceof InvalidInputError)) throw err;
+      view = previewProblemsModal(err.problems);
+    }
+    await client.views.push({ trigger_id: body.trigger_id, view });
+  });
+
   app.view(CALLBACKS.intake, async ({ ack, body, view, client }) => {
     const actor = await deps.people.identify(body.user.id, body.user.name);
     const raw = readIntakeSubmission(view.state.values, deps.manifests.plans, actor.name);
@@ -40,8 +67,10 @@ export function registerIntake(app: App, deps: ListenerDeps): void {
       await ack({ response_action: 'errors', errors: intakeErrors(parsed.errors) });
       return;
     }
-    const where = { channel: channelOf(view.private_metadata), user: body.user.id };
-    const provisioning = deps.service.provision(raw, actor);
+    const where = { channel: metadataField(view.private_metadata, 'channel'), user: body.user.id };
+    // Opened from "Complete in Slack": the same intake, which also resolves the deal the CRM sent.
+    const pending = metadataField(view.private_metadata, 'pendingIntake');
+    const provisioning = pending !== undefined && deps.crm ? deps.crm.complete(pending, raw, actor) : deps.service.provision(raw, actor);
     const early = await Promise.race([
       provisioning.then(
         () => 'done' as const,

@@ -51,6 +51,7 @@ describe('button values', () => {
       provideInput: 'step_provide_input',
       shareStatus: 'job_share_status',
       cancel: 'job_cancel',
+      completeIntake: 'crm_complete_intake',
     });
   });
 });

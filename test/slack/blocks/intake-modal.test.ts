@@ -87,6 +87,7 @@ describe('an account executive opening /provision', () => {
       'intake_contract_value',
       'intake_residency',
       'intake_crm',
+      'intake_preview_actions',
     ]);
   });
 

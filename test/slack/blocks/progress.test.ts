@@ -14,7 +14,12 @@ describe('the progress message of a job halfway through', () => {
 
   it('names the tenant, plan, slug and requester', () => {
     expect(text).toContain('*Acme Corp* · enterprise plan · `acme`');
-    expect(text).toContain('Requested by alice.ae');
+    expect(text).toContain('Requested by alice.ae · CRM `006ACME0001`');
+  });
+
+  it('names a program that asked through the API, with the opportunity it asked for', () => {
+    const fromCrm = { ...view, requestedBy: 'Salesforce', requester: { door: 'api' as const, id: 'salesforce' } };
+    expect(allTexts(progressMessage(fromCrm, audit)).join('\n')).toContain('Requested by Salesforce through the API (opportunity `006ACME0001`)');
   });
 
   it('shows one line per step with its state and duration', () => {

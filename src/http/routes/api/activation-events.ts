@@ -9,7 +9,8 @@ import type { KpiService } from '../../../app/kpis.ts';
 import { InvalidInputError, NotAllowedError, UnknownTenantError } from '../../../domain/errors.ts';
 import { sentence } from '../../../domain/wording.ts';
 import type { CallerOf } from './v1.ts';
-import { sendProblem } from './problems.ts';
+import { activationAnswer, sendJson } from './answers.ts';
+import { invalidInput, sendProblem } from './problems.ts';
 
 /** An event is a few short fields; anything much bigger is not one. */
 export const ACTIVATION_BODY_LIMIT = 4 * 1024;
@@ -19,13 +20,9 @@ export const activationEventRoutes: FastifyPluginAsync<{ kpis: KpiService; calle
     const who = deps.callerOf(request);
     try {
       const outcome = await deps.kpis.recordActivation(request.params.slug, request.body, who);
-      return reply.code(outcome === 'recorded' ? 202 : 200).send({ outcome });
+      return sendJson(reply, outcome === 'recorded' ? 202 : 200, activationAnswer(outcome));
     } catch (err) {
-      if (err instanceof InvalidInputError) {
-        const errors = err.problems.map((p) => ({ field: p.field, detail: p.message }));
-        const detail = `Not a valid activation event: ${errors.map((e) => e.field).join(', ')}.`;
-        return sendProblem(reply, { status: 422, title: 'Unprocessable Content', detail, errors });
-      }
+      if (err instanceof InvalidInputError) return sendProblem(reply, invalidInput('Not a valid activation event', err.problems));
       if (err instanceof UnknownTenantError) return sendProblem(reply, { status: 404, title: 'Not Found', detail: sentence(err.message) });
       if (err instanceof NotAllowedError) return sendProblem(reply, { status: 403, title: 'Forbidden', detail: err.message });
       throw err;

@@ -1,6 +1,6 @@
 /**
  * Moving a tenant to another plan runs again only what the plan touches:
- * its flags, its Stripe subscription item (prorated) and its recorded plan,
+ * its flags and limits, its Stripe subscription item (prorated) and its recorded plan,
  * on the MongoDB, Stripe and emulators the bot uses. A downgrade below the
  * tenant's active users waits for an approver, who is told the overage.
  */
@@ -28,6 +28,7 @@ steps:
       database: \${tenant.databaseName}
       isolation: \${tenant.isolation}
       flags: \${tenant.features}
+      limits: \${plan.limits}
   - id: billing
     type: billing
     needs: [feature_flags]
@@ -52,6 +53,23 @@ async function liveStarterTenant(app: TestApp): Promise<{ slug: string; jobId: s
   return { slug: job.tenant.slug, jobId: job.jobId };
 }
 
+/** The limits in the tenant's configuration record, where the product reads them. */
+async function limitsOf(app: TestApp, provisioningJobId: string): Promise<unknown> {
+  const { tenant } = await tenantOfJob(app, provisioningJobId);
+  const mongo = new MongoClient(app.config.mongoUri);
+  try {
+    const configs = mongo
+      .db(tenant.databaseName)
+      .collection<{ _id: string; limits?: unknown }>(collectionNameFor(tenant.isolation, tenant.tenantId, 'tenant_config'));
+    return (await configs.findOne({ _id: tenant.tenantId }))?.limits;
+  } finally {
+    await mongo.close();
+  }
+}
+
+const STARTER_LIMITS = { users: 10, storage_gb: 50, api_calls_per_day: 10_000 };
+const GROWTH_LIMITS = { users: 100, storage_gb: 500, api_calls_per_day: 100_000 };
+
 /** Gives the tenant `count` active users (and one deactivated), as the product would. */
 async function addUsers(app: TestApp, provisioningJobId: string, count: number): Promise<void> {
   const { tenant } = await tenantOfJob(app, provisioningJobId);
@@ -70,16 +88,19 @@ async function addUsers(app: TestApp, provisioningJobId: string, count: number):
 describe('changing plans', () => {
   const start = appPerTest();
 
-  it('an upgrade changes exactly the plan’s flags and swaps the subscription item with proration; rolling it back puts both back', async () => {
+  it('an upgrade changes exactly the plan’s flags and limits and swaps the subscription item with proration; rolling it back puts all back', async () => {
     const app = await start({ pipeline: PIPELINE, emulators: true });
     const { slug, jobId } = await liveStarterTenant(app);
     const before = await resourcesOf(app, jobId);
     expect(app.emulators?.stripe.liveSubscriptionsFor(`tnt_${slug}`).map((s) => s.priceIds)).toEqual([['price_starter_monthly']]);
+    expect(await limitsOf(app, jobId)).toEqual(STARTER_LIMITS);
 
     const { job } = await app.service.lifecycle.changePlan(slug, 'growth', DANA, { reason: 'signed the growth order form' });
-    expect(job.steps.map((s) => s.id)).toEqual(['feature_flags', 'billing', 'tenant_status']);
+    expect(job.steps.map((s) => s.id)).toEqual(['entitlements', 'billing', 'tenant_status']);
     const done = await waitForStatus(app, job.jobId, ['live', 'failed']);
-    expect(stepStates(done)).toEqual({ feature_flags: 'succeeded', billing: 'succeeded', tenant_status: 'succeeded' });
+    expect(stepStates(done)).toEqual({ entitlements: 'succeeded', billing: 'succeeded', tenant_status: 'succeeded' });
+    // The new plan's limits, so the product lets 100 users in and drift compares against growth.
+    expect(await limitsOf(app, jobId)).toEqual(GROWTH_LIMITS);
 
     const after = await resourcesOf(app, jobId);
     const changed = Object.keys(after.features ?? {}).filter((flag) => after.features?.[flag] !== before.features?.[flag]);
@@ -97,6 +118,7 @@ describe('changing plans', () => {
     await app.service.rollback(job.jobId, DANA, 'order form was not countersigned');
     await waitForStatus(app, job.jobId, ['rolled_back']);
     expect((await resourcesOf(app, jobId)).features).toEqual(before.features);
+    expect(await limitsOf(app, jobId)).toEqual(STARTER_LIMITS);
     expect(app.emulators?.stripe.liveSubscriptionsFor(`tnt_${slug}`).map((s) => s.priceIds)).toEqual([['price_starter_monthly']]);
     expect((await app.service.lifecycle.tenant(slug)).planId).toBeUndefined();
   });
@@ -115,6 +137,7 @@ describe('changing plans', () => {
     await app.service.approve(slug, SAM);
     await waitForStatus(app, down.job.jobId, ['live']);
     expect(await app.service.lifecycle.tenant(slug)).toMatchObject({ planId: 'starter' });
+    expect(await limitsOf(app, jobId)).toEqual(STARTER_LIMITS);
     expect(app.emulators?.stripe.liveSubscriptionsFor(`tnt_${slug}`).map((s) => s.priceIds)).toEqual([['price_starter_monthly']]);
   });
 

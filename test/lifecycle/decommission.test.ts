@@ -37,6 +37,8 @@ describe('decommissioning', () => {
     const before = await resourcesOf(app, jobId);
     expect(before.oktaApps).toHaveLength(1);
     expect(before.stripeCustomers).toHaveLength(1);
+    expect(before.buckets).toHaveLength(1);
+    expect(before.certificates).toHaveLength(1);
 
     const { job } = await app.service.lifecycle.decommission(slug, DANA, { reason: 'contract ended' });
     expect(job.steps.map((s) => s.id)).toEqual(['approval_gate', 'grace_period', 'decommissioning', 'export', 'teardown', 'decommissioned']);
@@ -55,6 +57,10 @@ describe('decommissioning', () => {
       oktaApps: [],
       stripeCustomers: [],
       stripeSubscriptions: [],
+      // Issue 13's bucket and certificate (with its validation record) go too, by the same rollback.
+      buckets: [],
+      certificates: [],
+      validationRecords: [],
     });
     expect(await app.service.lifecycle.tenant(slug)).toMatchObject({ slug, status: 'decommissioned', companyName: 'Soylent Corp' });
 

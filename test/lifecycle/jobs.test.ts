@@ -95,11 +95,13 @@ describe('lifecycle jobs', () => {
     expect(later).toMatchObject({ outcome: 'existing', job: { jobId: first.job.jobId, status: 'live' } });
 
     // A person asking twice without a request key, while the first waits for approval: the same job.
-    const again = await app.service.lifecycle.reactivate(slug, DANA, { reason: 'paid by wire' });
-    const repeated = await app.service.lifecycle.reactivate(slug, DANA, { reason: 'paid by wire' });
+    // (Decommissioning always waits for one; a reactivation runs at once and may be done before the repeat.)
+    const again = await app.service.lifecycle.decommission(slug, DANA, { reason: 'contract ended' });
+    await waitForStatus(app, again.job.jobId, ['awaiting_approval']);
+    const repeated = await app.service.lifecycle.decommission(slug, DANA, { reason: 'contract ended' });
     expect(repeated).toMatchObject({ outcome: 'existing', job: { jobId: again.job.jobId } });
     const jobs = await app.store.findJobs({ search: slug, limit: 10 });
-    expect(jobs.map((j) => kindOf(j.definition)).sort()).toEqual(['provision', 'reactivate', 'suspend']);
+    expect(jobs.map((j) => kindOf(j.definition)).sort()).toEqual(['decommission', 'provision', 'suspend']);
   });
 
   it('refuses what the status machine does not allow, and a second change while one is under way, saying why', async () => {

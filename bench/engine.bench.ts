@@ -32,6 +32,9 @@
  *    /admin/kpis, p50/p99, with BENCH_KPI_JOBS jobs (10,000) and
  *    BENCH_KPI_EVENTS audit entries (1,000,000) seeded; BENCH_KPI=0 skips it.
  *
+ * 5. Billing (billing.ts): 100 live tenants each receive a signed Stripe event
+ *    at once; webhook → flags applied p50/p99 (BENCH_BILLING=0 skips it).
+ *
  * Runs 1 (rounds), 2, then 1's provision round (the long one). Prints figures
  * with their targets (not asserted), then one `bench:` line last. Uses its own queue prefixes and databases, removed at the end; stops
  * by itself (cleaning up) if it runs past ~3 minutes.
@@ -74,6 +77,7 @@ import {
 } from './lib.ts';
 import { kpiFiguresLines, kpiScenario, kpiSizes } from './kpis.ts';
 import { slackScenario } from './slack.ts';
+import { billingFiguresLines, billingScenario } from './billing.ts';
 import { apiScenario, type ApiFigures } from './api.ts';
 import { REQUESTER } from '../test/support/people.ts';
 
@@ -83,6 +87,7 @@ const JOBS = positiveInt(process.env['BENCH_JOBS'], 200);
 const ROUNDS = positiveInt(process.env['BENCH_ROUNDS'], 3);
 const WITH_PROVISION = process.env['BENCH_PROVISION'] !== '0';
 const WITH_KPI = process.env['BENCH_KPI'] !== '0';
+const WITH_BILLING = process.env['BENCH_BILLING'] !== '0';
 const CONCURRENCY = 50;
 /** FerretDB serialises the store's writes; more than one provision in flight only made each slower. */
 const PROVISION_CONCURRENCY = 1;
@@ -570,6 +575,13 @@ async function main(): Promise<void> {
   log();
   log('== 5. The HTTP API: POST /api/v1/provisioning-requests → 202 while 100 jobs run ==');
   const api = await apiScenario(log);
+  log();
+  log('== 6. Billing: webhook → flags applied, 100 tenants at once ==');
+  const track = (db: string, dir: string) => {
+    mongoDbs.push(db, db.replace('bench_billing_', 'bench_billing_shared_'));
+    manifestDirs.push(dir);
+  };
+  const billing = WITH_BILLING ? await billingScenario({ runId, mongo, log, track, onError }) : undefined;
   const mem = await memory();
 
   const engineJobsPerS = median(tp.rounds.map((r) => r.jobsPerS));
@@ -625,6 +637,7 @@ async function main(): Promise<void> {
   );
   log(`slack calls: ${slack.callsPerJob} per 10-step job (${slack.callsDetail}; the progress message is edited at most about once a second)`);
   for (const line of kpi ? kpiFiguresLines(kpi) : ['control room: not measured (BENCH_KPI=0)']) log(line);
+  for (const line of billing ? billingFiguresLines(billing) : ['billing: not measured (BENCH_BILLING=0)']) log(line);
   for (const line of apiFiguresLines(api)) log(line);
   for (const line of mem.lines) log(`peak RSS:    ${line}`);
   if (engineErrors > 0) log(`engine errors reported: ${engineErrors} (first 5 on stderr)`);
@@ -636,6 +649,7 @@ async function main(): Promise<void> {
       ` ack_p50_ms=${fixed(slack.ackP50, 1)} ack_p99_ms=${fixed(slack.ackP99, 1)} slack_calls_per_job=${slack.callsPerJob}` +
       ` kpi_jobs=${kpi?.jobs ?? 0} kpi_audit_events=${kpi?.events ?? 0} admin_p50_ms=${fixed(kpi?.admin.p50 ?? Number.NaN, 1)} admin_p99_ms=${fixed(kpi?.admin.p99 ?? Number.NaN, 1)}` +
       ` kpi_p50_ms=${fixed(kpi?.kpis.p50 ?? Number.NaN, 1)} kpi_p99_ms=${fixed(kpi?.kpis.p99 ?? Number.NaN, 1)}` +
+      ` billing_applied_p50_ms=${fixed(billing?.applied.p50 ?? Number.NaN)} billing_applied_p99_ms=${fixed(billing?.applied.p99 ?? Number.NaN)}` +
       ` ${apiBenchFields(api)}`,
   );
 }

@@ -2,9 +2,10 @@
  * `npm run fuzz`: property-based fuzzing (fast-check) of every door input
  * comes through: the intake parser, the Slack modal's reader, the CLI's
  * argument parsing (in-process, plus a sample of real `provisioner` runs),
- * the manifests loader, the Slack app over signed HTTP, the HTTP API's
- * provisioning requests, and Salesforce's Outbound Messages over HTTP (never
- * an ack for a malformed envelope).
+ * the manifests loader, the Slack app over signed HTTP, the billing webhooks
+ * (Stripe, Bunny) on the real server, the HTTP API's provisioning requests,
+ * and Salesforce's Outbound Messages over HTTP (never an ack for a malformed
+ * envelope).
  * Never a crash, never a 5xx, never a stack trace in text a person reads,
  * and every refusal names the field at fault.
  *
@@ -25,6 +26,7 @@ import { MongoClient } from 'mongodb';
 import { loadConfig } from '../src/config.ts';
 import { loadManifests } from '../src/manifests/load.ts';
 import { stepTypes } from '../src/steps/registry.ts';
+import { fuzzBillingWebhooks } from './fuzz/billing-webhooks.ts';
 import { fuzzApi } from './fuzz/api-http.ts';
 import { fuzzCliParsing, fuzzCliProcesses } from './fuzz/cli.ts';
 import { errorText, Findings } from './fuzz/findings.ts';
@@ -47,14 +49,15 @@ const processes = Math.max(3, Math.round(cases / 500));
 const share = (fraction: number) => Math.round(cases * fraction);
 const plan = {
   intake: share(0.25),
-  modal: share(0.2),
+  modal: share(0.15),
   manifests: share(0.15),
   slack: share(0.15),
+  billing: share(0.1),
   api: share(0.05),
   salesforce: share(0.05),
   processes,
 };
-const parsing = cases - plan.intake - plan.modal - plan.manifests - plan.slack - plan.api - plan.salesforce - processes;
+const parsing = cases - plan.intake - plan.modal - plan.manifests - plan.slack - plan.billing - plan.api - plan.salesforce - processes;
 
 const findings = new Findings();
 let current = 'setup';
@@ -94,6 +97,7 @@ let slackRefusals = 0;
 await target('slack webhooks', async () => {
   slackRefusals = (await fuzzSlack(findings, plan.slack, seed + 4)).slackRefusals;
 });
+await target('billing webhooks', () => fuzzBillingWebhooks(findings, plan.billing, seed + 8));
 await target('salesforce', () => fuzzSalesforce(findings, plan.salesforce, seed + 6));
 await target('api', () => fuzzApi(findings, plan.api, seed + 7));
 await target('cli processes', () => withScratchSpace((env) => fuzzCliProcesses(findings, env, plan.processes, seed + 5)));

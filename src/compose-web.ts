@@ -26,6 +26,7 @@ import type { Engine } from './engine/engine.ts';
 import type { Manifests } from './manifests/load.ts';
 import type { Session } from './http/auth/session.ts';
 import { createHttpServer, listen, type HttpServerDeps } from './http/server.ts';
+import type { WebhookDeps } from './http/routes/webhooks/index.ts';
 import { registerWeb } from './http/web.ts';
 import type { JobStore } from './ports/store.ts';
 import type { SlackApp } from './slack/app.ts';
@@ -57,6 +58,7 @@ export type WebParts = {
   statusLinks: StatusLinks;
   http: HttpServerDeps;
   slack: { client: WebClient; refs: MessageRefs; app: SlackApp | undefined } | undefined;
+  webhooks?: WebhookDeps;
   onError(err: unknown): void;
 };
 
@@ -114,6 +116,7 @@ export async function composeWeb(parts: WebParts): Promise<Web> {
       fieldMap: parts.manifests.salesforce,
       receive: (source, deals) => parts.crm.receive(source, deals),
     },
+    ...(parts.webhooks ? { webhooks: parts.webhooks } : {}),
     onError: parts.onError,
   });
   const overdueNotices = setInterval(() => void parts.crm.postOverdueNotices().catch(parts.onError), OVERDUE_NOTICES_EVERY_MS);

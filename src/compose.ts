@@ -6,8 +6,10 @@ import { ProvisioningService } from './app/services.ts';
 import { ConfigError, placementOf, requireIntegrations, type Config } from './config.ts';
 import { connectIntegrations } from './adapters/integrations.ts';
 import type { Integration } from './ports/step-services.ts';
+import type { PipelineStep } from './domain/graph.ts';
 import { MongoJobStore } from './adapters/mongo-store.ts';
 import { boundedCalls, guardedMongoClient } from './adapters/mongo-client.ts';
+import { MongoTenantUsage } from './adapters/tenant-usage.ts';
 import { RedisSandboxLedger } from './adapters/sandbox-ledger.ts';
 import { Engine } from './engine/engine.ts';
 import { reportLostConnection } from './engine/redis-outage.ts';
@@ -30,11 +32,14 @@ import { mongoProbe, redisProbe } from './adapters/health-probes.ts';
 import { startTracing } from './adapters/tracing.ts';
 import { sampledFigures } from './app/figures.ts';
 import { HealthService } from './app/health.ts';
+import { provisioningRollbacks } from './app/provisioning-rollbacks.ts';
 import { composeWeb, configuredBaseUrl, type Web } from './compose-web.ts';
 import { StatusLinks } from './app/status-links.ts';
 import { MongoKpiStore } from './adapters/mongo-kpi-store.ts';
 import { KpiFactsKeeper } from './app/kpi-facts.ts';
 import { KpiService } from './app/kpis.ts';
+import type { BillingService } from './app/billing.ts';
+import { composeBilling, webhookDeps, type Billing } from './compose-billing.ts';
 import { CrmIntakeService } from './app/crm-intake.ts';
 import { MongoPendingIntakeStore } from './adapters/mongo-pending-intakes.ts';
 import { SlackPendingIntakeNotices } from './adapters/slack/pending-intake-notices.ts';
@@ -45,6 +50,9 @@ export type App = {
   /** The one HTTP server with the control room, when composed with `serveWeb`. */
   web: Web | undefined;
   service: ProvisioningService;
+  /** Billing events in (the webhooks' inbox) and their follow-ups. */
+  billing: BillingService;
+  billingStore: Billing['store'];
   /** The signed-to-live KPIs and the product's activation events. */
   kpis: KpiService;
   /** The facts the KPIs aggregate, in memory (kept current in the background by `serveWeb`). */
@@ -120,6 +128,12 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     : undefined;
   const notifier = opts.notifier ?? slack?.notifier;
   const tracing = await startTracing(config.observability.tracing);
+  // The decommissioning's teardown rolls back provisioning jobs through the engine being started here.
+  let started: Engine | undefined;
+  const rollbacks = provisioningRollbacks(() => {
+    if (!started) throw new Error('the engine is not started yet');
+    return started;
+  });
   const engine = await Engine.start({
     redisUrl: config.redisUrl,
     prefix: config.queuePrefix,
@@ -133,6 +147,8 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
       webhookEndpoints: config.webhookEndpoints,
       fetch: globalThis.fetch,
       ...integrations.services,
+      tenants: store,
+      provisioningRollbacks: rollbacks,
     }),
     ...(notifier && opts.runWorkers ? { notifier } : {}),
     ...(opts.lockDurationMs ? { lockDurationMs: opts.lockDurationMs } : {}),
@@ -143,6 +159,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     metrics,
     ...(tracing.telemetry ? { telemetry: tracing.telemetry } : {}),
   });
+  started = engine;
   metrics.sampleFrom(sampledFigures({ store, engine }));
   const redisHealth = redisProbe(config.redisUrl);
   const health = new HealthService({ redis: redisHealth.probe, store: mongoProbe(mongo) }, { log: logger });
@@ -157,9 +174,22 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     catalogue: stepTypes,
     preview: { planners: stepTypes, placement: placementOf(config) },
     policy: config.policy,
+    usage: new MongoTenantUsage(integrations.services.tenantData),
     ...(statusLinks ? { statusPages: { links: statusLinks, baseUrl: () => web?.baseUrl() ?? configuredBaseUrl(config) } } : {}),
   });
   const ledger = new RedisSandboxLedger(engine.redis, engine.keys.sandbox());
+  const billing = await composeBilling({
+    config,
+    db: mongo.db(config.mongoDb),
+    manifests,
+    runWorkers: opts.runWorkers,
+    provisioning: service,
+    jobs: store,
+    tenantData: integrations.services.tenantData,
+    slack: slack && config.slack ? { client: slack.client, channel: config.slack.channel } : undefined,
+    logger,
+    onError,
+  });
   const pendingIntakes = new MongoPendingIntakeStore(mongo.db(config.mongoDb));
   await pendingIntakes.ensurePendingIntakeIndexes();
   const crm = new CrmIntakeService({
@@ -176,6 +206,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
           config.slack,
           {
             service,
+            billing: billing.service,
             kpis,
             kpisPageUrl: () => `${web?.baseUrl() ?? configuredBaseUrl(config)}/admin/kpis`,
             manifests,
@@ -205,6 +236,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
           statusLinks,
           http: { health, metrics, logger },
           slack: slack ? { client: slack.client, refs: slack.refs, app: slackApp } : undefined,
+          webhooks: webhookDeps(config, manifests, billing.service, logger, onError),
           onError,
         })
       : undefined;
@@ -213,6 +245,8 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     slack: slackApp,
     web,
     service,
+    billing: billing.service,
+    billingStore: billing.store,
     kpis,
     kpiFacts,
     crm,
@@ -226,6 +260,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     async close() {
       await web?.close();
       await slackApp?.stop();
+      await billing.close();
       await engine.close();
       await slack?.notifier.close();
       await slack?.redis.quit();
@@ -269,9 +304,9 @@ function slackParts(config: SlackConfig, { redisUrl, prefix, onError, logger, fe
 
 /** A simulated step does no real work: in production it would report tenants live that are not. */
 function refuseSimulatedSteps(manifests: Manifests): void {
-  const simulated = manifests.pipeline.steps.filter((step) => stepTypes.get(step.type)?.simulated === true);
+  const simulated = everyStep(manifests).filter(({ step }) => stepTypes.get(step.type)?.simulated === true);
   if (simulated.length === 0) return;
-  const named = simulated.map((step) => `step ${step.id} has type ${step.type}`).join(', ');
+  const named = simulated.map(({ step, name }) => `step ${name} has type ${step.type}`).join(', ');
   throw new ConfigError(
     `The production profile refuses simulated steps: ${named}, a test seam that does no real work (for tests, benchmarks and trying graph changes in the local profile)`,
   );
@@ -280,8 +315,14 @@ function refuseSimulatedSteps(manifests: Manifests): void {
 /** Which outside systems the pipeline talks to, and through which steps (for naming missing settings). */
 function integrationsUsed(manifests: Manifests): Map<Integration, string[]> {
   const uses = new Map<Integration, string[]>();
-  for (const step of manifests.pipeline.steps) {
-    for (const integration of stepTypes.get(step.type)?.uses ?? []) uses.set(integration, [...(uses.get(integration) ?? []), step.id]);
+  for (const { step, name } of everyStep(manifests)) {
+    for (const integration of stepTypes.get(step.type)?.uses ?? []) uses.set(integration, [...(uses.get(integration) ?? []), name]);
   }
   return uses;
+}
+
+/** The steps of the provisioning pipeline and of every lifecycle pipeline, named for people ("sso", "suspend sign_in"). */
+function everyStep(manifests: Manifests): { step: PipelineStep; name: string }[] {
+  const lifecycle = [...manifests.lifecycle].flatMap(([kind, pipeline]) => pipeline.steps.map((step) => ({ step, name: `${kind} ${step.id}` })));
+  return [...manifests.pipeline.steps.map((step) => ({ step, name: step.id })), ...lifecycle];
 }

@@ -70,6 +70,23 @@ const EnvSchema = z.object({
   SLACK_UPDATES_PER_SECOND: z.coerce.number().positive().max(50).default(1),
   SLACK_POSTS_PER_SECOND: z.coerce.number().positive().max(50).default(1),
   USER: z.string().min(1).optional(),
+  // Billing webhooks (POST /webhooks/stripe, /webhooks/bunny).
+  STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_', { error: "must be the endpoint's signing secret (whsec_…)" }).optional(),
+  STRIPE_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
+  BUNNY_WEBHOOK_SIGNING_TOKEN: z.string().min(8).optional(),
+  /** Billing sources whose events about an unknown tenant provision it: "stripe,bunny"; default none (reported in #onboarding). */
+  BILLING_PROVISION_UNKNOWN_TENANTS: z.string().default(''),
+  /** How long after invoice.payment_failed a tenant is suspended unless paid meanwhile. */
+  PAYMENT_GRACE_HOURS: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 90)
+    .default(72),
+  /** When the nightly drift check runs (cron, UTC); "off" disables it. */
+  DRIFT_CHECK_CRON: z
+    .string()
+    .regex(/^(off|(\S+\s+){4}\S+)$/, { error: 'must be a cron pattern of five fields (e.g. "0 3 * * *") or off' })
+    .default('0 3 * * *'),
   // Integrations. Local defaults point at the emulators `npm run demo` and the tests start.
   TENANT_MONGODB_URI: z.string().optional(),
   AWS_REGION: z.string().default('us-east-1'),
@@ -89,6 +106,14 @@ const EnvSchema = z.object({
     .refine((prefix) => !prefix.startsWith('xn--') && !prefix.startsWith('sthree-'), { error: 'S3 reserves names starting with xn-- and sthree-' })
     .optional(),
   SECRETS_RECOVERY_WINDOW_DAYS: z.coerce.number().int().min(7).max(30).default(7),
+  /** Days between an approved decommissioning and anything being removed (fractions allowed; 0: none). */
+  DECOMMISSION_GRACE_DAYS: z.coerce.number().min(0).max(90).default(14),
+  /** Hours between reminders in the job's thread while the grace period runs. */
+  DECOMMISSION_REMINDER_HOURS: z.coerce.number().positive().max(720).default(24),
+  /** Days a decommissioned tenant's slug stays reserved (links, emails and bookmarks still name it). */
+  SLUG_RESERVED_DAYS: z.coerce.number().min(0).max(3650).default(90),
+  /** Where tenant exports (tar.gz of JSON lines per collection) are written before a decommissioning removes anything. */
+  EXPORTS_DIR: z.string().min(1).default('exports'),
   OKTA_ORG_URL: z.url().optional(),
   OKTA_API_TOKEN: z.string().min(1).optional(),
   STRIPE_SECRET_KEY: z
@@ -121,6 +146,17 @@ const EnvSchema = z.object({
   OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.enum(OTLP_PROTOCOLS).optional(),
   // Webhook endpoints: every <NAME>_WEBHOOK_URL (see webhookEndpoints below).
 });
+
+export type BillingConfig = {
+  /** Undefined: POST /webhooks/stripe answers 503 (production without STRIPE_WEBHOOK_SECRET). */
+  stripeWebhookSecret: string | undefined;
+  stripeToleranceSeconds: number;
+  bunnySigningToken: string | undefined;
+  provisionUnknownFrom: ReadonlySet<'stripe' | 'bunny'>;
+  paymentGraceMs: number;
+  /** Cron pattern (UTC) of the nightly drift check, or undefined when off. */
+  driftCheckCron: string | undefined;
+};
 
 export type Config = {
   profile: 'local' | 'production';
@@ -167,6 +203,8 @@ export type Config = {
    * bearer tokens (two during a rotation). `provisioner api-token create` makes tokens.
    */
   apiCallers: ApiCallers;
+  /** Billing webhooks: their secrets, unknown tenants, the grace period after a failed payment. */
+  billing: BillingConfig;
   /** Who may post Salesforce Outbound Messages; null when no organization is configured (every message is refused). */
   salesforce: SalesforceEndpoint | null;
   /** Requests each API caller may make per minute. */
@@ -275,8 +313,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     policy: { allowSelfApproval: (e.ALLOW_SELF_APPROVAL ?? e.SLACK_ALLOW_SELF_APPROVAL) === 'true' },
     web: webConfig(e),
     apiCallers: apiCallersOf(e.API_CALLERS),
+    billing: billingConfig(e),
     salesforce: salesforceOf(e),
     apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
+  };
+}
+
+/** The local profile signs the emulators' webhooks with these; production must set its own. */
+export const LOCAL_STRIPE_WEBHOOK_SECRET = 'whsec_local_emulator_endpoint_secret';
+export const LOCAL_BUNNY_SIGNING_TOKEN = 'local-bunny-signing-token';
+
+function billingConfig(e: Env): BillingConfig {
+  const local = e.PROVISIONER_PROFILE === 'local';
+  const sources = e.BILLING_PROVISION_UNKNOWN_TENANTS.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const provisionUnknownFrom = new Set<'stripe' | 'bunny'>();
+  for (const source of sources) {
+    if (source !== 'stripe' && source !== 'bunny')
+      throw new ConfigError(`BILLING_PROVISION_UNKNOWN_TENANTS: unknown billing source "${source}" (known: stripe, bunny)`);
+    provisionUnknownFrom.add(source);
+  }
+  return {
+    stripeWebhookSecret: e.STRIPE_WEBHOOK_SECRET ?? (local ? LOCAL_STRIPE_WEBHOOK_SECRET : undefined),
+    stripeToleranceSeconds: e.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
+    bunnySigningToken: e.BUNNY_WEBHOOK_SIGNING_TOKEN ?? (local ? LOCAL_BUNNY_SIGNING_TOKEN : undefined),
+    provisionUnknownFrom,
+    paymentGraceMs: e.PAYMENT_GRACE_HOURS * 3_600_000,
+    driftCheckCron: e.DRIFT_CHECK_CRON === 'off' ? undefined : e.DRIFT_CHECK_CRON,
   };
 }
 
@@ -417,6 +481,10 @@ function operatorsOf(listed: string | undefined, machineUser: string): Map<strin
 export const PIPELINE_SETTING_ENV: Readonly<Record<string, string>> = {
   dnsRecordTarget: 'DNS_RECORD_TARGET',
   dnsRecordTtl: 'DNS_RECORD_TTL',
+  decommissionGraceMs: 'DECOMMISSION_GRACE_DAYS',
+  decommissionReminderMs: 'DECOMMISSION_REMINDER_HOURS',
+  exportsDir: 'EXPORTS_DIR',
+  slugReservedMs: 'SLUG_RESERVED_DAYS',
   bucketPrefix: 'TENANT_BUCKET_PREFIX',
 };
 
@@ -443,11 +511,18 @@ function webhookEndpoints(e: Env, env: NodeJS.ProcessEnv): Record<string, string
   return out;
 }
 
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
 function pipelineSettings(e: Env): Record<string, string | number> {
   const local = e.PROVISIONER_PROFILE === 'local';
   const values: Record<string, string | number | undefined> = {
     dnsRecordTarget: e.DNS_RECORD_TARGET ?? (local ? `edge.${e.BASE_DOMAIN}` : undefined),
     dnsRecordTtl: e.DNS_RECORD_TTL,
+    decommissionGraceMs: Math.round(e.DECOMMISSION_GRACE_DAYS * DAY_MS),
+    decommissionReminderMs: Math.max(1000, Math.round(e.DECOMMISSION_REMINDER_HOURS * HOUR_MS)),
+    exportsDir: resolve(e.EXPORTS_DIR),
+    slugReservedMs: Math.round(e.SLUG_RESERVED_DAYS * DAY_MS),
     bucketPrefix: e.TENANT_BUCKET_PREFIX ?? (local ? 'provisioner-local' : undefined),
   };
   const out: Record<string, string | number> = {};

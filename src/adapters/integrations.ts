@@ -17,7 +17,10 @@ import type { Log } from '../ports/logger.ts';
 import type { Integration, StepServices } from '../ports/step-services.ts';
 import { guardedMongoClient } from './mongo-client.ts';
 
-export type IntegrationServices = Omit<StepServices, 'sandbox' | 'webhookSigningSecret' | 'webhookEndpoints' | 'fetch'>;
+export type IntegrationServices = Omit<
+  StepServices,
+  'sandbox' | 'webhookSigningSecret' | 'webhookEndpoints' | 'fetch' | 'tenants' | 'provisioningRollbacks'
+>;
 
 export type ConnectedIntegrations = { services: IntegrationServices; close(): Promise<void> };
 

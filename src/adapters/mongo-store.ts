@@ -11,9 +11,21 @@ import { EVENT_TYPES } from '../domain/events.ts';
 import { parseJobDefinition } from '../domain/job-definition.ts';
 import type { JobView } from '../domain/job-view.ts';
 import { summaryOf, type JobSummary } from '../domain/job-summary.ts';
-import { isJobStatus, releasesSlug, type JobStatus } from '../domain/job.ts';
+import { freesTenant, isJobStatus, releasesSlug, type JobStatus } from '../domain/job.ts';
 import { redact } from '../domain/redact.ts';
-import type { JobRecord, JobStore, StatusLinkRecord, StatusLinkStore, TenantReservation } from '../ports/store.ts';
+import type { LifecycleKind } from '../domain/job-kind.ts';
+import { isTenantStatus, statusFromProvisioning } from '../domain/tenant-status.ts';
+import type {
+  JobRecord,
+  JobStore,
+  StatusLinkRecord,
+  StatusLinkStore,
+  TenantClaim,
+  TenantMoveStamp,
+  TenantPlace,
+  TenantRecord,
+  TenantReservation,
+} from '../ports/store.ts';
 
 type JobDoc = {
   _id: string;
@@ -32,7 +44,20 @@ type JobDoc = {
   createdAt: Date;
   updatedAt: Date;
 };
-type TenantDoc = { _id: string; jobId: string; companyName: string; status: string; updatedAt: Date };
+/**
+ * `status` is the provisioning job's status (it decides who may take the slug); `lifecycle`, once a
+ * lifecycle step moved the tenant, is where it stands since.
+ */
+type TenantDoc = {
+  _id: string;
+  jobId: string;
+  companyName: string;
+  status: string;
+  updatedAt: Date;
+  lifecycle?: { status: string; previous?: string; planId?: string; reservedUntil?: number; by: TenantMoveStamp; at: Date };
+};
+/** The lifecycle job changing a tenant: `_id` is the slug, so one at a time. */
+type ClaimDoc = { _id: string; jobId: string; kind: LifecycleKind; at: Date };
 type AuditDoc = Omit<AuditEntry, 'id'> & { _id: string };
 /** Who took over a released slug from the job that held it: `_id` is "<slug>@<that job>". */
 type HandoverDoc = { _id: string; jobId: string; at: Date };
@@ -60,6 +85,7 @@ export class MongoJobStore implements JobStore, StatusLinkStore {
   private readonly audits: Collection<AuditDoc>;
   private readonly handovers: Collection<HandoverDoc>;
   private readonly statusLinks: Collection<StatusLinkRecord>;
+  private readonly claims: Collection<ClaimDoc>;
 
   /** How long a slug may stay reserved for a job that was never stored before someone else may take it. */
   private readonly abandonedAfterMs: number;
@@ -71,6 +97,7 @@ export class MongoJobStore implements JobStore, StatusLinkStore {
     this.audits = db.collection<AuditDoc>('audit');
     this.handovers = db.collection<HandoverDoc>('tenant_handovers');
     this.statusLinks = db.collection<StatusLinkRecord>('status_links');
+    this.claims = db.collection<ClaimDoc>('tenant_claims');
   }
 
   async ensureIndexes(): Promise<void> {
@@ -110,6 +137,13 @@ export class MongoJobStore implements JobStore, StatusLinkStore {
     const held = await this.tenants.findOne({ _id: t.slug });
     if (!held) return this.reserveTenant(t); // released between our insert and our read: try again
     if (held.jobId === t.jobId) return { ok: true };
+    // A tenant that went live belongs to its lifecycle now: only a decommissioned one whose reservation ran out lets go.
+    if (held.lifecycle) {
+      const { status, reservedUntil = 0 } = held.lifecycle;
+      if (status === 'decommissioned' && reservedUntil <= Date.now()) return this.takeOver(held._id, held.jobId, doc);
+      const until = status === 'decommissioned' ? `, the slug is reserved until ${new Date(reservedUntil).toISOString().slice(0, 10)}` : '';
+      return { ok: false, jobId: held.jobId, status: `${status}${until}` };
+    }
     if (!(isJobStatus(held.status) && releasesSlug(held.status)) && !(await this.abandoned(held.jobId, held.updatedAt))) {
       return { ok: false, jobId: held.jobId, status: held.status };
     }
@@ -154,6 +188,43 @@ export class MongoJobStore implements JobStore, StatusLinkStore {
 
   async setTenantStatus(slug: string, jobId: string, status: JobStatus): Promise<void> {
     await this.tenants.updateOne({ _id: slug, jobId }, { $set: { status, updatedAt: new Date() } });
+    // Only a lifecycle job holds a claim; one that is done (or stopped for good) lets the next one in.
+    if (freesTenant(status)) await this.claims.deleteOne({ _id: slug, jobId });
+  }
+
+  async tenant(slug: string): Promise<TenantRecord | null> {
+    if (!storable(slug)) return null;
+    const doc = await this.tenants.findOne({ _id: slug });
+    return doc ? tenantRecordOf(doc) : null;
+  }
+
+  async moveTenant(slug: string, to: TenantPlace, by: TenantMoveStamp): Promise<void> {
+    // One lifecycle job at a time holds the tenant (claimTenant), so this write has no competitor.
+    await this.tenants.updateOne({ _id: slug }, { $set: { lifecycle: { ...to, by, at: new Date() }, updatedAt: new Date() } });
+  }
+
+  async claimTenant(slug: string, jobId: string, kind: LifecycleKind): Promise<TenantClaim> {
+    for (let round = 0; round < 5; round++) {
+      if (await insertedNew(this.claims, { _id: slug, jobId, kind, at: new Date() })) return { ok: true };
+      const held = await this.claims.findOne({ _id: slug });
+      if (!held) continue; // let go between our insert and our read
+      if (held.jobId === jobId) return { ok: true };
+      if (!(await this.claimOver(held))) return { ok: false, jobId: held.jobId, kind: held.kind };
+      // Only the holder's own claim is removed: of two takers, the first insert after it wins.
+      await this.claims.deleteOne({ _id: slug, jobId: held.jobId });
+    }
+    throw new Error(`the lifecycle claim on ${slug} keeps changing hands; try again`);
+  }
+
+  async releaseClaim(slug: string, jobId: string): Promise<void> {
+    await this.claims.deleteOne({ _id: slug, jobId });
+  }
+
+  /** A claim whose job was never stored (its process died in between) or has finished no longer holds the tenant. */
+  private async claimOver(claim: ClaimDoc): Promise<boolean> {
+    const job = await this.jobs.findOne({ _id: claim.jobId }, { projection: { status: 1 } });
+    if (!job) return this.abandoned(claim.jobId, claim.at);
+    return isJobStatus(job.status) && freesTenant(job.status);
   }
 
   async createJob(record: JobRecord): Promise<'created' | 'exists'> {
@@ -272,6 +343,22 @@ export class MongoJobStore implements JobStore, StatusLinkStore {
   }
 }
 
+function tenantRecordOf(doc: TenantDoc): TenantRecord {
+  const moved = doc.lifecycle;
+  const status = moved && isTenantStatus(moved.status) ? moved.status : statusFromProvisioning(isJobStatus(doc.status) ? doc.status : 'running');
+  const previous = moved?.previous !== undefined && isTenantStatus(moved.previous) ? moved.previous : undefined;
+  return {
+    slug: doc._id,
+    jobId: doc.jobId,
+    companyName: doc.companyName,
+    status,
+    ...(previous ? { previous } : {}),
+    ...(moved?.planId ? { planId: moved.planId } : {}),
+    ...(moved?.reservedUntil !== undefined ? { reservedUntil: moved.reservedUntil } : {}),
+    ...(moved ? { movedBy: moved.by } : {}),
+  };
+}
+
 const AuditDocSchema = z.object({
   _id: z.string(),
   jobId: z.string(),
@@ -310,11 +397,20 @@ export function jobDocOf(record: JobRecord): JobDoc {
     tenantSlug: definition.tenant.slug,
     companyName: definition.tenant.companyName,
     companyKey: definition.tenant.companyName.toLowerCase(),
-    crmOpportunityId: definition.intake.crmOpportunityId,
+    crmOpportunityId: opportunityKey(definition),
     ...listFields(view),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };
+}
+
+/**
+ * The unique index keeps one provisioning job per CRM opportunity; a lifecycle job of the same
+ * tenant carries the opportunity too, so it is stored under a key of its own that no deal can be.
+ */
+function opportunityKey(definition: JobRecord['definition']): string {
+  const opportunity = definition.intake.crmOpportunityId;
+  return definition.request ? `${opportunity}/${definition.jobId}` : opportunity;
 }
 
 /** What the jobs list shows of a job, kept beside its view. */

@@ -9,7 +9,7 @@ import { auditText, type AuditEntry } from '../domain/audit.ts';
 import { ActionRefusedError, InvalidInputError, NotAllowedError, OpportunityTakenError } from '../domain/errors.ts';
 import type { EventType, JobEvent } from '../domain/events.ts';
 import { buildJobDefinition, type InputCatalogue, type JobDefinition } from '../domain/job-definition.ts';
-import { buildJobView, stepLabel, type JobView } from '../domain/job-view.ts';
+import { initialJobView as initialView, stepLabel, type JobView } from '../domain/job-view.ts';
 import type { JobStatus } from '../domain/job.ts';
 import { planNamed } from '../domain/plan.ts';
 import { crmRequestSchema, parseIntake, type Intake, type TenantSettings } from '../domain/intake.ts';
@@ -21,7 +21,9 @@ import type { Engine } from '../engine/engine.ts';
 import type { JobState } from '../engine/job-state.ts';
 import type { Manifests } from '../manifests/load.ts';
 import type { StatusLinks } from './status-links.ts';
+import { LifecycleService } from './lifecycle.ts';
 import type { JobRecord, JobStore } from '../ports/store.ts';
+import type { TenantUsage } from '../ports/tenant-usage.ts';
 import type { Placement } from '../ports/step-services.ts';
 import type { JobPreview } from '../domain/preview.ts';
 import { previewDefinition, previewRequest, type Planners } from './preview.ts';
@@ -34,6 +36,8 @@ export type ServiceDeps = {
   catalogue: InputCatalogue;
   /** The authorisation policy's settings (self-approval). */
   policy: PolicySettings;
+  /** What tenants use now (their active users), checked before a downgrade; without it, downgrades are not checked. */
+  usage?: TenantUsage;
   /** Customer status links, and where their pages are served (the web server's address). */
   statusPages?: { links: StatusLinks; baseUrl(): string };
   /** The step types' plans and where the deployment puts things, for dry-run previews. */
@@ -57,9 +61,12 @@ const ACTIVE: readonly JobStatus[] = ['running', 'awaiting_approval', 'awaiting_
 
 export class ProvisioningService {
   private readonly deps: ServiceDeps;
+  /** The verbs for a tenant that exists (change plan, suspend, reactivate, decommission, entitlements). */
+  readonly lifecycle: LifecycleService;
 
   constructor(deps: ServiceDeps) {
     this.deps = deps;
+    this.lifecycle = new LifecycleService(deps);
   }
 
   private now(): Date {
@@ -476,22 +483,4 @@ function onlyStepIn(job: JobView, state: 'waiting_approval' | 'waiting_input' | 
     throw new ActionRefusedError(`nothing in the job for ${job.tenant.companyName} ${words.one} (the job is ${jobStatusWords(job.status)})`);
   }
   throw new ActionRefusedError(`${listWords(candidates.map((s) => stepLabel(s.id)))} ${words.several}; name one`);
-}
-
-function initialView(definition: JobDefinition): JobView {
-  const steps = new Map(
-    definition.steps.map((s) => [
-      s.id,
-      {
-        id: s.id,
-        state: 'pending' as const,
-        ticket: 0,
-        remaining: s.needs.length,
-        criticality: s.criticality,
-        needs: s.needs,
-        dependents: s.dependents,
-      },
-    ]),
-  );
-  return buildJobView(definition, { mode: 'forward', failedBlocking: 0, seq: 0, steps, details: new Map() });
 }

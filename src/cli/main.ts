@@ -17,6 +17,7 @@ import type { JobView } from '../domain/job-view.ts';
 import { printable } from '../domain/text-safety.ts';
 import { ManifestError } from '../manifests/problems.ts';
 import type { follow } from './follow.ts';
+import { addLifecycleCommands } from './lifecycle-commands.ts';
 import { withLocalServers } from './local-services.ts';
 import { operatorIdentity } from './operator.ts';
 import { intakeFromOptions, withIntakeOptions, type IntakeOptions } from './intake-options.ts';
@@ -144,6 +145,17 @@ export function buildProgram(config: Config): Command {
       }),
     );
 
+  program
+    .command('drift [tenant]')
+    .description('paid but not enabled, and enabled but not paid: one tenant, or every live and suspended one')
+    .action(async (slug: string | undefined) =>
+      withApp(config, false, async (app) => {
+        const { driftText } = await import('./drift.ts');
+        const reports = slug === undefined ? await app.billing.drifting() : [await app.billing.drift(slug)];
+        for (const line of driftText(reports, slug)) print(line);
+      }),
+    );
+
   const act = (name: string, describe: string, run: (app: App, ref: string, o: ActOptions) => Promise<JobView>) =>
     program
       .command(`${name} <tenant>`)
@@ -167,6 +179,8 @@ export function buildProgram(config: Config): Command {
   act('rollback', 'undo completed steps in reverse dependency order', (app, ref, o) => app.service.rollback(ref, actor(), o.reason ?? ''));
   act('cancel', 'stop a job; nothing new starts', (app, ref, o) => app.service.cancel(ref, actor(), o.reason ?? ''));
   act('input', 'give a waiting step the input it needs', (app, ref, o) => app.service.provideInput(ref, actor(), o.json ?? {}, o.step));
+
+  addLifecycleCommands(program, { withApp: (runWorkers, work) => withApp(config, runWorkers, work), actor, print });
 
   program
     .command('worker')

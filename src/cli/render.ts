@@ -1,4 +1,5 @@
 /** Terminal rendering: pure functions from jobs and events to lines of text. */
+import { kindOf, kindStatusWords } from '../domain/job-kind.ts';
 import { format } from 'date-fns/format';
 import { formatDuration } from '../domain/audit.ts';
 import type { JobEvent } from '../domain/events.ts';
@@ -27,6 +28,7 @@ const EVENT_ICON: Partial<Record<JobEvent['type'], string>> = {
   'step.failed': '✗',
   'step.retrying': '↻',
   'step.polling': '…',
+  'step.reminder': '⏰',
   'step.waiting_approval': '⏸',
   'step.waiting_input': '⏸',
   'step.compensated': '↩',
@@ -75,7 +77,7 @@ export function jobText(view: JobView): string[] {
   return [
     `${view.tenant.companyName} — ${view.tenant.planId} plan — slug ${view.tenant.slug} — job ${view.jobId}`,
     `Requested by ${view.requestedBy} (CRM ${view.crmOpportunityId}); tenant URL ${view.tenant.tenantUrl}`,
-    `Status: ${statusText(view.status)}  ${progressBar(view.progress.done, view.progress.total)}`,
+    `Status: ${kindStatusWords(kindOf(view), view.status, view.tenant.slug) ?? statusText(view.status)}  ${progressBar(view.progress.done, view.progress.total)}`,
     ...view.steps.map(stepLine),
   ];
 }

@@ -119,3 +119,25 @@ export class UnknownTenantError extends ActionRefusedError {
     this.slug = slug;
   }
 }
+
+/** A change of tenant status the state machine does not allow (suspending a tenant that is not live…): refused, with the reason. */
+export class TenantTransitionRefusedError extends ActionRefusedError {
+  override readonly name: string = 'TenantTransitionRefusedError';
+  readonly status: string;
+  readonly event: string;
+  constructor(reason: string, status: string, event: string) {
+    super(reason);
+    this.status = status;
+    this.event = event;
+  }
+}
+
+/** Another lifecycle job is already changing this tenant: one at a time, so two changes never interleave. */
+export class TenantBusyError extends ActionRefusedError {
+  override readonly name: string = 'TenantBusyError';
+  readonly jobId: string;
+  constructor(message: string, jobId: string) {
+    super(message);
+    this.jobId = jobId;
+  }
+}

@@ -16,6 +16,7 @@ export const EVENT_TYPES = [
   'step.started',
   'step.resumed',
   'step.polling',
+  'step.reminder',
   'step.retrying',
   'step.succeeded',
   'step.failed',

@@ -1,14 +1,17 @@
 /**
  * Turns a validated intake, its plan and the pipeline into the immutable
- * definition of one provisioning job: every step's config resolved and
- * checked against its type's input schema before anything runs, and an
- * approval gate in front when the plan's rules ask for one.
+ * definition of one job: every step's config resolved and checked against
+ * its type's input schema before anything runs, and an approval gate in
+ * front when the plan's rules (or the lifecycle request) ask for one. A job
+ * has a kind: provisioning makes the tenant, the lifecycle kinds change one
+ * that exists (its intake is the tenant's, with the plan it moves to).
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { dependentsOf, RetryPolicySchema, type PipelineStep, type RetryPolicy } from './graph.ts';
 import { deriveTenant, type DerivedTenant, type Intake, type TenantSettings } from './intake.ts';
 import type { Criticality } from './job.ts';
+import { JOB_KINDS, KIND_WORDS, type JobKind, type LifecycleKind } from './job-kind.ts';
 import type { Plan } from './plan.ts';
 import type { Requester } from './policy.ts';
 import { resolveTemplates } from './template.ts';
@@ -33,8 +36,26 @@ export type JobStepDefinition = {
   facts?: Record<string, string>;
 };
 
+/** What a lifecycle job was asked to do, beyond its kind: step configs read it as `${request.…}`. */
+export type LifecycleRequest = {
+  /** Makes the job id: the same request twice is one job (a billing event id, a Slack modal, a person's request id). */
+  requestKey: string;
+  reason: string;
+  /** Who or what asked, in words for the trail: "Dana in Slack", "Stripe invoice.payment_failed". */
+  source: string;
+  /** The plan before the job, and after it (the same unless the plan changes). */
+  fromPlan: string;
+  toPlan: string;
+  /** Values particular to the kind (the entitlements to apply, the overage to approve…), checked by the steps reading them. */
+  details: Record<string, unknown>;
+};
+
 export type JobDefinition = {
   jobId: string;
+  /** Absent on jobs stored before kinds existed: those are provisioning jobs (see kindOf). */
+  kind?: JobKind;
+  /** What a lifecycle job was asked to do; absent on provisioning jobs. */
+  request?: LifecycleRequest;
   createdAt: string;
   /** Who asked for the job, on which door (absent on jobs made before it was recorded). */
   requester?: Requester;
@@ -47,6 +68,16 @@ export type JobDefinition = {
 export function jobIdFor(intake: Pick<Intake, 'slug' | 'crmOpportunityId'>): string {
   const hash = createHash('sha256').update(intake.crmOpportunityId).digest('hex').slice(0, 10);
   return `${intake.slug}-${hash}`;
+}
+
+/**
+ * One job per lifecycle request: the same tenant, kind and request key always
+ * give the same id, so a request delivered twice (a retried webhook, a double
+ * submit) lands on the job made the first time.
+ */
+export function lifecycleJobIdFor(slug: string, kind: LifecycleKind, requestKey: string): string {
+  const hash = createHash('sha256').update(`${kind}\n${slug}\n${requestKey}`).digest('hex').slice(0, 10);
+  return `${slug}-${KIND_WORDS[kind].short}-${hash}`;
 }
 
 /** What a job definition needs of each step type: its input schema, and the outputs it declares worth showing. */
@@ -65,9 +96,19 @@ export function buildJobDefinition(opts: {
   now: Date;
   /** Data residency → AWS region (plans.yaml residencyRegions); required so no door forgets where a tenant goes. */
   residencyRegions: Readonly<Record<string, string>> | undefined;
+  /** For a lifecycle job: its kind, the request, and why a person must approve it first (none: no gate). */
+  lifecycle?: { kind: LifecycleKind; request: LifecycleRequest; approvalReasons: readonly string[] };
 }): BuildResult {
-  const tenant = deriveTenant(opts.intake, opts.plan, opts.settings, opts.residencyRegions);
-  const scope = { intake: opts.intake, tenant, plan: { ...opts.plan, id: opts.planId }, settings: opts.settings.pipeline ?? {} };
+  const derived = deriveTenant(opts.intake, opts.plan, opts.settings, opts.residencyRegions);
+  const { lifecycle } = opts;
+  const tenant = lifecycle ? { ...derived, approvalReasons: [...lifecycle.approvalReasons] } : derived;
+  const scope = {
+    intake: opts.intake,
+    tenant,
+    plan: { ...opts.plan, id: opts.planId },
+    settings: opts.settings.pipeline ?? {},
+    ...(lifecycle ? { request: { kind: lifecycle.kind, ...lifecycle.request } } : {}),
+  };
   const problems: { field: string; message: string }[] = [];
   const steps: PipelineStep[] = withApprovalGate(opts.pipeline, tenant.approvalReasons);
   const dependents = dependentsOf(steps);
@@ -91,7 +132,9 @@ export function buildJobDefinition(opts: {
   }
   if (problems.length > 0) return { ok: false, problems };
   const definition: JobDefinition = {
-    jobId: jobIdFor(opts.intake),
+    jobId: lifecycle ? lifecycleJobIdFor(tenant.slug, lifecycle.kind, lifecycle.request.requestKey) : jobIdFor(opts.intake),
+    kind: lifecycle?.kind ?? 'provision',
+    ...(lifecycle ? { request: structuredClone(lifecycle.request) } : {}),
     createdAt: opts.now.toISOString(),
     ...(opts.requester ? { requester: { ...opts.requester } } : {}),
     intake: opts.intake,
@@ -193,8 +236,19 @@ const StoredStepSchema = z.object({
   facts: z.record(z.string(), z.string()).optional(),
 });
 
+const LifecycleRequestSchema = z.object({
+  requestKey: z.string(),
+  reason: z.string(),
+  source: z.string(),
+  fromPlan: z.string(),
+  toPlan: z.string(),
+  details: z.record(z.string(), z.unknown()),
+});
+
 const JobDefinitionSchema = z.object({
   jobId: z.string(),
+  kind: z.enum(JOB_KINDS).optional(),
+  request: LifecycleRequestSchema.optional(),
   createdAt: z.string(),
   requester: z.object({ door: z.enum(['slack', 'web', 'cli', 'api']), id: z.string() }).optional(),
   intake: StoredIntakeSchema,

@@ -4,6 +4,7 @@
  * rendered into Slack.
  */
 import type { JobDefinition } from './job-definition.ts';
+import { kindOf, type JobKind } from './job-kind.ts';
 import { deriveJobStatus, progress, type Criticality, type JobMode, type JobSnapshot, type JobStatus, type StepState } from './job.ts';
 import type { Requester } from './policy.ts';
 import { redactRecord } from './redact.ts';
@@ -51,6 +52,8 @@ export type StepView = {
 
 export type JobView = {
   jobId: string;
+  /** What the job does to its tenant; absent on views stored before kinds existed (provisioning). */
+  kind?: JobKind;
   status: JobStatus;
   mode: JobMode;
   seq: number;
@@ -95,6 +98,7 @@ export function buildJobView(definition: JobDefinition, state: JobSnapshot & { d
   });
   return {
     jobId: definition.jobId,
+    kind: kindOf(definition),
     status: deriveJobStatus(state),
     mode: state.mode,
     seq: state.seq,
@@ -125,4 +129,23 @@ function factsShown(declared: Readonly<Record<string, string>> | undefined, outp
 /** How a step is named in sentences: "seed_data" reads "seed data". */
 export function stepLabel(stepId: string): string {
   return stepId.replace(/[_-]+/g, ' ');
+}
+
+/** The view of a job that has not started: every step pending, waiting for its needs. */
+export function initialJobView(definition: JobDefinition): JobView {
+  const steps = new Map(
+    definition.steps.map((s) => [
+      s.id,
+      {
+        id: s.id,
+        state: 'pending' as const,
+        ticket: 0,
+        remaining: s.needs.length,
+        criticality: s.criticality,
+        needs: s.needs,
+        dependents: s.dependents,
+      },
+    ]),
+  );
+  return buildJobView(definition, { mode: 'forward', failedBlocking: 0, seq: 0, steps, details: new Map() });
 }

@@ -119,6 +119,11 @@ export function releasesSlug(status: JobStatus): boolean {
   return status === 'rejected' || status === 'rolled_back' || status === 'cancelled';
 }
 
+/** A lifecycle job in one of these has nothing more to do to its tenant: the next one may start. */
+export function freesTenant(status: JobStatus): boolean {
+  return status === 'live' || releasesSlug(status);
+}
+
 export function progress(job: Pick<JobSnapshot, 'steps'>): { done: number; total: number } {
   const steps = [...job.steps.values()];
   const done = steps.filter((s) => isDone(s.state) || s.state === 'compensated').length;

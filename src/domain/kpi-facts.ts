@@ -5,6 +5,7 @@
  * type fared. Computed once per change of the job and kept (the KPI page
  * aggregates these, never the audit itself).
  */
+import { kindOf } from './job-kind.ts';
 import type { AuditEntry } from './audit.ts';
 import type { JobDefinition } from './job-definition.ts';
 
@@ -71,12 +72,14 @@ export function jobFacts(definition: JobDefinition, seq: number, entries: readon
   const approvals = new Map<string, number>();
   const approvalWaitsMs: number[] = [];
   let liveAt: number | undefined;
+  // A lifecycle job (a suspension, a plan change) ending is not a tenant going live.
+  const provisioning = kindOf(definition) === 'provision';
   let stopped = false;
   for (const entry of ordered) {
     const at = entry.at.getTime();
     const kind = HANDOFF_OF[entry.type];
     if (kind) handoffs[kind] += 1;
-    if (entry.type === 'job.live') liveAt ??= at;
+    if (entry.type === 'job.live' && provisioning) liveAt ??= at;
     if (entry.type === 'job.cancelled' || entry.type === 'job.rollback_started') stopped = true;
     const stepId = entry.stepId;
     if (stepId === undefined) continue;

@@ -6,6 +6,10 @@ export const FlagNameSchema = z.string().regex(/^[a-z][a-z0-9_]{1,48}$/, {
   error: 'Feature flag names are lowercase snake_case, 2–49 characters, starting with a letter (e.g. audit_log)',
 });
 
+export const LimitNameSchema = z.string().regex(/^[a-z][a-z0-9_]{1,48}$/, {
+  error: 'Limit names are lowercase snake_case, 2–49 characters, starting with a letter (e.g. storage_gb)',
+});
+
 export const PlanIdSchema = z.string().regex(/^[a-z][a-z0-9-]{1,30}$/, {
   error: 'Plan ids are lowercase letters, digits and hyphens, 2–31 characters, starting with a letter (e.g. growth)',
 });
@@ -19,10 +23,8 @@ const ApprovalRulesSchema = z.strictObject({
 export const PlanSchema = z.strictObject({
   displayName: z.string().min(1),
   features: z.record(FlagNameSchema, z.boolean()),
-  limits: z.strictObject({
-    seats: z.int().positive(),
-    storageGb: z.number().positive(),
-  }),
+  /** One value per limit in the tenantLimits catalogue (users, storage_gb, …). */
+  limits: z.record(LimitNameSchema, z.number().positive()),
   billing: z.strictObject({
     priceRef: z.string().min(1),
     trialDays: z.int().nonnegative().default(0),
@@ -53,6 +55,7 @@ type ManifestIssue = { path: (string | number)[]; message: string };
 /** Consistency rules inside plans.yaml that a per-field schema cannot express. */
 export function checkPlansCatalogue(manifest: {
   featureFlags: Readonly<Record<string, unknown>>;
+  tenantLimits: Readonly<Record<string, unknown>>;
   dataResidencies: readonly string[];
   defaultDataResidency: string;
   residencyRegions?: Readonly<Record<string, string>>;
@@ -77,6 +80,7 @@ export function checkPlansCatalogue(manifest: {
         });
       }
     }
+    issues.push(...limitIssues(planId, plan, Object.keys(manifest.tenantLimits)));
     (plan.approval.requireForDataResidency ?? []).forEach((region, index) => {
       if (!knownRegions.includes(region)) {
         issues.push({
@@ -87,6 +91,20 @@ export function checkPlansCatalogue(manifest: {
     });
   }
   return issues;
+}
+
+/** A plan's limits name exactly the catalogue's limits: an unknown one is a typo, a missing one would leave drift blind. */
+function limitIssues(planId: string, plan: Plan, knownLimits: readonly string[]): ManifestIssue[] {
+  const unknown = Object.keys(plan.limits)
+    .filter((name) => !knownLimits.includes(name))
+    .map((name) => ({
+      path: ['plans', planId, 'limits', name],
+      message: `unknown limit "${name}"; add it to tenantLimits or use one of: ${knownLimits.join(', ')}`,
+    }));
+  const missing = knownLimits
+    .filter((name) => !Object.hasOwn(plan.limits, name))
+    .map((name) => ({ path: ['plans', planId, 'limits'], message: `missing the limit "${name}" (every plan sets each of tenantLimits)` }));
+  return [...unknown, ...missing];
 }
 
 /** Every residency needs a region once regions are given, and every region a known residency. */
@@ -108,6 +126,7 @@ export const PlansManifestSchema = z
   .strictObject({
     version: z.literal(1),
     featureFlags: z.record(FlagNameSchema, z.strictObject({ description: z.string().min(1) })),
+    tenantLimits: z.record(LimitNameSchema, z.strictObject({ description: z.string().min(1) })),
     dataResidencies: z.array(z.string().regex(/^[a-z]{2,12}$/)).min(1),
     defaultDataResidency: z.string().min(1),
     /** The AWS region each data residency lives in: the tenant's bucket and certificate are created there. */
@@ -142,6 +161,11 @@ export function approvalReasons(plan: Plan, deal: { contractValue: number; dataR
 /** The plan's features with the deal's per-tenant overrides applied on top. */
 export function effectiveFeatures(plan: Plan, overrides: Readonly<Record<string, boolean>>): Record<string, boolean> {
   return { ...plan.features, ...overrides };
+}
+
+/** The plan's value for one limit, if it sets it. */
+export function planLimit(plan: Plan, name: string): number | undefined {
+  return Object.hasOwn(plan.limits, name) ? plan.limits[name] : undefined;
 }
 
 /**

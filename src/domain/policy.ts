@@ -119,6 +119,44 @@ function refuse(reason: string): Decision {
   return { allowed: false, reason };
 }
 
+/** What can be asked of a tenant once it exists: the lifecycle verbs. */
+export const TENANT_ACTIONS = ['change_plan', 'suspend', 'reactivate', 'decommission', 'sync_entitlements'] as const;
+export type TenantAction = (typeof TENANT_ACTIONS)[number];
+
+const TENANT_VERB: Readonly<Record<TenantAction, string>> = {
+  change_plan: 'change the plan of',
+  suspend: 'suspend',
+  reactivate: 'reactivate',
+  decommission: 'decommission',
+  sync_entitlements: 'apply billing entitlements to',
+};
+
+/** Billing sources call through the API with their own credentials; of the verbs, only these follow from what a customer pays. */
+const BILLING_ACTIONS: ReadonlySet<TenantAction> = new Set(['suspend', 'reactivate', 'sync_entitlements']);
+
+/**
+ * Who may ask for a lifecycle change. Asking is not doing: suspending at a
+ * person's request and decommissioning always wait for an approver (the
+ * pipeline's gate, four eyes as for provisioning); this decides who may ask.
+ * - anyone the product knows may ask for a plan change (downgrades below usage wait for approval);
+ * - approvers and admins may suspend, reactivate and decommission; only admins apply entitlements by hand;
+ * - a billing source (an API caller) may suspend, reactivate and apply entitlements, nothing else.
+ */
+export function decideTenantAction(who: Identity, action: TenantAction): Decision {
+  if (who.door === 'api') {
+    return BILLING_ACTIONS.has(action) ? ALLOW : refuse(`Only a person can ${TENANT_VERB[action]} a tenant; billing sources cannot.`);
+  }
+  if (action === 'change_plan') {
+    // A reporter only tells us what tenants use: like asking for a tenant, changing its plan is for people who may request.
+    const mayRequest = REQUESTING_ROLES.some((role) => who.roles.has(role));
+    return mayRequest ? ALLOW : refuse('You are not allowed to change plans of tenants; ask an admin to add you as a requester.');
+  }
+  if (who.roles.has('admin')) return ALLOW;
+  if (who.roles.has('approver') && action !== 'sync_entitlements') return ALLOW;
+  const able = action === 'sync_entitlements' ? 'admins' : 'approvers';
+  return refuse(`Only ${able} can ${TENANT_VERB[action]} tenants; ask one of them.`);
+}
+
 /** Anyone the product knows may read the KPIs: figures over all jobs, with no contract values or customer data beyond names. */
 export function decideViewKpis(who: Identity): Decision {
   return who.roles.size > 0 ? ALLOW : refuse('You are not allowed to see the provisioning KPIs; ask an admin to add you as a requester.');

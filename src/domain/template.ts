@@ -51,7 +51,7 @@ export function templateReferences(value: unknown, basePath: readonly (string | 
 
 /**
  * Replaces placeholders in `value` with values from `scope`. A string that is exactly
- * one placeholder keeps the referenced value's type (so "${plan.limits.seats}" stays a
+ * one placeholder keeps the referenced value's type (so "${plan.limits.users}" stays a
  * number); placeholders inside longer strings are turned into text.
  * Paths in errors start at `basePath`, which defaults to the step's `config`.
  */

@@ -11,7 +11,13 @@ import { startLocalEmulators } from './emulators.ts';
 
 const envFile = process.argv[2];
 if (!envFile) throw new Error('usage: node src/emulators/serve.ts <env-file>');
-const emulators = await startLocalEmulators(loadConfig());
+const config = loadConfig();
+const emulators = await startLocalEmulators(config);
+// Subscription changes reach `provisioner serve` on this machine the way Stripe's webhooks would.
+const stripeSecret = config.billing.stripeWebhookSecret;
+if (stripeSecret) {
+  emulators.stripe.sendWebhooksTo({ url: `http://127.0.0.1:${config.observability.http.port}/webhooks/stripe`, secret: stripeSecret });
+}
 // Written whole, then renamed: a reader never sees half a file.
 writeFileSync(`${envFile}.tmp`, JSON.stringify(emulators.env));
 renameSync(`${envFile}.tmp`, envFile);

@@ -15,10 +15,12 @@ import { createHolds } from './stripe-fake/holds.ts';
 import { createIdempotencyStore, fingerprint, MAX_KEY_LENGTH, type Reply } from './stripe-fake/idempotency.ts';
 import { findRoute } from './stripe-fake/routes.ts';
 import { createState, newId, type StripeState } from './stripe-fake/state.ts';
+import { createWebhookSender, type WebhookDelivery, type WebhookEndpoint } from './stripe-fake/webhooks.ts';
 import { pause, type Latency } from './latency.ts';
 import { listenOnLoopback } from './listen.ts';
 
 export type { FakePriceInput } from './stripe-fake/catalog.ts';
+export type { WebhookDelivery, WebhookEndpoint } from './stripe-fake/webhooks.ts';
 
 export type StripeFakeOptions = {
   port?: number;
@@ -29,6 +31,8 @@ export type StripeFakeOptions = {
   searchIndexDelayMs?: number;
   /** Each request waits this long before it is carried out, and again before it is answered (default none). */
   latency?: Latency;
+  /** Where subscription events are sent, signed with the endpoint secret (none by default). */
+  webhookEndpoint?: WebhookEndpoint;
 };
 
 export type RequestLogEntry = {
@@ -47,6 +51,8 @@ export type FakeSubscription = {
   priceIds: string[];
   trialEnd: number | null;
   metadata: Record<string, string>;
+  /** Price swaps billed pro rata (pending proration items), oldest first. */
+  prorations: { fromPrice: string; toPrice: string }[];
 };
 export type FakeMeter = { id: string; eventName: string; displayName: string; status: string };
 
@@ -70,6 +76,10 @@ export type StripeFake = {
    * answer is sent only `ms` later: "Stripe did it, the caller never heard".
    */
   holdNext(count: number, ms: number, pathPrefix?: string, method?: string): void;
+  /** Sends subscription events to this endpoint from now on (undefined: stop sending). */
+  sendWebhooksTo(endpoint: WebhookEndpoint | undefined): void;
+  /** Every webhook delivery attempt so far, oldest first. */
+  webhookDeliveries(): readonly WebhookDelivery[];
   /** Adds a price to the catalogue; returns its id. */
   addPrice(price: FakePriceInput): string;
   close(): Promise<void>;
@@ -107,6 +117,7 @@ export async function startStripeFake(opts: StripeFakeOptions = {}): Promise<Str
   const log: RequestLogEntry[] = [];
   const failures: Failure[] = [];
   const holds = createHolds();
+  const webhooks = createWebhookSender(state, opts.webhookEndpoint);
 
   /** Injected failures stand for the edge failing before the API runs, so nothing is saved under the key. */
   function takeFailure(path: string): number | undefined {
@@ -114,6 +125,14 @@ export async function startStripeFake(opts: StripeFakeOptions = {}): Promise<Str
     if (failure === undefined) return undefined;
     failure.left -= 1;
     return failure.status;
+  }
+
+  /** Runs the API call; whatever it changed in subscriptions goes out as webhook events, as on Stripe. */
+  function executeAndTell(route: (state: StripeState, params: FormObject) => unknown, params: FormObject) {
+    const before = webhooks.snapshot();
+    const result = execute(state, route, params);
+    webhooks.emitChanges(before);
+    return result;
   }
 
   function answer(req: IncomingMessage, body: string): Reply & { replayed: boolean } {
@@ -127,7 +146,7 @@ export async function startStripeFake(opts: StripeFakeOptions = {}): Promise<Str
     if (route === undefined) return { ...unrecognizedUrl(method, url.pathname), headers: {}, replayed: false };
     const params = parseForm(method === 'POST' ? body : url.search.slice(1));
     const key = header(req, 'idempotency-key');
-    if (method !== 'POST' || key === undefined) return { ...execute(state, route, params).reply, replayed: false };
+    if (method !== 'POST' || key === undefined) return { ...executeAndTell(route, params).reply, replayed: false };
     if (key.length > MAX_KEY_LENGTH) {
       const error = StripeFakeError.validation(
         'idempotency_key_too_long',
@@ -142,7 +161,7 @@ export async function startStripeFake(opts: StripeFakeOptions = {}): Promise<Str
       if (saved.fingerprint !== print) return { ...idempotencyMismatch(key), headers: {}, replayed: false };
       return { ...saved.reply, headers: { 'Idempotent-Replayed': 'true', 'Original-Request': saved.requestId }, replayed: true };
     }
-    const { reply, save } = execute(state, route, params);
+    const { reply, save } = executeAndTell(route, params);
     const requestId = newId('req', 14);
     if (save) idempotency.save(apiKey, key, { fingerprint: print, reply, requestId });
     return { ...reply, headers: { ...reply.headers, 'Request-Id': requestId }, replayed: false };
@@ -184,10 +203,13 @@ export async function startStripeFake(opts: StripeFakeOptions = {}): Promise<Str
     holdNext(count, ms, pathPrefix = '/', method) {
       holds.add(count, ms, pathPrefix, method);
     },
+    sendWebhooksTo: (endpoint) => webhooks.setEndpoint(endpoint),
+    webhookDeliveries: () => webhooks.deliveries(),
     addPrice: (price) => addPrice(state, price).id,
     close: () =>
       new Promise<void>((resolve) => {
         holds.dropAll();
+        webhooks.close();
         server.close(() => resolve());
         // The SDK keeps connections alive; without this, close waits for them to time out.
         server.closeAllConnections();
@@ -225,6 +247,7 @@ function liveSubscriptionsOf(state: StripeState, tenantId: string): FakeSubscrip
       priceIds: s.items.map((item) => item.price),
       trialEnd: s.trialEnd,
       metadata: s.metadata,
+      prorations: s.prorations.map(({ fromPrice, toPrice }) => ({ fromPrice, toPrice })),
     }));
 }
 

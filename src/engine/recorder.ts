@@ -8,6 +8,7 @@
  * Notifiers follow the same batches in a consumer group of their own, so a
  * slow Slack never holds up the record.
  */
+import { kindDoneWords, kindOf } from '../domain/job-kind.ts';
 import type { AuditEntry } from '../domain/audit.ts';
 import { ENGINE_ACTOR, type JobEvent } from '../domain/events.ts';
 import { buildJobView, type JobView } from '../domain/job-view.ts';
@@ -94,13 +95,20 @@ function closingEvent(view: JobView, entries: readonly StreamEntry[]): { id: str
   if (view.status === 'live' && endedBy(COMPLETING)) {
     return {
       id: `${view.jobId}-live`,
-      event: { ...base, type: 'job.live', summary: `Tenant ${view.tenant.slug} is live at ${view.tenant.tenantUrl}` },
+      event: { ...base, type: 'job.live', summary: doneSummary(view) },
     };
   }
   if ((view.status === 'rolled_back' || view.status === 'rollback_failed') && endedBy(UNDOING)) {
     return { id: `${view.jobId}-rollback-${view.seq}`, event: { ...base, type: 'job.rollback_finished', summary: rollbackSummary(view) } };
   }
   return undefined;
+}
+
+/** "Tenant acme is live at …" for provisioning; "Suspended acme" for a lifecycle job. */
+function doneSummary(view: JobView): string {
+  const kind = kindOf(view);
+  if (kind === 'provision') return `Tenant ${view.tenant.slug} is live at ${view.tenant.tenantUrl}`;
+  return kindDoneWords(kind, view.tenant.slug);
 }
 
 function rollbackSummary(view: JobView): string {

@@ -130,7 +130,7 @@ async function runForward(a: Activation, resumed: boolean): Promise<void> {
       result = existing?.status === 'done' ? existing : await call('run', (ctx) => a.bound.run(ctx));
     }
     if ('outputs' in result && result.outputs) outputs = { ...outputs, ...result.outputs };
-    if (result.status === 'pending') return await schedulePoll(a, outputs, result.pollAfterMs);
+    if (result.status === 'pending') return await schedulePoll(a, outputs, result.pollAfterMs, 'reminder' in result ? result.reminder : undefined);
     if (result.status === 'missing') throw new TransientError(`${a.label} ran, but its check found: ${result.reason}`);
     await succeed(a, outputs);
   } catch (err) {
@@ -151,12 +151,13 @@ async function pollOnce(
 }
 
 /** Async work in flight: come back later as a delayed job, never sleep in the worker. */
-async function schedulePoll(a: Activation, outputs: Outputs, pollAfterMs: number): Promise<never> {
+async function schedulePoll(a: Activation, outputs: Outputs, pollAfterMs: number, reminder?: string): Promise<never> {
   const fields: Record<string, string | number> = { [`o:${a.data.stepId}`]: JSON.stringify(outputs) };
   if (a.details.pollSince === undefined) {
     fields[`ps:${a.data.stepId}`] = Date.now();
     await a.deps.state.note(event(a.data, 'step.polling', `Step ${a.label} is waiting for its operation to finish`));
   }
+  if (reminder !== undefined) await a.deps.state.note(event(a.data, 'step.reminder', reminder));
   await a.deps.state.setDetails(a.data.jobId, fields);
   await a.job.moveToDelayed(Date.now() + pollAfterMs, a.token);
   throw new DelayedError();

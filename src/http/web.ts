@@ -30,6 +30,7 @@ import { authRoutes } from './routes/auth.ts';
 import { queueRoutes } from './routes/queues.ts';
 import { slackRoutes } from './routes/slack.ts';
 import { statusRoutes } from './routes/status.ts';
+import { webhookRoutes, type WebhookDeps } from './routes/webhooks/index.ts';
 import { salesforceRoutes, type SalesforceRouteDeps } from './routes/webhooks/salesforce/route.ts';
 
 export type WebDeps = {
@@ -55,6 +56,8 @@ export type WebDeps = {
   publicUrl: string | undefined;
   /** Bolt's receiver and its signing secret, in Slack's HTTP mode. */
   slack: { handle: (req: IncomingMessage, res: ServerResponse) => void; signingSecret: string } | undefined;
+  /** Billing providers' webhooks (POST /webhooks/stripe, /webhooks/bunny). */
+  webhooks?: WebhookDeps;
   /** Salesforce's Outbound Messages: who may send them, the field map, and the service that takes the deals. */
   salesforce: Pick<SalesforceRouteDeps, 'endpoint' | 'fieldMap' | 'receive'>;
   onError(err: unknown): void;
@@ -69,6 +72,7 @@ export async function registerWeb(server: FastifyInstance, deps: WebDeps): Promi
     const refused = (reason: string) => server.log.warn({ reason }, 'refused a signed Slack request of a shape Slack does not send');
     await server.register(slackRoutes, { ...deps.slack, onRefused: refused });
   }
+  if (deps.webhooks) await server.register(webhookRoutes, deps.webhooks);
   await server.register(salesforceRoutes, {
     ...deps.salesforce,
     callers: deps.apiCallers,

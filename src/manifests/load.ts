@@ -5,12 +5,15 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { format } from 'date-fns/format';
 import type { z } from 'zod';
+import { BillingFeaturesSchema, checkBillingFeatures, NO_BILLING_FEATURES, type BillingFeatures } from '../domain/billing-features.ts';
 import { checkGraph, PipelineManifestSchema } from '../domain/graph.ts';
 import type { PipelineManifest, PipelineStep } from '../domain/graph.ts';
 import { deriveTenant } from '../domain/intake.ts';
+import { isLifecycleKind, LIFECYCLE_KINDS, type LifecycleKind } from '../domain/job-kind.ts';
+import { checkLifecycleManifest, LifecycleManifestSchema, sampleRequest, type LifecycleManifest } from '../domain/lifecycle.ts';
 import type { Intake, TenantSettings } from '../domain/intake.ts';
 import { planNamed, PlansManifestSchema } from '../domain/plan.ts';
-import type { PlansManifest } from '../domain/plan.ts';
+import type { Plan, PlansManifest } from '../domain/plan.ts';
 import { formatPath, resolveTemplates, TemplateError, templateReferences, templateScope } from '../domain/template.ts';
 import { ManifestError, type ManifestProblem } from './problems.ts';
 import { type ParsedManifest, parseManifestText, pathPart, readManifestText } from './read.ts';
@@ -29,7 +32,11 @@ export type StepTypeCatalogue = ReadonlyMap<string, { input: z.ZodType; crossChe
 export type Manifests = {
   plans: PlansManifest;
   pipeline: PipelineManifest;
+  /** The lifecycle pipelines (manifests/lifecycle/<kind>.yaml); a kind without one cannot be asked for. */
+  lifecycle: ReadonlyMap<LifecycleKind, LifecycleManifest>;
   seeds: ReadonlyMap<string, SeedManifest>;
+  /** Billing providers' features → our flags and limits (none when billing-features.yaml is absent). */
+  billingFeatures: BillingFeatures;
   /** How Salesforce's Opportunity fields map onto the intake (salesforce.yaml); undefined when the file is absent. */
   salesforce: SalesforceMap | undefined;
 };
@@ -52,29 +59,92 @@ const DEFAULT_SAMPLE_SETTINGS: TenantSettings = {
   sharedDatabaseName: 'tenants_shared',
 };
 
-/** Reads plans.yaml, pipeline.yaml and every seed manifest, and checks them against each other. */
+/** Reads plans.yaml, pipeline.yaml, the lifecycle pipelines and every seed manifest, and checks them against each other. */
 export function loadManifests(opts: LoadOptions): Manifests {
   const plans = readManifest(path.join(opts.manifestsDir, 'plans.yaml'), PlansManifestSchema);
   const pipeline = readManifest(path.join(opts.manifestsDir, 'pipeline.yaml'), PipelineManifestSchema);
+  const lifecycle = readLifecycle(path.join(opts.manifestsDir, 'lifecycle'));
   const seeds = readSeeds(opts.seedDir);
+  const billing = readBillingFeatures(path.join(opts.manifestsDir, 'billing-features.yaml'), plans.value);
   const salesforce = readOptionalManifest(path.join(opts.manifestsDir, 'salesforce.yaml'), SalesforceMapSchema);
-  const problems = [...plans.problems, ...pipeline.problems, ...seeds.problems, ...(salesforce?.problems ?? [])];
+  const problems = [
+    ...plans.problems,
+    ...pipeline.problems,
+    ...lifecycle.problems,
+    ...seeds.problems,
+    ...billing.problems,
+    ...(salesforce?.problems ?? []),
+  ];
   if (salesforce?.value && plans.value) {
     problems.push(...checkSalesforceMap(salesforce.value, plans.value).map(({ at, message }) => salesforce.problemAt(at, message)));
   }
+  const settings = opts.sampleTenantSettings ?? DEFAULT_SAMPLE_SETTINGS;
+  const facts = { seeds: seeds.manifests, webhookEndpoints: opts.webhookEndpoints };
   if (pipeline.value) {
-    problems.push(...checkPipeline(pipeline.value, opts.stepTypes, pipeline.problemAt));
+    problems.push(...checkPipeline(pipeline.value, opts.stepTypes, pipeline.problemAt, TEMPLATE_ROOTS));
     if (plans.value) {
-      const settings = opts.sampleTenantSettings ?? DEFAULT_SAMPLE_SETTINGS;
-      const facts = { seeds: seeds.manifests, webhookEndpoints: opts.webhookEndpoints };
-      problems.push(...checkStepConfigsPerPlan(pipeline.value, plans.value, opts.stepTypes, settings, facts, pipeline.problemAt));
+      problems.push(...checkStepConfigsPerPlan(pipeline.value, plans.value, opts.stepTypes, settings, facts, pipeline.problemAt, () => ({})));
+    }
+  }
+  for (const [kind, parsed] of lifecycle.parsed) {
+    problems.push(...checkPipeline(parsed.manifest, opts.stepTypes, parsed.problemAt, LIFECYCLE_TEMPLATE_ROOTS));
+    problems.push(...checkLifecycleManifest(kind, parsed.manifest).map((p) => parsed.problemAt(p.path, p.message)));
+    if (plans.value) {
+      const request = (planId: string, plan: Plan) => ({ request: sampleRequest(kind, planId, plan) });
+      problems.push(...checkStepConfigsPerPlan(parsed.manifest, plans.value, opts.stepTypes, settings, facts, parsed.problemAt, request));
     }
   }
   if (plans.value) problems.push(...checkSeedVersions(plans.value, seeds.knownVersions, plans.problemAt, opts.seedDir));
   if (problems.length > 0 || !plans.value || !pipeline.value) {
     throw new ManifestError(faultyFile(problems, opts.manifestsDir), groupByFile(problems));
   }
-  return { plans: plans.value, pipeline: pipeline.value, seeds: seeds.manifests, salesforce: salesforce?.value };
+  const pipelines = new Map([...lifecycle.parsed].map(([kind, parsed]) => [kind, parsed.manifest]));
+  return {
+    plans: plans.value,
+    pipeline: pipeline.value,
+    lifecycle: pipelines,
+    seeds: seeds.manifests,
+    billingFeatures: billing.value ?? NO_BILLING_FEATURES,
+    salesforce: salesforce?.value,
+  };
+}
+
+type LifecycleLoad = {
+  parsed: Map<LifecycleKind, { manifest: LifecycleManifest; problemAt: ParsedManifest<unknown>['problemAt'] }>;
+  problems: ManifestProblem[];
+};
+
+/** Each lifecycle kind's pipeline, from a file named after the kind; a deployment without the folder has none. */
+function readLifecycle(dir: string): LifecycleLoad {
+  const load: LifecycleLoad = { parsed: new Map(), problems: [] };
+  if (!existsSync(dir)) return load;
+  for (const name of readdirSync(dir).sort()) {
+    if (!name.endsWith('.yaml')) continue;
+    const kind = path.basename(name, '.yaml');
+    const file = path.join(dir, name);
+    if (!isLifecycleKind(kind)) {
+      load.problems.push({
+        file: displayName(file),
+        path: '',
+        message: `"${kind}" is not a lifecycle kind; name the file one of: ${LIFECYCLE_KINDS.join(', ')}`,
+      });
+      continue;
+    }
+    const parsed = readManifest(file, LifecycleManifestSchema);
+    load.problems.push(...parsed.problems);
+    if (parsed.value) load.parsed.set(kind, { manifest: parsed.value, problemAt: parsed.problemAt });
+  }
+  return load;
+}
+
+/** Optional: without it, subscriptions map onto plans only. With it, every flag and limit it names must be in plans.yaml. */
+function readBillingFeatures(file: string, plans: PlansManifest | undefined): ParsedManifest<BillingFeatures> {
+  if (!existsSync(file)) return { value: NO_BILLING_FEATURES, problems: [], problemAt: (at, message) => ({ file, path: formatPath(at), message }) };
+  const parsed = readManifest(file, BillingFeaturesSchema);
+  if (!parsed.value || !plans) return parsed;
+  const catalogue = { flags: Object.keys(plans.featureFlags), limits: Object.keys(plans.tenantLimits) };
+  const problems = checkBillingFeatures(parsed.value, catalogue).map((issue) => parsed.problemAt(issue.path, issue.message));
+  return problems.length > 0 ? { ...parsed, value: undefined, problems } : parsed;
 }
 
 // Paths relative to the working directory are what people can click in a terminal.
@@ -152,26 +222,37 @@ function checkSeedVersions(
     );
 }
 
-const TEMPLATE_ROOTS = ['intake', 'tenant', 'plan', 'settings'];
+const TEMPLATE_ROOTS: readonly string[] = ['intake', 'tenant', 'plan', 'settings'];
+/** Lifecycle steps may also read what the job was asked to do. */
+const LIFECYCLE_TEMPLATE_ROOTS: readonly string[] = [...TEMPLATE_ROOTS, 'request'];
 
-function checkPipeline(pipeline: PipelineManifest, stepTypes: StepTypeCatalogue, problemAt: ParsedManifest<unknown>['problemAt']): ManifestProblem[] {
+function checkPipeline(
+  pipeline: Pick<PipelineManifest, 'steps'>,
+  stepTypes: StepTypeCatalogue,
+  problemAt: ParsedManifest<unknown>['problemAt'],
+  roots: readonly string[],
+): ManifestProblem[] {
   const knownTypes = [...stepTypes.keys()].join(', ');
   const typeProblems = pipeline.steps.flatMap((step, index) =>
     stepTypes.has(step.type) ? [] : [problemAt(['steps', index, 'type'], `unknown step type "${step.type}" (known: ${knownTypes})`)],
   );
   const graphProblems = checkGraph(pipeline.steps).map((problem) => problemAt(problem.path, problem.message));
+  const rootWords = roots.map((root) => `${root}.`).join(', ');
   const templateProblems = pipeline.steps.flatMap((step, index) =>
-    badTemplateRoots(step).map(({ path: at, reference }) =>
-      problemAt(['steps', index, ...at], `reference \${${reference}} must start with intake., tenant., plan. or settings. (e.g. \${tenant.dnsName})`),
+    badTemplateRoots(step, roots).map(({ path: at, reference }) =>
+      problemAt(
+        ['steps', index, ...at],
+        `reference \${${reference}} must start with ${rootWords.replace(/, ([^,]*)$/, ' or $1')} (e.g. \${tenant.dnsName})`,
+      ),
     ),
   );
   return [...typeProblems, ...graphProblems, ...templateProblems];
 }
 
-function badTemplateRoots(step: PipelineStep): { path: (string | number)[]; reference: string }[] {
+function badTemplateRoots(step: PipelineStep, roots: readonly string[]): { path: (string | number)[]; reference: string }[] {
   return templateReferences(step.config, ['config']).filter(({ reference }) => {
     const [root, ...rest] = reference.split('.');
-    return !TEMPLATE_ROOTS.includes(root ?? '') || rest.length === 0;
+    return !roots.includes(root ?? '') || rest.length === 0;
   });
 }
 
@@ -181,16 +262,17 @@ function badTemplateRoots(step: PipelineStep): { path: (string | number)[]; refe
  * field that is missing there) is caught at startup, not when that plan is sold.
  */
 function checkStepConfigsPerPlan(
-  pipeline: PipelineManifest,
+  pipeline: Pick<PipelineManifest, 'steps'>,
   plans: PlansManifest,
   stepTypes: StepTypeCatalogue,
   settings: TenantSettings,
   facts: ManifestFacts,
   problemAt: ParsedManifest<unknown>['problemAt'],
+  extraScope: (planId: string, plan: Plan) => Record<string, unknown>,
 ): ManifestProblem[] {
   const plansByProblem = new Map<string, { at: ManifestPath; message: string; planIds: string[] }>();
   for (const planId of Object.keys(plans.plans)) {
-    for (const found of stepConfigProblems(pipeline, plans, planId, stepTypes, settings, facts)) {
+    for (const found of stepConfigProblems(pipeline, plans, planId, stepTypes, settings, facts, extraScope)) {
       const key = `${formatPath(found.at)}\u0000${found.message}`;
       const entry = plansByProblem.get(key) ?? { ...found, planIds: [] };
       entry.planIds.push(planId);
@@ -203,20 +285,23 @@ function checkStepConfigsPerPlan(
 }
 
 function stepConfigProblems(
-  pipeline: PipelineManifest,
+  pipeline: Pick<PipelineManifest, 'steps'>,
   plans: PlansManifest,
   planId: string,
   stepTypes: StepTypeCatalogue,
   settings: TenantSettings,
   facts: ManifestFacts,
+  extraScope: (planId: string, plan: Plan) => Record<string, unknown>,
 ): { at: ManifestPath; message: string }[] {
   const plan = planNamed(plans, planId);
   if (!plan) return [];
   const intake = sampleIntake(plans, planId);
-  const scope = templateScope(intake, deriveTenant(intake, plan, settings, plans.residencyRegions), plan, settings);
+  const extra = extraScope(planId, plan);
+  const scope = { ...templateScope(intake, deriveTenant(intake, plan, settings, plans.residencyRegions), plan, settings), ...extra };
+  const roots = [...TEMPLATE_ROOTS, ...Object.keys(extra)];
   return pipeline.steps.flatMap((step, index) => {
     const stepType = stepTypes.get(step.type);
-    if (!stepType || badTemplateRoots(step).length > 0) return []; // already reported
+    if (!stepType || badTemplateRoots(step, roots).length > 0) return []; // already reported
     try {
       const config = resolveTemplates(step.config, scope, ['config']);
       const result = stepType.input.safeParse(config);

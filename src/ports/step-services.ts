@@ -13,6 +13,7 @@ import type { MongoClient } from 'mongodb';
 import type { Transporter } from 'nodemailer';
 import type Stripe from 'stripe';
 import type { SeedManifest } from '../manifests/seed.ts';
+import type { TenantRegistry } from './store.ts';
 
 /** The outside systems step types talk to; a step type names the ones it uses, so config can demand their settings. */
 export type Integration = 'aws-route53' | 'aws-secrets' | 'aws-s3' | 'aws-acm' | 'okta' | 'stripe' | 'smtp';
@@ -74,6 +75,14 @@ export interface MailService {
   from: string;
 }
 
+/** The engine's own rollback of a provisioning job, for decommissioning: every step type's undo, in reverse dependency order. */
+export interface ProvisioningRollbacks {
+  /** Starts the rollback of the job (or retries a failed one), in the name of `by`. */
+  rollBack(jobId: string, by: string, reason: string): Promise<void>;
+  /** The job's status now (from its live state); undefined when the engine has none. */
+  status(jobId: string): Promise<string | undefined>;
+}
+
 export interface StepServices {
   sandbox: SandboxLedger;
   /** Signs outbound webhooks; never logged. */
@@ -92,4 +101,7 @@ export interface StepServices {
   okta: OktaClient;
   stripe: Stripe;
   mail: MailService;
+  /** The tenants' statuses, which lifecycle steps move. */
+  tenants: TenantRegistry;
+  provisioningRollbacks: ProvisioningRollbacks;
 }

@@ -7,17 +7,59 @@ import type { JobDefinition } from '../domain/job-definition.ts';
 import type { JobSummary } from '../domain/job-summary.ts';
 import type { JobView } from '../domain/job-view.ts';
 import type { JobStatus } from '../domain/job.ts';
+import type { LifecycleKind } from '../domain/job-kind.ts';
+import type { TenantStatus } from '../domain/tenant-status.ts';
 
 export type JobRecord = { definition: JobDefinition; view: JobView; createdAt: Date; updatedAt: Date };
 
 export type TenantReservation = { ok: true } | { ok: false; jobId: string; status: string };
 
-export interface JobStore {
+/** A tenant as the store knows it: the job that provisioned it, and where it stands now. */
+export type TenantRecord = {
+  slug: string;
+  /** The job that provisioned it. */
+  jobId: string;
+  companyName: string;
+  status: TenantStatus;
+  /** The status it had before decommissioning began (to go back to if cancelled). */
+  previous?: TenantStatus;
+  /** The plan it is on, once a plan change moved it off the one it was provisioned on. */
+  planId?: string;
+  /** Once decommissioned: until when (epoch ms) its slug stays reserved. */
+  reservedUntil?: number;
+  /** The lifecycle step that last moved it: its job and step, and what it moved it from (so it can be undone). */
+  movedBy?: TenantMoveStamp;
+};
+
+/** Where a lifecycle step leaves a tenant. */
+export type TenantPlace = { status: TenantStatus; previous?: TenantStatus; planId?: string; reservedUntil?: number };
+
+export type TenantMoveStamp = { jobId: string; stepId: string; from: TenantPlace };
+
+/** One lifecycle job at a time per tenant: who holds it. */
+export type TenantClaim = { ok: true } | { ok: false; jobId: string; kind: LifecycleKind };
+
+/** The tenants' statuses, as lifecycle steps read and move them. */
+export interface TenantRegistry {
+  tenant(slug: string): Promise<TenantRecord | null>;
+  /** Records the tenant's new status (and plan), stamped with the step that moved it. */
+  moveTenant(slug: string, to: TenantPlace, by: TenantMoveStamp): Promise<void>;
+}
+
+export interface JobStore extends TenantRegistry {
   ensureIndexes(): Promise<void>;
+  /**
+   * Makes this lifecycle job the one changing the tenant, unless another one is (a job still running,
+   * waiting or failed). A claim whose job was never stored, or has finished, is taken over.
+   */
+  claimTenant(slug: string, jobId: string, kind: LifecycleKind): Promise<TenantClaim>;
+  /** Lets go of this job's claim (the job is finished; the recorder would have let go a moment later). */
+  releaseClaim(slug: string, jobId: string): Promise<void>;
   /** Claims the slug for this job unless a job that is not finished with it holds it. */
   reserveTenant(tenant: { slug: string; jobId: string; companyName: string }): Promise<TenantReservation>;
   /** Gives the slug back from a job that was never stored (its opportunity went to another job first). */
   releaseTenant(slug: string, jobId: string): Promise<void>;
+  /** Records a job's status on its tenant: the provisioning status for the job that provisioned it; a finished lifecycle job lets go of its claim. */
   setTenantStatus(slug: string, jobId: string, status: JobStatus): Promise<void>;
   /** 'exists' when a job with this id is already stored (the same deal submitted again). */
   createJob(record: JobRecord): Promise<'created' | 'exists'>;

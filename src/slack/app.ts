@@ -12,7 +12,9 @@ import { registerButtons } from './listeners/buttons.ts';
 import { registerCommand } from './listeners/command.ts';
 import type { ListenerDeps } from './listeners/deps.ts';
 import { registerDialogs } from './listeners/dialogs.ts';
+import { registerDriftActions } from './listeners/drift.ts';
 import { registerIntake } from './listeners/intake.ts';
+import { registerLifecycle } from './listeners/lifecycle.ts';
 import { registerPendingIntake } from './listeners/pending-intake.ts';
 
 /**
@@ -52,6 +54,8 @@ export function createSlackApp(config: SlackConfig, deps: ListenerDeps, wiring: 
   registerIntake(app, deps);
   registerButtons(app, deps);
   registerDialogs(app, deps);
+  registerDriftActions(app, deps);
+  registerLifecycle(app, deps);
   registerPendingIntake(app, deps);
   return {
     app,

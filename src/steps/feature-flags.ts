@@ -6,9 +6,16 @@
  * someone set them outside the manifest and should hear they are gone.
  */
 import { z } from 'zod';
-import { FlagNameSchema } from '../domain/plan.ts';
+import { FlagNameSchema, LimitNameSchema } from '../domain/plan.ts';
 import { defineStep, type Outputs, type StepContext } from './step.ts';
-import { enabledFlags, flagDifferences, flagsOutsidePlan, storedFlags, tenantConfigRecords } from './feature-flags/record.ts';
+import {
+  enabledFlags,
+  flagDifferences,
+  flagsOutsidePlan,
+  storedFlags,
+  tenantConfigRecords,
+  type TenantConfigRecord,
+} from './feature-flags/record.ts';
 import { pushFlags } from './feature-flags/push.ts';
 import { databaseNameSchema, isolationSchema, tenantConfigCollection, tenantIdSchema } from './tenant-data/layout.ts';
 import { tenantDb } from './tenant-data/mongo.ts';
@@ -19,6 +26,8 @@ const input = z.strictObject({
   database: databaseNameSchema,
   isolation: isolationSchema,
   flags: z.record(FlagNameSchema, z.boolean({ error: 'Feature flags must be true or false' })),
+  /** The plan's limits (users, storage_gb, …), kept beside the flags so drift reports compare both. */
+  limits: z.record(LimitNameSchema, z.number().nonnegative()).optional(),
   webhookUrl: z.url({ protocol: /^https?$/, error: 'webhookUrl must be an http(s) URL' }).optional(),
   /** Or a named webhook endpoint from configuration (e.g. feature_flags), looked up when the step runs. */
   webhookEndpoint: EndpointNameSchema.optional(),
@@ -42,6 +51,17 @@ function flagsDb<T>(ctx: StepContext<Input>, doing: string, call: () => Promise<
   return tenantDb(doing, call, ctx.services.tenantData);
 }
 
+const PreviousFlags = z.object({ previousFlags: z.record(z.string(), z.unknown()), previousUpdatedBy: z.string() });
+
+/** The flags another job had set before this one, when there were any and this is the first run that saw them. */
+function previousOutputs(ctx: StepContext<Input>, before: TenantConfigRecord | null): Outputs {
+  const recorded = PreviousFlags.safeParse(ctx.outputs);
+  if (recorded.success) return recorded.data;
+  const by = before?.featuresUpdatedBy;
+  if (typeof by !== 'string' || by === ctx.jobId || before?.features === undefined) return {};
+  return { previousFlags: storedFlags(before), previousUpdatedBy: by };
+}
+
 export const featureFlagsStep = defineStep({
   type: 'feature_flags',
   description: "Sets the tenant's feature flags (plan + deal overrides) in its tenant_config record; optional signed push.",
@@ -53,7 +73,7 @@ export const featureFlagsStep = defineStep({
     const before = await flagsDb(ctx, `setting the feature flags of ${tenantId}`, () =>
       records(ctx).findOneAndUpdate(
         { _id: tenantId },
-        { $set: { features: flags, featuresUpdatedBy: ctx.jobId } },
+        { $set: { features: flags, ...(ctx.input.limits ? { limits: ctx.input.limits } : {}), featuresUpdatedBy: ctx.jobId } },
         { upsert: true, returnDocument: 'before' },
       ),
     );
@@ -62,6 +82,8 @@ export const featureFlagsStep = defineStep({
       applied: Object.keys(flags).length,
       enabled: enabledFlags(flags),
       unknownFlags: flagsOutsidePlan(storedFlags(before), flags),
+      // What a later job (a plan change) found, so its rollback puts it back; a re-run finds its own flags and keeps the first answer.
+      ...previousOutputs(ctx, before),
     };
     const pushUrl =
       ctx.input.webhookUrl ?? (ctx.input.webhookEndpoint ? endpointUrl(ctx.services.webhookEndpoints, ctx.input.webhookEndpoint) : undefined);
@@ -83,8 +105,20 @@ export const featureFlagsStep = defineStep({
     // rollback must not bring back a database the database step's rollback dropped.
     const record = await flagsDb(ctx, `reading the feature flags of ${tenantId}`, () => records(ctx).findOne({ _id: tenantId }));
     if (record?.featuresUpdatedBy !== ctx.jobId) return;
+    const previous = PreviousFlags.safeParse(ctx.outputs);
+    if (previous.success) {
+      // Flags an earlier job set (a plan change undone): back to them, not to none.
+      const { previousFlags, previousUpdatedBy } = previous.data;
+      await flagsDb(ctx, `putting back the feature flags of ${tenantId}`, () =>
+        records(ctx).updateOne(
+          { _id: tenantId, featuresUpdatedBy: ctx.jobId },
+          { $set: { features: previousFlags, featuresUpdatedBy: previousUpdatedBy } },
+        ),
+      );
+      return;
+    }
     await flagsDb(ctx, `removing the feature flags of ${tenantId}`, () =>
-      records(ctx).updateOne({ _id: tenantId, featuresUpdatedBy: ctx.jobId }, { $unset: { features: '', featuresUpdatedBy: '' } }),
+      records(ctx).updateOne({ _id: tenantId, featuresUpdatedBy: ctx.jobId }, { $unset: { features: '', limits: '', featuresUpdatedBy: '' } }),
     );
   },
   crossCheck(cfg, facts) {

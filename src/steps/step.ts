@@ -52,7 +52,11 @@ export type RunResult =
   /** Started an async operation; the engine calls check after pollAfterMs. */
   | { status: 'pending'; pollAfterMs: number; outputs?: Outputs };
 
-export type CheckResult = { status: 'done'; outputs?: Outputs } | { status: 'pending'; pollAfterMs: number } | { status: 'missing'; reason: string };
+export type CheckResult =
+  | { status: 'done'; outputs?: Outputs }
+  /** Not yet; `reminder` is said to people (the audit trail, the job's thread) when given. */
+  | { status: 'pending'; pollAfterMs: number; reminder?: string }
+  | { status: 'missing'; reason: string };
 
 export type StepDefinition<S extends z.ZodType> = {
   type: string;

@@ -93,6 +93,16 @@ describe('the provisioner CLI', () => {
     expect(audit.out).toMatch(/\d\d:\d\d Tenant initech is live at https:\/\/initech\.cli\w+\.tenants\.test/);
   });
 
+  it('drift finds initech has what it pays for: the plan flags and limits set at provisioning; an unknown tenant exits 3', async () => {
+    const drift = await cli('drift', 'initech');
+    expect(drift.code).toBe(0);
+    expect(drift.out).toContain('initech (Initech LLC) has what billing pays for: no drift.');
+    const nobody = await cli('drift', 'nobody-here');
+    expect(nobody.code).toBe(3);
+    expect(nobody.out).toContain('there is no tenant "nobody-here"');
+    expect(nobody.out).not.toMatch(STACK_TRACE);
+  });
+
   it('stats prints the KPIs, working out the facts of jobs that changed and keeping them for the next run', async () => {
     const first = await cli('stats');
     expect(first.code).toBe(0);

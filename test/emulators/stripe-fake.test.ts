@@ -145,6 +145,40 @@ describe('the Stripe fake answers the SDK like Stripe', () => {
     expect((await stripe.subscriptions.list({ customer: customer.id, status: 'all' })).data).toHaveLength(1);
   });
 
+  it('moves a subscription item to another price with proration, and refuses what Stripe refuses', async () => {
+    const customer = await stripe.customers.create({ name: 'Acme', metadata: { tenant_id: 'tnt_move' } });
+    const subscription = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: 'price_plan' }],
+      collection_method: 'send_invoice',
+      days_until_due: 30,
+    });
+    const [item] = subscription.items.data;
+    if (!item) throw new Error('no item');
+
+    // The SDK's types allow only Stripe's three behaviours: an unknown one goes over the wire by hand.
+    const wrong = await fetch(`${fake.url}/v1/subscription_items/${item.id}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${fake.apiKey}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'proration_behavior=sometimes',
+    });
+    expect(wrong.status).toBe(400);
+    expect(await wrong.json()).toMatchObject({ error: { type: 'invalid_request_error', param: 'proration_behavior' } });
+    await expect(stripe.subscriptionItems.update(item.id, { price: 'price_missing' })).rejects.toMatchObject({
+      code: 'resource_missing',
+      param: 'price',
+    });
+    await expect(stripe.subscriptionItems.update('si_nothing', { price: 'price_plan' })).rejects.toMatchObject({ code: 'resource_missing' });
+
+    const metered = (await stripe.prices.list({ lookup_keys: ['api_calls'] })).data[0]?.id ?? '';
+    const moved = await stripe.subscriptionItems.update(item.id, { price: metered, proration_behavior: 'create_prorations' });
+    expect(moved).toMatchObject({ id: item.id, object: 'subscription_item', price: { id: metered }, subscription: subscription.id });
+    await stripe.subscriptionItems.update(item.id, { price: 'price_plan', proration_behavior: 'none' });
+    expect(fake.liveSubscriptionsFor('tnt_move')).toMatchObject([
+      { priceIds: ['price_plan'], prorations: [{ fromPrice: 'price_plan', toPrice: metered }] },
+    ]);
+  });
+
   it('pages lists newest first, and the SDK auto-pagination walks them', async () => {
     for (const name of ['a', 'b', 'c']) {
       await stripe.billing.meters.create({ display_name: name, event_name: name, default_aggregation: { formula: 'sum' } });

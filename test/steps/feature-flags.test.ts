@@ -81,6 +81,19 @@ describe('the feature flags step switches on what the customer bought', () => {
     );
   });
 
+  it('keeps the plan limits beside the flags, so drift can compare both, and rolls them back with them', async () => {
+    const step = sharedStep({ limits: { users: 25, storage_gb: 50 } });
+    await step.run(ctx());
+    expect(await sharedRecords().findOne({ _id: tenantId })).toEqual({
+      _id: tenantId,
+      features: dealFlags,
+      limits: { users: 25, storage_gb: 50 },
+      featuresUpdatedBy: jobId,
+    });
+    await step.rollback(ctx());
+    expect(await sharedRecords().findOne({ _id: tenantId })).toEqual({ _id: tenantId });
+  });
+
   it('a dedicated tenant keeps its record in the tenant_config collection of its own database', async () => {
     await featureFlagsStep.bind({ tenantId, database: dbName, isolation: 'dedicated', flags: { sso: true } }).run(ctx());
     const record = await client.db(dbName).collection<ConfigRecord>('tenant_config').findOne({ _id: tenantId });

@@ -4,7 +4,7 @@
  * suite runs in parallel and never depends on order.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -110,6 +110,8 @@ function manifestsWith(pipeline: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'manifests-'));
   mkdirSync(dir, { recursive: true });
   copyFileSync(join(ROOT, 'manifests/plans.yaml'), join(dir, 'plans.yaml'));
+  copyFileSync(join(ROOT, 'manifests/billing-features.yaml'), join(dir, 'billing-features.yaml'));
+  cpSync(join(ROOT, 'manifests/lifecycle'), join(dir, 'lifecycle'), { recursive: true });
   copyFileSync(join(ROOT, 'manifests/salesforce.yaml'), join(dir, 'salesforce.yaml'));
   writeFileSync(join(dir, 'pipeline.yaml'), pipeline);
   return dir;

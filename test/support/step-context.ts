@@ -44,6 +44,14 @@ export function unusedServices(): StepServices {
     okta: new okta.Client({ orgUrl: CLOSED, token: 'unused' }),
     stripe: new Stripe('sk_test_unused', { host: '127.0.0.1', port: CLOSED_PORT, protocol: 'http' }),
     mail: { transport: nodemailer.createTransport({ host: '127.0.0.1', port: CLOSED_PORT }), from: 'Onboarding <onboarding@example.com>' },
+    tenants: {
+      tenant: () => Promise.reject(new Error('tenant registry not plugged in')),
+      moveTenant: () => Promise.reject(new Error('tenant registry not plugged in')),
+    },
+    provisioningRollbacks: {
+      rollBack: () => Promise.reject(new Error('provisioning rollbacks not plugged in')),
+      status: () => Promise.reject(new Error('provisioning rollbacks not plugged in')),
+    },
   };
 }
 

@@ -50,9 +50,10 @@ describe('configuring the integrations', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.message.split('\n').slice(1)).toEqual([
       '  ROUTE53_HOSTED_ZONE_ID is required: step dns, certificate uses aws-route53',
-      '  OKTA_ORG_URL is required: step sso uses okta',
-      '  OKTA_API_TOKEN is required: step sso uses okta',
-      '  STRIPE_SECRET_KEY is required: step billing uses stripe',
+      // The lifecycle pipelines' steps need their integrations too, named with their kind.
+      '  OKTA_ORG_URL is required: step sso, reactivate sign_in, suspend sign_in uses okta',
+      '  OKTA_API_TOKEN is required: step sso, reactivate sign_in, suspend sign_in uses okta',
+      '  STRIPE_SECRET_KEY is required: step billing, change_plan billing uses stripe',
       '  SMTP_URL is required: step welcome_email uses smtp',
       '  MAIL_FROM is required: step welcome_email uses smtp',
     ]);

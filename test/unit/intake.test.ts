@@ -13,13 +13,18 @@ const plans = PlansManifestSchema.parse({
     audit_log: { description: 'Audit log' },
     api_access: { description: 'API access' },
   },
+  tenantLimits: {
+    users: { description: 'Seats' },
+    storage_gb: { description: 'Storage' },
+    api_calls_per_day: { description: 'API quota' },
+  },
   dataResidencies: ['us', 'eu', 'uk', 'au'],
   defaultDataResidency: 'us',
   plans: {
     starter: {
       displayName: 'Starter',
       features: { sso: false, audit_log: false, api_access: true },
-      limits: { seats: 10, storageGb: 50 },
+      limits: { users: 10, storage_gb: 50, api_calls_per_day: 10_000 },
       billing: { priceRef: 'price_starter_monthly', trialDays: 14 },
       isolation: 'shared',
       seedVersion: '2026.11.0',
@@ -27,7 +32,7 @@ const plans = PlansManifestSchema.parse({
     growth: {
       displayName: 'Growth',
       features: { sso: true, audit_log: true, api_access: true },
-      limits: { seats: 100, storageGb: 500 },
+      limits: { users: 100, storage_gb: 500, api_calls_per_day: 100_000 },
       billing: { priceRef: 'price_growth_annual' },
       isolation: 'shared',
       seedVersion: '2026.11.0',
@@ -36,7 +41,7 @@ const plans = PlansManifestSchema.parse({
     enterprise: {
       displayName: 'Enterprise',
       features: { sso: true, audit_log: true, api_access: true },
-      limits: { seats: 1000, storageGb: 5000 },
+      limits: { users: 1000, storage_gb: 5000, api_calls_per_day: 1_000_000 },
       billing: { priceRef: 'price_enterprise_annual', meters: ['api_calls'] },
       isolation: 'dedicated',
       seedVersion: '2026.11.0',

@@ -332,7 +332,7 @@ describe('a platform engineer edits pipeline.yaml', () => {
   it('passes the seat limit to a licence server that takes at most 500 seats; only enterprise breaks it', () => {
     const types: StepTypeCatalogue = new Map([...stepTypes, ['licence', { input: z.strictObject({ seats: z.int().max(500) }) }]]);
     const dirs = workspace({
-      pipeline: pipelineYaml({ id: 'database' }, { id: 'licences', type: 'licence', config: { seats: '${plan.limits.seats}' } }),
+      pipeline: pipelineYaml({ id: 'database' }, { id: 'licences', type: 'licence', config: { seats: '${plan.limits.users}' } }),
     });
     expect(loadError(dirs, types).problems.map((problem) => `${problem.path}: ${problem.message}`)).toEqual([
       'steps[1].config.seats: Too big: expected number to be <=500 (plan enterprise)',
@@ -343,7 +343,7 @@ describe('a platform engineer edits pipeline.yaml', () => {
     const dirs = workspace({
       pipeline: pipelineYaml(
         { id: 'crm', type: 'webhook', config: { url: '${intake.slug}' } },
-        { id: 'hook', type: 'webhook', config: { url: 'https://hooks.example/${intake.slug}', body: { seats: '${plan.limits.seats}' } } },
+        { id: 'hook', type: 'webhook', config: { url: 'https://hooks.example/${intake.slug}', body: { seats: '${plan.limits.users}' } } },
         { id: 'dns', config: { resource: '${tenant.dnsName}' } },
       ),
     });
@@ -407,16 +407,31 @@ describe('a platform engineer edits plans.yaml', () => {
     expect(problem?.message).toBe(`unknown seed version "2026.12.0" (available in ${dirs.seedDir}: 2026.06.0, 2026.11.0)`);
   });
 
-  it('gives a plan zero seats, a negative trial and an unknown isolation', () => {
+  it('sets a limit the catalogue does not have and forgets one it has; both are named with their lines', () => {
     const dirs = workspace({
       plans: plansYamlWith((doc) => {
-        doc.setIn(['plans', 'starter', 'limits', 'seats'], 0);
+        doc.setIn(['plans', 'growth', 'limits', 'seats'], 100);
+        doc.deleteIn(['plans', 'starter', 'limits', 'api_calls_per_day']);
+      }),
+    });
+    const problems = loadError(dirs).problems;
+    expect(problems.map((problem) => `${problem.path}: ${problem.message}`)).toEqual([
+      'plans.starter.limits: missing the limit "api_calls_per_day" (every plan sets each of tenantLimits)',
+      'plans.growth.limits.seats: unknown limit "seats"; add it to tenantLimits or use one of: users, storage_gb, api_calls_per_day',
+    ]);
+    expect(problems.every((problem) => typeof problem.line === 'number')).toBe(true);
+  });
+
+  it('gives a plan zero users, a negative trial and an unknown isolation', () => {
+    const dirs = workspace({
+      plans: plansYamlWith((doc) => {
+        doc.setIn(['plans', 'starter', 'limits', 'users'], 0);
         doc.setIn(['plans', 'starter', 'billing', 'trialDays'], -1);
         doc.setIn(['plans', 'starter', 'isolation'], 'private');
       }),
     });
     expect(loadError(dirs).problems.map((problem) => `${problem.path}: ${problem.message}`)).toEqual([
-      'plans.starter.limits.seats: Too small: expected number to be >0',
+      'plans.starter.limits.users: Too small: expected number to be >0',
       'plans.starter.billing.trialDays: Too small: expected number to be >=0',
       'plans.starter.isolation: Invalid option: expected one of "shared"|"dedicated"',
     ]);
@@ -672,11 +687,11 @@ describe('step configs use ${…} placeholders for per-tenant values', () => {
   const scope = {
     intake: { slug: 'acme', companyName: 'Acme Corp' },
     tenant: { dnsName: 'acme.tenants.example.com', features: { sso: true } },
-    plan: { id: 'growth', limits: { seats: 100 }, billing: { meters: ['api_calls', 'seats'] }, approval: { always: false } },
+    plan: { id: 'growth', limits: { users: 100 }, billing: { meters: ['api_calls', 'seats'] }, approval: { always: false } },
   };
 
   it('a value that is exactly one placeholder keeps its type', () => {
-    expect(resolveTemplates({ seats: '${plan.limits.seats}', sso: '${tenant.features}', strict: '${plan.approval.always}' }, scope)).toEqual({
+    expect(resolveTemplates({ seats: '${plan.limits.users}', sso: '${tenant.features}', strict: '${plan.approval.always}' }, scope)).toEqual({
       seats: 100,
       sso: { sso: true },
       strict: false,
@@ -688,7 +703,7 @@ describe('step configs use ${…} placeholders for per-tenant values', () => {
       resolveTemplates(
         {
           url: 'https://hooks.example/${intake.slug}',
-          headers: [{ value: '${plan.limits.seats} seats for ${intake.companyName}' }],
+          headers: [{ value: '${plan.limits.users} seats for ${intake.companyName}' }],
           meter: 'meter ${plan.billing.meters.1}',
           retries: 3,
         },
@@ -700,7 +715,7 @@ describe('step configs use ${…} placeholders for per-tenant values', () => {
   it('a missing value throws a TemplateError naming the reference, where it is and what exists', () => {
     const thrown = (() => {
       try {
-        resolveTemplates({ seats: '${plan.limits.seat}' }, scope);
+        resolveTemplates({ seats: '${plan.limits.user}' }, scope);
       } catch (error) {
         return error;
       }
@@ -709,8 +724,8 @@ describe('step configs use ${…} placeholders for per-tenant values', () => {
     expect(thrown).toBeInstanceOf(TemplateError);
     expect(thrown).toMatchObject({
       path: ['config', 'seats'],
-      reference: 'plan.limits.seat',
-      message: 'unknown reference ${plan.limits.seat} at config.seats (plan.limits has: seats)',
+      reference: 'plan.limits.user',
+      message: 'unknown reference ${plan.limits.user} at config.seats (plan.limits has: users)',
     });
   });
 
@@ -724,11 +739,11 @@ describe('step configs use ${…} placeholders for per-tenant values', () => {
 
   it('templateReferences lists every placeholder with its path, for checks at load time', () => {
     expect(
-      templateReferences({ url: 'https://x/${intake.slug}/${tenant.dnsName}', body: [{ n: '${plan.limits.seats}' }], plain: 'no refs' }),
+      templateReferences({ url: 'https://x/${intake.slug}/${tenant.dnsName}', body: [{ n: '${plan.limits.users}' }], plain: 'no refs' }),
     ).toEqual([
       { path: ['config', 'url'], reference: 'intake.slug' },
       { path: ['config', 'url'], reference: 'tenant.dnsName' },
-      { path: ['config', 'body', 0, 'n'], reference: 'plan.limits.seats' },
+      { path: ['config', 'body', 0, 'n'], reference: 'plan.limits.users' },
     ]);
   });
 

@@ -3,8 +3,11 @@ import {
   decide,
   decideQueueChange,
   decideReportActivation,
+  decideTenantAction,
   decideViewKpis,
   JOB_ACTIONS,
+  TENANT_ACTIONS,
+  type TenantAction,
   type Door,
   type Identity,
   type JobAction,
@@ -185,5 +188,53 @@ describe('who may see the KPIs, and who reports what tenants use', () => {
   it('activation events come only from an API caller (the product), never from a person, whatever their roles', () => {
     expect(decideReportActivation(on('api')).allowed).toBe(true);
     for (const door of ['slack', 'web', 'cli'] as const) expect(decideReportActivation(on(door, 'admin')).allowed).toBe(false);
+  });
+});
+
+describe('who may ask for a lifecycle change of a tenant, on every door', () => {
+  /** People on Slack, the web and the CLI; the API door is a billing source (Stripe, Bunny). */
+  const PEOPLE: Record<Exclude<Who, 'own requester'>, Record<TenantAction, boolean>> = {
+    admin: { change_plan: true, suspend: true, reactivate: true, decommission: true, sync_entitlements: true },
+    approver: { change_plan: true, suspend: true, reactivate: true, decommission: true, sync_entitlements: false },
+    'other requester': { change_plan: true, suspend: false, reactivate: false, decommission: false, sync_entitlements: false },
+    // A program that only reports usage changes no tenant.
+    reporter: { change_plan: false, suspend: false, reactivate: false, decommission: false, sync_entitlements: false },
+    nobody: { change_plan: false, suspend: false, reactivate: false, decommission: false, sync_entitlements: false },
+  };
+  const BILLING: Record<TenantAction, boolean> = {
+    change_plan: false,
+    suspend: true,
+    reactivate: true,
+    decommission: false,
+    sync_entitlements: true,
+  };
+
+  for (const door of ['slack', 'web', 'cli'] as const) {
+    for (const who of Object.keys(PEOPLE) as (keyof typeof PEOPLE)[]) {
+      for (const action of TENANT_ACTIONS) {
+        const expected = PEOPLE[who][action];
+        it(`${who} on ${door}: ${action} is ${expected ? 'allowed' : 'refused'}`, () => {
+          const decision = decideTenantAction(identity(who, door), action);
+          expect(decision.allowed).toBe(expected);
+          if (!decision.allowed)
+            expect(decision.reason).toMatch(/^(Only (approvers|admins) can .* tenants; ask one of them\.|You are not allowed to change plans)/);
+        });
+      }
+    }
+  }
+
+  for (const action of TENANT_ACTIONS) {
+    it(`a billing source (API caller): ${action} is ${BILLING[action] ? 'allowed' : 'refused'}, whatever roles it was given`, () => {
+      const stripe: Identity = { door: 'api', id: 'stripe', name: 'Stripe', roles: new Set(['admin']) };
+      expect(decideTenantAction(stripe, action).allowed).toBe(BILLING[action]);
+      expect(decideTenantAction({ ...stripe, roles: new Set() }, action).allowed).toBe(BILLING[action]);
+    });
+  }
+
+  it('tells a requester who may suspend instead', () => {
+    expect(decideTenantAction(identity('other requester', 'slack'), 'suspend')).toEqual({
+      allowed: false,
+      reason: 'Only approvers can suspend tenants; ask one of them.',
+    });
   });
 });

@@ -16,6 +16,7 @@ import type { JobNotifier } from '../../ports/notifier.ts';
 import {
   approvalRequest,
   completed,
+  reminderLine,
   eventLine,
   inputRequested,
   progressMessage,
@@ -183,6 +184,8 @@ function threadReply(view: JobView, event: JobEvent, approvers: Approvers): Slac
       return rollbackUpdate(view, event, audit);
     case 'job.live':
       return completed(view, audit);
+    case 'step.reminder':
+      return view.status === 'running' ? reminderLine(view, event) : null;
     case 'step.approved':
     case 'step.rejected':
     case 'step.overridden':

@@ -2,6 +2,7 @@
  * Which handler answers which Stripe endpoint. Search comes before the
  * `/:id` routes, as it would otherwise read as a customer id.
  */
+import { updateSubscriptionItem } from './subscription-items.ts';
 import { createMeter, listMeters, listPrices, retrieveMeter, retrievePrice } from './catalog.ts';
 import { createCustomer, deleteCustomer, retrieveCustomer, searchCustomers } from './customers.ts';
 import type { FormObject } from './form.ts';
@@ -25,6 +26,7 @@ const ROUTES: readonly Route[] = [
   { method: 'GET', path: /^\/v1\/subscriptions$/, handle: (state, params) => listSubscriptions(state, params) },
   { method: 'GET', path: new RegExp(`^/v1/subscriptions/${ID}$`), handle: (state, _params, id) => retrieveSubscription(state, id) },
   { method: 'DELETE', path: new RegExp(`^/v1/subscriptions/${ID}$`), handle: (state, params, id) => cancelSubscription(state, id, params) },
+  { method: 'POST', path: new RegExp(`^/v1/subscription_items/${ID}$`), handle: (state, params, id) => updateSubscriptionItem(state, params, id) },
   { method: 'POST', path: /^\/v1\/billing\/meters$/, handle: (state, params) => createMeter(state, params) },
   { method: 'GET', path: /^\/v1\/billing\/meters$/, handle: (state, params) => listMeters(state, params) },
   { method: 'GET', path: new RegExp(`^/v1/billing/meters/${ID}$`), handle: (state, _params, id) => retrieveMeter(state, id) },

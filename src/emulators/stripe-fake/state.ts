@@ -52,7 +52,11 @@ export type SubscriptionRecord = {
   collectionMethod: 'charge_automatically' | 'send_invoice';
   daysUntilDue: number | null;
   canceledAt: number | null;
+  /** Proration invoice items left pending by item updates with proration_behavior create_prorations (as Stripe does). */
+  prorations: ProrationRecord[];
 };
+
+export type ProrationRecord = { item: string; fromPrice: string; toPrice: string; at: number };
 
 export type MeterRecord = {
   id: string;

@@ -112,6 +112,7 @@ export function createSubscription(state: StripeState, params: FormObject): unkn
     collectionMethod: method,
     daysUntilDue,
     canceledAt: null,
+    prorations: [],
   };
   state.subscriptions.set(subscription.id, subscription);
   return renderSubscription(state, subscription);
@@ -144,21 +145,23 @@ function periodEnd(state: StripeState, subscription: SubscriptionRecord, item: S
   return getUnixTime(add(fromUnixTime(subscription.created), { [DURATION_UNIT[recurring.interval]]: recurring.intervalCount }));
 }
 
+export function renderSubscriptionItem(state: StripeState, subscription: SubscriptionRecord, item: SubscriptionItemRecord): Record<string, unknown> {
+  const price = state.prices.get(item.price);
+  return {
+    id: item.id,
+    object: 'subscription_item',
+    created: item.created,
+    current_period_start: subscription.created,
+    current_period_end: periodEnd(state, subscription, item),
+    metadata: {},
+    price: price ? renderPrice(price) : item.price,
+    quantity: item.quantity ?? undefined,
+    subscription: subscription.id,
+  };
+}
+
 export function renderSubscription(state: StripeState, subscription: SubscriptionRecord): Record<string, unknown> {
-  const items = subscription.items.map((item) => {
-    const price = state.prices.get(item.price);
-    return {
-      id: item.id,
-      object: 'subscription_item',
-      created: item.created,
-      current_period_start: subscription.created,
-      current_period_end: periodEnd(state, subscription, item),
-      metadata: {},
-      price: price ? renderPrice(price) : item.price,
-      quantity: item.quantity ?? undefined,
-      subscription: subscription.id,
-    };
-  });
+  const items = subscription.items.map((item) => renderSubscriptionItem(state, subscription, item));
   return {
     id: subscription.id,
     object: 'subscription',

@@ -15,6 +15,7 @@ export const ACTIONS = {
   rollback: 'job_rollback',
   provideInput: 'step_provide_input',
   shareStatus: 'job_share_status',
+  cancel: 'job_cancel',
   /** On a deal a CRM sent that needs a person: opens the intake modal prefilled. */
   completeIntake: 'crm_complete_intake',
 } as const;
@@ -28,6 +29,7 @@ export const CALLBACKS = {
   override: 'override_reason',
   rollback: 'rollback_reason',
   input: 'step_input',
+  cancel: 'cancel_reason',
 } as const;
 
 export type ActionRef = { jobId: string; stepId?: string; seq: number; attemptStartedAt?: number };

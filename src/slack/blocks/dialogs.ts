@@ -15,7 +15,7 @@ import { LIMITS, literal } from './text.ts';
 
 export type { ViewStateValues } from './state.ts';
 
-export type ReasonKind = 'reject' | 'override' | 'rollback';
+export type ReasonKind = 'reject' | 'override' | 'rollback' | 'cancel';
 
 /** Block and action ids of the modal inputs, for reading values and returning errors. */
 export const DIALOG_BLOCKS = {
@@ -45,9 +45,20 @@ const REASON_COPY: Record<ReasonKind, { title: string; submit: string; intro: (s
     intro: (step) => `Undoes ${step}, newest first. The tenant will not be usable afterwards.`,
     placeholder: 'e.g. deal fell through',
   },
+  cancel: {
+    title: 'Cancel job',
+    submit: 'Cancel job',
+    intro: (subject) => `Stops ${subject} for good: nothing it has not done yet will be done.`,
+    placeholder: 'e.g. the customer renewed after all',
+  },
 };
 
-const DEFAULT_SUBJECT: Record<ReasonKind, string> = { reject: 'this request', override: 'this step', rollback: 'every completed step' };
+const DEFAULT_SUBJECT: Record<ReasonKind, string> = {
+  reject: 'this request',
+  override: 'this step',
+  rollback: 'every completed step',
+  cancel: 'this job',
+};
 
 function reasonInput(placeholder: string): InputBlock {
   return {

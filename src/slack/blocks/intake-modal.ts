@@ -17,7 +17,7 @@ import type {
 } from '@slack/types';
 import { format } from 'date-fns/format';
 import { suggestSlug } from '../../domain/intake.ts';
-import { planNamed, type Plan, type PlansManifest } from '../../domain/plan.ts';
+import { planLimit, planNamed, type Plan, type PlansManifest } from '../../domain/plan.ts';
 import { CALLBACKS } from './actions.ts';
 import { featureBlockId, featureChunks, INTAKE_BLOCKS, type IntakeField } from './intake-ids.ts';
 import { plain } from './elements.ts';
@@ -83,11 +83,12 @@ function textBlocks(initial: Partial<Record<IntakeField, string>>): InputBlock[]
 }
 
 function planOption(id: string, plan: Plan): PlainTextOption {
-  const seats = `${plan.limits.seats.toLocaleString('en-US')} seats`;
+  const users = planLimit(plan, 'users');
+  const seats = users === undefined ? '' : `${users.toLocaleString('en-US')} seats, `;
   return {
     text: plain(plan.displayName, LIMITS.optionText),
     value: id,
-    description: plain(`${seats}, ${plan.isolation} database`, LIMITS.optionDescription),
+    description: plain(`${seats}${plan.isolation} database`, LIMITS.optionDescription),
   };
 }
 

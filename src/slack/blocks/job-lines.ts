@@ -4,6 +4,7 @@
  * progress message, thread replies and /provision status agree.
  */
 import { formatDuration } from '../../domain/audit.ts';
+import { kindOf, kindStatusWords } from '../../domain/job-kind.ts';
 import type { JobView, StepView } from '../../domain/job-view.ts';
 import type { JobStatus, StepState } from '../../domain/job.ts';
 import { redactText } from '../../domain/redact.ts';
@@ -43,6 +44,18 @@ export function statusLine(status: JobStatus): string {
 
 export function statusText(status: JobStatus): string {
   return STATUS[status].text;
+}
+
+/**
+ * The status of this job in its kind's words: a lifecycle job says what it does to which tenant
+ * ("Suspending acme", "Suspended acme") where a provisioning job says "Provisioning" and "Live".
+ */
+export function jobStatusText(view: Pick<JobView, 'status' | 'kind' | 'tenant'>): string {
+  return kindStatusWords(kindOf(view), view.status, view.tenant.slug) ?? statusText(view.status);
+}
+
+export function jobStatusLine(view: Pick<JobView, 'status' | 'kind' | 'tenant'>): string {
+  return `${STATUS[view.status].emoji} ${jobStatusText(view)}`;
 }
 
 /** Errors and prompts come from integrations: redacted again (Slack is a wide audience) and escaped. */

@@ -11,12 +11,12 @@ import { ACTIONS, encodeAction } from './actions.ts';
 import { actions, button, confirmDialog, context, divider, lineSections, message, section, type SlackMessage } from './elements.ts';
 import {
   approvalReasons,
+  jobStatusLine,
+  jobStatusText,
   outsideText,
   progressBar,
   requestedByLine,
   STATE_EMOJI,
-  statusLine,
-  statusText,
   stepLine,
   tenantFallback,
   tenantTitle,
@@ -44,14 +44,14 @@ export function progressMessage(view: JobView, opts: ProgressOptions): SlackMess
 /** Heading, status, waits and steps: shared with the ephemeral /provision status. */
 export function jobSummaryBlocks(view: JobView, audit: string): KnownBlock[] {
   const heading = `:package: ${tenantTitle(view)}\n${requestedByLine(view)}`;
-  const status = `*${statusLine(view.status)}*   ${progressBar(view.progress.done, view.progress.total)}`;
+  const status = `*${jobStatusLine(view)}*   ${progressBar(view.progress.done, view.progress.total)}`;
   const waits = waitingLines(view);
   return [section(heading), section(waits.length > 0 ? `${status}\n${waits.join('\n')}` : status), divider(), ...stepSections(view.steps, audit)];
 }
 
 function progressFallback(view: JobView): string {
   const { done, total } = view.progress;
-  return `${tenantFallback(view)}: ${statusText(view.status)} (${done}/${total} steps)`;
+  return `${tenantFallback(view)}: ${jobStatusText(view)} (${done}/${total} steps)`;
 }
 
 /** What the job is waiting for, in words: who must act, and on what. */

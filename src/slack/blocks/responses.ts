@@ -9,7 +9,7 @@ import { stepLabel, type JobView } from '../../domain/job-view.ts';
 import { stepStateWords } from '../../domain/wording.ts';
 import type { JobStatus } from '../../domain/job.ts';
 import { context, largestFitting, lineSections, message, section, type SlackMessage } from './elements.ts';
-import { progressBar, statusLine, statusText, tenantFallback, tenantTitle } from './job-lines.ts';
+import { jobStatusLine, jobStatusText, progressBar, tenantFallback, tenantTitle } from './job-lines.ts';
 import { jobSummaryBlocks } from './progress.ts';
 import { auditCommandFor, code, escapeMrkdwn, LIMITS, literal, packLines, truncate } from './text.ts';
 
@@ -30,7 +30,7 @@ export function statusBlocks(view: JobView, opts: ResponseOptions = {}): SlackMe
     ...(next ? [section(`*What next:* ${next}`)] : []),
     context(`Job ${code(view.jobId)} · Audit: ${code(audit)}`),
   ];
-  return message(`${tenantFallback(view)}: ${statusText(view.status)}`, blocks);
+  return message(`${tenantFallback(view)}: ${jobStatusText(view)}`, blocks);
 }
 
 /** Sections for the trail; with the heading and footer well inside a message. */
@@ -80,7 +80,7 @@ export function listBlocks(jobs: readonly JobView[]): SlackMessage {
   if (jobs.length === 0) {
     return message('No jobs need attention', [section(':sparkles: Nothing is running, waiting or failed.')]);
   }
-  const lines = jobs.map((j) => `${tenantTitle(j)} — ${statusLine(j.status)} · ${progressBar(j.progress.done, j.progress.total)}`);
+  const lines = jobs.map((j) => `${tenantTitle(j)} — ${jobStatusLine(j)} · ${progressBar(j.progress.done, j.progress.total)}`);
   const more = (hidden: number) => `…and ${hidden} more (\`npx provisioner list\` shows them all)`;
   return message(`${jobs.length} job${jobs.length === 1 ? '' : 's'}`, [
     section(`*${jobs.length} job${jobs.length === 1 ? '' : 's'}*`),
@@ -94,6 +94,11 @@ const HELP: readonly (readonly [string, string])[] = [
   [' audit <slug>', 'who did what and when, in plain words'],
   [' list', 'jobs that are running, waiting or failed'],
   [' stats', 'signed-to-live KPIs: time to live, handoffs, approvals, first use'],
+  [' suspend <slug>', 'block sign-in for a live tenant, keeping its data (an approver agrees first)'],
+  [' reactivate <slug>', 'let a suspended tenant’s people sign in again'],
+  [' upgrade <slug>', 'or downgrade: move a tenant to another plan (its features, limits and subscription follow)'],
+  [' decommission <slug>', 'export a tenant’s data and remove it after a grace period (always approved first)'],
+  [' drift [slug]', 'paid but not enabled, and enabled but not paid'],
   [' help', 'this help'],
 ];
 

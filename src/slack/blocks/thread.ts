@@ -7,6 +7,7 @@
 import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../../domain/audit.ts';
 import type { EventType, JobEvent } from '../../domain/events.ts';
+import { kindDoneWords, kindOf, type LifecycleKind } from '../../domain/job-kind.ts';
 import type { JobView, StepView } from '../../domain/job-view.ts';
 import { ACTIONS, encodeAction } from './actions.ts';
 import { actions, button, confirmDialog, context, message, section, type SlackMessage } from './elements.ts';
@@ -125,6 +126,7 @@ const EVENT_EMOJI: Partial<Record<EventType, string>> = {
   'step.started': ':arrow_forward:',
   'step.resumed': ':arrow_forward:',
   'step.polling': ':hourglass_flowing_sand:',
+  'step.reminder': ':alarm_clock:',
   'step.retrying': ':repeat:',
   'step.succeeded': STATE_EMOJI.succeeded,
   'step.failed': STATE_EMOJI.failed,
@@ -148,6 +150,15 @@ function eventSentence(event: JobEvent): string {
 /** A one-liner for any event without a reply of its own. */
 export function eventLine(view: JobView, event: JobEvent): SlackMessage {
   return message(`${tenantFallback(view)}: ${outsideText(event.summary, 2500)}`, [context(`${slackTime(event.at)} ${eventSentence(event)}`)]);
+}
+
+/** A reminder while a job waits out a grace period, with a way to stop it (Cancel asks for a reason). */
+export function reminderLine(view: JobView, event: JobEvent): SlackMessage {
+  const cancel = button({ actionId: ACTIONS.cancel, text: 'Cancel', style: 'danger', value: encodeAction({ jobId: view.jobId, seq: view.seq }) });
+  return message(`${tenantFallback(view)}: ${outsideText(event.summary, 2500)}`, [
+    context(`${slackTime(event.at)} ${eventSentence(event)}`),
+    actions('reminder_actions', cancel),
+  ]);
 }
 
 export function rollbackUpdate(view: JobView, event: JobEvent, opts: ThreadOptions = {}): SlackMessage {
@@ -183,12 +194,24 @@ function factLines(view: JobView): string[] {
   return view.steps.filter((s) => s.state === 'succeeded').flatMap((s) => (s.facts ?? []).map((f) => `${literal(f.label)}: ${code(f.value)}`));
 }
 
+/** A lifecycle job's closing line: "Suspended acme", with who asked. */
+function lifecycleDone(view: JobView, kind: LifecycleKind, opts: ThreadOptions): SlackMessage {
+  const text = kindDoneWords(kind, view.tenant.slug);
+  return message(`${tenantFallback(view)}: ${escapeMrkdwn(text)}`, [
+    section(`${STATE_EMOJI.succeeded} ${tenantTitle(view)}: ${literal(text)}`),
+    context(`Requested by ${personText(view.requestedBy)}`),
+    auditContext(view, opts),
+  ]);
+}
+
 /** A link only for a URL that cannot break out of the <url|label> markup; otherwise the text. */
 function link(url: string, label: string): string {
   return /^https?:\/\/[^\s<>|]+$/.test(url) ? `<${url}|${escapeMrkdwn(label)}>` : code(url);
 }
 
 export function completed(view: JobView, opts: ThreadOptions = {}): SlackMessage {
+  const kind = kindOf(view);
+  if (kind !== 'provision') return lifecycleDone(view, kind, opts);
   const { tenantUrl, dnsName } = view.tenant;
   const skipped = view.steps.filter((s) => s.state === 'failed' && s.criticality === 'notification').map((s) => literal(s.label));
   const lines = [

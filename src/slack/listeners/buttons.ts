@@ -37,6 +37,7 @@ const BUTTONS: Record<string, { verb: JobAction; handle: ButtonHandler }> = {
   // Checked before the modal too: nobody should type a reason for a failure that is gone.
   [ACTIONS.override]: { verb: 'override', handle: unlessStale(openModal((c) => reasonModal('override', c.ref, stepLabel(c)))) },
   [ACTIONS.rollback]: { verb: 'rollback', handle: openModal((c) => reasonModal('rollback', c.ref)) },
+  [ACTIONS.cancel]: { verb: 'cancel', handle: openModal((c) => reasonModal('cancel', c.ref)) },
   [ACTIONS.shareStatus]: {
     verb: 'share_status',
     handle: async (deps, _client, c) => {

@@ -6,8 +6,11 @@ import type { Identity } from '../../domain/policy.ts';
 import {
   answerText,
   auditBlocks,
+  driftAnswer,
   helpBlocks,
   intakeModal,
+  isLifecycleVerb,
+  lifecycleModal,
   listBlocks,
   statsBlocks,
   statusBlocks,
@@ -25,6 +28,13 @@ export function registerCommand(app: App, deps: ListenerDeps): void {
       await client.views.open({ trigger_id: body.trigger_id, view: intakeModal({ plans: deps.manifests.plans, privateMetadata: metadata }) });
       return;
     }
+    const verb = sub.toLowerCase();
+    const slug = rest.find((word) => !word.startsWith('--'));
+    if (isLifecycleVerb(verb) && slug !== undefined) {
+      const view = lifecycleModal({ verb, slug, channel: body.channel_id }, deps.manifests.plans);
+      await client.views.open({ trigger_id: body.trigger_id, view });
+      return;
+    }
     const who = () => deps.people.identify(body.user_id, body.user_name);
     const reply = await answer(deps, sub.toLowerCase(), rest, who).catch((err: unknown) => {
       // A question changes nothing, so no "Nothing changed:".
@@ -39,7 +49,7 @@ export function registerCommand(app: App, deps: ListenerDeps): void {
 
 async function answer(deps: ListenerDeps, sub: string, args: string[], who: () => Promise<Identity>): Promise<SlackMessage> {
   const ref = args.filter((a) => !a.startsWith('--')).join(' ');
-  if ((sub === 'status' || sub === 'audit') && ref === '') return whichTenant(sub);
+  if ((sub === 'status' || sub === 'audit' || isLifecycleVerb(sub)) && ref === '') return whichTenant(sub);
   if (sub === 'status') return statusBlocks(await deps.service.status(ref));
   if (sub === 'audit') {
     const verbose = args.includes('--verbose');
@@ -47,6 +57,8 @@ async function answer(deps: ListenerDeps, sub: string, args: string[], who: () =
     return auditBlocks(job, lines, { verbose });
   }
   if (sub === 'list') return listBlocks(await deps.service.list());
+  if (sub === 'drift' && deps.billing)
+    return driftAnswer(ref === '' ? await deps.billing.drifting() : [await deps.billing.drift(ref)], ref || undefined);
   if (sub === 'stats') return statsBlocks(await deps.kpis.report(await who()), deps.kpisPageUrl ? { pageUrl: deps.kpisPageUrl() } : {});
   return helpBlocks();
 }

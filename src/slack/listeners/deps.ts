@@ -1,4 +1,5 @@
 import type { WebClient } from '@slack/web-api';
+import type { BillingService } from '../../app/billing.ts';
 import type { CrmIntakeService } from '../../app/crm-intake.ts';
 import type { KpiService } from '../../app/kpis.ts';
 import type { ProvisioningService } from '../../app/services.ts';
@@ -11,6 +12,8 @@ import type { People } from '../people.ts';
 export type ListenerDeps = {
   service: ProvisioningService;
   kpis: KpiService;
+  /** Drift reports and the nightly notice's Fix / Ignore. */
+  billing?: Pick<BillingService, 'drift' | 'drifting' | 'fixDrift' | 'ignoreDrift'>;
   /** The control room's KPI page, linked from `/provision stats`. */
   kpisPageUrl?: () => string;
   manifests: Manifests;

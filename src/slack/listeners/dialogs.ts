@@ -10,6 +10,7 @@ const REASONS: Record<string, ReasonAction> = {
   [CALLBACKS.reject]: (deps, ref, actor, reason) => deps.service.reject(ref.jobId, actor, reason, ref.stepId),
   [CALLBACKS.override]: (deps, ref, actor, reason) => deps.service.override(ref.jobId, actor, ref.stepId ?? '', reason, ref.attemptStartedAt),
   [CALLBACKS.rollback]: (deps, ref, actor, reason) => deps.service.rollback(ref.jobId, actor, reason),
+  [CALLBACKS.cancel]: (deps, ref, actor, reason) => deps.service.cancel(ref.jobId, actor, reason),
 };
 
 export function registerDialogs(app: App, deps: ListenerDeps): void {

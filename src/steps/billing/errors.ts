@@ -8,7 +8,15 @@ import Stripe from 'stripe';
 import { PermanentError, TransientError, errorMessage } from '../../domain/errors.ts';
 
 /** The object the failing call was about, as a person reads it: "customer", "subscription"… */
-export type BillingObject = 'customer' | 'subscription' | 'usage meter' | 'price lookup' | 'cancellation' | 'customer deletion' | 'lookup';
+export type BillingObject =
+  | 'customer'
+  | 'subscription'
+  | 'subscription item'
+  | 'usage meter'
+  | 'price lookup'
+  | 'cancellation'
+  | 'customer deletion'
+  | 'lookup';
 
 /** Where a person fixes a refused parameter. */
 function hintFor(param: string | undefined): string {

@@ -25,6 +25,10 @@ export type TenantCollection = (typeof TENANT_COLLECTIONS)[number];
 export const SEEDED_COLLECTIONS = ['roles', 'permission_sets', 'workflow_templates', 'reference_data'] as const;
 export type SeededCollection = (typeof SEEDED_COLLECTIONS)[number];
 
+/** Collections the product itself fills (its people), read here only to measure usage. */
+export const PRODUCT_COLLECTIONS = ['users'] as const;
+export type ProductCollection = (typeof PRODUCT_COLLECTIONS)[number];
+
 export type Isolation = 'dedicated' | 'shared';
 
 const PREFIX_SEPARATOR = '__';
@@ -61,7 +65,7 @@ export type TenantLayout = {
   collections: Readonly<Record<TenantCollection, string>>;
 };
 
-export function collectionNameFor(isolation: Isolation, tenantId: string, collection: TenantCollection): string {
+export function collectionNameFor(isolation: Isolation, tenantId: string, collection: TenantCollection | ProductCollection): string {
   return isolation === 'dedicated' ? collection : `${tenantId}${PREFIX_SEPARATOR}${collection}`;
 }
 

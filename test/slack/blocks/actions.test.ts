@@ -50,6 +50,7 @@ describe('button values', () => {
       rollback: 'job_rollback',
       provideInput: 'step_provide_input',
       shareStatus: 'job_share_status',
+      cancel: 'job_cancel',
       completeIntake: 'crm_complete_intake',
     });
   });

@@ -7,6 +7,7 @@
  */
 import { topologicalOrder } from './graph.ts';
 import type { JobDefinition, JobStepDefinition } from './job-definition.ts';
+import { KIND_WORDS, kindOf, type JobKind } from './job-kind.ts';
 
 /** One thing a step will create, change or send. */
 export type PlannedResource = {
@@ -49,6 +50,8 @@ export type StepPreview = {
 
 export type JobPreview = {
   jobId: string;
+  /** Provisioning, or what a lifecycle job does to a tenant that exists: the preview's words follow it. */
+  kind: JobKind;
   companyName: string;
   slug: string;
   planId: string;
@@ -76,6 +79,7 @@ export function composePreview(definition: JobDefinition, planStep: StepPlanner)
   const { intake, tenant } = definition;
   return {
     jobId: definition.jobId,
+    kind: kindOf(definition),
     companyName: tenant.companyName,
     slug: tenant.slug,
     planId: tenant.planId,
@@ -114,10 +118,10 @@ export function resourceLine(resource: PlannedResource): string {
 /** The preview in plain language, for a terminal or a page: a heading, then each step and what it makes. */
 export function previewLines(preview: JobPreview): string[] {
   const lines = [
-    `Preview for ${preview.companyName} (slug ${preview.slug}) on the ${preview.planId} plan, data in ${preview.dataResidency.toUpperCase()}: nothing has been created.`,
+    previewHeading(preview),
     `Web address: ${preview.tenantUrl}`,
     preview.approvalReasons.length === 0
-      ? 'Approval: not needed; provisioning starts at once.'
+      ? `Approval: not needed; ${preview.kind === 'provision' ? 'provisioning' : 'the job'} starts at once.`
       : `Approval needed before anything runs: ${preview.approvalReasons.join('; ')}.`,
   ];
   for (const wait of preview.waitsForCustomer) lines.push(`Will wait for the customer at ${wait.stepId}: ${wait.what}.`);
@@ -129,4 +133,11 @@ export function previewLines(preview: JobPreview): string[] {
     for (const resource of step.plan.resources) lines.push(`  + ${resourceLine(resource)}`);
   }
   return lines;
+}
+
+/** "Preview for Acme (slug acme) on the growth plan…": what the job is for, and that nothing happened yet. */
+function previewHeading(preview: JobPreview): string {
+  const where = `on the ${preview.planId} plan, data in ${preview.dataResidency.toUpperCase()}`;
+  if (preview.kind === 'provision') return `Preview for ${preview.companyName} (slug ${preview.slug}) ${where}: nothing has been created.`;
+  return `Preview: ${KIND_WORDS[preview.kind].verb} ${preview.companyName} (slug ${preview.slug}), ${where}: nothing has been changed.`;
 }

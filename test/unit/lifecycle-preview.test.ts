@@ -107,6 +107,13 @@ describe('the preview of lifecycle jobs', () => {
     );
   });
 
+  it('is worded as the change it is, not as provisioning', () => {
+    const lines = previewLines(preview('suspend', 'starter', {}));
+    expect(lines[0]).toBe('Preview: suspend Acme Corp (slug acme), on the starter plan, data in EU: nothing has been changed.');
+    expect(lines[2]).toBe('Approval: not needed; the job starts at once.');
+    expect(lines.join('\n')).not.toMatch(/provisioning starts|nothing has been created/);
+  });
+
   it('is the same answer every time', () => {
     const details = { provisioningJobId: 'acme-0123456789' };
     expect(preview('decommission', 'starter', details)).toEqual(preview('decommission', 'starter', details));

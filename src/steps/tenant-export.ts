@@ -2,7 +2,8 @@
  * Before a decommissioning removes anything, the tenant's data is exported:
  * one JSON-lines file per collection (MongoDB Extended JSON, so ids and dates
  * survive) and a manifest.json counting them, packed into one tar.gz any operator can open, in the folder the
- * configuration names. Written under a temporary name and renamed when
+ * configuration names; with the tenant's bucket, every file in it too, under
+ * `bucket/` (the bucket itself is emptied and deleted by the teardown after). Written under a temporary name and renamed when
  * complete, so a crash never leaves a half archive under the real name; a
  * re-run finds the archive and is done. The archive is kept whatever happens
  * to the job: it is the customer's data, and deleting it is a person's call.
@@ -12,11 +13,15 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { BSON, type MongoClient } from 'mongodb';
 import { create } from 'tar';
 import { z } from 'zod';
 import { PermanentError } from '../domain/errors.ts';
+import { AwsRegionSchema } from '../domain/plan.ts';
+import { bucketName } from './aws/s3-buckets.ts';
 import { defineStep, type StepContext } from './step.ts';
+import { exportBucket } from './tenant-data/bucket-export.ts';
 import { databaseNameSchema, isolationSchema, tenantIdSchema } from './tenant-data/layout.ts';
 import { tenantDb } from './tenant-data/mongo.ts';
 
@@ -27,6 +32,8 @@ const input = z.strictObject({
   isolation: isolationSchema,
   /** The folder exports are written to (EXPORTS_DIR). */
   dir: z.string().min(1),
+  /** The tenant's bucket, named as the tenant_bucket step names it; absent on jobs stored before buckets existed. */
+  bucket: z.strictObject({ prefix: z.string().min(1), region: AwsRegionSchema }).optional(),
 });
 type Input = z.output<typeof input>;
 
@@ -64,6 +71,14 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
+function where(ctx: StepContext<Input>, region: string): { client: S3Client; signal: AbortSignal } {
+  return { client: ctx.services.storage.s3(region), signal: ctx.signal };
+}
+
+function bucketOf(cfg: Input, bucket: NonNullable<Input['bucket']>): { name: string; region: string } {
+  return { name: bucketName(bucket.prefix, cfg.slug, bucket.region), region: bucket.region };
+}
+
 async function exportTenant(ctx: StepContext<Input>): Promise<{ records: number; collections: string[] }> {
   const { tenantData } = ctx.services;
   const cfg = ctx.input;
@@ -75,11 +90,20 @@ async function exportTenant(ctx: StepContext<Input>): Promise<{ records: number;
     for (const { name, file } of collections) {
       counts[file] = await tenantDb(`exporting ${name}`, () => writeLines(tenantData, cfg, name, path.join(work, file)), tenantData);
     }
+    const bucket = cfg.bucket ? await exportBucket(where(ctx, cfg.bucket.region), bucketOf(cfg, cfg.bucket), path.join(work, 'bucket')) : undefined;
     // What the archive holds, so a tenant with no data still has an archive saying so.
-    const manifest = { tenantId: cfg.tenantId, slug: cfg.slug, exportedBy: ctx.jobId, exportedAt: new Date().toISOString(), collections: counts };
+    const manifest = {
+      tenantId: cfg.tenantId,
+      slug: cfg.slug,
+      exportedBy: ctx.jobId,
+      exportedAt: new Date().toISOString(),
+      collections: counts,
+      ...(bucket ? { bucket } : {}),
+    };
     await writeFile(path.join(work, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     const partial = `${archiveOf(ctx)}.partial`;
-    await create({ gzip: true, file: partial, cwd: work, portable: true }, ['manifest.json', ...collections.map((c) => c.file)]);
+    const files = ['manifest.json', ...collections.map((c) => c.file), ...(bucket && bucket.objects > 0 ? ['bucket'] : [])];
+    await create({ gzip: true, file: partial, cwd: work, portable: true }, files);
     const records = Object.values(counts).reduce((sum, n) => sum + n, 0);
     await rename(partial, archiveOf(ctx));
     return { records, collections: collections.map((c) => c.file) };
@@ -114,7 +138,7 @@ export const tenantExportStep = defineStep({
   },
   plan(cfg) {
     return {
-      summary: `Export ${cfg.slug}'s data from ${cfg.database} to a tar.gz in ${cfg.dir} before anything is removed`,
+      summary: `Export ${cfg.slug}'s data from ${cfg.database}${cfg.bucket ? ' and its bucket' : ''} to a tar.gz in ${cfg.dir} before anything is removed`,
       resources: [
         {
           system: 'Local folder',
@@ -125,6 +149,18 @@ export const tenantExportStep = defineStep({
           settings: ['one JSON-lines file per collection (Extended JSON)', 'manifest.json with the counts', 'kept whatever happens to the job'],
           unknown: ['records: counted while exporting'],
         },
+        ...(cfg.bucket
+          ? [
+              {
+                system: 'AWS S3',
+                kind: 'bucket export',
+                name: bucketName(cfg.bucket.prefix, cfg.slug, cfg.bucket.region),
+                place: cfg.bucket.region,
+                settings: ['every current object, under bucket/ in the same archive', 'before the teardown empties and deletes the bucket'],
+                unknown: ['objects: counted while exporting'],
+              },
+            ]
+          : []),
       ],
     };
   },

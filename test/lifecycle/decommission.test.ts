@@ -12,7 +12,7 @@ import { extract } from 'tar';
 import { describe, expect, it } from 'vitest';
 import { appPerTest, auditOf, dealFor, stepOf, waitForRecord, waitForStatus, waitForStep, type TestApp } from '../support/harness.ts';
 import { person, REQUESTER } from '../support/people.ts';
-import { resourcesOf } from '../support/tenant-resources.ts';
+import { putInTenantBucket, resourcesOf } from '../support/tenant-resources.ts';
 
 const DANA = person('dana.approver', 'approver');
 const SAM = person('sam.approver', 'approver');
@@ -39,6 +39,9 @@ describe('decommissioning', () => {
     expect(before.stripeCustomers).toHaveLength(1);
     expect(before.buckets).toHaveLength(1);
     expect(before.certificates).toHaveLength(1);
+    // The customer's files: one in a folder, one whose key tries to climb out of the export.
+    await putInTenantBucket(app, slug, 'invoices/2026-11.pdf', 'the November invoice');
+    await putInTenantBucket(app, slug, '../../escape.txt', 'kept inside the archive');
 
     const { job } = await app.service.lifecycle.decommission(slug, DANA, { reason: 'contract ended' });
     expect(job.steps.map((s) => s.id)).toEqual(['approval_gate', 'grace_period', 'decommissioning', 'export', 'teardown', 'decommissioned']);
@@ -76,7 +79,11 @@ describe('decommissioning', () => {
       slug,
       exportedBy: job.jobId,
       collections: { 'roles.jsonl': before.collections['roles'] },
+      bucket: { objects: 2 },
     });
+    // The bucket's files were copied into the archive before the teardown deleted the bucket.
+    expect(readFileSync(path.join(unpacked, 'bucket', 'invoices', '2026-11.pdf'), 'utf8')).toBe('the November invoice');
+    expect(readFileSync(path.join(unpacked, 'bucket', '%2E%2E', '%2E%2E', 'escape.txt'), 'utf8')).toBe('kept inside the archive');
 
     // The trail: reminders during the grace period; the provisioning job says who removed its resources.
     const { text } = await auditOf(app, done);

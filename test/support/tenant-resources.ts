@@ -11,7 +11,7 @@ import {
   Route53Client,
   type RRType,
 } from '@aws-sdk/client-route-53';
-import { GetBucketLocationCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetBucketLocationCommand, ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { MongoClient } from 'mongodb';
 import type { DerivedTenant } from '../../src/domain/intake.ts';
@@ -87,6 +87,19 @@ export async function bucketsOf(app: TestApp, slug: string): Promise<string[]> {
       found.push(`${Bucket} in ${location || 'us-east-1'}`);
     }
     return found;
+  } finally {
+    client.destroy();
+  }
+}
+
+/** A customer's file put in the tenant's bucket (the only one under its slug), the way the product would store it. */
+export async function putInTenantBucket(app: TestApp, slug: string, key: string, body: string): Promise<void> {
+  const [found] = await bucketsOf(app, slug);
+  const [bucket, region] = (found ?? '').split(' in ');
+  if (!bucket || !region) throw new Error(`no bucket for ${slug}`);
+  const client = new S3Client({ ...awsClientConfig(app), region, forcePathStyle: true });
+  try {
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
   } finally {
     client.destroy();
   }

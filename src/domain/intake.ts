@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { parseFeatureOverrides } from './feature-overrides.ts';
 import { billingStartProblem, contractStartDateSchema, contractValueSchema, emailSchema, oneOf, text } from './intake-fields.ts';
-import { approvalReasons, effectiveFeatures, planNamed } from './plan.ts';
+import { approvalReasons, effectiveFeatures, planNamed, residencyProblem } from './plan.ts';
 import { hasVisibleCharacter, printable } from './text-safety.ts';
 import type { Plan, PlansManifest } from './plan.ts';
 
@@ -168,10 +168,12 @@ export function crmRequestSchema(plans: PlansManifest, today: Date = new Date())
 /** The intake parser for the plans in this manifest; `today` anchors the start-date rules. */
 export function intakeSchema(plans: PlansManifest, today: Date = new Date()) {
   return z.strictObject(intakeFields(plans, today)).superRefine((intake, ctx) => {
+    const plan = planNamed(plans, intake.plan);
     // The plan's trial pushes the first bill past the contract start.
-    const trialDays = planNamed(plans, intake.plan)?.billing.trialDays ?? 0;
-    const problem = billingStartProblem(intake.contractStartDate, trialDays, today);
+    const problem = billingStartProblem(intake.contractStartDate, plan?.billing.trialDays ?? 0, today);
     if (problem) ctx.addIssue({ code: 'custom', path: ['contractStartDate'], message: problem, input: intake.contractStartDate });
+    const elsewhere = plan ? residencyProblem(plan, intake.dataResidency) : undefined;
+    if (elsewhere) ctx.addIssue({ code: 'custom', path: ['dataResidency'], message: elsewhere, input: intake.dataResidency });
   });
 }
 

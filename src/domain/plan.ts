@@ -31,6 +31,8 @@ export const PlanSchema = z.strictObject({
     meters: z.array(z.string().min(1)).default([]),
   }),
   isolation: z.enum(['shared', 'dedicated']),
+  /** Where this plan's tenants may keep their data; absent: every residency of dataResidencies. */
+  dataResidencies: z.array(z.string().min(1)).min(1).optional(),
   seedVersion: z.string().min(1),
   // prefault (not default) so the inner `always: false` default is applied too.
   approval: ApprovalRulesSchema.prefault({}),
@@ -81,6 +83,14 @@ export function checkPlansCatalogue(manifest: {
       }
     }
     issues.push(...limitIssues(planId, plan, Object.keys(manifest.tenantLimits)));
+    (plan.dataResidencies ?? []).forEach((residency, index) => {
+      if (!knownRegions.includes(residency)) {
+        issues.push({
+          path: ['plans', planId, 'dataResidencies', index],
+          message: `unknown data residency "${residency}" (known: ${knownRegions.join(', ')})`,
+        });
+      }
+    });
     (plan.approval.requireForDataResidency ?? []).forEach((region, index) => {
       if (!knownRegions.includes(region)) {
         issues.push({
@@ -174,4 +184,11 @@ export function planLimit(plan: Plan, name: string): number | undefined {
  */
 export function planNamed(plans: Pick<PlansManifest, 'plans'>, id: string): Plan | undefined {
   return Object.hasOwn(plans.plans, id) ? plans.plans[id] : undefined;
+}
+
+/** Why the plan cannot keep data in `residency` (it is offered elsewhere only); undefined when it can. */
+export function residencyProblem(plan: Plan, residency: string): string | undefined {
+  const offered = plan.dataResidencies;
+  if (offered === undefined || offered.includes(residency)) return undefined;
+  return `the ${plan.displayName} plan keeps data in ${offered.join(', ')} only, not ${residency}; choose one of those or another plan`;
 }

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { deriveTenant, intakeSchema, parseIntake, RESERVED_SLUGS, slugSchema, suggestSlug } from '../../src/domain/intake.ts';
 import type { Intake } from '../../src/domain/intake.ts';
-import { approvalReasons, effectiveFeatures, PlansManifestSchema } from '../../src/domain/plan.ts';
+import { approvalReasons, checkPlansCatalogue, effectiveFeatures, PlansManifestSchema } from '../../src/domain/plan.ts';
 import type { Plan } from '../../src/domain/plan.ts';
 
 // Three plans shaped like the real catalogue, kept here so the expectations below
@@ -239,6 +239,23 @@ describe('an AE picks the deal terms', () => {
     expect(errorsFor({ ...modalSubmission, plan: 'premium' })).toEqual({
       plan: 'Unknown plan "premium"; choose one of: starter, growth, enterprise',
     });
+  });
+
+  it('asks for EU data on a plan sold with US data only, and is told where that plan keeps data', () => {
+    const usOnly = { ...plans, plans: { ...plans.plans, starter: { ...planNamed('starter'), dataResidencies: ['us'] } } };
+    const deal = { ...modalSubmission, plan: 'starter', contractValue: '9,000' };
+    const refused = parseIntake({ ...deal, dataResidency: 'eu' }, usOnly, today);
+    expect(refused.ok ? {} : Object.fromEntries(refused.errors.map((e) => [e.field, e.message]))).toEqual({
+      dataResidency: 'the Starter plan keeps data in us only, not eu; choose one of those or another plan',
+    });
+    expect(parseIntake({ ...deal, dataResidency: 'us' }, usOnly, today).ok).toBe(true);
+    // A plan without the list takes every residency.
+    expect(parseIntake({ ...modalSubmission, dataResidency: 'eu' }, usOnly, today).ok).toBe(true);
+    // And plans.yaml may only name residencies it knows.
+    const typo = { ...plans, plans: { ...plans.plans, starter: { ...planNamed('starter'), dataResidencies: ['mars'] } } };
+    expect(checkPlansCatalogue(typo)).toEqual([
+      { path: ['plans', 'starter', 'dataResidencies', 0], message: 'unknown data residency "mars" (known: us, eu, uk, au)' },
+    ]);
   });
 
   it('types the start date the American way and is shown the format', () => {

@@ -182,7 +182,12 @@ describe('the preview of a deal is what provisioning it makes', () => {
         // And the preview is not trivially empty: a tenant always has a database, an address, a bucket and billing.
         expect(found.length).toBeGreaterThanOrEqual(10);
       }),
-      { numRuns: 8, endOnFailure: true },
+      {
+        numRuns: 8,
+        endOnFailure: true,
+        // Whatever the seed draws, one deal is placed away from the default region: everything must move to eu-west-1.
+        examples: [[{ plan: 'enterprise', dataResidency: 'eu', contractValue: 150_000, overrides: {} }]],
+      },
     );
   }, 600_000);
 });

@@ -140,3 +140,28 @@ function goodDeal(plans: readonly string[], residencies: readonly string[]): fc.
     requestedBy: fc.constant('jane.ae'),
   });
 }
+
+/** Replaces or removes a few leaves of a payload: the shape a sender really uses, with some parts wrong. */
+export function damaged(payload: fc.Arbitrary<object>): fc.Arbitrary<unknown> {
+  return fc.tuple(payload, fc.array(fc.tuple(fc.nat(), fc.option(jsonish)), { maxLength: 3 })).map(([p, edits]) => {
+    const copy: unknown = JSON.parse(JSON.stringify(p));
+    for (const [at, value] of edits) editLeaf(copy, at, value);
+    return copy;
+  });
+}
+
+function editLeaf(root: unknown, at: number, value: unknown): void {
+  const slots: { parent: object; key: string }[] = [];
+  const walk = (node: unknown): void => {
+    if (node === null || typeof node !== 'object') return;
+    for (const [key, child] of Object.entries(node)) {
+      slots.push({ parent: node, key });
+      walk(child);
+    }
+  };
+  walk(root);
+  const slot = slots[at % Math.max(1, slots.length)];
+  if (!slot) return;
+  if (value === null) Reflect.deleteProperty(slot.parent, slot.key);
+  else Reflect.set(slot.parent, slot.key, value);
+}

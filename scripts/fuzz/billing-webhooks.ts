@@ -20,36 +20,12 @@ import { LOCAL_BUNNY_SIGNING_TOKEN, LOCAL_STRIPE_WEBHOOK_SECRET } from '../../sr
 import { dealFor, startTestApp, stopTestApp, waitForStatus } from '../../test/support/harness.ts';
 import { REQUESTER } from '../../test/support/people.ts';
 import { pipelineOf, sandbox } from '../../test/support/pipeline.ts';
-import { jsonish, nastyString } from './arbitraries.ts';
+import { damaged, jsonish, nastyString } from './arbitraries.ts';
 import { errorText, type Findings, hasStackTrace } from './findings.ts';
 
 type Delivery = { to: 'stripe' | 'bunny'; body: string; signed: 'right' | 'wrong' | 'none'; contentType: string };
 
 const TARGET = 'billing webhooks';
-
-function damaged(payload: fc.Arbitrary<object>): fc.Arbitrary<unknown> {
-  return fc.tuple(payload, fc.array(fc.tuple(fc.nat(), fc.option(jsonish)), { maxLength: 3 })).map(([p, edits]) => {
-    const copy: unknown = JSON.parse(JSON.stringify(p));
-    for (const [at, value] of edits) editLeaf(copy, at, value);
-    return copy;
-  });
-}
-
-function editLeaf(root: unknown, at: number, value: unknown): void {
-  const slots: { parent: object; key: string }[] = [];
-  const walk = (node: unknown): void => {
-    if (node === null || typeof node !== 'object') return;
-    for (const [key, child] of Object.entries(node)) {
-      slots.push({ parent: node, key });
-      walk(child);
-    }
-  };
-  walk(root);
-  const slot = slots[at % Math.max(1, slots.length)];
-  if (!slot) return;
-  if (value === null) Reflect.deleteProperty(slot.parent, slot.key);
-  else Reflect.set(slot.parent, slot.key, value);
-}
 
 function deliveries(slug: string): fc.Arbitrary<Delivery> {
   const tenant = fc.oneof(fc.constant(slug), nastyString);

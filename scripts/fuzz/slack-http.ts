@@ -28,7 +28,7 @@ import {
 } from '../../test/support/slack-app.ts';
 import { blockActionPayload, signedRequest, slashCommandBody, viewSubmissionPayload } from '../../test/support/slack-signing.ts';
 import { dealFor } from '../../test/support/harness.ts';
-import { dealLike, jsonish, nastyString } from './arbitraries.ts';
+import { damaged, dealLike, jsonish, nastyString } from './arbitraries.ts';
 import { errorText, type Findings, hasStackTrace } from './findings.ts';
 
 /** A request as generated: `{trigger}` and `{response}` are filled in when it is sent (triggers expire in 3 s). */
@@ -40,31 +40,6 @@ const RESPONSE_URL = '__RESPONSE_URL__';
 type Refs = { waiting: { jobId: string; seq: number }; failed: { jobId: string; seq: number }; slugs: string[] };
 
 const user = fc.constantFrom(AE, APPROVER, STRANGER, { id: 'U0NOBODY01', name: 'nobody' });
-
-/** Replaces or removes a few leaves of a payload: the shape Slack sends, with some parts wrong. */
-function damaged(payload: fc.Arbitrary<object>): fc.Arbitrary<unknown> {
-  return fc.tuple(payload, fc.array(fc.tuple(fc.nat(), fc.option(jsonish)), { maxLength: 3 })).map(([p, edits]) => {
-    const copy: unknown = JSON.parse(JSON.stringify(p));
-    for (const [at, value] of edits) editLeaf(copy, at, value);
-    return copy;
-  });
-}
-
-function editLeaf(root: unknown, at: number, value: unknown): void {
-  const slots: { parent: object; key: string }[] = [];
-  const walk = (node: unknown): void => {
-    if (node === null || typeof node !== 'object') return;
-    for (const [key, child] of Object.entries(node)) {
-      slots.push({ parent: node, key });
-      walk(child);
-    }
-  };
-  walk(root);
-  const slot = slots[at % Math.max(1, slots.length)];
-  if (!slot) return;
-  if (value === null) Reflect.deleteProperty(slot.parent, slot.key);
-  else Reflect.set(slot.parent, slot.key, value);
-}
 
 function requests(refs: Refs, plans: string[], residencies: string[], flags: string[]): fc.Arbitrary<Request> {
   const form = (body: string): Request => ({ contentType: 'application/x-www-form-urlencoded', body });

@@ -66,14 +66,21 @@ export function newApiToken(): string {
   return `prov_${randomBytes(32).toString('base64url')}`;
 }
 
-/** The caller whose token this is, compared with every configured hash (none skipped, so the time says nothing). */
-export function callerWithToken(token: string, callers: ApiCallers): string | undefined {
+/** Whether `token` hashes to one of `hashes`, compared with every one (none skipped, so the time says nothing). */
+export function tokenMatchesAny(token: string, hashes: readonly string[]): boolean {
   const presented = Buffer.from(tokenHash(token), 'hex');
+  let matched = false;
+  for (const hash of hashes) {
+    if (timingSafeEqual(presented, Buffer.from(hash, 'hex'))) matched = true;
+  }
+  return matched;
+}
+
+/** The caller whose token this is, every caller's hashes compared (none skipped, so the time says nothing). */
+export function callerWithToken(token: string, callers: ApiCallers): string | undefined {
   let found: string | undefined;
   for (const [name, caller] of callers) {
-    for (const hash of caller.hashes) {
-      if (timingSafeEqual(presented, Buffer.from(hash, 'hex')) && found === undefined) found = name;
-    }
+    if (tokenMatchesAny(token, caller.hashes) && found === undefined) found = name;
   }
   return found;
 }

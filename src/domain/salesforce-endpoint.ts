@@ -6,8 +6,7 @@
  * of which only SHA-256 hashes are configured (two while one replaces the
  * other), compared in constant time like API tokens.
  */
-import { timingSafeEqual } from 'node:crypto';
-import { tokenHash } from './api-callers.ts';
+import { tokenMatchesAny } from './api-callers.ts';
 
 export type SalesforceEndpoint = {
   /** Allowed organization ids, each in its 15-character form. */
@@ -55,10 +54,5 @@ export function orgAllowed(orgId: string, endpoint: SalesforceEndpoint): boolean
 
 /** Whether `secret` is the endpoint's secret, compared with every configured hash (none skipped, so the time says nothing). */
 export function secretMatches(secret: string, endpoint: SalesforceEndpoint): boolean {
-  const presented = Buffer.from(tokenHash(secret), 'hex');
-  let matched = false;
-  for (const hash of endpoint.secretHashes) {
-    if (timingSafeEqual(presented, Buffer.from(hash, 'hex'))) matched = true;
-  }
-  return matched;
+  return tokenMatchesAny(secret, endpoint.secretHashes);
 }

@@ -9,6 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isValidSlackRequest } from '@slack/bolt';
 import type { FastifyPluginAsync } from 'fastify';
+import { readBodiesRaw } from '../raw-body.ts';
 import { slackRequestProblem } from '../../slack/request-shape.ts';
 
 /** Slack's own payloads stay far below this (a modal with a hundred blocks is tens of kilobytes). */
@@ -21,8 +22,7 @@ export type SlackRouteDeps = {
 };
 
 export const slackRoutes: FastifyPluginAsync<SlackRouteDeps> = async (server, deps) => {
-  server.removeAllContentTypeParsers();
-  server.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_request, body, done) => done(null, body));
+  readBodiesRaw(server, BODY_LIMIT);
   server.post('/slack/events', async (request, reply) => {
     const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const text = raw.toString('utf8');

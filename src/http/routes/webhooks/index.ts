@@ -5,6 +5,7 @@
  * the event is durably recorded. Errors are problem documents, like the API's.
  */
 import type { FastifyPluginAsync } from 'fastify';
+import { readBodiesRaw } from '../../raw-body.ts';
 import type { Received } from '../../../app/billing.ts';
 import type { EntitlementsEvent } from '../../../domain/entitlements.ts';
 import { problemOfFramework, sendProblem } from '../api/problems.ts';
@@ -23,8 +24,7 @@ export type WebhookDeps = {
 
 export const webhookRoutes: FastifyPluginAsync<WebhookDeps> = async (hooks, deps) => {
   // Signatures cover the bytes as sent: keep them raw, whatever the content type says.
-  hooks.removeAllContentTypeParsers();
-  hooks.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT }, (_request, body, done) => done(null, body));
+  readBodiesRaw(hooks, WEBHOOK_BODY_LIMIT);
   hooks.setErrorHandler(async (err, _request, reply) => {
     const status = err instanceof Error && 'statusCode' in err && typeof err.statusCode === 'number' ? err.statusCode : undefined;
     const known = problemOfFramework(status);

@@ -9,6 +9,7 @@
  * pending intake.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { readBodiesRaw } from '../../../raw-body.ts';
 import type { DealOutcome } from '../../../../app/crm-intake.ts';
 import type { CrmDeal } from '../../../../domain/crm-deal.ts';
 import type { ApiCallers } from '../../../../domain/api-callers.ts';
@@ -62,9 +63,8 @@ function contentTypeProblem(header: string | undefined): string | undefined {
 }
 
 export const salesforceRoutes: FastifyPluginAsync<SalesforceRouteDeps> = async (server, deps) => {
-  server.removeAllContentTypeParsers();
   // Any content type is read as bytes (up to the limit) so a wrong one is answered with a fault, not Fastify's JSON.
-  server.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: ENVELOPE_LIMIT }, (_request, body, done) => done(null, body));
+  readBodiesRaw(server, ENVELOPE_LIMIT);
   server.setErrorHandler(async (err, _request, reply) => {
     const status = err instanceof Error && 'statusCode' in err && typeof err.statusCode === 'number' ? err.statusCode : 500;
     if (status === 413) return sendFault(reply, 413, 'Client', `the message is larger than ${ENVELOPE_LIMIT / 1024 / 1024} MB; Salesforce's are not`);

@@ -147,7 +147,7 @@ export const EntitlementsEventSchema = z.object({
   version: z.object({ at: z.number(), rank: z.number() }),
   subscription: z.object({ id: z.string(), state: z.enum(SUBSCRIPTION_STATES), planId: z.string().optional() }).optional(),
   features: z.record(z.string(), z.boolean()).optional(),
-  limits: z.record(z.string(), z.number()).optional(),
+  limits: z.record(z.string(), z.number().nonnegative()).optional(),
   payment: z.enum(['failed', 'paid']).optional(),
   facts: z.object({
     company: z.string().optional(),

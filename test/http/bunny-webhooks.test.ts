@@ -121,7 +121,7 @@ describe('Bunny webhooks', () => {
   });
 
   it('names what it cannot read in a signed payload, with 422, and ignores other event types with 200', async () => {
-    const { url, slug } = await serving();
+    const { url, slug, app } = await serving();
     const noTenant = JSON.stringify({ type: 'TenantProvisioningChange', payload: { change: {} } });
     const answer = await deliver(url, noTenant, signed(noTenant));
     expect(answer.status).toBe(422);
@@ -136,6 +136,15 @@ describe('Bunny webhooks', () => {
       status: 422,
       body: { errors: [expect.objectContaining({ field: 'payload.tenant.account.name' })] },
     });
+    // Found by fuzzing: a negative quantity became a limit no tenant can have, and every later follow-up failed on it.
+    const negative = JSON.stringify(change(slug, { features: [{ code: 'USERS', value: null, quantity: -3 }] }));
+    expect(await deliver(url, negative, signed(negative))).toMatchObject({
+      status: 422,
+      body: { errors: [expect.objectContaining({ field: expect.stringMatching(/^payload\.change\.features\.0\.quantity/) })] },
+    });
+    const negativeValue = JSON.stringify(change(slug, { features: [{ code: 'USERS', value: -1 }] }));
+    expect(await deliver(url, negativeValue, signed(negativeValue))).toMatchObject({ status: 422 });
+    expect(billingTruth(await app.billingStore.billingEventsOf(slug)).limits).toBeUndefined();
     const invoice = JSON.stringify({ type: 'Invoice', payload: { id: 'inv-1' } });
     expect(await deliver(url, invoice, signed(invoice))).toMatchObject({ status: 200, body: { outcome: 'ignored' } });
   });

@@ -32,11 +32,14 @@ export type BunnyMapped =
 const When = z.union([safeText(64).min(1), z.number()]).nullish();
 const Id = z.union([providerId, z.number().int()]).nullish();
 
+/** A quantity sets a limit (seats, gigabytes): a count, never below nothing. */
+const Quantity = z.number().nonnegative();
+
 const FeatureSchema = z.object({
   code: safeText(80).min(1),
   enabled: z.boolean().nullish(),
-  value: z.union([z.number(), z.boolean(), safeText(500)]).nullish(),
-  quantity: z.number().nullish(),
+  value: z.union([Quantity, z.boolean(), safeText(500)]).nullish(),
+  quantity: Quantity.nullish(),
 });
 
 const SubscriptionSchema = z.object({

@@ -33,8 +33,18 @@ export class StreamConsumer {
   private running = false;
   private loop: Promise<void> | undefined;
   private lastClaim = 0;
-  /** Failed handlings in a row: while there are any, this member's own unacknowledged entries are handled again first. */
+  /** Failed handlings in a row, for the back-off. */
   private failures = 0;
+  /**
+   * Handle this member's own unacknowledged entries before reading new ones: after a failure, and after
+   * every (re)connection. A connection that drops can lose the reply to an XREADGROUP Redis already
+   * answered: its entries are then this member's pending ones, and ioredis re-sends the read, which hands
+   * over newer entries. Without this they would wait for a claim (claimIdleMs), after newer ones.
+   */
+  private ownFirst = true;
+  private readonly reconnected = (): void => {
+    this.ownFirst = true;
+  };
 
   constructor(opts: ConsumerOptions) {
     this.opts = opts;
@@ -43,6 +53,7 @@ export class StreamConsumer {
   async start(): Promise<void> {
     await this.createGroup();
     this.running = true;
+    this.opts.redis.on('ready', this.reconnected);
     this.loop = this.run();
   }
 
@@ -57,6 +68,7 @@ export class StreamConsumer {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.opts.redis.off('ready', this.reconnected);
     await this.loop;
   }
 
@@ -64,13 +76,24 @@ export class StreamConsumer {
     while (this.running) {
       try {
         await this.claimAbandoned();
-        const entries = this.failures > 0 ? await this.readOwnPending() : await this.read();
-        if (entries.length > 0) await this.process(entries);
+        if (this.ownFirst) {
+          // Until none are left: each batch handled is acknowledged, so the next read starts past it.
+          const own = await this.readOwnPending();
+          if (own.length > 0) await this.process(own);
+          else this.ownFirst = false;
+        } else {
+          const entries = await this.read();
+          // Reconnected while reading: ioredis re-sent the read, so these may be newer than entries a lost
+          // reply held. All are this member's pending ones now; handle them from the oldest instead.
+          if (this.ownFirst) continue;
+          if (entries.length > 0) await this.process(entries);
+        }
         this.failures = 0;
       } catch (err) {
         if (!this.running) return;
         this.opts.onError(err);
         this.failures += 1;
+        this.ownFirst = true;
         // A store or Redis that is away comes back: try the same entries again soon, then less often.
         await new Promise((resolve) => setTimeout(resolve, Math.min(200 * 2 ** (this.failures - 1), 5_000)));
         // The group is gone (a Redis that came back without its data, or deleted by hand): make it again

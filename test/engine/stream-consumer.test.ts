@@ -95,6 +95,58 @@ describe('a stream consumer whose handler fails (the store is away)', () => {
   });
 });
 
+describe('a stream consumer whose connection drops with a reply in flight (Redis restarting)', () => {
+  const opened: { redis: Redis[]; consumers: StreamConsumer[]; stream?: string } = { redis: [], consumers: [] };
+  afterEach(async () => {
+    for (const c of opened.consumers.splice(0)) await c.stop();
+    if (opened.stream) await opened.redis[0]?.del(opened.stream);
+    for (const r of opened.redis.splice(0)) await r.quit();
+  });
+
+  it('handles the entries Redis handed over in the lost reply first, in order, without waiting to claim them', async () => {
+    const redis = new Redis(serverUrl('REDIS_URL'), { maxRetriesPerRequest: null });
+    const blocking = redis.duplicate();
+    opened.redis.push(redis, blocking);
+    const stream = `t${randomBytes(4).toString('hex')}:events`;
+    opened.stream = stream;
+    const handled: string[] = [];
+    const consumer = new StreamConsumer({
+      redis: blocking,
+      stream,
+      group: 'recorder',
+      consumer: 'one',
+      blockMs: 50,
+      claimIdleMs: 60_000,
+      handle: async (entries: readonly StreamEntry[]) => {
+        handled.push(...entries.map((e) => e.event.summary));
+      },
+      onError: () => undefined,
+    });
+    opened.consumers.push(consumer);
+    const connectionId = await blocking.client('ID');
+    await consumer.start();
+    const entry = (summary: string) => {
+      const event: JobEvent = { type: 'job.created', jobId: 'job-1', at: Date.now(), actor: 'jane.ae', summary };
+      return ['e', JSON.stringify(event)];
+    };
+    await redis.xadd(stream, '*', ...entry('first'));
+    await until(() => handled.includes('first'));
+
+    // Redis hands two entries to this member, and the reply never reaches it: the connection drops.
+    await redis
+      .multi()
+      .xadd(stream, '*', ...entry('lost one'))
+      .xadd(stream, '*', ...entry('lost two'))
+      .xreadgroup('GROUP', 'recorder', 'one', 'COUNT', 10, 'STREAMS', stream, '>')
+      .exec();
+    await redis.client('KILL', 'ID', String(connectionId));
+    await redis.xadd(stream, '*', ...entry('after'));
+    await until(() => handled.includes('after'));
+    expect(handled).toEqual(['first', 'lost one', 'lost two', 'after']);
+    expect(await redis.xpending(stream, 'recorder')).toEqual([0, null, null, null]);
+  });
+});
+
 async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
   for (const deadline = Date.now() + timeoutMs; !check(); await sleep(20)) {
     if (Date.now() > deadline) throw new Error('timed out waiting');

@@ -153,7 +153,14 @@ export class Engine {
       onError: report('the dispatcher'),
       handle: (entries) => dispatchReleases(releases, this.definitions, entries),
     });
-    const views = new ViewSync({ redis: this.redis, keys: this.keys, state: this.state, definitions: this.definitions, store: opts.store });
+    const views = new ViewSync({
+      redis: this.redis,
+      keys: this.keys,
+      state: this.state,
+      definitions: this.definitions,
+      store: opts.store,
+      recorderGroup: 'recorder',
+    });
     const recorder = new StreamConsumer({
       redis: this.connection(),
       stream: this.keys.events(),

@@ -25,11 +25,12 @@ local function bump_seq()
 end
 local function append_event(event_json, released, maxlen)
   local seq = bump_seq()
-  redis.call('HSET', KEYS[1], '_evseq', seq)
   local ev = cjson.decode(event_json)
   ev.seq = seq
   if released ~= nil and #released > 0 then ev.released = released end
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, '*', 'e', cjson.encode(ev))
+  local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, '*', 'e', cjson.encode(ev))
+  -- _evid: the reconciler waits until the recorder has stored the trail up to this entry.
+  redis.call('HSET', KEYS[1], '_evseq', seq, '_evid', id)
   return seq
 end
 local function set_fields(fields_json)

@@ -20,6 +20,9 @@
  *   the live sequence number unmarks it. The reconciler rewrites jobs that
  *   stay marked from their latest live state: a change with no event (a step
  *   held back on a halted job), a store that was down, a lock never released.
+ *   It waits while the recorder has not stored the job's latest event yet (a
+ *   recorder lagging under load), so it never puts a view ahead of the audit;
+ *   after `recorderPatienceMs` it writes anyway (a recorder that is stuck).
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -59,6 +62,9 @@ export type ViewSyncOptions = {
   store: JobStore;
   /** How long a writer may hold a job's lock; far longer than one write to the store takes. */
   lockMs?: number;
+  /** The recorder's consumer group on the event stream: the reconciler waits for it (see above). */
+  recorderGroup?: string;
+  recorderPatienceMs?: number;
 };
 
 export class ViewSync {
@@ -76,17 +82,46 @@ export class ViewSync {
     await this.writeWhileHeld(view.jobId, token, async () => view);
   }
 
-  /** Rewrites, from their live state, jobs whose stored view has been behind for at least `olderThanMs`; returns how many. */
+  /**
+   * Rewrites, from their live state, jobs whose stored view has been behind for at least `olderThanMs`
+   * and whose events the recorder has stored; returns how many it rewrote.
+   */
   async reconcile(olderThanMs: number, limit = 100): Promise<number> {
-    const [seconds, micros] = await this.opts.redis.time();
-    const cutoff = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - olderThanMs;
-    const jobIds = await this.opts.redis.zrangebyscore(this.opts.keys.staleViews(), '-inf', cutoff, 'LIMIT', 0, limit);
-    for (const jobId of jobIds) {
+    const { redis, keys } = this.opts;
+    const [seconds, micros] = await redis.time();
+    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    const marked = await redis.zrangebyscore(keys.staleViews(), '-inf', now - olderThanMs, 'WITHSCORES', 'LIMIT', 0, limit);
+    const recorded = await this.recordedSoFar();
+    const patience = this.opts.recorderPatienceMs ?? 60_000;
+    let rewritten = 0;
+    for (let i = 0; i < marked.length; i += 2) {
+      const jobId = marked[i] ?? '';
+      const lastEvent = await redis.hget(keys.jobState(jobId), '_evid');
+      if (lastEvent !== null && !recorded(lastEvent) && Number(marked[i + 1]) > now - patience) continue;
       const token = randomUUID();
       // A writer holding the lock is at it already; a lock never released expires, and the next round gets the job.
-      if (await this.take(jobId, token)) await this.writeWhileHeld(jobId, token, () => this.latest(jobId));
+      if (await this.take(jobId, token)) {
+        await this.writeWhileHeld(jobId, token, () => this.latest(jobId));
+        rewritten += 1;
+      }
     }
-    return jobIds.length;
+    return rewritten;
+  }
+
+  /**
+   * Whether the recorder has stored a stream entry: handed over (at or before the group's last delivered
+   * id) and acknowledged (older than its oldest pending one). With no recorder group nothing waits.
+   */
+  private async recordedSoFar(): Promise<(entryId: string) => boolean> {
+    const { redis, keys, recorderGroup } = this.opts;
+    if (recorderGroup === undefined) return () => true;
+    const groups = await redis.xinfo('GROUPS', keys.events()).catch(() => []);
+    const group = (Array.isArray(groups) ? groups : []).map(fieldsOf).find((g) => g.get('name') === recorderGroup);
+    const delivered = group?.get('last-delivered-id');
+    if (typeof delivered !== 'string') return () => true;
+    const [pending, oldest] = await redis.xpending(keys.events(), recorderGroup);
+    return (entryId) =>
+      compareEntryIds(entryId, delivered) <= 0 && (Number(pending) === 0 || typeof oldest !== 'string' || compareEntryIds(entryId, oldest) < 0);
   }
 
   private async take(jobId: string, token: string): Promise<boolean> {
@@ -128,6 +163,20 @@ export class ViewSync {
     const [definition, state] = await Promise.all([this.opts.definitions.get(jobId), this.opts.state.read(jobId)]);
     return definition && state ? buildJobView(definition, state) : null;
   }
+}
+
+/** XINFO's flat [name, value, name, value, …] reply as a map. */
+function fieldsOf(reply: unknown): Map<unknown, unknown> {
+  const fields = new Map<unknown, unknown>();
+  if (Array.isArray(reply)) for (let i = 0; i + 1 < reply.length; i += 2) fields.set(reply[i], reply[i + 1]);
+  return fields;
+}
+
+/** Stream entry ids ("ms-seq") in stream order. */
+export function compareEntryIds(a: string, b: string): number {
+  const [aMs = 0, aSeq = 0] = a.split('-').map(Number);
+  const [bMs = 0, bSeq = 0] = b.split('-').map(Number);
+  return aMs - bMs || aSeq - bSeq;
 }
 
 /** Runs `reconcile` now and every `everyMs` until stopped, never two runs at once. */

@@ -32,20 +32,18 @@ async function play(app: TestApp, jobId: string, stepId: string, what: 'started'
 /** The event the job's last state change appended to the stream (other jobs' events come in between). */
 async function latestEntry(app: TestApp, jobId: string): Promise<StreamEntry> {
   for (const [id, fields] of await app.engine.redis.xrevrange(app.engine.keys.events(), '+', '-', 'COUNT', 500)) {
-    const event = parseEvent(fields[1] ?? '');
+    const event = parseEvent(fields?.[1] ?? '');
     if (event?.jobId === jobId) return { id, event };
   }
   throw new Error(`no event of job ${jobId} on the stream`);
 }
 
+function viewSyncOptions(app: TestApp) {
+  return { redis: app.engine.redis, keys: app.engine.keys, state: app.engine.state, definitions: app.engine.definitions, store: app.store };
+}
+
 function viewSync(app: TestApp): ViewSync {
-  return new ViewSync({
-    redis: app.engine.redis,
-    keys: app.engine.keys,
-    state: app.engine.state,
-    definitions: app.engine.definitions,
-    store: app.store,
-  });
+  return new ViewSync(viewSyncOptions(app));
 }
 
 /** The jobs whose stored view differs from their live state, and how. */
@@ -130,5 +128,33 @@ describe('several recorders write the same jobs at once', () => {
     expect((await app.store.getJob(job.jobId))?.view).toEqual(live);
     expect(await tenantStatuses(app)).toEqual([{ _id: job.tenant.slug, jobId: job.jobId, status: 'failed' }]);
     expect(await views.reconcile(0)).toBe(0); // up to date: no longer marked
+  });
+
+  it('the reconciler leaves a job to a recorder that is behind, so no view is stored ahead of its audit', async () => {
+    const app = await start({ pipeline: TWO_ROOTS, runWorkers: false });
+    const stream = app.engine.keys.events();
+    // A recorder far behind: its group exists, and what it was handed it has not stored yet.
+    await app.engine.redis.xgroup('CREATE', stream, 'recorder', '0', 'MKSTREAM');
+    const { job } = await app.service.provision(dealFor(), REQUESTER);
+    await play(app, job.jobId, 'database', 'started');
+    const views = new ViewSync({ ...viewSyncOptions(app), recorderGroup: 'recorder' });
+    expect(await views.reconcile(0)).toBe(0); // not handed over yet
+    const handed = await app.engine.redis.xreadgroup('GROUP', 'recorder', 'slow', 'COUNT', 100, 'STREAMS', stream, '>');
+    const entries = (handed ?? []).flatMap(([, list]) => list.map(([id, fields]) => ({ id, event: parseEvent(fields?.[1] ?? '') })));
+    expect(await views.reconcile(0)).toBe(0); // handed over, not stored
+    expect(await app.store.getJob(job.jobId)).toMatchObject({ view: { seq: 0, status: 'running' } }); // as created
+
+    const recorded = entries.flatMap((e) => (e.event ? [{ id: e.id, event: e.event }] : []));
+    await recordEntries({ state: app.engine.state, definitions: app.engine.definitions, store: app.store, views }, recorded);
+    await app.engine.redis.xack(stream, 'recorder', ...recorded.map((e) => e.id));
+    const live = await app.engine.view(job.jobId);
+    expect((await app.store.getJob(job.jobId))?.view).toEqual(live);
+    const { lines } = await app.service.audit(job.tenant.slug, { verbose: true });
+    expect(lines.join('\n')).toContain('Step database started');
+
+    // A recorder that never gets there is waited for only so long.
+    await play(app, job.jobId, 'database', 'succeeded');
+    const impatient = new ViewSync({ ...viewSyncOptions(app), recorderGroup: 'recorder', recorderPatienceMs: 0 });
+    expect(await impatient.reconcile(0)).toBe(1);
   });
 });

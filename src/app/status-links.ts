@@ -4,7 +4,8 @@
  * revocable (the record can be withdrawn), and expiring a configured number
  * of days after the tenant went live.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { sameBytes } from '../domain/same-bytes.ts';
 import type { JobView } from '../domain/job-view.ts';
 import type { StatusLinkRecord, StatusLinkStore } from '../ports/store.ts';
 
@@ -37,9 +38,7 @@ export class StatusLinks {
     const [linkId, encodedJob, mac] = token.split('.');
     if (!linkId || !encodedJob || !mac || token.length > 300) return undefined;
     const jobId = Buffer.from(encodedJob, 'base64url').toString('utf8');
-    const expected = Buffer.from(this.mac(linkId, jobId));
-    const given = Buffer.from(mac);
-    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
+    if (!sameBytes(this.mac(linkId, jobId), mac)) return undefined;
     const record: StatusLinkRecord | null = await this.store.statusLink(linkId);
     if (!record || record.jobId !== jobId || record.revokedAt) return undefined;
     const job = await view(jobId);

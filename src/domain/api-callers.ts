@@ -9,7 +9,8 @@
  * In configuration: API_CALLERS='product=sha256:<hex>|sha256:<hex>,salesforce:requester=sha256:<hex>'
  * (roles after ":", joined with "+").
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { sameBytes } from './same-bytes.ts';
 import { isRole, ROLES, type Role } from './policy.ts';
 
 /** Token hashes (hex), the current one first; roles as the policy reads them. */
@@ -71,7 +72,7 @@ export function tokenMatchesAny(token: string, hashes: readonly string[]): boole
   const presented = Buffer.from(tokenHash(token), 'hex');
   let matched = false;
   for (const hash of hashes) {
-    if (timingSafeEqual(presented, Buffer.from(hash, 'hex'))) matched = true;
+    if (sameBytes(presented, Buffer.from(hash, 'hex'))) matched = true;
   }
   return matched;
 }

@@ -3,7 +3,8 @@
  * API callers): `v1=hex(HMAC_SHA256(secret, "<timestamp>.<body>"))`, the same
  * construction Slack and Stripe use, so replay windows can be enforced.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { sameBytes } from './same-bytes.ts';
 
 export const SIGNATURE_HEADER = 'x-provisioner-signature';
 export const TIMESTAMP_HEADER = 'x-provisioner-timestamp';
@@ -24,7 +25,5 @@ export function verifySignature(opts: {
   const ts = Number(opts.timestamp);
   if (!Number.isInteger(ts) || opts.signature === undefined) return false;
   if (Math.abs(opts.nowS - ts) > (opts.toleranceS ?? 300)) return false;
-  const expected = Buffer.from(sign(opts.secret, ts, opts.body));
-  const given = Buffer.from(opts.signature);
-  return expected.length === given.length && timingSafeEqual(expected, given);
+  return sameBytes(sign(opts.secret, ts, opts.body), opts.signature);
 }

@@ -5,7 +5,8 @@
  * roles are looked up on every request, so removing an approver takes effect
  * at once.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sameBytes } from '../../domain/same-bytes.ts';
 import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -56,9 +57,7 @@ export function clearSession(reply: FastifyReply, settings: SessionSettings): vo
 /** The CSRF token a form sent matches its session's, compared in constant time. */
 export function csrfMatches(session: Session, sent: unknown): boolean {
   if (typeof sent !== 'string') return false;
-  const a = Buffer.from(sent);
-  const b = Buffer.from(session.csrf);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return sameBytes(sent, session.csrf);
 }
 
 /**

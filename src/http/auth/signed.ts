@@ -3,7 +3,8 @@
  * cookies and one-time sign-in links. A value that was changed, or signed
  * with another secret, never verifies; comparison is constant-time.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { sameBytes } from '../../domain/same-bytes.ts';
 
 function mac(secret: string, purpose: string, payload: string): string {
   return createHmac('sha256', secret).update(`${purpose}\n${payload}`).digest('base64url');
@@ -20,9 +21,7 @@ export function unsign(secret: string, purpose: string, signed: string): unknown
   const dot = signed.lastIndexOf('.');
   if (dot <= 0) return undefined;
   const payload = signed.slice(0, dot);
-  const given = Buffer.from(signed.slice(dot + 1));
-  const expected = Buffer.from(mac(secret, purpose, payload));
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+  if (!sameBytes(signed.slice(dot + 1), mac(secret, purpose, payload))) return undefined;
   try {
     return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
   } catch {

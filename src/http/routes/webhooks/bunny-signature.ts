@@ -9,16 +9,15 @@
  * is checked first and the re-serialised form is accepted as well. Both
  * comparisons take constant time.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { sameBytes } from '../../../domain/same-bytes.ts';
 
 export const BUNNY_SIGNATURE_HEADER = 'x-bunny-signature';
 
 export const bunnySignature = (token: string, bytes: Buffer | string): string => createHmac('sha1', token).update(bytes).digest('hex');
 
 function same(expectedHex: string, givenHex: string): boolean {
-  const expected = Buffer.from(expectedHex, 'hex');
-  const given = Buffer.from(givenHex, 'hex');
-  return expected.length === given.length && timingSafeEqual(expected, given);
+  return sameBytes(Buffer.from(expectedHex, 'hex'), Buffer.from(givenHex, 'hex'));
 }
 
 /** Which form of the body the signature covers, or undefined when it covers neither. */

@@ -6,6 +6,7 @@
  */
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { closeWithin } from '../engine/close-within.ts';
 import type { BillingFollowUps } from '../ports/billing-follow-ups.ts';
 
 export const BILLING_QUEUE = 'billing-events';
@@ -75,7 +76,7 @@ export function billingQueue(opts: {
       await queue.add(DRIFT_CHECK, { key: '' }, KEEP);
     },
     async close() {
-      await worker?.close();
+      if (worker) await closeWithin(worker, 15_000, opts.onError);
       await queue.close();
       await workerConnection?.quit();
       await connection.quit();

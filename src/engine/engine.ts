@@ -31,12 +31,15 @@ import { processStepJob } from './step-worker.ts';
 import { StreamConsumer } from './stream-consumer.ts';
 import { EventFeed } from './feed.ts';
 import { startReconciler, ViewSync } from './view-sync.ts';
+import { closeWithin } from './close-within.ts';
 import { OutageReports, reportLostConnection } from './redis-outage.ts';
 
 export const STEP_QUEUE = 'steps';
 
 /** Concurrency per BullMQ Worker; more is served by more workers. */
 const WORKER_SLICE = 50;
+/** A stopping process lets running steps finish for this long (they are bounded by their own timeouts). */
+const WORKER_CLOSE_MS = 30_000;
 
 export type EngineOptions = {
   redisUrl: string;
@@ -197,7 +200,7 @@ export class Engine {
       onError,
     });
     this.closers.push(
-      () => Promise.all(workers.map((w) => w.close())),
+      () => Promise.all(workers.map((w) => closeWithin(w, WORKER_CLOSE_MS, onError))),
       ...consumers.map((c) => () => c.stop()),
       stopReconciler,
       () => releases.close(),

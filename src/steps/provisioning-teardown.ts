@@ -44,7 +44,12 @@ export const provisioningTeardownStep = defineStep({
     const now = await progress(ctx);
     if (now.status !== 'missing') return now;
     try {
-      await ctx.services.provisioningRollbacks.rollBack(provisioningJobId, `Decommissioning job ${ctx.jobId}`, reason);
+      await ctx.services.provisioningRollbacks.rollBack(provisioningJobId, {
+        by: `Decommissioning job ${ctx.jobId}`,
+        reason,
+        // A live tenant is retired, not a mistake undone: what its customer paid for runs to its end.
+        purpose: 'decommission',
+      });
     } catch (err) {
       // Started meanwhile by a re-delivery of this step: follow it like ours.
       if (!(err instanceof ActionRefusedError)) throw err;

@@ -86,6 +86,11 @@ export class LifecycleService {
     return this.request('sync_entitlements', slug, who, ask);
   }
 
+  /** The plans a tenant may be moved to, by id and the name people know them by. */
+  plans(): { id: string; name: string }[] {
+    return Object.entries(this.deps.manifests.plans.plans).map(([id, plan]) => ({ id, name: plan.displayName }));
+  }
+
   /** Where the tenant stands; UnknownTenantError when there is none. */
   async tenant(slug: string): Promise<TenantRecord> {
     const tenant = await this.deps.store.tenant(slug);

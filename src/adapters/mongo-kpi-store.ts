@@ -9,11 +9,12 @@
 import { MongoServerError, type Collection, type Db } from 'mongodb';
 import { z } from 'zod';
 import type { ActivationEvent, FirstActivation } from '../domain/activation.ts';
+import { JOB_KINDS } from '../domain/job-kind.ts';
 import { HANDOFF_KINDS, type JobFacts } from '../domain/kpi-facts.ts';
 import type { KpiStore } from '../ports/store.ts';
 
 /** Bumped when JobFacts changes meaning: facts of another version are read as missing, so they are worked out again. */
-const FACTS_VERSION = 1;
+const FACTS_VERSION = 2;
 
 type FactsDoc = Omit<JobFacts, 'jobId'> & { _id: string; factsVersion: number };
 type ActivationDoc = { _id: string; tenantSlug: string; eventId: string; workflow: string; at: Date; receivedAt: Date; reportedBy: string };
@@ -30,6 +31,7 @@ const StepTypeFactsSchema = z.object({
 const FactsDocSchema = z.object({
   _id: z.string(),
   factsVersion: z.literal(FACTS_VERSION),
+  kind: z.enum(JOB_KINDS),
   seq: z.number(),
   planId: z.string(),
   tenantSlug: z.string(),

@@ -20,6 +20,8 @@ import { driftKey, driftOf, hasDrift, type Applied, type Drift } from '../domain
 import { ActionRefusedError, InvalidInputError, TenantBusyError, UnknownTenantError } from '../domain/errors.ts';
 import type { Identity } from '../domain/policy.ts';
 import { redactText } from '../domain/redact.ts';
+import { isTenantStatus, TENANT_STATUS_WORDS, type TenantStatus } from '../domain/tenant-status.ts';
+import { dayWords } from '../domain/wording.ts';
 import type { BillingStore } from '../ports/billing-store.ts';
 import type { BillingFollowUps, BillingNotices } from '../ports/billing-follow-ups.ts';
 import type { LifecycleService } from './lifecycle.ts';
@@ -49,6 +51,22 @@ export type BillingDeps = {
 };
 
 const SOURCE_NAMES: Readonly<Record<BillingSource, string>> = { stripe: 'Stripe', bunny: 'Bunny' };
+
+/**
+ * Tenants on their way out: billing's news is kept for the record but changes nothing on them.
+ * Their subscription was set by the decommissioning to end with its period (still active till
+ * then); the update saying so, and the deletion when the period ends, are expected, not news.
+ */
+const RETIRING: ReadonlySet<TenantStatus> = new Set(['decommissioning', 'decommissioned']);
+
+function recordedOnly(slug: string, status: TenantStatus, truth: BillingTruth): string {
+  const subscription = truth.subscription?.value;
+  const ends =
+    subscription?.endsAt !== undefined
+      ? `; its subscription stays ${subscription.state} until the end of its period, ${dayWords(subscription.endsAt)}`
+      : '';
+  return `recorded only: ${slug} is ${TENANT_STATUS_WORDS[status]}, so billing changes are not applied to it${ends}`;
+}
 
 /** Billing sources act through the API door, named in the trail by their provider. */
 export function billingIdentity(source: BillingSource): Identity {
@@ -201,6 +219,7 @@ export class BillingService {
 
   private async applyTo(slug: string, terms: TenantTerms, event: EntitlementsEvent, key: string): Promise<string> {
     const truth = await this.truthOf(slug);
+    if (isTenantStatus(terms.status) && RETIRING.has(terms.status)) return recordedOnly(slug, terms.status, truth);
     const paid = entitlementsOf(truth, terms, this.deps.catalogue);
     const details = {
       features: paid.flags,

@@ -8,7 +8,8 @@ import { auditText, type AuditEntry } from '../domain/audit.ts';
 import { ActionRefusedError } from '../domain/errors.ts';
 import type { JobView } from '../domain/job-view.ts';
 import type { JobPreview } from '../domain/preview.ts';
-import type { JobStore } from '../ports/store.ts';
+import type { JobSummary } from '../domain/job-summary.ts';
+import type { JobStore, TenantRecord } from '../ports/store.ts';
 import type { JobCatalog, JobPage, JobQuery } from './job-catalog.ts';
 import type { ProvisioningService } from './services.ts';
 
@@ -34,6 +35,9 @@ export type TenantRow = {
   /** Every job that touched this tenant, newest first. */
   jobs: { jobId: string; status: JobView['status']; createdAt: Date }[];
 };
+
+/** One tenant's page: where it stands (its lifecycle status), what was made for it, its jobs, and the plans it may move to. */
+export type TenantDetail = { record: TenantRecord; row: TenantRow | undefined; plans: { id: string; name: string }[] };
 
 export class ControlRoom {
   private readonly provisioning: ProvisioningService;
@@ -63,27 +67,42 @@ export class ControlRoom {
     return { view, createdAt: record.createdAt, entries, lines: auditText(entries), attempts: attemptsOf(entries), plan };
   }
 
+  /** One tenant; UnknownTenantError when there is none. */
+  async tenant(slug: string): Promise<TenantDetail> {
+    const record = await this.provisioning.lifecycle.tenant(slug);
+    const [row] = await this.tenantRows([
+      this.catalog.query({ page: 1, pageSize: 1000, search: record.slug }).rows.filter((r) => r.slug === record.slug),
+    ]);
+    return { record, row, plans: this.provisioning.lifecycle.plans() };
+  }
+
   /** Tenants, newest first, each with its latest job's results and every job that touched it. */
   async tenants(limit = 500): Promise<TenantRow[]> {
     const { rows } = this.catalog.query({ page: 1, pageSize: 100_000 });
     const bySlug = new Map<string, typeof rows>();
     for (const row of rows) bySlug.set(row.slug, [...(bySlug.get(row.slug) ?? []), row]);
-    const newest = [...bySlug.values()].slice(0, limit);
+    return this.tenantRows([...bySlug.values()].slice(0, limit));
+  }
+
+  /** One row per tenant from its jobs, newest first. */
+  private tenantRows(tenants: JobSummary[][]): Promise<TenantRow[]> {
     return Promise.all(
-      newest.map(async (jobs) => {
-        const [latest] = jobs;
-        const view = latest ? await this.provisioning.status(latest.jobId) : undefined;
-        if (!latest || !view) throw new Error('a tenant without jobs');
-        return {
-          slug: view.tenant.slug,
-          companyName: view.tenant.companyName,
-          planId: view.tenant.planId,
-          status: view.status,
-          tenantUrl: view.tenant.tenantUrl,
-          provisioned: view.steps.flatMap((s) => (s.facts ?? []).map((f) => ({ step: s.label, label: f.label, value: f.value }))),
-          jobs: jobs.map((j) => ({ jobId: j.jobId, status: j.status, createdAt: j.createdAt })),
-        };
-      }),
+      tenants
+        .filter((jobs) => jobs.length > 0)
+        .map(async (jobs) => {
+          const [latest] = jobs;
+          const view = latest ? await this.provisioning.status(latest.jobId) : undefined;
+          if (!latest || !view) throw new Error('a tenant without jobs');
+          return {
+            slug: view.tenant.slug,
+            companyName: view.tenant.companyName,
+            planId: view.tenant.planId,
+            status: view.status,
+            tenantUrl: view.tenant.tenantUrl,
+            provisioned: view.steps.flatMap((s) => (s.facts ?? []).map((f) => ({ step: s.label, label: f.label, value: f.value }))),
+            jobs: jobs.map((j) => ({ jobId: j.jobId, status: j.status, createdAt: j.createdAt })),
+          };
+        }),
     );
   }
 }

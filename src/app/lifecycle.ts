@@ -7,7 +7,15 @@
  * these through ProvisioningService.lifecycle, like every other verb.
  */
 import { randomUUID } from 'node:crypto';
-import { ActionRefusedError, InvalidInputError, NotAllowedError, TenantBusyError, UnknownTenantError } from '../domain/errors.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  ActionRefusedError,
+  InvalidInputError,
+  NotAllowedError,
+  TenantBusyError,
+  TenantTransitionRefusedError,
+  UnknownTenantError,
+} from '../domain/errors.ts';
 import { buildJobDefinition, lifecycleJobIdFor, type JobDefinition, type LifecycleRequest } from '../domain/job-definition.ts';
 import { KIND_WORDS, type LifecycleKind } from '../domain/job-kind.ts';
 import { initialJobView, type JobView } from '../domain/job-view.ts';
@@ -16,7 +24,7 @@ import { overageReason, planChangeRefusal, userLimit } from '../domain/plan-chan
 import { planNamed, type Plan } from '../domain/plan.ts';
 import { decideTenantAction, DOOR_WORDS, type Identity } from '../domain/policy.ts';
 import { redactText } from '../domain/redact.ts';
-import { requireMove, statusFromProvisioning, type TenantEvent } from '../domain/tenant-status.ts';
+import { moveTenant, requireMove, statusFromProvisioning, type TenantEvent } from '../domain/tenant-status.ts';
 import { typedBack } from '../domain/wording.ts';
 import type { TenantClaim, TenantRecord } from '../ports/store.ts';
 import type { TenantDataLocation } from '../ports/tenant-usage.ts';
@@ -40,6 +48,10 @@ export type LifecycleAsk = {
 };
 
 export type LifecycleResult = { outcome: 'created' | 'existing'; job: JobView };
+
+/** How long a request waits for another one deciding on the same tenant (its claim held, its job not stored yet). */
+const DECIDING_ROUNDS = 40;
+const DECIDING_PAUSE_MS = 25;
 
 /** The status machine's event each verb starts with: the check made before the job is even created. */
 const FIRST_EVENT: Readonly<Record<LifecycleKind, TenantEvent>> = {
@@ -86,6 +98,11 @@ export class LifecycleService {
     return this.request('sync_entitlements', slug, who, ask);
   }
 
+  /** The plans a tenant may be moved to, by id and the name people know them by. */
+  plans(): { id: string; name: string }[] {
+    return Object.entries(this.deps.manifests.plans.plans).map(([id, plan]) => ({ id, name: plan.displayName }));
+  }
+
   /** Where the tenant stands; UnknownTenantError when there is none. */
   async tenant(slug: string): Promise<TenantRecord> {
     const tenant = await this.deps.store.tenant(slug);
@@ -112,12 +129,39 @@ export class LifecycleService {
     }
     requireMove(tenant.slug, tenant, FIRST_EVENT[kind]);
     const definition = await this.define(kind, tenant, who, ask, toPlan, manifest);
-    const claim = await this.claim(tenant.slug, definition.jobId, kind);
+    const claim = await this.claimOnceDecided(tenant.slug, definition.jobId, kind);
     if (!claim.ok) return this.underWay(tenant, kind, claim.jobId, definition);
+    await this.stillAllowed(tenant.slug, definition.jobId, kind);
     const at = this.now();
     // The same request at the same moment: both hold the claim (same job id), the store keeps one of them.
     const stored = await this.deps.store.createJob({ definition, view: initialJobView(definition), createdAt: at, updatedAt: at });
     return { outcome: stored === 'created' ? 'created' : 'existing', job: await this.resume(definition) };
+  }
+
+  /**
+   * The claim, unless another request holds it while it is still deciding (its job not stored yet, as when
+   * the same verb is asked many times at once): then wait for its outcome — its job, to join, or its
+   * refusal, after which the claim is free again.
+   */
+  private async claimOnceDecided(slug: string, jobId: string, kind: LifecycleKind): Promise<TenantClaim> {
+    for (let round = 0; ; round++) {
+      const claim = await this.claim(slug, jobId, kind);
+      if (claim.ok || round >= DECIDING_ROUNDS || (await this.deps.store.getJob(claim.jobId))) return claim;
+      await sleep(DECIDING_PAUSE_MS);
+    }
+  }
+
+  /**
+   * The status was checked before the claim; a job that finished in between may have moved the tenant (the
+   * same suspension asked again just as the first one marks the tenant suspended). Holding the claim, no
+   * other job can move it now: look again, and let go with the refusal if the move is no longer allowed.
+   */
+  private async stillAllowed(slug: string, jobId: string, kind: LifecycleKind): Promise<void> {
+    const now = await this.tenant(slug);
+    const move = moveTenant(now.slug, now, FIRST_EVENT[kind]);
+    if (move.ok) return;
+    await this.deps.store.releaseClaim(now.slug, jobId);
+    throw new TenantTransitionRefusedError(move.reason, now.status, FIRST_EVENT[kind]);
   }
 
   /** The tenant for this job, taking it from a job that has just finished (the engine knows before the store does). */

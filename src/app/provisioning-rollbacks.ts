@@ -2,14 +2,17 @@
  * Rolling back a provisioning job on behalf of a decommissioning: the same
  * engine action a person's rollback is, in the name of the decommissioning
  * job, so the provisioning job's trail says who removed its resources and why.
+ * The purpose goes with the rollback's transition into the job's live state,
+ * so every step's undo (and every retry of it, by whoever) knows it.
  */
 import { redactText } from '../domain/redact.ts';
 import type { Engine } from '../engine/engine.ts';
+import { rollbackPurposeFields } from '../engine/job-state.ts';
 import type { ProvisioningRollbacks } from '../ports/step-services.ts';
 
 export function provisioningRollbacks(engine: () => Engine): ProvisioningRollbacks {
   return {
-    async rollBack(jobId, by, reason) {
+    async rollBack(jobId, { by, reason, purpose }) {
       await engine().act(jobId, { kind: 'rollback' }, (state) => {
         const retrying = state.mode === 'rollback';
         return {
@@ -21,6 +24,7 @@ export function provisioningRollbacks(engine: () => Engine): ProvisioningRollbac
             summary: redactText(`${by} ${retrying ? 'retried the rollback' : 'started a rollback'}: "${reason}"`),
             reason: redactText(reason),
           },
+          details: rollbackPurposeFields(purpose),
         };
       });
     },

@@ -56,8 +56,11 @@ export type EntitlementsEvent = {
   sourceType: string;
   tenant: TenantRef;
   version: EventVersion;
-  /** The subscription as it now is, when this event states it. */
-  subscription?: { id: string; state: SubscriptionState; planId?: string | undefined };
+  /**
+   * The subscription as it now is, when this event states it. `endsAt` (ms): it is set to cancel then, at
+   * its period's end, and stays in its state (active, trialing) until that moment.
+   */
+  subscription?: { id: string; state: SubscriptionState; planId?: string | undefined; endsAt?: number | undefined };
   /** Flags the provider's feature list switches on or off (only those it maps). */
   features?: Record<string, boolean>;
   /** Limits the provider sets (a seat quantity, a Bunny quantity feature). */
@@ -145,7 +148,9 @@ export const EntitlementsEventSchema = z.object({
   sourceType: z.string().min(1),
   tenant: z.union([z.object({ slug: z.string().min(1), customerId: z.string().min(1).optional() }), z.object({ customerId: z.string().min(1) })]),
   version: z.object({ at: z.number(), rank: z.number() }),
-  subscription: z.object({ id: z.string(), state: z.enum(SUBSCRIPTION_STATES), planId: z.string().optional() }).optional(),
+  subscription: z
+    .object({ id: z.string(), state: z.enum(SUBSCRIPTION_STATES), planId: z.string().optional(), endsAt: z.number().optional() })
+    .optional(),
   features: z.record(z.string(), z.boolean()).optional(),
   limits: z.record(z.string(), z.number().nonnegative()).optional(),
   payment: z.enum(['failed', 'paid']).optional(),

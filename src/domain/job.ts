@@ -31,6 +31,19 @@ export function isJobMode(value: string): value is JobMode {
   return (JOB_MODES as readonly string[]).includes(value);
 }
 
+/**
+ * What a rollback is for, which each step's undo may weigh: `undo` takes back
+ * a job (a failed or unwanted provisioning: nothing was sold yet, so all goes
+ * at once); `decommission` retires a tenant that was live, whose customer keeps
+ * what they paid for until it runs out (a subscription ends with its period).
+ */
+export const ROLLBACK_PURPOSES = ['undo', 'decommission'] as const;
+export type RollbackPurpose = (typeof ROLLBACK_PURPOSES)[number];
+
+export function isRollbackPurpose(value: string): value is RollbackPurpose {
+  return (ROLLBACK_PURPOSES as readonly string[]).includes(value);
+}
+
 export const JOB_STATUSES = [
   'running',
   'awaiting_approval',

@@ -5,7 +5,7 @@
  * type fared. Computed once per change of the job and kept (the KPI page
  * aggregates these, never the audit itself).
  */
-import { kindOf } from './job-kind.ts';
+import { kindOf, type JobKind } from './job-kind.ts';
 import type { AuditEntry } from './audit.ts';
 import type { JobDefinition } from './job-definition.ts';
 
@@ -34,6 +34,8 @@ export type StepTypeFacts = {
 
 export type JobFacts = {
   jobId: string;
+  /** What the job did: only provisioning jobs count in the signed-to-live KPIs (see kpis.ts). */
+  kind: JobKind;
   /** The stored view's sequence number these facts were read at: the audit up to it is complete. */
   seq: number;
   planId: string;
@@ -95,6 +97,7 @@ export function jobFacts(definition: JobDefinition, seq: number, entries: readon
   const waitingSince = stopped ? undefined : Math.min(...approvals.values());
   return {
     jobId: definition.jobId,
+    kind: kindOf(definition),
     seq,
     planId: definition.tenant.planId,
     tenantSlug: definition.tenant.slug,

@@ -14,6 +14,10 @@
  *   override, roll back or cancel.
  * - Approval waiting time: from a step asking for approval to its approval or
  *   rejection; approvals still waiting are counted apart.
+ *
+ * Every figure counts provisioning jobs only: a suspension, a plan change or a
+ * decommissioning is no deal, never takes a tenant live, and its approvals,
+ * retries and rollbacks are not the signed-to-live handoffs.
  */
 import { activationReport, type ActivationReport, type FirstActivation, type LiveTenant } from './activation.ts';
 import { HANDOFF_KINDS, neededAHuman, type HandoffKind, type JobFacts } from './kpi-facts.ts';
@@ -139,7 +143,8 @@ function liveTenants(facts: readonly JobFacts[]): LiveTenant[] {
   return [...latest.values()];
 }
 
-export function kpiReport(facts: readonly JobFacts[], firsts: readonly FirstActivation[], now: number): KpiReport {
+export function kpiReport(allJobs: readonly JobFacts[], firsts: readonly FirstActivation[], now: number): KpiReport {
+  const facts = allJobs.filter((f) => f.kind === 'provision');
   return {
     at: now,
     jobs: facts.length,

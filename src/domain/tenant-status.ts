@@ -89,6 +89,11 @@ export function moveTenant(slug: string, current: TenantState, event: TenantEven
   return { ok: true, state: rule.to === 'decommissioning' ? { status: rule.to, previous: current.status } : { status: rule.to } };
 }
 
+/** Whether a tenant in this status may go through the event at all (what a door offers; the service checks again). */
+export function allowsEvent(status: TenantStatus, event: TenantEvent): boolean {
+  return TENANT_TRANSITIONS[event].from.includes(status);
+}
+
 /** The same, throwing the named refusal: for services that stop at the first no. */
 export function requireMove(slug: string, current: TenantState, event: TenantEvent): TenantState {
   const move = moveTenant(slug, current, event);

@@ -60,6 +60,11 @@ export function whenWords(epochMs: number): string {
   return format(epochMs, "HH:mm 'on' d MMMM");
 }
 
+/** "31 December 2026", in the server's time zone like the audit trail. */
+export function dayWords(epochMs: number): string {
+  return format(epochMs, 'd MMMM yyyy');
+}
+
 /** "database, seed data and billing" */
 export function listWords(items: readonly string[]): string {
   if (items.length <= 1) return items.join('');

@@ -15,6 +15,7 @@ import { createHolds } from './stripe-fake/holds.ts';
 import { createIdempotencyStore, fingerprint, MAX_KEY_LENGTH, type Reply } from './stripe-fake/idempotency.ts';
 import { findRoute } from './stripe-fake/routes.ts';
 import { createState, newId, type StripeState } from './stripe-fake/state.ts';
+import { endDuePeriods } from './stripe-fake/subscriptions.ts';
 import { createWebhookSender, type WebhookDelivery, type WebhookEndpoint } from './stripe-fake/webhooks.ts';
 import { pause, type Latency } from './latency.ts';
 import { listenOnLoopback } from './listen.ts';
@@ -50,6 +51,9 @@ export type FakeSubscription = {
   status: string;
   priceIds: string[];
   trialEnd: number | null;
+  /** Set to cancel at the end of its period (then still live until `cancelAt`, Unix seconds). */
+  cancelAtPeriodEnd: boolean;
+  cancelAt: number | null;
   metadata: Record<string, string>;
   /** Price swaps billed pro rata (pending proration items), oldest first. */
   prorations: { fromPrice: string; toPrice: string }[];
@@ -127,9 +131,13 @@ export async function startStripeFake(opts: StripeFakeOptions = {}): Promise<Str
     return failure.status;
   }
 
-  /** Runs the API call; whatever it changed in subscriptions goes out as webhook events, as on Stripe. */
+  /**
+   * Runs the API call; whatever it changed in subscriptions goes out as webhook events, as on Stripe.
+   * Subscriptions whose period ended with a cancellation set for it end first (the fake has no clock of its own).
+   */
   function executeAndTell(route: (state: StripeState, params: FormObject) => unknown, params: FormObject) {
     const before = webhooks.snapshot();
+    endDuePeriods(state);
     const result = execute(state, route, params);
     webhooks.emitChanges(before);
     return result;
@@ -246,6 +254,8 @@ function liveSubscriptionsOf(state: StripeState, tenantId: string): FakeSubscrip
       status: s.status,
       priceIds: s.items.map((item) => item.price),
       trialEnd: s.trialEnd,
+      cancelAtPeriodEnd: s.cancelAtPeriodEnd,
+      cancelAt: s.cancelAt,
       metadata: s.metadata,
       prorations: s.prorations.map(({ fromPrice, toPrice }) => ({ fromPrice, toPrice })),
     }));

@@ -8,7 +8,15 @@ import type { Redis } from 'ioredis';
 import type { Phase, Release, Transition } from '../domain/actions.ts';
 import type { JobEvent } from '../domain/events.ts';
 import type { JobDefinition } from '../domain/job-definition.ts';
-import { isJobMode, isStepState, type JobSnapshot, type StepSnapshot, type StepState } from '../domain/job.ts';
+import {
+  isJobMode,
+  isRollbackPurpose,
+  isStepState,
+  type JobSnapshot,
+  type RollbackPurpose,
+  type StepSnapshot,
+  type StepState,
+} from '../domain/job.ts';
 import type { StepDetails } from '../domain/job-view.ts';
 
 type Outputs = Record<string, unknown>;
@@ -20,6 +28,14 @@ import { Script } from './script.ts';
 export type JobState = JobSnapshot & { details: ReadonlyMap<string, StepDetails>; lastEventSeq: number };
 
 export type Claim = { status: 'ok' | 'resumed'; details: StepDetails } | { status: 'held' | 'stale' | 'gone' };
+
+/** The job's field saying what its rollback is for (absent: an undo). */
+const ROLLBACK_PURPOSE_FIELD = '_purpose';
+
+/** Fields to apply with a rollback's transition so its steps know what it is for (see RollbackPurpose). */
+export function rollbackPurposeFields(purpose: RollbackPurpose): Record<string, string> {
+  return { [ROLLBACK_PURPOSE_FIELD]: purpose };
+}
 
 /** Trimmed length of the event stream; consumers keep far behind this. */
 const STREAM_MAXLEN = '100000';
@@ -113,6 +129,12 @@ export class JobStateStore {
   /** An event with no state change (a retry scheduled, a poll), for the record. */
   async note(event: JobEvent): Promise<void> {
     await this.redis.xadd(this.keys.events(), 'MAXLEN', '~', STREAM_MAXLEN, '*', 'e', JSON.stringify(event));
+  }
+
+  /** What the job's rollback is for: set with the rollback's transition (see rollbackPurposeFields), else an undo. */
+  async rollbackPurpose(jobId: string): Promise<RollbackPurpose> {
+    const purpose = await this.redis.hget(this.keys.jobState(jobId), ROLLBACK_PURPOSE_FIELD);
+    return purpose !== null && isRollbackPurpose(purpose) ? purpose : 'undo';
   }
 
   async setDetails(jobId: string, fields: Record<string, string | number>): Promise<void> {

@@ -13,7 +13,16 @@ import { redactText } from '../domain/redact.ts';
 import type { Log } from '../ports/logger.ts';
 import type { EngineMetrics, StepOutcome } from '../ports/metrics.ts';
 import type { StepServices } from '../ports/step-services.ts';
-import { idempotencyKeyFor, type CheckResult, type Outputs, type RunResult, type StepContext, type StepType } from '../steps/step.ts';
+import type { RollbackPurpose } from '../domain/job.ts';
+import {
+  idempotencyKeyFor,
+  type CheckResult,
+  type Outputs,
+  type RollbackResult,
+  type RunResult,
+  type StepContext,
+  type StepType,
+} from '../steps/step.ts';
 import type { DefinitionCache } from './definitions.ts';
 import type { JobStateStore } from './job-state.ts';
 import type { Release } from '../domain/actions.ts';
@@ -90,7 +99,7 @@ export async function processStepJob(deps: StepWorkerDeps, job: Job, token: stri
 const unboundStep: ReturnType<StepType['bind']> = {
   run: () => Promise.reject(new PermanentError('unknown step type')),
   check: () => Promise.reject(new PermanentError('unknown step type')),
-  rollback: () => Promise.resolve(),
+  rollback: () => Promise.resolve(undefined),
   describe: () => 'unknown step',
   plan: () => ({ summary: 'Unknown step type: nothing can be planned', resources: [] }),
 };
@@ -99,7 +108,7 @@ function event(data: StepJobData, type: EventType, summary: string, extra: Parti
   return { type, jobId: data.jobId, stepId: data.stepId, phase: data.phase, at: Date.now(), actor: ENGINE_ACTOR, summary, ...extra };
 }
 
-function context(a: Activation, signal: AbortSignal, outputs: Outputs): StepContext<unknown> {
+function context(a: Activation, signal: AbortSignal, outputs: Outputs, rollbackPurpose: RollbackPurpose = 'undo'): StepContext<unknown> {
   return {
     jobId: a.data.jobId,
     stepId: a.data.stepId,
@@ -111,6 +120,7 @@ function context(a: Activation, signal: AbortSignal, outputs: Outputs): StepCont
     outputs,
     providedInput: a.details.providedInput,
     approvedBy: a.details.approvedBy,
+    rollbackPurpose,
     services: a.deps.services,
   };
 }
@@ -262,15 +272,20 @@ function traceOf(err: unknown): string {
 
 async function compensate(a: Activation): Promise<void> {
   const started = Date.now();
+  let undone: RollbackResult;
   try {
-    await withTimeout(a.step.timeoutMs, `${a.label} (rollback)`, (signal) => a.bound.rollback(context(a, signal, a.details.outputs)));
+    const purpose = await a.deps.state.rollbackPurpose(a.data.jobId);
+    undone = await withTimeout(a.step.timeoutMs, `${a.label} (rollback)`, (signal) =>
+      a.bound.rollback(context(a, signal, a.details.outputs, purpose)),
+    );
   } catch (err) {
     const error: ClassifiedError = classifyError(err);
     if (error.kind === 'transient' && retriesLeft(a)) return retryLater(a, redactText(error.message));
     return fail(a, err);
   }
   const durationMs = Date.now() - started;
-  await finish(a, 'compensated', event(a.data, 'step.compensated', `Undone: ${a.bound.describe(a.details.outputs)}`, { durationMs }), {});
+  const summary = undone?.summary ?? `Undone: ${a.bound.describe(a.details.outputs)}`;
+  await finish(a, 'compensated', event(a.data, 'step.compensated', summary, { durationMs }), {});
 }
 
 async function finish(a: Activation, outcome: StepOutcome, ev: JobEvent, details: Record<string, string | number>, err?: unknown): Promise<void> {

@@ -23,6 +23,7 @@ import type { ApiCallers } from '../domain/api-callers.ts';
 import type { IdempotentRequests } from '../app/idempotent-requests.ts';
 import type { CallerRateLimit } from '../ports/rate-limit.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { adminTenantRoutes } from './routes/admin-tenants.ts';
 import { apiV1Routes } from './routes/api/v1.ts';
 import { assetRoutes } from './routes/assets.ts';
 import { kpiRoutes } from './routes/kpis.ts';
@@ -120,6 +121,7 @@ export async function registerWeb(server: FastifyInstance, deps: WebDeps): Promi
       slackThread: deps.slackThread,
       publicOrigin,
     });
+    await pages.register(adminTenantRoutes, { service: deps.service, controlRoom: deps.controlRoom, sessions: deps.sessions, signedIn });
     await pages.register(queueRoutes, { signedIn, queues: deps.stepQueues });
     await pages.register(kpiRoutes, { kpis: deps.kpis, signedIn });
     await pages.register(statusRoutes, { statusLinks: deps.statusLinks, feed: deps.feed, view: deps.view, onError: deps.onError });

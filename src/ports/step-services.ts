@@ -12,6 +12,7 @@ import type { Client as OktaClient } from '@okta/okta-sdk-nodejs';
 import type { MongoClient } from 'mongodb';
 import type { Transporter } from 'nodemailer';
 import type Stripe from 'stripe';
+import type { RollbackPurpose } from '../domain/job.ts';
 import type { SeedManifest } from '../manifests/seed.ts';
 import type { TenantRegistry } from './store.ts';
 
@@ -77,8 +78,11 @@ export interface MailService {
 
 /** The engine's own rollback of a provisioning job, for decommissioning: every step type's undo, in reverse dependency order. */
 export interface ProvisioningRollbacks {
-  /** Starts the rollback of the job (or retries a failed one), in the name of `by`. */
-  rollBack(jobId: string, by: string, reason: string): Promise<void>;
+  /**
+   * Starts the rollback of the job (or retries a failed one), in the name of `by`; `purpose` tells each
+   * step's undo what it is for (a decommissioning lets a paid subscription run to its period's end).
+   */
+  rollBack(jobId: string, rollback: { by: string; reason: string; purpose: RollbackPurpose }): Promise<void>;
   /** The job's status now (from its live state); undefined when the engine has none. */
   status(jobId: string): Promise<string | undefined>;
 }

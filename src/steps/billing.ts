@@ -3,7 +3,8 @@
  * subscription on the plan's price, plus one metered item per usage meter.
  * Billing starts on the contract start date, after the plan's trial; until
  * then the subscription is trialing. Invoices go to the admin's email (sales-
- * led deals pay by invoice, not by card).
+ * led deals pay by invoice, not by card). Undone, it cancels both at once; a
+ * decommissioning instead lets the subscription run to its period's end.
  */
 import type Stripe from 'stripe';
 import { z } from 'zod';
@@ -22,6 +23,7 @@ import {
   resolvePrices,
   type PlanPrices,
 } from './billing/lookups.ts';
+import { endWithPeriod } from './billing/period-end.ts';
 import { trialEndFor } from './billing/schedule.ts';
 import { defineStep, type Outputs, type StepContext } from './step.ts';
 
@@ -170,7 +172,10 @@ export const billingStep = defineStep({
     // Only what this job created: a customer or subscription reused from another job stays.
     const mine = (object: { metadata: Stripe.Metadata | null }) => object.metadata?.[JOB_KEY] === ctx.jobId;
     const customers = await tenantCustomers(ctx);
-    for (const subscription of (await liveSubscriptionsOf(ctx, customers)).filter(mine)) {
+    const subscriptions = (await liveSubscriptionsOf(ctx, customers)).filter(mine);
+    // A decommissioned customer paid up to its period's end; an undone provisioning sold nothing yet.
+    if (ctx.rollbackPurpose === 'decommission') return endWithPeriod(stripe, subscriptions, ctx.input.customerName);
+    for (const subscription of subscriptions) {
       await unlessMissing('cancellation', () => stripe.subscriptions.cancel(subscription.id));
     }
     for (const customer of customers.filter(mine)) {

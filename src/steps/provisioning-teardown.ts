@@ -2,7 +2,8 @@
  * Removes everything provisioned for a tenant by rolling back the job that
  * provisioned it: each step type's own undo, in reverse dependency order
  * (DNS record, secrets with their recovery window, Okta group/app/admin,
- * Stripe customer and subscription, database), each tolerant of a resource
+ * the Stripe subscription — set to end with the period the customer paid
+ * for, since the rollback is told it decommissions — database), each tolerant of a resource
  * already gone. The step starts that rollback and polls it (a delayed job
  * per poll); a rollback that fails stops here for a person, who retries it
  * on the provisioning job and then this step. What is removed cannot come
@@ -44,7 +45,12 @@ export const provisioningTeardownStep = defineStep({
     const now = await progress(ctx);
     if (now.status !== 'missing') return now;
     try {
-      await ctx.services.provisioningRollbacks.rollBack(provisioningJobId, `Decommissioning job ${ctx.jobId}`, reason);
+      await ctx.services.provisioningRollbacks.rollBack(provisioningJobId, {
+        by: `Decommissioning job ${ctx.jobId}`,
+        reason,
+        // A live tenant is retired, not a mistake undone: what its customer paid for runs to its end.
+        purpose: 'decommission',
+      });
     } catch (err) {
       // Started meanwhile by a re-delivery of this step: follow it like ours.
       if (!(err instanceof ActionRefusedError)) throw err;

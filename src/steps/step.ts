@@ -7,6 +7,7 @@
 import type { z } from 'zod';
 import type { DerivedTenant } from '../domain/intake.ts';
 import type { JobDefinition } from '../domain/job-definition.ts';
+import type { RollbackPurpose } from '../domain/job.ts';
 import type { StepPlan } from '../domain/preview.ts';
 import type { ManifestFacts } from '../manifests/load.ts';
 import type { SeedManifest } from '../manifests/seed.ts';
@@ -33,6 +34,11 @@ export type StepContext<I> = {
   providedInput: unknown;
   /** Who approved, when the step waited for approval. */
   approvedBy: string | undefined;
+  /**
+   * What a rollback is for (see RollbackPurpose): `undo` unless the job's rollback was started to
+   * decommission its tenant. Only rollback reads it.
+   */
+  rollbackPurpose: RollbackPurpose;
   services: StepServices;
 };
 
@@ -51,6 +57,9 @@ export type RunResult =
   | { status: 'done'; outputs?: Outputs }
   /** Started an async operation; the engine calls check after pollAfterMs. */
   | { status: 'pending'; pollAfterMs: number; outputs?: Outputs };
+
+/** What an undo may say instead of the plain "Undone: …", when it did something else than remove (it scheduled an end). */
+export type RollbackResult = { summary: string } | undefined;
 
 export type CheckResult =
   | { status: 'done'; outputs?: Outputs }
@@ -72,7 +81,8 @@ export type StepDefinition<S extends z.ZodType> = {
   crossCheck?(input: z.output<S>, facts: ManifestFacts): string[];
   run(ctx: StepContext<z.output<S>>): Promise<RunResult>;
   check(ctx: StepContext<z.output<S>>): Promise<CheckResult>;
-  rollback(ctx: StepContext<z.output<S>>): Promise<void>;
+  /** Undoes run; may return what it did in words when that is more than a removal (see RollbackResult). */
+  rollback(ctx: StepContext<z.output<S>>): Promise<RollbackResult>;
   /** Past-tense plain sentence, e.g. "DNS record acme.example.com created". */
   describe(input: z.output<S>, outputs: Outputs): string;
   /**
@@ -90,7 +100,7 @@ export type StepDefinition<S extends z.ZodType> = {
 type Bound = {
   run(ctx: StepContext<unknown>): Promise<RunResult>;
   check(ctx: StepContext<unknown>): Promise<CheckResult>;
-  rollback(ctx: StepContext<unknown>): Promise<void>;
+  rollback(ctx: StepContext<unknown>): Promise<RollbackResult>;
   describe(outputs: Outputs): string;
   plan(context: PlanContext): StepPlan;
 };

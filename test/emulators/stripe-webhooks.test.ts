@@ -69,6 +69,65 @@ describe('the Stripe emulator sends signed webhooks', () => {
     ]);
   });
 
+  it('tells the provisioner a subscription will cancel at its period end as an update: still trialing until then', async () => {
+    const { url, slug, app, fake, stripe } = await serving();
+    const customer = await stripe.customers.create({ name: 'Initech', metadata: { tenant_id: `tnt_${slug}` } });
+    const trialEnd = Math.floor(Date.now() / 1000) + 14 * 86_400;
+    const subscription = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: 'price_growth_annual' }],
+      trial_end: trialEnd,
+      metadata: { tenant_id: `tnt_${slug}` },
+    });
+    fake.sendWebhooksTo({ url: `${url}/webhooks/stripe`, secret: LOCAL_STRIPE_WEBHOOK_SECRET });
+
+    const ending = await stripe.subscriptions.update(subscription.id, { cancel_at_period_end: true });
+    expect(ending).toMatchObject({ status: 'trialing', cancel_at_period_end: true, cancel_at: trialEnd, ended_at: null });
+    await expect
+      .poll(async () => billingTruth(await app.billingStore.billingEventsOf(slug)).subscription?.value, { timeout: 10_000 })
+      .toEqual({ id: subscription.id, state: 'trialing', planId: 'growth', endsAt: trialEnd * 1000 });
+    // Asked twice, it is one change: nothing new to tell.
+    await stripe.subscriptions.update(subscription.id, { cancel_at_period_end: true });
+    // Taken back, it runs on. (A second later: Stripe stamps events to the second, and two changes in
+    // the same second cannot be told apart by their stamp — see stripe-events.ts.)
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(await stripe.subscriptions.update(subscription.id, { cancel_at_period_end: false })).toMatchObject({
+      status: 'trialing',
+      cancel_at_period_end: false,
+      cancel_at: null,
+    });
+    await expect.poll(() => fake.webhookDeliveries().length, { timeout: 10_000 }).toBe(2);
+    expect(fake.webhookDeliveries().map((d) => [d.type, d.status])).toEqual([
+      ['customer.subscription.updated', 200],
+      ['customer.subscription.updated', 200],
+    ]);
+    await expect
+      .poll(async () => billingTruth(await app.billingStore.billingEventsOf(slug)).subscription?.value, { timeout: 10_000 })
+      .toEqual({ id: subscription.id, state: 'trialing', planId: 'growth' });
+  });
+
+  it('ends a subscription set to cancel at its period end when that end comes, and says so with customer.subscription.deleted', async () => {
+    const { url, slug, app, fake, stripe } = await serving();
+    const customer = await stripe.customers.create({ name: 'Initech', metadata: { tenant_id: `tnt_${slug}` } });
+    // A trial ending in two seconds: its period's end comes within the test.
+    const subscription = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: 'price_growth_annual' }],
+      trial_end: Math.floor(Date.now() / 1000) + 2,
+      metadata: { tenant_id: `tnt_${slug}` },
+    });
+    await stripe.subscriptions.update(subscription.id, { cancel_at_period_end: true });
+    fake.sendWebhooksTo({ url: `${url}/webhooks/stripe`, secret: LOCAL_STRIPE_WEBHOOK_SECRET });
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+
+    // The fake has no clock of its own: the next request finds the period over.
+    expect(await stripe.subscriptions.retrieve(subscription.id)).toMatchObject({ status: 'canceled', ended_at: subscription.trial_end });
+    await expect
+      .poll(async () => billingTruth(await app.billingStore.billingEventsOf(slug)).subscription?.value.state, { timeout: 10_000 })
+      .toBe('canceled');
+    expect(fake.webhookDeliveries().map((d) => d.type)).toEqual(['customer.subscription.deleted']);
+  });
+
   it('retries an event its endpoint refused, with growing delays, a few times', async () => {
     const { url, slug, fake, stripe } = await serving();
     // A rotated secret the provisioner does not know yet: every delivery is refused with 400.

@@ -3,13 +3,19 @@
  * a grace period with reminders in the trail (cancelling then touches
  * nothing), an export of its data, then every resource removed by the
  * provisioning job's own rollback. What is left: the export and the
- * decommissioned record with its trail; the slug stays reserved.
+ * decommissioned record with its trail; the slug stays reserved. And in
+ * Stripe, honestly, the customer with its subscription set to cancel at the
+ * end of the period it paid for: still active until then, when Stripe ends it.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { format } from 'date-fns/format';
+import Stripe from 'stripe';
 import { extract } from 'tar';
 import { describe, expect, it } from 'vitest';
+import { LOCAL_STRIPE_WEBHOOK_SECRET } from '../../src/config.ts';
+import { billingTruth } from '../../src/domain/entitlements.ts';
 import { appPerTest, auditOf, dealFor, stepOf, waitForRecord, waitForStatus, waitForStep, type TestApp } from '../support/harness.ts';
 import { person, REQUESTER } from '../support/people.ts';
 import { putInTenantBucket, resourcesOf } from '../support/tenant-resources.ts';
@@ -29,10 +35,13 @@ async function liveTenant(app: TestApp): Promise<{ slug: string; jobId: string; 
 describe('decommissioning', () => {
   const start = appPerTest();
 
-  it('after approval and the grace period, exports the data and leaves every integration empty of the tenant but its record', async () => {
+  it('after approval and the grace period, exports the data and leaves every integration empty of the tenant but its record and its paid-up subscription', async () => {
     const exports = mkdtempSync(path.join(tmpdir(), 'exports-'));
     // About three seconds of grace, a reminder every second.
-    const app = await start({ env: { DECOMMISSION_GRACE_DAYS: '0.00004', DECOMMISSION_REMINDER_HOURS: '0.0003', EXPORTS_DIR: exports } });
+    const app = await start({
+      env: { DECOMMISSION_GRACE_DAYS: '0.00004', DECOMMISSION_REMINDER_HOURS: '0.0003', EXPORTS_DIR: exports },
+      serveWeb: true,
+    });
     const { slug, jobId, deal } = await liveTenant(app);
     const before = await resourcesOf(app, jobId);
     expect(before.oktaApps).toHaveLength(1);
@@ -46,6 +55,10 @@ describe('decommissioning', () => {
     const { job } = await app.service.lifecycle.decommission(slug, DANA, { reason: 'contract ended' });
     expect(job.steps.map((s) => s.id)).toEqual(['approval_gate', 'grace_period', 'decommissioning', 'export', 'teardown', 'decommissioned']);
     await waitForStatus(app, job.jobId, ['awaiting_approval']);
+    // From here Stripe tells the provisioner about subscription changes, as in production.
+    const fake = app.emulators?.stripe;
+    if (!fake || !app.web) throw new Error('this test needs the Stripe emulator and the HTTP server');
+    fake.sendWebhooksTo({ url: `${await app.web.listen(0)}/webhooks/stripe`, secret: LOCAL_STRIPE_WEBHOOK_SECRET });
     await app.service.approve(slug, SAM);
     const done = await waitForStatus(app, job.jobId, ['live', 'failed'], 90_000);
     expect(done.status).toBe('live');
@@ -58,8 +71,9 @@ describe('decommissioning', () => {
       oktaGroups: [],
       oktaUsers: [],
       oktaApps: [],
-      stripeCustomers: [],
-      stripeSubscriptions: [],
+      // The customer paid for its period: the subscription runs until its end, when Stripe cancels it; the customer stays for its invoices.
+      stripeCustomers: before.stripeCustomers,
+      stripeSubscriptions: [`${before.stripeSubscriptions[0]} until the end of its period`],
       // Issue 13's bucket and certificate (with its validation record) go too, by the same rollback.
       buckets: [],
       certificates: [],
@@ -94,6 +108,28 @@ describe('decommissioning', () => {
     );
     expect(text).toContain(`Decommissioning job ${job.jobId} started a rollback: "decommissioning: contract ended"`);
     expect(text).toContain(`Decommissioned ${slug}`);
+
+    // Until when the subscription runs, in the trail; Stripe's own record agrees.
+    const stripe = new Stripe(fake.apiKey, { host: '127.0.0.1', port: fake.port, protocol: 'http' });
+    const [subscription] = fake.liveSubscriptionsFor(`tnt_${slug}`);
+    const live = await stripe.subscriptions.retrieve(subscription?.id ?? '');
+    expect(live).toMatchObject({
+      status: before.stripeSubscriptions[0],
+      cancel_at_period_end: true,
+      cancel_at: live.items.data[0]?.current_period_end,
+    });
+    expect(text).toContain(`Stripe subscription ${live.id} cancels at the end of its period, ${format((live.cancel_at ?? 0) * 1000, 'd MMMM yyyy')}`);
+    // Stripe said so with customer.subscription.updated: recorded as still active until then, applied to nothing.
+    const updated = (await app.billingStore.billingEventsOf(slug)).find((e) => e.sourceType === 'customer.subscription.updated');
+    expect(updated?.subscription).toMatchObject({ id: live.id, state: before.stripeSubscriptions[0], endsAt: (live.cancel_at ?? 0) * 1000 });
+    expect(billingTruth(await app.billingStore.billingEventsOf(slug)).subscription?.value.state).not.toBe('canceled');
+    await expect
+      .poll(async () => (await app.billingStore.billingEvent(`stripe:${updated?.sourceEventId}`))?.handled?.outcome, { timeout: 15_000 })
+      .toMatch(
+        new RegExp(
+          `^recorded only: ${slug} is (being )?decommissioned, so billing changes are not applied to it; its subscription stays \\w+ until the end of its period, `,
+        ),
+      );
 
     // The slug stays reserved: a new deal cannot take it.
     await expect(app.service.provision({ ...deal, crmOpportunityId: '006NEWDEAL1' }, REQUESTER)).rejects.toMatchObject({

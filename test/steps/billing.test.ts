@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { format } from 'date-fns/format';
 import Stripe from 'stripe';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PermanentError, TransientError } from '../../src/domain/errors.ts';
@@ -65,6 +66,11 @@ describe('the billing step puts a closed deal on a Stripe subscription', () => {
 
   function ctx(deal: Deal, outputs: Record<string, unknown> = {}, client: Stripe = stripe): StepContext<unknown> {
     return stepContext({ jobId: deal.jobId, stepId: 'billing', tenant: sampleTenant({ slug: deal.slug }), services: { stripe: client }, outputs });
+  }
+
+  /** The rollback of a decommissioning: the tenant was live and its customer paid for the period. */
+  function decommissioning(deal: Deal, outputs: Record<string, unknown> = {}): StepContext<unknown> {
+    return { ...ctx(deal, outputs), rollbackPurpose: 'decommission' };
   }
 
   it('a growth deal starting today gets one customer and an active subscription on the plan price', async () => {
@@ -170,6 +176,38 @@ describe('the billing step puts a closed deal on a Stripe subscription', () => {
     await step.rollback(ctx(deal));
     expect(fake.meters()).toHaveLength(1);
     expect(await step.check(ctx(deal, outputs))).toMatchObject({ status: 'missing' });
+  });
+
+  it('a decommissioning lets the subscription run to the end of its paid period, keeps the customer, and says until when', async () => {
+    const deal = newDeal();
+    const step = billingStep.bind(config(deal));
+    const { outputs = {} } = await step.run(ctx(deal));
+    const subscriptionId = String(outputs['subscriptionId']);
+
+    const undone = await step.rollback(decommissioning(deal, outputs));
+    // As on Stripe: still active, set to cancel when the current period ends, the customer still there for its invoices.
+    const subscription = await stripe.subscriptions.retrieve(subscriptionId);
+    const periodEnd = subscription.items.data[0]?.current_period_end;
+    expect(periodEnd).toBeGreaterThan(Date.now() / 1000 + 360 * 86_400);
+    expect(subscription).toMatchObject({ status: 'active', cancel_at_period_end: true, cancel_at: periodEnd, ended_at: null });
+    expect(fake.customersFor(`tnt_${deal.slug}`)).toHaveLength(1);
+    const day = format((periodEnd ?? 0) * 1000, 'd MMMM yyyy');
+    expect(undone).toEqual({
+      summary: `Stripe subscription ${subscriptionId} cancels at the end of its period, ${day} (paid until then); the customer Acme Corp is kept in Stripe for its invoices`,
+    });
+
+    // Again (a retried rollback), and with the outputs lost: the same end, no second change.
+    const requests = fake.requests().filter((r) => r.method === 'POST' && r.path === `/v1/subscriptions/${subscriptionId}`).length;
+    expect(await step.rollback(decommissioning(deal, outputs))).toEqual(undone);
+    expect(await step.rollback(decommissioning(deal))).toEqual(undone);
+    expect(fake.requests().filter((r) => r.method === 'POST' && r.path === `/v1/subscriptions/${subscriptionId}`)).toHaveLength(requests);
+    expect((await stripe.subscriptions.retrieve(subscriptionId)).cancel_at).toBe(periodEnd);
+
+    // Someone canceled it in Stripe meanwhile: nothing is left to end, and that is fine.
+    await stripe.subscriptions.cancel(subscriptionId);
+    expect(await step.rollback(decommissioning(deal, outputs))).toEqual({
+      summary: 'No Stripe subscription of Acme Corp was still live: nothing left to end',
+    });
   });
 
   it('rollback after a crash before outputs were recorded finds the customer and subscription by tenant', async () => {

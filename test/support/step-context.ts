@@ -12,6 +12,7 @@ import { MongoClient } from 'mongodb';
 import nodemailer from 'nodemailer';
 import Stripe from 'stripe';
 import type { DerivedTenant } from '../../src/domain/intake.ts';
+import type { RollbackPurpose } from '../../src/domain/job.ts';
 import type { StepServices } from '../../src/ports/step-services.ts';
 import { idempotencyKeyFor, type StepContext } from '../../src/steps/step.ts';
 
@@ -83,6 +84,8 @@ export type ContextOptions = {
   outputs?: Record<string, unknown>;
   attempt?: number;
   providedInput?: unknown;
+  /** What a rollback is for: an undo unless told. */
+  rollbackPurpose?: RollbackPurpose;
 };
 
 /** The context of one attempt; pass the outputs of an earlier run to check or roll it back. */
@@ -100,6 +103,7 @@ export function stepContext(opts: ContextOptions = {}): StepContext<unknown> {
     outputs: opts.outputs ?? {},
     providedInput: opts.providedInput,
     approvedBy: undefined,
+    rollbackPurpose: opts.rollbackPurpose ?? 'undo',
     services: { ...unusedServices(), ...opts.services },
   };
 }

@@ -29,6 +29,7 @@ export type TenantResources = {
   oktaUsers: string[];
   oktaApps: string[];
   stripeCustomers: string[];
+  /** Live subscriptions by status, "… until the end of its period" when set to cancel then. */
   stripeSubscriptions: string[];
   /** The tenant's S3 buckets, as "<name> in <region>". */
   buckets: string[];
@@ -67,7 +68,9 @@ export async function resourcesOf(app: TestApp, jobId: string): Promise<TenantRe
       .map((u) => u.login),
     oktaApps: emulators.okta.appsLabelled(tenant.companyName).map((a) => a.label),
     stripeCustomers: emulators.stripe.customersFor(tenant.tenantId).map((c) => c.id),
-    stripeSubscriptions: emulators.stripe.liveSubscriptionsFor(tenant.tenantId).map((s) => s.status),
+    stripeSubscriptions: emulators.stripe
+      .liveSubscriptionsFor(tenant.tenantId)
+      .map((s) => (s.cancelAtPeriodEnd ? `${s.status} until the end of its period` : s.status)),
     buckets: await bucketsOf(app, tenant.slug),
     certificates: await certificatesFor(app, tenant.dnsName),
     validationRecords: (await recordsUnder(app, tenant.dnsName)).filter((name) => name.startsWith('_')),

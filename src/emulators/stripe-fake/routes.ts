@@ -8,6 +8,7 @@ import { createCustomer, deleteCustomer, retrieveCustomer, searchCustomers } fro
 import type { FormObject } from './form.ts';
 import type { StripeState } from './state.ts';
 import { cancelSubscription, createSubscription, listSubscriptions, retrieveSubscription } from './subscriptions.ts';
+import { updateSubscription } from './subscription-updates.ts';
 
 type Handler = (state: StripeState, params: FormObject, id: string) => unknown;
 
@@ -25,6 +26,7 @@ const ROUTES: readonly Route[] = [
   { method: 'POST', path: /^\/v1\/subscriptions$/, handle: (state, params) => createSubscription(state, params) },
   { method: 'GET', path: /^\/v1\/subscriptions$/, handle: (state, params) => listSubscriptions(state, params) },
   { method: 'GET', path: new RegExp(`^/v1/subscriptions/${ID}$`), handle: (state, _params, id) => retrieveSubscription(state, id) },
+  { method: 'POST', path: new RegExp(`^/v1/subscriptions/${ID}$`), handle: (state, params, id) => updateSubscription(state, params, id) },
   { method: 'DELETE', path: new RegExp(`^/v1/subscriptions/${ID}$`), handle: (state, params, id) => cancelSubscription(state, id, params) },
   { method: 'POST', path: new RegExp(`^/v1/subscription_items/${ID}$`), handle: (state, params, id) => updateSubscriptionItem(state, params, id) },
   { method: 'POST', path: /^\/v1\/billing\/meters$/, handle: (state, params) => createMeter(state, params) },

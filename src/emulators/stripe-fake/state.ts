@@ -51,7 +51,13 @@ export type SubscriptionRecord = {
   billingCycleAnchor: number;
   collectionMethod: 'charge_automatically' | 'send_invoice';
   daysUntilDue: number | null;
+  /** When the cancellation was asked for: at once, or (with cancelAtPeriodEnd) when the end of the period was chosen, as on Stripe. */
   canceledAt: number | null;
+  /** Set to cancel when its current period ends: still active (or trialing) until `cancelAt`. */
+  cancelAtPeriodEnd: boolean;
+  cancelAt: number | null;
+  /** When it stopped (canceled). */
+  endedAt: number | null;
   /** Proration invoice items left pending by item updates with proration_behavior create_prorations (as Stripe does). */
   prorations: ProrationRecord[];
 };

@@ -3,6 +3,8 @@
  * incomplete when Stripe would have to charge a card the customer does not
  * have), retrieve, list by customer (canceled ones only on request, like
  * Stripe) and cancel (a second cancel is "No such subscription", as on Stripe).
+ * Cancelling at the period's end is an update (subscription-updates.ts); such
+ * a subscription is canceled once its `cancel_at` has passed (endDuePeriods).
  */
 import { add } from 'date-fns/add';
 import { fromUnixTime } from 'date-fns/fromUnixTime';
@@ -112,6 +114,9 @@ export function createSubscription(state: StripeState, params: FormObject): unkn
     collectionMethod: method,
     daysUntilDue,
     canceledAt: null,
+    cancelAtPeriodEnd: false,
+    cancelAt: null,
+    endedAt: null,
     prorations: [],
   };
   state.subscriptions.set(subscription.id, subscription);
@@ -132,17 +137,41 @@ function initialStatus(
 }
 
 export function cancelSubscriptionRecord(subscription: SubscriptionRecord): void {
+  const now = nowSeconds();
   subscription.status = 'canceled';
-  subscription.canceledAt = nowSeconds();
+  subscription.canceledAt = now;
+  subscription.endedAt = now;
+  subscription.cancelAt = null;
+}
+
+/** Subscriptions set to cancel at their period's end whose end has come are canceled then, as Stripe does. */
+export function endDuePeriods(state: StripeState, now = nowSeconds()): void {
+  for (const subscription of state.subscriptions.values()) {
+    if (subscription.status === 'canceled' || subscription.cancelAt === null || subscription.cancelAt > now) continue;
+    subscription.status = 'canceled';
+    subscription.endedAt = subscription.cancelAt;
+  }
 }
 
 const DURATION_UNIT: Record<Interval, keyof Duration> = { day: 'days', week: 'weeks', month: 'months', year: 'years' };
 
+/** The end of the item's current period: the trial's end while trialing, else the first interval boundary after now. */
 function periodEnd(state: StripeState, subscription: SubscriptionRecord, item: SubscriptionItemRecord): number {
-  if (subscription.trialEnd !== null) return subscription.trialEnd;
+  if (subscription.trialEnd !== null && subscription.trialEnd > nowSeconds()) return subscription.trialEnd;
   const recurring = state.prices.get(item.price)?.recurring;
   if (!recurring) return subscription.created;
-  return getUnixTime(add(fromUnixTime(subscription.created), { [DURATION_UNIT[recurring.interval]]: recurring.intervalCount }));
+  const anchor = fromUnixTime(subscription.trialEnd ?? subscription.created);
+  const now = nowSeconds();
+  for (let periods = 1; ; periods++) {
+    const end = getUnixTime(add(anchor, { [DURATION_UNIT[recurring.interval]]: recurring.intervalCount * periods }));
+    if (end > now || periods >= 10_000) return end;
+  }
+}
+
+/** The subscription's current period end: its plan item's (the first), as classic billing keeps one period for all items. */
+export function currentPeriodEnd(state: StripeState, subscription: SubscriptionRecord): number {
+  const [first] = subscription.items;
+  return first === undefined ? subscription.created : periodEnd(state, subscription, first);
 }
 
 export function renderSubscriptionItem(state: StripeState, subscription: SubscriptionRecord, item: SubscriptionItemRecord): Record<string, unknown> {
@@ -167,9 +196,10 @@ export function renderSubscription(state: StripeState, subscription: Subscriptio
     object: 'subscription',
     automatic_tax: { enabled: false, liability: null },
     billing_cycle_anchor: subscription.billingCycleAnchor,
-    cancel_at: null,
-    cancel_at_period_end: false,
+    cancel_at: subscription.cancelAt,
+    cancel_at_period_end: subscription.cancelAtPeriodEnd,
     canceled_at: subscription.canceledAt,
+    cancellation_details: { comment: null, feedback: null, reason: subscription.canceledAt === null ? null : 'cancellation_requested' },
     collection_method: subscription.collectionMethod,
     created: subscription.created,
     currency: state.prices.get(subscription.items[0]?.price ?? '')?.currency ?? 'usd',
@@ -177,7 +207,7 @@ export function renderSubscription(state: StripeState, subscription: Subscriptio
     days_until_due: subscription.daysUntilDue,
     default_payment_method: null,
     description: null,
-    ended_at: subscription.canceledAt,
+    ended_at: subscription.endedAt,
     items: { object: 'list', data: items, has_more: false, url: `/v1/subscription_items?subscription=${subscription.id}` },
     latest_invoice: null,
     livemode: false,

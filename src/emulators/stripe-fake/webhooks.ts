@@ -106,7 +106,7 @@ export function createWebhookSender(state: StripeState, initial?: WebhookEndpoin
           object: 'event',
           api_version: '2026-10-28.endive',
           created: Math.floor(Date.now() / 1000),
-          data: { object, ...(was ? { previous_attributes: { status: was.status } } : {}) },
+          data: { object, ...(was ? { previous_attributes: previousAttributes(was.json, object) } : {}) },
           livemode: false,
           pending_webhooks: 1,
           request: { id: null, idempotency_key: null },
@@ -122,4 +122,15 @@ export function createWebhookSender(state: StripeState, initial?: WebhookEndpoin
       timers.clear();
     },
   };
+}
+
+/** Stripe's `previous_attributes`: the earlier value of each top-level field the change touched. */
+function previousAttributes(beforeJson: string, after: Record<string, unknown> | undefined): Record<string, unknown> {
+  const before: unknown = JSON.parse(beforeJson);
+  if (before === null || typeof before !== 'object' || after === undefined) return {};
+  const previous: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(before)) {
+    if (JSON.stringify(value) !== JSON.stringify(after[key])) previous[key] = value;
+  }
+  return previous;
 }

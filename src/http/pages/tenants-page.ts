@@ -14,7 +14,7 @@ function tenant(t: TenantRow): Html {
       html`<li><a href="/admin/jobs/${encodeURIComponent(j.jobId)}"><code>${j.jobId}</code></a> ${statusPill(j.status)} <span class="sub">${when(j.createdAt)}</span></li>`,
   );
   return html`<tr>
-<th scope="row">${t.companyName}<div class="sub"><code class="copy">${t.slug}</code></div></th>
+<th scope="row"><a href="/admin/tenants/${encodeURIComponent(t.slug)}">${t.companyName}</a><div class="sub"><code class="copy">${t.slug}</code></div></th>
 <td>${t.planId}</td>
 <td>${statusPill(t.status)}</td>
 <td><code class="copy">${t.tenantUrl}</code></td>

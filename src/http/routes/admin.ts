@@ -12,7 +12,6 @@ import { ActionRefusedError, InvalidInputError } from '../../domain/errors.ts';
 import type { EventFeed } from '../../engine/feed.ts';
 import { csrfMatches, sameOrigin, type SessionSettings } from '../auth/session.ts';
 import { viewerOf, type SignedInCheck } from '../auth/signed-in.ts';
-import { sign, unsign } from '../auth/signed.ts';
 import { fieldsOf } from '../fields.ts';
 import { jobPage } from '../pages/job-page.ts';
 import { jobsPage, jobsTableBody } from '../pages/jobs-page.ts';
@@ -20,6 +19,7 @@ import { messagePage } from '../pages/sign-in-page.ts';
 import { tenantsPage } from '../pages/tenants-page.ts';
 import { jobActions, jobQueryOf } from './admin-forms.ts';
 import { openEventStream } from './event-stream.ts';
+import { flash as setFlash, takeFlash as readFlash, type Notice } from './flash.ts';
 
 export type AdminDeps = {
   service: ProvisioningService;
@@ -33,35 +33,11 @@ export type AdminDeps = {
   publicOrigin(request: FastifyRequest): string;
 };
 
-type Notice = { kind: 'done' | 'refused'; text: string; shared?: string };
-
-const FLASH = 'prov_flash';
-
 export const adminRoutes: FastifyPluginAsync<AdminDeps> = async (server, deps) => {
   const page = (reply: FastifyReply, status: number, text: string) =>
     reply.code(status).type('text/html').header('cache-control', 'no-store').send(text);
-
-  const flash = (reply: FastifyReply, notice: Notice) =>
-    reply.setCookie(FLASH, sign(deps.sessions.secret, 'flash', notice), {
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: deps.sessions.secureCookies,
-      path: '/admin',
-      maxAge: 60,
-    });
-
-  const takeFlash = (request: FastifyRequest, reply: FastifyReply): Notice | undefined => {
-    const raw = request.cookies[FLASH];
-    if (!raw) return undefined;
-    reply.clearCookie(FLASH, { path: '/admin' });
-    const value = unsign(deps.sessions.secret, 'flash', raw);
-    if (value === null || typeof value !== 'object') return undefined;
-    const kind = Reflect.get(value, 'kind');
-    const text = Reflect.get(value, 'text');
-    const shared = Reflect.get(value, 'shared');
-    if ((kind !== 'done' && kind !== 'refused') || typeof text !== 'string') return undefined;
-    return { kind, text, ...(typeof shared === 'string' ? { shared } : {}) };
-  };
+  const flash = (reply: FastifyReply, notice: Notice) => setFlash(deps.sessions, reply, notice);
+  const takeFlash = (request: FastifyRequest, reply: FastifyReply) => readFlash(deps.sessions, request, reply);
 
   server.get('/admin', async (request, reply) => {
     const me = await deps.signedIn(request, reply);

@@ -10,6 +10,7 @@ const now = Date.parse('2026-03-11T12:00:00Z');
 function live(plan: string, i: number): JobFacts {
   return {
     jobId: `job-${i}`,
+    kind: 'provision',
     seq: 5,
     planId: plan,
     tenantSlug: `t-${i}`,

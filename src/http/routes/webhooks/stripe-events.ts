@@ -66,6 +66,8 @@ const SubscriptionSchema = z.object({
   id: providerId,
   customer: Customer,
   status: z.string(),
+  /** Set when the subscription will cancel (at its period's end): until then it keeps its status. */
+  cancel_at: z.number().int().nonnegative().nullish(),
   metadata: Metadata,
   items: z.object({
     data: z.array(
@@ -136,10 +138,12 @@ function fromSubscription(object: unknown, base: Base, mapping: StripeMapping): 
   const planId = planItem ? planOf(planItem.price, mapping) : undefined;
   const quantity = planItem?.quantity;
   const limits = mapping.quantityLimit && typeof quantity === 'number' && quantity > 0 ? { [mapping.quantityLimit]: quantity } : undefined;
+  // Cancelling at the period's end is not a cancellation: the customer keeps what they paid for until then.
+  const endsAt = state !== 'canceled' && typeof sub.cancel_at === 'number' ? sub.cancel_at * 1000 : undefined;
   const event: EntitlementsEvent = {
     ...base,
     tenant: tenantOf(sub.metadata, sub.customer),
-    subscription: { id: sub.id, state, ...(planId ? { planId } : {}) },
+    subscription: { id: sub.id, state, ...(planId ? { planId } : {}), ...(endsAt === undefined ? {} : { endsAt }) },
     ...(limits ? { limits } : {}),
     facts: { ...(planId ? { plan: planId } : {}), subscriptionState: state },
   };

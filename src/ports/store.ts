@@ -85,6 +85,8 @@ export interface JobStore extends TenantRegistry {
   appendAudit(entries: readonly AuditEntry[]): Promise<void>;
   /** Oldest first. */
   audit(query: { jobIds: readonly string[]; limit: number }): Promise<AuditEntry[]>;
+  /** The newest `limit` entries of every job of the tenant (provisioning and lifecycle), oldest first. */
+  tenantAudit(query: { slug: string; limit: number }): Promise<AuditEntry[]>;
 }
 
 /** A shared customer status link, as stored (the token itself is never stored, only its random id). */

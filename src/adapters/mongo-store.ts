@@ -4,7 +4,15 @@
  * without "." or a leading "$" (everything is redacted, which also makes
  * keys safe, before it is written).
  */
-import { MongoServerError, type Collection, type Db, type Filter, type OptionalUnlessRequiredId } from 'mongodb';
+import {
+  MongoServerError,
+  type AnyBulkWriteOperation,
+  type Collection,
+  type Db,
+  type Filter,
+  type OptionalUnlessRequiredId,
+  type UpdateFilter,
+} from 'mongodb';
 import { z } from 'zod';
 import type { AuditEntry } from '../domain/audit.ts';
 import { EVENT_TYPES } from '../domain/events.ts';
@@ -25,6 +33,7 @@ import type {
   TenantPlace,
   TenantRecord,
   TenantReservation,
+  TenantStatusChange,
 } from '../ports/store.ts';
 
 type JobDoc = {
@@ -66,6 +75,35 @@ const DUPLICATE_KEY = 11000;
 /** Far longer than reserving a slug and storing its job ever take, even on a slow store. */
 const ABANDONED_RESERVATION_MS = 60_000;
 
+/** How many commands a batch of updates to one collection is split into, sent at once: see updateInLanes. */
+const UPDATE_LANES = 4;
+
+/**
+ * Updates of documents picked by _id (each filter matches one at most), as a few commands sent at once;
+ * returns how many matched. FerretDB runs a command's updates one after another, each reading through the
+ * collection, so a few at once let PostgreSQL use more than one core (on MongoDB one command would do).
+ * Written as updateMany: FerretDB 1.24 keeps the PostgreSQL connection of every updateOne of a command
+ * open until the whole command is done (handler/msg_update.go closes its reads with a defer inside the
+ * loop), so a command of more updates than its pool has connections (50) waits for itself for good, and
+ * every other client with it. An updateMany reads its match to the end, which lets the connection go at once.
+ */
+async function updateInLanes<T extends { _id: string }>(
+  collection: Collection<T>,
+  updates: readonly { filter: Filter<T>; update: UpdateFilter<T> }[],
+): Promise<number> {
+  const size = Math.ceil(updates.length / UPDATE_LANES);
+  const lanes = Array.from({ length: Math.ceil(updates.length / size) }, (_, i) => updates.slice(i * size, (i + 1) * size));
+  const results = await Promise.all(
+    lanes.map((lane) =>
+      collection.bulkWrite(
+        lane.map((u): AnyBulkWriteOperation<T> => ({ updateMany: u })),
+        { ordered: false },
+      ),
+    ),
+  );
+  return results.reduce((matched, r) => matched + r.matchedCount, 0);
+}
+
 const isDuplicate = (err: unknown) => err instanceof MongoServerError && err.code === DUPLICATE_KEY;
 
 /** Inserts `doc` unless its key is taken: the unique index is the one arbiter FerretDB has between concurrent writers. */
@@ -105,8 +143,9 @@ export class MongoJobStore implements JobStore, StatusLinkStore {
     await this.jobs.createIndex({ tenantSlug: 1, createdAt: -1 });
     await this.jobs.createIndex({ companyKey: 1, createdAt: -1 });
     await this.jobs.createIndex({ status: 1, updatedAt: -1 });
-    await this.audits.createIndex({ jobId: 1, at: 1 });
-    await this.audits.createIndex({ tenantSlug: 1, at: 1 });
+    // With _id last, as the trails are sorted: MongoDB then reads a page of a trail straight off the index.
+    await this.audits.createIndex({ jobId: 1, at: 1, _id: 1 });
+    await this.audits.createIndex({ tenantSlug: 1, at: 1, _id: 1 });
     await this.audits.createIndex({ companyName: 1, at: 1 });
     await this.statusLinks.createIndex({ jobId: 1 });
   }
@@ -186,10 +225,22 @@ export class MongoJobStore implements JobStore, StatusLinkStore {
     await this.tenants.deleteOne({ _id: slug, jobId });
   }
 
-  async setTenantStatus(slug: string, jobId: string, status: JobStatus): Promise<void> {
-    await this.tenants.updateOne({ _id: slug, jobId }, { $set: { status, updatedAt: new Date() } });
+  /** One round trip for the statuses, and one for the claims their jobs let go of (if any did). */
+  async setTenantStatuses(changes: readonly TenantStatusChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    const updatedAt = new Date();
+    await updateInLanes(
+      this.tenants,
+      changes.map(({ slug, jobId, status }) => ({ filter: { _id: slug, jobId }, update: { $set: { status, updatedAt } } })),
+    );
     // Only a lifecycle job holds a claim; one that is done (or stopped for good) lets the next one in.
-    if (freesTenant(status)) await this.claims.deleteOne({ _id: slug, jobId });
+    const freed = changes.filter((c) => freesTenant(c.status));
+    if (freed.length > 0) {
+      await this.claims.bulkWrite(
+        freed.map(({ slug, jobId }) => ({ deleteOne: { filter: { _id: slug, jobId } } })),
+        { ordered: false },
+      );
+    }
   }
 
   async tenant(slug: string): Promise<TenantRecord | null> {
@@ -242,14 +293,24 @@ export class MongoJobStore implements JobStore, StatusLinkStore {
    * atomically (MongoDB) or nobody else writes meanwhile: FerretDB reads,
    * then writes, so the engine writes one job's view at a time
    * (engine/view-sync.ts). Equal seq rewrites: a poll's outputs change the
-   * view without moving it.
+   * view without moving it. One round trip for the batch; when not every
+   * view was saved (a newer one stored, or no such job), a second one reads
+   * back which were: nobody else writes these jobs meanwhile.
    */
-  async saveView(view: JobView): Promise<boolean> {
-    const saved = await this.jobs.updateOne(
-      { _id: view.jobId, seq: { $lte: view.seq } },
-      { $set: { view: redact(view), seq: view.seq, status: view.status, ...listFields(view), updatedAt: new Date() } },
+  async saveViews(views: readonly JobView[]): Promise<ReadonlySet<string>> {
+    if (views.length === 0) return new Set();
+    const updatedAt = new Date();
+    const matched = await updateInLanes(
+      this.jobs,
+      views.map((view) => ({
+        filter: { _id: view.jobId, seq: { $lte: view.seq } },
+        update: { $set: { view: redact(view), seq: view.seq, status: view.status, ...listFields(view), updatedAt } },
+      })),
     );
-    return saved.matchedCount === 1;
+    if (matched === views.length) return new Set(views.map((v) => v.jobId));
+    const stored = await this.jobs.find({ _id: { $in: views.map((v) => v.jobId) } }, { projection: { seq: 1 } }).toArray();
+    const seqs = new Map(stored.map((doc) => [doc._id, doc.seq]));
+    return new Set(views.filter((v) => seqs.get(v.jobId) === v.seq).map((v) => v.jobId));
   }
 
   /** Every job in one line each, without reading their views (older jobs, stored before the list fields, excepted). */
@@ -327,6 +388,13 @@ export class MongoJobStore implements JobStore, StatusLinkStore {
     }
   }
 
+  /** One query, newest first on the tenant's index; handed back oldest first. */
+  async tenantAudit(query: { slug: string; limit: number }): Promise<AuditEntry[]> {
+    if (!storable(query.slug)) return [];
+    const newestFirst = await this.audits.find({ tenantSlug: query.slug }).sort({ at: -1, _id: -1 }).limit(query.limit).toArray();
+    return auditEntriesOf(newestFirst.reverse());
+  }
+
   /** One equality query per job (see findJobs), merged in time order. */
   async audit(query: { jobIds: readonly string[]; limit: number }): Promise<AuditEntry[]> {
     const perJob = await Promise.all(query.jobIds.map((jobId) => this.audits.find({ jobId }).sort({ at: 1, _id: 1 }).limit(query.limit).toArray()));
@@ -334,12 +402,7 @@ export class MongoJobStore implements JobStore, StatusLinkStore {
       .flat()
       .sort((a, b) => a.at.getTime() - b.at.getTime() || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0))
       .slice(0, query.limit);
-    return docs.flatMap((doc) => {
-      const parsed = AuditDocSchema.safeParse(doc);
-      if (!parsed.success) return [];
-      const { _id, ...rest } = parsed.data;
-      return [{ id: _id, ...rest }];
-    });
+    return auditEntriesOf(docs);
   }
 }
 
@@ -357,6 +420,16 @@ function tenantRecordOf(doc: TenantDoc): TenantRecord {
     ...(moved?.reservedUntil !== undefined ? { reservedUntil: moved.reservedUntil } : {}),
     ...(moved ? { movedBy: moved.by } : {}),
   };
+}
+
+/** Stored entries that read back as audit entries (one that does not is left out, not fatal). */
+function auditEntriesOf(docs: readonly unknown[]): AuditEntry[] {
+  return docs.flatMap((doc) => {
+    const parsed = AuditDocSchema.safeParse(doc);
+    if (!parsed.success) return [];
+    const { _id, ...rest } = parsed.data;
+    return [{ id: _id, ...rest }];
+  });
 }
 
 const AuditDocSchema = z.object({

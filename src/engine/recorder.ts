@@ -1,8 +1,9 @@
 /**
  * Keeps the durable record in step with the live state: after each batch of
- * events it saves the batch's audit entries, then each job's view and tenant
- * status (view-sync.ts: one writer per job at a time, so several recorder
- * processes never put an old view on top of a newer one). Re-processing a
+ * events it saves the batch's audit entries (one insert), then the jobs' views
+ * and tenant statuses (view-sync.ts: one writer per job at a time, so several
+ * recorder processes never put an old view on top of a newer one; the batch's
+ * views in one write). Re-processing a
  * batch is harmless: audit ids are derived from stream ids and views only
  * move forward.
  * Notifiers follow the same batches in a consumer group of their own, so a
@@ -41,10 +42,20 @@ const UNDOING: ReadonlySet<JobEvent['type']> = new Set([
 
 async function jobBatches(sources: Sources, entries: readonly StreamEntry[]): Promise<JobBatch[]> {
   const byJob = new Map<string, StreamEntry[]>();
-  for (const entry of entries) byJob.set(entry.event.jobId, [...(byJob.get(entry.event.jobId) ?? []), entry]);
+  for (const entry of entries) {
+    const jobEntries = byJob.get(entry.event.jobId);
+    if (jobEntries) jobEntries.push(entry);
+    else byJob.set(entry.event.jobId, [entry]);
+  }
+  // Every job's definition (most are cached) and state at once: the engine's connection pipelines the reads.
+  const sourced = await Promise.all(
+    [...byJob].map(async ([jobId, jobEntries]) => {
+      const [definition, state] = await Promise.all([sources.definitions.get(jobId), sources.state.read(jobId)]);
+      return { definition, state, jobEntries };
+    }),
+  );
   const batches: JobBatch[] = [];
-  for (const [jobId, jobEntries] of byJob) {
-    const [definition, state] = await Promise.all([sources.definitions.get(jobId), sources.state.read(jobId)]);
+  for (const { definition, state, jobEntries } of sourced) {
     if (!definition || !state) continue;
     const view = buildJobView(definition, state);
     const closing = closingEvent(view, jobEntries);
@@ -60,7 +71,7 @@ export async function recordEntries(deps: Sources & { store: JobStore; views: Vi
   await deps.store.appendAudit(audit);
   // Views after the batch's audit, and only views this recorder has seen every event of: a stored view at
   // seq N means the audit up to N is stored. A view ahead of the batch is left to the batch holding the rest.
-  for (const { view, seenAll } of batches) if (seenAll) await deps.views.save(view);
+  await deps.views.saveAll(batches.filter((b) => b.seenAll).map((b) => b.view));
 }
 
 /** Tells the notifier, job by job; one job's failure to notify does not stop the others (Redis being away does). */

@@ -12,7 +12,10 @@
  *   so an older status never follows a newer one). The recorder of a job's
  *   last event reads a state at least that new, so the stored view catches
  *   up with every event; and it is never ahead of the audit this recorder
- *   stored just before.
+ *   stored just before. A batch's jobs go together: their locks taken in one
+ *   call, their views and statuses written in one round trip each, their
+ *   locks let go in one call; a job whose lock someone else holds waits
+ *   while the others are written.
  * - A writer whose lock expired mid-write (a very slow store) may have put an
  *   old view on top of a newer one: it takes the lock again and writes the
  *   latest live state.
@@ -35,22 +38,45 @@ import type { Keys } from './keys.ts';
 import { Script } from './script.ts';
 
 /**
- * KEYS[1] = the job's view lock, KEYS[2] = its state hash, KEYS[3] = the stale views set.
- * ARGV: lock token, the sequence number just written, job id.
- * 'released' (and the job unmarked if that was its live state), or 'lost': the
- * lock expired and another writer may have taken it meanwhile.
+ * KEYS = the jobs' view locks; ARGV: the token, how long (ms). Takes each lock that is free; returns the
+ * (1-based) positions of those it took.
  */
-const RELEASE_AFTER_WRITE = new Script(`
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'lost' end
-local live = redis.call('HGET', KEYS[2], '_seq')
-if not live or tonumber(live) <= tonumber(ARGV[2]) then redis.call('ZREM', KEYS[3], ARGV[3]) end
-redis.call('DEL', KEYS[1])
-return 'released'
+const TAKE = new Script(`
+local taken = {}
+for i, lock in ipairs(KEYS) do
+  if redis.call('SET', lock, ARGV[1], 'PX', ARGV[2], 'NX') then taken[#taken + 1] = i end
+end
+return taken
 `);
 
-/** KEYS[1] = a lock, ARGV[1] = its token: deletes it only if it is still ours. */
+/**
+ * KEYS[1] = the stale views set, then per job its view lock and its state hash.
+ * ARGV: the lock token, then per job the sequence number just written and its id.
+ * Per job 'released' (and the job unmarked if that was its live state), or 'lost':
+ * the lock expired and another writer may have taken it meanwhile.
+ */
+const RELEASE_AFTER_WRITE = new Script(`
+local outcomes = {}
+for i = 1, (#KEYS - 1) / 2 do
+  local lock, state = KEYS[2 * i], KEYS[2 * i + 1]
+  local seq, jobId = ARGV[2 * i], ARGV[2 * i + 1]
+  if redis.call('GET', lock) ~= ARGV[1] then
+    outcomes[i] = 'lost'
+  else
+    local live = redis.call('HGET', state, '_seq')
+    if not live or tonumber(live) <= tonumber(seq) then redis.call('ZREM', KEYS[1], jobId) end
+    redis.call('DEL', lock)
+    outcomes[i] = 'released'
+  end
+end
+return outcomes
+`);
+
+/** KEYS = locks, ARGV[1] = their token: deletes each one that is still ours. */
 const RELEASE = new Script(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+for _, lock in ipairs(KEYS) do
+  if redis.call('GET', lock) == ARGV[1] then redis.call('DEL', lock) end
+end
 return 0
 `);
 
@@ -76,10 +102,10 @@ export class ViewSync {
     this.lockMs = opts.lockMs ?? 10_000;
   }
 
-  /** Saves a view of the job (and its tenant status) unless a newer one is stored. */
-  async save(view: JobView): Promise<void> {
-    const token = await this.waitForLock(view.jobId);
-    await this.writeWhileHeld(view.jobId, token, async () => view);
+  /** Saves each job's view (and its tenant status) unless a newer one is stored; one view per job. */
+  async saveAll(views: readonly JobView[]): Promise<void> {
+    const byJob = new Map(views.map((v) => [v.jobId, v]));
+    await this.underLocks([...byJob.keys()], async (held) => held.flatMap((jobId) => byJob.get(jobId) ?? []));
   }
 
   /**
@@ -93,19 +119,21 @@ export class ViewSync {
     const marked = await redis.zrangebyscore(keys.staleViews(), '-inf', now - olderThanMs, 'WITHSCORES', 'LIMIT', 0, limit);
     const recorded = await this.recordedSoFar();
     const patience = this.opts.recorderPatienceMs ?? 60_000;
-    let rewritten = 0;
-    for (let i = 0; i < marked.length; i += 2) {
-      const jobId = marked[i] ?? '';
-      const lastEvent = await redis.hget(keys.jobState(jobId), '_evid');
-      if (lastEvent !== null && !recorded(lastEvent) && Number(marked[i + 1]) > now - patience) continue;
-      const token = randomUUID();
-      // A writer holding the lock is at it already; a lock never released expires, and the next round gets the job.
-      if (await this.take(jobId, token)) {
-        await this.writeWhileHeld(jobId, token, () => this.latest(jobId));
-        rewritten += 1;
-      }
-    }
-    return rewritten;
+    const behind = Array.from({ length: marked.length / 2 }, (_, i) => ({ jobId: marked[2 * i] ?? '', since: Number(marked[2 * i + 1]) }));
+    // One round trip: the connection pipelines these.
+    const lastEvents = await Promise.all(behind.map(({ jobId }) => redis.hget(keys.jobState(jobId), '_evid')));
+    const due = behind.filter(({ since }, i) => {
+      const lastEvent = lastEvents[i] ?? null;
+      return lastEvent === null || recorded(lastEvent) || since <= now - patience;
+    });
+    // A writer holding a lock is at it already; a lock never released expires, and the next round gets the job.
+    const token = randomUUID();
+    const held = await this.take(
+      due.map((d) => d.jobId),
+      token,
+    );
+    if (held.length > 0) await this.writeWhileHeld(held, token, () => this.latest(held));
+    return held.length;
   }
 
   /**
@@ -124,44 +152,78 @@ export class ViewSync {
       compareEntryIds(entryId, delivered) <= 0 && (Number(pending) === 0 || typeof oldest !== 'string' || compareEntryIds(entryId, oldest) < 0);
   }
 
-  private async take(jobId: string, token: string): Promise<boolean> {
-    return (await this.opts.redis.set(this.opts.keys.viewLock(jobId), token, 'PX', this.lockMs, 'NX')) === 'OK';
+  /** Takes the locks of those jobs nobody else is writing; returns their ids. */
+  private async take(jobIds: readonly string[], token: string): Promise<string[]> {
+    if (jobIds.length === 0) return [];
+    const taken = await TAKE.run(
+      this.opts.redis,
+      jobIds.map((jobId) => this.opts.keys.viewLock(jobId)),
+      [token, this.lockMs],
+    );
+    return Array.isArray(taken) ? taken.flatMap((position) => jobIds[Number(position) - 1] ?? []) : [];
   }
 
-  /** Another writer holds the lock for one write; one that died holding it lets go when the lock expires. */
-  private async waitForLock(jobId: string): Promise<string> {
-    const token = randomUUID();
-    const deadline = Date.now() + 2 * this.lockMs;
-    while (!(await this.take(jobId, token))) {
+  /**
+   * Writes the jobs' views under their locks: those free now at once, the others as their writers let go.
+   * A writer that died holding one lets go when the lock expires.
+   */
+  private async underLocks(jobIds: readonly string[], viewsOf: (held: readonly string[]) => Promise<JobView[]>): Promise<void> {
+    let deadline = Date.now() + 2 * this.lockMs;
+    let waiting = jobIds;
+    while (waiting.length > 0) {
+      const token = randomUUID();
+      const held = await this.take(waiting, token);
+      if (held.length > 0) {
+        await this.writeWhileHeld(held, token, () => viewsOf(held));
+        waiting = waiting.filter((jobId) => !held.includes(jobId));
+        // The time spent writing is not the others' writers holding on.
+        deadline = Date.now() + 2 * this.lockMs;
+      }
+      if (waiting.length === 0) return;
       if (Date.now() > deadline)
-        throw new Error(`the view of job ${jobId} stayed locked for ${(2 * this.lockMs) / 1000} s; the reconciler will write it`);
+        throw new Error(`the view of job ${waiting.join(', ')} stayed locked for ${(2 * this.lockMs) / 1000} s; the reconciler will write it`);
       await sleep(10);
     }
-    return token;
   }
 
-  private async writeWhileHeld(jobId: string, token: string, viewOf: () => Promise<JobView | null>): Promise<void> {
+  private async writeWhileHeld(jobIds: readonly string[], token: string, viewsOf: () => Promise<JobView[]>): Promise<void> {
     const { redis, keys, store } = this.opts;
-    let outcome: unknown;
+    let outcomes: unknown;
     try {
-      const view = await viewOf();
-      if (view && (await store.saveView(view))) await store.setTenantStatus(view.tenant.slug, jobId, view.status);
+      const views = await viewsOf();
+      const saved = await store.saveViews(views);
+      // Only the statuses of views saved: an older status never follows a newer one.
+      const moved = views.filter((v) => saved.has(v.jobId));
+      await store.setTenantStatuses(moved.map((v) => ({ slug: v.tenant.slug, jobId: v.jobId, status: v.status })));
       // A job whose live state is gone has nothing newer to write: unmark it.
-      outcome = await RELEASE_AFTER_WRITE.run(redis, [keys.viewLock(jobId), keys.jobState(jobId), keys.staleViews()], [token, view?.seq ?? 0, jobId]);
+      const seqs = new Map(views.map((v) => [v.jobId, v.seq]));
+      outcomes = await RELEASE_AFTER_WRITE.run(
+        redis,
+        [keys.staleViews(), ...jobIds.flatMap((jobId) => [keys.viewLock(jobId), keys.jobState(jobId)])],
+        [token, ...jobIds.flatMap((jobId) => [seqs.get(jobId) ?? 0, jobId])],
+      );
     } catch (err) {
-      await RELEASE.run(redis, [keys.viewLock(jobId)], [token]);
+      await RELEASE.run(
+        redis,
+        jobIds.map((jobId) => keys.viewLock(jobId)),
+        [token],
+      );
       throw err;
     }
-    if (outcome === 'lost') {
-      // Our write may have landed on top of a newer one made meanwhile; every other writer finishes before it lets go.
-      const again = await this.waitForLock(jobId);
-      await this.writeWhileHeld(jobId, again, () => this.latest(jobId));
-    }
+    // Our write may have landed on top of a newer one made meanwhile; every other writer finishes before it lets go.
+    const lost = jobIds.filter((_, i) => Array.isArray(outcomes) && outcomes[i] === 'lost');
+    if (lost.length > 0) await this.underLocks(lost, (held) => this.latest(held));
   }
 
-  private async latest(jobId: string): Promise<JobView | null> {
-    const [definition, state] = await Promise.all([this.opts.definitions.get(jobId), this.opts.state.read(jobId)]);
-    return definition && state ? buildJobView(definition, state) : null;
+  /** The jobs' live views; none for a job whose live state is gone. */
+  private async latest(jobIds: readonly string[]): Promise<JobView[]> {
+    const views = await Promise.all(
+      jobIds.map(async (jobId) => {
+        const [definition, state] = await Promise.all([this.opts.definitions.get(jobId), this.opts.state.read(jobId)]);
+        return definition && state ? buildJobView(definition, state) : null;
+      }),
+    );
+    return views.filter((v) => v !== null);
   }
 }
 

@@ -36,6 +36,9 @@ export type TenantPlace = { status: TenantStatus; previous?: TenantStatus; planI
 
 export type TenantMoveStamp = { jobId: string; stepId: string; from: TenantPlace };
 
+/** A job's status, for its tenant. */
+export type TenantStatusChange = { slug: string; jobId: string; status: JobStatus };
+
 /** One lifecycle job at a time per tenant: who holds it. */
 export type TenantClaim = { ok: true } | { ok: false; jobId: string; kind: LifecycleKind };
 
@@ -59,15 +62,18 @@ export interface JobStore extends TenantRegistry {
   reserveTenant(tenant: { slug: string; jobId: string; companyName: string }): Promise<TenantReservation>;
   /** Gives the slug back from a job that was never stored (its opportunity went to another job first). */
   releaseTenant(slug: string, jobId: string): Promise<void>;
-  /** Records a job's status on its tenant: the provisioning status for the job that provisioned it; a finished lifecycle job lets go of its claim. */
-  setTenantStatus(slug: string, jobId: string, status: JobStatus): Promise<void>;
+  /**
+   * Records each job's status on its tenant: the provisioning status for the job that provisioned it; a finished
+   * lifecycle job lets go of its claim. Writes the batch together (a recorder's batch holds many jobs).
+   */
+  setTenantStatuses(changes: readonly TenantStatusChange[]): Promise<void>;
   /** 'exists' when a job with this id is already stored (the same deal submitted again). */
   createJob(record: JobRecord): Promise<'created' | 'exists'>;
   /**
-   * Saves the job's view unless a newer one is stored; false if it was not saved.
-   * The engine writes one job's view at a time, so the store need not arbitrate between writers.
+   * Saves each job's view unless a newer one is stored; returns the ids of the jobs whose view it saved.
+   * The engine has one writer per job at a time, so the store need not arbitrate between writers.
    */
-  saveView(view: JobView): Promise<boolean>;
+  saveViews(views: readonly JobView[]): Promise<ReadonlySet<string>>;
   getJob(jobId: string): Promise<JobRecord | null>;
   /** Every job in one line each (the admin panel's list keeps them in memory). */
   jobSummaries(): Promise<JobSummary[]>;
@@ -79,6 +85,8 @@ export interface JobStore extends TenantRegistry {
   appendAudit(entries: readonly AuditEntry[]): Promise<void>;
   /** Oldest first. */
   audit(query: { jobIds: readonly string[]; limit: number }): Promise<AuditEntry[]>;
+  /** The newest `limit` entries of every job of the tenant (provisioning and lifecycle), oldest first. */
+  tenantAudit(query: { slug: string; limit: number }): Promise<AuditEntry[]>;
 }
 
 /** A shared customer status link, as stored (the token itself is never stored, only its random id). */

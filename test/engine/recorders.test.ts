@@ -158,3 +158,42 @@ describe('several recorders write the same jobs at once', () => {
     expect(await impatient.reconcile(0)).toBe(1);
   });
 });
+
+describe('a recorder writes a batch of jobs together', () => {
+  const start = appPerTest();
+
+  it('one batch holding more jobs than the store has connections stores every view and tenant status', async () => {
+    // FerretDB kept a connection per updateOne of a command until the command ended: one command (of four) holding
+    // more updates than its 50 connections waited for itself for good.
+    const app = await start({ pipeline: TWO_ROOTS, runWorkers: false });
+    const provisioned: Awaited<ReturnType<typeof app.service.provision>>[] = [];
+    while (provisioned.length < 210)
+      provisioned.push(...(await Promise.all(Array.from({ length: 30 }, () => app.service.provision(dealFor(), REQUESTER)))));
+    const jobIds = provisioned.map(({ job }) => job.jobId);
+    for (const jobId of jobIds) await play(app, jobId, 'database', 'started');
+    const batch = await Promise.all(jobIds.map((jobId) => latestEntry(app, jobId)));
+
+    await recordEntries({ state: app.engine.state, definitions: app.engine.definitions, store: app.store, views: viewSync(app) }, batch);
+
+    expect(await staleViews(app, jobIds)).toEqual([]);
+    for (const jobId of jobIds) expect((await app.store.getJob(jobId))?.view.steps[0]?.state).toBe('running');
+    expect((await tenantStatuses(app)).map((t) => t.status)).toEqual(jobIds.map(() => 'running'));
+  });
+
+  it("a job whose view another recorder is writing waits for it, while the batch's other jobs are written at once", async () => {
+    const app = await start({ pipeline: TWO_ROOTS, runWorkers: false });
+    const [busy, free] = await Promise.all([app.service.provision(dealFor(), REQUESTER), app.service.provision(dealFor(), REQUESTER)]);
+    const jobIds = [busy.job.jobId, free.job.jobId];
+    for (const jobId of jobIds) await play(app, jobId, 'database', 'started');
+    const lock = app.engine.keys.viewLock(busy.job.jobId);
+    await app.engine.redis.set(lock, 'another recorder', 'PX', 10_000);
+
+    const saving = viewSync(app).saveAll(await Promise.all(jobIds.map(async (jobId) => (await app.engine.view(jobId)) ?? busy.job)));
+    await expect.poll(async () => (await app.store.getJob(free.job.jobId))?.view.seq, { timeout: 5_000 }).toBeGreaterThan(0);
+    expect((await app.store.getJob(busy.job.jobId))?.view.seq).toBe(0); // still the other recorder's turn
+
+    await app.engine.redis.del(lock);
+    await saving;
+    expect(await staleViews(app, jobIds)).toEqual([]);
+  });
+});

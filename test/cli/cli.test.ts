@@ -91,7 +91,9 @@ describe('the provisioner CLI', () => {
     expect(audit.code).toBe(0);
     expect(audit.out).toContain('pat.platform requested a starter tenant for Initech LLC (slug initech) from the CLI.');
     expect(audit.out).toMatch(/\d\d:\d\d Tenant initech is live at https:\/\/initech\.cli\w+\.tenants\.test/);
-  });
+    // The whole real pipeline (13 steps on the emulators) in a process of its own: ~13 s alone, several times that
+    // on two cores shared with the rest of the suite.
+  }, 120_000);
 
   it('drift finds initech has what it pays for: the plan flags and limits set at provisioning; an unknown tenant exits 3', async () => {
     const drift = await cli('drift', 'initech');

@@ -14,7 +14,7 @@ import { ensureApp, ensureAssigned, findApps, isAssigned, type AppRequest } from
 import { customerMetadata } from './sso/customer-metadata.ts';
 import { ensureAdmin, ensureGroup, findGroupId, findUser, isMember, type Admin } from './sso/directory.ts';
 import { jobMark, madeByJob, undoJob } from './sso/made-by-job.ts';
-import { nothingToUndo, readyAfterPlanChange, setUpSummary, skipped, skippedDone, undone } from './sso/words.ts';
+import { nothingToUndo, readyAfterPlanChange, removedOnDecommission, setUpSummary, skipped, skippedDone, undone } from './sso/words.ts';
 import { ensureIdp, findIdp } from './sso/identity-provider.ts';
 import { ssoNames, type SsoNames } from './sso/names.ts';
 import { tearDown } from './sso/teardown.ts';
@@ -157,8 +157,13 @@ export const ssoStep = defineStep({
   },
   async rollback(ctx) {
     const cfg = ctx.input;
-    if (!cfg.enabled) return cfg.keepExisting ? { summary: nothingToUndo(cfg) } : undefined;
     const recorded = recordedOutputs.parse(ctx.outputs);
+    if (!cfg.enabled && !cfg.keepExisting && ctx.rollbackPurpose === 'decommission') {
+      // Provisioned without SSO, the tenant may have got it with an upgrade since: decommissioning removes it all the same.
+      await tearDown(ctx.services.okta, ssoNames(cfg), cfg.adminEmail, recorded);
+      return { summary: removedOnDecommission(cfg) };
+    }
+    if (!cfg.enabled) return cfg.keepExisting ? { summary: nothingToUndo(cfg) } : undefined;
     if (cfg.keepExisting) {
       const made = await undoJob(ctx.services.okta, ssoNames(cfg), cfg.adminEmail, ctx.jobId, {
         userId: recorded.userId,

@@ -3,8 +3,12 @@
  * upgrades to a plan with SSO can sign in with it (the admin group, the admin
  * and the app are set up as provisioning would); a tenant that already had
  * SSO keeps the very same app when the change is rolled back; a downgrade
- * switches the flag off and leaves Okta as it is, people included.
+ * switches the flag off and leaves Okta as it is, people included; and
+ * decommissioning removes SSO that came with an upgrade, like any other.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { appPerTest, auditOf, dealFor, stepOf, stepStates, waitForRecord, waitForStatus, type TestApp } from '../support/harness.ts';
 import { person, REQUESTER } from '../support/people.ts';
@@ -14,6 +18,7 @@ import { resourcesOf } from '../support/tenant-resources.ts';
 /** What a plan change touches (flags, billing) and the Okta setup, as the provisioning pipeline has them. */
 const PIPELINE = repoPipelineOnly('database', 'feature_flags', 'billing', 'sso');
 const DANA = person('dana.admin', 'admin');
+const SAM = person('sam.approver', 'approver');
 const ADMIN_EMAIL = 'it-admin@acme.example';
 
 async function liveTenant(app: TestApp, deal: Record<string, unknown>): Promise<{ slug: string; jobId: string }> {
@@ -109,5 +114,19 @@ describe('single sign-on on a plan change', () => {
     expect(oktaOf(app, slug, 'Initech Down')).toEqual(before);
     await rollBack(app, upgrade, 'they stay on starter after all');
     expect(oktaOf(app, slug, 'Initech Down')).toEqual(before);
+  });
+
+  it('decommissioning a tenant whose SSO came with an upgrade removes that SSO too', async () => {
+    const exports = mkdtempSync(join(tmpdir(), 'exports-'));
+    const app = await start({ pipeline: PIPELINE, emulators: true, env: { DECOMMISSION_GRACE_DAYS: '0.00001', EXPORTS_DIR: exports } });
+    const { slug } = await liveTenant(app, { companyName: 'Vandelay Gone' });
+    await changePlan(app, slug, 'growth', 'signed the growth order form');
+    expect(oktaOf(app, slug, 'Vandelay Gone').apps).toHaveLength(1);
+
+    const { job } = await app.service.lifecycle.decommission(slug, DANA, { reason: 'contract ended' });
+    await waitForStatus(app, job.jobId, ['awaiting_approval']);
+    await app.service.approve(slug, SAM);
+    expect((await waitForStatus(app, job.jobId, ['live', 'failed'], 60_000)).status).toBe('live');
+    expect(oktaOf(app, slug, 'Vandelay Gone')).toEqual({ groups: [], admins: [], apps: [] });
   });
 });

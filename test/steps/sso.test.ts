@@ -465,3 +465,20 @@ describe('single sign-on set up by a plan change (keepExisting)', () => {
     expect(() => ssoStep.bind({ ...t.config, keepExisting: true })).toThrow(/mode[\s\S]*keepExisting sets up okta_oidc or okta_saml/);
   });
 });
+
+describe('decommissioning a tenant provisioned without SSO', () => {
+  it('removes the SSO a plan change set up since, though its provisioning skipped SSO; a plain undo does not', async () => {
+    const t = newTenant();
+    await ssoStep.bind({ ...t.config, keepExisting: true }).run(stepContext({ jobId: 'acme-plan-up', services: { okta: oktaClient() } }));
+    const provisioned = ssoStep.bind({ ...t.config, enabled: false });
+    const outputs = { skipped: true };
+    expect(await provisioned.rollback(t.ctx({ outputs }))).toBeUndefined();
+    expect(fake.appsLabelled(t.names.app)).toHaveLength(1);
+
+    const decommission = stepContext({ jobId: 'acme-prov', services: { okta: oktaClient() }, outputs, rollbackPurpose: 'decommission' });
+    expect(await provisioned.rollback(decommission)).toEqual({
+      summary: 'Removed any Okta single sign-on Acme Corp got after it was provisioned without it (with an upgrade)',
+    });
+    nothingLeft(t);
+  });
+});

@@ -25,6 +25,11 @@ export function nothingToUndo(cfg: Config): string {
   return `Nothing to undo in Okta for ${cfg.companyName}: this job left it as it was`;
 }
 
+/** A tenant provisioned without SSO, decommissioned: what an upgrade may have set up since is gone too. */
+export function removedOnDecommission(cfg: Config): string {
+  return `Removed any Okta single sign-on ${cfg.companyName} got after it was provisioned without it (with an upgrade)`;
+}
+
 export function setUpSummary(cfg: Config): string {
   const setUp = `Set up Okta single sign-on for ${cfg.companyName}, admin ${cfg.adminEmail}`;
   return cfg.keepExisting ? `${setUp}, unless it is already there: what is there is reused and kept` : setUp;

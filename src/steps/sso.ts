@@ -12,40 +12,70 @@
 import { z } from 'zod';
 import { ensureApp, ensureAssigned, findApps, isAssigned, type AppRequest } from './sso/apps.ts';
 import { customerMetadata } from './sso/customer-metadata.ts';
-import { ensureAdmin, ensureGroup, findGroupId, findUser, isMember } from './sso/directory.ts';
+import { ensureAdmin, ensureGroup, findGroupId, findUser, isMember, type Admin } from './sso/directory.ts';
+import { jobMark, madeByJob, undoJob } from './sso/made-by-job.ts';
+import { nothingToUndo, readyAfterPlanChange, removedOnDecommission, setUpSummary, skipped, skippedDone, undone } from './sso/words.ts';
 import { ensureIdp, findIdp } from './sso/identity-provider.ts';
 import { ssoNames, type SsoNames } from './sso/names.ts';
-import { tearDown, type Recorded } from './sso/teardown.ts';
+import { tearDown } from './sso/teardown.ts';
 import { defineStep, type CheckResult, type Outputs, type StepContext } from './step.ts';
 
 const httpsUrl = z.url({ protocol: /^https$/, error: 'Enter an https:// address' });
 
-const input = z.strictObject({
-  /** The plan's `sso` feature: when off, the step does nothing (templates may render it as "true"/"false"). */
-  enabled: z.union([z.boolean(), z.stringbool()]).default(true),
-  tenantId: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, { error: 'tenantId may only contain letters, digits, "_" and "-"' }),
-  companyName: z.string().trim().min(1).max(120),
-  adminEmail: z.email({ error: "Enter the customer admin's email address" }),
-  mode: z.enum(['okta_oidc', 'okta_saml', 'customer_idp']),
-  /** Where Okta sends people back after signing in, e.g. the tenant URL + "/auth/callback". */
-  redirectUri: httpsUrl,
-  /** okta_saml only; defaults to "/auth/saml/acs" on the redirect URI's host. */
-  samlAcsUrl: httpsUrl.optional(),
-  /** okta_saml only: the SAML audience (SP entity id); defaults to the redirect URI's origin. */
-  audience: z.string().trim().min(1).optional(),
-});
+const input = z
+  .strictObject({
+    /** The plan's `sso` feature: when off, the step does nothing (templates may render it as "true"/"false"). */
+    enabled: z.union([z.boolean(), z.stringbool()]).default(true),
+    tenantId: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, { error: 'tenantId may only contain letters, digits, "_" and "-"' }),
+    companyName: z.string().trim().min(1).max(120),
+    adminEmail: z.email({ error: "Enter the customer admin's email address" }),
+    mode: z.enum(['okta_oidc', 'okta_saml', 'customer_idp']),
+    /** Where Okta sends people back after signing in, e.g. the tenant URL + "/auth/callback". */
+    redirectUri: httpsUrl,
+    /** okta_saml only; defaults to "/auth/saml/acs" on the redirect URI's host. */
+    samlAcsUrl: httpsUrl.optional(),
+    /** okta_saml only: the SAML audience (SP entity id); defaults to the redirect URI's origin. */
+    audience: z.string().trim().min(1).optional(),
+    /**
+     * For a plan change on a live tenant (see sso/made-by-job.ts): an SSO setup already in Okta is reused
+     * and kept, a rollback removes only what this job created, and with `enabled` off Okta is left as it is.
+     */
+    keepExisting: z.boolean().default(false),
+  })
+  .refine((cfg) => !(cfg.keepExisting && cfg.mode === 'customer_idp'), {
+    path: ['mode'],
+    error: "keepExisting sets up okta_oidc or okta_saml; a customer's own identity provider is set up when the tenant is provisioned",
+  });
 type Input = z.output<typeof input>;
 
-const recordedOutputs = z.object({ userId: z.string(), userCreated: z.boolean(), idpKeyId: z.string() }).partial().catch({});
+const recordedOutputs = z
+  .object({ userId: z.string(), userCreated: z.boolean(), idpKeyId: z.string(), adminInvited: z.boolean() })
+  .partial()
+  .catch({});
 
-function appRequest(cfg: Input, names: SsoNames): AppRequest {
-  if (cfg.mode !== 'okta_saml') return { label: names.appLabel, kind: 'OPENID_CONNECT', redirectUri: cfg.redirectUri };
+/** Without a job id (the preview), the app as any run would ask for it, unmarked. */
+function appRequest(cfg: Input, names: SsoNames, jobId?: string): AppRequest {
+  const adminNote = cfg.keepExisting && jobId !== undefined ? { adminNote: `Single sign-on for ${cfg.companyName} ${jobMark(jobId)}` } : {};
+  if (cfg.mode !== 'okta_saml') return { label: names.appLabel, kind: 'OPENID_CONNECT', redirectUri: cfg.redirectUri, ...adminNote };
   const origin = new URL(cfg.redirectUri).origin;
   return {
     label: names.appLabel,
     kind: 'SAML_2_0',
     target: { acsUrl: cfg.samlAcsUrl ?? `${origin}/auth/saml/acs`, audience: cfg.audience ?? origin },
+    ...adminNote,
   };
+}
+
+function groupDescription(cfg: Input, jobId: string): string {
+  const description = `Administrators of ${cfg.companyName} (${cfg.tenantId})`;
+  return cfg.keepExisting ? `${description} ${jobMark(jobId)}` : description;
+}
+
+/** For a plan change: whether the group and app were there before this job, and whether this run invited the admin (a rollback removes only what the job made). */
+async function existedBefore(ctx: StepContext<Input>, admin: Admin): Promise<Outputs> {
+  if (!ctx.input.keepExisting) return {};
+  const made = await madeByJob(ctx.services.okta, ssoNames(ctx.input), ctx.jobId);
+  return { groupExisted: !made.group, appExisted: !made.app, adminInvited: admin.createdNow };
 }
 
 async function setUp(ctx: StepContext<Input>): Promise<Outputs> {
@@ -57,11 +87,12 @@ async function setUp(ctx: StepContext<Input>): Promise<Outputs> {
     cfg.mode === 'customer_idp'
       ? await customerMetadata(ctx.providedInput, cfg.companyName, { fetch: ctx.services.fetch, signal: ctx.signal })
       : undefined;
-  const groupId = await ensureGroup(client, names.groupName, `Administrators of ${cfg.companyName} (${cfg.tenantId})`);
+  const groupId = await ensureGroup(client, names.groupName, groupDescription(cfg, ctx.jobId));
   const admin = await ensureAdmin(client, { login: cfg.adminEmail, companyName: cfg.companyName, adminUserType: names.adminUserType, groupId });
-  const app = await ensureApp(client, appRequest(cfg, names));
+  const app = await ensureApp(client, appRequest(cfg, names, ctx.jobId));
   await ensureAssigned(client, app.appId, groupId);
   const outputs: Outputs = {
+    ...(await existedBefore(ctx, admin)),
     mode: cfg.mode,
     groupId,
     groupName: names.groupName,
@@ -118,15 +149,32 @@ export const ssoStep = defineStep({
     return { status: 'done', outputs: await setUp(ctx) };
   },
   async check(ctx) {
-    return ctx.input.enabled ? verify(ctx) : { status: 'done' };
+    if (!ctx.input.enabled) return { status: 'done' };
+    const found = await verify(ctx);
+    if (found.status !== 'done' || !ctx.input.keepExisting) return found;
+    const made = await madeByJob(ctx.services.okta, ssoNames(ctx.input), ctx.jobId);
+    return { status: 'done', outputs: { groupExisted: !made.group, appExisted: !made.app } };
   },
   async rollback(ctx) {
-    if (!ctx.input.enabled) return;
-    const recorded: Recorded = recordedOutputs.parse(ctx.outputs);
-    await tearDown(ctx.services.okta, ssoNames(ctx.input), ctx.input.adminEmail, recorded);
+    const cfg = ctx.input;
+    const recorded = recordedOutputs.parse(ctx.outputs);
+    if (!cfg.enabled && !cfg.keepExisting && ctx.rollbackPurpose === 'decommission') {
+      // Provisioned without SSO, the tenant may have got it with an upgrade since: decommissioning removes it all the same.
+      await tearDown(ctx.services.okta, ssoNames(cfg), cfg.adminEmail, recorded);
+      return { summary: removedOnDecommission(cfg) };
+    }
+    if (!cfg.enabled) return cfg.keepExisting ? { summary: nothingToUndo(cfg) } : undefined;
+    if (cfg.keepExisting) {
+      const made = await undoJob(ctx.services.okta, ssoNames(cfg), cfg.adminEmail, ctx.jobId, {
+        userId: recorded.userId,
+        invited: recorded.adminInvited === true,
+      });
+      return { summary: undone(cfg, made) };
+    }
+    await tearDown(ctx.services.okta, ssoNames(cfg), cfg.adminEmail, recorded);
   },
   plan(cfg, context) {
-    if (!cfg.enabled) return { summary: `Skip single sign-on for ${cfg.companyName}: the plan does not include SSO`, resources: [] };
+    if (!cfg.enabled) return { summary: skipped(cfg), resources: [] };
     const names = ssoNames(cfg);
     const okta = (kind: string, name: string, settings: string[], unknown: string[]) => ({
       system: 'Okta',
@@ -137,17 +185,19 @@ export const ssoStep = defineStep({
       unknown,
     });
     const app = appRequest(cfg, names);
+    // A plan change may find the tenant's SSO already there: it is reused and kept, never replaced.
+    const reused = cfg.keepExisting ? ['created only if missing: one already in Okta is reused and kept, even if this job is rolled back'] : [];
     const resources = [
-      okta('group', names.groupName, [`administrators of ${cfg.tenantId}`], ['group id: assigned at creation']),
+      okta('group', names.groupName, [`administrators of ${cfg.tenantId}`], ['group id: assigned at creation', ...reused]),
       okta('user', cfg.adminEmail, [`member of ${names.groupName}`], ['user id: assigned at creation; an existing Okta account is reused']),
       okta(
         app.kind === 'SAML_2_0' ? 'SAML app' : 'OIDC app',
         names.appLabel,
         [app.kind === 'SAML_2_0' ? `ACS ${app.target.acsUrl}` : `redirect ${cfg.redirectUri}`, `assigned to ${names.groupName}`],
-        [app.kind === 'SAML_2_0' ? 'app id: assigned at creation' : 'app id and client id: assigned at creation'],
+        [app.kind === 'SAML_2_0' ? 'app id: assigned at creation' : 'app id and client id: assigned at creation', ...reused],
       ),
     ];
-    if (cfg.mode !== 'customer_idp') return { summary: `Set up Okta single sign-on for ${cfg.companyName}, admin ${cfg.adminEmail}`, resources };
+    if (cfg.mode !== 'customer_idp') return { summary: setUpSummary(cfg), resources };
     resources.push(
       okta('SAML identity provider', names.idpName, ["the customer's own IdP"], ["issuer and certificate: from the customer's metadata"]),
     );
@@ -158,7 +208,8 @@ export const ssoStep = defineStep({
     };
   },
   describe(cfg, outputs) {
-    if (!cfg.enabled) return `Okta single sign-on skipped for ${cfg.companyName}: the plan does not include SSO`;
+    if (!cfg.enabled) return skippedDone(cfg);
+    if (cfg.keepExisting) return readyAfterPlanChange(cfg, outputs);
     const names = ssoNames(cfg);
     const how =
       cfg.mode === 'okta_saml'

@@ -96,9 +96,10 @@ describe('changing plans', () => {
     expect(await limitsOf(app, jobId)).toEqual(STARTER_LIMITS);
 
     const { job } = await app.service.lifecycle.changePlan(slug, 'growth', DANA, { reason: 'signed the growth order form' });
-    expect(job.steps.map((s) => s.id)).toEqual(['entitlements', 'billing', 'tenant_status']);
+    expect(job.steps.map((s) => s.id)).toEqual(['entitlements', 'billing', 'sso', 'tenant_status']);
     const done = await waitForStatus(app, job.jobId, ['live', 'failed']);
-    expect(stepStates(done)).toEqual({ entitlements: 'succeeded', billing: 'succeeded', tenant_status: 'succeeded' });
+    // Growth has SSO: the change sets it up in Okta (test/lifecycle/change-plan-sso.test.ts tells that story).
+    expect(stepStates(done)).toEqual({ entitlements: 'succeeded', billing: 'succeeded', sso: 'succeeded', tenant_status: 'succeeded' });
     // The new plan's limits, so the product lets 100 users in and drift compares against growth.
     expect(await limitsOf(app, jobId)).toEqual(GROWTH_LIMITS);
 

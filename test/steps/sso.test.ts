@@ -366,3 +366,119 @@ async function serve(body: (path: string) => string | undefined): Promise<{ url:
   if (address === null || typeof address === 'string') throw new Error('no TCP address');
   return { url: `http://127.0.0.1:${address.port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
+
+describe('single sign-on set up by a plan change (keepExisting)', () => {
+  /** The step as change_plan.yaml configures it, run by the plan-change job `jobId`. */
+  function planChange(t: ReturnType<typeof newTenant>, jobId: string) {
+    const step = ssoStep.bind({ ...t.config, keepExisting: true });
+    const ctx = (outputs: Record<string, unknown> = {}) => stepContext({ jobId, stepId: 'sso', services: { okta: oktaClient() }, outputs });
+    return { step, ctx };
+  }
+
+  /** Everything of the tenant in Okta, with ids, states, memberships and assignments. */
+  function oktaOf(t: ReturnType<typeof newTenant>) {
+    return { groups: fake.groupsNamed(t.names.group), admins: fake.usersWithLogin(t.config.adminEmail), apps: fake.appsLabelled(t.names.app) };
+  }
+
+  it('sets up what a tenant without SSO lacks; after a failed attempt and a crash lost the outputs, its rollback still removes all of it, the admin too', async () => {
+    const t = newTenant();
+    const job = planChange(t, `acme-plan-${randomBytes(3).toString('hex')}`);
+    // The first attempt dies at the app, once the group and the admin exist.
+    fake.failNext(1, 500, '/api/v1/apps');
+    expect(await failureOf(job.step.run(job.ctx()))).toBeInstanceOf(TransientError);
+    expect(oktaOf(t).groups).toHaveLength(1);
+    const result = await job.step.run(job.ctx());
+    expect(result.outputs).toMatchObject({ groupExisted: false, appExisted: false, adminInvited: false });
+    expect(oktaOf(t).apps).toMatchObject([{ status: 'ACTIVE', groupIds: [oktaOf(t).groups[0]?.id] }]);
+    expect(await job.step.check(job.ctx(result.outputs))).toEqual({ status: 'done', outputs: { groupExisted: false, appExisted: false } });
+    expect(job.step.describe(result.outputs ?? {})).toBe(
+      `Okta single sign-on ready for Acme Corp: ${t.config.adminEmail} is admin in ${t.names.group} (created), with OIDC app "${t.names.app}" (created)`,
+    );
+
+    expect(await job.step.rollback(job.ctx())).toEqual({
+      summary: `Removed the Okta single sign-on this job set up for Acme Corp: the app "${t.names.app}" and the admin group ${t.names.group}, with the admin it invited`,
+    });
+    nothingLeft(t);
+    await job.step.rollback(job.ctx());
+  });
+
+  it("keeps a tenant's own SSO: reused as it is, and its rollback, with or without outputs, removes none of it", async () => {
+    const t = newTenant();
+    await t.step.run(t.ctx());
+    const before = oktaOf(t);
+    const job = planChange(t, `acme-plan-${randomBytes(3).toString('hex')}`);
+    const result = await job.step.run(job.ctx());
+    expect(result.outputs).toMatchObject({ groupExisted: true, appExisted: true, adminInvited: false, appId: before.apps[0]?.id });
+    expect(oktaOf(t)).toEqual(before);
+
+    expect(await job.step.rollback(job.ctx(result.outputs))).toEqual({
+      summary: "Kept Acme Corp's Okta single sign-on as it was: its admin group and app were there before this job",
+    });
+    await job.step.rollback(job.ctx());
+    expect(oktaOf(t)).toEqual(before);
+  });
+
+  it("a later plan change's rollback keeps what an earlier one set up; the earlier one's own rollback removes it", async () => {
+    const t = newTenant();
+    const first = planChange(t, `acme-plan-${randomBytes(3).toString('hex')}1`);
+    const second = planChange(t, `acme-plan-${randomBytes(3).toString('hex')}2`);
+    const made = await first.step.run(first.ctx());
+    const before = oktaOf(t);
+    expect((await second.step.run(second.ctx())).outputs).toMatchObject({ groupExisted: true, appExisted: true });
+    await second.step.rollback(second.ctx());
+    expect(oktaOf(t)).toEqual(before);
+    await first.step.rollback(first.ctx(made.outputs));
+    nothingLeft(t);
+  });
+
+  it('an app it made beside a group that was there before: its rollback removes the app only', async () => {
+    const t = newTenant();
+    const { outputs = {} } = await t.step.run(t.ctx());
+    fake.deleteOutOfBand('app', String(outputs['appId']));
+    const job = planChange(t, `acme-plan-${randomBytes(3).toString('hex')}`);
+    const result = await job.step.run(job.ctx());
+    expect(result.outputs).toMatchObject({ groupExisted: true, appExisted: false });
+    expect(result.outputs?.['appId']).not.toBe(outputs['appId']);
+
+    expect(await job.step.rollback(job.ctx(result.outputs))).toEqual({
+      summary: `Removed the Okta app "${t.names.app}" this job created for Acme Corp; kept the admin group ${t.names.group}, which was there before`,
+    });
+    expect(oktaOf(t)).toMatchObject({ groups: [{ id: outputs['groupId'] }], admins: [{ id: outputs['userId'], status: 'PROVISIONED' }], apps: [] });
+  });
+
+  it('a plan without SSO leaves Okta as it is, and says so', async () => {
+    const t = newTenant();
+    await t.step.run(t.ctx());
+    const before = oktaOf(t);
+    const off = ssoStep.bind({ ...t.config, keepExisting: true, enabled: false });
+    const ctx = stepContext({ jobId: 'acme-plan-down', services: { okta: oktaClient() } });
+    expect(await off.run(ctx)).toEqual({ status: 'done', outputs: { skipped: true } });
+    expect(off.describe({ skipped: true })).toBe(
+      'Okta left as it is for Acme Corp: the plan does not include SSO (a single sign-on setup already there is kept, with its people)',
+    );
+    expect(await off.rollback(ctx)).toEqual({ summary: 'Nothing to undo in Okta for Acme Corp: this job left it as it was' });
+    expect(oktaOf(t)).toEqual(before);
+  });
+
+  it("refuses to set up a customer's own identity provider on a plan change, naming the field", () => {
+    const t = newTenant('customer_idp');
+    expect(() => ssoStep.bind({ ...t.config, keepExisting: true })).toThrow(/mode[\s\S]*keepExisting sets up okta_oidc or okta_saml/);
+  });
+});
+
+describe('decommissioning a tenant provisioned without SSO', () => {
+  it('removes the SSO a plan change set up since, though its provisioning skipped SSO; a plain undo does not', async () => {
+    const t = newTenant();
+    await ssoStep.bind({ ...t.config, keepExisting: true }).run(stepContext({ jobId: 'acme-plan-up', services: { okta: oktaClient() } }));
+    const provisioned = ssoStep.bind({ ...t.config, enabled: false });
+    const outputs = { skipped: true };
+    expect(await provisioned.rollback(t.ctx({ outputs }))).toBeUndefined();
+    expect(fake.appsLabelled(t.names.app)).toHaveLength(1);
+
+    const decommission = stepContext({ jobId: 'acme-prov', services: { okta: oktaClient() }, outputs, rollbackPurpose: 'decommission' });
+    expect(await provisioned.rollback(decommission)).toEqual({
+      summary: 'Removed any Okta single sign-on Acme Corp got after it was provisioned without it (with an upgrade)',
+    });
+    nothingLeft(t);
+  });
+});

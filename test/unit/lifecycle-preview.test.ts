@@ -88,6 +88,23 @@ describe('the preview of lifecycle jobs', () => {
     expect(item?.settings[0]).toBe(`price price_starter_monthly → ${manifests.plans.plans['growth']?.billing.priceRef}`);
   });
 
+  it('an upgrade to a plan with SSO says it sets SSO up in Okta unless it is there, which it keeps; a downgrade leaves Okta as it is', () => {
+    const up = preview('change_plan', 'growth', { fromPriceRef: 'price_starter_monthly' });
+    expect(summaryOf(up, 'sso')).toBe(
+      'Set up Okta single sign-on for Acme Corp, admin jane@acme.example, unless it is already there: what is there is reused and kept',
+    );
+    const okta = plannedResources(up).filter((r) => r.system === 'Okta');
+    expect(okta.map((r) => r.kind)).toEqual(['group', 'user', 'OIDC app']);
+    expect(okta.find((r) => r.kind === 'OIDC app')?.unknown).toContain(
+      'created only if missing: one already in Okta is reused and kept, even if this job is rolled back',
+    );
+    const down = preview('change_plan', 'starter', { fromPriceRef: 'price_growth_annual' });
+    expect(summaryOf(down, 'sso')).toBe(
+      'Leave Okta as it is for Acme Corp: the plan does not include SSO; a single sign-on setup already there is kept, with its people',
+    );
+    expect(plannedResources(down).filter((r) => r.system === 'Okta')).toEqual([]);
+  });
+
   it('a decommissioning says how long the grace period is, where the export goes and what removes the rest', () => {
     const p = preview('decommission', 'starter', { provisioningJobId: 'acme-0123456789' });
     expect(previewLines(p).join('\n')).toMatch(/after a grace period of 14 days, reminding in the thread every 1 day/);

@@ -54,6 +54,9 @@ function appOf(org: Org, id: string): AppRecord {
 }
 
 const common = { label: z.string().trim().min(1) };
+const appNotes = z.object({
+  settings: z.object({ notes: z.object({ admin: z.string().nullish(), enduser: z.string().nullish() }).optional() }).optional(),
+});
 const oidcApp = z.object({
   ...common,
   name: z.literal('oidc_client'),
@@ -76,6 +79,12 @@ const samlApp = z.object({
 });
 const signOnMode = z.object({ signOnMode: z.enum(['OPENID_CONNECT', 'SAML_2_0'], { error: 'This sign-on mode is not supported here' }) });
 
+/** The admin's and end users' notes on the app, kept as Okta keeps them (`settings.notes`). */
+function notesOf(body: unknown): JsonObject {
+  const given = parseBody(appNotes, body).settings?.notes;
+  return given ? { notes: { admin: given.admin ?? null, enduser: given.enduser ?? null } } : {};
+}
+
 function oidcParts(body: unknown, id: string): Pick<AppRecord, 'name' | 'label' | 'settings' | 'credentials' | 'signOnMode'> {
   const app = parseBody(oidcApp, body);
   const grants = app.settings.oauthClient.grant_types;
@@ -90,7 +99,7 @@ function oidcParts(body: unknown, id: string): Pick<AppRecord, 'name' | 'label' 
     name: app.name,
     label: app.label,
     signOnMode: app.signOnMode,
-    settings: { app: {}, oauthClient: app.settings.oauthClient },
+    settings: { app: {}, oauthClient: app.settings.oauthClient, ...notesOf(body) },
     credentials: { userNameTemplate: { template: '${source.login}', type: 'BUILT_IN' }, oauthClient },
   };
 }
@@ -105,7 +114,7 @@ function samlParts(body: unknown): Pick<AppRecord, 'name' | 'label' | 'settings'
     name: `fakeorg_${slug}_1`,
     label: app.label,
     signOnMode: app.signOnMode,
-    settings: { app: {}, signOn: app.settings.signOn },
+    settings: { app: {}, signOn: app.settings.signOn, ...notesOf(body) },
     credentials: { userNameTemplate: { template: '${source.login}', type: 'BUILT_IN' }, signing: { kid: randomText(43) } },
   };
 }

@@ -28,13 +28,19 @@ export async function findApps(client: Client, label: string): Promise<Applicati
   );
 }
 
-function oidcApp(label: string, redirectUri: string): OpenIdConnectApplication {
+/** Okta's admin notes on the app, when the request brings one (see AppRequest.adminNote). */
+function notes(adminNote: string | undefined): { notes?: { admin: string } } {
+  return adminNote === undefined ? {} : { notes: { admin: adminNote } };
+}
+
+function oidcApp(label: string, redirectUri: string, adminNote: string | undefined): OpenIdConnectApplication {
   return {
     name: 'oidc_client',
     label,
     signOnMode: 'OPENID_CONNECT',
     credentials: { oauthClient: { token_endpoint_auth_method: 'client_secret_basic', autoKeyRotation: true } },
     settings: {
+      ...notes(adminNote),
       oauthClient: {
         application_type: 'web',
         grant_types: ['authorization_code', 'refresh_token'],
@@ -48,11 +54,12 @@ function oidcApp(label: string, redirectUri: string): OpenIdConnectApplication {
 
 export type SamlTarget = { acsUrl: string; audience: string };
 
-function samlApp(label: string, target: SamlTarget): SamlApplication {
+function samlApp(label: string, target: SamlTarget, adminNote: string | undefined): SamlApplication {
   return {
     label,
     signOnMode: 'SAML_2_0',
     settings: {
+      ...notes(adminNote),
       signOn: {
         ssoAcsUrl: target.acsUrl,
         recipient: target.acsUrl,
@@ -74,7 +81,13 @@ function samlApp(label: string, target: SamlTarget): SamlApplication {
   };
 }
 
-export type AppRequest = { label: string; kind: 'OPENID_CONNECT'; redirectUri: string } | { label: string; kind: 'SAML_2_0'; target: SamlTarget };
+export type AppRequest = (
+  | { label: string; kind: 'OPENID_CONNECT'; redirectUri: string }
+  | { label: string; kind: 'SAML_2_0'; target: SamlTarget }
+) & {
+  /** Written to the app's admin notes when it is created (never to an app found): says which job made it. */
+  adminNote?: string;
+};
 
 /** Finds the app by label (reactivating one a half-finished rollback left inactive) or creates it. */
 export async function ensureApp(client: Client, request: AppRequest): Promise<TenantApp> {
@@ -89,7 +102,10 @@ export async function ensureApp(client: Client, request: AppRequest): Promise<Te
     if (existing.status === 'INACTIVE') await call('reactivating the tenant app', () => client.applicationApi.activateApplication({ appId }));
     return { appId, clientId: clientIdOf(existing) };
   }
-  const application = request.kind === 'OPENID_CONNECT' ? oidcApp(request.label, request.redirectUri) : samlApp(request.label, request.target);
+  const application =
+    request.kind === 'OPENID_CONNECT'
+      ? oidcApp(request.label, request.redirectUri, request.adminNote)
+      : samlApp(request.label, request.target, request.adminNote);
   const created = await call(`creating the Okta app "${request.label}"`, () => client.applicationApi.createApplication({ application }));
   if (!created.id) throw new TransientError(`Okta returned no id for the new app "${request.label}"`);
   return { appId: created.id, clientId: clientIdOf(created) };

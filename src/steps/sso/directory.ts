@@ -13,13 +13,19 @@ function quoted(value: string): string {
   return `"${value.replace(/(["\\])/g, '\\$1')}"`;
 }
 
-export async function findGroupId(client: Client, name: string): Promise<string | undefined> {
+export type FoundGroup = { id: string; description: string | undefined };
+
+export async function findGroup(client: Client, name: string): Promise<FoundGroup | undefined> {
   const group = await findFirst(
     'looking up the admin group',
     () => client.groupApi.listGroups({ search: `profile.name eq ${quoted(name)}` }),
     (found) => found.profile?.name === name,
   );
-  return group?.id;
+  return group?.id ? { id: group.id, description: group.profile?.description ?? undefined } : undefined;
+}
+
+export async function findGroupId(client: Client, name: string): Promise<string | undefined> {
+  return (await findGroup(client, name))?.id;
 }
 
 export async function ensureGroup(client: Client, name: string, description: string): Promise<string> {
@@ -60,7 +66,8 @@ export async function isMember(client: Client, groupId: string, userId: string):
 }
 
 export type AdminRequest = { login: string; companyName: string; adminUserType: string; groupId: string };
-export type Admin = { userId: string; created: boolean };
+/** `created`: an sso step made this person (the userType marker); `createdNow`: this very call did. */
+export type Admin = { userId: string; created: boolean; createdNow: boolean };
 
 async function reuse(client: Client, userId: string, user: User, request: AdminRequest): Promise<Admin> {
   const created = user.profile?.userType === request.adminUserType;
@@ -74,7 +81,7 @@ async function reuse(client: Client, userId: string, user: User, request: AdminR
     await call(`reactivating the admin user ${request.login}`, () => client.userApi.activateUser({ userId, sendEmail: true }));
   }
   await ensureMember(client, request.groupId, userId);
-  return { userId, created };
+  return { userId, created, createdNow: false };
 }
 
 /** Finds or creates the customer's admin, in the admin group; an existing account is reused, never changed. */
@@ -96,7 +103,7 @@ export async function ensureAdmin(client: Client, request: AdminRequest): Promis
       // No password: Okta emails the admin an activation link.
       activate: true,
     });
-    if (created.id) return { userId: created.id, created: true };
+    if (created.id) return { userId: created.id, created: true, createdNow: true };
   } catch (err) {
     if (!isAlreadyExists(err)) throw oktaFailure(`creating the admin user ${request.login}`, err);
   }

@@ -4,7 +4,7 @@
  * if and only if this step created them, then the admin group. Everything
  * is found by its deterministic name, and anything already gone is fine.
  */
-import type { Client } from '@okta/okta-sdk-nodejs';
+import type { Application, Client } from '@okta/okta-sdk-nodejs';
 import { findApps } from './apps.ts';
 import { findGroupId, findUser } from './directory.ts';
 import { removeIdp } from './identity-provider.ts';
@@ -14,15 +14,18 @@ import { removeIfPresent } from './okta-calls.ts';
 /** What an earlier run recorded, when it got that far. */
 export type Recorded = { userId?: string | undefined; userCreated?: boolean | undefined; idpKeyId?: string | undefined };
 
-async function removeApps(client: Client, label: string): Promise<void> {
-  for (const app of await findApps(client, label)) {
-    const appId = app.id;
-    if (!appId) continue;
-    if (app.status === 'ACTIVE') {
-      await removeIfPresent('deactivating the tenant app', () => client.applicationApi.deactivateApplication({ appId }));
-    }
-    await removeIfPresent('deleting the tenant app', () => client.applicationApi.deleteApplication({ appId }));
+/** Okta deletes only deactivated apps. */
+export async function removeApp(client: Client, app: Application): Promise<void> {
+  const appId = app.id;
+  if (!appId) return;
+  if (app.status === 'ACTIVE') {
+    await removeIfPresent('deactivating the tenant app', () => client.applicationApi.deactivateApplication({ appId }));
   }
+  await removeIfPresent('deleting the tenant app', () => client.applicationApi.deleteApplication({ appId }));
+}
+
+async function removeApps(client: Client, label: string): Promise<void> {
+  for (const app of await findApps(client, label)) await removeApp(client, app);
 }
 
 /**
@@ -30,7 +33,7 @@ async function removeApps(client: Client, label: string): Promise<void> {
  * wins, else the marker written at creation decides. A person who already
  * had an Okta account keeps it.
  */
-async function removeAdmin(client: Client, login: string, adminUserType: string, recorded: Recorded): Promise<void> {
+export async function removeAdmin(client: Client, login: string, adminUserType: string, recorded: Recorded): Promise<void> {
   const user = await findUser(client, login);
   const userId = user?.id;
   if (!user || !userId) return;
@@ -44,7 +47,7 @@ async function removeAdmin(client: Client, login: string, adminUserType: string,
   await removeIfPresent('deleting the admin user', () => client.userApi.deleteUser({ userId }));
 }
 
-async function removeGroup(client: Client, name: string): Promise<void> {
+export async function removeGroup(client: Client, name: string): Promise<void> {
   const groupId = await findGroupId(client, name);
   if (groupId) await removeIfPresent('deleting the admin group', () => client.groupApi.deleteGroup({ groupId }));
 }

@@ -45,7 +45,8 @@ import {
 export const SCALE_STAGES = [1, 2, 4] as const;
 const STOP_GRACE_MS = 5_000;
 
-export type ProcessMemory = { name: string; pid: number; peakMb: number };
+/** Peak RSS (VmHWM) of a worker process when it stopped, and once it had started (before any work). */
+export type ProcessMemory = { name: string; pid: number; peakMb: number; startedMb: number };
 
 export type ScaleStage = {
   /** Steps processes (0 for the all-roles process). */
@@ -80,7 +81,7 @@ export type ScaleContext = {
   started: (stop: () => Promise<unknown>) => void;
 };
 
-type WorkerProcess = { name: string; child: ChildProcess };
+type WorkerProcess = { name: string; child: ChildProcess; startedMb: number };
 
 export async function scaleScenario(ctx: ScaleContext): Promise<ScaleFigures> {
   ctx.track(ctx.mongoDb);
@@ -211,7 +212,7 @@ async function startWorker(name: string, args: string[], env: Record<string, str
       reject(new Error(`provisioner worker (${name}) exited (${code}) before it started: ${said}`));
     });
   });
-  return { name, child };
+  return { name, child, startedMb: vmHwmMb(child.pid ?? 0) ?? Number.NaN };
 }
 
 /**
@@ -219,7 +220,7 @@ async function startWorker(name: string, args: string[], env: Record<string, str
  * SIGKILL after a grace period. The notifier holds its Slack calls to Slack's pace (about one post a second), so after
  * a 200-job burst it would take minutes to finish them; the run's data is dropped anyway.
  */
-async function stopWorker({ name, child }: WorkerProcess): Promise<ProcessMemory> {
+async function stopWorker({ name, child, startedMb }: WorkerProcess): Promise<ProcessMemory> {
   const pid = child.pid ?? 0;
   const peakMb = vmHwmMb(pid) ?? Number.NaN;
   if (child.exitCode === null && child.signalCode === null) {
@@ -229,7 +230,7 @@ async function stopWorker({ name, child }: WorkerProcess): Promise<ProcessMemory
     await exited;
     clearTimeout(grace);
   }
-  return { name, pid, peakMb };
+  return { name, pid, peakMb, startedMb };
 }
 
 /** One timed run of `ctx.jobs` jobs on the submitter's prefix, worked by the processes running. */

@@ -5,7 +5,8 @@
  *   node bench/engine.bench.ts    with REDIS_URL and MONGODB_URI pointing at running servers
  *
  * Env: BENCH_JOBS (default 200), BENCH_ROUNDS (default 3), BENCH_PROVISION=0 skips the
- * (slow) submission and store-lag part for quick runs while working on the engine.
+ * (slow) submission and store-lag part for quick runs while working on the engine,
+ * BENCH_SCALE=0 the scale-out part; BENCH_ONLY=api or BENCH_ONLY=scale runs only that part.
  *
  * 1. Throughput: BENCH_JOBS jobs of a 10-step graph (widest level 4) of
  *    zero-latency sandbox steps (each still writes its ledger key in Redis),
@@ -24,10 +25,16 @@
  *    through app.service.provision is timed once, in its own round, which then
  *    also runs on the engine (a cross-check with full store records) and in
  *    which the store lag is timed: until the recorder has written everything.
+ *    Each round also runs BullMQ's own FlowProducer on the same graph, jobs
+ *    and concurrency (flow.ts: by levels, barrier jobs, only steps counted):
+ *    the peer a BullMQ user would pick instead (engine_vs_flow).
+ *    Scale-out (scale.ts): the same run worked by 1, 2 and 4 real
+ *    `provisioner worker --roles steps` processes and a `--roles recorder`
+ *    one, then by one process with every role; each process's peak RSS.
  * 2. Scheduling latency: 100 jobs arriving over ~1 s, steps taking 20–200 ms,
  *    concurrency 400 (≥ 100 jobs × widest level 4); p50/p99 over every step
  *    with a dependency of st:<step> − max(ft:<need>), from the job hashes.
- * 3. Peak RSS of this process, redis-server and the MongoDB-wire server.
+ * 3. Peak RSS of this process, redis-server, the MongoDB-wire server and each worker process.
  * 4. The control room with a long history (kpis.ts): GET /admin and GET
  *    /admin/kpis, p50/p99, with BENCH_KPI_JOBS jobs (10,000) and
  *    BENCH_KPI_EVENTS audit entries (1,000,000) seeded; BENCH_KPI=0 skips it.
@@ -41,6 +48,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, Worker } from 'bullmq';
@@ -79,6 +87,8 @@ import { kpiFiguresLines, kpiScenario, kpiSizes, storeName, type KpiFigures } fr
 import { slackScenario } from './slack.ts';
 import { billingFiguresLines, billingScenario } from './billing.ts';
 import { apiScenario, type ApiFigures } from './api.ts';
+import { LEVELS, startFlowPeer, type FlowRound } from './flow.ts';
+import { scaleScenario, type ScaleFigures } from './scale.ts';
 import { REQUESTER } from '../test/support/people.ts';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -88,6 +98,7 @@ const ROUNDS = positiveInt(process.env['BENCH_ROUNDS'], 3);
 const WITH_PROVISION = process.env['BENCH_PROVISION'] !== '0';
 const WITH_KPI = process.env['BENCH_KPI'] !== '0';
 const WITH_BILLING = process.env['BENCH_BILLING'] !== '0';
+const WITH_SCALE = process.env['BENCH_SCALE'] !== '0';
 const CONCURRENCY = 50;
 /** FerretDB serialises the store's writes; more than one provision in flight only made each slower. */
 const PROVISION_CONCURRENCY = 1;
@@ -97,6 +108,10 @@ const SCHED_JOBS = 100;
 const SCHED_SPREAD_MS = 1000;
 const SCHED_CONCURRENCY = SCHED_JOBS * WIDEST_LEVEL;
 const TARGET_RATIO = 0.5;
+/** Issue 14: the engine at least as fast as a FlowProducer running the same graph. */
+const TARGET_VS_FLOW = 1.0;
+/** Issue 14: peak RSS of the process running workers + recorder + notifier in the 200-job run. */
+const TARGET_RSS_MB = 250;
 const TARGET_P99_MS = 50;
 const TARGET_ACK_P99_MS = 200;
 const TARGET_API_P99_MS = 50;
@@ -104,7 +119,8 @@ const TARGET_API_P99_MS = 50;
 const TARGET_STORE_LAG_MS = 2_000;
 /**
  * BENCH_ONLY=api runs only the HTTP API scenario (section 5); BENCH_ONLY=store only the provision round and its
- * store lag (section 1, continued); BENCH_ONLY=kpi only the control room and audit lookups (section 4).
+ * store lag (section 1, continued); BENCH_ONLY=kpi only the control room and audit lookups (section 4);
+ * BENCH_ONLY=scale only the scale-out one.
  */
 const ONLY = process.env['BENCH_ONLY'];
 /** The whole run stops by itself (after cleaning up) at this point. */
@@ -388,33 +404,48 @@ async function startRawBullMQ(): Promise<RawBullMQ> {
   };
 }
 
-type Throughput = { rounds: EngineRound[]; rawJobsPerS: number[]; rawCpu: Cpu[] };
+type Throughput = { rounds: EngineRound[]; rawJobsPerS: number[]; rawCpu: Cpu[]; flow: FlowRound[] };
 
 async function throughputRounds(manifestsDir: string): Promise<Throughput> {
   log(`== 1. Throughput: ${JOBS} jobs × ${STEPS_PER_JOB} steps (zero-latency sandbox steps), worker concurrency ${CONCURRENCY}, ${ROUNDS} rounds ==`);
   const raw = await startRawBullMQ();
+  const flowPeer = await startFlowPeer({
+    redisUrl: REDIS_URL,
+    redis,
+    prefix: `${prefixRoot}f`,
+    concurrency: CONCURRENCY,
+    removeOnComplete: REMOVE_ON_COMPLETE,
+    onError,
+  });
+  rawClosers.push(() => flowPeer.close());
   const warmRaw = Math.max(500, WARMUP_JOBS * STEPS_PER_JOB);
   await engineRound({ name: 'w', manifestsDir, jobs: WARMUP_JOBS, submit: 'direct', timeStore: false });
   await raw.round(warmRaw);
-  log(`warm-up: ${WARMUP_JOBS} engine jobs, ${warmRaw} raw BullMQ jobs`);
+  await flowPeer.round(WARMUP_JOBS * 5);
+  log(`warm-up: ${WARMUP_JOBS} engine jobs, ${warmRaw} raw BullMQ jobs, ${WARMUP_JOBS * 5} FlowProducer jobs`);
 
   const rounds: EngineRound[] = [];
   const rawJobsPerS: number[] = [];
   const rawCpu: Cpu[] = [];
+  const flow: FlowRound[] = [];
   for (let r = 1; r <= ROUNDS; r++) {
     const b = await raw.round(JOBS * STEPS_PER_JOB);
     const e = await engineRound({ name: `e${r}`, manifestsDir, jobs: JOBS, submit: 'direct', timeStore: false });
+    const f = await flowPeer.round(JOBS);
     rounds.push(e);
     rawJobsPerS.push(b.jobsPerS);
     rawCpu.push(b.cpu);
+    flow.push(f);
     log(
       `round ${r}: raw BullMQ ${JOBS * STEPS_PER_JOB} jobs → ${fixed(b.jobsPerS)} jobs/s (CPU/job: node ${fixed(b.cpu.nodeUs)} µs, redis ${fixed(b.cpu.redisUs)} µs)` +
         ` | engine ${JOBS} jobs live ${e.windowMs} ms after release → ${fixed(e.jobsPerS)} jobs/s, ${fixed(e.stepsPerS)} steps/s = ${fixed(e.stepsPerS / b.jobsPerS, 3)} of raw` +
-        ` (CPU/step: node ${fixed(e.cpu.nodeUs)} µs, redis ${fixed(e.cpu.redisUs)} µs; ${e.loopNote})`,
+        ` (CPU/step: node ${fixed(e.cpu.nodeUs)} µs, redis ${fixed(e.cpu.redisUs)} µs; ${e.loopNote})` +
+        ` | FlowProducer ${JOBS} jobs by levels ${fixed(f.windowMs)} ms → ${fixed(f.stepsPerS)} steps/s = ${fixed(f.stepsPerS / b.jobsPerS, 3)} of raw` +
+        ` (CPU/step: node ${fixed(f.cpu.nodeUs)} µs, redis ${fixed(f.cpu.redisUs)} µs)`,
     );
   }
   for (const close of rawClosers.splice(0)) await close();
-  return { rounds, rawJobsPerS, rawCpu };
+  return { rounds, rawJobsPerS, rawCpu, flow };
 }
 
 /** Submission through app.service.provision, then the same engine run, then the store lag. Last: it is the long one. */
@@ -428,6 +459,28 @@ async function provisionRound(manifestsDir: string): Promise<EngineRound> {
       ` | store lag ${p.caughtUp ? '' : '(estimated: not caught up in the time budget) '}${fixed(p.storeLagMs)} ms`,
   );
   return p;
+}
+
+/** Scale-out: the throughput run worked by 1, 2 and 4 `provisioner worker --roles steps` processes and a recorder process. */
+async function scaleRun(manifestsDir: string): Promise<ScaleFigures> {
+  log();
+  log(`== 1 (continued). Scale-out: ${JOBS} jobs worked by separate \`provisioner worker\` processes (concurrency ${CONCURRENCY} each) ==`);
+  const t0 = Date.now();
+  const figures = await scaleScenario({
+    redis,
+    prefix: `${prefixRoot}x`,
+    mongoDb: `${mongoDbRoot}_x`,
+    manifestsDir,
+    jobs: JOBS,
+    concurrency: CONCURRENCY,
+    runId,
+    log,
+    onError,
+    track: (db) => mongoDbs.push(db),
+    started: (stop) => rawClosers.push(stop),
+  });
+  log(`(scale-out took ${fixed((Date.now() - t0) / 1000, 1)} s)`);
+  return figures;
 }
 
 // ------------------------------------------------------------------ scenario 2: scheduling latency
@@ -522,11 +575,11 @@ async function schedulingScenario(): Promise<Scheduling> {
 
 // ------------------------------------------------------------------ scenario 3: memory
 
-type Memory = { selfMb: number; lines: string[] };
+type Memory = { selfMb: number; redisMb: number; storeMb: number; lines: string[] };
 
 async function memory(): Promise<Memory> {
   const selfMb = process.resourceUsage().maxRSS / 1024;
-  const lines = [`bench process (engine, workers, recorder, raw BullMQ): ${fixed(selfMb, 1)} MB peak (maxRSS)`];
+  const lines = [`bench process (engine, workers, recorder, raw BullMQ, FlowProducer): ${fixed(selfMb, 1)} MB peak (maxRSS)`];
   const redisPid = await redisServerPid(redis, portOf(REDIS_URL, 6379));
   const redisMb = redisPid === undefined ? undefined : vmHwmMb(redisPid);
   lines.push(
@@ -541,7 +594,7 @@ async function memory(): Promise<Memory> {
       ? 'MongoDB-wire server (FerretDB/mongod): not found on this machine'
       : `MongoDB-wire server (pid ${mongoPid}): ${fixed(mongoMb, 1)} MB peak (VmHWM, since the server started)`,
   );
-  return { selfMb, lines };
+  return { selfMb, redisMb: redisMb ?? Number.NaN, storeMb: mongoMb ?? Number.NaN, lines };
 }
 
 // ------------------------------------------------------------------ main
@@ -553,12 +606,14 @@ async function main(): Promise<void> {
   if (ONLY === 'api') return apiOnly();
   if (ONLY === 'store') return storeOnly();
   if (ONLY === 'kpi') return kpiOnly();
-  if (ONLY !== undefined) throw new Error(`BENCH_ONLY=${ONLY}: the parts that run alone are api, store and kpi`);
+  if (ONLY === 'scale') return scaleOnly();
+  if (ONLY !== undefined) throw new Error(`BENCH_ONLY=${ONLY}: the parts that run alone are api, store, kpi and scale`);
   const manifestsDir = manifestsDirWith(pipelineYaml(() => 0));
   manifestDirs.push(manifestsDir);
   const tp = await throughputRounds(manifestsDir);
   const sched = await schedulingScenario();
   const p = WITH_PROVISION ? await provisionRound(manifestsDir) : undefined;
+  const scale = WITH_SCALE ? await scaleRun(manifestsDir) : undefined;
   log();
   log('== 3. Slack: /provision ack latency while 100 jobs run; Slack calls per 10-step job ==');
   const slack = await slackScenario(log);
@@ -581,6 +636,8 @@ async function main(): Promise<void> {
   const engineStepsPerS = median(tp.rounds.map((r) => r.stepsPerS));
   const rawJobsPerS = median(tp.rawJobsPerS);
   const ratio = engineStepsPerS / rawJobsPerS;
+  const flowStepsPerS = median(tp.flow.map((f) => f.stepsPerS));
+  const engineVsFlow = engineStepsPerS / flowStepsPerS;
   const storeLagMs = p?.storeLagMs ?? Number.NaN;
   const p50 = percentile(sched.latencies, 50);
   const p99 = percentile(sched.latencies, 99);
@@ -598,9 +655,19 @@ async function main(): Promise<void> {
   const redisUs = median(tp.rounds.map((r) => r.cpu.redisUs));
   const rawNodeUs = median(tp.rawCpu.map((c) => c.nodeUs));
   const rawRedisUs = median(tp.rawCpu.map((c) => c.redisUs));
+  const flowNodeUs = median(tp.flow.map((f) => f.cpu.nodeUs));
+  const flowRedisUs = median(tp.flow.map((f) => f.cpu.redisUs));
   log(
     `CPU cost:    per engine step node ${fixed(nodeUs)} µs + redis ${fixed(redisUs)} µs; per raw BullMQ job node ${fixed(rawNodeUs)} µs + redis ${fixed(rawRedisUs)} µs` +
       ` → CPU-bound estimate of the ratio ${fixed(Math.max(rawNodeUs, rawRedisUs) / Math.max(nodeUs, redisUs), 3)} (busiest process each; moves less with other load on the machine)`,
+  );
+  log(
+    `FlowProducer: ${fixed(flowStepsPerS)} steps/s = ${fixed(flowStepsPerS / rawJobsPerS, 3)} of raw (BullMQ flows by levels: ${LEVELS.length} barrier jobs + ${STEPS_PER_JOB} step jobs a job, steps counted;` +
+      ` records nothing) CPU per step node ${fixed(flowNodeUs)} µs + redis ${fixed(flowRedisUs)} µs`,
+  );
+  log(
+    `engine/flow: ${fixed(engineVsFlow, 3)} engine steps/s ÷ FlowProducer steps/s   target ≥ ${TARGET_VS_FLOW}   ${verdict(engineVsFlow >= TARGET_VS_FLOW)}` +
+      ` (CPU-bound estimate ${fixed(Math.max(flowNodeUs, flowRedisUs) / Math.max(nodeUs, redisUs), 3)})`,
   );
   if (p) {
     for (const line of storeLagLines(p, await storeName(mongo))) log(line);
@@ -625,13 +692,20 @@ async function main(): Promise<void> {
   for (const line of kpi ? kpiFiguresLines(kpi) : ['control room: not measured (BENCH_KPI=0)']) log(line);
   for (const line of billing ? billingFiguresLines(billing) : ['billing: not measured (BENCH_BILLING=0)']) log(line);
   for (const line of apiFiguresLines(api)) log(line);
+  for (const line of scale ? scaleFiguresLines(scale, engineStepsPerS) : ['scale-out: not measured (BENCH_SCALE=0)']) log(line);
   for (const line of mem.lines) log(`peak RSS:    ${line}`);
+  for (const line of scale ? scaleMemoryLines(scale) : []) log(`peak RSS:    ${line}`);
   if (engineErrors > 0) log(`engine errors reported: ${engineErrors} (first 5 on stderr)`);
   log(`total time:  ${fixed((Date.now() - startedAt) / 1000, 1)} s`);
   log(
     `bench: jobs=${JOBS} steps_per_job=${STEPS_PER_JOB} engine_jobs_per_s=${fixed(engineJobsPerS, 1)} engine_steps_per_s=${fixed(engineStepsPerS, 1)}` +
-      ` bullmq_jobs_per_s=${fixed(rawJobsPerS, 1)} ratio=${fixed(ratio, 3)} sched_p50_ms=${fixed(p50, 1)} sched_p99_ms=${fixed(p99, 1)}` +
+      ` bullmq_jobs_per_s=${fixed(rawJobsPerS, 1)} ratio=${fixed(ratio, 3)}` +
+      ` flow_steps_per_s=${fixed(flowStepsPerS, 1)} engine_vs_flow=${fixed(engineVsFlow, 3)}` +
+      ` engine_node_us_per_step=${fixed(nodeUs)} engine_redis_us_per_step=${fixed(redisUs)} bullmq_node_us_per_job=${fixed(rawNodeUs)} bullmq_redis_us_per_job=${fixed(rawRedisUs)}` +
+      ` flow_node_us_per_step=${fixed(flowNodeUs)} flow_redis_us_per_step=${fixed(flowRedisUs)}` +
+      ` sched_p50_ms=${fixed(p50, 1)} sched_p99_ms=${fixed(p99, 1)}` +
       ` store_lag_ms=${fixed(storeLagMs, 0)} peak_rss_mb=${fixed(mem.selfMb, 1)}` +
+      ` redis_rss_mb=${fixed(mem.redisMb, 1)} store_rss_mb=${fixed(mem.storeMb, 1)} ${scaleBenchFields(scale)}` +
       ` ack_p50_ms=${fixed(slack.ackP50, 1)} ack_p99_ms=${fixed(slack.ackP99, 1)} slack_calls_per_job=${slack.callsPerJob}` +
       ` kpi_jobs=${kpi?.jobs ?? 0} kpi_audit_events=${kpi?.events ?? 0} admin_p50_ms=${fixed(kpi?.admin.p50 ?? Number.NaN, 1)} admin_p99_ms=${fixed(kpi?.admin.p99 ?? Number.NaN, 1)}` +
       ` kpi_p50_ms=${fixed(kpi?.kpis.p50 ?? Number.NaN, 1)} kpi_p99_ms=${fixed(kpi?.kpis.p99 ?? Number.NaN, 1)}` +
@@ -686,6 +760,41 @@ async function kpiOnly(): Promise<void> {
   );
 }
 
+function scaleFiguresLines(scale: ScaleFigures, inProcessStepsPerS: number): string[] {
+  const one = scale.stages[0]?.stepsPerS ?? Number.NaN;
+  const stages = scale.stages.map(
+    (s) =>
+      `${s.processes} → ${fixed(s.stepsPerS)} steps/s (×${fixed(s.stepsPerS / one, 2)}; CPU/step workers ${fixed(s.cpu.nodeUs)} µs + redis ${fixed(s.cpu.redisUs)} µs)`,
+  );
+  return [
+    `scale-out:   steps processes (concurrency ${CONCURRENCY} each) + 1 recorder process: ${stages.join(', ')}; one process, every role: ${fixed(scale.allRoles.stepsPerS)} steps/s;` +
+      `${Number.isFinite(inProcessStepsPerS) ? ` all in the bench process (throughput rounds): ${fixed(inProcessStepsPerS)} steps/s;` : ''} 1 round each, ${os.availableParallelism()} cores`,
+  ];
+}
+
+function scaleMemoryLines(scale: ScaleFigures): string[] {
+  const lines = scale.memory.map(
+    (m) =>
+      `provisioner worker (${m.name}, pid ${m.pid}): ${fixed(m.peakMb, 1)} MB peak (VmHWM; ${fixed(m.startedMb, 1)} MB of it reached while starting)`,
+  );
+  return [
+    ...lines,
+    `the process running workers + recorder + notifier for ${JOBS} jobs: ${fixed(scale.allRolesMb, 1)} MB   target ≤ ${TARGET_RSS_MB} MB   ${verdict(scale.allRolesMb <= TARGET_RSS_MB)}`,
+  ];
+}
+
+/** scale_N (steps/s with N steps processes and a recorder) and each worker process's peak RSS. */
+function scaleBenchFields(scale: ScaleFigures | undefined): string {
+  if (!scale) return 'scale_1=nan scale_2=nan scale_4=nan';
+  const peak = (prefix: string) => Math.max(...scale.memory.filter((m) => m.name.startsWith(prefix)).map((m) => m.peakMb));
+  return [
+    ...scale.stages.map((s) => `scale_${s.processes}=${fixed(s.stepsPerS, 1)}`),
+    `scale_all_roles=${fixed(scale.allRoles.stepsPerS, 1)}`,
+    `steps_process_rss_mb=${fixed(peak('steps'), 1)} recorder_process_rss_mb=${fixed(peak('recorder'), 1)} all_roles_rss_mb=${fixed(scale.allRolesMb, 1)}` +
+      ` all_roles_started_rss_mb=${fixed(scale.memory.find((m) => m.name === 'all roles')?.startedMb ?? Number.NaN, 1)}`,
+  ].join(' ');
+}
+
 function apiFiguresLines(api: ApiFigures): string[] {
   const store = `store: ${new URL(MONGODB_URI).host}`;
   const line = (name: string, f: ApiFigures['inProcess']) =>
@@ -712,6 +821,19 @@ async function apiOnly(): Promise<void> {
   for (const line of apiFiguresLines(api)) log(line);
   for (const line of mem.lines) log(`peak RSS:    ${line}`);
   log(`bench: ${apiBenchFields(api)} peak_rss_mb=${fixed(mem.selfMb, 1)}`);
+}
+
+/** Only the scale-out scenario, with its own bench line. */
+async function scaleOnly(): Promise<void> {
+  const manifestsDir = manifestsDirWith(pipelineYaml(() => 0));
+  manifestDirs.push(manifestsDir);
+  const scale = await scaleRun(manifestsDir);
+  const mem = await memory();
+  for (const line of scaleFiguresLines(scale, Number.NaN)) log(line);
+  for (const line of [...mem.lines, ...scaleMemoryLines(scale)]) log(`peak RSS:    ${line}`);
+  log(
+    `bench: jobs=${JOBS} ${scaleBenchFields(scale)} peak_rss_mb=${fixed(mem.selfMb, 1)} redis_rss_mb=${fixed(mem.redisMb, 1)} store_rss_mb=${fixed(mem.storeMb, 1)}`,
+  );
 }
 
 const watchdog = setTimeout(() => {

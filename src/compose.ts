@@ -7,6 +7,7 @@ import { ConfigError, placementOf, requireIntegrations, type Config } from './co
 import { connectIntegrations } from './adapters/integrations.ts';
 import type { Integration } from './ports/step-services.ts';
 import type { PipelineStep } from './domain/graph.ts';
+import type { WorkerRole } from './domain/worker-roles.ts';
 import { MongoJobStore } from './adapters/mongo-store.ts';
 import { boundedCalls, guardedMongoClient } from './adapters/mongo-client.ts';
 import { MongoTenantUsage } from './adapters/tenant-usage.ts';
@@ -74,6 +75,8 @@ export type App = {
 
 export type ComposeOptions = {
   runWorkers: boolean;
+  /** With runWorkers, which parts run in this process (default all); the billing follow-ups run with the steps. */
+  roles?: readonly WorkerRole[];
   /** Serve the Slack app (commands, buttons) in this process; needs SLACK_MODE. */
   serveSlack?: boolean;
   /** Build the one HTTP server with the web control room (and Slack's HTTP mode); `app.web.listen()` starts it. */
@@ -140,6 +143,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     store,
     stepTypes,
     runWorkers: opts.runWorkers,
+    ...(opts.roles ? { roles: opts.roles } : {}),
     concurrency: config.workerConcurrency,
     services: (redis, keys) => ({
       sandbox: new RedisSandboxLedger(redis, keys.sandbox()),
@@ -182,7 +186,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     config,
     db: mongo.db(config.mongoDb),
     manifests,
-    runWorkers: opts.runWorkers,
+    runWorkers: opts.runWorkers && (opts.roles?.includes('steps') ?? true),
     provisioning: service,
     jobs: store,
     tenantData: integrations.services.tenantData,

@@ -15,13 +15,14 @@ import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { ActionRefusedError, InvalidInputError } from '../domain/errors.ts';
 import type { JobView } from '../domain/job-view.ts';
 import { printable } from '../domain/text-safety.ts';
+import { WORKER_ROLES, type WorkerRole } from '../domain/worker-roles.ts';
 import { ManifestError } from '../manifests/problems.ts';
 import type { follow } from './follow.ts';
 import { addLifecycleCommands } from './lifecycle-commands.ts';
 import { withLocalServers } from './local-services.ts';
 import { operatorIdentity } from './operator.ts';
 import { intakeFromOptions, withIntakeOptions, type IntakeOptions } from './intake-options.ts';
-import { jsonOption, nameAllMissingOptions } from './usage.ts';
+import { jsonOption, nameAllMissingOptions, rolesOption } from './usage.ts';
 
 // Names, reasons and errors come from people and older stored jobs: no escape sequence or bidi control reaches the terminal.
 const print = (line: string) => process.stdout.write(`${line.split('\n').map(printable).join('\n')}\n`);
@@ -185,15 +186,20 @@ export function buildProgram(config: Config): Command {
   program
     .command('worker')
     .description('run step workers until stopped (Ctrl-C finishes running steps first)')
-    .action(async () => {
-      const app = await composeApp(config, { runWorkers: true });
+    .addOption(
+      new Option('--roles <list>', `what this process does, comma-separated: ${WORKER_ROLES.join(', ')} (each may run in processes of its own)`)
+        .argParser(rolesOption)
+        .default([...WORKER_ROLES], WORKER_ROLES.join(',')),
+    )
+    .action(async (o: { roles: WorkerRole[] }) => {
+      const app = await composeApp(config, { runWorkers: true, roles: o.roles });
       const { metricsPort, http } = config.observability;
       const { createHttpServer, listen } = await import('../http/server.ts');
       // Its own small server: GET /metrics for Prometheus, GET /healthz for the orchestrator.
       const server = metricsPort > 0 ? createHttpServer({ health: app.health, metrics: app.metrics, logger: app.logger }) : undefined;
       const port = server ? await listen(server, { host: http.host, port: metricsPort, variable: 'METRICS_PORT' }).catch(closing(app)) : undefined;
       print(
-        `Worker running (queue prefix ${config.queuePrefix}, concurrency ${config.workerConcurrency}${port ? `, metrics on port ${port}` : ''}). Ctrl-C to stop.`,
+        `Worker running (${o.roles.join(', ')}; queue prefix ${config.queuePrefix}, concurrency ${config.workerConcurrency}${port ? `, metrics on port ${port}` : ''}). Ctrl-C to stop.`,
       );
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);

@@ -3,6 +3,7 @@
  * invalid input (exit 2, like any other), and every problem with it is named.
  */
 import { type Command, InvalidArgumentError } from 'commander';
+import { parseWorkerRoles, type WorkerRole } from '../domain/worker-roles.ts';
 
 /**
  * Commander stops at the first missing required option; someone fixing a command line
@@ -35,4 +36,11 @@ export function jsonOption(value: string): unknown {
   } catch (error) {
     throw new InvalidArgumentError(`Not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+/** `--roles steps,recorder`: an unknown or missing role is a usage error naming it, before anything starts. */
+export function rolesOption(value: string): WorkerRole[] {
+  const parsed = parseWorkerRoles(value);
+  if (!parsed.ok) throw new InvalidArgumentError(parsed.problem);
+  return parsed.roles;
 }

@@ -4,7 +4,8 @@
  * the dispatcher queues released steps, the recorder keeps the store up to
  * date, and a notifier (when there is one) follows in a group of its own.
  * A process may run any part: `provision --no-worker` only creates jobs,
- * `worker` runs everything.
+ * `worker` runs everything, `worker --roles steps` only steps (and the
+ * dispatcher), `worker --roles recorder` only the recorder.
  */
 import { Job, Queue, QueueEvents, Worker, type Telemetry } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -14,6 +15,7 @@ import { ActionRefusedError } from '../domain/errors.ts';
 import type { JobEvent } from '../domain/events.ts';
 import type { JobDefinition } from '../domain/job-definition.ts';
 import { buildJobView, type JobView } from '../domain/job-view.ts';
+import { WORKER_ROLES, type WorkerRole } from '../domain/worker-roles.ts';
 import type { Log, LogFields } from '../ports/logger.ts';
 import { noEngineMetrics, type EngineMetrics } from '../ports/metrics.ts';
 import type { JobNotifier } from '../ports/notifier.ts';
@@ -50,6 +52,8 @@ export type EngineOptions = {
   notifier?: JobNotifier;
   /** Run step workers and the stream consumers in this process. */
   runWorkers: boolean;
+  /** With runWorkers, which of them (default all): a process may only run steps, or only record. */
+  roles?: readonly WorkerRole[];
   concurrency?: number;
   /** How often stored views left behind are looked for, and how long one must have been behind to be rewritten. */
   reconcileEveryMs?: number;
@@ -63,6 +67,13 @@ export type EngineOptions = {
   metrics?: EngineMetrics;
   /** BullMQ's telemetry (OpenTelemetry traces across the queue), when tracing is on. */
   telemetry?: Telemetry;
+};
+
+/** What each part started by a worker process shares: its consumer name in the stream's groups, and how errors are reported. */
+type ConsumerGroupOptions = {
+  consumer: string;
+  claimIdleMs: number;
+  report: (where: string) => (err: unknown) => void;
 };
 
 export class Engine {
@@ -99,10 +110,37 @@ export class Engine {
   }
 
   private async startWorkers(opts: EngineOptions): Promise<void> {
-    const metrics = opts.metrics ?? noEngineMetrics;
+    const roles = new Set(opts.roles ?? WORKER_ROLES);
     const reportAny = reporter(opts);
     const report = (where: string) => this.outages.filter(where, reportAny(where));
-    const onError = reportAny('the engine');
+    const consumer = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    const claimIdleMs = Math.max(2 * (opts.lockDurationMs ?? 30_000), 5_000);
+    const group = { consumer, claimIdleMs, report };
+    const steps = roles.has('steps') ? this.stepWorkers(opts, group) : undefined;
+    const recorder = roles.has('recorder') ? this.recorder(opts, group) : undefined;
+    const notifier = roles.has('notifier') ? this.notifier(opts, group) : undefined;
+    const consumers = [steps?.dispatcher, recorder?.consumer, notifier].filter((c) => c !== undefined);
+    await Promise.all(consumers.map((c) => c.start()));
+    const stopReconciler = recorder
+      ? startReconciler(recorder.views, {
+          everyMs: opts.reconcileEveryMs ?? 5_000,
+          olderThanMs: opts.reconcileAfterMs ?? 5_000,
+          onError: reportAny('the engine'),
+        })
+      : undefined;
+    // Closed in this order: running steps finish first, then each consumer stops, the queue that takes releases last.
+    this.closers.push(
+      ...(steps ? [steps.close] : []),
+      ...consumers.map((c) => () => c.stop()),
+      ...(stopReconciler ? [stopReconciler] : []),
+      ...(steps ? [() => steps.releases.close()] : []),
+    );
+  }
+
+  /** Step workers, and the dispatcher that queues the steps released by events (root steps, and a crashed worker's). */
+  private stepWorkers(opts: EngineOptions, { consumer, claimIdleMs, report }: ConsumerGroupOptions) {
+    const metrics = opts.metrics ?? noEngineMetrics;
+    const onError = reporter(opts)('the engine');
     // Released steps are queued on a connection of their own, off the one every processor shares.
     const releases = new Queue(STEP_QUEUE, { connection: this.connection(), prefix: opts.prefix, ...telemetry(opts) });
     releases.on('error', report('the release queue'));
@@ -144,9 +182,6 @@ export class Engine {
         )
         .catch(onError);
     });
-    this.closers.push(() => queueEvents.close());
-    const consumer = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    const claimIdleMs = Math.max(2 * (opts.lockDurationMs ?? 30_000), 5_000);
     const dispatcher = new StreamConsumer({
       redis: this.connection(),
       stream: this.keys.events(),
@@ -156,6 +191,16 @@ export class Engine {
       onError: report('the dispatcher'),
       handle: (entries) => dispatchReleases(releases, this.definitions, entries),
     });
+    const close = async () => {
+      await queueEvents.close();
+      await Promise.all(workers.map((w) => closeWithin(w, WORKER_CLOSE_MS, report('a step worker'))));
+    };
+    return { releases, dispatcher, close };
+  }
+
+  /** The recorder: keeps the store's views and audit trail up to date from the events. */
+  private recorder(opts: EngineOptions, { consumer, claimIdleMs, report }: ConsumerGroupOptions) {
+    const metrics = opts.metrics ?? noEngineMetrics;
     const views = new ViewSync({
       redis: this.redis,
       keys: this.keys,
@@ -177,34 +222,23 @@ export class Engine {
         metrics.eventsRecorded(entries.map((e) => stored - e.event.at));
       },
     });
-    const consumers = [dispatcher, recorder];
+    return { views, consumer: recorder };
+  }
+
+  /** The notifier (when the process has one) follows the events in a group of its own. */
+  private notifier(opts: EngineOptions, { consumer, claimIdleMs, report }: ConsumerGroupOptions): StreamConsumer | undefined {
     const notifier = opts.notifier;
-    if (notifier) {
-      consumers.push(
-        new StreamConsumer({
-          redis: this.connection(),
-          stream: this.keys.events(),
-          group: 'notifier',
-          consumer,
-          claimIdleMs,
-          onError: report('the notifier'),
-          handle: (entries) =>
-            notifyEntries({ state: this.state, definitions: this.definitions, notifier, onError: reportAny('the notifier') }, entries),
-        }),
-      );
-    }
-    await Promise.all(consumers.map((c) => c.start()));
-    const stopReconciler = startReconciler(views, {
-      everyMs: opts.reconcileEveryMs ?? 5_000,
-      olderThanMs: opts.reconcileAfterMs ?? 5_000,
-      onError,
+    if (!notifier) return undefined;
+    return new StreamConsumer({
+      redis: this.connection(),
+      stream: this.keys.events(),
+      group: 'notifier',
+      consumer,
+      claimIdleMs,
+      onError: report('the notifier'),
+      handle: (entries) =>
+        notifyEntries({ state: this.state, definitions: this.definitions, notifier, onError: reporter(opts)('the notifier') }, entries),
     });
-    this.closers.push(
-      () => Promise.all(workers.map((w) => closeWithin(w, WORKER_CLOSE_MS, onError))),
-      ...consumers.map((c) => () => c.stop()),
-      stopReconciler,
-      () => releases.close(),
-    );
   }
 
   /** A dedicated connection (blocking reads need their own), closed with the engine. */

@@ -1,14 +1,17 @@
 /**
  * Every provisioner process can be scraped: `provisioner worker` serves
  * /metrics and /healthz on METRICS_PORT, `provisioner serve` on its one HTTP
- * server (HTTP_PORT), next to the Slack bot. Real CLI processes.
+ * server (HTTP_PORT), next to the Slack bot. And a worker's parts can run in
+ * processes of their own (`provisioner worker --roles …`). Real CLI processes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { appPerTest, dealFor, waitForStatus } from '../support/harness.ts';
+import { parseEvent } from '../../src/domain/events.ts';
+import type { App } from '../../src/compose.ts';
+import { appPerTest, dealFor, storedView, waitForRecord, waitForStatus } from '../support/harness.ts';
 import { sample, scrape } from '../support/prometheus.ts';
 import { SlackFake } from '../support/slack-fake.ts';
 import { workerEnvFor } from '../support/start-worker.ts';
@@ -28,8 +31,12 @@ async function freePort(): Promise<number> {
 }
 
 /** Runs `provisioner <command>`; resolves with the process once its stdout matches `ready`. */
-async function provisioner(command: string, env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
-  const child = spawn(process.execPath, [resolve(ROOT, 'src/cli/main.ts'), command], {
+async function provisioner(
+  command: string | string[],
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
+  const child = spawn(process.execPath, [resolve(ROOT, 'src/cli/main.ts'), ...[command].flat()], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -113,5 +120,57 @@ describe('metrics in every process', () => {
       for (const child of running.splice(0)) await stop(child);
       await fake.close();
     }
+  });
+});
+
+/** Each event of the job on the engine's stream, as `type step`, in order. */
+async function streamedEvents(app: App, jobId: string): Promise<string[]> {
+  const entries = await app.engine.redis.xrange(app.engine.keys.events(), '-', '+');
+  return entries.flatMap(([, fields]) => {
+    const event = parseEvent(fields[1] ?? '');
+    return event?.jobId === jobId ? [`${event.type} ${event.stepId ?? ''}`.trim()] : [];
+  });
+}
+
+describe('a worker split by role, one process each', () => {
+  const startApp = appPerTest();
+  const running: ChildProcess[] = [];
+  afterEach(async () => {
+    for (const child of running.splice(0)) await stop(child);
+  });
+
+  it('a steps-only process runs the job and records nothing; a recorder-only process then stores its view and whole audit trail', async () => {
+    const app = await startApp({ pipeline: PIPELINE, runWorkers: false });
+    const env = { ...workerEnvFor(app), METRICS_PORT: '0' };
+    running.push((await provisioner(['worker', '--roles', 'steps'], env, /Worker running \(steps;/)).child);
+
+    const { job } = await app.service.provision(dealFor(), REQUESTER);
+    await waitForStatus(app, job.jobId, ['live']);
+    // Only the steps' dispatcher reads the events: nobody has recorded them, so the store still has the job as submitted.
+    expect((await app.engine.eventStreamGroups()).map((g) => g.group)).toEqual(['dispatcher']);
+    expect((await storedView(app, job.jobId)).status).toBe('running');
+
+    running.push((await provisioner(['worker', '--roles', 'recorder'], env, /Worker running \(recorder;/)).child);
+    expect((await waitForRecord(app, job.jobId)).status).toBe('live');
+    const { entries } = await app.service.audit(job.tenant.slug, { verbose: true });
+    const streamed = await streamedEvents(app, job.jobId);
+    expect(streamed).toEqual(expect.arrayContaining(['job.created', 'step.succeeded database', 'step.succeeded billing']));
+    // Every event on the stream, and the line the recorder adds once the job is live.
+    expect(entries.map((e) => `${e.type} ${e.stepId ?? ''}`.trim()).sort()).toEqual([...streamed, 'job.live'].sort());
+    expect((await app.engine.eventStreamGroups()).map((g) => g.group).sort()).toEqual(['dispatcher', 'recorder']);
+  });
+
+  it('refuses an unknown role, naming it, before anything starts', async () => {
+    const child = spawn(process.execPath, [resolve(ROOT, 'src/cli/main.ts'), 'worker', '--roles', 'steps,recorderr'], {
+      cwd: ROOT,
+      env: { ...process.env, METRICS_PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let said = '';
+    child.stderr?.on('data', (chunk: Buffer) => (said += chunk.toString()));
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(2);
+    expect(said).toContain('unknown role "recorderr" (roles: steps, recorder, notifier)');
+    expect(said).not.toMatch(/\n\s+at /);
   });
 });

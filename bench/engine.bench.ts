@@ -35,6 +35,11 @@
  * 5. Billing (billing.ts): 100 live tenants each receive a signed Stripe event
  *    at once; webhook → flags applied p50/p99 (BENCH_BILLING=0 skips it).
  *
+ * 7. Submission at API speed (submit.ts): app.service.provision one caller at a
+ *    time and 20 at once, against a bare insert of the same job document, on a
+ *    store with history; and 20 concurrent duplicates → one job. BENCH_SUBMIT=0
+ *    skips it; BENCH_ONLY=submit runs only it (BENCH_SUBMIT_JOBS, BENCH_SUBMIT_HISTORY).
+ *
  * Runs 1 (rounds), 2, then 1's provision round (the long one). Prints figures
  * with their targets (not asserted), then one `bench:` line last. Uses its own queue prefixes and databases, removed at the end; stops
  * by itself (cleaning up) if it runs past ~3 minutes.
@@ -79,6 +84,7 @@ import { kpiFiguresLines, kpiScenario, kpiSizes } from './kpis.ts';
 import { slackScenario } from './slack.ts';
 import { billingFiguresLines, billingScenario } from './billing.ts';
 import { apiScenario, type ApiFigures } from './api.ts';
+import { submitBenchFields, submitFiguresLines, submitScenario, type SubmitFigures } from './submit.ts';
 import { REQUESTER } from '../test/support/people.ts';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -88,6 +94,7 @@ const ROUNDS = positiveInt(process.env['BENCH_ROUNDS'], 3);
 const WITH_PROVISION = process.env['BENCH_PROVISION'] !== '0';
 const WITH_KPI = process.env['BENCH_KPI'] !== '0';
 const WITH_BILLING = process.env['BENCH_BILLING'] !== '0';
+const WITH_SUBMIT = process.env['BENCH_SUBMIT'] !== '0';
 const CONCURRENCY = 50;
 /** FerretDB serialises the store's writes; more than one provision in flight only made each slower. */
 const PROVISION_CONCURRENCY = 1;
@@ -100,7 +107,7 @@ const TARGET_RATIO = 0.5;
 const TARGET_P99_MS = 50;
 const TARGET_ACK_P99_MS = 200;
 const TARGET_API_P99_MS = 50;
-/** BENCH_ONLY=api runs only the HTTP API scenario (section 5). */
+/** BENCH_ONLY=api runs only the HTTP API scenario, BENCH_ONLY=submit only the submission one. */
 const ONLY = process.env['BENCH_ONLY'];
 /** The whole run stops by itself (after cleaning up) at this point. */
 // Throughput, scheduling, the provision round and the Slack scenario take about 3 minutes on 2 cores; the control room
@@ -546,9 +553,10 @@ async function main(): Promise<void> {
   log(`engine benchmark: run ${runId}, Redis ${new URL(REDIS_URL).host}, Node ${process.version}`);
   log();
   if (ONLY === 'api') return apiOnly();
-  if (ONLY !== undefined) throw new Error(`BENCH_ONLY=${ONLY}: the only part that runs alone is api`);
   const manifestsDir = manifestsDirWith(pipelineYaml(() => 0));
   manifestDirs.push(manifestsDir);
+  if (ONLY === 'submit') return submitOnly(manifestsDir);
+  if (ONLY !== undefined) throw new Error(`BENCH_ONLY=${ONLY}: the parts that run alone are api and submit`);
   const tp = await throughputRounds(manifestsDir);
   const sched = await schedulingScenario();
   const p = WITH_PROVISION ? await provisionRound(manifestsDir) : undefined;
@@ -582,6 +590,7 @@ async function main(): Promise<void> {
     manifestDirs.push(dir);
   };
   const billing = WITH_BILLING ? await billingScenario({ runId, mongo, log, track, onError }) : undefined;
+  const submit = WITH_SUBMIT ? await submissionSection(manifestsDir) : undefined;
   const mem = await memory();
 
   const engineJobsPerS = median(tp.rounds.map((r) => r.jobsPerS));
@@ -639,6 +648,7 @@ async function main(): Promise<void> {
   for (const line of kpi ? kpiFiguresLines(kpi) : ['control room: not measured (BENCH_KPI=0)']) log(line);
   for (const line of billing ? billingFiguresLines(billing) : ['billing: not measured (BENCH_BILLING=0)']) log(line);
   for (const line of apiFiguresLines(api)) log(line);
+  for (const line of submit ? submitFiguresLines(submit) : ['submission:  not measured (BENCH_SUBMIT=0)']) log(line);
   for (const line of mem.lines) log(`peak RSS:    ${line}`);
   if (engineErrors > 0) log(`engine errors reported: ${engineErrors} (first 5 on stderr)`);
   log(`total time:  ${fixed((Date.now() - startedAt) / 1000, 1)} s`);
@@ -650,8 +660,21 @@ async function main(): Promise<void> {
       ` kpi_jobs=${kpi?.jobs ?? 0} kpi_audit_events=${kpi?.events ?? 0} admin_p50_ms=${fixed(kpi?.admin.p50 ?? Number.NaN, 1)} admin_p99_ms=${fixed(kpi?.admin.p99 ?? Number.NaN, 1)}` +
       ` kpi_p50_ms=${fixed(kpi?.kpis.p50 ?? Number.NaN, 1)} kpi_p99_ms=${fixed(kpi?.kpis.p99 ?? Number.NaN, 1)}` +
       ` billing_applied_p50_ms=${fixed(billing?.applied.p50 ?? Number.NaN)} billing_applied_p99_ms=${fixed(billing?.applied.p99 ?? Number.NaN)}` +
-      ` ${apiBenchFields(api)}`,
+      ` ${apiBenchFields(api)}${submit ? ` ${submitBenchFields(submit)}` : ''}`,
   );
+}
+
+async function submissionSection(manifestsDir: string): Promise<SubmitFigures> {
+  log();
+  log('== 7. Submission at API speed: app.service.provision one at a time and 20 callers at once, against a bare insert ==');
+  return submitScenario({ runId, mongo, redis, mongoUri: MONGODB_URI, manifestsDir, log, track: (db) => mongoDbs.push(db), onError });
+}
+
+/** Only the submission scenario, with its own bench line. */
+async function submitOnly(manifestsDir: string): Promise<void> {
+  const submit = await submissionSection(manifestsDir);
+  for (const line of submitFiguresLines(submit)) log(line);
+  log(`bench: ${submitBenchFields(submit)}`);
 }
 
 function apiFiguresLines(api: ApiFigures): string[] {

@@ -55,7 +55,9 @@ export class Submissions {
     const { intake, jobId } = definition;
     const pointed = await this.deps.opportunities.claim(intake.crmOpportunityId, jobId);
     if (pointed !== null) {
-      const found = await this.find(pointed);
+      // This very job (the same deal again) is looked for only in the engine: if it is not live yet, the steps
+      // below find it stored, or store it, at no more cost than a read of the store would have.
+      const found = pointed === jobId ? await this.live(jobId) : await this.find(pointed);
       if (found) return this.sameDeal(found, intake);
       // Pointing at a job not stored (yet): another submission in flight, or one whose process died. The store decides.
     }
@@ -83,10 +85,15 @@ export class Submissions {
 
   /** A job by id, live from the engine when it has it, else as stored. */
   private async find(jobId: string): Promise<Found | null> {
-    const live = await this.deps.engine.read(jobId);
-    if (live) return { definition: live.definition, live: live.state };
+    const live = await this.live(jobId);
+    if (live) return live;
     const stored = await this.deps.store.getJob(jobId);
     return stored ? { definition: stored.definition, live: null } : null;
+  }
+
+  private async live(jobId: string): Promise<Found | null> {
+    const live = await this.deps.engine.read(jobId);
+    return live ? { definition: live.definition, live: live.state } : null;
   }
 
   /** The refusal when another tenant holds the slug; null once it is ours. */

@@ -62,14 +62,7 @@ export class Submissions {
       // Pointing at a job not stored (yet): another submission in flight, or one whose process died. The store decides.
     }
     const refused = await this.reserveSlug(definition);
-    if (refused) {
-      if (pointed === null) await this.deps.opportunities.release(intake.crmOpportunityId, jobId);
-      // A deal the store knows (from before the index, say) is answered as such rather than on its slug.
-      const holder = await this.deps.store.findByOpportunity(intake.crmOpportunityId);
-      if (!holder) throw refused;
-      await this.deps.opportunities.assign(intake.crmOpportunityId, holder.definition.jobId);
-      return this.sameDeal({ definition: holder.definition, live: null }, intake);
-    }
+    if (refused) return this.slugRefused(definition, refused, pointed === null);
     const at = this.deps.now();
     const created = await this.deps.store.createJob({ definition, view: initialJobView(definition), createdAt: at, updatedAt: at });
     if (created === 'exists') return this.lostRace(definition);
@@ -106,6 +99,20 @@ export class Submissions {
         message: `"${intake.slug}" is already used by another tenant (job ${reservation.jobId}, ${reservation.status.replace('_', ' ')}); choose another slug`,
       },
     ]);
+  }
+
+  /**
+   * Another tenant holds the slug: the opportunity goes back if this
+   * submission claimed it, and a deal the store already knows (from before
+   * the index, say) is answered as such rather than on its slug.
+   */
+  private async slugRefused(definition: JobDefinition, refused: InvalidInputError, claimedHere: boolean): Promise<ProvisionResult> {
+    const { intake, jobId } = definition;
+    if (claimedHere) await this.deps.opportunities.release(intake.crmOpportunityId, jobId);
+    const holder = await this.deps.store.findByOpportunity(intake.crmOpportunityId);
+    if (!holder) throw refused;
+    await this.deps.opportunities.assign(intake.crmOpportunityId, holder.definition.jobId);
+    return this.sameDeal({ definition: holder.definition, live: null }, intake);
   }
 
   /**

@@ -19,9 +19,9 @@
  *    of this process and of redis-server against the same per raw job: on a
  *    shared machine it moves much less than wall-clock throughput.
  *    The rounds create jobs as app.service.provision would hand them to the
- *    engine, without its MongoDB writes: on FerretDB those take 50–250 ms a job
- *    (its lookup by opportunity id slows as the jobs collection grows), so provisioning
- *    BENCH_JOBS jobs every round would not fit the time budget. Submission
+ *    engine, without its MongoDB writes, so the engine is measured alone (a
+ *    submission's own cost is section 7's: a few ms a job on FerretDB; it took
+ *    50–250 ms while it looked the opportunity up with a scan). Submission
  *    through app.service.provision is timed once, in its own round, which then
  *    also runs on the engine (a cross-check with full store records) and in
  *    which the store lag is timed: until the recorder has written everything.
@@ -41,6 +41,11 @@
  *
  * 5. Billing (billing.ts): 100 live tenants each receive a signed Stripe event
  *    at once; webhook → flags applied p50/p99 (BENCH_BILLING=0 skips it).
+ *
+ * 7. Submission at API speed (submit.ts): app.service.provision one caller at a
+ *    time and 20 at once, against a bare insert of the same job document, on a
+ *    store with history; and 20 concurrent duplicates → one job. BENCH_SUBMIT=0
+ *    skips it; BENCH_ONLY=submit runs only it (BENCH_SUBMIT_JOBS, BENCH_SUBMIT_HISTORY).
  *
  * Runs 1 (rounds), 2, then 1's provision round (the long one). Prints figures
  * with their targets (not asserted), then one `bench:` line last. Uses its own queue prefixes and databases, removed at the end; stops
@@ -89,6 +94,7 @@ import { billingFiguresLines, billingScenario } from './billing.ts';
 import { apiScenario, type ApiFigures } from './api.ts';
 import { LEVELS, startFlowPeer, type FlowRound } from './flow.ts';
 import { scaleScenario, type ScaleFigures } from './scale.ts';
+import { submitBenchFields, submitFiguresLines, submitScenario, type SubmitFigures } from './submit.ts';
 import { REQUESTER } from '../test/support/people.ts';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -99,6 +105,7 @@ const WITH_PROVISION = process.env['BENCH_PROVISION'] !== '0';
 const WITH_KPI = process.env['BENCH_KPI'] !== '0';
 const WITH_BILLING = process.env['BENCH_BILLING'] !== '0';
 const WITH_SCALE = process.env['BENCH_SCALE'] !== '0';
+const WITH_SUBMIT = process.env['BENCH_SUBMIT'] !== '0';
 const CONCURRENCY = 50;
 /** FerretDB serialises the store's writes; more than one provision in flight only made each slower. */
 const PROVISION_CONCURRENCY = 1;
@@ -120,13 +127,13 @@ const TARGET_STORE_LAG_MS = 2_000;
 /**
  * BENCH_ONLY=api runs only the HTTP API scenario (section 5); BENCH_ONLY=store only the provision round and its
  * store lag (section 1, continued); BENCH_ONLY=kpi only the control room and audit lookups (section 4);
- * BENCH_ONLY=scale only the scale-out one.
+ * BENCH_ONLY=scale only the scale-out one; BENCH_ONLY=submit only the submission one.
  */
 const ONLY = process.env['BENCH_ONLY'];
 /** The whole run stops by itself (after cleaning up) at this point. */
 // Throughput, scheduling, the provision round and the Slack scenario take about 3 minutes on 2 cores; the control room
-// with its 1,000,000 seeded audit entries about 2 more.
-const WATCHDOG_MS = 600_000;
+// with its 1,000,000 seeded audit entries about 2 more, the API and submission scenarios about 2 more on a busy machine.
+const WATCHDOG_MS = 720_000;
 /** Provisioning stops at this point of the run even if not all jobs are in. */
 const PROVISION_BUDGET_MS = 100_000;
 /** Waiting for the store to catch up ends by this point of the run (what is left needs a few seconds). */
@@ -607,9 +614,10 @@ async function main(): Promise<void> {
   if (ONLY === 'store') return storeOnly();
   if (ONLY === 'kpi') return kpiOnly();
   if (ONLY === 'scale') return scaleOnly();
-  if (ONLY !== undefined) throw new Error(`BENCH_ONLY=${ONLY}: the parts that run alone are api, store, kpi and scale`);
   const manifestsDir = manifestsDirWith(pipelineYaml(() => 0));
   manifestDirs.push(manifestsDir);
+  if (ONLY === 'submit') return submitOnly(manifestsDir);
+  if (ONLY !== undefined) throw new Error(`BENCH_ONLY=${ONLY}: the parts that run alone are api, store, kpi, scale and submit`);
   const tp = await throughputRounds(manifestsDir);
   const sched = await schedulingScenario();
   const p = WITH_PROVISION ? await provisionRound(manifestsDir) : undefined;
@@ -630,6 +638,7 @@ async function main(): Promise<void> {
     manifestDirs.push(dir);
   };
   const billing = WITH_BILLING ? await billingScenario({ runId, mongo, log, track, onError }) : undefined;
+  const submit = WITH_SUBMIT ? await submissionSection(manifestsDir) : undefined;
   const mem = await memory();
 
   const engineJobsPerS = median(tp.rounds.map((r) => r.jobsPerS));
@@ -693,6 +702,7 @@ async function main(): Promise<void> {
   for (const line of billing ? billingFiguresLines(billing) : ['billing: not measured (BENCH_BILLING=0)']) log(line);
   for (const line of apiFiguresLines(api)) log(line);
   for (const line of scale ? scaleFiguresLines(scale, engineStepsPerS) : ['scale-out: not measured (BENCH_SCALE=0)']) log(line);
+  for (const line of submit ? submitFiguresLines(submit) : ['submission:  not measured (BENCH_SUBMIT=0)']) log(line);
   for (const line of mem.lines) log(`peak RSS:    ${line}`);
   for (const line of scale ? scaleMemoryLines(scale) : []) log(`peak RSS:    ${line}`);
   if (engineErrors > 0) log(`engine errors reported: ${engineErrors} (first 5 on stderr)`);
@@ -711,7 +721,7 @@ async function main(): Promise<void> {
       ` kpi_p50_ms=${fixed(kpi?.kpis.p50 ?? Number.NaN, 1)} kpi_p99_ms=${fixed(kpi?.kpis.p99 ?? Number.NaN, 1)}` +
       ` audit_p50_ms=${fixed(kpi?.audit.p50 ?? Number.NaN, 1)} audit_p99_ms=${fixed(kpi?.audit.p99 ?? Number.NaN, 1)}` +
       ` billing_applied_p50_ms=${fixed(billing?.applied.p50 ?? Number.NaN)} billing_applied_p99_ms=${fixed(billing?.applied.p99 ?? Number.NaN)}` +
-      ` ${apiBenchFields(api)}`,
+      ` ${apiBenchFields(api)}${submit ? ` ${submitBenchFields(submit)}` : ''}`,
   );
 }
 
@@ -793,6 +803,19 @@ function scaleBenchFields(scale: ScaleFigures | undefined): string {
     `steps_process_rss_mb=${fixed(peak('steps'), 1)} recorder_process_rss_mb=${fixed(peak('recorder'), 1)} all_roles_rss_mb=${fixed(scale.allRolesMb, 1)}` +
       ` all_roles_started_rss_mb=${fixed(scale.memory.find((m) => m.name === 'all roles')?.startedMb ?? Number.NaN, 1)}`,
   ].join(' ');
+}
+
+async function submissionSection(manifestsDir: string): Promise<SubmitFigures> {
+  log();
+  log('== 7. Submission at API speed: app.service.provision one at a time and 20 callers at once, against a bare insert ==');
+  return submitScenario({ runId, mongo, redis, mongoUri: MONGODB_URI, manifestsDir, log, track: (db) => mongoDbs.push(db), onError });
+}
+
+/** Only the submission scenario, with its own bench line. */
+async function submitOnly(manifestsDir: string): Promise<void> {
+  const submit = await submissionSection(manifestsDir);
+  for (const line of submitFiguresLines(submit)) log(line);
+  log(`bench: ${submitBenchFields(submit)}`);
 }
 
 function apiFiguresLines(api: ApiFigures): string[] {

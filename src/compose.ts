@@ -9,6 +9,8 @@ import type { Integration } from './ports/step-services.ts';
 import type { PipelineStep } from './domain/graph.ts';
 import type { WorkerRole } from './domain/worker-roles.ts';
 import { MongoJobStore } from './adapters/mongo-store.ts';
+import { RedisOpportunityIndex } from './adapters/redis-opportunities.ts';
+import type { OpportunityIndex } from './ports/opportunities.ts';
 import { boundedCalls, guardedMongoClient } from './adapters/mongo-client.ts';
 import { MongoTenantUsage } from './adapters/tenant-usage.ts';
 import { RedisSandboxLedger } from './adapters/sandbox-ledger.ts';
@@ -62,6 +64,8 @@ export type App = {
   crm: CrmIntakeService;
   engine: Engine;
   store: MongoJobStore;
+  /** Which job each CRM opportunity went to (Redis), beside the store that decides it. */
+  opportunities: OpportunityIndex;
   manifests: Manifests;
   ledger: RedisSandboxLedger;
   /** The process's structured log (stderr). */
@@ -170,9 +174,11 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
   const secret = config.web.secret;
   const statusLinks = secret ? new StatusLinks(store, { secret, daysAfterLive: config.web.statusPageDays }) : undefined;
   let web: Web | undefined;
+  const opportunities = new RedisOpportunityIndex(engine.redis, { prefix: `${config.queuePrefix}:opportunity` });
   const service = new ProvisioningService({
     engine,
     store,
+    opportunities,
     manifests,
     settings: config.tenant,
     catalogue: stepTypes,
@@ -256,6 +262,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     crm,
     engine,
     store,
+    opportunities,
     manifests,
     ledger,
     logger,

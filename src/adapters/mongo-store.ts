@@ -15,6 +15,7 @@ import {
 } from 'mongodb';
 import { z } from 'zod';
 import type { AuditEntry } from '../domain/audit.ts';
+import { InsertBatches } from './insert-batches.ts';
 import { EVENT_TYPES } from '../domain/events.ts';
 import { parseJobDefinition } from '../domain/job-definition.ts';
 import type { JobView } from '../domain/job-view.ts';
@@ -124,6 +125,9 @@ export class MongoJobStore implements JobStore, StatusLinkStore {
   private readonly handovers: Collection<HandoverDoc>;
   private readonly statusLinks: Collection<StatusLinkRecord>;
   private readonly claims: Collection<ClaimDoc>;
+  /** New jobs and slug reservations: the two inserts of every submission, batched when they come together. */
+  private readonly newJobs: InsertBatches<JobDoc>;
+  private readonly newTenants: InsertBatches<TenantDoc>;
 
   /** How long a slug may stay reserved for a job that was never stored before someone else may take it. */
   private readonly abandonedAfterMs: number;
@@ -136,6 +140,8 @@ export class MongoJobStore implements JobStore, StatusLinkStore {
     this.handovers = db.collection<HandoverDoc>('tenant_handovers');
     this.statusLinks = db.collection<StatusLinkRecord>('status_links');
     this.claims = db.collection<ClaimDoc>('tenant_claims');
+    this.newJobs = new InsertBatches(this.jobs);
+    this.newTenants = new InsertBatches(this.tenants);
   }
 
   async ensureIndexes(): Promise<void> {
@@ -172,7 +178,7 @@ export class MongoJobStore implements JobStore, StatusLinkStore {
 
   async reserveTenant(t: { slug: string; jobId: string; companyName: string }): Promise<TenantReservation> {
     const doc: TenantDoc = { _id: t.slug, jobId: t.jobId, companyName: t.companyName, status: 'running', updatedAt: new Date() };
-    if (await insertedNew(this.tenants, doc)) return { ok: true };
+    if ((await this.newTenants.insert(doc)) === 'inserted') return { ok: true };
     const held = await this.tenants.findOne({ _id: t.slug });
     if (!held) return this.reserveTenant(t); // released between our insert and our read: try again
     if (held.jobId === t.jobId) return { ok: true };
@@ -279,13 +285,7 @@ export class MongoJobStore implements JobStore, StatusLinkStore {
   }
 
   async createJob(record: JobRecord): Promise<'created' | 'exists'> {
-    try {
-      await this.jobs.insertOne(jobDocOf(record));
-      return 'created';
-    } catch (err) {
-      if (isDuplicate(err)) return 'exists';
-      throw err;
-    }
+    return (await this.newJobs.insert(jobDocOf(record))) === 'inserted' ? 'created' : 'exists';
   }
 
   /**

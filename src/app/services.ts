@@ -6,14 +6,13 @@
  */
 import { staleFailure, StaleFailureError, type OperatorAction } from '../domain/actions.ts';
 import { auditText, type AuditEntry } from '../domain/audit.ts';
-import { ActionRefusedError, InvalidInputError, NotAllowedError, OpportunityTakenError } from '../domain/errors.ts';
+import { ActionRefusedError, InvalidInputError, NotAllowedError } from '../domain/errors.ts';
 import type { EventType, JobEvent } from '../domain/events.ts';
 import { buildJobDefinition, type InputCatalogue, type JobDefinition } from '../domain/job-definition.ts';
-import { initialJobView as initialView, stepLabel, type JobView } from '../domain/job-view.ts';
+import { stepLabel, type JobView } from '../domain/job-view.ts';
 import type { JobStatus } from '../domain/job.ts';
 import { planNamed } from '../domain/plan.ts';
 import { crmRequestSchema, parseIntake, type Intake, type TenantSettings } from '../domain/intake.ts';
-import { intakeDifferences, opportunityTakenMessage } from '../domain/intake-match.ts';
 import { decide, DOOR_WORDS, type Decision, type Identity, type JobAction, type PolicySettings } from '../domain/policy.ts';
 import { redactText } from '../domain/redact.ts';
 import { jobStatusWords, listWords, typedBack } from '../domain/wording.ts';
@@ -22,7 +21,9 @@ import type { JobState } from '../engine/job-state.ts';
 import type { Manifests } from '../manifests/load.ts';
 import type { StatusLinks } from './status-links.ts';
 import { LifecycleService } from './lifecycle.ts';
-import type { JobRecord, JobStore } from '../ports/store.ts';
+import type { JobStore } from '../ports/store.ts';
+import type { OpportunityIndex } from '../ports/opportunities.ts';
+import { Submissions, type ProvisionResult } from './submission.ts';
 import type { TenantUsage } from '../ports/tenant-usage.ts';
 import type { Placement } from '../ports/step-services.ts';
 import type { JobPreview } from '../domain/preview.ts';
@@ -31,6 +32,8 @@ import { previewDefinition, previewRequest, type Planners } from './preview.ts';
 export type ServiceDeps = {
   engine: Engine;
   store: JobStore;
+  /** Where each CRM opportunity's job is, found without a scan of the store. */
+  opportunities: OpportunityIndex;
   manifests: Manifests;
   settings: TenantSettings;
   catalogue: InputCatalogue;
@@ -45,7 +48,7 @@ export type ServiceDeps = {
   now?: () => Date;
 };
 
-export type ProvisionResult = { outcome: 'created' | 'existing'; job: JobView };
+export type { ProvisionResult } from './submission.ts';
 
 export type ProvisionOptions = {
   /** Refuse a body naming its requester (the API's: its caller is the requester), rather than overriding it silently. */
@@ -65,10 +68,12 @@ export class ProvisioningService {
   private readonly deps: ServiceDeps;
   /** The verbs for a tenant that exists (change plan, suspend, reactivate, decommission, entitlements). */
   readonly lifecycle: LifecycleService;
+  private readonly submissions: Submissions;
 
   constructor(deps: ServiceDeps) {
     this.deps = deps;
     this.lifecycle = new LifecycleService(deps);
+    this.submissions = new Submissions({ ...deps, plans: deps.manifests.plans, now: () => this.now() });
   }
 
   private now(): Date {
@@ -81,21 +86,18 @@ export class ProvisioningService {
    * slug another tenant holds, is refused.
    */
   async provision(raw: unknown, who: Identity, opts: ProvisionOptions = {}): Promise<ProvisionResult> {
-    const { manifests, store } = this.deps;
+    const { manifests } = this.deps;
     this.allow(who, 'provision');
     // The requester is whoever the door says asked, whatever the body claims.
     const parsed = parseIntake(withRequester(raw, who), manifests.plans, this.now());
     const claimed = opts.refuseRequestedBy && hasRequestedBy(raw) ? [REQUESTED_BY_REFUSED] : [];
     if (!parsed.ok || claimed.length > 0) throw new InvalidInputError([...claimed, ...(parsed.ok ? [] : parsed.errors)]);
-    const intake = parsed.intake;
-    const earlier = await store.findByOpportunity(intake.crmOpportunityId);
-    if (earlier) return this.sameDeal(earlier, intake);
-    const definition = this.define(intake, who);
-    await this.reserveSlug(definition);
-    const at = this.now();
-    const created = await store.createJob({ definition, view: initialView(definition), createdAt: at, updatedAt: at });
-    if (created === 'created') return { outcome: 'created', job: await this.resume(definition) };
-    return this.lostRace(definition);
+    const definition = this.defined(parsed.intake, who);
+    if (definition.ok) return this.submissions.submit(definition.definition);
+    // A deal sent again is answered with its job even if it could not be defined today (a manifest changed since, say).
+    const existing = await this.submissions.existing(parsed.intake);
+    if (existing) return existing;
+    throw definition.refusal;
   }
 
   /**
@@ -133,6 +135,16 @@ export class ProvisioningService {
     return this.deps.preview;
   }
 
+  /** The job this intake makes, or the refusal naming what cannot be defined. */
+  private defined(intake: Intake, who: Identity): { ok: true; definition: JobDefinition } | { ok: false; refusal: InvalidInputError } {
+    try {
+      return { ok: true, definition: this.define(intake, who) };
+    } catch (err) {
+      if (err instanceof InvalidInputError) return { ok: false, refusal: err };
+      throw err;
+    }
+  }
+
   private define(intake: Intake, who: Identity): JobDefinition {
     const { manifests } = this.deps;
     const plan = planNamed(manifests.plans, intake.plan);
@@ -150,56 +162,6 @@ export class ProvisioningService {
     });
     if (!built.ok) throw new InvalidInputError(built.problems);
     return built.definition;
-  }
-
-  private async reserveSlug({ jobId, intake }: JobDefinition): Promise<void> {
-    const reservation = await this.deps.store.reserveTenant({ slug: intake.slug, jobId, companyName: intake.companyName });
-    if (reservation.ok) return;
-    throw new InvalidInputError([
-      {
-        field: 'slug',
-        message: `"${intake.slug}" is already used by another tenant (job ${reservation.jobId}, ${reservation.status.replace('_', ' ')}); choose another slug`,
-      },
-    ]);
-  }
-
-  /**
-   * Another submission stored a job for this opportunity between our lookup
-   * and our insert (the unique index decided). If it is not this very job,
-   * the slug we reserved belongs to no job: give it back before answering.
-   */
-  private async lostRace(definition: JobDefinition): Promise<ProvisionResult> {
-    const { store } = this.deps;
-    const { intake, jobId } = definition;
-    const ours = await store.getJob(jobId);
-    if (!ours) await store.releaseTenant(intake.slug, jobId);
-    const holder = ours ?? (await store.findByOpportunity(intake.crmOpportunityId));
-    if (!holder) throw new Error(`job ${jobId} could not be stored, and no job holds opportunity ${intake.crmOpportunityId}`);
-    return this.sameDeal(holder, intake);
-  }
-
-  /** The existing job when `intake` is the deal it was made for; otherwise the opportunity is refused, naming its tenant and what differs. */
-  private async sameDeal(existing: JobRecord, intake: Intake): Promise<ProvisionResult> {
-    const { definition } = existing;
-    const planFeatures = planNamed(this.deps.manifests.plans, intake.plan)?.features ?? {};
-    const differences = intakeDifferences(definition.intake, intake, planFeatures);
-    if (differences.length === 0) return { outcome: 'existing', job: await this.resume(definition) };
-    const holder = { slug: definition.tenant.slug, companyName: definition.tenant.companyName, jobId: definition.jobId };
-    throw new OpportunityTakenError(opportunityTakenMessage(intake.crmOpportunityId, holder, differences), differences, holder.jobId);
-  }
-
-  /** Makes sure a stored job has its live state (a crash may have come between the two). */
-  private async resume(definition: JobDefinition): Promise<JobView> {
-    const t = definition.tenant;
-    const reasons = t.approvalReasons.length > 0 ? ` Needs approval: ${t.approvalReasons.join('; ')}.` : '';
-    await this.deps.engine.createJob(definition, {
-      type: 'job.created',
-      jobId: definition.jobId,
-      at: Date.parse(definition.createdAt),
-      actor: definition.intake.requestedBy,
-      summary: `${definition.intake.requestedBy} requested ${article(t.planId)} ${t.planId} tenant for ${t.companyName} (slug ${t.slug})${doorOf(definition)}.${reasons}`,
-    });
-    return (await this.deps.engine.view(definition.jobId)) ?? initialView(definition);
   }
 
   approve(ref: string, who: Identity, stepId?: string): Promise<JobView> {
@@ -449,16 +411,6 @@ function withRequester(raw: unknown, who: Identity): unknown {
 
 function hasRequestedBy(raw: unknown): boolean {
   return raw !== null && typeof raw === 'object' && Object.hasOwn(raw, 'requestedBy');
-}
-
-/** " in Slack", " from the CLI"…: where the job was asked for, when that was recorded. */
-function doorOf(definition: JobDefinition): string {
-  return definition.requester ? ` ${DOOR_WORDS[definition.requester.door]}` : '';
-}
-
-/** "an enterprise tenant", "a growth tenant". */
-function article(word: string): string {
-  return /^[aeiou]/i.test(word) ? 'an' : 'a';
 }
 
 function refuseStale(step: Parameters<typeof staleFailure>[0], attemptStartedAt: number | undefined): void {

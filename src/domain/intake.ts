@@ -183,9 +183,26 @@ export type IntakeFieldError = { field: string; message: string };
 
 export type IntakeResult = { ok: true; intake: Intake } | { ok: false; errors: IntakeFieldError[] };
 
+/**
+ * The parser of each plans manifest for one calendar day. Building one costs
+ * about a millisecond (zod compiles it on its first use), far more than a
+ * parse; its rules change only with the plans and the day (every date rule
+ * counts local calendar days from `today`), so one serves the whole day.
+ */
+const parsersOfTheDay = new WeakMap<PlansManifest, { day: string; parser: ReturnType<typeof intakeSchema> }>();
+
+function intakeParser(plans: PlansManifest, today: Date): ReturnType<typeof intakeSchema> {
+  const day = `${today.getFullYear()}-${today.getMonth() + 1}-${today.getDate()}`;
+  const kept = parsersOfTheDay.get(plans);
+  if (kept?.day === day) return kept.parser;
+  const parser = intakeSchema(plans, today);
+  parsersOfTheDay.set(plans, { day, parser });
+  return parser;
+}
+
 /** Parses raw intake into either a valid intake or one message per field (for modal errors). */
-export function parseIntake(raw: unknown, plans: PlansManifest, today?: Date): IntakeResult {
-  const result = intakeSchema(plans, today).safeParse(raw);
+export function parseIntake(raw: unknown, plans: PlansManifest, today: Date = new Date()): IntakeResult {
+  const result = intakeParser(plans, today).safeParse(raw);
   if (result.success) return { ok: true, intake: result.data };
   const errors = new Map<string, string>();
   for (const issue of result.error.issues) {

@@ -252,7 +252,16 @@ export class Engine {
 
   /** Stores the job's live state and releases its first steps; false if it already exists. */
   async createJob(definition: JobDefinition, event: JobEvent): Promise<boolean> {
-    return this.state.init(definition, event);
+    return (await this.state.init(definition, event)) !== null;
+  }
+
+  /**
+   * createJob, answered with the job's view: as just written when this call
+   * created it (no read back), else as it stands; null if it exists no more.
+   */
+  async start(definition: JobDefinition, event: JobEvent): Promise<JobView | null> {
+    const written = await this.state.init(definition, event);
+    return written ? buildJobView(definition, written) : this.view(definition.jobId);
   }
 
   /** The BullMQ queue of step jobs, for the operators' dashboard (Bull Board); steps are queued by the dispatcher only. */

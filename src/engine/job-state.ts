@@ -54,23 +54,31 @@ export class JobStateStore {
     this.keys = keys;
   }
 
-  /** Creates the job's state with its first steps released; a no-op (false) if it exists. */
-  async init(definition: JobDefinition, event: JobEvent): Promise<boolean> {
-    const fields: Record<string, string | number> = { _mode: 'forward', _failed: 0 };
+  /**
+   * Creates the job's state with its first steps released and returns it as
+   * written (what a read straight after would give); null, changing nothing,
+   * if the job exists.
+   */
+  async init(definition: JobDefinition, event: JobEvent): Promise<JobState | null> {
+    const fields: Record<string, string> = { _mode: 'forward', _failed: '0' };
     const released: Release[] = [];
     for (const step of definition.steps) {
       const root = step.needs.length === 0;
       fields[`s:${step.id}`] = root ? 'ready' : 'pending';
-      fields[`t:${step.id}`] = root ? 1 : 0;
-      fields[`r:${step.id}`] = step.needs.length;
+      fields[`t:${step.id}`] = root ? '1' : '0';
+      fields[`r:${step.id}`] = String(step.needs.length);
       fields[`k:${step.id}`] = step.criticality;
       fields[`d:${step.id}`] = JSON.stringify(step.dependents);
       if (root) released.push({ stepId: step.id, ticket: 1, phase: 'run' });
     }
-    // NX: when the same deal arrives twice at once, the first definition stays.
-    await this.redis.set(this.keys.definition(definition.jobId), JSON.stringify(definition), 'NX');
-    const created = await this.run(init, definition.jobId, [JSON.stringify(fields), JSON.stringify(event), JSON.stringify(released), STREAM_MAXLEN]);
-    return created === 1;
+    // NX: when the same deal arrives twice at once, the first definition stays. Sent without waiting for its
+    // answer: the script below goes out behind it on the same connection, so Redis still runs them in this order.
+    const [, created] = await Promise.all([
+      this.redis.set(this.keys.definition(definition.jobId), JSON.stringify(definition), 'NX'),
+      this.run(init, definition.jobId, [JSON.stringify(fields), JSON.stringify(event), JSON.stringify(released), STREAM_MAXLEN]),
+    ]);
+    // The script's event is the job's first change: sequence number 1.
+    return created === 1 ? parseJobState({ ...fields, _seq: '1', _evseq: '1' }) : null;
   }
 
   async definition(jobId: string): Promise<string | null> {

@@ -279,6 +279,19 @@ describe('an AE picks the deal terms', () => {
     });
   });
 
+  it('is held to the rules of the day it submits on, even right after a submission the day before', () => {
+    const lateOnTheDay = new Date(2026, 10, 25, 23, 59, 59);
+    const justAfterMidnight = new Date(2026, 10, 26, 0, 0, 1);
+    const backdated = { ...modalSubmission, contractStartDate: '2026-10-26' };
+    expect(parseIntake(backdated, plans, new Date(2026, 10, 25, 9)).ok).toBe(true);
+    expect(parseIntake(backdated, plans, lateOnTheDay).ok).toBe(true);
+    // A day later the same date is 31 days back.
+    const nextDay = parseIntake(backdated, plans, justAfterMidnight);
+    expect(nextDay.ok ? [] : nextDay.errors).toEqual([
+      { field: 'contractStartDate', message: 'Contract start date 2026-10-26 is more than 30 days in the past; the earliest allowed is 2026-10-27' },
+    ]);
+  });
+
   it('may backdate by exactly 30 days, or start the contract next year', () => {
     expect(accepted({ ...modalSubmission, contractStartDate: '2026-10-26' }).contractStartDate).toBe('2026-10-26');
     expect(accepted({ ...modalSubmission, contractStartDate: '2027-01-01' }).contractStartDate).toBe('2027-01-01');

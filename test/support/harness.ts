@@ -15,6 +15,7 @@ import { loadConfig } from '../../src/config.ts';
 import { compose, type App, type ComposeOptions } from '../../src/compose.ts';
 import type { JobView, StepView } from '../../src/domain/job-view.ts';
 import type { JobStatus, StepState } from '../../src/domain/job.ts';
+import { statusFromProvisioning } from '../../src/domain/tenant-status.ts';
 import { startLocalEmulators, type LocalEmulators } from '../../src/emulators/emulators.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -157,10 +158,17 @@ export async function waitForRecord(app: App, jobId: string, timeoutMs = 20_000)
   while (Date.now() < deadline) {
     const live = await app.engine.view(jobId);
     const stored = await app.store.getJob(jobId);
-    if (live && stored && stored.view.seq >= live.seq) return stored.view;
+    if (live && stored && stored.view.seq >= live.seq && (await tenantFollows(app, stored.view))) return stored.view;
     await sleep(50);
   }
   throw new Error(`the store never caught up with job ${jobId}`);
+}
+
+/** The recorder writes a provisioning job's tenant status just after its view: whether that has happened too. */
+async function tenantFollows(app: App, view: JobView): Promise<boolean> {
+  const tenant = await app.store.tenant(view.tenant.slug);
+  if (!tenant || tenant.jobId !== view.jobId || tenant.movedBy) return true;
+  return tenant.status === statusFromProvisioning(view.status);
 }
 
 export function stepStates(view: JobView): Record<string, string> {

@@ -51,8 +51,8 @@ describe('configuring the integrations', () => {
     expect(error.message.split('\n').slice(1)).toEqual([
       '  ROUTE53_HOSTED_ZONE_ID is required: step dns, certificate uses aws-route53',
       // The lifecycle pipelines' steps need their integrations too, named with their kind.
-      '  OKTA_ORG_URL is required: step sso, reactivate sign_in, suspend sign_in uses okta',
-      '  OKTA_API_TOKEN is required: step sso, reactivate sign_in, suspend sign_in uses okta',
+      '  OKTA_ORG_URL is required: step sso, change_plan sso, reactivate sign_in, suspend sign_in uses okta',
+      '  OKTA_API_TOKEN is required: step sso, change_plan sso, reactivate sign_in, suspend sign_in uses okta',
       '  STRIPE_SECRET_KEY is required: step billing, change_plan billing uses stripe',
       '  SMTP_URL is required: step welcome_email uses smtp',
       '  MAIL_FROM is required: step welcome_email uses smtp',

@@ -3,8 +3,10 @@
  * (HTTP mode, the loopback fake, Sign in with Slack through the fake's
  * OpenID Connect endpoints) so the web and Slack tell one story.
  */
-import type { Page } from 'playwright-core';
-import { APPROVER, startSlackApp, STRANGER, type SlackTestApp } from './slack-app.ts';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { launchBrowser } from './browser.ts';
+import { APPROVER, startSlackApp, stopSlackApp, STRANGER, type SlackTestApp } from './slack-app.ts';
 import type { TestAppOptions } from './harness.ts';
 
 export const OIDC_CLIENT = { clientId: '1234.5678', clientSecret: 'test-oidc-client-secret' };
@@ -27,6 +29,38 @@ export async function startWebApp(opts: TestAppOptions & { env?: Record<string, 
     },
   });
   return { ...started, url: started.eventsUrl.replace(/\/slack\/events$/, '') };
+}
+
+/**
+ * The web stories' setting: one browser for the file (closed after it), and
+ * the web apps a test starts (stopped after it), so each test owns its app.
+ */
+export function webStories(): {
+  start(opts?: TestAppOptions & { env?: Record<string, string> }): Promise<WebTestApp>;
+  newPage(opts?: BrowserContextOptions): Promise<Page>;
+} {
+  let browser: Browser | undefined;
+  const started: WebTestApp[] = [];
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  afterEach(async () => {
+    for (const web of started.splice(0)) await stopSlackApp(web);
+  });
+  return {
+    async start(opts = {}) {
+      const web = await startWebApp(opts);
+      started.push(web);
+      return web;
+    },
+    async newPage(opts) {
+      if (!browser) throw new Error('the browser starts before the first test');
+      return (await browser.newContext(opts)).newPage();
+    },
+  };
 }
 
 /** Signs in through Slack in this browser page, as the Slack user given (who must be in the fake's directory). */

@@ -4,14 +4,12 @@
  * roll a tenant back — behind a confirmation that can be declined — each
  * through the same services as Slack, each named in the audit with its door.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../support/browser.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { auditOf, dealFor, waitForStatus, waitForStep } from '../support/harness.ts';
 import { REQUESTER } from '../support/people.ts';
 import { pipelineOf, sandbox } from '../support/pipeline.ts';
-import { stopSlackApp } from '../support/slack-app.ts';
-import { APPROVER, signInWithSlack, startWebApp, type WebTestApp } from '../support/web-app.ts';
+import { APPROVER, signInWithSlack, type WebTestApp, webStories } from '../support/web-app.ts';
 
 const SAM = `Sam Approver (${APPROVER.id})`;
 
@@ -26,28 +24,18 @@ const WAITS_FOR_METADATA = pipelineOf(
 );
 
 describe('acting on a job from its page', () => {
-  let browser: Browser;
+  const stories = webStories();
   let web: WebTestApp | undefined;
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser.close();
-  });
-  afterEach(async () => {
-    if (web) await stopSlackApp(web);
-    web = undefined;
-  });
 
   const signedInPage = async (path: string): Promise<Page> => {
-    const page = await (await browser.newContext()).newPage();
+    const page = await stories.newPage();
     if (!web) throw new Error('no app');
     await signInWithSlack(page, web, APPROVER, path);
     return page;
   };
 
   it('an approver approves a big deal, and it goes live', async () => {
-    web = await startWebApp({ pipeline: STRAIGHT });
+    web = await stories.start({ pipeline: STRAIGHT });
     const { job } = await web.app.service.provision(dealFor({ plan: 'growth', contractValue: 150_000 }), REQUESTER);
     await waitForStatus(web.app, job.jobId, ['awaiting_approval']);
     const page = await signedInPage(`/admin/jobs/${job.jobId}`);
@@ -59,7 +47,7 @@ describe('acting on a job from its page', () => {
   });
 
   it("a step waiting for the customer's IdP metadata takes it from the page; a form sent empty is refused in words", async () => {
-    web = await startWebApp({ pipeline: WAITS_FOR_METADATA });
+    web = await stories.start({ pipeline: WAITS_FOR_METADATA });
     const { job } = await web.app.service.provision(dealFor(), REQUESTER);
     await waitForStep(web.app, job.jobId, 'sso', ['waiting_input']);
     const page = await signedInPage(`/admin/jobs/${job.jobId}`);
@@ -74,7 +62,7 @@ describe('acting on a job from its page', () => {
   });
 
   it('roll back asks for a reason and a confirmation; declining changes nothing, confirming undoes the tenant', async () => {
-    web = await startWebApp({ pipeline: STRAIGHT });
+    web = await stories.start({ pipeline: STRAIGHT });
     const { job } = await web.app.service.provision(dealFor({ companyName: 'Initech' }), REQUESTER);
     await waitForStatus(web.app, job.jobId, ['live']);
     const page = await signedInPage(`/admin/jobs/${job.jobId}`);

@@ -4,32 +4,22 @@
  * the audit and the Slack thread both show, a non-approver refused, CSRF
  * refused, and the customer's status page following a job live.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, screenshotPath } from '../support/browser.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { screenshotPath } from '../support/browser.ts';
 import { auditOf, dealFor, waitForStatus, waitForStep } from '../support/harness.ts';
 import { REQUESTER } from '../support/people.ts';
-import { billingFails, CHANNEL, stopSlackApp } from '../support/slack-app.ts';
-import { APPROVER, signInWithSlack, STRANGER, startWebApp, type WebTestApp } from '../support/web-app.ts';
+import { billingFails, CHANNEL } from '../support/slack-app.ts';
+import { APPROVER, signInWithSlack, STRANGER, type WebTestApp, webStories } from '../support/web-app.ts';
 
 describe('the admin panel', () => {
-  let browser: Browser;
+  const stories = webStories();
   let web: WebTestApp | undefined;
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser.close();
-  });
-  afterEach(async () => {
-    if (web) await stopSlackApp(web);
-    web = undefined;
-  });
 
-  const newPage = async (): Promise<Page> => (await browser.newContext()).newPage();
+  const newPage = async (): Promise<Page> => stories.newPage();
 
   it('sends a visitor who is not signed in to sign in, and back to the page they asked for after signing in with Slack', async () => {
-    web = await startWebApp({ pipeline: billingFails(0) });
+    web = await stories.start({ pipeline: billingFails(0) });
     const { job } = await web.app.service.provision(dealFor({ companyName: 'Initech' }), REQUESTER);
     await waitForStatus(web.app, job.jobId, ['live']);
     const page = await newPage();
@@ -51,7 +41,7 @@ describe('the admin panel', () => {
   });
 
   it('a failed job shows its error and stack trace; an override with a reason from the page lets it go live, and the audit and the Slack thread say so', async () => {
-    web = await startWebApp({ pipeline: billingFails(5) });
+    web = await stories.start({ pipeline: billingFails(5) });
     const { job } = await web.app.service.provision(dealFor({ companyName: 'Globex' }), REQUESTER);
     await waitForStatus(web.app, job.jobId, ['failed']);
     const page = await newPage();
@@ -95,7 +85,7 @@ describe('the admin panel', () => {
   });
 
   it('someone who is not an approver sees jobs, and an action they try is refused in plain words', async () => {
-    web = await startWebApp({ pipeline: billingFails(5) });
+    web = await stories.start({ pipeline: billingFails(5) });
     const { job } = await web.app.service.provision(dealFor(), REQUESTER);
     await waitForStatus(web.app, job.jobId, ['failed']);
     const page = await newPage();
@@ -110,7 +100,7 @@ describe('the admin panel', () => {
   });
 
   it('refuses a change that does not come from the panel itself (CSRF), and a forged session', async () => {
-    web = await startWebApp({ pipeline: billingFails(5) });
+    web = await stories.start({ pipeline: billingFails(5) });
     const { job } = await web.app.service.provision(dealFor(), REQUESTER);
     await waitForStatus(web.app, job.jobId, ['failed']);
     const page = await newPage();
@@ -135,7 +125,7 @@ describe('the admin panel', () => {
   });
 
   it('lists every job newest first, filters and searches them, and shows a new job without a reload', async () => {
-    web = await startWebApp({ pipeline: billingFails(0) });
+    web = await stories.start({ pipeline: billingFails(0) });
     const initech = (await web.app.service.provision(dealFor({ companyName: 'Initech' }), REQUESTER)).job;
     await waitForStatus(web.app, initech.jobId, ['live']);
     const globex = (await web.app.service.provision(dealFor({ companyName: 'Globex', plan: 'growth', contractValue: 150_000 }), REQUESTER)).job;
@@ -164,7 +154,7 @@ describe('the admin panel', () => {
   });
 
   it('lists tenants with what was provisioned for each (the real pipeline), every id exactly as the systems know it', async () => {
-    web = await startWebApp();
+    web = await stories.start();
     const { job } = await web.app.service.provision(dealFor({ companyName: 'Initech' }), REQUESTER);
     await waitForStatus(web.app, job.jobId, ['live'], 60_000);
     const customer = web.app.emulators?.stripe.customersFor(`tnt_${job.tenant.slug}`)[0]?.id;

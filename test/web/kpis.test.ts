@@ -7,17 +7,16 @@
  */
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import type { App } from '../../src/compose.ts';
 import { jobIdFor } from '../../src/domain/job-definition.ts';
 import { idempotencyKeyFor } from '../../src/steps/step.ts';
-import { launchBrowser, screenshotPath } from '../support/browser.ts';
+import { screenshotPath } from '../support/browser.ts';
 import { dealFor, waitForStatus } from '../support/harness.ts';
 import { person, REQUESTER } from '../support/people.ts';
 import { billingFails } from '../support/slack-app.ts';
-import { stopSlackApp } from '../support/slack-app.ts';
-import { APPROVER, signInWithSlack, startWebApp, type WebTestApp } from '../support/web-app.ts';
+import { APPROVER, signInWithSlack, type WebTestApp, webStories } from '../support/web-app.ts';
 
 const SAM = person('sam.approver', 'approver');
 const PRODUCT_TOKEN = 'prov_kpi-story-product-token-0123456789abcdef';
@@ -33,22 +32,12 @@ function inDays(days: number): string {
 }
 
 describe('the KPI page', () => {
-  let browser: Browser;
+  const stories = webStories();
   let web: WebTestApp | undefined;
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser.close();
-  });
-  afterEach(async () => {
-    if (web) await stopSlackApp(web);
-    web = undefined;
-  });
 
   it('shows what four deals went through, draws each chart beside its table, and downloads a KPI as CSV', async () => {
     const { createHash } = await import('node:crypto');
-    web = await startWebApp({
+    web = await stories.start({
       pipeline: billingFails(1),
       env: { API_CALLERS: `product=sha256:${createHash('sha256').update(PRODUCT_TOKEN).digest('hex')}` },
     });
@@ -94,7 +83,7 @@ describe('the KPI page', () => {
       .toEqual([4, 3, 3, 12]);
 
     const errors: string[] = [];
-    const page: Page = await (await browser.newContext()).newPage();
+    const page: Page = await stories.newPage();
     // CSP refusals and script errors; failed loads are judged by the page's own responses (Chromium's favicon request is not one).
     page.on('console', (m) => {
       if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
@@ -149,14 +138,14 @@ describe('the KPI page', () => {
   });
 
   it('without JavaScript the tables still hold every figure, and someone not signed in is sent to sign in', async () => {
-    web = await startWebApp({ pipeline: billingFails(0) });
+    web = await stories.start({ pipeline: billingFails(0) });
     const { job } = await web.app.service.provision(dealFor({ companyName: 'Initech' }), REQUESTER);
     await waitForStatus(web.app, job.jobId, ['live']);
     await expect.poll(async () => (await web?.app.kpis.report(REQUESTER))?.timeToLive.live, { timeout: 15_000 }).toBe(1);
 
     const csv = await fetch(`${web.url}/admin/kpis/handoffs.csv`, { redirect: 'manual' });
     expect(csv.status).toBe(401);
-    const page = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
+    const page = await stories.newPage({ javaScriptEnabled: false });
     await signInWithSlack(page, web, APPROVER, '/admin/kpis');
     await expect(page.locator('canvas[data-drawn]').count()).resolves.toBe(0);
     await expect(page.locator('#time-to-live-by-plan tbody tr').textContent()).resolves.toMatch(/^starter1\d/);

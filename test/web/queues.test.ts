@@ -5,34 +5,23 @@
  * change sent from another site with an admin's cookie is refused. The board renders under its own CSP without a
  * single message in the browser's console.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, screenshotPath } from '../support/browser.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { screenshotPath } from '../support/browser.ts';
 import { dealFor, waitForStatus } from '../support/harness.ts';
 import { REQUESTER } from '../support/people.ts';
-import { AE, billingFails, stopSlackApp } from '../support/slack-app.ts';
-import { APPROVER, signInWithSlack, startWebApp, type WebTestApp } from '../support/web-app.ts';
+import { AE, billingFails } from '../support/slack-app.ts';
+import { APPROVER, signInWithSlack, type WebTestApp, webStories } from '../support/web-app.ts';
 
 /** Jane is made an admin (SLACK_ADMINS) in these stories; Sam stays an approver. */
 const ADMIN = AE;
 
 describe('the step queue dashboard', () => {
-  let browser: Browser;
-  let web: WebTestApp | undefined;
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser.close();
-  });
-  afterEach(async () => {
-    if (web) await stopSlackApp(web);
-    web = undefined;
-  });
+  const stories = webStories();
 
   /** A page in a fresh browser profile, and every console message and page error it shows from `watch()` on. */
   const newPage = async (): Promise<{ page: Page; console: string[]; watch(): void }> => {
-    const page = await (await browser.newContext()).newPage();
+    const page = await stories.newPage();
     const console: string[] = [];
     let watching = false;
     page.on('console', (message) => watching && console.push(`${message.type()}: ${message.text()}`));
@@ -42,7 +31,7 @@ describe('the step queue dashboard', () => {
 
   /** A web app whose one job has gone live, so the step queue holds its three completed step jobs. */
   const withALiveJob = async (): Promise<WebTestApp> => {
-    const started = await startWebApp({ pipeline: billingFails(0), env: { SLACK_ADMINS: ADMIN.id } });
+    const started = await stories.start({ pipeline: billingFails(0), env: { SLACK_ADMINS: ADMIN.id } });
     const { job } = await started.app.service.provision(dealFor({ companyName: 'Initech' }), REQUESTER);
     await waitForStatus(started.app, job.jobId, ['live']);
     return started;
@@ -59,7 +48,6 @@ describe('the step queue dashboard', () => {
 
   it('sends a visitor who is not signed in to sign in and back to the board; its API answers 401 without a session', async () => {
     const room = await withALiveJob();
-    web = room;
     const { page } = await newPage();
     await page.goto(`${room.url}/admin/queues`);
     expect(new URL(page.url()).pathname).toBe('/auth/sign-in');
@@ -78,7 +66,6 @@ describe('the step queue dashboard', () => {
 
   it('shows an approver the steps queue on a read-only board, and the server refuses every change they try', async () => {
     const room = await withALiveJob();
-    web = room;
     const { page, console, watch } = await newPage();
     await signInWithSlack(page, room, APPROVER);
     watch();
@@ -124,7 +111,6 @@ describe('the step queue dashboard', () => {
 
   it('gives an admin the full board from the navigation, where they remove a step job and pause the queue', async () => {
     const room = await withALiveJob();
-    web = room;
     const { page, console, watch } = await newPage();
     await signInWithSlack(page, room, ADMIN);
     watch();
@@ -152,7 +138,6 @@ describe('the step queue dashboard', () => {
 
   it("refuses a change sent from another site with an admin's session", async () => {
     const room = await withALiveJob();
-    web = room;
     const { page } = await newPage();
     await signInWithSlack(page, room, ADMIN);
     const board = `${room.url}/admin/queues/manage/api/queues/steps`;

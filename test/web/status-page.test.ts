@@ -1,17 +1,10 @@
-/**
- * The customer's status page, in a real browser: shared from the admin panel
- * or from Slack, it shows milestones in the customer's words, says what is
- * waiting on them, follows the job live without a reload, and gives nothing
- * away; a forged, altered or withdrawn link is a plain 404.
- */
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, screenshotPath } from '../support/browser.ts';
+import { describe, expect, it } from 'vitest';
+import { screenshotPath } from '../support/browser.ts';
 import { dealFor, waitForStatus, waitForStep } from '../support/harness.ts';
 import { person, REQUESTER } from '../support/people.ts';
-import { CHANNEL, stopSlackApp } from '../support/slack-app.ts';
+import { CHANNEL } from '../support/slack-app.ts';
 import { clickButton, hasButton, until } from '../support/slack-story.ts';
-import { APPROVER, signInWithSlack, startWebApp, type WebTestApp } from '../support/web-app.ts';
+import { APPROVER, signInWithSlack, type WebTestApp, webStories } from '../support/web-app.ts';
 
 /** Three milestones, the middle one waiting for the customer's IdP metadata. */
 const PIPELINE = `
@@ -25,32 +18,22 @@ steps:
 `;
 
 describe("the customer's status page", () => {
-  let browser: Browser;
+  const stories = webStories();
   let web: WebTestApp | undefined;
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser.close();
-  });
-  afterEach(async () => {
-    if (web) await stopSlackApp(web);
-    web = undefined;
-  });
 
   it('shared from the admin panel, it follows the job live, in the customer’s words, and gives nothing internal away', async () => {
-    web = await startWebApp({ pipeline: PIPELINE });
+    web = await stories.start({ pipeline: PIPELINE });
     const { job } = await web.app.service.provision(dealFor({ companyName: 'Initech' }), REQUESTER);
     await waitForStep(web.app, job.jobId, 'sso', ['waiting_input']);
 
-    const admin = await (await browser.newContext()).newPage();
+    const admin = await stories.newPage();
     await signInWithSlack(admin, web, APPROVER, `/admin/jobs/${job.jobId}`);
     await admin.getByRole('button', { name: 'Share status page' }).click();
     const link = (await admin.locator('.notice code').textContent()) ?? '';
     expect(link).toMatch(new RegExp(`^${web.url}/status/[\\w-]+\\.[\\w-]+\\.[\\w-]+$`));
 
     // The customer: another browser, no session.
-    const customer = await (await browser.newContext()).newPage();
+    const customer = await stories.newPage();
     await customer.goto(link);
     await expect(customer.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Initech');
     const milestones = customer.locator('li.milestone');
@@ -76,7 +59,7 @@ describe("the customer's status page", () => {
   });
 
   it('a forged, altered or withdrawn link is a plain 404, the same as one that never existed', async () => {
-    web = await startWebApp({ pipeline: PIPELINE });
+    web = await stories.start({ pipeline: PIPELINE });
     const { job } = await web.app.service.provision(dealFor(), REQUESTER);
     const link = await web.app.service.shareStatusPage(job.jobId, person('sam.approver', 'approver'));
     expect((await fetch(link)).status).toBe(200);
@@ -94,7 +77,7 @@ describe("the customer's status page", () => {
   });
 
   it('shared from the Slack thread, the link comes privately to whoever clicked', async () => {
-    web = await startWebApp({ pipeline: PIPELINE });
+    web = await stories.start({ pipeline: PIPELINE });
     const { job } = await web.app.service.provision(dealFor({ companyName: 'Hooli' }), REQUESTER);
     await waitForStep(web.app, job.jobId, 'sso', ['waiting_input']);
     const message = await until('the progress message with its Share button', () =>

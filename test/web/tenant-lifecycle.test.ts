@@ -6,15 +6,15 @@
  * admin panel) and, once approved, the page offers reactivation instead; a
  * plan change takes its plan from a list.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { kindOf } from '../../src/domain/job-kind.ts';
-import { launchBrowser, screenshotPath } from '../support/browser.ts';
+import { screenshotPath } from '../support/browser.ts';
 import { auditOf, dealFor, waitForRecord, waitForStatus } from '../support/harness.ts';
 import { person, REQUESTER } from '../support/people.ts';
 import { pipelineOf, sandbox } from '../support/pipeline.ts';
-import { SAM, stopSlackApp } from '../support/slack-app.ts';
-import { APPROVER, signInWithSlack, STRANGER, startWebApp, type WebTestApp } from '../support/web-app.ts';
+import { SAM } from '../support/slack-app.ts';
+import { APPROVER, signInWithSlack, STRANGER, type WebTestApp, webStories } from '../support/web-app.ts';
 
 const PIPELINE = pipelineOf(sandbox('database', { latencyMs: 5, resource: '${tenant.databaseName}' }));
 const DANA = person('dana.approver', 'approver');
@@ -23,28 +23,18 @@ const DANA = person('dana.approver', 'approver');
 const offered = (page: Page) => page.locator('[data-part="lifecycle"] .action-group h3').allTextContents();
 
 describe("a tenant's lifecycle from its page in the admin panel", () => {
-  let browser: Browser;
+  const stories = webStories();
   let web: WebTestApp | undefined;
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser.close();
-  });
-  afterEach(async () => {
-    if (web) await stopSlackApp(web);
-    web = undefined;
-  });
 
   const signedInPage = async (who: { id: string; name: string }, path: string): Promise<Page> => {
-    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    const page = await stories.newPage({ viewport: { width: 1280, height: 900 } });
     if (!web) throw new Error('no app');
     await signInWithSlack(page, web, who, path);
     return page;
   };
 
   it('offers what the status allows, refuses in words, suspends through a job, and then offers reactivation', async () => {
-    web = await startWebApp({ pipeline: PIPELINE });
+    web = await stories.start({ pipeline: PIPELINE });
     const { job } = await web.app.service.provision(dealFor({ companyName: 'Initech' }), REQUESTER);
     await waitForStatus(web.app, job.jobId, ['live']);
     await waitForRecord(web.app, job.jobId);
@@ -101,7 +91,7 @@ describe("a tenant's lifecycle from its page in the admin panel", () => {
   });
 
   it('changes the plan with the one chosen in the list, and a plan left unchosen is refused naming it', async () => {
-    web = await startWebApp({ pipeline: PIPELINE });
+    web = await stories.start({ pipeline: PIPELINE });
     const { job } = await web.app.service.provision(dealFor({ companyName: 'Hooli' }), REQUESTER);
     await waitForStatus(web.app, job.jobId, ['live']);
     await waitForRecord(web.app, job.jobId);

@@ -6,20 +6,37 @@ import type { JobEvent } from '../../src/domain/events.ts';
 import { StreamConsumer, type StreamEntry } from '../../src/engine/stream-consumer.ts';
 import { serverUrl } from '../support/servers.ts';
 
-describe('a stream consumer whose group disappears', () => {
-  const opened: { redis: Redis[]; consumers: StreamConsumer[]; stream?: string } = { redis: [], consumers: [] };
+type Story = {
+  /** A connection of the test's own, to play Redis's part. */
+  redis: Redis;
+  stream: string;
+  /** The summaries of the events the consumer handled, in order. */
+  handled: string[];
+  errors: string[];
+  /** The consumer's own connection's id, to cut it. */
+  connectionId: number;
+  /** A job event with this summary, as the stream entry's fields. */
+  entry(summary: string): string[];
+  add(summary: string): Promise<unknown>;
+};
+
+/**
+ * Consumer "one" of group "recorder" on a stream of the test's own, started, blocking 50 ms at a time;
+ * `handle` may throw first (a store that is away). All of it is stopped and removed after the test.
+ */
+function consumerStories(): (opts?: { claimIdleMs?: number; handle?: () => void }) => Promise<Story> {
+  const opened: { redis: Redis[]; consumers: StreamConsumer[]; streams: string[] } = { redis: [], consumers: [], streams: [] };
   afterEach(async () => {
     for (const c of opened.consumers.splice(0)) await c.stop();
-    if (opened.stream) await opened.redis[0]?.del(opened.stream);
+    for (const stream of opened.streams.splice(0)) await opened.redis[0]?.del(stream);
     for (const r of opened.redis.splice(0)) await r.quit();
   });
-
-  it('makes the group again and goes on reading, instead of failing every read from then on', async () => {
+  return async (opts = {}) => {
     const redis = new Redis(serverUrl('REDIS_URL'), { maxRetriesPerRequest: null });
     const blocking = redis.duplicate();
     opened.redis.push(redis, blocking);
     const stream = `t${randomBytes(4).toString('hex')}:events`;
-    opened.stream = stream;
+    opened.streams.push(stream);
     const handled: string[] = [];
     const errors: string[] = [];
     const consumer = new StreamConsumer({
@@ -28,17 +45,29 @@ describe('a stream consumer whose group disappears', () => {
       group: 'recorder',
       consumer: 'one',
       blockMs: 50,
+      ...(opts.claimIdleMs !== undefined ? { claimIdleMs: opts.claimIdleMs } : {}),
       handle: async (entries: readonly StreamEntry[]) => {
+        opts.handle?.();
         handled.push(...entries.map((e) => e.event.summary));
       },
       onError: (err) => errors.push(String(err)),
     });
     opened.consumers.push(consumer);
+    const connectionId = Number(await blocking.client('ID'));
     await consumer.start();
-    const add = (summary: string) => {
+    const entry = (summary: string) => {
       const event: JobEvent = { type: 'job.created', jobId: 'job-1', at: Date.now(), actor: 'jane.ae', summary };
-      return redis.xadd(stream, '*', 'e', JSON.stringify(event));
+      return ['e', JSON.stringify(event)];
     };
+    return { redis, stream, handled, errors, connectionId, entry, add: (summary) => redis.xadd(stream, '*', ...entry(summary)) };
+  };
+}
+
+describe('a stream consumer whose group disappears', () => {
+  const consumer = consumerStories();
+
+  it('makes the group again and goes on reading, instead of failing every read from then on', async () => {
+    const { redis, stream, handled, errors, add } = await consumer();
     await add('before');
     await until(() => handled.includes('before'));
 
@@ -51,41 +80,17 @@ describe('a stream consumer whose group disappears', () => {
 });
 
 describe('a stream consumer whose handler fails (the store is away)', () => {
-  const opened: { redis: Redis[]; consumers: StreamConsumer[]; stream?: string } = { redis: [], consumers: [] };
-  afterEach(async () => {
-    for (const c of opened.consumers.splice(0)) await c.stop();
-    if (opened.stream) await opened.redis[0]?.del(opened.stream);
-    for (const r of opened.redis.splice(0)) await r.quit();
-  });
+  const consumer = consumerStories();
 
   it('handles the same entries again as soon as it can, in order, before newer ones, without waiting to claim them', async () => {
-    const redis = new Redis(serverUrl('REDIS_URL'), { maxRetriesPerRequest: null });
-    const blocking = redis.duplicate();
-    opened.redis.push(redis, blocking);
-    const stream = `t${randomBytes(4).toString('hex')}:events`;
-    opened.stream = stream;
-    const handled: string[] = [];
     let storeAway = 2;
-    const consumer = new StreamConsumer({
-      redis: blocking,
-      stream,
-      group: 'recorder',
-      consumer: 'one',
-      blockMs: 50,
+    const { redis, stream, handled, add } = await consumer({
       // Another member would claim them only after a minute: far past this test.
       claimIdleMs: 60_000,
-      handle: async (entries: readonly StreamEntry[]) => {
+      handle: () => {
         if (storeAway-- > 0) throw new Error('the store is away');
-        handled.push(...entries.map((e) => e.event.summary));
       },
-      onError: () => undefined,
     });
-    opened.consumers.push(consumer);
-    await consumer.start();
-    const add = (summary: string) => {
-      const event: JobEvent = { type: 'job.created', jobId: 'job-1', at: Date.now(), actor: 'jane.ae', summary };
-      return redis.xadd(stream, '*', 'e', JSON.stringify(event));
-    };
     await add('first');
     await sleep(100);
     await add('second');
@@ -96,40 +101,11 @@ describe('a stream consumer whose handler fails (the store is away)', () => {
 });
 
 describe('a stream consumer whose connection drops with a reply in flight (Redis restarting)', () => {
-  const opened: { redis: Redis[]; consumers: StreamConsumer[]; stream?: string } = { redis: [], consumers: [] };
-  afterEach(async () => {
-    for (const c of opened.consumers.splice(0)) await c.stop();
-    if (opened.stream) await opened.redis[0]?.del(opened.stream);
-    for (const r of opened.redis.splice(0)) await r.quit();
-  });
+  const consumer = consumerStories();
 
   it('handles the entries Redis handed over in the lost reply first, in order, without waiting to claim them', async () => {
-    const redis = new Redis(serverUrl('REDIS_URL'), { maxRetriesPerRequest: null });
-    const blocking = redis.duplicate();
-    opened.redis.push(redis, blocking);
-    const stream = `t${randomBytes(4).toString('hex')}:events`;
-    opened.stream = stream;
-    const handled: string[] = [];
-    const consumer = new StreamConsumer({
-      redis: blocking,
-      stream,
-      group: 'recorder',
-      consumer: 'one',
-      blockMs: 50,
-      claimIdleMs: 60_000,
-      handle: async (entries: readonly StreamEntry[]) => {
-        handled.push(...entries.map((e) => e.event.summary));
-      },
-      onError: () => undefined,
-    });
-    opened.consumers.push(consumer);
-    const connectionId = await blocking.client('ID');
-    await consumer.start();
-    const entry = (summary: string) => {
-      const event: JobEvent = { type: 'job.created', jobId: 'job-1', at: Date.now(), actor: 'jane.ae', summary };
-      return ['e', JSON.stringify(event)];
-    };
-    await redis.xadd(stream, '*', ...entry('first'));
+    const { redis, stream, handled, connectionId, entry, add } = await consumer({ claimIdleMs: 60_000 });
+    await add('first');
     await until(() => handled.includes('first'));
 
     // Redis hands two entries to this member, and the reply never reaches it: the connection drops.
@@ -140,7 +116,7 @@ describe('a stream consumer whose connection drops with a reply in flight (Redis
       .xreadgroup('GROUP', 'recorder', 'one', 'COUNT', 10, 'STREAMS', stream, '>')
       .exec();
     await redis.client('KILL', 'ID', String(connectionId));
-    await redis.xadd(stream, '*', ...entry('after'));
+    await add('after');
     await until(() => handled.includes('after'));
     expect(handled).toEqual(['first', 'lost one', 'lost two', 'after']);
     expect(await redis.xpending(stream, 'recorder')).toEqual([0, null, null, null]);

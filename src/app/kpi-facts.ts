@@ -119,7 +119,7 @@ export class KpiFactsKeeper {
    * `checkEveryMs`, and the first uses other processes stored every `firstUsesEveryMs`.
    */
   follow(
-    feed: EventFeed,
+    feed: Pick<EventFeed, 'subscribe'>,
     opts: { settleMs?: number; patienceMs?: number; checkEveryMs?: number; firstUsesEveryMs?: number } = {},
   ): { stop(): Promise<void> } {
     const settleMs = opts.settleMs ?? 500;
@@ -144,6 +144,8 @@ export class KpiFactsKeeper {
             this.deps.onError(err);
             return 'behind' as const;
           });
+          // A change heard of meanwhile replaced this entry: it is looked at next round, not dropped with this one.
+          if (pending.get(jobId) !== wanted) continue;
           if (outcome === 'current' || wanted.tries + 1 >= patience) pending.delete(jobId);
           else pending.set(jobId, { ...wanted, tries: wanted.tries + 1 });
         }

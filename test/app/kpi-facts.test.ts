@@ -6,6 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { MongoKpiStore } from '../../src/adapters/mongo-kpi-store.ts';
 import { KpiFactsKeeper } from '../../src/app/kpi-facts.ts';
+import type { JobEvent } from '../../src/domain/events.ts';
+import type { FeedListener } from '../../src/engine/feed.ts';
 import { appPerTest, dealFor, waitForRecord, waitForStatus } from '../support/harness.ts';
 import { person, REQUESTER } from '../support/people.ts';
 import { billingFails } from '../support/slack-app.ts';
@@ -60,5 +62,62 @@ describe('the KPI facts keeper', () => {
     await waitForStatus(app, job.jobId, ['live']);
     await expect.poll(() => app.kpiFacts.jobFacts()[0]?.liveAt, { timeout: 10_000 }).toEqual(expect.any(Number));
     expect(app.kpiFacts.lastCatchUp?.at).toBe(checked);
+  });
+
+  it('a change heard of while the job is being looked at is looked at too, not dropped with the one before', async () => {
+    const app = await startApp({ pipeline: billingFails(1) });
+    const { job } = await app.service.provision(dealFor({ companyName: 'Globex' }), REQUESTER);
+    await waitForStatus(app, job.jobId, ['failed']);
+    const failed = await waitForRecord(app, job.jobId);
+
+    // The keeper's reads of the store, one of which we can hold up after it read (as a slow store would).
+    let hold: Promise<void> | undefined;
+    let release: () => void = () => undefined;
+    let held = false;
+    const jobs = {
+      getJob: async (jobId: string) => {
+        const record = await app.store.getJob(jobId);
+        if (hold) {
+          held = true;
+          await hold;
+        }
+        return record;
+      },
+      audit: (query: { jobIds: readonly string[]; limit: number }) => app.store.audit(query),
+    };
+    const listeners: FeedListener[] = [];
+    const feed = {
+      subscribe: (listener: FeedListener) => {
+        listeners.push(listener);
+        return () => undefined;
+      },
+    };
+    const heard = (seq: number) => {
+      const event: JobEvent = { type: 'step.succeeded', jobId: job.jobId, seq, at: Date.now(), actor: 'engine', summary: 'x' };
+      for (const listener of listeners) listener(event);
+    };
+    const mongo = new MongoClient(app.config.mongoUri);
+    const keeper = new KpiFactsKeeper({ jobs, kpis: new MongoKpiStore(mongo.db(app.dbName)), onError: () => undefined });
+    await keeper.catchUp();
+    const following = keeper.follow(feed, { settleMs: 20 });
+    try {
+      hold = new Promise((resolve) => {
+        release = resolve;
+      });
+      heard(failed.seq);
+      await expect.poll(() => held).toBe(true);
+      // While the keeper looks at the failed job, it is retried and goes live.
+      await app.service.retry(job.jobId, SAM, 'billing');
+      await waitForStatus(app, job.jobId, ['live']);
+      const live = await waitForRecord(app, job.jobId);
+      heard(live.seq);
+      hold = undefined;
+      release();
+      await expect.poll(() => keeper.jobFacts()[0]?.liveAt, { timeout: 5_000 }).toEqual(expect.any(Number));
+    } finally {
+      release();
+      await following.stop();
+      await mongo.close();
+    }
   });
 });

@@ -63,10 +63,13 @@ describe('the Stripe emulator sends signed webhooks', () => {
     await expect
       .poll(async () => billingTruth(await app.billingStore.billingEventsOf(slug)).subscription?.value.state, { timeout: 10_000 })
       .toBe('canceled');
-    expect(fake.webhookDeliveries().map((d) => [d.type, d.attempt, d.status])).toEqual([
-      ['customer.subscription.created', 1, 200],
-      ['customer.subscription.deleted', 1, 200],
-    ]);
+    // The emulator notes a delivery once our answer is back, a moment after we recorded the event.
+    await expect
+      .poll(() => fake.webhookDeliveries().map((d) => [d.type, d.attempt, d.status]))
+      .toEqual([
+        ['customer.subscription.created', 1, 200],
+        ['customer.subscription.deleted', 1, 200],
+      ]);
   });
 
   it('tells the provisioner a subscription will cancel at its period end as an update: still trialing until then', async () => {
@@ -125,7 +128,8 @@ describe('the Stripe emulator sends signed webhooks', () => {
     await expect
       .poll(async () => billingTruth(await app.billingStore.billingEventsOf(slug)).subscription?.value.state, { timeout: 10_000 })
       .toBe('canceled');
-    expect(fake.webhookDeliveries().map((d) => d.type)).toEqual(['customer.subscription.deleted']);
+    // The emulator notes a delivery once our answer is back, a moment after we recorded the event.
+    await expect.poll(() => fake.webhookDeliveries().map((d) => d.type)).toEqual(['customer.subscription.deleted']);
   });
 
   it('retries an event its endpoint refused, with growing delays, a few times', async () => {

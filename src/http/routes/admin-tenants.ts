@@ -6,7 +6,7 @@
  * the refusal in the service's own words.
  */
 import { randomUUID } from 'node:crypto';
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { ControlRoom } from '../../app/control-room.ts';
 import type { ProvisioningService } from '../../app/services.ts';
 import { ActionRefusedError, InvalidInputError, UnknownTenantError } from '../../domain/errors.ts';
@@ -17,6 +17,7 @@ import { messagePage } from '../pages/sign-in-page.ts';
 import { tenantPage } from '../pages/tenant-page.ts';
 import { flash, takeFlash } from './flash.ts';
 import { askedWords, tenantActions } from './tenant-forms.ts';
+import { sendPage } from './html.ts';
 
 export type AdminTenantDeps = {
   service: ProvisioningService;
@@ -28,9 +29,6 @@ export type AdminTenantDeps = {
 const tenantPath = (slug: string) => `/admin/tenants/${encodeURIComponent(slug)}`;
 
 export const adminTenantRoutes: FastifyPluginAsync<AdminTenantDeps> = async (server, deps) => {
-  const page = (reply: FastifyReply, status: number, text: string) =>
-    reply.code(status).type('text/html').header('cache-control', 'no-store').send(text);
-
   server.get<{ Params: { slug: string } }>('/admin/tenants/:slug', async (request, reply) => {
     const me = await deps.signedIn(request, reply);
     if (!me) return reply;
@@ -40,7 +38,7 @@ export const adminTenantRoutes: FastifyPluginAsync<AdminTenantDeps> = async (ser
     });
     if (!detail) {
       const missing = messagePage('No such tenant', `There is no tenant "${request.params.slug}".`, { href: '/admin/tenants', label: 'All tenants' });
-      return page(reply, 404, missing.text);
+      return sendPage(reply, 404, missing.text);
     }
     const notice = takeFlash(deps.sessions, request, reply);
     const body = tenantPage({
@@ -49,7 +47,7 @@ export const adminTenantRoutes: FastifyPluginAsync<AdminTenantDeps> = async (ser
       notice: notice ? { kind: notice.kind, text: notice.text } : undefined,
       requestId: randomUUID(),
     });
-    return page(reply, 200, body.text);
+    return sendPage(reply, 200, body.text);
   });
 
   server.post<{ Params: { slug: string; action: string } }>('/admin/tenants/:slug/:action', async (request, reply) => {
@@ -58,11 +56,11 @@ export const adminTenantRoutes: FastifyPluginAsync<AdminTenantDeps> = async (ser
     const form = fieldsOf(request.body);
     if (!csrfMatches(me.session, form['_csrf']) || !sameOrigin(request)) {
       const stale = messagePage('Not done', 'That form did not come from this admin panel, or it is out of date. Reload the page and try again.');
-      return page(reply, 403, stale.text);
+      return sendPage(reply, 403, stale.text);
     }
     const { slug, action } = request.params;
     const handler = Object.hasOwn(tenantActions, action) ? tenantActions[action] : undefined;
-    if (!handler) return page(reply, 404, messagePage('No such action', `"${action}" is not something the admin panel does to tenants.`).text);
+    if (!handler) return sendPage(reply, 404, messagePage('No such action', `"${action}" is not something the admin panel does to tenants.`).text);
     try {
       const { outcome, job } = await handler.ask(deps.service, me.who, slug, form);
       flash(deps.sessions, reply, { kind: 'done', text: askedWords(handler.kind, job.tenant.slug, outcome) });

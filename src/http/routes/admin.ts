@@ -20,6 +20,7 @@ import { tenantsPage } from '../pages/tenants-page.ts';
 import { jobActions, jobQueryOf } from './admin-forms.ts';
 import { openEventStream } from './event-stream.ts';
 import { flash as setFlash, takeFlash as readFlash, type Notice } from './flash.ts';
+import { sendPage } from './html.ts';
 
 export type AdminDeps = {
   service: ProvisioningService;
@@ -34,8 +35,6 @@ export type AdminDeps = {
 };
 
 export const adminRoutes: FastifyPluginAsync<AdminDeps> = async (server, deps) => {
-  const page = (reply: FastifyReply, status: number, text: string) =>
-    reply.code(status).type('text/html').header('cache-control', 'no-store').send(text);
   const flash = (reply: FastifyReply, notice: Notice) => setFlash(deps.sessions, reply, notice);
   const takeFlash = (request: FastifyRequest, reply: FastifyReply) => readFlash(deps.sessions, request, reply);
 
@@ -53,13 +52,13 @@ export const adminRoutes: FastifyPluginAsync<AdminDeps> = async (server, deps) =
       pageCount: found.pageCount,
       total: found.total,
     };
-    return page(reply, 200, jobsPage(data).text);
+    return sendPage(reply, 200, jobsPage(data).text);
   });
 
   server.get('/admin/jobs/rows', async (request, reply) => {
     if (!(await deps.signedIn(request, reply))) return reply;
     const { query } = jobQueryOf(fieldsOf(request.query));
-    return page(reply, 200, jobsTableBody(deps.controlRoom.jobs(query)).text);
+    return sendPage(reply, 200, jobsTableBody(deps.controlRoom.jobs(query)).text);
   });
 
   server.get('/admin/events', async (request, reply) => {
@@ -82,7 +81,11 @@ export const adminRoutes: FastifyPluginAsync<AdminDeps> = async (server, deps) =
       throw err;
     });
     if (!detail)
-      return page(reply, 404, messagePage('No such job', `There is no job "${request.params.jobId}".`, { href: '/admin', label: 'All jobs' }).text);
+      return sendPage(
+        reply,
+        404,
+        messagePage('No such job', `There is no job "${request.params.jobId}".`, { href: '/admin', label: 'All jobs' }).text,
+      );
     const notice = takeFlash(request, reply);
     const body = jobPage({
       viewer: viewerOf(me),
@@ -95,7 +98,7 @@ export const adminRoutes: FastifyPluginAsync<AdminDeps> = async (server, deps) =
       sharedStatusUrl: notice?.shared,
       plan: detail.plan,
     });
-    return page(reply, 200, body.text);
+    return sendPage(reply, 200, body.text);
   });
 
   server.get<{ Params: { jobId: string } }>('/admin/jobs/:jobId/events', async (request, reply) => {
@@ -116,7 +119,7 @@ export const adminRoutes: FastifyPluginAsync<AdminDeps> = async (server, deps) =
     if (!me) return reply;
     const form = fieldsOf(request.body);
     if (!csrfMatches(me.session, form['_csrf']) || !sameOrigin(request)) {
-      return page(
+      return sendPage(
         reply,
         403,
         messagePage('Not done', 'That form did not come from this admin panel, or it is out of date. Reload the page and try again.').text,
@@ -131,7 +134,7 @@ export const adminRoutes: FastifyPluginAsync<AdminDeps> = async (server, deps) =
         return reply.redirect(back, 303);
       }
       const run = jobActions[action];
-      if (!run) return page(reply, 404, messagePage('No such action', `"${action}" is not something the admin panel does.`).text);
+      if (!run) return sendPage(reply, 404, messagePage('No such action', `"${action}" is not something the admin panel does.`).text);
       const done = await run(deps.service, me.who, jobId, form);
       flash(reply, { kind: 'done', text: done });
     } catch (err) {
@@ -145,6 +148,6 @@ export const adminRoutes: FastifyPluginAsync<AdminDeps> = async (server, deps) =
   server.get('/admin/tenants', async (request, reply) => {
     const me = await deps.signedIn(request, reply);
     if (!me) return reply;
-    return page(reply, 200, tenantsPage({ viewer: viewerOf(me), tenants: await deps.controlRoom.tenants() }).text);
+    return sendPage(reply, 200, tenantsPage({ viewer: viewerOf(me), tenants: await deps.controlRoom.tenants() }).text);
   });
 };

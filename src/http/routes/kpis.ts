@@ -3,7 +3,7 @@
  * in whom the policy lets see them. The figures come from KpiService.report,
  * which only aggregates facts held in memory: the page never reads the audit.
  */
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { KpiService } from '../../app/kpis.ts';
 import { NotAllowedError } from '../../domain/errors.ts';
 import { headlines } from '../../domain/kpi-words.ts';
@@ -12,12 +12,9 @@ import { tableCsv } from '../pages/csv.ts';
 import { kpiTables } from '../pages/kpi-tables.ts';
 import { kpisPage } from '../pages/kpis-page.ts';
 import { messagePage } from '../pages/sign-in-page.ts';
+import { sendPage } from './html.ts';
 
 export type KpiRouteDeps = { kpis: KpiService; signedIn: SignedInCheck };
-
-function sendPage(reply: FastifyReply, status: number, text: string): FastifyReply {
-  return reply.code(status).type('text/html').header('cache-control', 'no-store').send(text);
-}
 
 export const kpiRoutes: FastifyPluginAsync<KpiRouteDeps> = async (server, deps) => {
   const { signedIn } = deps;

@@ -47,7 +47,11 @@ describe('a lifecycle request repeated around its job’s finish', () => {
 
     const suspensions = (await app.store.findJobs({ search: slug, limit: 100 })).filter((j) => kindOf(j.definition) === 'suspend');
     expect(suspensions.map((j) => j.definition.jobId)).toEqual([first.job.jobId]);
-    expect(new Set(answers)).toEqual(new Set(['joined the first suspension', `refused: ${slug} is already suspended`]));
+    // Repeats before the finish join the job; after it they are refused. (When the job finishes before the first
+    // ten arrive, every repeat is refused: how many of each depends on timing, what each may say does not.)
+    const allowed = new Set(['joined the first suspension', `refused: ${slug} is already suspended`]);
+    expect(answers.filter((answer) => !allowed.has(answer))).toEqual([]);
+    expect(answers).toContain(`refused: ${slug} is already suspended`);
     expect((await app.service.lifecycle.tenant(slug)).status).toBe('suspended');
   });
 });

@@ -78,8 +78,6 @@ const ABANDONED_RESERVATION_MS = 60_000;
 
 /** How many commands a batch of updates to one collection is split into, sent at once: see updateInLanes. */
 const UPDATE_LANES = 4;
-/** Far below the 50 connections of FerretDB's pool (see updateInLanes). */
-const MAX_UPDATES_PER_COMMAND = 16;
 
 /**
  * Updates of documents picked by _id (each filter matches one at most), as a few commands sent at once;
@@ -94,22 +92,17 @@ async function updateInLanes<T extends { _id: string }>(
   collection: Collection<T>,
   updates: readonly { filter: Filter<T>; update: UpdateFilter<T> }[],
 ): Promise<number> {
-  // Commands of a bounded size, so no command can hold many of the store's connections at once, whatever it does.
-  const size = Math.min(MAX_UPDATES_PER_COMMAND, Math.ceil(updates.length / UPDATE_LANES));
-  let matched = 0;
-  for (let at = 0; at < updates.length; at += size * UPDATE_LANES) {
-    const lanes = Array.from({ length: UPDATE_LANES }, (_, i) => updates.slice(at + i * size, at + (i + 1) * size)).filter((l) => l.length > 0);
-    const results = await Promise.all(
-      lanes.map((lane) =>
-        collection.bulkWrite(
-          lane.map((u): AnyBulkWriteOperation<T> => ({ updateMany: u })),
-          { ordered: false },
-        ),
+  const size = Math.ceil(updates.length / UPDATE_LANES);
+  const lanes = Array.from({ length: Math.ceil(updates.length / size) }, (_, i) => updates.slice(i * size, (i + 1) * size));
+  const results = await Promise.all(
+    lanes.map((lane) =>
+      collection.bulkWrite(
+        lane.map((u): AnyBulkWriteOperation<T> => ({ updateMany: u })),
+        { ordered: false },
       ),
-    );
-    matched += results.reduce((sum, r) => sum + r.matchedCount, 0);
-  }
-  return matched;
+    ),
+  );
+  return results.reduce((matched, r) => matched + r.matchedCount, 0);
 }
 
 const isDuplicate = (err: unknown) => err instanceof MongoServerError && err.code === DUPLICATE_KEY;

@@ -159,7 +159,8 @@ export class LifecycleService {
   private async stillAllowed(slug: string, jobId: string, kind: LifecycleKind): Promise<void> {
     const now = await this.tenant(slug);
     const move = moveTenant(now.slug, now, FIRST_EVENT[kind]);
-    if (move.ok) return;
+    // The same request again (same job id) after its own job moved the tenant: it is answered with that job.
+    if (move.ok || now.movedBy?.jobId === jobId) return;
     await this.deps.store.releaseClaim(now.slug, jobId);
     throw new TenantTransitionRefusedError(move.reason, now.status, FIRST_EVENT[kind]);
   }

@@ -5,7 +5,7 @@
  * slugs, emails and opportunity ids are unique per run, so each resource can
  * be traced back to exactly one tenant.
  */
-import { format } from 'date-fns';
+import { isoDay } from '../../src/domain/calendar.ts';
 
 export type Deal = {
   companyName: string;
@@ -36,7 +36,7 @@ const PLANS: readonly Deal['plan'][] = ['starter', 'starter', 'growth', 'growth'
 const RESIDENCIES = ['us', 'us', 'eu', 'uk', 'au'];
 
 export function dealsFor(run: string, count: number, random: () => number): Deal[] {
-  const today = format(new Date(), 'yyyy-MM-dd');
+  const today = isoDay(new Date());
   return Array.from({ length: count }, (_, i): Deal => {
     const plan = PLANS[Math.floor(random() * PLANS.length)] ?? 'starter';
     const n = String(i).padStart(4, '0');

@@ -6,7 +6,8 @@
  */
 import { INTAKE_FIELDS } from '../../src/domain/intake-match.ts';
 import fc from 'fast-check';
-import { addDays, format } from 'date-fns';
+import { addDays } from 'date-fns/addDays';
+import { isoDay } from '../../src/domain/calendar.ts';
 
 const TROUBLE = [
   '',
@@ -84,7 +85,7 @@ export function fieldValue(plausible: fc.Arbitrary<unknown>): fc.Arbitrary<unkno
   );
 }
 
-const day = (offset: number) => format(addDays(new Date(), offset), 'yyyy-MM-dd');
+const day = (offset: number) => isoDay(addDays(new Date(), offset));
 
 /** Nearly right deals: each field plausible, wrong or missing, plus keys that are not intake fields. */
 export function dealLike(plans: readonly string[], residencies: readonly string[], flags: readonly string[]): fc.Arbitrary<Record<string, unknown>> {

@@ -1,6 +1,6 @@
 /** Terminal rendering: pure functions from jobs and events to lines of text. */
 import { kindOf, kindStatusWords } from '../domain/job-kind.ts';
-import { format } from 'date-fns/format';
+import { clockTime } from '../domain/calendar.ts';
 import { formatDuration } from '../domain/audit.ts';
 import type { JobEvent } from '../domain/events.ts';
 import type { JobView, StepView } from '../domain/job-view.ts';
@@ -42,7 +42,7 @@ export function progressBar(done: number, total: number, width = 20): string {
 
 /** One line per event: time, progress, what happened. */
 export function eventLine(event: JobEvent, view: JobView | null): string {
-  const time = format(new Date(event.at), 'HH:mm:ss');
+  const time = clockTime(event.at, { seconds: true });
   const bar = view ? progressBar(view.progress.done, view.progress.total) : '';
   const duration = event.durationMs !== undefined && event.type !== 'step.failed' ? ` (${formatDuration(event.durationMs)})` : '';
   return `${time} ${bar}  ${EVENT_ICON[event.type] ?? '•'} ${event.summary}${duration}`;

@@ -2,7 +2,7 @@
  * The audit trail as a non-engineer reads it: one plain line per fact, with
  * who, when and why. Stored entries are already redacted.
  */
-import { format } from 'date-fns/format';
+import { clockTime, weekdayDate } from './calendar.ts';
 import type { EventType } from './events.ts';
 
 export type AuditEntry = {
@@ -36,7 +36,7 @@ export function formatDuration(ms: number): string {
 
 /** "09:14 DNS record acme.example.com created (1.2 s)" */
 export function auditLine(entry: AuditEntry): string {
-  const time = format(entry.at, 'HH:mm');
+  const time = clockTime(entry.at);
   const duration = entry.durationMs !== undefined && entry.type !== 'step.failed' ? ` (${formatDuration(entry.durationMs)})` : '';
   return `${time} ${entry.summary}${duration}`;
 }
@@ -47,7 +47,7 @@ export function auditText(entries: readonly AuditEntry[], opts: { verbose?: bool
   let day = '';
   for (const entry of entries) {
     if (!opts.verbose && isRoutine(entry.type)) continue;
-    const heading = format(entry.at, 'EEEE d MMMM yyyy');
+    const heading = weekdayDate(entry.at);
     if (heading !== day) {
       lines.push(heading);
       day = heading;

@@ -7,10 +7,9 @@
 import { z } from 'zod';
 import { addDays } from 'date-fns/addDays';
 import { differenceInCalendarDays } from 'date-fns/differenceInCalendarDays';
-import { format } from 'date-fns/format';
 import { isValid } from 'date-fns/isValid';
-import { parse } from 'date-fns/parse';
 import { subDays } from 'date-fns/subDays';
+import { isoDay, parseIsoDay } from './calendar.ts';
 import { hasVisibleCharacter, unsafeCharacter } from './text-safety.ts';
 
 const CONTRACT_START_GRACE_DAYS = 30;
@@ -73,13 +72,13 @@ export function contractStartDateSchema(today: Date) {
       error: 'Use the format YYYY-MM-DD for the contract start date, e.g. 2026-11-02',
       abort: true,
     })
-    .refine((value) => isValid(parseDay(value)), {
+    .refine((value) => isValid(parseIsoDay(value)), {
       error: (issue) => `${String(issue.input)} is not a real calendar date`,
       abort: true,
     })
-    .refine((value) => differenceInCalendarDays(today, parseDay(value)) <= CONTRACT_START_GRACE_DAYS, {
+    .refine((value) => differenceInCalendarDays(today, parseIsoDay(value)) <= CONTRACT_START_GRACE_DAYS, {
       error: (issue) =>
-        `Contract start date ${String(issue.input)} is more than ${CONTRACT_START_GRACE_DAYS} days in the past; the earliest allowed is ${format(earliest, 'yyyy-MM-dd')}`,
+        `Contract start date ${String(issue.input)} is more than ${CONTRACT_START_GRACE_DAYS} days in the past; the earliest allowed is ${isoDay(earliest)}`,
       abort: true,
     })
     .refine((value) => billingStartProblem(value, 0, today) === undefined, {
@@ -92,18 +91,14 @@ export function contractStartDateSchema(today: Date) {
  * undefined when it can: Stripe refuses a first bill more than 730 days ahead.
  */
 export function billingStartProblem(contractStartDate: string, trialDays: number, today: Date): string | undefined {
-  const billingStart = addDays(parseDay(contractStartDate), trialDays);
+  const billingStart = addDays(parseIsoDay(contractStartDate), trialDays);
   if (differenceInCalendarDays(billingStart, today) <= BILLING_START_MAX_DAYS_AHEAD) return undefined;
-  const latest = format(subDays(addDays(today, BILLING_START_MAX_DAYS_AHEAD), trialDays), 'yyyy-MM-dd');
+  const latest = isoDay(subDays(addDays(today, BILLING_START_MAX_DAYS_AHEAD), trialDays));
   const trial = trialDays > 0 ? ` with its ${trialDays}-day trial` : '';
   return (
     `Contract start date ${contractStartDate}${trial} puts the first bill more than ${BILLING_START_MAX_DAYS_AHEAD} days ahead, ` +
     `further than Stripe can schedule it; the latest allowed is ${latest}`
   );
-}
-
-function parseDay(value: string): Date {
-  return parse(value, 'yyyy-MM-dd', new Date(0));
 }
 
 const ENTER_AMOUNT = 'Enter the contract value as a number, e.g. 120000 or 120,000';

@@ -2,7 +2,7 @@
  * Words for people: how refusals and answers name what someone typed, steps
  * and their states. One place, so the CLI, Slack and the web say the same.
  */
-import { format } from 'date-fns';
+import { clockTime, dayAndMonth, dayMonthYear } from './calendar.ts';
 import type { JobStatus, StepState } from './job.ts';
 
 /** What someone typed, quoted back to them: cut, so 10 KB pasted by mistake does not drown the answer. */
@@ -57,12 +57,12 @@ export function jobStatusWords(status: JobStatus): string {
 
 /** "14:02 on 25 November", in the server's time zone like the audit trail. */
 export function whenWords(epochMs: number): string {
-  return format(epochMs, "HH:mm 'on' d MMMM");
+  return `${clockTime(epochMs)} on ${dayAndMonth(epochMs)}`;
 }
 
 /** "31 December 2026", in the server's time zone like the audit trail. */
 export function dayWords(epochMs: number): string {
-  return format(epochMs, 'd MMMM yyyy');
+  return dayMonthYear(epochMs);
 }
 
 /** "database, seed data and billing" */

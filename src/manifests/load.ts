@@ -3,7 +3,7 @@
 // a customer's provisioning halfway. Every problem is reported at once.
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { format } from 'date-fns/format';
+import { isoDay } from '../domain/calendar.ts';
 import type { z } from 'zod';
 import { BillingFeaturesSchema, checkBillingFeatures, NO_BILLING_FEATURES, type BillingFeatures } from '../domain/billing-features.ts';
 import { checkGraph, PipelineManifestSchema } from '../domain/graph.ts';
@@ -322,7 +322,7 @@ function sampleIntake(plans: PlansManifest, planId: string): Intake {
     slug: 'sample-co',
     adminEmail: 'admin@sample-co.example',
     plan: planId,
-    contractStartDate: format(new Date(), 'yyyy-MM-dd'),
+    contractStartDate: isoDay(new Date()),
     contractValue: 0,
     dataResidency: plans.defaultDataResidency,
     featureOverrides: {},

@@ -9,7 +9,6 @@
 import { add } from 'date-fns/add';
 import { fromUnixTime } from 'date-fns/fromUnixTime';
 import { getUnixTime } from 'date-fns/getUnixTime';
-import type { Duration } from 'date-fns';
 import { StripeFakeError } from './errors.ts';
 import { renderPrice } from './catalog.ts';
 import { allowOnly, isFormObject, metadataParam, optionalInteger, optionalList, optionalText, type FormObject, type FormValue } from './form.ts';
@@ -152,6 +151,9 @@ export function endDuePeriods(state: StripeState, now = nowSeconds()): void {
     subscription.endedAt = subscription.cancelAt;
   }
 }
+
+/** date-fns' Duration, named from `add` (its index would load every function). */
+type Duration = NonNullable<Parameters<typeof add>[1]>;
 
 const DURATION_UNIT: Record<Interval, keyof Duration> = { day: 'days', week: 'weeks', month: 'months', year: 'years' };
 

@@ -15,7 +15,7 @@ import type {
   PlainTextOption,
   StaticSelect,
 } from '@slack/types';
-import { format } from 'date-fns/format';
+import { isoDay } from '../../domain/calendar.ts';
 import { suggestSlug } from '../../domain/intake.ts';
 import { planLimit, planNamed, type Plan, type PlansManifest } from '../../domain/plan.ts';
 import { CALLBACKS } from './actions.ts';
@@ -134,7 +134,7 @@ function dealBlocks(opts: IntakeModalOptions): InputBlock[] {
   const date: Datepicker = {
     type: 'datepicker',
     action_id: INTAKE_BLOCKS.contractStartDate.actionId,
-    initial_date: initial.contractStartDate ?? format(opts.today ?? new Date(), 'yyyy-MM-dd'),
+    initial_date: initial.contractStartDate ?? isoDay(opts.today ?? new Date()),
   };
   const value: NumberInput = { type: 'number_input', action_id: INTAKE_BLOCKS.contractValue.actionId, is_decimal_allowed: true, min_value: '0' };
   if (initial.contractValue) value.initial_value = initial.contractValue;

@@ -7,7 +7,7 @@ import { CreateHostedZoneCommand, ListHostedZonesByNameCommand, Route53Client } 
 import { ACMClient } from '@aws-sdk/client-acm';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import * as okta from '@okta/okta-sdk-nodejs';
+import type { Client as OktaClient } from '@okta/okta-sdk-nodejs';
 import type { MongoClient } from 'mongodb';
 import nodemailer from 'nodemailer';
 import Stripe from 'stripe';
@@ -62,7 +62,7 @@ export async function connectIntegrations(opts: {
     },
     storage: { s3: s3.get },
     certificates: { acm: acm.get },
-    okta: oktaClient(i.okta.orgUrl, i.okta.token),
+    okta: once(() => oktaClient(i.okta.orgUrl, i.okta.token)),
     stripe: stripeClient(i.stripe.secretKey, i.stripe.apiUrl),
     mail: { transport: nodemailer.createTransport(i.mail.smtpUrl), from: i.mail.from },
   };
@@ -77,6 +77,18 @@ export async function connectIntegrations(opts: {
       acm.destroy();
       await ownTenantClient?.close();
     },
+  };
+}
+
+/** What `make` gives, made on the first call only (a failed make is tried again on the next). */
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => {
+    made ??= make().catch((err: unknown) => {
+      made = undefined;
+      throw err;
+    });
+    return made;
   };
 }
 
@@ -102,7 +114,8 @@ function perRegion<C extends { destroy(): void }>(make: (region: string) => C): 
  * (past the step's timeout), and its cache would answer GETs for resources
  * already deleted in the admin console.
  */
-function oktaClient(orgUrl: string, token: string): okta.Client {
+async function oktaClient(orgUrl: string, token: string): Promise<OktaClient> {
+  const okta = await import('@okta/okta-sdk-nodejs');
   return new okta.Client({
     orgUrl,
     token,

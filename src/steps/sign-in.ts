@@ -82,16 +82,16 @@ export const signInStep = defineStep({
   uses: ['okta'],
   async run(ctx) {
     if (!ctx.input.enabled) return { status: 'done', outputs: { skipped: true } };
-    const target = await setAccess(ctx.services.okta, ctx.input, ctx.input.access);
+    const target = await setAccess(await ctx.services.okta(), ctx.input, ctx.input.access);
     if (!target) return { status: 'done', outputs: { skipped: true, noApp: true } };
     return { status: 'done', outputs: { appId: target.appId, access: ctx.input.access } };
   },
   async check(ctx) {
-    return ctx.input.enabled ? verify(ctx.services.okta, ctx.input) : { status: 'done' };
+    return ctx.input.enabled ? verify(await ctx.services.okta(), ctx.input) : { status: 'done' };
   },
   async rollback(ctx) {
     if (!ctx.input.enabled) return;
-    await setAccess(ctx.services.okta, ctx.input, opposite(ctx.input.access));
+    await setAccess(await ctx.services.okta(), ctx.input, opposite(ctx.input.access));
   },
   plan(cfg, context) {
     if (!cfg.enabled)

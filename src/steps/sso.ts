@@ -74,13 +74,13 @@ function groupDescription(cfg: Input, jobId: string): string {
 /** For a plan change: whether the group and app were there before this job, and whether this run invited the admin (a rollback removes only what the job made). */
 async function existedBefore(ctx: StepContext<Input>, admin: Admin): Promise<Outputs> {
   if (!ctx.input.keepExisting) return {};
-  const made = await madeByJob(ctx.services.okta, ssoNames(ctx.input), ctx.jobId);
+  const made = await madeByJob(await ctx.services.okta(), ssoNames(ctx.input), ctx.jobId);
   return { groupExisted: !made.group, appExisted: !made.app, adminInvited: admin.createdNow };
 }
 
 async function setUp(ctx: StepContext<Input>): Promise<Outputs> {
   const cfg = ctx.input;
-  const client = ctx.services.okta;
+  const client = await ctx.services.okta();
   const names = ssoNames(cfg);
   // Asked for before anything is created, so a step waiting for a person leaves nothing half-made in Okta.
   const metadata =
@@ -121,7 +121,7 @@ function missing(reason: string): CheckResult {
 
 async function verify(ctx: StepContext<Input>): Promise<CheckResult> {
   const cfg = ctx.input;
-  const client = ctx.services.okta;
+  const client = await ctx.services.okta();
   const names = ssoNames(cfg);
   const groupId = await findGroupId(client, names.groupName);
   if (!groupId) return missing(`the admin group ${names.groupName} is gone from Okta`);
@@ -152,7 +152,7 @@ export const ssoStep = defineStep({
     if (!ctx.input.enabled) return { status: 'done' };
     const found = await verify(ctx);
     if (found.status !== 'done' || !ctx.input.keepExisting) return found;
-    const made = await madeByJob(ctx.services.okta, ssoNames(ctx.input), ctx.jobId);
+    const made = await madeByJob(await ctx.services.okta(), ssoNames(ctx.input), ctx.jobId);
     return { status: 'done', outputs: { groupExisted: !made.group, appExisted: !made.app } };
   },
   async rollback(ctx) {
@@ -160,18 +160,18 @@ export const ssoStep = defineStep({
     const recorded = recordedOutputs.parse(ctx.outputs);
     if (!cfg.enabled && !cfg.keepExisting && ctx.rollbackPurpose === 'decommission') {
       // Provisioned without SSO, the tenant may have got it with an upgrade since: decommissioning removes it all the same.
-      await tearDown(ctx.services.okta, ssoNames(cfg), cfg.adminEmail, recorded);
+      await tearDown(await ctx.services.okta(), ssoNames(cfg), cfg.adminEmail, recorded);
       return { summary: removedOnDecommission(cfg) };
     }
     if (!cfg.enabled) return cfg.keepExisting ? { summary: nothingToUndo(cfg) } : undefined;
     if (cfg.keepExisting) {
-      const made = await undoJob(ctx.services.okta, ssoNames(cfg), cfg.adminEmail, ctx.jobId, {
+      const made = await undoJob(await ctx.services.okta(), ssoNames(cfg), cfg.adminEmail, ctx.jobId, {
         userId: recorded.userId,
         invited: recorded.adminInvited === true,
       });
       return { summary: undone(cfg, made) };
     }
-    await tearDown(ctx.services.okta, ssoNames(cfg), cfg.adminEmail, recorded);
+    await tearDown(await ctx.services.okta(), ssoNames(cfg), cfg.adminEmail, recorded);
   },
   plan(cfg, context) {
     if (!cfg.enabled) return { summary: skipped(cfg), resources: [] };

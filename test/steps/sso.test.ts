@@ -40,7 +40,7 @@ function newTenant(mode: Mode = 'okta_oidc') {
   const names = { group: `tenant-${slug}-admins`, app: `Acme Corp (${tenantId})`, idp: `Acme Corp (${tenantId}) SAML IdP` };
   const step = ssoStep.bind(config);
   const ctx = (opts: { outputs?: Record<string, unknown>; providedInput?: unknown; client?: okta.Client } = {}) =>
-    stepContext({ jobId: `job-${suffix}`, stepId: 'sso', tenant: sampleTenant({ slug }), services: { okta: opts.client ?? oktaClient() }, ...opts });
+    stepContext({ jobId: `job-${suffix}`, stepId: 'sso', tenant: sampleTenant({ slug }), services: { okta: async () => opts.client ?? oktaClient() }, ...opts });
   return { config, names, step, ctx };
 }
 
@@ -371,7 +371,7 @@ describe('single sign-on set up by a plan change (keepExisting)', () => {
   /** The step as change_plan.yaml configures it, run by the plan-change job `jobId`. */
   function planChange(t: ReturnType<typeof newTenant>, jobId: string) {
     const step = ssoStep.bind({ ...t.config, keepExisting: true });
-    const ctx = (outputs: Record<string, unknown> = {}) => stepContext({ jobId, stepId: 'sso', services: { okta: oktaClient() }, outputs });
+    const ctx = (outputs: Record<string, unknown> = {}) => stepContext({ jobId, stepId: 'sso', services: { okta: async () => oktaClient() }, outputs });
     return { step, ctx };
   }
 
@@ -451,7 +451,7 @@ describe('single sign-on set up by a plan change (keepExisting)', () => {
     await t.step.run(t.ctx());
     const before = oktaOf(t);
     const off = ssoStep.bind({ ...t.config, keepExisting: true, enabled: false });
-    const ctx = stepContext({ jobId: 'acme-plan-down', services: { okta: oktaClient() } });
+    const ctx = stepContext({ jobId: 'acme-plan-down', services: { okta: async () => oktaClient() } });
     expect(await off.run(ctx)).toEqual({ status: 'done', outputs: { skipped: true } });
     expect(off.describe({ skipped: true })).toBe(
       'Okta left as it is for Acme Corp: the plan does not include SSO (a single sign-on setup already there is kept, with its people)',
@@ -469,13 +469,13 @@ describe('single sign-on set up by a plan change (keepExisting)', () => {
 describe('decommissioning a tenant provisioned without SSO', () => {
   it('removes the SSO a plan change set up since, though its provisioning skipped SSO; a plain undo does not', async () => {
     const t = newTenant();
-    await ssoStep.bind({ ...t.config, keepExisting: true }).run(stepContext({ jobId: 'acme-plan-up', services: { okta: oktaClient() } }));
+    await ssoStep.bind({ ...t.config, keepExisting: true }).run(stepContext({ jobId: 'acme-plan-up', services: { okta: async () => oktaClient() } }));
     const provisioned = ssoStep.bind({ ...t.config, enabled: false });
     const outputs = { skipped: true };
     expect(await provisioned.rollback(t.ctx({ outputs }))).toBeUndefined();
     expect(fake.appsLabelled(t.names.app)).toHaveLength(1);
 
-    const decommission = stepContext({ jobId: 'acme-prov', services: { okta: oktaClient() }, outputs, rollbackPurpose: 'decommission' });
+    const decommission = stepContext({ jobId: 'acme-prov', services: { okta: async () => oktaClient() }, outputs, rollbackPurpose: 'decommission' });
     expect(await provisioned.rollback(decommission)).toEqual({
       summary: 'Removed any Okta single sign-on Acme Corp got after it was provisioned without it (with an upgrade)',
     });

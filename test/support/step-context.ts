@@ -42,7 +42,7 @@ export function unusedServices(): StepServices {
     },
     storage: { s3: (region) => new S3Client({ endpoint: CLOSED, region, credentials: AWS_TEST_CREDENTIALS, forcePathStyle: true }) },
     certificates: { acm: (region) => new ACMClient({ endpoint: CLOSED, region, credentials: AWS_TEST_CREDENTIALS }) },
-    okta: new okta.Client({ orgUrl: CLOSED, token: 'unused' }),
+    okta: async () => new okta.Client({ orgUrl: CLOSED, token: 'unused' }),
     stripe: new Stripe('sk_test_unused', { host: '127.0.0.1', port: CLOSED_PORT, protocol: 'http' }),
     mail: { transport: nodemailer.createTransport({ host: '127.0.0.1', port: CLOSED_PORT }), from: 'Onboarding <onboarding@example.com>' },
     tenants: {

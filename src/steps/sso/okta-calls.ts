@@ -8,17 +8,25 @@
  * GET by id from memory, so a resource deleted in the Okta console would
  * still look present. Collections are never cached.
  */
-import * as okta from '@okta/okta-sdk-nodejs';
+import type { Collection, OktaApiError } from '@okta/okta-sdk-nodejs';
 import { PermanentError, TransientError, errorMessage } from '../../domain/errors.ts';
 
+/**
+ * The SDK's error, recognised by the name it gives itself: importing the SDK's class to test
+ * `instanceof` would load the whole SDK (~65 MB) in every process, SSO or not.
+ */
+function isOktaApiError(err: unknown): err is OktaApiError {
+  return err instanceof Error && err.name === 'OktaApiError' && 'status' in err && typeof err.status === 'number';
+}
+
 function statusOf(err: unknown): number | undefined {
-  if (err instanceof okta.OktaApiError) return err.status;
+  if (isOktaApiError(err)) return err.status;
   if (typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number') return err.status;
   return undefined;
 }
 
 /** "Api validation failed: login. login: An object with this field already exists…" */
-function oktaDetail(err: okta.OktaApiError): string {
+function oktaDetail(err: OktaApiError): string {
   const causes = (err.errorCauses ?? []).map((cause) => cause.errorSummary).filter((summary) => summary !== undefined);
   return [`${err.errorCode} ${err.errorSummary}`.trim(), ...causes].join('; ');
 }
@@ -36,14 +44,14 @@ export function isNotFound(err: unknown): boolean {
 
 /** True when Okta refused because the value is taken (a concurrent or earlier create won). */
 export function isAlreadyExists(err: unknown): boolean {
-  if (!(err instanceof okta.OktaApiError) || err.status !== 400) return false;
+  if (!isOktaApiError(err) || err.status !== 400) return false;
   return (err.errorCauses ?? []).some((cause) => /already exists/i.test(cause.errorSummary ?? ''));
 }
 
 /** Maps any failure of an Okta call to the engine's error kinds; `action` reads "creating the admin group". */
 export function oktaFailure(action: string, err: unknown): Error {
   const status = statusOf(err);
-  const detail = err instanceof okta.OktaApiError ? oktaDetail(err) : errorMessage(err);
+  const detail = isOktaApiError(err) ? oktaDetail(err) : errorMessage(err);
   if (status === undefined) {
     const code = networkCode(err);
     return new TransientError(code ? `Okta unreachable while ${action} (${code})` : `Okta call failed while ${action}: ${detail}`);
@@ -81,7 +89,7 @@ export async function removeIfPresent(action: string, request: () => Promise<unk
 }
 
 /** Every item of a paged collection that satisfies `wanted`, following Okta's Link headers. */
-export async function collect<T>(action: string, list: () => Promise<okta.Collection<T>>, wanted: (item: T) => boolean = () => true): Promise<T[]> {
+export async function collect<T>(action: string, list: () => Promise<Collection<T>>, wanted: (item: T) => boolean = () => true): Promise<T[]> {
   return call(action, async () => {
     const collection = await list();
     const found: T[] = [];
@@ -94,7 +102,7 @@ export async function collect<T>(action: string, list: () => Promise<okta.Collec
 }
 
 /** The first matching item, stopping as soon as it is seen. */
-export async function findFirst<T>(action: string, list: () => Promise<okta.Collection<T>>, wanted: (item: T) => boolean): Promise<T | undefined> {
+export async function findFirst<T>(action: string, list: () => Promise<Collection<T>>, wanted: (item: T) => boolean): Promise<T | undefined> {
   return call(action, async () => {
     const collection = await list();
     for (;;) {

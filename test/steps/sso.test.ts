@@ -40,7 +40,13 @@ function newTenant(mode: Mode = 'okta_oidc') {
   const names = { group: `tenant-${slug}-admins`, app: `Acme Corp (${tenantId})`, idp: `Acme Corp (${tenantId}) SAML IdP` };
   const step = ssoStep.bind(config);
   const ctx = (opts: { outputs?: Record<string, unknown>; providedInput?: unknown; client?: okta.Client } = {}) =>
-    stepContext({ jobId: `job-${suffix}`, stepId: 'sso', tenant: sampleTenant({ slug }), services: { okta: async () => opts.client ?? oktaClient() }, ...opts });
+    stepContext({
+      jobId: `job-${suffix}`,
+      stepId: 'sso',
+      tenant: sampleTenant({ slug }),
+      services: { okta: async () => opts.client ?? oktaClient() },
+      ...opts,
+    });
   return { config, names, step, ctx };
 }
 
@@ -371,7 +377,8 @@ describe('single sign-on set up by a plan change (keepExisting)', () => {
   /** The step as change_plan.yaml configures it, run by the plan-change job `jobId`. */
   function planChange(t: ReturnType<typeof newTenant>, jobId: string) {
     const step = ssoStep.bind({ ...t.config, keepExisting: true });
-    const ctx = (outputs: Record<string, unknown> = {}) => stepContext({ jobId, stepId: 'sso', services: { okta: async () => oktaClient() }, outputs });
+    const ctx = (outputs: Record<string, unknown> = {}) =>
+      stepContext({ jobId, stepId: 'sso', services: { okta: async () => oktaClient() }, outputs });
     return { step, ctx };
   }
 

@@ -3,67 +3,17 @@
  * events it saves the batch's audit entries (one insert), then the jobs' views
  * and tenant statuses (view-sync.ts: one writer per job at a time, so several
  * recorder processes never put an old view on top of a newer one; the batch's
- * views in one write). Re-processing a
- * batch is harmless: audit ids are derived from stream ids and views only
- * move forward.
- * Notifiers follow the same batches in a consumer group of their own, so a
- * slow Slack never holds up the record.
+ * views in one write). Re-processing a batch is harmless: audit ids are
+ * derived from stream ids and views only move forward.
  */
-import { kindDoneWords, kindOf } from '../domain/job-kind.ts';
 import type { AuditEntry } from '../domain/audit.ts';
-import { ENGINE_ACTOR, type JobEvent } from '../domain/events.ts';
-import { buildJobView, type JobView } from '../domain/job-view.ts';
+import type { JobEvent } from '../domain/events.ts';
+import type { JobView } from '../domain/job-view.ts';
 import { redactText } from '../domain/redact.ts';
-import type { JobNotifier } from '../ports/notifier.ts';
 import type { JobStore } from '../ports/store.ts';
-import type { DefinitionCache } from './definitions.ts';
-import { isConnectionError } from './redis-outage.ts';
-import type { JobStateStore } from './job-state.ts';
+import { jobBatches, type Sources } from './job-batches.ts';
 import type { StreamEntry } from './stream-consumer.ts';
 import type { ViewSync } from './view-sync.ts';
-
-type Sources = { state: JobStateStore; definitions: DefinitionCache };
-
-/**
- * One job's share of a batch: its current view and its events, plus "is live" when this batch made it so.
- * `seenAll`: the view holds no change whose event is not in this batch or an earlier one.
- */
-type JobBatch = { view: JobView; entries: { id: string; event: JobEvent }[]; seenAll: boolean };
-
-/** The events that can complete a job (a notification step failing last completes it too). */
-const COMPLETING: ReadonlySet<JobEvent['type']> = new Set(['step.succeeded', 'step.overridden', 'step.failed']);
-/** The events that can end a rollback (one with nothing to undo ends as it starts). */
-const UNDOING: ReadonlySet<JobEvent['type']> = new Set([
-  'step.compensated',
-  'step.compensation_failed',
-  'job.rollback_started',
-  'job.rollback_retried',
-]);
-
-async function jobBatches(sources: Sources, entries: readonly StreamEntry[]): Promise<JobBatch[]> {
-  const byJob = new Map<string, StreamEntry[]>();
-  for (const entry of entries) {
-    const jobEntries = byJob.get(entry.event.jobId);
-    if (jobEntries) jobEntries.push(entry);
-    else byJob.set(entry.event.jobId, [entry]);
-  }
-  // Every job's definition (most are cached) and state at once: the engine's connection pipelines the reads.
-  const sourced = await Promise.all(
-    [...byJob].map(async ([jobId, jobEntries]) => {
-      const [definition, state] = await Promise.all([sources.definitions.get(jobId), sources.state.read(jobId)]);
-      return { definition, state, jobEntries };
-    }),
-  );
-  const batches: JobBatch[] = [];
-  for (const { definition, state, jobEntries } of sourced) {
-    if (!definition || !state) continue;
-    const view = buildJobView(definition, state);
-    const closing = closingEvent(view, jobEntries);
-    const seenAll = state.lastEventSeq <= Math.max(...jobEntries.map((e) => e.event.seq ?? 0));
-    batches.push({ view, entries: closing ? [...jobEntries, closing] : jobEntries, seenAll });
-  }
-  return batches;
-}
 
 export async function recordEntries(deps: Sources & { store: JobStore; views: ViewSync }, entries: readonly StreamEntry[]): Promise<void> {
   const batches = await jobBatches(deps, entries);
@@ -72,65 +22,6 @@ export async function recordEntries(deps: Sources & { store: JobStore; views: Vi
   // Views after the batch's audit, and only views this recorder has seen every event of: a stored view at
   // seq N means the audit up to N is stored. A view ahead of the batch is left to the batch holding the rest.
   await deps.views.saveAll(batches.filter((b) => b.seenAll).map((b) => b.view));
-}
-
-/** Tells the notifier, job by job; one job's failure to notify does not stop the others (Redis being away does). */
-export async function notifyEntries(
-  deps: Sources & { notifier: JobNotifier; onError(err: unknown, about?: { jobId: string }): void },
-  entries: readonly StreamEntry[],
-): Promise<void> {
-  for (const { view, entries: e } of await jobBatches(deps, entries)) {
-    try {
-      await deps.notifier.jobChanged(
-        view,
-        e.map((x) => x.event),
-      );
-    } catch (err) {
-      // Redis away fails every job alike: the batch stays unacknowledged and is handled again once it is back.
-      if (isConnectionError(err)) throw err;
-      deps.onError(err, { jobId: view.jobId });
-    }
-  }
-}
-
-/**
- * "Live" or "rollback finished", derived once: only the batch holding the job's latest change ended it.
- * A follower that lags (the notifier) sees the final status while reading older events, and would
- * otherwise announce it once per batch.
- */
-function closingEvent(view: JobView, entries: readonly StreamEntry[]): { id: string; event: JobEvent } | undefined {
-  const endedBy = (types: ReadonlySet<JobEvent['type']>) => entries.some((e) => types.has(e.event.type) && e.event.seq === view.seq);
-  // One millisecond after the event that ended it, so the trail reads in order.
-  const at = Math.max(...entries.map((e) => e.event.at)) + 1;
-  const base = { jobId: view.jobId, at, actor: ENGINE_ACTOR };
-  if (view.status === 'live' && endedBy(COMPLETING)) {
-    return {
-      id: `${view.jobId}-live`,
-      event: { ...base, type: 'job.live', summary: doneSummary(view) },
-    };
-  }
-  if ((view.status === 'rolled_back' || view.status === 'rollback_failed') && endedBy(UNDOING)) {
-    return { id: `${view.jobId}-rollback-${view.seq}`, event: { ...base, type: 'job.rollback_finished', summary: rollbackSummary(view) } };
-  }
-  return undefined;
-}
-
-/** "Tenant acme is live at …" for provisioning; "Suspended acme" for a lifecycle job. */
-function doneSummary(view: JobView): string {
-  const kind = kindOf(view);
-  if (kind === 'provision') return `Tenant ${view.tenant.slug} is live at ${view.tenant.tenantUrl}`;
-  return kindDoneWords(kind, view.tenant.slug);
-}
-
-function rollbackSummary(view: JobView): string {
-  const undone = view.steps.filter((s) => s.state === 'compensated').length;
-  const failed = view.steps.filter((s) => s.state === 'compensation_failed').map((s) => s.label);
-  const byHand = view.steps.filter((s) => s.state === 'overridden').map((s) => s.label);
-  const manual = byHand.length > 0 ? ` Done by hand, so not undone: ${byHand.join(', ')}.` : '';
-  if (failed.length > 0) {
-    return `Rollback of ${view.tenant.slug} stopped: ${failed.join(', ')} could not be undone (${undone} undone); fix the cause and retry the rollback.${manual}`;
-  }
-  return `Rollback of ${view.tenant.slug} finished: ${undone} step${undone === 1 ? '' : 's'} undone.${manual}`;
 }
 
 function auditEntry(id: string, event: JobEvent, view: JobView): AuditEntry {

@@ -6,7 +6,8 @@
 // OS user. Installed with apt-get when missing and we are root.
 
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readdirSync, realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { aptInstall, cannotApt, isRoot } from './apt.ts';
 import { findOnPath, isExecutable, runLogged, tail } from './process.ts';
@@ -70,7 +71,9 @@ export async function startPostgres(run: Run): Promise<string> {
   const { prefix, owner } = unprivileged();
   const bin = (name: string) => join(binDir, name);
   return withPortRetry(async (port) => {
-    const base = join(run.dir, `postgres-${port}`);
+    // Run as the postgres user, the server must reach its folder: a checkout inside a folder only root may
+    // enter (mktemp -d makes them so) would fail initdb with "Permission denied", so it then lives in the temp dir.
+    const base = owner ? mkdtempSync(join(tmpdir(), `provisioner-postgres-${port}-`)) : join(run.dir, `postgres-${port}`);
     const data = join(base, 'data');
     const sockets = join(base, 'sock');
     mkdirSync(sockets, { recursive: true });

@@ -328,6 +328,17 @@ export class ProvisioningService {
     return (await this.deps.engine.view(job.jobId)) ?? job;
   }
 
+  /**
+   * The job's changes as they happen, each with the job's view as it stands when the change is heard, from the
+   * live stream (not the store), so a terminal shows progress the moment it is made. Ends when `signal` aborts; a lost Redis connection is
+   * reported to `onLost` and the stream is read again from where it was once Redis is back.
+   */
+  async *follow(jobId: string, opts: { signal: AbortSignal; onLost(err: unknown): void }): AsyncGenerator<{ event: JobEvent; view: JobView | null }> {
+    for await (const event of this.deps.engine.watch(jobId, opts.signal, opts.onLost)) {
+      yield { event, view: await this.deps.engine.view(jobId) };
+    }
+  }
+
   /** The tenant's audit trail (every job of it), its newest `limit` entries, oldest first. */
   async audit(ref: string, opts: { verbose?: boolean; limit?: number } = {}): Promise<{ job: JobView; entries: AuditEntry[]; lines: string[] }> {
     const job = await this.find(ref);

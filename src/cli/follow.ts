@@ -2,7 +2,6 @@
 import type { App } from '../compose.ts';
 import { isSettled, type JobStatus } from '../domain/job.ts';
 import type { JobView } from '../domain/job-view.ts';
-import { watchJob } from '../engine/watch.ts';
 import { eventLine } from './render.ts';
 
 export type FollowOptions = {
@@ -17,12 +16,12 @@ export async function follow(app: App, jobId: string, opts: FollowOptions): Prom
   const controller = new AbortController();
   const stopOnSignal = () => controller.abort();
   process.once('SIGINT', stopOnSignal);
-  let last: JobView | null = await app.engine.view(jobId);
+  let last: JobView | null = await app.service.jobView(jobId);
   let notifiedWaiting = '';
   try {
     const onLost = (err: unknown) => app.logger.warn({ err, jobId }, 'lost the Redis connection while following the job; reconnecting');
-    for await (const event of watchJob(app.engine.redis, app.engine.keys.events(), jobId, controller.signal, onLost)) {
-      last = await app.engine.view(jobId);
+    for await (const { event, view } of app.service.follow(jobId, { signal: controller.signal, onLost })) {
+      last = view;
       opts.print(eventLine(event, last));
       if (!last || !isSettled(last.status)) continue;
       if (!opts.waitThrough?.includes(last.status)) break;
@@ -35,7 +34,7 @@ export async function follow(app: App, jobId: string, opts: FollowOptions): Prom
     process.off('SIGINT', stopOnSignal);
     controller.abort();
   }
-  const final = last ?? (await app.engine.view(jobId));
+  const final = last ?? (await app.service.jobView(jobId));
   if (!final) throw new Error(`job ${jobId} disappeared`);
   return final;
 }

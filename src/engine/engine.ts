@@ -33,6 +33,7 @@ import { recordAbandoned } from './abandoned-step.ts';
 import { processStepJob } from './step-worker.ts';
 import { StreamConsumer } from './stream-consumer.ts';
 import { EventFeed } from './feed.ts';
+import { watchJob } from './watch.ts';
 import { startReconciler, ViewSync } from './view-sync.ts';
 import { closeWithin } from './close-within.ts';
 import { OutageReports, reportLostConnection } from './redis-outage.ts';
@@ -290,6 +291,11 @@ export class Engine {
       this.eventFeed = feed;
     }
     return this.eventFeed;
+  }
+
+  /** One job's events as they happen (a reader of its own on the stream), until `signal` aborts. */
+  watch(jobId: string, signal: AbortSignal, onLost: (err: unknown) => void): AsyncGenerator<JobEvent> {
+    return watchJob(this.redis, this.keys.events(), jobId, signal, onLost);
   }
 
   async read(jobId: string): Promise<{ definition: JobDefinition; state: JobState } | null> {

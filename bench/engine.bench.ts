@@ -96,6 +96,7 @@ import { LEVELS, startFlowPeer, type FlowRound } from './flow.ts';
 import { scaleScenario, type ScaleFigures } from './scale.ts';
 import { submitBenchFields, submitFiguresLines, submitScenario, type SubmitFigures } from './submit.ts';
 import { REQUESTER } from '../test/support/people.ts';
+import { stepField } from '../src/engine/job-hash.ts';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const MONGODB_URI = process.env['MONGODB_URI'] ?? 'mongodb://127.0.0.1:27017/';
@@ -553,10 +554,10 @@ async function schedulingScenario(): Promise<Scheduling> {
         roots += 1;
         continue;
       }
-      const released = Math.max(...step.needs.map((n) => num(hash, `ft:${n}`)));
-      const started = num(hash, `st:${step.id}`);
+      const released = Math.max(...step.needs.map((n) => num(hash, stepField('finishedAt', n))));
+      const started = num(hash, stepField('startedAt', step.id));
       latencies.push(started - released);
-      const ticket = num(hash, `t:${step.id}`);
+      const ticket = num(hash, stepField('ticket', step.id));
       stepRefs.push({ key: `${prefix}:${STEP_QUEUE}:${queueJobId(jobId, { stepId: step.id, ticket, phase: 'run' })}`, released, started });
     }
   });

@@ -16,6 +16,7 @@ import type { JobEvent } from '../src/domain/events.ts';
 import { parseIntake } from '../src/domain/intake.ts';
 import { buildJobDefinition, type JobDefinition } from '../src/domain/job-definition.ts';
 import { stepTypes } from '../src/steps/registry.ts';
+import { stepField } from '../src/engine/job-hash.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 
@@ -196,13 +197,13 @@ export async function waitForSinks(
   let pending = [...jobIds];
   while (pending.length > 0) {
     if (Date.now() > deadline) throw new Error(`${pending.length} of ${jobIds.length} jobs not live after ${opts.timeoutMs} ms (e.g. ${pending[0]})`);
-    const reply = await redis.eval(WHICH_DONE, pending.length, ...pending.map(hashKeyOf), `s:${SINK}`, 'succeeded');
+    const reply = await redis.eval(WHICH_DONE, pending.length, ...pending.map(hashKeyOf), stepField('state', SINK), 'succeeded');
     const done = new Set(Array.isArray(reply) ? reply.filter((v): v is number => typeof v === 'number') : []);
     pending = pending.filter((_, i) => !done.has(i + 1));
     if (pending.length > 0) await sleep(opts.pollMs);
   }
   const pipe = redis.pipeline();
-  for (const id of jobIds) pipe.hget(hashKeyOf(id), `ft:${SINK}`);
+  for (const id of jobIds) pipe.hget(hashKeyOf(id), stepField('finishedAt', SINK));
   const results = (await pipe.exec()) ?? [];
   const finished = new Map<string, number>();
   for (const [i, id] of jobIds.entries()) finished.set(id, Number(results[i]?.[1]));

@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis';
 import { keysFor, queueJobId } from '../../src/engine/keys.ts';
 import { STEP_QUEUE } from '../../src/engine/engine.ts';
 import { startWorkerProcess, stopWorker } from '../../test/support/start-worker.ts';
+import { stepField } from '../../src/engine/job-hash.ts';
 
 export type WorkerPool = {
   /** Pids of the workers that are up. */
@@ -71,7 +72,7 @@ export async function startWorkerPool(opts: PoolOptions): Promise<WorkerPool> {
       replace();
     },
     async ownerOf(jobId, stepId) {
-      const ticket = await opts.redis.hget(keys.jobState(jobId), `t:${stepId}`);
+      const ticket = await opts.redis.hget(keys.jobState(jobId), stepField('ticket', stepId));
       if (ticket === null) return undefined;
       const id = queueJobId(jobId, { stepId, ticket: Number(ticket), phase: 'run' });
       // BullMQ keeps the worker name (host-pid, see src/engine/engine.ts) of the job's current run in "pb".

@@ -7,7 +7,6 @@
  */
 import { redactText } from '../domain/redact.ts';
 import type { Engine } from '../engine/engine.ts';
-import { rollbackPurposeFields } from '../engine/job-state.ts';
 import type { ProvisioningRollbacks } from '../ports/step-services.ts';
 
 export function provisioningRollbacks(engine: () => Engine): ProvisioningRollbacks {
@@ -24,7 +23,7 @@ export function provisioningRollbacks(engine: () => Engine): ProvisioningRollbac
             summary: redactText(`${by} ${retrying ? 'retried the rollback' : 'started a rollback'}: "${reason}"`),
             reason: redactText(reason),
           },
-          details: rollbackPurposeFields(purpose),
+          patch: { rollbackPurpose: purpose },
         };
       });
     },

@@ -8,6 +8,7 @@ import { staleFailure, StaleFailureError, type OperatorAction } from '../domain/
 import { auditText, type AuditEntry } from '../domain/audit.ts';
 import { ActionRefusedError, InvalidInputError, NotAllowedError } from '../domain/errors.ts';
 import type { EventType, JobEvent } from '../domain/events.ts';
+import type { StepPatch } from '../domain/job-patch.ts';
 import { buildJobDefinition, type InputCatalogue, type JobDefinition } from '../domain/job-definition.ts';
 import { stepLabel, type JobView } from '../domain/job-view.ts';
 import type { JobStatus } from '../domain/job.ts';
@@ -174,7 +175,7 @@ export class ProvisioningService {
       (label) => ({
         type: 'step.approved',
         summary: `${who.name} approved ${label} ${DOOR_WORDS[who.door]}`,
-        details: (id) => ({ [`a:${id}`]: who.name }),
+        patch: { approvedBy: who.name },
       }),
     );
   }
@@ -205,7 +206,7 @@ export class ProvisioningService {
       (label) => ({
         type: 'step.input_provided',
         summary: `${who.name} provided the input step ${label} was waiting for, ${DOOR_WORDS[who.door]}`,
-        details: (id) => ({ [`i:${id}`]: JSON.stringify(input) }),
+        patch: { providedInput: input },
       }),
     );
   }
@@ -238,7 +239,7 @@ export class ProvisioningService {
         type: 'step.overridden',
         summary: `${who.name} overrode ${label} ${DOOR_WORDS[who.door]}: "${reason}"`,
         reason,
-        details: (id) => ({ [`ov:${id}`]: JSON.stringify({ by: who.name, reason }) }),
+        patch: { override: { by: who.name, reason } },
       }),
       attemptStartedAt,
     );
@@ -371,7 +372,7 @@ export class ProvisioningService {
     waitingState: 'waiting_approval' | 'waiting_input' | 'failed',
     action: (stepId: string) => OperatorAction,
     who: Identity,
-    describe: (label: string) => { type: EventType; summary: string; reason?: string; details?: (stepId: string) => Record<string, string> },
+    describe: (label: string) => { type: EventType; summary: string; reason?: string; patch?: StepPatch },
     attemptStartedAt?: number,
   ): Promise<JobView> {
     const job = await this.find(ref);
@@ -384,7 +385,7 @@ export class ProvisioningService {
     await this.deps.engine.act(job.jobId, action(id), (state) => {
       // Again on the snapshot the change is applied to, so a failure that happens in between is not acted on either.
       refuseStale({ id, state: state.steps.get(id)?.state ?? 'pending', startedAt: state.details.get(id)?.startedAt }, attemptStartedAt);
-      return { event: this.event(job.jobId, d.type, who, d.summary, d.reason, id), ...(d.details ? { details: d.details(id) } : {}) };
+      return { event: this.event(job.jobId, d.type, who, d.summary, d.reason, id), ...(d.patch ? { patch: { steps: { [id]: d.patch } } } : {}) };
     });
     return this.status(job.jobId);
   }

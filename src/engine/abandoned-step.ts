@@ -18,8 +18,8 @@ export async function recordAbandoned(state: JobStateStore, observers: Observers
   const data = parsed.data;
   const message = redactText(reason);
   // No trace: no error was thrown in the step; what BullMQ says is the message.
-  const { outcome, event, details } = stepFailure(data, { message, trace: '' });
-  const recorded = await state.finish(data.jobId, data, outcome, event, details);
+  const { outcome, event, patch } = stepFailure(data, { message, trace: '' });
+  const recorded = await state.finish(data.jobId, data, outcome, event, patch);
   if (recorded === null) return; // the step had moved on
   const type = (await observers.definitions.get(data.jobId))?.steps.find((s) => s.id === data.stepId)?.type ?? 'unknown';
   observers.metrics.stepFinished({ type, phase: data.phase, outcome, durationMs: undefined });

@@ -13,6 +13,7 @@ import { hostname } from 'node:os';
 import { planAction, type OperatorAction, type Release } from '../domain/actions.ts';
 import { ActionRefusedError } from '../domain/errors.ts';
 import type { JobEvent } from '../domain/events.ts';
+import type { JobPatch } from '../domain/job-patch.ts';
 import type { JobDefinition } from '../domain/job-definition.ts';
 import { buildJobView, type JobView } from '../domain/job-view.ts';
 import { WORKER_ROLES, type WorkerRole } from '../domain/worker-roles.ts';
@@ -313,18 +314,14 @@ export class Engine {
    * job has not moved since; on a race the plan is made again on the new
    * state, where a double click finds nothing left to do and is refused.
    */
-  async act(
-    jobId: string,
-    action: OperatorAction,
-    makeEvent: (state: JobState) => { event: JobEvent; details?: Record<string, string> },
-  ): Promise<void> {
+  async act(jobId: string, action: OperatorAction, makeEvent: (state: JobState) => { event: JobEvent; patch?: JobPatch }): Promise<void> {
     for (let round = 0; round < 20; round++) {
       const state = await this.state.read(jobId);
       if (!state) throw new ActionRefusedError(`job ${jobId} has no live state`);
       const planned = planAction(state, action);
       if (!planned.ok) throw new ActionRefusedError(planned.reason);
-      const { event, details } = makeEvent(state);
-      if (await this.state.apply(jobId, state.seq, planned.transition, event, details ?? {})) return;
+      const { event, patch } = makeEvent(state);
+      if (await this.state.apply(jobId, state.seq, planned.transition, event, patch ?? {})) return;
     }
     throw new ActionRefusedError(`job ${jobId} is changing too fast to apply this action; try again`);
   }

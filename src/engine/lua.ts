@@ -12,12 +12,11 @@
  * set of stale stored views. ARGV[#ARGV] = the job id (added by JobStateStore).
  */
 
-/** The per-step detail fields a worker needs, in the order the claim returns them. */
-export const DETAIL_FIELDS = ['st', 'ft', 'o', 'e', 'ps', 'i', 'a', 'ov', 'w'] as const;
+import { DETAIL_FIELDS, JOB_FIELD as J, STEP_FIELD as S } from './job-hash.ts';
 
 const APPEND_EVENT = `
 local function bump_seq()
-  local seq = redis.call('HINCRBY', KEYS[1], '_seq', 1)
+  local seq = redis.call('HINCRBY', KEYS[1], '${J.seq}', 1)
   local now = redis.call('TIME')
   -- NX: the score says since when the stored view has been behind.
   redis.call('ZADD', KEYS[3], 'NX', now[1] * 1000 + math.floor(now[2] / 1000), ARGV[#ARGV])
@@ -30,7 +29,7 @@ local function append_event(event_json, released, maxlen)
   if released ~= nil and #released > 0 then ev.released = released end
   local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, '*', 'e', cjson.encode(ev))
   -- _evid: the reconciler waits until the recorder has stored the trail up to this entry.
-  redis.call('HSET', KEYS[1], '_evseq', seq, '_evid', id)
+  redis.call('HSET', KEYS[1], '${J.eventSeq}', seq, '${J.eventId}', id)
   return seq
 end
 local function set_fields(fields_json)
@@ -56,25 +55,25 @@ return 1
 export const CLAIM_STEP = `${APPEND_EVENT}
 local s = ARGV[1]
 local function with_details(status)
-  return { status, unpack(redis.call('HMGET', KEYS[1], ${DETAIL_FIELDS.map((f) => `'${f}:' .. s`).join(', ')})) }
+  return { status, unpack(redis.call('HMGET', KEYS[1], ${DETAIL_FIELDS.map((name) => `'${S[name]}:' .. s`).join(', ')})) }
 end
-local state = redis.call('HGET', KEYS[1], 's:' .. s)
+local state = redis.call('HGET', KEYS[1], '${S.state}:' .. s)
 if not state then return { 'gone' } end
-if redis.call('HGET', KEYS[1], 't:' .. s) ~= ARGV[2] then return { 'stale' } end
-local mode = redis.call('HGET', KEYS[1], '_mode')
+if redis.call('HGET', KEYS[1], '${S.ticket}:' .. s) ~= ARGV[2] then return { 'stale' } end
+local mode = redis.call('HGET', KEYS[1], '${J.mode}')
 if ARGV[3] == 'run' then
   if state == 'running' then return with_details('resumed') end
   if state ~= 'ready' then return { 'stale' } end
-  if mode ~= 'forward' or tonumber(redis.call('HGET', KEYS[1], '_failed')) > 0 then
-    redis.call('HSET', KEYS[1], 's:' .. s, 'pending')
+  if mode ~= 'forward' or tonumber(redis.call('HGET', KEYS[1], '${J.failedBlocking}')) > 0 then
+    redis.call('HSET', KEYS[1], '${S.state}:' .. s, 'pending')
     bump_seq()
     return { 'held' }
   end
-  redis.call('HSET', KEYS[1], 's:' .. s, 'running', 'st:' .. s, ARGV[5])
+  redis.call('HSET', KEYS[1], '${S.state}:' .. s, 'running', '${S.startedAt}:' .. s, ARGV[5])
 else
   if state ~= 'compensating' or mode ~= 'rollback' then return { 'stale' } end
-  if redis.call('HEXISTS', KEYS[1], 'cs:' .. s) == 1 then return with_details('resumed') end
-  redis.call('HSET', KEYS[1], 'cs:' .. s, ARGV[5])
+  if redis.call('HEXISTS', KEYS[1], '${S.compensationStartedAt}:' .. s) == 1 then return with_details('resumed') end
+  redis.call('HSET', KEYS[1], '${S.compensationStartedAt}:' .. s, ARGV[5])
 end
 append_event(ARGV[4], nil, ARGV[6])
 return with_details('ok')
@@ -86,36 +85,36 @@ return with_details('ok')
  */
 export const FINISH_STEP = `${APPEND_EVENT}
 local s = ARGV[1]
-if redis.call('HGET', KEYS[1], 't:' .. s) ~= ARGV[2] then return 'stale' end
-local state = redis.call('HGET', KEYS[1], 's:' .. s)
+if redis.call('HGET', KEYS[1], '${S.ticket}:' .. s) ~= ARGV[2] then return 'stale' end
+local state = redis.call('HGET', KEYS[1], '${S.state}:' .. s)
 local outcome = ARGV[4]
 local released = {}
 if ARGV[3] == 'run' then
   if state ~= 'running' then return 'stale' end
-  redis.call('HSET', KEYS[1], 's:' .. s, outcome)
-  if outcome == 'failed' and redis.call('HGET', KEYS[1], 'k:' .. s) == 'blocking' then
-    redis.call('HINCRBY', KEYS[1], '_failed', 1)
+  redis.call('HSET', KEYS[1], '${S.state}:' .. s, outcome)
+  if outcome == 'failed' and redis.call('HGET', KEYS[1], '${S.criticality}:' .. s) == 'blocking' then
+    redis.call('HINCRBY', KEYS[1], '${J.failedBlocking}', 1)
   end
   if outcome == 'succeeded' then
-    local halted = redis.call('HGET', KEYS[1], '_mode') ~= 'forward' or tonumber(redis.call('HGET', KEYS[1], '_failed')) > 0
-    for _, d in ipairs(cjson.decode(redis.call('HGET', KEYS[1], 'd:' .. s))) do
-      local r = redis.call('HINCRBY', KEYS[1], 'r:' .. d, -1)
-      if r <= 0 and not halted and redis.call('HGET', KEYS[1], 's:' .. d) == 'pending' then
-        local t = redis.call('HINCRBY', KEYS[1], 't:' .. d, 1)
-        redis.call('HSET', KEYS[1], 's:' .. d, 'ready')
+    local halted = redis.call('HGET', KEYS[1], '${J.mode}') ~= 'forward' or tonumber(redis.call('HGET', KEYS[1], '${J.failedBlocking}')) > 0
+    for _, d in ipairs(cjson.decode(redis.call('HGET', KEYS[1], '${S.dependents}:' .. s))) do
+      local r = redis.call('HINCRBY', KEYS[1], '${S.remaining}:' .. d, -1)
+      if r <= 0 and not halted and redis.call('HGET', KEYS[1], '${S.state}:' .. d) == 'pending' then
+        local t = redis.call('HINCRBY', KEYS[1], '${S.ticket}:' .. d, 1)
+        redis.call('HSET', KEYS[1], '${S.state}:' .. d, 'ready')
         table.insert(released, { stepId = d, ticket = t, phase = 'run' })
       end
     end
   end
 else
   if state ~= 'compensating' then return 'stale' end
-  redis.call('HSET', KEYS[1], 's:' .. s, outcome)
-  redis.call('HDEL', KEYS[1], 'cs:' .. s)
+  redis.call('HSET', KEYS[1], '${S.state}:' .. s, outcome)
+  redis.call('HDEL', KEYS[1], '${S.compensationStartedAt}:' .. s)
   if outcome == 'compensated' then
-    for _, u in ipairs(cjson.decode(redis.call('HGET', KEYS[1], 'u:' .. s) or '[]')) do
-      local c = redis.call('HINCRBY', KEYS[1], 'c:' .. u, -1)
-      if c <= 0 and redis.call('HGET', KEYS[1], 's:' .. u) == 'compensating' then
-        local t = redis.call('HINCRBY', KEYS[1], 't:' .. u, 1)
+    for _, u in ipairs(cjson.decode(redis.call('HGET', KEYS[1], '${S.unlocks}:' .. s) or '[]')) do
+      local c = redis.call('HINCRBY', KEYS[1], '${S.compensationWaits}:' .. u, -1)
+      if c <= 0 and redis.call('HGET', KEYS[1], '${S.state}:' .. u) == 'compensating' then
+        local t = redis.call('HINCRBY', KEYS[1], '${S.ticket}:' .. u, 1)
         table.insert(released, { stepId = u, ticket = t, phase = 'compensate' })
       end
     end
@@ -128,7 +127,7 @@ return cjson.encode(released)
 
 /** ARGV: expected seq, fields, event (with its released steps), maxlen. 1 if applied, 0 if the job moved. */
 export const APPLY_TRANSITION = `${APPEND_EVENT}
-if redis.call('HGET', KEYS[1], '_seq') ~= ARGV[1] then return 0 end
+if redis.call('HGET', KEYS[1], '${J.seq}') ~= ARGV[1] then return 0 end
 set_fields(ARGV[2])
 append_event(ARGV[3], nil, ARGV[4])
 return 1

@@ -14,6 +14,7 @@ import type { Log } from '../ports/logger.ts';
 import type { EngineMetrics, StepOutcome } from '../ports/metrics.ts';
 import type { StepServices } from '../ports/step-services.ts';
 import type { RollbackPurpose } from '../domain/job.ts';
+import type { StepPatch } from '../domain/job-patch.ts';
 import {
   idempotencyKeyFor,
   type CheckResult,
@@ -162,13 +163,13 @@ async function pollOnce(
 
 /** Async work in flight: come back later as a delayed job, never sleep in the worker. */
 async function schedulePoll(a: Activation, outputs: Outputs, pollAfterMs: number, reminder?: string): Promise<never> {
-  const fields: Record<string, string | number> = { [`o:${a.data.stepId}`]: JSON.stringify(outputs) };
+  const patch: StepPatch = { outputs };
   if (a.details.pollSince === undefined) {
-    fields[`ps:${a.data.stepId}`] = Date.now();
+    patch.pollSince = Date.now();
     await a.deps.state.note(event(a.data, 'step.polling', `Step ${a.label} is waiting for its operation to finish`));
   }
   if (reminder !== undefined) await a.deps.state.note(event(a.data, 'step.reminder', reminder));
-  await a.deps.state.setDetails(a.data.jobId, fields);
+  await a.deps.state.patchStep(a.data.jobId, a.data.stepId, patch);
   await a.job.moveToDelayed(Date.now() + pollAfterMs, a.token);
   throw new DelayedError();
 }
@@ -178,11 +179,11 @@ async function succeed(a: Activation, outputs: Outputs): Promise<void> {
   const durationMs = now - (a.details.startedAt ?? now);
   const summary = a.bound.describe(outputs);
   await finish(a, 'succeeded', event(a.data, 'step.succeeded', summary, { durationMs }), {
-    [`o:${a.data.stepId}`]: JSON.stringify(outputs),
-    [`ft:${a.data.stepId}`]: now,
-    [`e:${a.data.stepId}`]: '',
-    [`tr:${a.data.stepId}`]: '',
-    [`w:${a.data.stepId}`]: '',
+    outputs,
+    finishedAt: now,
+    error: null,
+    errorTrace: null,
+    waitingFor: null,
   });
 }
 
@@ -191,14 +192,14 @@ async function onError(a: Activation, err: unknown): Promise<void> {
   const message = redactText(error.message);
   if (error.kind === 'needs-input') {
     await finish(a, 'waiting_input', event(a.data, 'step.waiting_input', `Step ${a.label} is waiting for ${error.prompt}`), {
-      [`w:${a.data.stepId}`]: error.prompt,
+      waitingFor: error.prompt,
     });
     return;
   }
   if (error.kind === 'needs-approval') {
     const reasons = error.reasons.join('; ');
     await finish(a, 'waiting_approval', event(a.data, 'step.waiting_approval', `Waiting for approval: ${reasons}`), {
-      [`w:${a.data.stepId}`]: reasons,
+      waitingFor: reasons,
     });
     return;
   }
@@ -228,10 +229,10 @@ async function retryLater(a: Activation, message: string): Promise<never> {
 async function fail(a: Activation, err: unknown, message = redactText(classifyError(err).message)): Promise<void> {
   const attempts = classifyError(err).kind === 'transient' ? a.job.attemptsMade + 1 : undefined;
   const failure = stepFailure(a.data, { message, trace: traceOf(err), attempts });
-  await finish(a, failure.outcome, failure.event, failure.details, err);
+  await finish(a, failure.outcome, failure.event, failure.patch, err);
 }
 
-export type StepFailure = { outcome: 'failed' | 'compensation_failed'; event: JobEvent; details: Record<string, string | number> };
+export type StepFailure = { outcome: 'failed' | 'compensation_failed'; event: JobEvent; patch: StepPatch };
 
 /**
  * How a failed run or undo is recorded, whoever gives up on it (its worker, or the queue): one wording, and
@@ -242,16 +243,16 @@ export function stepFailure(data: StepJobData, failure: { message: string; trace
   const { message, trace, attempts } = failure;
   const label = stepLabel(data.stepId);
   const gaveUp = attempts === undefined ? '' : ` (gave up after ${attempts} attempt${attempts === 1 ? '' : 's'})`;
-  const fields = { [`e:${data.stepId}`]: message, [`tr:${data.stepId}`]: trace };
+  const recorded: StepPatch = { error: message, errorTrace: trace };
   if (data.phase === 'compensate') {
     const summary = `Could not undo ${label}: ${message}${gaveUp}`;
-    return { outcome: 'compensation_failed', event: event(data, 'step.compensation_failed', summary, { error: message }), details: fields };
+    return { outcome: 'compensation_failed', event: event(data, 'step.compensation_failed', summary, { error: message }), patch: recorded };
   }
   const summary = `Step ${label} failed: ${message}${gaveUp}`;
   return {
     outcome: 'failed',
     event: event(data, 'step.failed', summary, { error: message }),
-    details: { ...fields, [`ft:${data.stepId}`]: Date.now() },
+    patch: { ...recorded, finishedAt: Date.now() },
   };
 }
 
@@ -288,9 +289,9 @@ async function compensate(a: Activation): Promise<void> {
   await finish(a, 'compensated', event(a.data, 'step.compensated', summary, { durationMs }), {});
 }
 
-async function finish(a: Activation, outcome: StepOutcome, ev: JobEvent, details: Record<string, string | number>, err?: unknown): Promise<void> {
+async function finish(a: Activation, outcome: StepOutcome, ev: JobEvent, patch: StepPatch, err?: unknown): Promise<void> {
   const safe: JobEvent = { ...ev, summary: redactText(ev.summary) };
-  const released = await a.deps.state.finish(a.data.jobId, a.data, outcome, safe, details);
+  const released = await a.deps.state.finish(a.data.jobId, a.data, outcome, safe, patch);
   if (released === null) return; // someone acted on the step meanwhile: this outcome was not recorded
   observe(a, outcome, safe, err);
   if (released.length > 0) await a.deps.enqueue(a.definition, released);

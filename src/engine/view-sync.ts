@@ -33,6 +33,7 @@ import type { Redis } from 'ioredis';
 import { buildJobView, type JobView } from '../domain/job-view.ts';
 import type { JobStore } from '../ports/store.ts';
 import type { DefinitionCache } from './definitions.ts';
+import { JOB_FIELD } from './job-hash.ts';
 import type { JobStateStore } from './job-state.ts';
 import type { Keys } from './keys.ts';
 import { Script } from './script.ts';
@@ -63,7 +64,7 @@ for i = 1, (#KEYS - 1) / 2 do
   if redis.call('GET', lock) ~= ARGV[1] then
     outcomes[i] = 'lost'
   else
-    local live = redis.call('HGET', state, '_seq')
+    local live = redis.call('HGET', state, '${JOB_FIELD.seq}')
     if not live or tonumber(live) <= tonumber(seq) then redis.call('ZREM', KEYS[1], jobId) end
     redis.call('DEL', lock)
     outcomes[i] = 'released'
@@ -121,7 +122,7 @@ export class ViewSync {
     const patience = this.opts.recorderPatienceMs ?? 60_000;
     const behind = Array.from({ length: marked.length / 2 }, (_, i) => ({ jobId: marked[2 * i] ?? '', since: Number(marked[2 * i + 1]) }));
     // One round trip: the connection pipelines these.
-    const lastEvents = await Promise.all(behind.map(({ jobId }) => redis.hget(keys.jobState(jobId), '_evid')));
+    const lastEvents = await Promise.all(behind.map(({ jobId }) => redis.hget(keys.jobState(jobId), JOB_FIELD.eventId)));
     const due = behind.filter(({ since }, i) => {
       const lastEvent = lastEvents[i] ?? null;
       return lastEvent === null || recorded(lastEvent) || since <= now - patience;

@@ -7,6 +7,7 @@ import { dealFor, liveView, stepStates, waitForRecord, waitForStatus, waitForSte
 import { appWithWorkersPerTest, stopWorker } from '../support/start-worker.ts';
 import { REQUESTER } from '../support/people.ts';
 import { pipelineOf, sandbox } from '../support/pipeline.ts';
+import { stepField } from '../../src/engine/job-hash.ts';
 
 const PIPELINE = pipelineOf(
   sandbox('database', { latencyMs: 50, countRuns: true, resource: 'database' }),
@@ -21,7 +22,7 @@ async function startsOf(app: TestApp, jobId: string, stepId: string): Promise<nu
 
 /** BullMQ's processedBy of the step's current queue job: the worker name of the process that took it. */
 async function runnerOf(app: TestApp, jobId: string, stepId: string): Promise<string | null> {
-  const ticket = Number(await app.engine.redis.hget(app.engine.keys.jobState(jobId), `t:${stepId}`));
+  const ticket = Number(await app.engine.redis.hget(app.engine.keys.jobState(jobId), stepField('ticket', stepId)));
   const id = queueJobId(jobId, { stepId, ticket, phase: 'run' });
   return app.engine.redis.hget(`${app.engine.keys.prefix}:${STEP_QUEUE}:${id}`, 'pb');
 }

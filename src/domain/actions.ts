@@ -116,17 +116,26 @@ class Draft {
     for (const s of this.steps()) if (s.state === 'ready') this.set(s.id, { state: 'pending' });
   }
 
-  done(): Planned {
-    return {
-      ok: true,
-      transition: {
-        mode: this.mode,
-        failedBlocking: this.failedBlocking,
-        changes: [...this.changes.values()],
-        release: this.release,
-      },
-    };
+  transition(): Transition {
+    return { mode: this.mode, failedBlocking: this.failedBlocking, changes: [...this.changes.values()], release: this.release };
   }
+
+  done(): Planned {
+    return { ok: true, transition: this.transition() };
+  }
+}
+
+/**
+ * The rule that releases dependents, alone: `stepId` has just become done (succeeded, or overridden) in `job`.
+ * Each dependent has one need fewer; one with none left goes ahead on its next ticket, or is held (pending,
+ * nothing left to wait for) while the job is halted. The step worker's finish script (engine/lua.ts) applies
+ * the same rule atomically in Redis; test/engine/release-rule.test.ts holds both to one table of cases.
+ */
+export function releasedWhenDone(job: JobSnapshot, stepId: string): { release: Release[]; changes: StepChange[] } {
+  const draft = new Draft(job);
+  draft.releaseDependents(stepId);
+  const { release, changes } = draft.transition();
+  return { release, changes };
 }
 
 /**

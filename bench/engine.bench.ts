@@ -78,6 +78,7 @@ import {
   percentile,
   pipelineYaml,
   pool,
+  profileWindow,
   portOf,
   redisServerPid,
   starterDeal,
@@ -308,12 +309,14 @@ async function engineRound(o: RoundOptions): Promise<EngineRound> {
   const stream = app.engine.keys.events();
   await waitUntil('root steps queued', async () => (await groupProgress(redis, stream, 'dispatcher')).caughtUp, { timeoutMs: 30_000, pollMs: 10 });
   const cpuMeasure = await cpuMeter(redis);
+  const profile = await profileWindow(o.name, redis);
   const go = Date.now();
   const loop = loopDelay();
   await control.resume();
   await control.close();
   const finished = await waitForSinks(redis, app.engine.keys.jobState, jobIds, { timeoutMs: 60_000, pollMs: 20 });
   const loopNote = loop.stop();
+  await profile.stop();
   const used = await cpuMeasure.stop();
   const cpu = { nodeUs: (used.nodeMs * 1000) / (jobIds.length * STEPS_PER_JOB), redisUs: (used.redisMs * 1000) / (jobIds.length * STEPS_PER_JOB) };
   const liveAt = Math.max(...finished.values());

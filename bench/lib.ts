@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -347,4 +347,45 @@ export async function redisServerPid(redis: Redis, port: number): Promise<number
 
 export function mongoServerPid(port: number): number | undefined {
   return pgrepFirst(`(ferretdb|mongod).*[:= ]${port}( |$)`);
+}
+
+/**
+ * BENCH_PROFILE=<folder>: a V8 CPU profile of this process over one measured window (an engine round, from
+ * release to the last sink), written as <folder>/<name>.cpuprofile for Chrome DevTools or speedscope.
+ * Without it, nothing is started.
+ */
+export async function profileWindow(name: string, redis: Redis): Promise<{ stop(): Promise<void> }> {
+  const folder = process.env['BENCH_PROFILE'];
+  if (!folder) return { stop: async () => {} };
+  const callsBefore = commandCalls(await redis.info('commandstats'));
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = await session.post('Profiler.stop');
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(join(folder, `${name}.cpuprofile`), JSON.stringify(profile));
+      session.disconnect();
+      // Redis commands over the window (every client's), most called first: what a step costs in round trips.
+      const after = commandCalls(await redis.info('commandstats'));
+      const calls = [...after].map(([command, n]) => [command, n - (callsBefore.get(command) ?? 0)] as const).filter(([, n]) => n > 0);
+      writeFileSync(
+        join(folder, `${name}.redis-calls.txt`),
+        calls
+          .sort((a, b) => b[1] - a[1])
+          .map(([c, n]) => `${n}\t${c}`)
+          .join('\n'),
+      );
+    },
+  };
+}
+
+/** cmdstat_<command>:calls=N,… lines of INFO commandstats, as command → calls. */
+function commandCalls(info: string): Map<string, number> {
+  const calls = new Map<string, number>();
+  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls.set(match[1] ?? '', Number(match[2]));
+  return calls;
 }

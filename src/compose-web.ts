@@ -26,6 +26,7 @@ import type { Engine } from './engine/engine.ts';
 import type { Manifests } from './manifests/load.ts';
 import type { Session } from './http/auth/session.ts';
 import { createHttpServer, listen, type HttpServerDeps } from './http/server.ts';
+import { configuredBaseUrl } from './web-address.ts';
 import type { WebhookDeps } from './http/routes/webhooks/index.ts';
 import { registerWeb } from './http/web.ts';
 import type { JobStore } from './ports/store.ts';
@@ -166,9 +167,4 @@ async function threadLink(slack: NonNullable<WebParts['slack']>, jobId: string, 
   if (!answer?.permalink) return undefined;
   known.set(jobId, answer.permalink);
   return answer.permalink;
-}
-
-/** PUBLIC_URL, or the local address of HTTP_PORT (before the server listens, or in a process that does not serve). */
-export function configuredBaseUrl(config: Config): string {
-  return config.web.publicUrl ?? `http://127.0.0.1:${config.observability.http.port}`;
 }

@@ -27,7 +27,7 @@ import { MessageRefs } from './adapters/slack/message-refs.ts';
 import { meteredFetch } from './adapters/slack/metered-fetch.ts';
 import { SlackNotifier } from './adapters/slack/notifier.ts';
 import { slackSdkLogger } from './adapters/slack/sdk-logger.ts';
-import { createSlackApp, type SlackApp } from './slack/app.ts';
+import type { SlackApp } from './slack/app.ts';
 import { People } from './slack/people.ts';
 import { createLogger, type Logger } from './adapters/logger.ts';
 import { PrometheusMetrics } from './adapters/metrics.ts';
@@ -36,7 +36,8 @@ import { startTracing } from './adapters/tracing.ts';
 import { sampledFigures } from './app/figures.ts';
 import { HealthService } from './app/health.ts';
 import { provisioningRollbacks } from './app/provisioning-rollbacks.ts';
-import { composeWeb, configuredBaseUrl, type Web } from './compose-web.ts';
+import type { Web } from './compose-web.ts';
+import { configuredBaseUrl } from './web-address.ts';
 import { StatusLinks } from './app/status-links.ts';
 import { MongoKpiStore } from './adapters/mongo-kpi-store.ts';
 import { KpiFactsKeeper } from './app/kpi-facts.ts';
@@ -212,7 +213,8 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
   });
   const slackApp =
     config.slack && slack && opts.serveSlack
-      ? createSlackApp(
+      ? // Loaded only by a process that serves Slack: Bolt and its Express receiver are ~15 MB a worker never needs.
+        (await import('./slack/app.ts')).createSlackApp(
           config.slack,
           {
             service,
@@ -233,7 +235,8 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     throw new ConfigError('WEB_SECRET is required to serve the web pages in the production profile (at least 32 random characters)');
   web =
     opts.serveWeb && statusLinks
-      ? await composeWeb({
+      ? // Loaded only by a process that serves the web: Fastify, Bull Board and every page.
+        await (await import('./compose-web.ts')).composeWeb({
           config,
           service,
           kpis,

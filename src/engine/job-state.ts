@@ -13,6 +13,7 @@ import { isRollbackPurpose, type RollbackPurpose, type StepState } from '../doma
 import type { StepDetails } from '../domain/job-view.ts';
 import {
   claimedDetails,
+  DETAIL_FIELDS,
   JOB_FIELD,
   jobPatchFields,
   newJobFields,
@@ -27,7 +28,8 @@ import { Script } from './script.ts';
 
 export type { JobState } from './job-hash.ts';
 
-export type Claim = { status: 'ok' | 'resumed'; details: StepDetails } | { status: 'held' | 'stale' | 'gone' };
+/** A claimed step's details and, for an undo, what the job's rollback is for (absent from the job: an undo). */
+export type Claim = { status: 'ok' | 'resumed'; details: StepDetails; rollbackPurpose: RollbackPurpose } | { status: 'held' | 'stale' | 'gone' };
 
 /** Trimmed length of the event stream; consumers keep far behind this. */
 const STREAM_MAXLEN = '100000';
@@ -75,7 +77,12 @@ export class JobStateStore {
     if (!Array.isArray(result)) return { status: 'stale' };
     const [status, ...values] = result;
     if (status !== 'ok' && status !== 'resumed') return { status: status === 'held' || status === 'gone' ? status : 'stale' };
-    return { status, details: claimedDetails(values) };
+    const purpose = values[DETAIL_FIELDS.length];
+    return {
+      status,
+      details: claimedDetails(values),
+      rollbackPurpose: typeof purpose === 'string' && isRollbackPurpose(purpose) ? purpose : 'undo',
+    };
   }
 
   /** Records how a step ended; returns the steps it released, or null if the ticket is no longer current. */
@@ -110,12 +117,6 @@ export class JobStateStore {
   /** An event with no state change (a retry scheduled, a poll), for the record. */
   async note(event: JobEvent): Promise<void> {
     await this.redis.xadd(this.keys.events(), 'MAXLEN', '~', STREAM_MAXLEN, '*', 'e', JSON.stringify(event));
-  }
-
-  /** What the job's rollback is for: set with the rollback's transition (JobPatch.rollbackPurpose), else an undo. */
-  async rollbackPurpose(jobId: string): Promise<RollbackPurpose> {
-    const purpose = await this.redis.hget(this.keys.jobState(jobId), JOB_FIELD.rollbackPurpose);
-    return purpose !== null && isRollbackPurpose(purpose) ? purpose : 'undo';
   }
 
   /** Facts about a step that change no state (a poll's progress). */

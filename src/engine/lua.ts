@@ -47,7 +47,7 @@ return 1
 
 /**
  * ARGV: stepId, ticket, phase, event, now, maxlen.
- * Returns { ok | resumed | held | stale | gone, ...the step's detail fields }:
+ * Returns { ok | resumed | held | stale | gone, ...the step's detail fields, the job's rollback purpose }:
  * ok (started), resumed (already started: redelivery, poll or retry), held
  * (job halted: step goes back to pending). The details come back with the
  * claim to save the worker a round trip.
@@ -55,7 +55,7 @@ return 1
 export const CLAIM_STEP = `${APPEND_EVENT}
 local s = ARGV[1]
 local function with_details(status)
-  return { status, unpack(redis.call('HMGET', KEYS[1], ${DETAIL_FIELDS.map((name) => `'${S[name]}:' .. s`).join(', ')})) }
+  return { status, unpack(redis.call('HMGET', KEYS[1], ${DETAIL_FIELDS.map((name) => `'${S[name]}:' .. s`).join(', ')}, '${J.rollbackPurpose}')) }
 end
 local state = redis.call('HGET', KEYS[1], '${S.state}:' .. s)
 if not state then return { 'gone' } end

@@ -59,6 +59,8 @@ type Activation = {
   definition: JobDefinition;
   bound: ReturnType<StepType['bind']>;
   details: StepDetails;
+  /** What the job's rollback is for, as the claim read it (an undo when there is none). */
+  rollbackPurpose: RollbackPurpose;
   label: string;
   /** Every line about this activation carries jobId, stepId, step type, phase and attempt. */
   log: Log;
@@ -80,7 +82,7 @@ export async function processStepJob(deps: StepWorkerDeps, job: Job, token: stri
   const details = claim.details;
   const type = deps.stepTypes.get(step.type);
   const log = deps.log.child({ jobId: data.jobId, stepId: data.stepId, stepType: step.type, phase: data.phase, attempt: job.attemptsMade + 1 });
-  const base = { deps, job, token, data, step, definition, details, label, log, activatedAt };
+  const base = { deps, job, token, data, step, definition, details, rollbackPurpose: claim.rollbackPurpose, label, log, activatedAt };
   if (!type) {
     await fail({ ...base, bound: unboundStep }, new PermanentError(`unknown step type "${step.type}"`));
     return;
@@ -275,9 +277,8 @@ async function compensate(a: Activation): Promise<void> {
   const started = Date.now();
   let undone: RollbackResult;
   try {
-    const purpose = await a.deps.state.rollbackPurpose(a.data.jobId);
     undone = await withTimeout(a.step.timeoutMs, `${a.label} (rollback)`, (signal) =>
-      a.bound.rollback(context(a, signal, a.details.outputs, purpose)),
+      a.bound.rollback(context(a, signal, a.details.outputs, a.rollbackPurpose)),
     );
   } catch (err) {
     const error: ClassifiedError = classifyError(err);

@@ -150,6 +150,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     runWorkers: opts.runWorkers,
     ...(opts.roles ? { roles: opts.roles } : {}),
     concurrency: config.workerConcurrency,
+    recorderGatherMs: config.recorderGatherMs,
     services: (redis, keys) => ({
       sandbox: new RedisSandboxLedger(redis, keys.sandbox()),
       webhookSigningSecret: config.webhookSigningSecret,

@@ -33,6 +33,7 @@ const EnvSchema = z.object({
   MANIFESTS_DIR: z.string().default('manifests'),
   SEED_MANIFESTS_DIR: z.string().default('seed-manifests'),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(50),
+  RECORDER_GATHER_MS: z.coerce.number().int().min(0).max(5000).default(250),
   WEBHOOK_SIGNING_SECRET: z.string().min(16).optional(),
   PROVISIONER_OPERATOR: z.string().min(1).optional(),
   /** CLI operators and their roles: "dana:admin,sam.approver:approver,jane.ae:requester" (roles joined with "+"). */
@@ -177,6 +178,8 @@ export type Config = {
   manifestsDir: string;
   seedDir: string;
   workerConcurrency: number;
+  /** After a small batch, how long the recorder lets events gather before reading again (see StreamConsumer). */
+  recorderGatherMs: number;
   webhookSigningSecret: string;
   /** Who a CLI user is in the audit trail unless they say otherwise. */
   operator: string;
@@ -303,6 +306,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     manifestsDir: resolve(e.MANIFESTS_DIR),
     seedDir: resolve(e.SEED_MANIFESTS_DIR),
     workerConcurrency: e.WORKER_CONCURRENCY,
+    recorderGatherMs: e.RECORDER_GATHER_MS,
     webhookSigningSecret,
     operator: e.PROVISIONER_OPERATOR ?? e.USER ?? 'operator',
     operators: operatorsOf(e.PROVISIONER_OPERATORS, e.PROVISIONER_OPERATOR ?? e.USER ?? 'operator'),

@@ -43,6 +43,8 @@ export const STEP_QUEUE = 'steps';
 
 /** Concurrency per BullMQ Worker; more is served by more workers. */
 const WORKER_SLICE = 50;
+/** Events the recorder handles at most in one batch: one audit insert and one write of the batch's views. */
+const RECORDER_BATCH = 1000;
 /** A stopping process lets running steps finish for this long (they are bounded by their own timeouts). */
 const WORKER_CLOSE_MS = 30_000;
 
@@ -58,6 +60,8 @@ export type EngineOptions = {
   /** With runWorkers, which of them (default all): a process may only run steps, or only record. */
   roles?: readonly WorkerRole[];
   concurrency?: number;
+  /** After a batch smaller than a full one, how long the recorder lets events gather before reading again (default 0). */
+  recorderGatherMs?: number;
   /** How often stored views left behind are looked for, and how long one must have been behind to be rewritten. */
   reconcileEveryMs?: number;
   reconcileAfterMs?: number;
@@ -218,6 +222,9 @@ export class Engine {
       group: 'recorder',
       consumer,
       claimIdleMs,
+      // A burst recorded in a few large batches writes each job's view a few times rather than once per event.
+      batchSize: RECORDER_BATCH,
+      gatherMs: opts.recorderGatherMs ?? 0,
       onError: report('the recorder'),
       handle: async (entries) => {
         await recordEntries({ state: this.state, definitions: this.definitions, store: opts.store, views }, entries);

@@ -25,6 +25,11 @@ export type ConsumerOptions = {
   onError(err: unknown): void;
   batchSize?: number;
   blockMs?: number;
+  /**
+   * After a batch smaller than batchSize, wait this long before reading again, so a burst is handled in a few
+   * large batches rather than many small ones (the recorder writes each job's view once per batch). Default 0.
+   */
+  gatherMs?: number;
   claimIdleMs?: number;
 };
 
@@ -87,6 +92,7 @@ export class StreamConsumer {
           // reply held. All are this member's pending ones now; handle them from the oldest instead.
           if (this.ownFirst) continue;
           if (entries.length > 0) await this.process(entries);
+          if (entries.length > 0 && entries.length < (this.opts.batchSize ?? 200)) await this.gather();
         }
         this.failures = 0;
       } catch (err) {
@@ -101,6 +107,11 @@ export class StreamConsumer {
         if (err instanceof Error && err.message.includes('NOGROUP')) await this.createGroup().catch(this.opts.onError);
       }
     }
+  }
+
+  private async gather(): Promise<void> {
+    const ms = this.opts.gatherMs ?? 0;
+    if (ms > 0 && this.running) await new Promise((resolve) => setTimeout(resolve, ms));
   }
 
   private async read(): Promise<StreamEntry[]> {

@@ -12,6 +12,8 @@ type Story = {
   stream: string;
   /** The summaries of the events the consumer handled, in order. */
   handled: string[];
+  /** How many entries each call of the handler got. */
+  batches: number[];
   errors: string[];
   /** The consumer's own connection's id, to cut it. */
   connectionId: number;
@@ -24,7 +26,7 @@ type Story = {
  * Consumer "one" of group "recorder" on a stream of the test's own, started, blocking 50 ms at a time;
  * `handle` may throw first (a store that is away). All of it is stopped and removed after the test.
  */
-function consumerStories(): (opts?: { claimIdleMs?: number; handle?: () => void }) => Promise<Story> {
+function consumerStories(): (opts?: { claimIdleMs?: number; gatherMs?: number; handle?: () => void }) => Promise<Story> {
   const opened: { redis: Redis[]; consumers: StreamConsumer[]; streams: string[] } = { redis: [], consumers: [], streams: [] };
   afterEach(async () => {
     for (const c of opened.consumers.splice(0)) await c.stop();
@@ -38,6 +40,7 @@ function consumerStories(): (opts?: { claimIdleMs?: number; handle?: () => void 
     const stream = `t${randomBytes(4).toString('hex')}:events`;
     opened.streams.push(stream);
     const handled: string[] = [];
+    const batches: number[] = [];
     const errors: string[] = [];
     const consumer = new StreamConsumer({
       redis: blocking,
@@ -46,9 +49,11 @@ function consumerStories(): (opts?: { claimIdleMs?: number; handle?: () => void 
       consumer: 'one',
       blockMs: 50,
       ...(opts.claimIdleMs !== undefined ? { claimIdleMs: opts.claimIdleMs } : {}),
+      ...(opts.gatherMs !== undefined ? { gatherMs: opts.gatherMs } : {}),
       handle: async (entries: readonly StreamEntry[]) => {
         opts.handle?.();
         handled.push(...entries.map((e) => e.event.summary));
+        batches.push(entries.length);
       },
       onError: (err) => errors.push(String(err)),
     });
@@ -59,7 +64,7 @@ function consumerStories(): (opts?: { claimIdleMs?: number; handle?: () => void 
       const event: JobEvent = { type: 'job.created', jobId: 'job-1', at: Date.now(), actor: 'jane.ae', summary };
       return ['e', JSON.stringify(event)];
     };
-    return { redis, stream, handled, errors, connectionId, entry, add: (summary) => redis.xadd(stream, '*', ...entry(summary)) };
+    return { redis, stream, handled, batches, errors, connectionId, entry, add: (summary) => redis.xadd(stream, '*', ...entry(summary)) };
   };
 }
 
@@ -128,3 +133,30 @@ async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
     if (Date.now() > deadline) throw new Error('timed out waiting');
   }
 }
+
+describe('a consumer that lets events gather (the recorder)', () => {
+  const consumer = consumerStories();
+
+  it('handles the first event at once, and a burst behind it in one batch rather than one by one', async () => {
+    const { redis, stream, handled, batches, add, entry } = await consumer({ gatherMs: 300 });
+    await add('first');
+    await until(() => handled.includes('first'));
+    // The burst lands at once (one pipeline), well inside the consumer's wait after 'first'.
+    await redis.pipeline(Array.from({ length: 20 }, (_, i) => ['xadd', stream, '*', ...entry(`burst ${i}`)])).exec();
+    await until(() => handled.length === 21);
+    expect(batches).toEqual([1, 20]);
+    expect(handled).toEqual(['first', ...Array.from({ length: 20 }, (_, i) => `burst ${i}`)]);
+  });
+
+  it('without gathering, reads again at once', async () => {
+    const { handled, batches, add } = await consumer();
+    await add('first');
+    await until(() => handled.includes('first'));
+    for (let i = 0; i < 20; i++) {
+      await add(`burst ${i}`);
+      await sleep(5);
+    }
+    await until(() => handled.length === 21);
+    expect(batches.length).toBeGreaterThan(2);
+  });
+});

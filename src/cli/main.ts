@@ -315,6 +315,8 @@ export function buildProgram(config: Config): Command {
     });
 
   nameAllMissingOptions(program);
+  // Set last, so only the top level has it: an unknown or empty command (`provisioner ""`) says where the list is.
+  program.showHelpAfterError('(provisioner --help lists the commands)');
   return program;
 }
 

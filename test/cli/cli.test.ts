@@ -263,6 +263,8 @@ describe('a mistyped command line is invalid input: exit 2, every problem named,
     ['a missing argument', ['status'], "error: missing required argument 'tenant'"],
     ['an extra argument', ['status', 'initech', 'globex'], "error: too many arguments for 'status'"],
     ['no command at all', [], 'Usage: provisioner [options] [command]'],
+    // Found by the fuzz (seed 1207132032): an empty argument as the command named nothing at all.
+    ['an empty command', ['', '--plan'], "error: unknown command ''\n(provisioner --help lists the commands)"],
   ])('%s exits 2 with what was wrong', async (_case, args, message) => {
     const result = await cli(...args);
     expect(result.out).toContain(message);

@@ -20,6 +20,8 @@ type Story = {
   /** A job event with this summary, as the stream entry's fields. */
   entry(summary: string): string[];
   add(summary: string): Promise<unknown>;
+  /** Adds an event 'first' and waits until the consumer has handled it: the consumer is up and reading. */
+  firstHandled(): Promise<void>;
 };
 
 /**
@@ -64,7 +66,12 @@ function consumerStories(): (opts?: { claimIdleMs?: number; gatherMs?: number; h
       const event: JobEvent = { type: 'job.created', jobId: 'job-1', at: Date.now(), actor: 'jane.ae', summary };
       return ['e', JSON.stringify(event)];
     };
-    return { redis, stream, handled, batches, errors, connectionId, entry, add: (summary) => redis.xadd(stream, '*', ...entry(summary)) };
+    const add = (summary: string) => redis.xadd(stream, '*', ...entry(summary));
+    const firstHandled = async () => {
+      await add('first');
+      await until(() => handled.includes('first'));
+    };
+    return { redis, stream, handled, batches, errors, connectionId, entry, add, firstHandled };
   };
 }
 
@@ -109,9 +116,8 @@ describe('a stream consumer whose connection drops with a reply in flight (Redis
   const consumer = consumerStories();
 
   it('handles the entries Redis handed over in the lost reply first, in order, without waiting to claim them', async () => {
-    const { redis, stream, handled, connectionId, entry, add } = await consumer({ claimIdleMs: 60_000 });
-    await add('first');
-    await until(() => handled.includes('first'));
+    const { redis, stream, handled, connectionId, entry, add, firstHandled } = await consumer({ claimIdleMs: 60_000 });
+    await firstHandled();
 
     // Redis hands two entries to this member, and the reply never reaches it: the connection drops.
     await redis
@@ -138,9 +144,8 @@ describe('a consumer that lets events gather (the recorder)', () => {
   const consumer = consumerStories();
 
   it('handles the first event at once, and a burst behind it in one batch rather than one by one', async () => {
-    const { redis, stream, handled, batches, add, entry } = await consumer({ gatherMs: 300 });
-    await add('first');
-    await until(() => handled.includes('first'));
+    const { redis, stream, handled, batches, entry, firstHandled } = await consumer({ gatherMs: 300 });
+    await firstHandled();
     // The burst lands at once (one pipeline), well inside the consumer's wait after 'first'.
     await redis.pipeline(Array.from({ length: 20 }, (_, i) => ['xadd', stream, '*', ...entry(`burst ${i}`)])).exec();
     await until(() => handled.length === 21);
@@ -149,9 +154,8 @@ describe('a consumer that lets events gather (the recorder)', () => {
   });
 
   it('without gathering, reads again at once', async () => {
-    const { handled, batches, add } = await consumer();
-    await add('first');
-    await until(() => handled.includes('first'));
+    const { handled, batches, add, firstHandled } = await consumer();
+    await firstHandled();
     for (let i = 0; i < 20; i++) {
       await add(`burst ${i}`);
       await sleep(5);

@@ -85,7 +85,7 @@ const UPDATE_LANES = 4;
  * collection, so a few at once let PostgreSQL use more than one core (on MongoDB one command would do).
  * Written as updateMany: FerretDB 1.24 keeps the PostgreSQL connection of every updateOne of a command
  * open until the whole command is done (handler/msg_update.go closes its reads with a defer inside the
- * loop), so a command of more updates than its pool has connections (50) waits for itself for good, and
+ * loop), so a command of more updates than its pool has connections (50 by default) waits for itself for good, and
  * every other client with it. An updateMany reads its match to the end, which lets the connection go at once.
  */
 async function updateInLanes<T extends { _id: string }>(

@@ -28,6 +28,7 @@ import { dispatchReleases, queueReleases } from './dispatcher.ts';
 import { queueDepth, streamGroups, type StreamGroup } from './figures.ts';
 import { JobStateStore, type JobState } from './job-state.ts';
 import { keysFor, type Keys } from './keys.ts';
+import { liveJob } from './job-batches.ts';
 import { notifyEntries } from './notifier-feed.ts';
 import { recordEntries } from './recorder.ts';
 import { recordAbandoned } from './abandoned-step.ts';
@@ -307,8 +308,7 @@ export class Engine {
   }
 
   async read(jobId: string): Promise<{ definition: JobDefinition; state: JobState } | null> {
-    const [definition, state] = await Promise.all([this.definitions.get(jobId), this.state.read(jobId)]);
-    return definition && state ? { definition, state } : null;
+    return liveJob(this, jobId);
   }
 
   async view(jobId: string): Promise<JobView | null> {

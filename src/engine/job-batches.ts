@@ -8,10 +8,17 @@ import { kindDoneWords, kindOf } from '../domain/job-kind.ts';
 import { ENGINE_ACTOR, type JobEvent } from '../domain/events.ts';
 import { buildJobView, type JobView } from '../domain/job-view.ts';
 import type { DefinitionCache } from './definitions.ts';
-import type { JobStateStore } from './job-state.ts';
+import type { JobDefinition } from '../domain/job-definition.ts';
+import type { JobState, JobStateStore } from './job-state.ts';
 import type { StreamEntry } from './stream-consumer.ts';
 
 export type Sources = { state: JobStateStore; definitions: DefinitionCache };
+
+/** A job's definition (most are cached) and live state, read together; null when either is gone. */
+export async function liveJob(sources: Sources, jobId: string): Promise<{ definition: JobDefinition; state: JobState } | null> {
+  const [definition, state] = await Promise.all([sources.definitions.get(jobId), sources.state.read(jobId)]);
+  return definition && state ? { definition, state } : null;
+}
 
 /**
  * One job's share of a batch: its current view and its events, plus "is live" when this batch made it so.
@@ -36,16 +43,12 @@ export async function jobBatches(sources: Sources, entries: readonly StreamEntry
     if (jobEntries) jobEntries.push(entry);
     else byJob.set(entry.event.jobId, [entry]);
   }
-  // Every job's definition (most are cached) and state at once: the engine's connection pipelines the reads.
-  const sourced = await Promise.all(
-    [...byJob].map(async ([jobId, jobEntries]) => {
-      const [definition, state] = await Promise.all([sources.definitions.get(jobId), sources.state.read(jobId)]);
-      return { definition, state, jobEntries };
-    }),
-  );
+  // Every job at once: the engine's connection pipelines the reads.
+  const sourced = await Promise.all([...byJob].map(async ([jobId, jobEntries]) => ({ live: await liveJob(sources, jobId), jobEntries })));
   const batches: JobBatch[] = [];
-  for (const { definition, state, jobEntries } of sourced) {
-    if (!definition || !state) continue;
+  for (const { live, jobEntries } of sourced) {
+    if (!live) continue;
+    const { definition, state } = live;
     const view = buildJobView(definition, state);
     const closing = closingEvent(view, jobEntries);
     const seenAll = state.lastEventSeq <= Math.max(...jobEntries.map((e) => e.event.seq ?? 0));

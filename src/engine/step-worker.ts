@@ -111,7 +111,7 @@ function event(data: StepJobData, type: EventType, summary: string, extra: Parti
   return { type, jobId: data.jobId, stepId: data.stepId, phase: data.phase, at: Date.now(), actor: ENGINE_ACTOR, summary, ...extra };
 }
 
-function context(a: Activation, signal: AbortSignal, outputs: Outputs, rollbackPurpose: RollbackPurpose = 'undo'): StepContext<unknown> {
+function context(a: Activation, signal: AbortSignal, outputs: Outputs): StepContext<unknown> {
   return {
     jobId: a.data.jobId,
     stepId: a.data.stepId,
@@ -123,7 +123,7 @@ function context(a: Activation, signal: AbortSignal, outputs: Outputs, rollbackP
     outputs,
     providedInput: a.details.providedInput,
     approvedBy: a.details.approvedBy,
-    rollbackPurpose,
+    rollbackPurpose: a.rollbackPurpose,
     services: a.deps.services,
   };
 }
@@ -277,9 +277,7 @@ async function compensate(a: Activation): Promise<void> {
   const started = Date.now();
   let undone: RollbackResult;
   try {
-    undone = await withTimeout(a.step.timeoutMs, `${a.label} (rollback)`, (signal) =>
-      a.bound.rollback(context(a, signal, a.details.outputs, a.rollbackPurpose)),
-    );
+    undone = await withTimeout(a.step.timeoutMs, `${a.label} (rollback)`, (signal) => a.bound.rollback(context(a, signal, a.details.outputs)));
   } catch (err) {
     const error: ClassifiedError = classifyError(err);
     if (error.kind === 'transient' && retriesLeft(a)) return retryLater(a, redactText(error.message));

@@ -34,6 +34,7 @@ import { buildJobView, type JobView } from '../domain/job-view.ts';
 import type { JobStore } from '../ports/store.ts';
 import type { DefinitionCache } from './definitions.ts';
 import { JOB_FIELD } from './job-hash.ts';
+import { liveJob } from './job-batches.ts';
 import type { JobStateStore } from './job-state.ts';
 import type { Keys } from './keys.ts';
 import { Script } from './script.ts';
@@ -220,8 +221,8 @@ export class ViewSync {
   private async latest(jobIds: readonly string[]): Promise<JobView[]> {
     const views = await Promise.all(
       jobIds.map(async (jobId) => {
-        const [definition, state] = await Promise.all([this.opts.definitions.get(jobId), this.opts.state.read(jobId)]);
-        return definition && state ? buildJobView(definition, state) : null;
+        const live = await liveJob(this.opts, jobId);
+        return live ? buildJobView(live.definition, live.state) : null;
       }),
     );
     return views.filter((v) => v !== null);

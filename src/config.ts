@@ -33,7 +33,7 @@ const EnvSchema = z.object({
   MANIFESTS_DIR: z.string().default('manifests'),
   SEED_MANIFESTS_DIR: z.string().default('seed-manifests'),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(50),
-  RECORDER_GATHER_MS: z.coerce.number().int().min(0).max(5000).default(250),
+  RECORDER_GATHER_MS: z.coerce.number().int().min(0).max(5000).default(1000),
   WEBHOOK_SIGNING_SECRET: z.string().min(16).optional(),
   PROVISIONER_OPERATOR: z.string().min(1).optional(),
   /** CLI operators and their roles: "dana:admin,sam.approver:approver,jane.ae:requester" (roles joined with "+"). */

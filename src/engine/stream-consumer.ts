@@ -3,10 +3,17 @@
  * once, in batches, acknowledging only what its handler finished. Entries a
  * crashed member left unacknowledged are claimed after `claimIdleMs`.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { parseEvent, type JobEvent } from '../domain/events.ts';
 
 export type StreamEntry = { id: string; event: JobEvent };
+
+/**
+ * A gathering consumer reads again once no entry has been added for this long: steps a burst runs add
+ * entries far more often, and a person's click (or a burst's end) is stored without waiting for gatherMs.
+ */
+const QUIET_MS = 50;
 
 /** The job event a stream entry's fields carry (the state scripts append it as field "e"), or null if none parses. */
 export function eventOf(fields: readonly unknown[]): JobEvent | null {
@@ -26,8 +33,10 @@ export type ConsumerOptions = {
   batchSize?: number;
   blockMs?: number;
   /**
-   * After a batch smaller than batchSize, wait this long before reading again, so a burst is handled in a few
-   * large batches rather than many small ones (the recorder writes each job's view once per batch). Default 0.
+   * After a batch smaller than batchSize, wait up to this long while events keep arriving before reading
+   * again, so a burst is handled in a few large batches rather than many small ones (the recorder writes
+   * each job's view once per batch). The wait ends as soon as the stream has been quiet for QUIET_MS: the
+   * end of a burst, or a lone change, is read at once. Default 0 (read again at once).
    */
   gatherMs?: number;
   claimIdleMs?: number;
@@ -92,7 +101,7 @@ export class StreamConsumer {
           // reply held. All are this member's pending ones now; handle them from the oldest instead.
           if (this.ownFirst) continue;
           if (entries.length > 0) await this.process(entries);
-          if (entries.length > 0 && entries.length < (this.opts.batchSize ?? 200)) await this.gather();
+          if (entries.length > 0 && entries.length < (this.opts.batchSize ?? 200) && (this.opts.gatherMs ?? 0) > 0) await this.gather();
         }
         this.failures = 0;
       } catch (err) {
@@ -109,9 +118,22 @@ export class StreamConsumer {
     }
   }
 
+  /** Waits while entries keep arriving, for up to gatherMs (see ConsumerOptions.gatherMs). */
   private async gather(): Promise<void> {
-    const ms = this.opts.gatherMs ?? 0;
-    if (ms > 0 && this.running) await new Promise((resolve) => setTimeout(resolve, ms));
+    const until = Date.now() + (this.opts.gatherMs ?? 0);
+    let newest = await this.newestId();
+    while (this.running && Date.now() < until) {
+      await sleep(Math.min(QUIET_MS, until - Date.now()));
+      const now = await this.newestId();
+      if (now === newest) return;
+      newest = now;
+    }
+  }
+
+  /** The id of the stream's newest entry ('' for none): it moves on every entry added, trimmed or not. */
+  private async newestId(): Promise<string> {
+    const newest = await this.opts.redis.xrevrange(this.opts.stream, '+', '-', 'COUNT', 1);
+    return newest[0]?.[0] ?? '';
   }
 
   private async read(): Promise<StreamEntry[]> {

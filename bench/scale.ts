@@ -178,7 +178,7 @@ function workerEnv(ctx: ScaleContext, prefix: string, mongoDb: string): Record<s
     // Several processes on one machine: no metrics port each.
     METRICS_PORT: '0',
     LOG_LEVEL: 'error',
-    // To try Node/V8 settings on the worker processes only (e.g. --max-semi-space-size=16), not on the bench process.
+    // To try other Node/V8 settings on the worker processes only (e.g. --max-semi-space-size=8), not on the bench process.
     ...(process.env['BENCH_WORKER_NODE_OPTIONS'] ? { NODE_OPTIONS: process.env['BENCH_WORKER_NODE_OPTIONS'] } : {}),
   };
 }
@@ -190,9 +190,16 @@ async function startedAll(starting: readonly Promise<WorkerProcess>[], running: 
   for (const s of settled) if (s.status === 'rejected') throw s.reason;
 }
 
-/** `provisioner worker …` as an operator starts it; resolves once it says it is running. */
+/** The flags bin/provisioner.mjs starts Node with, unless NODE_OPTIONS chooses its own young generation. */
+function nodeFlags(env: Record<string, string>): string[] {
+  if (env['NODE_OPTIONS']?.includes('--max-semi-space-size')) return [];
+  const flags: unknown = JSON.parse(readFileSync(join(ROOT, 'bin', 'node-flags.json'), 'utf8'));
+  return Array.isArray(flags) ? flags.map(String) : [];
+}
+
+/** `provisioner worker …` as an operator starts it (with bin/provisioner.mjs's Node flags); resolves once it says it is running. */
 async function startWorker(name: string, args: string[], env: Record<string, string>): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'worker', ...args], {
+  const child = spawn(process.execPath, [...nodeFlags(env), join(ROOT, 'src/cli/main.ts'), 'worker', ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],

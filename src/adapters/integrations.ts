@@ -1,16 +1,16 @@
 /**
  * Builds the vendors' own SDK clients from configuration: the one place that
- * knows where Route 53, Secrets Manager, Okta, Stripe, SMTP and the tenant
- * data server live. In the local profile they point at emulators.
+ * knows where Route 53, Secrets Manager, S3, ACM, Okta, Stripe, SMTP and the
+ * tenant data server live. In the local profile they point at emulators.
+ *
+ * Each vendor client is made when a step first asks for it, and its SDK is
+ * imported only then: the SDKs cost memory in every process that imports
+ * them (see StepServices), and most processes run none of their steps.
  */
-import { CreateHostedZoneCommand, ListHostedZonesByNameCommand, Route53Client } from '@aws-sdk/client-route-53';
-import { ACMClient } from '@aws-sdk/client-acm';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Route53Client } from '@aws-sdk/client-route-53';
 import type { Client as OktaClient } from '@okta/okta-sdk-nodejs';
 import type { MongoClient } from 'mongodb';
-import nodemailer from 'nodemailer';
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import type { Config } from '../config.ts';
 import type { SeedManifest } from '../manifests/seed.ts';
 import type { Log } from '../ports/logger.ts';
@@ -42,70 +42,79 @@ export async function connectIntegrations(opts: {
     ...(i.aws.endpoint ? { endpoint: i.aws.endpoint } : {}),
     ...(i.aws.credentials ? { credentials: i.aws.credentials } : {}),
   };
-  const route53 = new Route53Client(aws);
+  const route53 = once(async () => new (await import('@aws-sdk/client-route-53')).Route53Client(aws));
   // An emulator answers on one host: buckets are addressed by path there, never as <bucket>.<host>.
-  const s3 = perRegion((region) => new S3Client({ ...aws, region, ...(i.aws.endpoint ? { forcePathStyle: true } : {}) }));
-  const acm = perRegion((region) => new ACMClient({ ...aws, region }));
-  const secrets = new SecretsManagerClient(aws);
-  const secretsElsewhere = perRegion((region) => new SecretsManagerClient({ ...aws, region }));
+  const pathStyle = i.aws.endpoint ? { forcePathStyle: true } : {};
+  const s3 = perRegion(async (region) => new (await import('@aws-sdk/client-s3')).S3Client({ ...aws, region, ...pathStyle }));
+  const acm = perRegion(async (region) => new (await import('@aws-sdk/client-acm')).ACMClient({ ...aws, region }));
+  const secrets = perRegion(async (region) => new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient({ ...aws, region }));
+  const okta = once(() => oktaClient(i.okta.orgUrl, i.okta.token));
+  const stripe = once(() => stripeClient(i.stripe.secretKey, i.stripe.apiUrl));
+  const mail = once(async () => (await import('nodemailer')).default.createTransport(i.mail.smtpUrl));
   // Guarded like the store's: a stalled driver monitor would fail every tenant data step until the process restarts.
   const ownTenantClient = i.tenantMongoUri ? guardedMongoClient(i.tenantMongoUri, { name: 'tenant data', log: opts.log }) : undefined;
-  const hostedZoneId = opts.uses.has('aws-route53') ? await hostedZoneFor(route53, i.hostedZoneId, config.tenant.baseDomain) : (i.hostedZoneId ?? '');
+  // Only a process whose pipelines have DNS steps looks the zone up (in the local profile, loading the Route 53 SDK now).
+  const hostedZoneId = opts.uses.has('aws-route53')
+    ? await hostedZoneFor(route53.get, i.hostedZoneId, config.tenant.baseDomain)
+    : (i.hostedZoneId ?? '');
   const services: IntegrationServices = {
     tenantData: ownTenantClient?.client ?? opts.storeClient,
     seeds: opts.seeds,
-    dns: { client: route53, hostedZoneId },
+    dns: { client: route53.get, hostedZoneId },
     secrets: {
-      client: secrets,
-      inRegion: (region) => (region === i.aws.region ? secrets : secretsElsewhere.get(region)),
+      client: () => secrets.get(i.aws.region),
+      inRegion: secrets.get,
       recoveryWindowDays: i.secretsRecoveryWindowDays,
     },
     storage: { s3: s3.get },
     certificates: { acm: acm.get },
-    okta: once(() => oktaClient(i.okta.orgUrl, i.okta.token)),
-    stripe: stripeClient(i.stripe.secretKey, i.stripe.apiUrl),
-    mail: { transport: nodemailer.createTransport(i.mail.smtpUrl), from: i.mail.from },
+    okta: okta.get,
+    stripe: stripe.get,
+    mail: { transport: mail.get, from: i.mail.from },
   };
   return {
     services,
+    // Closes only what was made (waiting for a make under way): closing must not load an SDK.
     async close() {
-      services.mail.transport.close();
-      route53.destroy();
-      services.secrets.client.destroy();
-      secretsElsewhere.destroy();
-      s3.destroy();
-      acm.destroy();
+      (await mail.made())?.close();
+      (await route53.made())?.destroy();
+      for (const client of [...(await secrets.made()), ...(await s3.made()), ...(await acm.made())]) client.destroy();
       await ownTenantClient?.close();
     },
   };
 }
 
-/** What `make` gives, made on the first call only (a failed make is tried again on the next). */
-function once<T>(make: () => Promise<T>): () => Promise<T> {
-  let made: Promise<T> | undefined;
-  return () => {
-    made ??= make().catch((err: unknown) => {
-      made = undefined;
-      throw err;
-    });
-    return made;
+/** A client made on the first `get` only; a failed make is tried again on the next. */
+type Lazy<T> = {
+  get: () => Promise<T>;
+  /** What was made, once a make under way has settled; undefined when nothing was (or the make failed). */
+  made: () => Promise<T | undefined>;
+};
+
+function once<T>(make: () => Promise<T>): Lazy<T> {
+  let making: Promise<T> | undefined;
+  return {
+    get: () => {
+      making ??= make().catch((err: unknown) => {
+        making = undefined;
+        throw err;
+      });
+      return making;
+    },
+    made: async () => making?.catch(() => undefined),
   };
 }
 
 /** One SDK client per region, made when a step first needs that region. */
-function perRegion<C extends { destroy(): void }>(make: (region: string) => C): { get(region: string): C; destroy(): void } {
-  const clients = new Map<string, C>();
+function perRegion<C>(make: (region: string) => Promise<C>): { get: (region: string) => Promise<C>; made: () => Promise<C[]> } {
+  const clients = new Map<string, Lazy<C>>();
   return {
-    get(region) {
-      const known = clients.get(region);
-      if (known) return known;
-      const client = make(region);
-      clients.set(region, client);
-      return client;
+    get: (region) => {
+      const known = clients.get(region) ?? once(() => make(region));
+      clients.set(region, known);
+      return known.get();
     },
-    destroy() {
-      for (const client of clients.values()) client.destroy();
-    },
+    made: async () => (await Promise.all([...clients.values()].map((client) => client.made()))).filter((client) => client !== undefined),
   };
 }
 
@@ -124,19 +133,22 @@ async function oktaClient(orgUrl: string, token: string): Promise<OktaClient> {
   });
 }
 
-function stripeClient(secretKey: string, apiUrl: string | undefined): Stripe {
-  if (!apiUrl) return new Stripe(secretKey, { maxNetworkRetries: 0 });
+async function stripeClient(secretKey: string, apiUrl: string | undefined): Promise<Stripe> {
+  const { default: StripeSdk } = await import('stripe');
+  if (!apiUrl) return new StripeSdk(secretKey, { maxNetworkRetries: 0 });
   const url = new URL(apiUrl);
   const protocol = url.protocol === 'http:' ? 'http' : 'https';
-  return new Stripe(secretKey, { host: url.hostname, port: url.port || (protocol === 'http' ? 80 : 443), protocol, maxNetworkRetries: 0 });
+  return new StripeSdk(secretKey, { host: url.hostname, port: url.port || (protocol === 'http' ? 80 : 443), protocol, maxNetworkRetries: 0 });
 }
 
 /**
  * The configured zone, or (local profile only, where config leaves it unset)
  * the emulator's zone for the base domain, created on first use.
  */
-async function hostedZoneFor(client: Route53Client, configured: string | undefined, baseDomain: string): Promise<string> {
+async function hostedZoneFor(route53: () => Promise<Route53Client>, configured: string | undefined, baseDomain: string): Promise<string> {
   if (configured) return configured;
+  const client = await route53();
+  const { CreateHostedZoneCommand, ListHostedZonesByNameCommand } = await import('@aws-sdk/client-route-53');
   const dnsName = `${baseDomain}.`;
   const found = await client.send(new ListHostedZonesByNameCommand({ DNSName: dnsName, MaxItems: 1 }));
   const zone = found.HostedZones?.find((z) => z.Name === dnsName);

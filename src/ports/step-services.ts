@@ -3,6 +3,10 @@
  * its integration only through here, so tests plug in real clients pointed
  * at loopback servers and production plugs in the real endpoints. The
  * clients are the vendors' own SDKs: a step is written against the real API.
+ *
+ * Every vendor client is made on first use, and its SDK imported then: the
+ * AWS, Stripe and SMTP SDKs add ~17 MB to a worker's RSS (Okta's ~65 MB), in
+ * a process that may run none of their steps. Only types are imported here.
  */
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import type { ACMClient } from '@aws-sdk/client-acm';
@@ -46,32 +50,32 @@ export type Placement = {
 };
 
 export interface DnsService {
-  client: Route53Client;
+  client(): Promise<Route53Client>;
   /** The zone that holds every tenant's record (without the /hostedzone/ prefix). */
   hostedZoneId: string;
 }
 
 export interface SecretsService {
   /** In the deployment's region (AWS_REGION). */
-  client: SecretsManagerClient;
-  /** In another region, e.g. the tenant's data residency's: one client per region, made on first use. */
-  inRegion(region: string): SecretsManagerClient;
+  client(): Promise<SecretsManagerClient>;
+  /** In another region, e.g. the tenant's data residency's: one client per region. */
+  inRegion(region: string): Promise<SecretsManagerClient>;
   /** Days a rolled-back secret stays recoverable (7–30). */
   recoveryWindowDays: number;
 }
 
-/** Tenant buckets live in their residency's region: one client per region, made on first use. */
+/** Tenant buckets live in their residency's region: one client per region. */
 export interface StorageService {
-  s3(region: string): S3Client;
+  s3(region: string): Promise<S3Client>;
 }
 
 /** Certificates live in the residency's region too (ACM is regional). */
 export interface CertificateService {
-  acm(region: string): ACMClient;
+  acm(region: string): Promise<ACMClient>;
 }
 
 export interface MailService {
-  transport: Transporter;
+  transport(): Promise<Transporter>;
   /** The From header of every email the bot sends. */
   from: string;
 }
@@ -102,9 +106,9 @@ export interface StepServices {
   secrets: SecretsService;
   storage: StorageService;
   certificates: CertificateService;
-  /** The Okta admin client, made on first use: its SDK alone adds ~65 MB and half a second to a process that runs no SSO step. */
+  /** The Okta admin client: its SDK alone adds ~65 MB and half a second to a process that runs no SSO step. */
   okta(): Promise<OktaClient>;
-  stripe: Stripe;
+  stripe(): Promise<Stripe>;
   mail: MailService;
   /** The tenants' statuses, which lifecycle steps move. */
   tenants: TenantRegistry;

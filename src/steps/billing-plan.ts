@@ -25,7 +25,7 @@ type Swap = { subscription: Stripe.Subscription; item: Stripe.SubscriptionItem; 
 
 /** The tenant's live subscription and its item on either plan's price. */
 async function findSwap(ctx: StepContext<Input>): Promise<Swap> {
-  const stripe = ctx.services.stripe;
+  const stripe = await ctx.services.stripe();
   const { tenantId } = ctx.input;
   const [customer] = await stripeCall('lookup', () => findTenantCustomers(stripe, tenantId));
   if (!customer) throw new PermanentError(`Stripe has no customer for tenant ${tenantId}, so its plan cannot change there`);
@@ -47,8 +47,9 @@ async function findSwap(ctx: StepContext<Input>): Promise<Swap> {
 async function moveItem(ctx: StepContext<Input>, item: Stripe.SubscriptionItem, priceId: string, why: string): Promise<void> {
   if (item.price.id === priceId) return;
   const params: Stripe.SubscriptionItemUpdateParams = { price: priceId, proration_behavior: 'create_prorations' };
+  const stripe = await ctx.services.stripe();
   await stripeCall('subscription item', () =>
-    ctx.services.stripe.subscriptionItems.update(item.id, params, {
+    stripe.subscriptionItems.update(item.id, params, {
       idempotencyKey: creationKey(ctx.idempotencyKey, why, { item: item.id, ...params }),
     }),
   );

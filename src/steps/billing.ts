@@ -67,7 +67,7 @@ function ownership(ctx: Context): Record<string, string> {
 }
 
 async function findOrCreateCustomer(ctx: Context): Promise<Stripe.Customer> {
-  const { stripe } = ctx.services;
+  const stripe = await ctx.services.stripe();
   const [existing] = await stripeCall('lookup', () => findTenantCustomers(stripe, ctx.input.tenantId));
   if (existing) return existing;
   const params: Stripe.CustomerCreateParams = { name: ctx.input.customerName, email: ctx.input.customerEmail, metadata: ownership(ctx) };
@@ -75,7 +75,7 @@ async function findOrCreateCustomer(ctx: Context): Promise<Stripe.Customer> {
 }
 
 async function findOrCreateSubscription(ctx: Context, customerId: string, prices: PlanPrices): Promise<Stripe.Subscription> {
-  const { stripe } = ctx.services;
+  const stripe = await ctx.services.stripe();
   const [existing] = await stripeCall('lookup', () => findLiveSubscriptions(stripe, customerId));
   if (existing) return existing;
   const trialEnd = trialEndFor(ctx.input.contractStartDate, ctx.input.trialDays, new Date());
@@ -116,7 +116,7 @@ async function unlessMissing<T>(object: BillingObject, call: () => Promise<T>): 
 
 /** Every live customer of the tenant: found by search, plus the recorded one (search lags new customers). */
 async function tenantCustomers(ctx: Context): Promise<Stripe.Customer[]> {
-  const { stripe } = ctx.services;
+  const stripe = await ctx.services.stripe();
   const found = await stripeCall('lookup', () => findTenantCustomers(stripe, ctx.input.tenantId));
   const recordedId = recorded(ctx.outputs, 'customerId');
   if (recordedId === undefined || found.some((customer) => customer.id === recordedId)) return found;
@@ -126,7 +126,7 @@ async function tenantCustomers(ctx: Context): Promise<Stripe.Customer[]> {
 
 /** The recorded subscription (if still live) and every live subscription of these customers. */
 async function liveSubscriptionsOf(ctx: Context, customers: readonly Stripe.Customer[]): Promise<Stripe.Subscription[]> {
-  const { stripe } = ctx.services;
+  const stripe = await ctx.services.stripe();
   const found = new Map<string, Stripe.Subscription>();
   const recordedId = recorded(ctx.outputs, 'subscriptionId');
   if (recordedId !== undefined) {
@@ -146,7 +146,7 @@ export const billingStep = defineStep({
   uses: ['stripe'],
   facts: { customerId: 'Billing customer', subscriptionId: 'Subscription' },
   async run(ctx) {
-    const { stripe } = ctx.services;
+    const stripe = await ctx.services.stripe();
     await stripeCall('usage meter', () => ensureMeters(stripe, ctx.input.meters));
     const prices = await stripeCall('price lookup', () => resolvePrices(stripe, ctx.input.priceRef, ctx.input.meters));
     const customer = await findOrCreateCustomer(ctx);
@@ -154,7 +154,7 @@ export const billingStep = defineStep({
     return { status: 'done', outputs: outputsOf(customer.id, subscription) };
   },
   async check(ctx) {
-    const { stripe } = ctx.services;
+    const stripe = await ctx.services.stripe();
     const customers = await tenantCustomers(ctx);
     const customer = customers.find((c) => c.id === recorded(ctx.outputs, 'customerId')) ?? customers[0];
     if (customer === undefined) return { status: 'missing', reason: `no Stripe customer has metadata ${TENANT_KEY}=${ctx.input.tenantId}` };
@@ -168,7 +168,7 @@ export const billingStep = defineStep({
     return { status: 'done', outputs: outputsOf(customer.id, subscription) };
   },
   async rollback(ctx) {
-    const { stripe } = ctx.services;
+    const stripe = await ctx.services.stripe();
     // Only what this job created: a customer or subscription reused from another job stays.
     const mine = (object: { metadata: Stripe.Metadata | null }) => object.metadata?.[JOB_KEY] === ctx.jobId;
     const customers = await tenantCustomers(ctx);

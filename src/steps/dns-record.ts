@@ -59,8 +59,8 @@ function desired(ctx: StepContext<Input>): DesiredRecord {
   return { ...address(ctx), values: ctx.input.values, ttl: ctx.input.ttl };
 }
 
-function route53(ctx: StepContext<Input>) {
-  return { client: ctx.services.dns.client, signal: ctx.signal };
+async function route53(ctx: StepContext<Input>) {
+  return { client: await ctx.services.dns.client(), signal: ctx.signal };
 }
 
 /** Shown in the Route 53 console's change history, so a person can tell who changed the record. */
@@ -76,7 +76,7 @@ function recordedChangeId(outputs: Outputs): string | undefined {
 /** The change has reached every name server: confirm the record says what we asked for. */
 async function verifyRecord(ctx: StepContext<Input>): Promise<CheckResult> {
   const where = address(ctx);
-  const set = await findRecordSet(route53(ctx), where);
+  const set = await findRecordSet(await route53(ctx), where);
   const label = `DNS record ${where.name} (${where.type})`;
   if (set === undefined) return { status: 'missing', reason: `${label} does not exist in hosted zone ${where.zoneId}` };
   const actual = valuesOf(set);
@@ -94,7 +94,7 @@ export const dnsRecordStep = defineStep({
   uses: ['aws-route53'],
   async run(ctx) {
     const record = desired(ctx);
-    const { changeId } = await upsertRecord(route53(ctx), record, comment(ctx, 'Set'));
+    const { changeId } = await upsertRecord(await route53(ctx), record, comment(ctx, 'Set'));
     // Even a change answered INSYNC is confirmed by check, which reads the record back.
     return {
       status: 'pending',
@@ -105,7 +105,7 @@ export const dnsRecordStep = defineStep({
   async check(ctx) {
     const changeId = recordedChangeId(ctx.outputs);
     if (changeId !== undefined) {
-      const status = await changeStatus(route53(ctx), changeId, address(ctx));
+      const status = await changeStatus(await route53(ctx), changeId, address(ctx));
       if (status === 'PENDING') return { status: 'pending', pollAfterMs: ctx.input.pollEveryMs };
     }
     return verifyRecord(ctx);
@@ -113,9 +113,9 @@ export const dnsRecordStep = defineStep({
   async rollback(ctx) {
     // Found by name and type, so a run whose outputs were never recorded is undone too.
     const where = address(ctx);
-    const set = await findRecordSet(route53(ctx), where);
+    const set = await findRecordSet(await route53(ctx), where);
     if (set === undefined) return;
-    await deleteRecordSet(route53(ctx), where, set, comment(ctx, 'Rolled back'));
+    await deleteRecordSet(await route53(ctx), where, set, comment(ctx, 'Rolled back'));
   },
   plan(cfg, context) {
     const name = normaliseDnsName(cfg.name);

@@ -41,8 +41,8 @@ type Input = z.output<typeof input>;
 
 const output = z.strictObject({ bucket: z.string(), region: AwsRegionSchema, arn: z.string() });
 
-function where(ctx: StepContext<Input>) {
-  return { client: ctx.services.storage.s3(ctx.input.region), signal: ctx.signal };
+async function where(ctx: StepContext<Input>) {
+  return { client: await ctx.services.storage.s3(ctx.input.region), signal: ctx.signal };
 }
 
 function nameOf(cfg: Input): string {
@@ -56,9 +56,10 @@ function outputsOf(cfg: Input): z.output<typeof output> {
 
 /** Ours to configure: new, or this tenant's bucket in this region from an earlier attempt; permanent otherwise. */
 async function requireOwnBucket(ctx: StepContext<Input>, bucket: string): Promise<void> {
-  const region = await bucketRegion(where(ctx), bucket);
+  const s3 = await where(ctx);
+  const region = await bucketRegion(s3, bucket);
   if (region === undefined) throw new TransientError(`S3 reported bucket ${bucket} as ours but cannot find it yet`);
-  const owner = (await bucketTags(where(ctx), bucket))?.[TENANT_TAG];
+  const owner = (await bucketTags(s3, bucket))?.[TENANT_TAG];
   if (region !== ctx.input.region) {
     throw new PermanentError(`S3 bucket ${bucket} already exists in ${region}, not ${ctx.input.region}; remove it or pick another slug, then retry`);
   }
@@ -69,12 +70,13 @@ async function requireOwnBucket(ctx: StepContext<Input>, bucket: string): Promis
 
 async function verify(ctx: StepContext<Input>): Promise<CheckResult> {
   const bucket = nameOf(ctx.input);
-  const region = await bucketRegion(where(ctx), bucket);
+  const s3 = await where(ctx);
+  const region = await bucketRegion(s3, bucket);
   if (region === undefined) return { status: 'missing', reason: `S3 bucket ${bucket} does not exist` };
   if (region !== ctx.input.region) return { status: 'missing', reason: `S3 bucket ${bucket} is in ${region}, not ${ctx.input.region}` };
-  const owner = (await bucketTags(where(ctx), bucket))?.[TENANT_TAG];
+  const owner = (await bucketTags(s3, bucket))?.[TENANT_TAG];
   if (owner !== ctx.input.tenantId) return { status: 'missing', reason: `S3 bucket ${bucket} is not tagged as tenant ${ctx.input.tenantId}'s` };
-  const guards = await bucketSafeguards(where(ctx), bucket);
+  const guards = await bucketSafeguards(s3, bucket);
   if (!guards.encrypted) return { status: 'missing', reason: `S3 bucket ${bucket} has no default encryption` };
   if (!guards.publicBlocked) return { status: 'missing', reason: `S3 bucket ${bucket} does not block all public access` };
   if (ctx.input.storage.versioning && !guards.versioned) return { status: 'missing', reason: `S3 bucket ${bucket} is not versioned` };
@@ -90,23 +92,25 @@ export const tenantBucketStep = defineStep({
   uses: ['aws-s3'],
   async run(ctx) {
     const bucket = nameOf(ctx.input);
-    const created = await createBucket(where(ctx), bucket, ctx.input.region);
+    const s3 = await where(ctx);
+    const created = await createBucket(s3, bucket, ctx.input.region);
     if (created === 'another-account') {
       throw new PermanentError(`S3 bucket name ${bucket} is taken by another AWS account; set another TENANT_BUCKET_PREFIX, then retry`);
     }
     // In us-east-1 S3 answers 200 to creating a bucket this account already has: look at every bucket we get.
     await requireOwnBucket(ctx, bucket);
     const tags = { [TENANT_TAG]: ctx.input.tenantId, [PLAN_TAG]: ctx.input.planId, [JOB_TAG]: ctx.jobId };
-    await configureBucket(where(ctx), bucket, { tags, ...ctx.input.storage, noncurrentVersionDays: ctx.input.storage.noncurrentVersionDays });
+    await configureBucket(s3, bucket, { tags, ...ctx.input.storage, noncurrentVersionDays: ctx.input.storage.noncurrentVersionDays });
     return { status: 'done', outputs: outputsOf(ctx.input) };
   },
   check: verify,
   async rollback(ctx) {
     const bucket = nameOf(ctx.input);
-    if (!(await bucketExists(where(ctx), bucket))) return;
+    const s3 = await where(ctx);
+    if (!(await bucketExists(s3, bucket))) return;
     // Only this tenant's bucket is emptied: an untagged or foreign one under our name is a person's to sort out.
-    if ((await bucketTags(where(ctx), bucket))?.[TENANT_TAG] !== ctx.input.tenantId) return;
-    await emptyAndDeleteBucket(where(ctx), bucket);
+    if ((await bucketTags(s3, bucket))?.[TENANT_TAG] !== ctx.input.tenantId) return;
+    await emptyAndDeleteBucket(s3, bucket);
   },
   plan(cfg) {
     const { versioning, noncurrentVersionDays } = cfg.storage;

@@ -47,12 +47,12 @@ const output = z.strictObject({
 });
 type Output = z.output<typeof output>;
 
-function acm(ctx: StepContext<Input>) {
-  return { client: ctx.services.certificates.acm(ctx.input.region), signal: ctx.signal };
+async function acm(ctx: StepContext<Input>) {
+  return { client: await ctx.services.certificates.acm(ctx.input.region), signal: ctx.signal };
 }
 
-function route53(ctx: StepContext<Input>) {
-  return { client: ctx.services.dns.client, signal: ctx.signal };
+async function route53(ctx: StepContext<Input>) {
+  return { client: await ctx.services.dns.client(), signal: ctx.signal };
 }
 
 function recorded(outputs: Outputs): Output | undefined {
@@ -69,7 +69,7 @@ async function writeValidation(ctx: StepContext<Input>, facts: CertificateFacts)
   if (facts.validation === undefined) return undefined; // ACM has not made it yet: the next poll writes it.
   const where = validationAddress(ctx, facts.validation.name);
   const comment = `ACM validation of ${ctx.input.domain} by tenant provisioner job ${ctx.jobId}, step ${ctx.stepId}`;
-  await upsertRecord(route53(ctx), { ...where, values: [facts.validation.value], ttl: ctx.input.validationTtl }, comment);
+  await upsertRecord(await route53(ctx), { ...where, values: [facts.validation.value], ttl: ctx.input.validationTtl }, comment);
   return where.name;
 }
 
@@ -84,7 +84,7 @@ function outputsOf(ctx: StepContext<Input>, arn: string, status: string, validat
 }
 
 async function poll(ctx: StepContext<Input>, arn: string): Promise<CheckResult> {
-  const facts = await describeCertificate(acm(ctx), arn, ctx.input.domain);
+  const facts = await describeCertificate(await acm(ctx), arn, ctx.input.domain);
   if (facts === undefined) return { status: 'missing', reason: `certificate ${arn} for ${ctx.input.domain} no longer exists in ACM` };
   const validationRecord = await writeValidation(ctx, facts);
   if (facts.status === 'ISSUED') return { status: 'done', outputs: outputsOf(ctx, arn, facts.status, validationRecord) };
@@ -107,9 +107,9 @@ export const tenantCertificateStep = defineStep({
     // The recorded ARN, else one this job requested before a crash (ACM honours the token for an hour only), else a new one.
     const arn =
       recorded(ctx.outputs)?.certificateArn ??
-      (await findTaggedCertificate(acm(ctx), ctx.input.domain, { key: JOB_TAG, value: ctx.jobId })) ??
-      (await requestCertificate(acm(ctx), { domain: ctx.input.domain, token, tags }));
-    const facts = await describeCertificate(acm(ctx), arn, ctx.input.domain);
+      (await findTaggedCertificate(await acm(ctx), ctx.input.domain, { key: JOB_TAG, value: ctx.jobId })) ??
+      (await requestCertificate(await acm(ctx), { domain: ctx.input.domain, token, tags }));
+    const facts = await describeCertificate(await acm(ctx), arn, ctx.input.domain);
     const validationRecord = facts === undefined ? undefined : await writeValidation(ctx, facts);
     return { status: 'pending', pollAfterMs: ctx.input.pollEveryMs, outputs: outputsOf(ctx, arn, facts?.status ?? 'REQUESTED', validationRecord) };
   },
@@ -121,18 +121,18 @@ export const tenantCertificateStep = defineStep({
   async rollback(ctx) {
     // Found by the job's tag when the ARN was never recorded (a crash right after the request).
     const arn =
-      recorded(ctx.outputs)?.certificateArn ?? (await findTaggedCertificate(acm(ctx), ctx.input.domain, { key: JOB_TAG, value: ctx.jobId }));
+      recorded(ctx.outputs)?.certificateArn ?? (await findTaggedCertificate(await acm(ctx), ctx.input.domain, { key: JOB_TAG, value: ctx.jobId }));
     if (arn === undefined) return;
     // The record first: with the certificate gone, only the recorded name would still find it.
-    const facts = await describeCertificate(acm(ctx), arn, ctx.input.domain);
+    const facts = await describeCertificate(await acm(ctx), arn, ctx.input.domain);
     const recordName = facts?.validation?.name ?? recorded(ctx.outputs)?.validationRecord;
     if (recordName !== undefined) {
       const where = validationAddress(ctx, recordName);
-      const set = await findRecordSet(route53(ctx), where);
+      const set = await findRecordSet(await route53(ctx), where);
       if (set !== undefined)
-        await deleteRecordSet(route53(ctx), where, set, `Rolled back by tenant provisioner job ${ctx.jobId}, step ${ctx.stepId}`);
+        await deleteRecordSet(await route53(ctx), where, set, `Rolled back by tenant provisioner job ${ctx.jobId}, step ${ctx.stepId}`);
     }
-    await deleteCertificate(acm(ctx), arn, ctx.input.domain);
+    await deleteCertificate(await acm(ctx), arn, ctx.input.domain);
   },
   plan(cfg, context) {
     return {

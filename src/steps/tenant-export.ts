@@ -71,8 +71,8 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
-function where(ctx: StepContext<Input>, region: string): { client: S3Client; signal: AbortSignal } {
-  return { client: ctx.services.storage.s3(region), signal: ctx.signal };
+async function where(ctx: StepContext<Input>, region: string): Promise<{ client: S3Client; signal: AbortSignal }> {
+  return { client: await ctx.services.storage.s3(region), signal: ctx.signal };
 }
 
 function bucketOf(cfg: Input, bucket: NonNullable<Input['bucket']>): { name: string; region: string } {
@@ -90,7 +90,9 @@ async function exportTenant(ctx: StepContext<Input>): Promise<{ records: number;
     for (const { name, file } of collections) {
       counts[file] = await tenantDb(`exporting ${name}`, () => writeLines(tenantData, cfg, name, path.join(work, file)), tenantData);
     }
-    const bucket = cfg.bucket ? await exportBucket(where(ctx, cfg.bucket.region), bucketOf(cfg, cfg.bucket), path.join(work, 'bucket')) : undefined;
+    const bucket = cfg.bucket
+      ? await exportBucket(await where(ctx, cfg.bucket.region), bucketOf(cfg, cfg.bucket), path.join(work, 'bucket'))
+      : undefined;
     // What the archive holds, so a tenant with no data still has an archive saying so.
     const manifest = {
       tenantId: cfg.tenantId,

@@ -49,9 +49,9 @@ function generateCredentials(tenantId: string): string {
   });
 }
 
-function secretsManager(ctx: StepContext<Input>) {
+async function secretsManager(ctx: StepContext<Input>) {
   const { secrets } = ctx.services;
-  return { client: ctx.input.region === undefined ? secrets.client : secrets.inRegion(ctx.input.region), signal: ctx.signal };
+  return { client: await (ctx.input.region === undefined ? secrets.client() : secrets.inRegion(ctx.input.region)), signal: ctx.signal };
 }
 
 function identityOutputs(secret: SecretIdentity): Outputs {
@@ -75,13 +75,13 @@ function notOurs(path: string, secret: SecretFacts): PermanentError {
 
 /** The name is taken: ours from an earlier attempt (restored if a rollback scheduled it for deletion), or refuse. */
 async function adoptOwnSecret(ctx: StepContext<Input>): Promise<SecretIdentity> {
-  const existing = await describeSecret(secretsManager(ctx), ctx.input.path);
+  const existing = await describeSecret(await secretsManager(ctx), ctx.input.path);
   if (existing === undefined) {
     // Deleted for good in between, or not yet visible (AWS is eventually consistent): try again.
     throw new TransientError(`Secrets Manager refused to create secret ${ctx.input.path} as existing, but cannot find it yet`);
   }
   if (existing.ownerJob !== ctx.jobId) throw notOurs(ctx.input.path, existing);
-  if (existing.deletedDate !== undefined) await restoreSecret(secretsManager(ctx), existing.arn);
+  if (existing.deletedDate !== undefined) await restoreSecret(await secretsManager(ctx), existing.arn);
   return existing;
 }
 
@@ -92,7 +92,7 @@ export const tenantSecretsStep = defineStep({
   input,
   uses: ['aws-secrets'],
   async run(ctx) {
-    const created = await createSecret(secretsManager(ctx), {
+    const created = await createSecret(await secretsManager(ctx), {
       name: ctx.input.path,
       description: ctx.input.description ?? `Credentials of tenant ${ctx.input.tenantId}`,
       value: generateCredentials(ctx.input.tenantId),
@@ -104,7 +104,7 @@ export const tenantSecretsStep = defineStep({
     return { status: 'done', outputs: identityOutputs(secret) };
   },
   async check(ctx): Promise<CheckResult> {
-    const secret = await describeSecret(secretsManager(ctx), secretId(ctx));
+    const secret = await describeSecret(await secretsManager(ctx), secretId(ctx));
     const path = ctx.input.path;
     if (secret === undefined) return { status: 'missing', reason: `secret ${path} does not exist` };
     if (secret.deletedDate !== undefined) return { status: 'missing', reason: `secret ${path} is scheduled for deletion` };
@@ -114,9 +114,9 @@ export const tenantSecretsStep = defineStep({
   },
   async rollback(ctx) {
     // Only ever delete our own secret, even when the outputs were never recorded.
-    const secret = await describeSecret(secretsManager(ctx), secretId(ctx));
+    const secret = await describeSecret(await secretsManager(ctx), secretId(ctx));
     if (secret === undefined || secret.deletedDate !== undefined || secret.ownerJob !== ctx.jobId) return;
-    await scheduleDeletion(secretsManager(ctx), secret.arn, ctx.services.secrets.recoveryWindowDays);
+    await scheduleDeletion(await secretsManager(ctx), secret.arn, ctx.services.secrets.recoveryWindowDays);
   },
   plan(cfg, context) {
     return {

@@ -100,9 +100,10 @@ export const welcomeEmailStep = defineStep({
   async run(ctx) {
     if (typeof ctx.outputs['messageId'] === 'string') return { status: 'done', outputs: ctx.outputs };
     const messageId = invitationMessageId(ctx.idempotencyKey);
+    const transport = await ctx.services.mail.transport();
     let response: unknown;
     try {
-      const info = await ctx.services.mail.transport.sendMail({
+      const info = await transport.sendMail({
         from: ctx.services.mail.from,
         to: ctx.input.to,
         subject: invitationSubject(ctx.input),

@@ -65,7 +65,13 @@ describe('the billing step puts a closed deal on a Stripe subscription', () => {
   afterEach(() => fake.close());
 
   function ctx(deal: Deal, outputs: Record<string, unknown> = {}, client: Stripe = stripe): StepContext<unknown> {
-    return stepContext({ jobId: deal.jobId, stepId: 'billing', tenant: sampleTenant({ slug: deal.slug }), services: { stripe: client }, outputs });
+    return stepContext({
+      jobId: deal.jobId,
+      stepId: 'billing',
+      tenant: sampleTenant({ slug: deal.slug }),
+      services: { stripe: async () => client },
+      outputs,
+    });
   }
 
   /** The rollback of a decommissioning: the tenant was live and its customer paid for the period. */

@@ -46,7 +46,7 @@ function dnsContext(
     jobId: opts.jobId ?? 'acme-dns-job',
     stepId: 'dns',
     outputs: opts.outputs ?? {},
-    services: { dns: { client: opts.client ?? moto, hostedZoneId: opts.zoneId ?? zone.zoneId } },
+    services: { dns: { client: async () => opts.client ?? moto, hostedZoneId: opts.zoneId ?? zone.zoneId } },
   });
 }
 

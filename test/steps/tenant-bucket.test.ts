@@ -47,7 +47,7 @@ function context(opts: { endpoint?: string; outputs?: Record<string, unknown> } 
     jobId: 'acme-bucket-job',
     stepId: 'storage',
     outputs: opts.outputs ?? {},
-    services: { storage: { s3: (region) => s3(region, opts.endpoint) } },
+    services: { storage: { s3: async (region) => s3(region, opts.endpoint) } },
   });
 }
 

@@ -38,9 +38,9 @@ function context(outputs: Record<string, unknown> = {}, acmEndpoint = MOTO, jobI
     stepId: 'certificate',
     outputs,
     services: {
-      dns: { client: route53, hostedZoneId: zoneId },
+      dns: { client: async () => route53, hostedZoneId: zoneId },
       certificates: {
-        acm: (region) => (acmEndpoint === MOTO && region === 'eu-west-2' ? acm : new ACMClient({ ...aws, endpoint: acmEndpoint, region })),
+        acm: async (region) => (acmEndpoint === MOTO && region === 'eu-west-2' ? acm : new ACMClient({ ...aws, endpoint: acmEndpoint, region })),
       },
     },
   });

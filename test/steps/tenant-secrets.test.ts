@@ -50,8 +50,8 @@ function secretsContext(opts: SecretsOptions = {}): StepContext<unknown> {
     outputs: opts.outputs ?? {},
     services: {
       secrets: {
-        client: opts.client ?? moto,
-        inRegion: (region) => (opts.client ? opts.client : secretsIn(region)),
+        client: async () => opts.client ?? moto,
+        inRegion: async (region) => (opts.client ? opts.client : secretsIn(region)),
         recoveryWindowDays: opts.recoveryWindowDays ?? 7,
       },
     },

@@ -25,7 +25,13 @@ describe('the welcome email invites the customer admin to their new workspace', 
 
   function ctx(outputs: Record<string, unknown> = {}): StepContext<unknown> {
     const transport = nodemailer.createTransport(sink.url);
-    return stepContext({ jobId, stepId: 'welcome_email', tenant: sampleTenant(), outputs, services: { mail: { transport, from: FROM } } });
+    return stepContext({
+      jobId,
+      stepId: 'welcome_email',
+      tenant: sampleTenant(),
+      outputs,
+      services: { mail: { transport: async () => transport, from: FROM } },
+    });
   }
 
   const invitation = {

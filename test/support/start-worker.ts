@@ -17,21 +17,29 @@ export function workerEnvFor(app: TestApp): Record<string, string> {
   return { ...app.env, REDIS_URL: app.config.redisUrl, MONGODB_URI: app.config.mongoUri };
 }
 
+/** Extra settings of one worker process: Node's own options (e.g. `--import` a hook) and environment. */
+export type WorkerExtras = { nodeArgs?: readonly string[]; env?: Record<string, string> };
+
 /** Starts a worker process for the app; resolves once it is consuming. */
-export function startWorker(app: TestApp): Promise<ChildProcess> {
-  return startWorkerProcess(workerEnvFor(app));
+export function startWorker(app: TestApp, extras: WorkerExtras = {}): Promise<ChildProcess> {
+  return startWorkerProcess({ ...workerEnvFor(app), ...extras.env }, extras.nodeArgs ? { nodeArgs: extras.nodeArgs } : {});
 }
 
 /**
  * Starts a worker process configured by `env` (on top of this process's
  * environment); resolves once it is consuming. `lockMs`: how long a step's
- * lock lasts, so how soon a killed worker's step is taken over.
+ * lock lasts, so how soon a killed worker's step is taken over; `nodeArgs`: Node's own
+ * options, before the script.
  */
 export async function startWorkerProcess(
   env: Record<string, string>,
-  opts: { lockMs?: number; stderr?: 'inherit' | number } = {},
+  opts: { lockMs?: number; stderr?: 'inherit' | number; nodeArgs?: readonly string[] } = {},
 ): Promise<ChildProcess> {
-  const args = [resolve(ROOT, 'test/support/worker-process.ts'), ...(opts.lockMs === undefined ? [] : ['--lock-ms', String(opts.lockMs)])];
+  const args = [
+    ...(opts.nodeArgs ?? []),
+    resolve(ROOT, 'test/support/worker-process.ts'),
+    ...(opts.lockMs === undefined ? [] : ['--lock-ms', String(opts.lockMs)]),
+  ];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },
@@ -61,7 +69,10 @@ export async function stopWorker(child: ChildProcess, signal: NodeJS.Signals): P
  * Per test: an app that only submits work, and worker processes that do it.
  * After each test the workers stop first (hooks run last-registered first), then the app.
  */
-export function appWithWorkersPerTest(): { startApp(pipeline: string): Promise<TestApp>; startWorker(app: TestApp): Promise<ChildProcess> } {
+export function appWithWorkersPerTest(): {
+  startApp(pipeline: string): Promise<TestApp>;
+  startWorker(app: TestApp, extras?: WorkerExtras): Promise<ChildProcess>;
+} {
   const start = appPerTest();
   const workers: ChildProcess[] = [];
   afterEach(async () => {
@@ -69,8 +80,8 @@ export function appWithWorkersPerTest(): { startApp(pipeline: string): Promise<T
   });
   return {
     startApp: (pipeline) => start({ pipeline, runWorkers: false }),
-    async startWorker(app) {
-      const child = await startWorker(app);
+    async startWorker(app, extras) {
+      const child = await startWorker(app, extras);
       workers.push(child);
       return child;
     },

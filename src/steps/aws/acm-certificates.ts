@@ -5,16 +5,12 @@
  * recorded, and deleted. Errors name the certificate's domain, never a value.
  */
 import { createHash } from 'node:crypto';
-import {
-  DeleteCertificateCommand,
-  DescribeCertificateCommand,
-  ListCertificatesCommand,
-  ListTagsForCertificateCommand,
-  RequestCertificateCommand,
-  type ACMClient,
-} from '@aws-sdk/client-acm';
+import type { ACMClient } from '@aws-sdk/client-acm';
 import { PermanentError } from '../../domain/errors.ts';
 import { awsFailure, isAccessDenied, isAwsError, isTransientAwsFailure, transientAwsError } from './errors.ts';
+
+/** The SDK's module, imported on a step's first call: a process that runs no certificate step never loads it. */
+const sdk = () => import('@aws-sdk/client-acm');
 
 type Call = { client: ACMClient; signal: AbortSignal };
 
@@ -27,6 +23,7 @@ export type ValidationRecord = { name: string; type: string; value: string };
 export type CertificateFacts = { status: string; validation: ValidationRecord | undefined };
 
 export async function requestCertificate(call: Call, req: { domain: string; token: string; tags: Record<string, string> }): Promise<string> {
+  const { RequestCertificateCommand } = await sdk();
   try {
     const answer = await call.client.send(
       new RequestCertificateCommand({
@@ -46,6 +43,7 @@ export async function requestCertificate(call: Call, req: { domain: string; toke
 
 /** Status and validation record (absent until ACM has made it); undefined when there is no such certificate. */
 export async function describeCertificate(call: Call, arn: string, domain: string): Promise<CertificateFacts | undefined> {
+  const { DescribeCertificateCommand } = await sdk();
   try {
     const answer = await call.client.send(new DescribeCertificateCommand({ CertificateArn: arn }), { abortSignal: call.signal });
     const record = answer.Certificate?.DomainValidationOptions?.find((o) => o.ResourceRecord !== undefined)?.ResourceRecord;
@@ -59,6 +57,7 @@ export async function describeCertificate(call: Call, arn: string, domain: strin
 
 /** The certificate for `domain` tagged with this tag, when a run's ARN was never recorded. */
 export async function findTaggedCertificate(call: Call, domain: string, tag: { key: string; value: string }): Promise<string | undefined> {
+  const { ListCertificatesCommand, ListTagsForCertificateCommand } = await sdk();
   try {
     let NextToken: string | undefined;
     do {
@@ -80,6 +79,7 @@ export async function findTaggedCertificate(call: Call, domain: string, tag: { k
 
 /** Deleting a certificate already gone is fine; one still attached to a load balancer or CDN is a person's call. */
 export async function deleteCertificate(call: Call, arn: string, domain: string): Promise<void> {
+  const { DeleteCertificateCommand } = await sdk();
   try {
     await call.client.send(new DeleteCertificateCommand({ CertificateArn: arn }), { abortSignal: call.signal });
   } catch (err) {

@@ -3,15 +3,12 @@
  * Route 53 has no client token: UPSERT is what makes a re-run harmless, and a
  * DELETE must repeat the record's exact TTL and values, so it is read first.
  */
-import {
-  ChangeResourceRecordSetsCommand,
-  GetChangeCommand,
-  ListResourceRecordSetsCommand,
-  type ResourceRecordSet,
-  type Route53Client,
-} from '@aws-sdk/client-route-53';
+import type { ResourceRecordSet, Route53Client } from '@aws-sdk/client-route-53';
 import { PermanentError } from '../../domain/errors.ts';
 import { awsFailure, isAccessDenied, isAwsError, isTransientAwsFailure, transientAwsError } from './errors.ts';
+
+/** The SDK's module, imported on a step's first call: a process that runs no DNS step never loads it. */
+const sdk = () => import('@aws-sdk/client-route-53');
 
 export type RecordType = 'CNAME' | 'A';
 
@@ -52,6 +49,7 @@ function bareChangeId(id: string): string {
 }
 
 export async function upsertRecord(call: Call, record: DesiredRecord, comment: string): Promise<{ changeId: string; status: string }> {
+  const { ChangeResourceRecordSetsCommand } = await sdk();
   try {
     const answer = await call.client.send(
       new ChangeResourceRecordSetsCommand({
@@ -82,6 +80,7 @@ export async function upsertRecord(call: Call, record: DesiredRecord, comment: s
 
 /** PENDING or INSYNC; 'unknown' when Route 53 no longer knows the change (then look at the record itself). */
 export async function changeStatus(call: Call, changeId: string, where: RecordAddress): Promise<string> {
+  const { GetChangeCommand } = await sdk();
   try {
     const answer = await call.client.send(new GetChangeCommand({ Id: changeId }), { abortSignal: call.signal });
     return answer.ChangeInfo?.Status ?? 'unknown';
@@ -93,6 +92,7 @@ export async function changeStatus(call: Call, changeId: string, where: RecordAd
 
 /** The record set with this exact name and type, or undefined. */
 export async function findRecordSet(call: Call, where: RecordAddress): Promise<ResourceRecordSet | undefined> {
+  const { ListResourceRecordSetsCommand } = await sdk();
   try {
     // The listing starts at the given name and type, in Route 53's order: the
     // first set is ours only if its name and type match.
@@ -120,6 +120,7 @@ export async function findRecordSet(call: Call, where: RecordAddress): Promise<R
  * found"): look again, and only a record still there is a real failure.
  */
 export async function deleteRecordSet(call: Call, where: RecordAddress, set: ResourceRecordSet, comment: string): Promise<void> {
+  const { ChangeResourceRecordSetsCommand } = await sdk();
   try {
     await call.client.send(
       new ChangeResourceRecordSetsCommand({

@@ -5,27 +5,12 @@
  * deleting it. Each call names the bucket in its errors, never a value sent.
  */
 import { createHash } from 'node:crypto';
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectsCommand,
-  GetBucketEncryptionCommand,
-  GetBucketLocationCommand,
-  GetBucketTaggingCommand,
-  GetBucketVersioningCommand,
-  GetPublicAccessBlockCommand,
-  HeadBucketCommand,
-  ListObjectVersionsCommand,
-  PutBucketEncryptionCommand,
-  PutBucketLifecycleConfigurationCommand,
-  PutBucketTaggingCommand,
-  PutBucketVersioningCommand,
-  PutPublicAccessBlockCommand,
-  BucketLocationConstraint,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { PermanentError } from '../../domain/errors.ts';
 import { awsFailure, isAccessDenied, isAwsError, isTransientAwsFailure, transientAwsError } from './errors.ts';
+
+/** The SDK's module, imported on a step's first call: a process that runs no bucket step never loads it. */
+const sdk = () => import('@aws-sdk/client-s3');
 
 type Call = { client: S3Client; signal: AbortSignal };
 
@@ -46,6 +31,7 @@ export function bucketName(prefix: string, slug: string, region: string): string
 
 /** The bucket's region as S3 reports it (us-east-1 answers an empty constraint); undefined when there is no such bucket. */
 export async function bucketRegion(call: Call, bucket: string): Promise<string | undefined> {
+  const { GetBucketLocationCommand } = await sdk();
   try {
     const answer = await call.client.send(new GetBucketLocationCommand({ Bucket: bucket }), { abortSignal: call.signal });
     const constraint = answer.LocationConstraint ?? '';
@@ -57,6 +43,7 @@ export async function bucketRegion(call: Call, bucket: string): Promise<string |
 }
 
 export async function bucketExists(call: Call, bucket: string): Promise<boolean> {
+  const { HeadBucketCommand } = await sdk();
   try {
     await call.client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal: call.signal });
     return true;
@@ -68,6 +55,7 @@ export async function bucketExists(call: Call, bucket: string): Promise<boolean>
 
 /** 'created'; 'ours' when this AWS account has it already (an earlier attempt?); 'another-account' when the global name is someone else's. */
 export async function createBucket(call: Call, bucket: string, region: string): Promise<'created' | 'ours' | 'another-account'> {
+  const { BucketLocationConstraint, CreateBucketCommand } = await sdk();
   // Outside us-east-1 the region must be named, or S3 refuses (or, on older endpoints, puts it in us-east-1).
   const constraint = Object.values(BucketLocationConstraint).find((known) => known === region);
   if (region !== 'us-east-1' && constraint === undefined) throw new PermanentError(`S3 has no region named ${region} for bucket ${bucket}`);
@@ -86,6 +74,13 @@ export type BucketSettings = { tags: Record<string, string>; versioning: boolean
 
 /** Every setting is a PUT of the whole setting, so running this again changes nothing. */
 export async function configureBucket(call: Call, bucket: string, settings: BucketSettings): Promise<void> {
+  const {
+    PutBucketEncryptionCommand,
+    PutBucketLifecycleConfigurationCommand,
+    PutBucketTaggingCommand,
+    PutBucketVersioningCommand,
+    PutPublicAccessBlockCommand,
+  } = await sdk();
   const opts = { abortSignal: call.signal };
   const { client } = call;
   const Bucket = bucket;
@@ -115,6 +110,7 @@ export async function configureBucket(call: Call, bucket: string, settings: Buck
 
 /** The bucket's tags, {} when it has none; undefined when the bucket is gone. */
 export async function bucketTags(call: Call, bucket: string): Promise<Record<string, string> | undefined> {
+  const { GetBucketTaggingCommand } = await sdk();
   try {
     const answer = await call.client.send(new GetBucketTaggingCommand({ Bucket: bucket }), { abortSignal: call.signal });
     return Object.fromEntries((answer.TagSet ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? '']));
@@ -127,6 +123,7 @@ export async function bucketTags(call: Call, bucket: string): Promise<Record<str
 
 /** What a person (or check) wants to know the bucket still has: encryption, the public access block, versioning. */
 export async function bucketSafeguards(call: Call, bucket: string): Promise<{ encrypted: boolean; publicBlocked: boolean; versioned: boolean }> {
+  const { GetBucketEncryptionCommand, GetBucketVersioningCommand, GetPublicAccessBlockCommand } = await sdk();
   try {
     const opts = { abortSignal: call.signal };
     const encryption = await call.client
@@ -156,6 +153,7 @@ function absent(code: string): (err: unknown) => undefined {
 
 /** Deletes every object version and delete marker (1,000 a request), then the bucket; a bucket already gone is fine. */
 export async function emptyAndDeleteBucket(call: Call, bucket: string): Promise<void> {
+  const { DeleteBucketCommand, DeleteObjectsCommand, ListObjectVersionsCommand } = await sdk();
   try {
     for (;;) {
       const page = await call.client.send(new ListObjectVersionsCommand({ Bucket: bucket, MaxKeys: 1000 }), { abortSignal: call.signal });

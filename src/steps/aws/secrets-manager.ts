@@ -3,15 +3,12 @@
  * failures mean. Secret values go in and never come back out of here: these
  * functions return names, ARNs, versions and tags only.
  */
-import {
-  CreateSecretCommand,
-  DeleteSecretCommand,
-  DescribeSecretCommand,
-  RestoreSecretCommand,
-  type SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PermanentError } from '../../domain/errors.ts';
 import { awsFailure, isAccessDenied, isAwsError, isTransientAwsFailure, transientAwsError } from './errors.ts';
+
+/** The SDK's module, imported on a step's first call: a process that runs no secrets step never loads it. */
+const sdk = () => import('@aws-sdk/client-secrets-manager');
 
 /** Tag naming the provisioning job that created a secret: how a retry recognises its own. */
 export const JOB_TAG = 'provisioner-job';
@@ -45,6 +42,7 @@ export type NewSecret = {
  * "scheduled for deletion"; moto: ResourceExistsException).
  */
 export async function createSecret(call: Call, secret: NewSecret): Promise<SecretIdentity | 'name-taken'> {
+  const { CreateSecretCommand } = await sdk();
   try {
     const answer = await call.client.send(
       new CreateSecretCommand({
@@ -70,6 +68,7 @@ function isDeletionConflict(err: unknown): boolean {
 
 /** undefined when no secret has this name or ARN. */
 export async function describeSecret(call: Call, secretId: string): Promise<SecretFacts | undefined> {
+  const { DescribeSecretCommand } = await sdk();
   try {
     const answer = await call.client.send(new DescribeSecretCommand({ SecretId: secretId }), { abortSignal: call.signal });
     const current = Object.entries(answer.VersionIdsToStages ?? {}).find(([, stages]) => stages.includes('AWSCURRENT'));
@@ -87,6 +86,7 @@ export async function describeSecret(call: Call, secretId: string): Promise<Secr
 }
 
 export async function restoreSecret(call: Call, secretId: string): Promise<void> {
+  const { RestoreSecretCommand } = await sdk();
   try {
     await call.client.send(new RestoreSecretCommand({ SecretId: secretId }), { abortSignal: call.signal });
   } catch (err) {
@@ -96,6 +96,7 @@ export async function restoreSecret(call: Call, secretId: string): Promise<void>
 
 /** Recoverable deletion; a secret already gone or already scheduled is fine. */
 export async function scheduleDeletion(call: Call, secretId: string, recoveryWindowDays: number): Promise<void> {
+  const { DeleteSecretCommand } = await sdk();
   try {
     await call.client.send(new DeleteSecretCommand({ SecretId: secretId, RecoveryWindowInDays: recoveryWindowDays }), {
       abortSignal: call.signal,

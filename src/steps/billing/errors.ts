@@ -4,8 +4,16 @@
  * will be refused again, so it is permanent, with a message that names what
  * to fix. Stripe's messages mask keys; ours never quote one.
  */
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { PermanentError, TransientError, errorMessage } from '../../domain/errors.ts';
+
+/**
+ * The SDK's error, recognised by its shape (every one carries its class's name as `type`, and the
+ * raw answer): testing `instanceof` an SDK class would load the SDK in every process, billing or not.
+ */
+function isStripeError(err: unknown): err is Stripe.errors.StripeError {
+  return err instanceof Error && 'type' in err && typeof err.type === 'string' && 'raw' in err;
+}
 
 /** The object the failing call was about, as a person reads it: "customer", "subscription"… */
 export type BillingObject =
@@ -29,26 +37,23 @@ function hintFor(param: string | undefined): string {
 
 export function billingError(err: unknown, object: BillingObject): Error {
   if (err instanceof TransientError || err instanceof PermanentError) return err;
-  const errors = Stripe.errors;
-  if (err instanceof errors.StripeRateLimitError) return new TransientError(`Stripe rate-limited the ${object} request (HTTP 429); will retry`);
-  if (err instanceof errors.StripeConnectionError) return new TransientError(`Stripe unreachable during the ${object} request: ${err.message}`);
-  if (err instanceof errors.StripeAuthenticationError) {
+  if (!isStripeError(err)) return new TransientError(`Stripe ${object} request failed: ${errorMessage(err)}`);
+  if (err.type === 'StripeRateLimitError') return new TransientError(`Stripe rate-limited the ${object} request (HTTP 429); will retry`);
+  if (err.type === 'StripeConnectionError') return new TransientError(`Stripe unreachable during the ${object} request: ${err.message}`);
+  if (err.type === 'StripeAuthenticationError') {
     return new PermanentError(`Stripe rejected our API key (HTTP 401) during the ${object} request; check STRIPE_SECRET_KEY`);
   }
-  if (err instanceof errors.StripePermissionError) {
+  if (err.type === 'StripePermissionError') {
     return new PermanentError(`Our Stripe API key may not make the ${object} request (HTTP 403); grant the restricted key that permission`);
   }
-  if (err instanceof errors.StripeIdempotencyError) {
+  if (err.type === 'StripeIdempotencyError') {
     return new PermanentError(
       `Stripe refused the ${object}: ${err.message} (the request changed since it was first sent; it can be retried as a new job)`,
     );
   }
-  if (err instanceof errors.StripeError && (err.statusCode ?? 0) >= 500) {
-    return new TransientError(`Stripe failed the ${object} request (HTTP ${err.statusCode}): ${err.message}`);
-  }
-  if (err instanceof errors.StripeAPIError) return new TransientError(`Stripe failed the ${object} request: ${err.message}`);
-  if (err instanceof errors.StripeError) return new PermanentError(`Stripe refused the ${object}: ${err.message}${hintFor(err.param)}`);
-  return new TransientError(`Stripe ${object} request failed: ${errorMessage(err)}`);
+  if ((err.statusCode ?? 0) >= 500) return new TransientError(`Stripe failed the ${object} request (HTTP ${err.statusCode}): ${err.message}`);
+  if (err.type === 'StripeAPIError') return new TransientError(`Stripe failed the ${object} request: ${err.message}`);
+  return new PermanentError(`Stripe refused the ${object}: ${err.message}${hintFor(err.param)}`);
 }
 
 /** Runs one Stripe call and turns its failure into a step error. */
@@ -62,5 +67,5 @@ export async function stripeCall<T>(object: BillingObject, call: () => Promise<T
 
 /** Stripe's "No such …": the object is already gone, which rollback and check take as an answer. */
 export function isResourceMissing(err: unknown): boolean {
-  return err instanceof Stripe.errors.StripeError && err.code === 'resource_missing';
+  return isStripeError(err) && err.code === 'resource_missing';
 }

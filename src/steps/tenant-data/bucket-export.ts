@@ -8,7 +8,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { bucketExists, s3Error } from '../aws/s3-buckets.ts';
 
 export type BucketExport = { name: string; region: string; objects: number; bytes: number };
@@ -29,6 +29,8 @@ export async function exportBucket(
   bucket: { name: string; region: string },
   root: string,
 ): Promise<BucketExport | undefined> {
+  // Imported here: only a decommissioning that exports a bucket needs the S3 SDK.
+  const { GetObjectCommand, ListObjectsV2Command } = await import('@aws-sdk/client-s3');
   try {
     if (!(await bucketExists(call, bucket.name))) return undefined;
     let objects = 0;

@@ -23,6 +23,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
+import launch from '../bin/node-launch.json' with { type: 'json' };
 import type { Redis } from 'ioredis';
 import { STEP_QUEUE } from '../src/engine/engine.ts';
 import { SlackFake } from '../test/support/slack-fake.ts';
@@ -190,18 +191,20 @@ async function startedAll(starting: readonly Promise<WorkerProcess>[], running: 
   for (const s of settled) if (s.status === 'rejected') throw s.reason;
 }
 
-/** The flags bin/provisioner.mjs starts Node with, unless NODE_OPTIONS chooses its own young generation. */
-function nodeFlags(env: Record<string, string>): string[] {
-  if (env['NODE_OPTIONS']?.includes('--max-semi-space-size')) return [];
-  const flags: unknown = JSON.parse(readFileSync(join(ROOT, 'bin', 'node-flags.json'), 'utf8'));
-  return Array.isArray(flags) ? flags.map(String) : [];
+/** How bin/provisioner.mjs starts Node (bin/node-launch.json): its flags, unless NODE_OPTIONS chooses its own young generation, and its compile cache. */
+function nodeLaunch(env: Record<string, string>): { flags: string[]; env: Record<string, string> } {
+  return {
+    flags: env['NODE_OPTIONS']?.includes('--max-semi-space-size') ? [] : launch.flags,
+    env: { NODE_COMPILE_CACHE: process.env['NODE_COMPILE_CACHE'] ?? join(ROOT, launch.compileCache) },
+  };
 }
 
-/** `provisioner worker …` as an operator starts it (with bin/provisioner.mjs's Node flags); resolves once it says it is running. */
+/** `provisioner worker …` as an operator starts it (started as bin/provisioner.mjs starts Node); resolves once it says it is running. */
 async function startWorker(name: string, args: string[], env: Record<string, string>): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [...nodeFlags(env), join(ROOT, 'src/cli/main.ts'), 'worker', ...args], {
+  const launch = nodeLaunch(env);
+  const child = spawn(process.execPath, [...launch.flags, join(ROOT, 'src/cli/main.ts'), 'worker', ...args], {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...launch.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let said = '';

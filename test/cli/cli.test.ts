@@ -338,6 +338,17 @@ describe('the provisioner command answers help, --version and usage errors at on
     expect(result.ms).toBeLessThan(3_000);
   });
 
+  it('keeps our compiled TypeScript in a compile cache, so the next start skips the type stripper', async () => {
+    // Where bin/node-launch.json puts it; emptied first, so what is found there was written by this start.
+    const cache = resolve(ROOT, 'node_modules/.cache/provisioner-compile');
+    rmSync(cache, { recursive: true, force: true });
+    const result = await run(['--version'], { entry: 'bin/provisioner.mjs', env: { ...unconfigured, NODE_COMPILE_CACHE: undefined } });
+    expect(result.code).toBe(0);
+    // Node keeps one folder per Node version and V8 flags, holding an entry per module it compiled.
+    const kept = readdirSync(cache, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
+    expect(kept.length).toBeGreaterThan(10);
+  });
+
   it('the seed dry run reads only the manifests and starts nothing either', async () => {
     const before = leftBehind();
     const result = await provisioner('seed-plan', 'starter');

@@ -1,6 +1,12 @@
 /** The sandbox "external API", kept in Redis so it survives worker crashes like a real one would. */
 import type { Redis } from 'ioredis';
+import { Script } from '../engine/script.ts';
 import type { SandboxLedger } from '../ports/step-services.ts';
+
+/** KEYS: the ledger, its creation counts; ARGV: the resource's key, its record. 1 if created now, 0 if it existed. */
+const CREATE = new Script(
+  "if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end redis.call('HINCRBY', KEYS[2], ARGV[1], 1) return 1",
+);
 
 export class RedisSandboxLedger implements SandboxLedger {
   private readonly redis: Redis;
@@ -16,14 +22,7 @@ export class RedisSandboxLedger implements SandboxLedger {
    * sent again by the client, and a second HINCRBY on its own would count a creation that never happened.
    */
   async create(key: string, resource: { jobId: string; stepId: string; name: string }): Promise<{ created: boolean }> {
-    const created = await this.redis.eval(
-      "if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end redis.call('HINCRBY', KEYS[2], ARGV[1], 1) return 1",
-      2,
-      this.key,
-      `${this.key}:creations`,
-      key,
-      JSON.stringify({ ...resource, createdAt: Date.now() }),
-    );
+    const created = await CREATE.run(this.redis, [this.key, `${this.key}:creations`], [key, JSON.stringify({ ...resource, createdAt: Date.now() })]);
     return { created: created === 1 };
   }
 

@@ -45,7 +45,7 @@ export const STEP_QUEUE = 'steps';
 /** Concurrency per BullMQ Worker; more is served by more workers. */
 const WORKER_SLICE = 50;
 /** Events the recorder handles at most in one batch: one audit insert and one write of the batch's views. */
-const RECORDER_BATCH = 5000;
+const RECORDER_BATCH = 2000;
 /** A stopping process lets running steps finish for this long (they are bounded by their own timeouts). */
 const WORKER_CLOSE_MS = 30_000;
 

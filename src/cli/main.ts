@@ -22,7 +22,7 @@ import { addLifecycleCommands } from './lifecycle-commands.ts';
 import { withLocalServers } from './local-services.ts';
 import { operatorIdentity } from './operator.ts';
 import { intakeFromOptions, withIntakeOptions, type IntakeOptions } from './intake-options.ts';
-import { jsonOption, nameAllMissingOptions, rolesOption } from './usage.ts';
+import { jsonOption, nameAllMissingOptions, rolesOption, serveRolesOption } from './usage.ts';
 
 // Names, reasons and errors come from people and older stored jobs: no escape sequence or bidi control reaches the terminal.
 const print = (line: string) => process.stdout.write(`${line.split('\n').map(printable).join('\n')}\n`);
@@ -213,12 +213,21 @@ export function buildProgram(config: Config): Command {
   program
     .command('serve')
     .description('run the control room (web), the Slack bot when SLACK_MODE is on, and step workers')
-    .action(async () => {
-      const app = await composeApp(config, { runWorkers: true, serveSlack: config.slack !== null, serveWeb: true });
+    .addOption(
+      new Option(
+        '--roles <list>',
+        `the worker roles this process runs too, comma-separated: ${WORKER_ROLES.join(', ')}; or none, when \`provisioner worker\` processes run them`,
+      )
+        .argParser(serveRolesOption)
+        .default([...WORKER_ROLES], WORKER_ROLES.join(',')),
+    )
+    .action(async (o: { roles: WorkerRole[] }) => {
+      const app = await composeApp(config, { runWorkers: o.roles.length > 0, roles: o.roles, serveSlack: config.slack !== null, serveWeb: true });
       if (!app.web) throw new Error('the web control room was not composed');
       const url = await app.web.listen().catch(closing(app));
       await app.slack?.start();
       print(`Control room: ${url}/admin (health ${url}/healthz, metrics ${url}/metrics).`);
+      print(`Worker roles: ${o.roles.length > 0 ? o.roles.join(', ') : 'none (provisioner worker processes run the steps, recorder and notifier)'}.`);
       if (config.slack) print(`Slack: ${config.slack.mode === 'http' ? `requests at ${url}/slack/events` : 'Socket Mode connected'}.`);
       if (config.profile === 'local') print(`Sign in once with: ${await app.web.signInLink(config.operator)}`);
       print('Ctrl-C to stop.');

@@ -44,3 +44,8 @@ export function rolesOption(value: string): WorkerRole[] {
   if (!parsed.ok) throw new InvalidArgumentError(parsed.problem);
   return parsed.roles;
 }
+
+/** `serve --roles`: as `rolesOption`, or `none` for a process that only serves (worker processes elsewhere do the rest). */
+export function serveRolesOption(value: string): WorkerRole[] {
+  return value.trim() === 'none' ? [] : rolesOption(value);
+}

@@ -160,6 +160,25 @@ describe('a worker split by role, one process each', () => {
     expect((await app.engine.eventStreamGroups()).map((g) => g.group).sort()).toEqual(['dispatcher', 'recorder']);
   });
 
+  it('`provisioner serve --roles none` serves the control room and runs nothing; a worker process elsewhere runs the job', async () => {
+    const app = await startApp({ pipeline: PIPELINE, runWorkers: false });
+    const port = await freePort();
+    const env = { ...workerEnvFor(app), HTTP_PORT: String(port), SLACK_MODE: 'off', METRICS_PORT: '0' };
+    const serve = await provisioner(['serve', '--roles', 'none'], env, /Worker roles: (.+)\./);
+    running.push(serve.child);
+    expect(serve.match[1]).toContain('none');
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+
+    const { job } = await app.service.provision(dealFor(), REQUESTER);
+    // Given time to, a process with every role would have run both 10 ms steps and read the events by now.
+    await new Promise((done) => setTimeout(done, 1_000));
+    expect((await app.service.status(job.jobId)).steps.map((s) => s.state)).toEqual(['ready', 'pending']);
+    expect(await app.engine.eventStreamGroups()).toEqual([]);
+
+    running.push((await provisioner(['worker'], env, /Worker running \(steps, recorder, notifier;/)).child);
+    expect((await waitForRecord(app, job.jobId)).status).toBe('live');
+  });
+
   it('refuses an unknown role, naming it, before anything starts', async () => {
     const child = spawn(process.execPath, [resolve(ROOT, 'src/cli/main.ts'), 'worker', '--roles', 'steps,recorderr'], {
       cwd: ROOT,

@@ -105,7 +105,11 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<App
     sampleTenantSettings: config.tenant,
     webhookEndpoints: new Set(Object.keys(config.webhookEndpoints)),
   });
-  const uses = integrationsUsed(manifests);
+  // A worker process without the steps role (a recorder, a notifier) never calls an integration, so it needs
+  // none of their settings; every other process runs steps or shows what they will do (previews name regions,
+  // zones and hosts), so it does.
+  const callsIntegrations = !opts.runWorkers || (opts.roles?.includes('steps') ?? true);
+  const uses = callsIntegrations ? integrationsUsed(manifests) : new Map<Integration, readonly string[]>();
   if (config.profile === 'production') {
     requireIntegrations(config, uses);
     refuseSimulatedSteps(manifests);

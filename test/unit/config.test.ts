@@ -2,16 +2,19 @@
  * A platform engineer deploys the bot: the local profile needs nothing, the
  * production profile names every variable the pipeline's integrations lack.
  */
+import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MongoClient } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { compose } from '../../src/compose.ts';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { orgAllowed, secretMatches } from '../../src/domain/salesforce-endpoint.ts';
 import { callerDisplayName, callersWithNewToken, callersWithoutToken, callerWithToken, tokenHash } from '../../src/domain/api-callers.ts';
 import { ManifestError } from '../../src/manifests/load.ts';
+import { serverUrl } from '../support/servers.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dirs = { MANIFESTS_DIR: path.join(root, 'manifests'), SEED_MANIFESTS_DIR: path.join(root, 'seed-manifests') };
@@ -20,6 +23,14 @@ const PRODUCTION = {
   PROVISIONER_PROFILE: 'production',
   WEBHOOK_SIGNING_SECRET: 'a-production-signing-secret',
   MONGODB_URI: 'mongodb://127.0.0.1:9/',
+};
+
+/** What the pipeline's own settings and webhook endpoints need in production (not the integrations'). */
+const PIPELINE_SETTINGS = {
+  CS_PLATFORM_WEBHOOK_URL: 'https://cs.example/hook',
+  SLACK_NOTICE_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/x',
+  DNS_RECORD_TARGET: 'edge.example.net',
+  TENANT_BUCKET_PREFIX: 'acme-prod',
 };
 
 async function startupError(env: Record<string, string>): Promise<Error> {
@@ -40,13 +51,7 @@ describe('configuring the integrations', () => {
   });
 
   it('production names each missing integration variable and the step that needs it, before connecting anywhere', async () => {
-    const error = await startupError({
-      ...PRODUCTION,
-      CS_PLATFORM_WEBHOOK_URL: 'https://cs.example/hook',
-      SLACK_NOTICE_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/x',
-      DNS_RECORD_TARGET: 'edge.example.net',
-      TENANT_BUCKET_PREFIX: 'acme-prod',
-    });
+    const error = await startupError({ ...PRODUCTION, ...PIPELINE_SETTINGS });
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.message.split('\n').slice(1)).toEqual([
       '  ROUTE53_HOSTED_ZONE_ID is required: step dns, certificate uses aws-route53',
@@ -57,6 +62,37 @@ describe('configuring the integrations', () => {
       '  SMTP_URL is required: step welcome_email uses smtp',
       '  MAIL_FROM is required: step welcome_email uses smtp',
     ]);
+  });
+
+  it('a recorder process starts in production without any integration setting: it never calls one', async () => {
+    const tag = randomBytes(3).toString('hex');
+    const app = await compose(
+      loadConfig({
+        ...PRODUCTION,
+        ...PIPELINE_SETTINGS,
+        REDIS_URL: serverUrl('REDIS_URL'),
+        MONGODB_URI: serverUrl('MONGODB_URI'),
+        MONGODB_DB: `cfg_${tag}`,
+        QUEUE_PREFIX: `cfg${tag}`,
+        LOG_LEVEL: 'silent',
+      }),
+      { runWorkers: true, roles: ['recorder'] },
+    );
+    try {
+      expect((await app.engine.eventStreamGroups()).map((g) => g.group)).toEqual(['recorder']);
+    } finally {
+      await app.close();
+      const mongo = new MongoClient(serverUrl('MONGODB_URI'));
+      await mongo.db(`cfg_${tag}`).dropDatabase();
+      await mongo.close();
+    }
+    // The same settings for a process that runs steps are refused, naming what is missing.
+    const error = await compose(loadConfig({ ...PRODUCTION, ...PIPELINE_SETTINGS }), { runWorkers: true, roles: ['steps'] }).then(
+      () => new Error('started'),
+      (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toContain('STRIPE_SECRET_KEY is required');
   });
 
   it('a pipeline setting or webhook endpoint without its variable is named by the variable to set', async () => {

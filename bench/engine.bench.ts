@@ -121,7 +121,8 @@ const TARGET_RATIO = 0.5;
 const TARGET_VS_FLOW = 1.0;
 /** Issue 14: peak RSS of the process running workers + recorder + notifier in the 200-job run. */
 const TARGET_RSS_MB = 250;
-const TARGET_P99_MS = 50;
+/** Issue 14: scheduling p99 stays at most 25 ms in the staggered scenario (an earlier issue asked for under 50). */
+const TARGET_P99_MS = 25;
 const TARGET_ACK_P99_MS = 200;
 const TARGET_API_P99_MS = 50;
 /** Issue 14: every view and audit event in MongoDB within 2 s of the last job of a 200-job burst going live. */
@@ -691,7 +692,7 @@ async function main(): Promise<void> {
     log('store lag:   not measured (BENCH_PROVISION=0)');
   }
   log(
-    `scheduling:  p50 ${fixed(p50, 1)} ms, p99 ${fixed(p99, 1)} ms over ${sched.latencies.length} steps with dependencies (${sched.roots} root steps have none)   target p99 < ${TARGET_P99_MS} ms   ${verdict(p99 < TARGET_P99_MS)}`,
+    `scheduling:  p50 ${fixed(p50, 1)} ms, p99 ${fixed(p99, 1)} ms over ${sched.latencies.length} steps with dependencies (${sched.roots} root steps have none)   target p99 ≤ ${TARGET_P99_MS} ms   ${verdict(p99 <= TARGET_P99_MS)}`,
   );
   log(
     `  where it goes (p50 / p99 ms): last need finished → step job queued by the dispatcher ${fixed(percentile(sched.dispatch, 50))} / ${fixed(percentile(sched.dispatch, 99))}` +

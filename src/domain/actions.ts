@@ -31,7 +31,16 @@ export type StepChange = {
   unlocks?: readonly string[];
 };
 
-export type Release = { stepId: string; ticket: number; phase: Phase };
+export type Release = {
+  stepId: string;
+  ticket: number;
+  phase: Phase;
+  /**
+   * Carried on by the worker whose step released it, in the same slot, rather than queued (the engine's
+   * step-worker.ts): nobody else queues it unless that worker stops first.
+   */
+  carried?: boolean;
+};
 
 export type Transition = {
   mode: JobMode;

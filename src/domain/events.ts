@@ -54,7 +54,7 @@ export type JobEvent = {
 /** The actor for what the engine does by itself. */
 export const ENGINE_ACTOR = 'provisioner';
 
-const ReleaseSchema = z.object({ stepId: z.string(), ticket: z.number(), phase: z.enum(['run', 'compensate']) });
+const ReleaseSchema = z.object({ stepId: z.string(), ticket: z.number(), phase: z.enum(['run', 'compensate']), carried: z.boolean().optional() });
 
 const JobEventSchema = z.object({
   type: z.enum(EVENT_TYPES),

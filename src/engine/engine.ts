@@ -10,7 +10,7 @@
 import { Job, Queue, QueueEvents, Worker, type Telemetry } from 'bullmq';
 import { Redis } from 'ioredis';
 import { hostname } from 'node:os';
-import { planAction, type OperatorAction, type Release } from '../domain/actions.ts';
+import { planAction, type OperatorAction } from '../domain/actions.ts';
 import { ActionRefusedError } from '../domain/errors.ts';
 import type { JobEvent } from '../domain/events.ts';
 import type { JobPatch } from '../domain/job-patch.ts';
@@ -32,7 +32,7 @@ import { liveJob } from './job-batches.ts';
 import { notifyEntries } from './notifier-feed.ts';
 import { recordEntries } from './recorder.ts';
 import { recordAbandoned } from './abandoned-step.ts';
-import { processStepJob } from './step-worker.ts';
+import { handBackCarried, processStepJob, StepJobData, type StepWorkerDeps } from './step-worker.ts';
 import { StreamConsumer } from './stream-consumer.ts';
 import { EventFeed } from './feed.ts';
 import { watchJob } from './watch.ts';
@@ -152,20 +152,26 @@ export class Engine {
     // Released steps are queued on a connection of their own, off the one every processor shares.
     const releases = new Queue(STEP_QUEUE, { connection: this.connection(), prefix: opts.prefix, ...telemetry(opts) });
     releases.on('error', report('the release queue'));
-    const deps = {
+    // Stored on each step it claims and each step job it takes (BullMQ's processedBy): which process holds a stuck
+    // or running step.
+    const name = `${hostname()}-${process.pid}`;
+    // A stopping process carries nothing on: what its steps release is queued for the others.
+    let stopping = false;
+    const deps: StepWorkerDeps = {
       state: this.state,
       definitions: this.definitions,
       stepTypes: opts.stepTypes,
       services: opts.services(this.redis, this.keys),
-      enqueue: (definition: JobDefinition, released: readonly Release[]) => queueReleases(releases, definition, released),
+      enqueue: (definition, released, handBack) => queueReleases(releases, definition, released, handBack),
+      carrying: () => !stopping,
+      runner: name,
+      ...telemetry(opts),
       log: opts.log,
       metrics,
     };
     // Several workers, each with its own connection, fetch in parallel: one worker fetches one job per round trip.
     const concurrency = opts.concurrency ?? 50;
     const count = Math.max(1, Math.ceil(concurrency / WORKER_SLICE));
-    // Stored on each step job it takes (BullMQ's processedBy): which process holds a stuck or running step.
-    const name = `${hostname()}-${process.pid}`;
     const workers = Array.from({ length: count }, () => {
       const worker = new Worker(STEP_QUEUE, (job, token) => processStepJob(deps, job, token), {
         name,
@@ -185,9 +191,14 @@ export class Engine {
     queueEvents.on('error', report('the queue events'));
     queueEvents.on('failed', ({ jobId, failedReason }) => {
       void Job.fromId(this.queue, jobId)
-        .then((job) =>
-          job ? recordAbandoned(this.state, { log: opts.log, metrics, definitions: this.definitions }, job.data, failedReason) : undefined,
-        )
+        .then(async (job) => {
+          if (!job) return;
+          await recordAbandoned(this.state, { log: opts.log, metrics, definitions: this.definitions }, job.data, failedReason);
+          // A job given up on may have been carrying steps its step released: they go back to the queue.
+          const data = StepJobData.safeParse(job.data);
+          const definition = data.success ? await this.definitions.get(data.data.jobId) : null;
+          if (definition) await handBackCarried(deps, definition, jobId);
+        })
         .catch(onError);
     });
     const dispatcher = new StreamConsumer({
@@ -200,6 +211,7 @@ export class Engine {
       handle: (entries) => dispatchReleases(releases, this.definitions, entries),
     });
     const close = async () => {
+      stopping = true;
       await queueEvents.close();
       await Promise.all(workers.map((w) => closeWithin(w, WORKER_CLOSE_MS, report('a step worker'))));
     };

@@ -44,6 +44,10 @@ export const STEP_FIELD = {
   approvedBy: 'a',
   override: 'ov',
   waitingFor: 'w',
+  /** The process that claimed the step last (a step carried on has no queue job of its own to say so). */
+  runner: 'rn',
+  /** The queue job carrying this step on (see step-worker.ts), when one does. */
+  carrier: 'cr',
 } as const;
 
 export type StepField = keyof typeof STEP_FIELD;

@@ -18,6 +18,7 @@ import {
   jobPatchFields,
   newJobFields,
   parseJobState,
+  stepField,
   stepPatchFields,
   transitionFields,
   type JobState,
@@ -72,8 +73,9 @@ export class JobStateStore {
     return this.redis.get(this.keys.definition(jobId));
   }
 
-  async claim(jobId: string, stepId: string, ticket: number, phase: Phase, event: JobEvent): Promise<Claim> {
-    const result = await this.run(claim, jobId, [stepId, ticket, phase, JSON.stringify(event), event.at, STREAM_MAXLEN]);
+  /** Claims a step for `runner` (the process that will run it, kept on the step for whoever looks for it). */
+  async claim(jobId: string, stepId: string, ticket: number, phase: Phase, event: JobEvent, runner = ''): Promise<Claim> {
+    const result = await this.run(claim, jobId, [stepId, ticket, phase, JSON.stringify(event), event.at, STREAM_MAXLEN, runner]);
     if (!Array.isArray(result)) return { status: 'stale' };
     const [status, ...values] = result;
     if (status !== 'ok' && status !== 'resumed') return { status: status === 'held' || status === 'gone' ? status : 'stale' };
@@ -92,6 +94,8 @@ export class JobStateStore {
     outcome: StepState,
     event: JobEvent,
     patch: StepPatch,
+    /** The queue job whose worker carries on the first step this releases to run (see Release.carried). */
+    carrier = '',
   ): Promise<Release[] | null> {
     const result = await this.run(finish, jobId, [
       step.stepId,
@@ -101,6 +105,7 @@ export class JobStateStore {
       JSON.stringify(event),
       JSON.stringify(stepPatchFields(step.stepId, patch)),
       STREAM_MAXLEN,
+      carrier,
     ]);
     if (typeof result !== 'string' || result === 'stale') return null;
     return parseReleases(JSON.parse(result));
@@ -127,6 +132,16 @@ export class JobStateStore {
   async read(jobId: string): Promise<JobState | null> {
     const hash = await this.redis.hgetall(this.keys.jobState(jobId));
     return Object.keys(hash).length === 0 ? null : parseJobState(hash);
+  }
+
+  /** The steps queue job `carrier` carries on that have not finished (ready or running), with their tickets. */
+  async carriedBy(jobId: string, carrier: string): Promise<{ stepId: string; ticket: number; running: boolean }[]> {
+    const hash = await this.redis.hgetall(this.keys.jobState(jobId));
+    if (Object.keys(hash).length === 0) return [];
+    const state = parseJobState(hash);
+    return [...state.steps.values()]
+      .filter((s) => hash[stepField('carrier', s.id)] === carrier && (s.state === 'ready' || s.state === 'running'))
+      .map((s) => ({ stepId: s.id, ticket: s.ticket, running: s.state === 'running' }));
   }
 
   /** Runs a state script on the job: its keys, then its arguments followed by the job id (see lua.ts). */

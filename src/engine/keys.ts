@@ -40,7 +40,7 @@ export function parseReleases(value: unknown): Release[] {
     const ticket: unknown = Reflect.get(item, 'ticket');
     const phase: unknown = Reflect.get(item, 'phase');
     if (typeof stepId === 'string' && typeof ticket === 'number' && (phase === 'run' || phase === 'compensate')) {
-      out.push({ stepId, ticket, phase });
+      out.push(Reflect.get(item, 'carried') === true ? { stepId, ticket, phase, carried: true } : { stepId, ticket, phase });
     }
   }
   return out;

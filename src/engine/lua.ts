@@ -46,7 +46,7 @@ return 1
 `;
 
 /**
- * ARGV: stepId, ticket, phase, event, now, maxlen.
+ * ARGV: stepId, ticket, phase, event, now, maxlen, runner (the claiming process, kept on the step).
  * Returns { ok | resumed | held | stale | gone, ...the step's detail fields, the job's rollback purpose }:
  * ok (started), resumed (already started: redelivery, poll or retry), held
  * (job halted: step goes back to pending). The details come back with the
@@ -55,6 +55,7 @@ return 1
 export const CLAIM_STEP = `${APPEND_EVENT}
 local s = ARGV[1]
 local function with_details(status)
+  redis.call('HSET', KEYS[1], '${S.runner}:' .. s, ARGV[7])
   return { status, unpack(redis.call('HMGET', KEYS[1], ${DETAIL_FIELDS.map((name) => `'${S[name]}:' .. s`).join(', ')}, '${J.rollbackPurpose}')) }
 end
 local state = redis.call('HGET', KEYS[1], '${S.state}:' .. s)
@@ -80,8 +81,10 @@ return with_details('ok')
 `;
 
 /**
- * ARGV: stepId, ticket, phase, outcome state, event, detail fields, maxlen.
- * Returns the released steps as JSON, or 'stale'.
+ * ARGV: stepId, ticket, phase, outcome state, event, detail fields, maxlen, carrier (when not empty, the
+ * queue job whose worker carries the first step released to run on itself: the step is marked carried in
+ * the event, so the dispatcher leaves it alone, and keeps the carrier's id, so that job hands back only its
+ * own steps if it comes back). Returns the released steps as JSON, or 'stale'.
  */
 export const FINISH_STEP = `${APPEND_EVENT}
 local s = ARGV[1]
@@ -119,6 +122,10 @@ else
       end
     end
   end
+end
+if ARGV[8] ~= '' and released[1] ~= nil and released[1].phase == 'run' then
+  released[1].carried = true
+  redis.call('HSET', KEYS[1], '${S.carrier}:' .. released[1].stepId, ARGV[8])
 end
 set_fields(ARGV[6])
 append_event(ARGV[5], released, ARGV[7])

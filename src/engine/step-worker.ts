@@ -2,8 +2,17 @@
  * Runs one step of one job for BullMQ: claims it, calls the step file's run,
  * check or rollback, and records the outcome. What an error means is decided
  * here, once, by its name.
+ *
+ * A step that succeeds carries on, in the same slot and the same BullMQ job,
+ * the first step it releases to run (as Temporal's eager activities do): that
+ * step costs no queueing, fetching or completing of a job of its own. It is
+ * marked carried in the finish that released it, so the dispatcher leaves it
+ * alone; whatever it cannot finish there (a poll, a retry) is handed back to the
+ * queue; and if the worker stops mid-way, the carrying job comes back (BullMQ's
+ * stalled-job check, or a retry) to a step already finished, and hands the
+ * steps it carried that have not finished back to the queue (handBackCarried).
  */
-import { DelayedError, type Job } from 'bullmq';
+import { DelayedError, type Job, SpanKind, type Telemetry } from 'bullmq';
 import { z } from 'zod';
 import { formatDuration } from '../domain/audit.ts';
 import { classifyError, PermanentError, TransientError, type ClassifiedError } from '../domain/errors.ts';
@@ -27,6 +36,8 @@ import {
 import type { DefinitionCache } from './definitions.ts';
 import type { JobStateStore } from './job-state.ts';
 import type { Release } from '../domain/actions.ts';
+import type { HandBack } from './dispatcher.ts';
+import { queueJobId } from './keys.ts';
 import { stepLabel, type StepDetails } from '../domain/job-view.ts';
 import { withTimeout } from './timeout.ts';
 
@@ -35,6 +46,10 @@ export const StepJobData = z.object({
   stepId: z.string(),
   ticket: z.number().int(),
   phase: z.enum(['run', 'compensate']),
+  /** Attempts a carried step made before it was handed back to the queue: they count against its retries. */
+  attemptsBefore: z.number().int().min(0).optional(),
+  /** Handed back while it was running: the worker carrying it stopped mid-step. */
+  takenOver: z.boolean().optional(),
 });
 export type StepJobData = z.infer<typeof StepJobData>;
 
@@ -43,17 +58,65 @@ export type StepWorkerDeps = {
   definitions: DefinitionCache;
   stepTypes: ReadonlyMap<string, StepType>;
   services: StepServices;
-  /** Queues steps a finish released, at once (the dispatcher does it again if this process dies first). */
-  enqueue(definition: JobDefinition, releases: readonly Release[]): Promise<void>;
+  /** Queues steps a finish released, at once (the dispatcher does it again if this process dies first); a hand-back waits first. */
+  enqueue(definition: JobDefinition, releases: readonly Release[], handBack?: HandBack): Promise<void>;
+  /** Whether a finished step may carry on a step it released (not once the process is stopping). */
+  carrying(): boolean;
+  /** This process, as claims record it (host-pid). */
+  runner: string;
+  /** BullMQ's telemetry, when tracing is on: a carried step gets a span of its own, inside its carrier's. */
+  telemetry?: Telemetry;
   log: Log;
   metrics: EngineMetrics;
 };
 
+/** The turn an activation runs in: a BullMQ job of its own, or the slot of the step that released it. */
+type Turn = {
+  /** The queue job this runs in (its own, or the one carrying it on). */
+  carrier: string;
+  /** Attempts made before this one. */
+  made: number;
+  /** Attempts allowed. */
+  max: number;
+  /** Taken over from a worker that stopped mid-step. */
+  stalled: boolean;
+  /** Come back after `delayMs` (a poll). */
+  later(delayMs: number): Promise<void>;
+  /** Try again after the backoff (a temporary problem). */
+  retry(message: string): Promise<void>;
+};
+
+/** A step job's own turn: BullMQ delays it (DelayedError) or retries it with its backoff (the error rethrown). */
+function jobTurn(job: Job, token: string | undefined, data: StepJobData): Turn {
+  return {
+    carrier: job.id ?? '',
+    made: job.attemptsMade + (data.attemptsBefore ?? 0),
+    max: job.opts.attempts ?? 1,
+    stalled: job.stalledCounter > 0 || data.takenOver === true,
+    async later(delayMs) {
+      await job.moveToDelayed(Date.now() + delayMs, token);
+      throw new DelayedError();
+    },
+    retry: (message) => Promise.reject(new TransientError(message)),
+  };
+}
+
+/** A carried step's turn: what it cannot finish now goes back to the queue as a step job of its own. */
+function carriedTurn(deps: StepWorkerDeps, definition: JobDefinition, step: JobStepDefinition, release: Release, carrier: string): Turn {
+  return {
+    carrier,
+    made: 0,
+    max: step.retry.attempts,
+    stalled: false,
+    later: (delayMs) => deps.enqueue(definition, [release], { delayMs, attemptsUsed: 0 }),
+    retry: () => deps.enqueue(definition, [release], { delayMs: step.retry.backoff.delayMs, attemptsUsed: 1 }),
+  };
+}
+
 /** Everything one activation knows; built once, passed down. */
 type Activation = {
   deps: StepWorkerDeps;
-  job: Job;
-  token: string | undefined;
+  turn: Turn;
   data: StepJobData;
   step: JobStepDefinition;
   definition: JobDefinition;
@@ -69,26 +132,32 @@ type Activation = {
 };
 
 export async function processStepJob(deps: StepWorkerDeps, job: Job, token: string | undefined): Promise<void> {
-  const activatedAt = Date.now();
   const data = StepJobData.parse(job.data);
   const definition = await deps.definitions.get(data.jobId);
   const step = definition?.steps.find((s) => s.id === data.stepId);
   if (!definition || !step) return; // the job was deleted: nothing left to do
+  await activate(deps, definition, step, data, jobTurn(job, token, data));
+}
+
+async function activate(deps: StepWorkerDeps, definition: JobDefinition, step: JobStepDefinition, data: StepJobData, turn: Turn): Promise<void> {
+  const activatedAt = Date.now();
   const label = stepLabel(step.id);
   const started = event(data, 'step.started', data.phase === 'run' ? `Step ${label} started` : `Undoing ${label}`);
-  const claim = await deps.state.claim(data.jobId, data.stepId, data.ticket, data.phase, started);
+  const claim = await deps.state.claim(data.jobId, data.stepId, data.ticket, data.phase, started, deps.runner);
+  // Come back to a step already finished: a worker may have stopped while carrying on what it released.
+  if (claim.status === 'stale' && data.phase === 'run' && turn.carrier !== '') await handBackCarried(deps, definition, turn.carrier);
   if (claim.status !== 'ok' && claim.status !== 'resumed') return;
   const resumed = claim.status === 'resumed';
   const details = claim.details;
   const type = deps.stepTypes.get(step.type);
-  const log = deps.log.child({ jobId: data.jobId, stepId: data.stepId, stepType: step.type, phase: data.phase, attempt: job.attemptsMade + 1 });
-  const base = { deps, job, token, data, step, definition, details, rollbackPurpose: claim.rollbackPurpose, label, log, activatedAt };
+  const log = deps.log.child({ jobId: data.jobId, stepId: data.stepId, stepType: step.type, phase: data.phase, attempt: turn.made + 1 });
+  const base = { deps, turn, data, step, definition, details, rollbackPurpose: claim.rollbackPurpose, label, log, activatedAt };
   if (!type) {
     await fail({ ...base, bound: unboundStep }, new PermanentError(`unknown step type "${step.type}"`));
     return;
   }
   const activation: Activation = { ...base, bound: type.bind(step.input) };
-  if (resumed && job.stalledCounter > 0 && details.pollSince === undefined) {
+  if (resumed && turn.stalled && details.pollSince === undefined) {
     // A worker stopped mid-step (crash, deploy): say so, since the step may now run a second time.
     log.warn({}, 'step picked up again after a worker stopped mid-step; checking before running it again');
     await deps.state.note(
@@ -118,7 +187,7 @@ function context(a: Activation, signal: AbortSignal, outputs: Outputs): StepCont
     input: a.step.input,
     tenant: a.definition.tenant,
     idempotencyKey: idempotencyKeyFor(a.data.jobId, a.data.stepId),
-    attempt: a.job.attemptsMade + 1,
+    attempt: a.turn.made + 1,
     signal,
     outputs,
     providedInput: a.details.providedInput,
@@ -164,7 +233,7 @@ async function pollOnce(
 }
 
 /** Async work in flight: come back later as a delayed job, never sleep in the worker. */
-async function schedulePoll(a: Activation, outputs: Outputs, pollAfterMs: number, reminder?: string): Promise<never> {
+async function schedulePoll(a: Activation, outputs: Outputs, pollAfterMs: number, reminder?: string): Promise<void> {
   const patch: StepPatch = { outputs };
   if (a.details.pollSince === undefined) {
     patch.pollSince = Date.now();
@@ -172,8 +241,7 @@ async function schedulePoll(a: Activation, outputs: Outputs, pollAfterMs: number
   }
   if (reminder !== undefined) await a.deps.state.note(event(a.data, 'step.reminder', reminder));
   await a.deps.state.patchStep(a.data.jobId, a.data.stepId, patch);
-  await a.job.moveToDelayed(Date.now() + pollAfterMs, a.token);
-  throw new DelayedError();
+  await a.turn.later(pollAfterMs);
 }
 
 async function succeed(a: Activation, outputs: Outputs): Promise<void> {
@@ -210,13 +278,13 @@ async function onError(a: Activation, err: unknown): Promise<void> {
 }
 
 function retriesLeft(a: Activation): boolean {
-  return a.job.attemptsMade + 1 < (a.job.opts.attempts ?? 1);
+  return a.turn.made + 1 < a.turn.max;
 }
 
-/** Rethrowing hands the attempt back to BullMQ, which waits out the backoff (with jitter) and tries again. */
-async function retryLater(a: Activation, message: string): Promise<never> {
-  const attempt = a.job.attemptsMade + 1;
-  const max = a.job.opts.attempts ?? 1;
+/** The turn tries again after the backoff: BullMQ (with jitter) for a step job, the queue for a carried step. */
+async function retryLater(a: Activation, message: string): Promise<void> {
+  const attempt = a.turn.made + 1;
+  const max = a.turn.max;
   a.deps.metrics.stepRetrying({ type: a.step.type, phase: a.data.phase });
   a.log.info({ error: message, maxAttempts: max }, 'step hit a temporary problem; trying again');
   await a.deps.state.note(
@@ -225,11 +293,11 @@ async function retryLater(a: Activation, message: string): Promise<never> {
       attempt,
     }),
   );
-  throw new TransientError(message);
+  await a.turn.retry(message);
 }
 
 async function fail(a: Activation, err: unknown, message = redactText(classifyError(err).message)): Promise<void> {
-  const attempts = classifyError(err).kind === 'transient' ? a.job.attemptsMade + 1 : undefined;
+  const attempts = classifyError(err).kind === 'transient' ? a.turn.made + 1 : undefined;
   const failure = stepFailure(a.data, { message, trace: traceOf(err), attempts });
   await finish(a, failure.outcome, failure.event, failure.patch, err);
 }
@@ -290,10 +358,56 @@ async function compensate(a: Activation): Promise<void> {
 
 async function finish(a: Activation, outcome: StepOutcome, ev: JobEvent, patch: StepPatch, err?: unknown): Promise<void> {
   const safe: JobEvent = { ...ev, summary: redactText(ev.summary) };
-  const released = await a.deps.state.finish(a.data.jobId, a.data, outcome, safe, patch);
+  const carry = a.data.phase === 'run' && outcome === 'succeeded' && a.deps.carrying();
+  const released = await a.deps.state.finish(a.data.jobId, a.data, outcome, safe, patch, carry ? a.turn.carrier : '');
   if (released === null) return; // someone acted on the step meanwhile: this outcome was not recorded
   observe(a, outcome, safe, err);
-  if (released.length > 0) await a.deps.enqueue(a.definition, released);
+  const queued = released.filter((r) => !r.carried);
+  if (queued.length > 0) await a.deps.enqueue(a.definition, queued);
+  const carried = released.find((r) => r.carried);
+  if (carried) await carryOn(a.deps, a.definition, carried, a.turn.carrier);
+}
+
+/** Runs a step this worker released and marked carried, in this slot; it is queued instead if that fails. */
+async function carryOn(deps: StepWorkerDeps, definition: JobDefinition, release: Release, carrier: string): Promise<void> {
+  const step = definition.steps.find((s) => s.id === release.stepId);
+  if (!step) return;
+  const data: StepJobData = { jobId: definition.jobId, stepId: release.stepId, ticket: release.ticket, phase: release.phase };
+  const run = () => activate(deps, definition, step, data, carriedTurn(deps, definition, step, release, carrier));
+  try {
+    await (deps.telemetry ? inSpan(deps.telemetry, `carry ${step.id}`, { 'bullmq.job.id': queueJobId(definition.jobId, release) }, run) : run());
+  } catch (err) {
+    // Redis or the store failed mid-way: the step job of its own takes it from here (it checks before acting).
+    deps.log.child({ jobId: data.jobId, stepId: data.stepId }).warn({ err }, 'a carried step failed to run; queueing it');
+    await deps.enqueue(definition, [release]);
+  }
+}
+
+/** Runs `fn` in a span of its own, a child of the active one (BullMQ's, of the carrying job). */
+async function inSpan(telemetry: Telemetry, name: string, attributes: Record<string, string>, fn: () => Promise<void>): Promise<void> {
+  const parent = telemetry.contextManager.active();
+  const span = telemetry.tracer.startSpan(name, { kind: SpanKind.INTERNAL }, parent);
+  span.setAttributes(attributes);
+  try {
+    await telemetry.contextManager.with(span.setSpanOnContext(parent), fn);
+  } finally {
+    span.end();
+  }
+}
+
+/**
+ * A queue job came back to its finished step (its worker stopped, or failed, while carrying on what the
+ * step released): the steps it carries that have not finished go back to the queue, each under its
+ * deterministic id (so one queued already is not queued twice). Only this job's own: a step another
+ * worker carries is that worker's.
+ */
+export async function handBackCarried(deps: Pick<StepWorkerDeps, 'state' | 'enqueue'>, definition: JobDefinition, carrier: string): Promise<void> {
+  const carried = await deps.state.carriedBy(definition.jobId, carrier);
+  const release = ({ stepId, ticket }: { stepId: string; ticket: number }): Release => ({ stepId, ticket, phase: 'run' });
+  const ready = carried.filter((c) => !c.running).map(release);
+  const running = carried.filter((c) => c.running).map(release);
+  if (ready.length > 0) await deps.enqueue(definition, ready);
+  if (running.length > 0) await deps.enqueue(definition, running, { delayMs: 0, attemptsUsed: 0, takenOver: true });
 }
 
 /** The outcome in the metrics and the log, once it is recorded. */

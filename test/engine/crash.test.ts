@@ -1,8 +1,6 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { STEP_QUEUE } from '../../src/engine/engine.ts';
-import { queueJobId } from '../../src/engine/keys.ts';
 import { dealFor, liveView, stepStates, waitForRecord, waitForStatus, waitForStep, type TestApp } from '../support/harness.ts';
 import { appWithWorkersPerTest, stopWorker } from '../support/start-worker.ts';
 import { REQUESTER } from '../support/people.ts';
@@ -21,10 +19,9 @@ async function startsOf(app: TestApp, jobId: string, stepId: string): Promise<nu
 }
 
 /** BullMQ's processedBy of the step's current queue job: the worker name of the process that took it. */
+/** The process that claimed the step last, as the engine records it (a carried step has no queue job of its own). */
 async function runnerOf(app: TestApp, jobId: string, stepId: string): Promise<string | null> {
-  const ticket = Number(await app.engine.redis.hget(app.engine.keys.jobState(jobId), stepField('ticket', stepId)));
-  const id = queueJobId(jobId, { stepId, ticket, phase: 'run' });
-  return app.engine.redis.hget(`${app.engine.keys.prefix}:${STEP_QUEUE}:${id}`, 'pb');
+  return app.engine.redis.hget(app.engine.keys.jobState(jobId), stepField('runner', stepId));
 }
 
 async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {

@@ -1,8 +1,9 @@
 /**
  * With an OTLP endpoint configured, a provisioning job leaves a trace across
  * the queue: each step job queued is a producer span, and the worker's span
- * for that step is its child in the same trace, wherever the step ran. The
- * spans reach a real OTLP/HTTP receiver.
+ * for that step is its child in the same trace, wherever the step ran; a step
+ * carried on by the worker that released it is a span inside that worker's.
+ * The spans reach a real OTLP/HTTP receiver.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -14,8 +15,14 @@ import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../supp
 import { REQUESTER } from '../support/people.ts';
 import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
-const PIPELINE = pipelineOf(sandbox('database', { latencyMs: 10 }), sandbox('billing', { latencyMs: 10 }, { needs: ['database'] }));
+// database releases two steps: its worker carries one on and queues the other.
+const PIPELINE = pipelineOf(
+  sandbox('database', { latencyMs: 10 }),
+  sandbox('billing', { latencyMs: 10 }, { needs: ['database'] }),
+  sandbox('edge', { latencyMs: 10 }, { needs: ['database'] }),
+);
 
+const INTERNAL = 1;
 const PRODUCER = 4;
 const CONSUMER = 5;
 
@@ -33,7 +40,7 @@ describe('OpenTelemetry traces', () => {
     await receiver.close();
   });
 
-  it("a step worker's span is the child of the span that queued the step, in the same trace, at the OTLP receiver", async () => {
+  it("a step worker's span is the child of the span that queued the step, and a carried step's the child of its carrier's, in one trace at the OTLP receiver", async () => {
     const log = captureLog();
     const app = await startTestApp({ pipeline: PIPELINE, logger: createLogger({ level: 'debug', format: 'json', destination: log.stream }) });
     let jobId = '';
@@ -45,32 +52,51 @@ describe('OpenTelemetry traces', () => {
       // Closing flushes the spans still buffered.
       await stopTestApp(app);
     }
-    const spans = await spansFor(receiver, [
-      queueJobId(jobId, { stepId: 'database', ticket: 1, phase: 'run' }),
-      queueJobId(jobId, { stepId: 'billing', ticket: 1, phase: 'run' }),
-    ]);
+    const spans = await spansFor(
+      receiver,
+      ['database', 'billing', 'edge'].map((stepId) => queueJobId(jobId, { stepId, ticket: 1, phase: 'run' })),
+    );
+    const queued = spans.filter((s) => s.kind === CONSUMER);
+    const carried = spans.filter((s) => s.kind === INTERNAL);
+    expect(queued).toHaveLength(2);
+    expect(carried).toHaveLength(1);
 
-    for (const processed of spans) {
-      expect(processed).toMatchObject({ name: 'process steps', kind: CONSUMER, service: 'tenant-provisioner' });
+    for (const processed of queued) {
+      expect(processed).toMatchObject({ name: 'process steps', service: 'tenant-provisioner' });
       const producer = receiver.spans().find((s) => s.spanId === processed.parentSpanId);
       expect(producer, `the span that queued ${processed.attributes['bullmq.job.id']}`).toMatchObject({
         name: 'addBulk steps',
         kind: PRODUCER,
         traceId: processed.traceId,
       });
+    }
+    for (const span of carried) {
+      const carrier = receiver.spans().find((s) => s.spanId === span.parentSpanId);
+      expect(span.name).toMatch(/^carry (billing|edge)$/);
+      expect(carrier, `the span of the job that carried ${span.attributes['bullmq.job.id']}`).toMatchObject({
+        name: 'process steps',
+        kind: CONSUMER,
+        traceId: span.traceId,
+      });
+    }
+    for (const span of spans) {
       // The worker's log line for the step names the span it was written in.
-      const stepId = String(processed.attributes['bullmq.job.id']).split('__')[1];
+      const stepId = String(span.attributes['bullmq.job.id']).split('__')[1];
       const line = log.lines().find((l) => l['jobId'] === jobId && l['stepId'] === stepId && l['outcome'] === 'succeeded');
-      expect(line).toMatchObject({ trace_id: processed.traceId, span_id: processed.spanId });
+      expect(line).toMatchObject({ trace_id: span.traceId, span_id: span.spanId });
     }
   });
 });
 
-/** The worker spans of the given BullMQ job ids, once the receiver has them. */
+/** The worker spans of the given step jobs (queued, or carried on), once the receiver has them. */
 async function spansFor(receiver: OtlpReceiver, queueJobIds: readonly string[]): Promise<ReceivedSpan[]> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const found = queueJobIds.map((id) => receiver.spans().find((s) => s.kind === CONSUMER && s.attributes['bullmq.job.id'] === id));
+    const found = queueJobIds.map((id) =>
+      receiver
+        .spans()
+        .find((s) => (s.kind === CONSUMER || (s.kind === INTERNAL && s.name.startsWith('carry '))) && s.attributes['bullmq.job.id'] === id),
+    );
     const all = found.filter((s): s is ReceivedSpan => s !== undefined);
     if (all.length === queueJobIds.length) return all;
     if (Date.now() > deadline) {

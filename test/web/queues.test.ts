@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { screenshotPath } from '../support/browser.ts';
 import { dealFor, waitForStatus } from '../support/harness.ts';
 import { REQUESTER } from '../support/people.ts';
-import { AE, billingFails } from '../support/slack-app.ts';
+import { AE } from '../support/slack-app.ts';
+import { pipelineOf, sandbox } from '../support/pipeline.ts';
 import { APPROVER, signInWithSlack, type WebTestApp, webStories } from '../support/web-app.ts';
 
 /** Jane is made an admin (SLACK_ADMINS) in these stories; Sam stays an approver. */
@@ -29,9 +30,17 @@ describe('the step queue dashboard', () => {
     return { page, console, watch: () => (watching = true) };
   };
 
-  /** A web app whose one job has gone live, so the step queue holds its three completed step jobs. */
+  /**
+   * A web app whose one job has gone live, so the step queue holds its three completed step jobs: three steps
+   * that need nothing, each queued (a step released by another is carried on by that step's worker instead).
+   */
   const withALiveJob = async (): Promise<WebTestApp> => {
-    const started = await stories.start({ pipeline: billingFails(0), env: { SLACK_ADMINS: ADMIN.id } });
+    const pipeline = pipelineOf(
+      sandbox('database', { latencyMs: 10, resource: 'database' }),
+      sandbox('billing', { latencyMs: 10, resource: 'stripe customer' }),
+      sandbox('welcome_email', { resource: 'email' }, { criticality: 'notification' }),
+    );
+    const started = await stories.start({ pipeline, env: { SLACK_ADMINS: ADMIN.id } });
     const { job } = await started.app.service.provision(dealFor({ companyName: 'Initech' }), REQUESTER);
     await waitForStatus(started.app, job.jobId, ['live']);
     return started;

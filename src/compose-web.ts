@@ -149,7 +149,8 @@ function stepQueueBoard(engine: Engine, readOnly: boolean): BullMQAdapter {
   return new BullMQAdapter(engine.stepQueue, {
     readOnlyMode: readOnly,
     displayName: 'Step jobs',
-    description: 'One BullMQ job per step run; the provisioning job it belongs to is in its data (jobId).',
+    description:
+      "One BullMQ job per queued step run (a step carried on by the worker that released it runs inside that step's job); the provisioning job it belongs to is in its data (jobId).",
     externalJobUrl: (job) => {
       const jobId: unknown = Reflect.get(Object(job.data), 'jobId');
       return typeof jobId === 'string' ? { displayText: 'Provisioning job', href: `/admin/jobs/${encodeURIComponent(jobId)}` } : { href: '/admin' };

@@ -40,6 +40,18 @@ const claim = new Script(CLAIM_STEP);
 const finish = new Script(FINISH_STEP);
 const apply = new Script(APPLY_TRANSITION);
 
+/**
+ * Who carries on the first step a finish releases to run: the carrier's queue job, the process (host-pid), and
+ * the "started" event of each step the finishing one may release, by step id (the one released is recorded).
+ */
+export type Carry = { carrier: string; runner: string; started: Readonly<Record<string, JobEvent>> };
+
+/** A claim's details as the claim (or finish) script returned them: DETAIL_FIELDS' values, then the rollback purpose. */
+function claimed(status: 'ok' | 'resumed', values: readonly unknown[]): Claim {
+  const purpose = values[DETAIL_FIELDS.length];
+  return { status, details: claimedDetails(values), rollbackPurpose: typeof purpose === 'string' && isRollbackPurpose(purpose) ? purpose : 'undo' };
+}
+
 export class JobStateStore {
   private readonly redis: Redis;
   private readonly keys: Keys;
@@ -79,24 +91,22 @@ export class JobStateStore {
     if (!Array.isArray(result)) return { status: 'stale' };
     const [status, ...values] = result;
     if (status !== 'ok' && status !== 'resumed') return { status: status === 'held' || status === 'gone' ? status : 'stale' };
-    const purpose = values[DETAIL_FIELDS.length];
-    return {
-      status,
-      details: claimedDetails(values),
-      rollbackPurpose: typeof purpose === 'string' && isRollbackPurpose(purpose) ? purpose : 'undo',
-    };
+    return claimed(status, values);
   }
 
-  /** Records how a step ended; returns the steps it released, or null if the ticket is no longer current. */
+  /**
+   * Records how a step ended; returns the steps it released, or null if the ticket is no longer current.
+   * With `carry`, the first step released to run is marked carried and claimed for the carrier in the same
+   * change (see Release.carried): `carried` is that claim.
+   */
   async finish(
     jobId: string,
     step: { stepId: string; ticket: number; phase: Phase },
     outcome: StepState,
     event: JobEvent,
     patch: StepPatch,
-    /** The queue job whose worker carries on the first step this releases to run (see Release.carried). */
-    carrier = '',
-  ): Promise<Release[] | null> {
+    carry?: Carry,
+  ): Promise<{ released: Release[]; carried?: Claim } | null> {
     const result = await this.run(finish, jobId, [
       step.stepId,
       step.ticket,
@@ -105,10 +115,14 @@ export class JobStateStore {
       JSON.stringify(event),
       JSON.stringify(stepPatchFields(step.stepId, patch)),
       STREAM_MAXLEN,
-      carrier,
+      carry?.carrier ?? '',
+      JSON.stringify(carry?.started ?? {}),
+      carry?.runner ?? '',
     ]);
-    if (typeof result !== 'string' || result === 'stale') return null;
-    return parseReleases(JSON.parse(result));
+    if (typeof result === 'string') return result === 'stale' ? null : { released: parseReleases(JSON.parse(result)) };
+    if (!Array.isArray(result) || typeof result[0] !== 'string') return null;
+    const [released, ...values] = result;
+    return { released: parseReleases(JSON.parse(released)), carried: claimed('ok', values) };
   }
 
   /** Applies an operator's planned transition, with what the action records, only if the job is still at `seq`. */

@@ -84,7 +84,10 @@ return with_details('ok')
  * ARGV: stepId, ticket, phase, outcome state, event, detail fields, maxlen, carrier (when not empty, the
  * queue job whose worker carries the first step released to run on itself: the step is marked carried in
  * the event, so the dispatcher leaves it alone, and keeps the carrier's id, so that job hands back only its
- * own steps if it comes back). Returns the released steps as JSON, or 'stale'.
+ * own steps if it comes back), the started events of the step's dependents by step id (JSON), the runner.
+ * The carried step is claimed here too, as CLAIM_STEP would: it starts in the same change that released it,
+ * with no round trip of its own. Returns the released steps as JSON, or 'stale'; with a step carried,
+ * { released JSON, ...its detail fields, the job's rollback purpose }.
  */
 export const FINISH_STEP = `${APPEND_EVENT}
 local s = ARGV[1]
@@ -123,13 +126,23 @@ else
     end
   end
 end
-if ARGV[8] ~= '' and released[1] ~= nil and released[1].phase == 'run' then
-  released[1].carried = true
-  redis.call('HSET', KEYS[1], '${S.carrier}:' .. released[1].stepId, ARGV[8])
+local carried = released[1]
+local started = carried and cjson.decode(ARGV[9])[carried.stepId]
+if ARGV[8] == '' or started == nil or carried.phase ~= 'run' then carried = nil end
+if carried then
+  carried.carried = true
+  redis.call('HSET', KEYS[1], '${S.carrier}:' .. carried.stepId, ARGV[8])
 end
 set_fields(ARGV[6])
 append_event(ARGV[5], released, ARGV[7])
-return cjson.encode(released)
+if not carried then return cjson.encode(released) end
+local d = carried.stepId
+-- Never before the event that released it, whatever the clocks of Node and Redis say.
+local now = redis.call('TIME')
+started.at = math.max(started.at, now[1] * 1000 + math.floor(now[2] / 1000))
+redis.call('HSET', KEYS[1], '${S.state}:' .. d, 'running', '${S.startedAt}:' .. d, started.at, '${S.runner}:' .. d, ARGV[10])
+append_event(cjson.encode(started), nil, ARGV[7])
+return { cjson.encode(released), unpack(redis.call('HMGET', KEYS[1], ${DETAIL_FIELDS.map((name) => `'${S[name]}:' .. d`).join(', ')}, '${J.rollbackPurpose}')) }
 `;
 
 /** ARGV: expected seq, fields, event (with its released steps), maxlen. 1 if applied, 0 if the job moved. */

@@ -34,7 +34,7 @@ import {
   type StepType,
 } from '../steps/step.ts';
 import type { DefinitionCache } from './definitions.ts';
-import type { JobStateStore } from './job-state.ts';
+import type { Carry, Claim, JobStateStore } from './job-state.ts';
 import type { Release } from '../domain/actions.ts';
 import type { HandBack } from './dispatcher.ts';
 import { queueJobId } from './keys.ts';
@@ -139,11 +139,18 @@ export async function processStepJob(deps: StepWorkerDeps, job: Job, token: stri
   await activate(deps, definition, step, data, jobTurn(job, token, data));
 }
 
-async function activate(deps: StepWorkerDeps, definition: JobDefinition, step: JobStepDefinition, data: StepJobData, turn: Turn): Promise<void> {
+/** Claims the step (unless the finish that released it claimed it already, for this carrier) and runs its phase. */
+async function activate(
+  deps: StepWorkerDeps,
+  definition: JobDefinition,
+  step: JobStepDefinition,
+  data: StepJobData,
+  turn: Turn,
+  preclaimed?: Claim,
+): Promise<void> {
   const activatedAt = Date.now();
   const label = stepLabel(step.id);
-  const started = event(data, 'step.started', data.phase === 'run' ? `Step ${label} started` : `Undoing ${label}`);
-  const claim = await deps.state.claim(data.jobId, data.stepId, data.ticket, data.phase, started, deps.runner);
+  const claim = preclaimed ?? (await deps.state.claim(data.jobId, data.stepId, data.ticket, data.phase, startedEvent(data), deps.runner));
   // Come back to a step already finished: a worker may have stopped while carrying on what it released.
   if (claim.status === 'stale' && data.phase === 'run' && turn.carrier !== '') await handBackCarried(deps, definition, turn.carrier);
   if (claim.status !== 'ok' && claim.status !== 'resumed') return;
@@ -175,6 +182,12 @@ const unboundStep: ReturnType<StepType['bind']> = {
   describe: () => 'unknown step',
   plan: () => ({ summary: 'Unknown step type: nothing can be planned', resources: [] }),
 };
+
+/** What a claim records: "Step X started", or "Undoing X". */
+function startedEvent(data: StepJobData): JobEvent {
+  const label = stepLabel(data.stepId);
+  return event(data, 'step.started', data.phase === 'run' ? `Step ${label} started` : `Undoing ${label}`);
+}
 
 function event(data: StepJobData, type: EventType, summary: string, extra: Partial<JobEvent> = {}): JobEvent {
   return { type, jobId: data.jobId, stepId: data.stepId, phase: data.phase, at: Date.now(), actor: ENGINE_ACTOR, summary, ...extra };
@@ -358,22 +371,40 @@ async function compensate(a: Activation): Promise<void> {
 
 async function finish(a: Activation, outcome: StepOutcome, ev: JobEvent, patch: StepPatch, err?: unknown): Promise<void> {
   const safe: JobEvent = { ...ev, summary: redactText(ev.summary) };
-  const carry = a.data.phase === 'run' && outcome === 'succeeded' && a.deps.carrying();
-  const released = await a.deps.state.finish(a.data.jobId, a.data, outcome, safe, patch, carry ? a.turn.carrier : '');
-  if (released === null) return; // someone acted on the step meanwhile: this outcome was not recorded
+  const carry = a.data.phase === 'run' && outcome === 'succeeded' && a.deps.carrying() ? carryFor(a) : undefined;
+  const finished = await a.deps.state.finish(a.data.jobId, a.data, outcome, safe, patch, carry);
+  if (finished === null) return; // someone acted on the step meanwhile: this outcome was not recorded
   observe(a, outcome, safe, err);
+  const { released, carried: claim } = finished;
   const queued = released.filter((r) => !r.carried);
-  if (queued.length > 0) await a.deps.enqueue(a.definition, queued);
   const carried = released.find((r) => r.carried);
-  if (carried) await carryOn(a.deps, a.definition, carried, a.turn.carrier);
+  // The carried step starts while its siblings are queued: it waits for no round trip but its own.
+  const outcomes = await Promise.allSettled([
+    queued.length > 0 ? a.deps.enqueue(a.definition, queued) : undefined,
+    carried ? carryOn(a.deps, a.definition, carried, a.turn.carrier, claim) : undefined,
+  ]);
+  for (const o of outcomes) if (o.status === 'rejected') throw o.reason;
 }
 
-/** Runs a step this worker released and marked carried, in this slot; it is queued instead if that fails. */
-async function carryOn(deps: StepWorkerDeps, definition: JobDefinition, release: Release, carrier: string): Promise<void> {
+/** The finish carries on the first step it releases for this turn's carrier: it is claimed in the same change. */
+function carryFor(a: Activation): Carry {
+  const started: Record<string, JobEvent> = {};
+  for (const dependent of a.definition.steps) {
+    if (!dependent.needs.includes(a.step.id)) continue;
+    started[dependent.id] = startedEvent({ jobId: a.data.jobId, stepId: dependent.id, ticket: 0, phase: 'run' });
+  }
+  return { carrier: a.turn.carrier, runner: a.deps.runner, started };
+}
+
+/**
+ * Runs a step this worker released and marked carried, in this slot (claimed by the finish that released it,
+ * when it could); it is queued instead if that fails.
+ */
+async function carryOn(deps: StepWorkerDeps, definition: JobDefinition, release: Release, carrier: string, claim?: Claim): Promise<void> {
   const step = definition.steps.find((s) => s.id === release.stepId);
   if (!step) return;
   const data: StepJobData = { jobId: definition.jobId, stepId: release.stepId, ticket: release.ticket, phase: release.phase };
-  const run = () => activate(deps, definition, step, data, carriedTurn(deps, definition, step, release, carrier));
+  const run = () => activate(deps, definition, step, data, carriedTurn(deps, definition, step, release, carrier), claim);
   try {
     await (deps.telemetry ? inSpan(deps.telemetry, `carry ${step.id}`, { 'bullmq.job.id': queueJobId(definition.jobId, release) }, run) : run());
   } catch (err) {

@@ -158,7 +158,7 @@ describe('releasing the steps that depended on one just done', () => {
     await app.engine.redis.hset(app.engine.keys.jobState(jobId), hashOf(job));
     const event: JobEvent = { type: 'step.succeeded', jobId, stepId: c.done, phase: 'run', at: Date.now(), actor: ENGINE_ACTOR, summary: 'done' };
 
-    const released = await app.engine.state.finish(jobId, { stepId: c.done, ticket: 1, phase: 'run' }, 'succeeded', event, {});
+    const released = (await app.engine.state.finish(jobId, { stepId: c.done, ticket: 1, phase: 'run' }, 'succeeded', event, {}))?.released;
 
     const state = await app.engine.state.read(jobId);
     const after = Object.fromEntries(

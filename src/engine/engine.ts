@@ -7,7 +7,7 @@
  * `worker` runs everything, `worker --roles steps` only steps (and the
  * dispatcher), `worker --roles recorder` only the recorder.
  */
-import { Job, Queue, QueueEvents, Worker, type Telemetry } from 'bullmq';
+import { type Job, Queue, Worker, type Telemetry } from 'bullmq';
 import { Redis } from 'ioredis';
 import { hostname } from 'node:os';
 import { planAction, type OperatorAction } from '../domain/actions.ts';
@@ -186,21 +186,21 @@ export class Engine {
       worker.on('error', report('a step worker'));
       return worker;
     });
-    // BullMQ gave up on a step job without the step recording an outcome: see recordAbandoned.
-    const queueEvents = new QueueEvents(STEP_QUEUE, { connection: this.connection(), prefix: opts.prefix });
-    queueEvents.on('error', report('the queue events'));
-    queueEvents.on('failed', ({ jobId, failedReason }) => {
-      void Job.fromId(this.queue, jobId)
-        .then(async (job) => {
-          if (!job) return;
-          await recordAbandoned(this.state, { log: opts.log, metrics, definitions: this.definitions }, job.data, failedReason);
-          // A job given up on may have been carrying steps its step released: they go back to the queue.
-          const data = StepJobData.safeParse(job.data);
-          const definition = data.success ? await this.definitions.get(data.data.jobId) : null;
-          if (definition) await handBackCarried(deps, definition, jobId);
-        })
-        .catch(onError);
-    });
+    // BullMQ gave up on a step job without the step recording an outcome: see recordAbandoned. Every give-up
+    // passes through a worker (one that stalled too often is failed by the next worker to fetch it), which says so
+    // here; a retry to come is a failure too, but leaves the job unfinished.
+    const givenUp = (job: Job | undefined, err: Error) => {
+      if (!job?.finishedOn || job.id === undefined) return;
+      const carrier = job.id;
+      void (async () => {
+        await recordAbandoned(this.state, { log: opts.log, metrics, definitions: this.definitions }, job.data, err.message);
+        // A job given up on may have been carrying steps its step released: they go back to the queue.
+        const data = StepJobData.safeParse(job.data);
+        const definition = data.success ? await this.definitions.get(data.data.jobId) : null;
+        if (definition) await handBackCarried(deps, definition, carrier);
+      })().catch(onError);
+    };
+    for (const worker of workers) worker.on('failed', givenUp);
     const dispatcher = new StreamConsumer({
       redis: this.connection(),
       stream: this.keys.events(),
@@ -212,7 +212,6 @@ export class Engine {
     });
     const close = async () => {
       stopping = true;
-      await queueEvents.close();
       await Promise.all(workers.map((w) => closeWithin(w, WORKER_CLOSE_MS, report('a step worker'))));
     };
     return { releases, dispatcher, close };

@@ -7,6 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { ENGINE_ACTOR } from '../../src/domain/events.ts';
 import { noEngineMetrics } from '../../src/ports/metrics.ts';
 import { recordAbandoned } from '../../src/engine/abandoned-step.ts';
+import { STEP_QUEUE } from '../../src/engine/engine.ts';
+import { queueJobId } from '../../src/engine/keys.ts';
+import { queueReleases } from '../../src/engine/dispatcher.ts';
+import { Queue } from 'bullmq';
 import { auditOf, dealFor, liveView, stepOf, timesOf, waitForStatus, type TestApp } from '../support/harness.ts';
 import { person, REQUESTER } from '../support/people.ts';
 import { pipelineOf, sandbox } from '../support/pipeline.ts';
@@ -59,5 +63,32 @@ describe('a step job the queue gives up on', () => {
       expect.stringContaining('Step database failed: database: rejected by the sandbox (run 1)'),
       expect.stringContaining('Step database failed: job stalled more than allowable limit'),
     ]);
+  });
+});
+
+describe('BullMQ fails a step job that stalled more often than allowed', () => {
+  const w = appWithWorkersPerTest();
+
+  it("the next worker to fetch it fails it, and the engine records the step failed with the queue's reason", async () => {
+    const app = await w.startApp(PIPELINE);
+    const { job } = await app.service.provision(dealFor(), REQUESTER);
+    // A worker claimed the step and kept dying; BullMQ's stalled check, on the last stall it allows, marks
+    // the step job to be failed by whoever fetches it next (its "defa" field), and puts it back in the queue.
+    const data = { jobId: job.jobId, stepId: 'database', ticket: 1, phase: 'run' as const };
+    const started = { type: 'step.started' as const, ...data, at: Date.now(), actor: ENGINE_ACTOR, summary: 'Step database started' };
+    expect((await app.engine.state.claim(data.jobId, data.stepId, data.ticket, 'run', started)).status).toBe('ok');
+    const queue = new Queue(STEP_QUEUE, { connection: app.engine.redis, prefix: app.prefix });
+    const definition = await app.engine.definitions.get(job.jobId);
+    if (!definition) throw new Error('the job has no definition');
+    await queueReleases(queue, definition, [{ stepId: 'database', ticket: 1, phase: 'run' }]);
+    await app.engine.redis.hset(`${app.prefix}:${STEP_QUEUE}:${queueJobId(job.jobId, data)}`, 'defa', 'job stalled more than allowable limit');
+
+    await w.startWorker(app);
+    const view = await waitForStatus(app, job.jobId, ['failed', 'live']);
+    expect(view.status).toBe('failed');
+    expect(stepOf(view, 'database')).toMatchObject({ state: 'failed', error: 'job stalled more than allowable limit' });
+    expect(stepOf(view, 'billing').state).toBe('pending');
+    // The sandbox never ran it: the queue gave up before any worker did.
+    expect((await app.ledger.inventory()).creations).toEqual({});
   });
 });

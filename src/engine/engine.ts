@@ -38,6 +38,7 @@ import { EventFeed } from './feed.ts';
 import { watchJob } from './watch.ts';
 import { startReconciler, ViewSync } from './view-sync.ts';
 import { closeWithin } from './close-within.ts';
+import { StepSlots } from './step-slots.ts';
 import { OutageReports, reportLostConnection } from './redis-outage.ts';
 
 export const STEP_QUEUE = 'steps';
@@ -157,6 +158,7 @@ export class Engine {
     const name = `${hostname()}-${process.pid}`;
     // A stopping process carries nothing on: what its steps release is queued for the others.
     let stopping = false;
+    const concurrency = opts.concurrency ?? 50;
     const deps: StepWorkerDeps = {
       state: this.state,
       definitions: this.definitions,
@@ -164,13 +166,13 @@ export class Engine {
       services: opts.services(this.redis, this.keys),
       enqueue: (definition, released, handBack) => queueReleases(releases, definition, released, handBack),
       carrying: () => !stopping,
+      slots: new StepSlots(concurrency),
       runner: name,
       ...telemetry(opts),
       log: opts.log,
       metrics,
     };
     // Several workers, each with its own connection, fetch in parallel: one worker fetches one job per round trip.
-    const concurrency = opts.concurrency ?? 50;
     const count = Math.max(1, Math.ceil(concurrency / WORKER_SLICE));
     const workers = Array.from({ length: count }, () => {
       const worker = new Worker(STEP_QUEUE, (job, token) => processStepJob(deps, job, token), {

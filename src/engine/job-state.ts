@@ -41,10 +41,11 @@ const finish = new Script(FINISH_STEP);
 const apply = new Script(APPLY_TRANSITION);
 
 /**
- * Who carries on the first step a finish releases to run: the carrier's queue job, the process (host-pid), and
- * the "started" event of each step the finishing one may release, by step id (the one released is recorded).
+ * Who carries on the first steps a finish releases to run, and how many (`max`): the carrier's queue job, the
+ * process (host-pid), and the "started" event of each step the finishing one may release, by step id (those
+ * carried are recorded).
  */
-export type Carry = { carrier: string; runner: string; started: Readonly<Record<string, JobEvent>> };
+export type Carry = { carrier: string; runner: string; max: number; started: Readonly<Record<string, JobEvent>> };
 
 /** A claim's details as the claim (or finish) script returned them: DETAIL_FIELDS' values, then the rollback purpose. */
 function claimed(status: 'ok' | 'resumed', values: readonly unknown[]): Claim {
@@ -96,8 +97,8 @@ export class JobStateStore {
 
   /**
    * Records how a step ended; returns the steps it released, or null if the ticket is no longer current.
-   * With `carry`, the first step released to run is marked carried and claimed for the carrier in the same
-   * change (see Release.carried): `carried` is that claim.
+   * With `carry`, the first steps released to run (up to carry.max) are marked carried and claimed for the
+   * carrier in the same change (see Release.carried): `carried` holds their claims, in the order released.
    */
   async finish(
     jobId: string,
@@ -106,7 +107,7 @@ export class JobStateStore {
     event: JobEvent,
     patch: StepPatch,
     carry?: Carry,
-  ): Promise<{ released: Release[]; carried?: Claim } | null> {
+  ): Promise<{ released: Release[]; carried: Claim[] } | null> {
     const result = await this.run(finish, jobId, [
       step.stepId,
       step.ticket,
@@ -118,11 +119,15 @@ export class JobStateStore {
       carry?.carrier ?? '',
       JSON.stringify(carry?.started ?? {}),
       carry?.runner ?? '',
+      carry?.max ?? 0,
     ]);
-    if (typeof result === 'string') return result === 'stale' ? null : { released: parseReleases(JSON.parse(result)) };
+    if (typeof result === 'string') return result === 'stale' ? null : { released: parseReleases(JSON.parse(result)), carried: [] };
     if (!Array.isArray(result) || typeof result[0] !== 'string') return null;
     const [released, ...values] = result;
-    return { released: parseReleases(JSON.parse(released)), carried: claimed('ok', values) };
+    // Per carried step: DETAIL_FIELDS' values, then the rollback purpose.
+    const stride = DETAIL_FIELDS.length + 1;
+    const carried = Array.from({ length: values.length / stride }, (_, i) => claimed('ok', values.slice(i * stride, (i + 1) * stride)));
+    return { released: parseReleases(JSON.parse(released)), carried };
   }
 
   /** Applies an operator's planned transition, with what the action records, only if the job is still at `seq`. */

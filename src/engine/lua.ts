@@ -81,13 +81,14 @@ return with_details('ok')
 `;
 
 /**
- * ARGV: stepId, ticket, phase, outcome state, event, detail fields, maxlen, carrier (when not empty, the
- * queue job whose worker carries the first step released to run on itself: the step is marked carried in
- * the event, so the dispatcher leaves it alone, and keeps the carrier's id, so that job hands back only its
- * own steps if it comes back), the started events of the step's dependents by step id (JSON), the runner.
- * The carried step is claimed here too, as CLAIM_STEP would: it starts in the same change that released it,
- * with no round trip of its own. Returns the released steps as JSON, or 'stale'; with a step carried,
- * { released JSON, ...its detail fields, the job's rollback purpose }.
+ * ARGV: stepId, ticket, phase, outcome state, event, detail fields, maxlen, then what the finishing worker may
+ * carry on itself: its queue job (the carrier; empty for none), the started events of the step's dependents by
+ * step id (JSON), the runner (host-pid), and how many released steps it may carry (the first ones released to
+ * run). Each carried step is marked carried in the event, so the dispatcher leaves it alone; keeps the
+ * carrier's id, so that job hands back only its own steps if it comes back; and is claimed here, as
+ * CLAIM_STEP would: it starts in the same change that released it, with no round trip of its own.
+ * Returns the released steps as JSON, or 'stale'; with steps carried, { released JSON, then per carried step
+ * its detail fields and the job's rollback purpose }.
  */
 export const FINISH_STEP = `${APPEND_EVENT}
 local s = ARGV[1]
@@ -126,23 +127,33 @@ else
     end
   end
 end
-local carried = released[1]
-local started = carried and cjson.decode(ARGV[9])[carried.stepId]
-if ARGV[8] == '' or started == nil or carried.phase ~= 'run' then carried = nil end
-if carried then
-  carried.carried = true
-  redis.call('HSET', KEYS[1], '${S.carrier}:' .. carried.stepId, ARGV[8])
+local carried = {}
+local started = ARGV[8] ~= '' and cjson.decode(ARGV[9]) or {}
+for _, r in ipairs(released) do
+  if #carried >= tonumber(ARGV[11]) then break end
+  if r.phase == 'run' and started[r.stepId] ~= nil then
+    r.carried = true
+    redis.call('HSET', KEYS[1], '${S.carrier}:' .. r.stepId, ARGV[8])
+    table.insert(carried, r.stepId)
+  end
 end
 set_fields(ARGV[6])
 append_event(ARGV[5], released, ARGV[7])
-if not carried then return cjson.encode(released) end
-local d = carried.stepId
--- Never before the event that released it, whatever the clocks of Node and Redis say.
+if #carried == 0 then return cjson.encode(released) end
+local reply = { cjson.encode(released) }
+-- Never before the event that released them, whatever the clocks of Node and Redis say.
 local now = redis.call('TIME')
-started.at = math.max(started.at, now[1] * 1000 + math.floor(now[2] / 1000))
-redis.call('HSET', KEYS[1], '${S.state}:' .. d, 'running', '${S.startedAt}:' .. d, started.at, '${S.runner}:' .. d, ARGV[10])
-append_event(cjson.encode(started), nil, ARGV[7])
-return { cjson.encode(released), unpack(redis.call('HMGET', KEYS[1], ${DETAIL_FIELDS.map((name) => `'${S[name]}:' .. d`).join(', ')}, '${J.rollbackPurpose}')) }
+local at = math.max(cjson.decode(ARGV[5]).at, now[1] * 1000 + math.floor(now[2] / 1000))
+for _, d in ipairs(carried) do
+  local ev = started[d]
+  ev.at = at
+  redis.call('HSET', KEYS[1], '${S.state}:' .. d, 'running', '${S.startedAt}:' .. d, at, '${S.runner}:' .. d, ARGV[10])
+  append_event(cjson.encode(ev), nil, ARGV[7])
+  for _, v in ipairs(redis.call('HMGET', KEYS[1], ${DETAIL_FIELDS.map((name) => `'${S[name]}:' .. d`).join(', ')}, '${J.rollbackPurpose}')) do
+    reply[#reply + 1] = v
+  end
+end
+return reply
 `;
 
 /** ARGV: expected seq, fields, event (with its released steps), maxlen. 1 if applied, 0 if the job moved. */

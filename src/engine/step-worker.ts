@@ -39,6 +39,7 @@ import type { Release } from '../domain/actions.ts';
 import type { HandBack } from './dispatcher.ts';
 import { queueJobId } from './keys.ts';
 import { stepLabel, type StepDetails } from '../domain/job-view.ts';
+import type { StepSlots } from './step-slots.ts';
 import { withTimeout } from './timeout.ts';
 
 export const StepJobData = z.object({
@@ -60,8 +61,10 @@ export type StepWorkerDeps = {
   services: StepServices;
   /** Queues steps a finish released, at once (the dispatcher does it again if this process dies first); a hand-back waits first. */
   enqueue(definition: JobDefinition, releases: readonly Release[], handBack?: HandBack): Promise<void>;
-  /** Whether a finished step may carry on a step it released (not once the process is stopping). */
+  /** Whether a finished step may carry on steps it released (not once the process is stopping). */
   carrying(): boolean;
+  /** The process's step slots (WORKER_CONCURRENCY): a step job waits for one; a carried step runs in one. */
+  slots: StepSlots;
   /** This process, as claims record it (host-pid). */
   runner: string;
   /** BullMQ's telemetry, when tracing is on: a carried step gets a span of its own, inside its carrier's. */
@@ -136,7 +139,12 @@ export async function processStepJob(deps: StepWorkerDeps, job: Job, token: stri
   const definition = await deps.definitions.get(data.jobId);
   const step = definition?.steps.find((s) => s.id === data.stepId);
   if (!definition || !step) return; // the job was deleted: nothing left to do
-  await activate(deps, definition, step, data, jobTurn(job, token, data));
+  await deps.slots.take();
+  try {
+    await activate(deps, definition, step, data, jobTurn(job, token, data));
+  } finally {
+    deps.slots.give();
+  }
 }
 
 /** Claims the step (unless the finish that released it claimed it already, for this carrier) and runs its phase. */
@@ -372,33 +380,49 @@ async function compensate(a: Activation): Promise<void> {
 async function finish(a: Activation, outcome: StepOutcome, ev: JobEvent, patch: StepPatch, err?: unknown): Promise<void> {
   const safe: JobEvent = { ...ev, summary: redactText(ev.summary) };
   const carry = a.data.phase === 'run' && outcome === 'succeeded' && a.deps.carrying() ? carryFor(a) : undefined;
-  const finished = await a.deps.state.finish(a.data.jobId, a.data, outcome, safe, patch, carry);
+  let finished: Awaited<ReturnType<JobStateStore['finish']>>;
+  try {
+    finished = await a.deps.state.finish(a.data.jobId, a.data, outcome, safe, patch, carry);
+  } catch (error) {
+    if (carry) a.deps.slots.give(carry.max - 1);
+    throw error;
+  }
+  const carried = finished?.released.filter((r) => r.carried) ?? [];
+  // The first step carried runs in this slot, each other one in a slot taken for it: those not used go back.
+  if (carry) a.deps.slots.give(carry.max - Math.max(1, carried.length));
   if (finished === null) return; // someone acted on the step meanwhile: this outcome was not recorded
   observe(a, outcome, safe, err);
-  const { released, carried: claim } = finished;
-  const queued = released.filter((r) => !r.carried);
-  const carried = released.find((r) => r.carried);
-  // The carried step starts while its siblings are queued: it waits for no round trip but its own.
+  const queued = finished.released.filter((r) => !r.carried);
+  const claims = finished.carried;
+  // Carried steps start while their siblings are queued: they wait for no round trip but their own.
   const outcomes = await Promise.allSettled([
     queued.length > 0 ? a.deps.enqueue(a.definition, queued) : undefined,
-    carried ? carryOn(a.deps, a.definition, carried, a.turn.carrier, claim) : undefined,
+    ...carried.map((release, i) => {
+      const running = carryOn(a.deps, a.definition, release, a.turn.carrier, claims[i]);
+      return i === 0 ? running : running.finally(() => a.deps.slots.give());
+    }),
   ]);
   for (const o of outcomes) if (o.status === 'rejected') throw o.reason;
 }
 
-/** The finish carries on the first step it releases for this turn's carrier: it is claimed in the same change. */
+/**
+ * The finish carries on the steps it releases for this turn's carrier, claimed in the same change: the first in
+ * this slot, and as many more as there are free slots now (a busy process leaves them to the queue).
+ */
 function carryFor(a: Activation): Carry {
   const started: Record<string, JobEvent> = {};
   for (const dependent of a.definition.steps) {
     if (!dependent.needs.includes(a.step.id)) continue;
     started[dependent.id] = startedEvent({ jobId: a.data.jobId, stepId: dependent.id, ticket: 0, phase: 'run' });
   }
-  return { carrier: a.turn.carrier, runner: a.deps.runner, started };
+  const dependents = Object.keys(started).length;
+  const max = 1 + (dependents > 1 ? a.deps.slots.takeFree(dependents - 1) : 0);
+  return { carrier: a.turn.carrier, runner: a.deps.runner, max, started };
 }
 
 /**
- * Runs a step this worker released and marked carried, in this slot (claimed by the finish that released it,
- * when it could); it is queued instead if that fails.
+ * Runs a step this worker released and marked carried, claimed by the finish that released it; it is queued
+ * instead if that fails.
  */
 async function carryOn(deps: StepWorkerDeps, definition: JobDefinition, release: Release, carrier: string, claim?: Claim): Promise<void> {
   const step = definition.steps.find((s) => s.id === release.stepId);

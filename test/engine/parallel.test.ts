@@ -36,3 +36,64 @@ describe('independent steps run at the same time', () => {
     expect(Object.values(creations)).toEqual(['1', '1', '1']);
   });
 });
+
+/** database releases three 300 ms steps at once; each writes its own resource. */
+const FAN_OUT = pipelineOf(
+  sandbox('database', { resource: 'database' }),
+  sandbox('dns', { latencyMs: 300, resource: 'dns record' }, { needs: ['database'] }),
+  sandbox('storage', { latencyMs: 300, resource: 'bucket' }, { needs: ['database'] }),
+  sandbox('secrets', { latencyMs: 300, resource: 'secret' }, { needs: ['database'] }),
+);
+
+/** [start, finish] of each step, by id. */
+function runTimes(view: Awaited<ReturnType<typeof waitForStatus>>, ids: readonly string[]): [number, number][] {
+  return ids.map((id) => {
+    const { startedAt, finishedAt } = timesOf(stepOf(view, id));
+    return [startedAt, finishedAt];
+  });
+}
+
+/** The step jobs BullMQ was given (queued steps), by step id: a carried step has none. */
+async function queuedSteps(app: TestApp): Promise<string[]> {
+  const jobKey = `${app.prefix}:steps:`;
+  const keys = await app.engine.redis.keys(`${jobKey}*__*`);
+  // Only the job hashes, not their locks or logs.
+  return keys
+    .filter((key) => !key.slice(jobKey.length).includes(':'))
+    .map((key) => key.split('__')[1] ?? '')
+    .sort();
+}
+
+describe('a step that releases several steps carries them on while the process has free slots', () => {
+  let app: TestApp | undefined;
+  afterEach(async () => {
+    if (app) await stopTestApp(app);
+    app = undefined;
+  });
+
+  it('with free slots, all three start at once in the worker that released them, and none goes through the queue', async () => {
+    app = await startTestApp({ pipeline: FAN_OUT });
+    const { job } = await app.service.provision(dealFor(), REQUESTER);
+    const live = await waitForStatus(app, job.jobId, ['live', 'failed']);
+    expect(live.status).toBe('live');
+    const times = runTimes(live, ['dns', 'storage', 'secrets']);
+    // Every one started before any other finished.
+    for (const [startedAt] of times) for (const [, finishedAt] of times) expect(startedAt).toBeLessThan(finishedAt);
+    expect(await queuedSteps(app)).toEqual(['database']);
+    const { creations } = await app.ledger.inventory();
+    expect(Object.values(creations)).toEqual(['1', '1', '1', '1']);
+  });
+
+  it('with one slot (WORKER_CONCURRENCY=1), they run one after another, the two not carried through the queue', async () => {
+    app = await startTestApp({ pipeline: FAN_OUT, env: { WORKER_CONCURRENCY: '1' } });
+    const { job } = await app.service.provision(dealFor(), REQUESTER);
+    const live = await waitForStatus(app, job.jobId, ['live', 'failed']);
+    expect(live.status).toBe('live');
+    const times = runTimes(live, ['dns', 'storage', 'secrets']).sort((x, y) => x[0] - y[0]);
+    // Never two at once: each started once the one before had finished.
+    for (let i = 1; i < times.length; i++) expect(times[i]?.[0]).toBeGreaterThanOrEqual(times[i - 1]?.[1] ?? Number.NaN);
+    expect((await queuedSteps(app)).length).toBe(3);
+    const { creations } = await app.ledger.inventory();
+    expect(Object.values(creations)).toEqual(['1', '1', '1', '1']);
+  });
+});

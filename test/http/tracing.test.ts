@@ -15,7 +15,7 @@ import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../supp
 import { REQUESTER } from '../support/people.ts';
 import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
-// database releases two steps: its worker carries one on and queues the other.
+// database releases two steps: with one step slot (WORKER_CONCURRENCY=1), its worker carries one on and queues the other.
 const PIPELINE = pipelineOf(
   sandbox('database', { latencyMs: 10 }),
   sandbox('billing', { latencyMs: 10 }, { needs: ['database'] }),
@@ -42,7 +42,11 @@ describe('OpenTelemetry traces', () => {
 
   it("a step worker's span is the child of the span that queued the step, and a carried step's the child of its carrier's, in one trace at the OTLP receiver", async () => {
     const log = captureLog();
-    const app = await startTestApp({ pipeline: PIPELINE, logger: createLogger({ level: 'debug', format: 'json', destination: log.stream }) });
+    const app = await startTestApp({
+      pipeline: PIPELINE,
+      env: { WORKER_CONCURRENCY: '1' },
+      logger: createLogger({ level: 'debug', format: 'json', destination: log.stream }),
+    });
     let jobId = '';
     try {
       expect(app.config.observability.tracing).toEqual({ serviceName: 'tenant-provisioner' });

@@ -68,6 +68,7 @@ import {
   STEPS_PER_JOB,
   WIDEST_LEVEL,
   cpuMeter,
+  storeCpuMs,
   deleteKeys,
   fixed,
   groupProgress,
@@ -115,6 +116,7 @@ const CREATE_CONCURRENCY = 8;
 const WARMUP_JOBS = 10;
 const SCHED_JOBS = 100;
 const SCHED_SPREAD_MS = 1000;
+const SCHED_RUNS = Number(process.env['BENCH_SCHED_RUNS'] ?? 3);
 const SCHED_CONCURRENCY = SCHED_JOBS * WIDEST_LEVEL;
 const TARGET_RATIO = 0.5;
 /** Issue 14: the engine at least as fast as a FlowProducer running the same graph. */
@@ -130,7 +132,8 @@ const TARGET_STORE_LAG_MS = 2_000;
 /**
  * BENCH_ONLY=api runs only the HTTP API scenario (section 5); BENCH_ONLY=store only the provision round and its
  * store lag (section 1, continued); BENCH_ONLY=kpi only the control room and audit lookups (section 4);
- * BENCH_ONLY=scale only the scale-out one; BENCH_ONLY=submit only the submission one.
+ * BENCH_ONLY=scale only the scale-out one; BENCH_ONLY=submit only the submission one; BENCH_ONLY=sched only the
+ * staggered scheduling scenario (section 2), run BENCH_SCHED_RUNS times (default 3; the bench reports the median run).
  */
 const ONLY = process.env['BENCH_ONLY'];
 /** The whole run stops by itself (after cleaning up) at this point. */
@@ -316,6 +319,7 @@ async function engineRound(o: RoundOptions): Promise<EngineRound> {
   await control.resume();
   await control.close();
   const finished = await waitForSinks(redis, app.engine.keys.jobState, jobIds, { timeoutMs: 60_000, pollMs: 20 });
+  await profile.stop();
   const loopNote = loop.stop();
   await profile.stop();
   const used = await cpuMeasure.stop();
@@ -524,6 +528,10 @@ async function schedulingScenario(): Promise<Scheduling> {
   // times; provision's own MongoDB writes (timed in scenario 1) would stretch
   // ~1 s of arrivals over many seconds on FerretDB.
   const arrivals = Array.from({ length: SCHED_JOBS }, () => engineJobFor(app, starterDeal(runId)));
+  const profile = await profileWindow('scheduling', redis);
+  const cpu = await cpuMeter(redis);
+  const cpu0 = process.cpuUsage();
+  const store0 = storeCpuMs(portOf(MONGODB_URI, 27017));
   const t0 = Date.now();
   const loop = loopDelay();
   const ping = redisPing();
@@ -537,8 +545,13 @@ async function schedulingScenario(): Promise<Scheduling> {
   const arrivedMs = Date.now() - t0;
   const jobIds = arrivals.map((a) => a.definition.jobId);
   const finished = await waitForSinks(redis, app.engine.keys.jobState, jobIds, { timeoutMs: 60_000, pollMs: 20 });
+  await profile.stop();
+  const used = await cpu.stop();
+  const storeMs = storeCpuMs(portOf(MONGODB_URI, 27017)) - store0;
+  const allLive = Math.max(...finished.values()) - t0;
+  log(`${SCHED_JOBS} jobs arrived over ${arrivedMs} ms; all live ${allLive} ms after the first (${loop.stop()}; ${await ping.stop()})`);
   log(
-    `${SCHED_JOBS} jobs arrived over ${arrivedMs} ms; all live ${Math.max(...finished.values()) - t0} ms after the first (${loop.stop()}; ${await ping.stop()})`,
+    `  CPU over those ${allLive} ms on ${os.availableParallelism()} cores: this process ${fixed(used.nodeMs)} ms (system ${fixed(process.cpuUsage(cpu0).system / 1000)}), redis-server ${fixed(used.redisMs)} ms, the store ${fixed(storeMs)} ms`,
   );
 
   // st:<step> − max(ft:<need>) from the job hashes, plus where that time went,
@@ -592,6 +605,30 @@ async function schedulingScenario(): Promise<Scheduling> {
   return { latencies: latencies.filter(Number.isFinite), roots, dispatch, pickup, prelude, carried };
 }
 
+/**
+ * The staggered scenario BENCH_SCHED_RUNS times (default 3): one run's p99 moves a lot with whatever else the
+ * machine does at that moment. Returns the run with the median p99, with every run's p99.
+ */
+async function schedulingRuns(): Promise<Scheduling & { p99s: number[] }> {
+  const runs: Scheduling[] = [];
+  for (let i = 0; i < SCHED_RUNS; i++) runs.push(await schedulingScenario());
+  const p99 = (run: Scheduling) => percentile(run.latencies, 99);
+  const sorted = [...runs].sort((a, b) => p99(a) - p99(b));
+  const middle = sorted[Math.floor((sorted.length - 1) / 2)] ?? runs[0];
+  if (!middle) throw new Error('no scheduling run');
+  return { ...middle, p99s: runs.map(p99) };
+}
+
+/** Where a run's scheduling time went, p50 / p99 of queued and of carried steps. */
+function schedulingSplit(sched: Scheduling): string {
+  const ms = (values: readonly number[]) => (values.length === 0 ? '—' : `${fixed(percentile(values, 50))} / ${fixed(percentile(values, 99))}`);
+  return (
+    `where it goes (p50 / p99 ms): ${sched.dispatch.length} queued steps: last need finished → step job queued ${ms(sched.dispatch)}` +
+    `; queued → fetched by a worker (processedOn) ${ms(sched.pickup)}; fetched → claimed (st) ${ms(sched.prelude)}` +
+    `. ${sched.carried.length} steps carried on by the worker that released them (claimed in the same script): ${ms(sched.carried)}`
+  );
+}
+
 // ------------------------------------------------------------------ scenario 3: memory
 
 type Memory = { selfMb: number; redisMb: number; storeMb: number; lines: string[] };
@@ -626,12 +663,13 @@ async function main(): Promise<void> {
   if (ONLY === 'store') return storeOnly();
   if (ONLY === 'kpi') return kpiOnly();
   if (ONLY === 'scale') return scaleOnly();
+  if (ONLY === 'sched') return schedOnly();
   const manifestsDir = manifestsDirWith(pipelineYaml(() => 0));
   manifestDirs.push(manifestsDir);
   if (ONLY === 'submit') return submitOnly(manifestsDir);
-  if (ONLY !== undefined) throw new Error(`BENCH_ONLY=${ONLY}: the parts that run alone are api, store, kpi, scale and submit`);
+  if (ONLY !== undefined) throw new Error(`BENCH_ONLY=${ONLY}: the parts that run alone are api, store, kpi, scale, sched and submit`);
   const tp = await throughputRounds(manifestsDir);
-  const sched = await schedulingScenario();
+  const sched = await schedulingRuns();
   const p = WITH_PROVISION ? await provisionRound(manifestsDir) : undefined;
   const scale = WITH_SCALE ? await scaleRun(manifestsDir) : undefined;
   log();
@@ -699,14 +737,10 @@ async function main(): Promise<void> {
     log('store lag:   not measured (BENCH_PROVISION=0)');
   }
   log(
-    `scheduling:  p50 ${fixed(p50, 1)} ms, p99 ${fixed(p99, 1)} ms over ${sched.latencies.length} steps with dependencies (${sched.roots} root steps have none)   target p99 ≤ ${TARGET_P99_MS} ms   ${verdict(p99 <= TARGET_P99_MS)}`,
+    `scheduling:  p50 ${fixed(p50, 1)} ms, p99 ${fixed(p99, 1)} ms over ${sched.latencies.length} steps with dependencies (${sched.roots} root steps have none)` +
+      ` in the median of ${sched.p99s.length} runs (p99 ${sched.p99s.map((x) => fixed(x, 1)).join(', ')} ms)   target p99 ≤ ${TARGET_P99_MS} ms   ${verdict(p99 <= TARGET_P99_MS)}`,
   );
-  log(
-    `  where it goes (p50 / p99 ms): last need finished → step job queued by the dispatcher ${fixed(percentile(sched.dispatch, 50))} / ${fixed(percentile(sched.dispatch, 99))}` +
-      `; queued → fetched by a worker (processedOn) ${fixed(percentile(sched.pickup, 50))} / ${fixed(percentile(sched.pickup, 99))}` +
-      `; fetched → processor started (st) ${fixed(percentile(sched.prelude, 50))} / ${fixed(percentile(sched.prelude, 99))}` +
-      ` (${sched.dispatch.length} queued steps); carried on by the worker that released them ${fixed(percentile(sched.carried, 50))} / ${fixed(percentile(sched.carried, 99))} (${sched.carried.length} steps)`,
-  );
+  log(`  ${schedulingSplit(sched)}`);
   log(
     `slack ack:   p50 ${fixed(slack.ackP50, 1)} ms, p99 ${fixed(slack.ackP99, 1)} ms over ${slack.acks} signed /provision requests while 100 jobs ran   target p99 < ${TARGET_ACK_P99_MS} ms   ${verdict(slack.ackP99 < TARGET_ACK_P99_MS)}`,
   );
@@ -726,7 +760,7 @@ async function main(): Promise<void> {
       ` flow_steps_per_s=${fixed(flowStepsPerS, 1)} engine_vs_flow=${fixed(engineVsFlow, 3)}` +
       ` engine_node_us_per_step=${fixed(nodeUs)} engine_redis_us_per_step=${fixed(redisUs)} bullmq_node_us_per_job=${fixed(rawNodeUs)} bullmq_redis_us_per_job=${fixed(rawRedisUs)}` +
       ` flow_node_us_per_step=${fixed(flowNodeUs)} flow_redis_us_per_step=${fixed(flowRedisUs)}` +
-      ` sched_p50_ms=${fixed(p50, 1)} sched_p99_ms=${fixed(p99, 1)}` +
+      ` sched_p50_ms=${fixed(p50, 1)} sched_p99_ms=${fixed(p99, 1)} sched_p99s_ms=${sched.p99s.map((x) => fixed(x, 1)).join(',')}` +
       ` store_lag_ms=${fixed(storeLagMs, 0)} peak_rss_mb=${fixed(mem.selfMb, 1)}` +
       ` redis_rss_mb=${fixed(mem.redisMb, 1)} store_rss_mb=${fixed(mem.storeMb, 1)} ${scaleBenchFields(scale)}` +
       ` ack_p50_ms=${fixed(slack.ackP50, 1)} ack_p99_ms=${fixed(slack.ackP99, 1)} slack_calls_per_job=${slack.callsPerJob}` +
@@ -860,6 +894,18 @@ async function apiOnly(): Promise<void> {
 }
 
 /** Only the scale-out scenario, with its own bench line. */
+/** The staggered scheduling scenario alone (BENCH_SCHED_RUNS times). */
+async function schedOnly(): Promise<void> {
+  const sched = await schedulingRuns();
+  log(
+    `scheduling:  p99 of each run ${sched.p99s.map((x) => fixed(x, 1)).join(', ')} ms; the median run: p50 ${fixed(percentile(sched.latencies, 50), 1)} ms`,
+  );
+  log(`  ${schedulingSplit(sched)}`);
+  log(
+    `bench: sched_runs=${sched.p99s.length} sched_p99_ms=${fixed(percentile(sched.latencies, 99), 1)} sched_p99s_ms=${sched.p99s.map((x) => fixed(x, 1)).join(',')}`,
+  );
+}
+
 async function scaleOnly(): Promise<void> {
   const manifestsDir = manifestsDirWith(pipelineYaml(() => 0));
   manifestDirs.push(manifestsDir);

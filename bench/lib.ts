@@ -313,6 +313,38 @@ export function vmHwmMb(pid: number): number | undefined {
   }
 }
 
+/**
+ * CPU time (ms) the MongoDB-wire server and every PostgreSQL process under it have used so far (from /proc): on a
+ * machine shared with the engine, what the store's writes take from it. NaN when the server is not found.
+ */
+export function storeCpuMs(port: number): number {
+  const server = mongoServerPid(port);
+  if (server === undefined) return Number.NaN;
+  let postgres: number[] = [];
+  try {
+    const out = execFileSync('pgrep', ['-x', 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    postgres = out
+      .split('\n')
+      .map(Number)
+      .filter((pid) => Number.isInteger(pid) && pid > 0);
+  } catch {
+    // none: FerretDB on SQLite, or a real mongod
+  }
+  const ticksPerMs = 100 / 1000;
+  return [server, ...postgres].reduce((sum, pid) => sum + cpuTicks(pid) / ticksPerMs, 0);
+}
+
+/** utime + stime of a process, in clock ticks (100 a second on Linux); 0 for one gone. */
+function cpuTicks(pid: number): number {
+  try {
+    // The command name (field 2) may hold spaces: fields are counted after its closing parenthesis.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+}
+
 /** First pid whose full command line matches the (extended) regex, via `pgrep -f`. */
 export function pgrepFirst(pattern: string): number | undefined {
   try {

@@ -319,7 +319,6 @@ async function engineRound(o: RoundOptions): Promise<EngineRound> {
   await control.resume();
   await control.close();
   const finished = await waitForSinks(redis, app.engine.keys.jobState, jobIds, { timeoutMs: 60_000, pollMs: 20 });
-  await profile.stop();
   const loopNote = loop.stop();
   await profile.stop();
   const used = await cpuMeasure.stop();

@@ -19,7 +19,7 @@ import { classifyError, PermanentError, TransientError, type ClassifiedError } f
 import { ENGINE_ACTOR, type EventType, type JobEvent } from '../domain/events.ts';
 import type { JobDefinition, JobStepDefinition } from '../domain/job-definition.ts';
 import { redactText } from '../domain/redact.ts';
-import type { Log } from '../ports/logger.ts';
+import { lazyChild, type Log } from '../ports/logger.ts';
 import type { EngineMetrics, StepOutcome } from '../ports/metrics.ts';
 import type { StepServices } from '../ports/step-services.ts';
 import type { RollbackPurpose } from '../domain/job.ts';
@@ -165,7 +165,7 @@ async function activate(
   const resumed = claim.status === 'resumed';
   const details = claim.details;
   const type = deps.stepTypes.get(step.type);
-  const log = deps.log.child({ jobId: data.jobId, stepId: data.stepId, stepType: step.type, phase: data.phase, attempt: turn.made + 1 });
+  const log = lazyChild(deps.log, { jobId: data.jobId, stepId: data.stepId, stepType: step.type, phase: data.phase, attempt: turn.made + 1 });
   const base = { deps, turn, data, step, definition, details, rollbackPurpose: claim.rollbackPurpose, label, log, activatedAt };
   if (!type) {
     await fail({ ...base, bound: unboundStep }, new PermanentError(`unknown step type "${step.type}"`));

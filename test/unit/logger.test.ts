@@ -1,6 +1,7 @@
 /** Secrets never reach the log: by the field's name, and by the shape of the value wherever it is written. */
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/adapters/logger.ts';
+import { lazyChild, type Log } from '../../src/ports/logger.ts';
 import { captureLog } from '../support/log-capture.ts';
 
 const STRIPE_KEY = 'sk_live_4eC39HqLyjWDarjtT1zdp7dc';
@@ -59,5 +60,37 @@ describe('the logger', () => {
     expect(log.text()).toContain('failed with [redacted]');
     expect(log.text()).toContain('jobId: "job-1"');
     expect(log.text()).not.toMatch(/sk_live|"abc"/);
+  });
+});
+
+describe("a step activation's logger", () => {
+  it('is made from its parent only when it writes a line at the configured level, and then carries its bindings', () => {
+    const log = captureLog();
+    const logger = createLogger({ level: 'info', format: 'json', destination: log.stream });
+    let made = 0;
+    const parent: Log = {
+      debug: (fields, message) => logger.debug(fields, message),
+      info: (fields, message) => logger.info(fields, message),
+      warn: (fields, message) => logger.warn(fields, message),
+      error: (fields, message) => logger.error(fields, message),
+      child: (bindings) => {
+        made += 1;
+        return logger.child(bindings);
+      },
+      isLevelEnabled: (level) => logger.isLevelEnabled(level),
+    };
+    const step = lazyChild(parent, { jobId: 'job-1', stepId: 'database' });
+
+    step.debug({ outcome: 'succeeded' }, 'below the level: nothing written, nothing made');
+    expect(made).toBe(0);
+    expect(log.lines()).toEqual([]);
+
+    step.warn({ outcome: 'failed' }, 'Step database failed');
+    step.info({}, 'a second line');
+    expect(made).toBe(1);
+    expect(log.lines()).toMatchObject([
+      { jobId: 'job-1', stepId: 'database', outcome: 'failed', msg: 'Step database failed' },
+      { jobId: 'job-1', stepId: 'database', msg: 'a second line' },
+    ]);
   });
 });

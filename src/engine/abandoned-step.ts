@@ -8,7 +8,7 @@ import type { Log } from '../ports/logger.ts';
 import type { EngineMetrics } from '../ports/metrics.ts';
 import type { DefinitionCache } from './definitions.ts';
 import type { JobStateStore } from './job-state.ts';
-import { StepJobData, stepFailure } from './step-worker.ts';
+import { StepJobData, stepFailure } from './step-records.ts';
 
 export type Observers = { log: Log; metrics: EngineMetrics; definitions: DefinitionCache };
 

@@ -9,7 +9,7 @@ import type { JobDefinition, JobStepDefinition } from '../domain/job-definition.
 import type { DefinitionCache } from './definitions.ts';
 import { queueJobId } from './keys.ts';
 import type { StreamEntry } from './stream-consumer.ts';
-import type { StepJobData } from './step-worker.ts';
+import type { StepJobData } from './step-records.ts';
 
 /** `attemptsBefore`: attempts made before the step job existed (a carried step's), so exponential backoff goes on growing. */
 export function retryOptions(step: JobStepDefinition, phase: Release['phase'], attemptsBefore = 0): JobsOptions {

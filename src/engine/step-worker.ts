@@ -3,20 +3,22 @@
  * check or rollback, and records the outcome. What an error means is decided
  * here, once, by its name.
  *
- * A step that succeeds carries on, in the same slot and the same BullMQ job,
- * the first step it releases to run (as Temporal's eager activities do): that
- * step costs no queueing, fetching or completing of a job of its own. It is
- * marked carried in the finish that released it, so the dispatcher leaves it
- * alone; whatever it cannot finish there (a poll, a retry) is handed back to the
- * queue; and if the worker stops mid-way, the carrying job comes back (BullMQ's
- * stalled-job check, or a retry) to a step already finished, and hands the
- * steps it carried that have not finished back to the queue (handBackCarried).
+ * A step that succeeds carries on, inside the same BullMQ job, the steps it
+ * releases to run (as Temporal's eager activities do): the first in its own
+ * slot, each further one only if the process has a free slot (step-slots.ts).
+ * A carried step costs no queueing, fetching or completing of a job of its
+ * own, and no claim: the finish that released it marked it carried (so the
+ * dispatcher leaves it alone) and claimed it. Whatever it cannot finish there
+ * (a poll, a retry) is handed back to the queue; and if the worker stops
+ * mid-way, the carrying job comes back (BullMQ's stalled-job check, or a
+ * retry) to a step already finished, and hands the steps it carried that have
+ * not finished back to the queue (handBackCarried).
  */
 import { DelayedError, type Job, SpanKind, type Telemetry } from 'bullmq';
-import { z } from 'zod';
+import { event, startedEvent, StepJobData, stepFailure, traceOf } from './step-records.ts';
 import { formatDuration } from '../domain/audit.ts';
 import { classifyError, PermanentError, TransientError, type ClassifiedError } from '../domain/errors.ts';
-import { ENGINE_ACTOR, type EventType, type JobEvent } from '../domain/events.ts';
+import type { JobEvent } from '../domain/events.ts';
 import type { JobDefinition, JobStepDefinition } from '../domain/job-definition.ts';
 import { redactText } from '../domain/redact.ts';
 import { lazyChild, type Log } from '../ports/logger.ts';
@@ -41,18 +43,6 @@ import { queueJobId } from './keys.ts';
 import { stepLabel, type StepDetails } from '../domain/job-view.ts';
 import type { StepSlots } from './step-slots.ts';
 import { withTimeout } from './timeout.ts';
-
-export const StepJobData = z.object({
-  jobId: z.string(),
-  stepId: z.string(),
-  ticket: z.number().int(),
-  phase: z.enum(['run', 'compensate']),
-  /** Attempts a carried step made before it was handed back to the queue: they count against its retries. */
-  attemptsBefore: z.number().int().min(0).optional(),
-  /** Handed back while it was running: the worker carrying it stopped mid-step. */
-  takenOver: z.boolean().optional(),
-});
-export type StepJobData = z.infer<typeof StepJobData>;
 
 export type StepWorkerDeps = {
   state: JobStateStore;
@@ -191,16 +181,6 @@ const unboundStep: ReturnType<StepType['bind']> = {
   plan: () => ({ summary: 'Unknown step type: nothing can be planned', resources: [] }),
 };
 
-/** What a claim records: "Step X started", or "Undoing X". */
-function startedEvent(data: StepJobData): JobEvent {
-  const label = stepLabel(data.stepId);
-  return event(data, 'step.started', data.phase === 'run' ? `Step ${label} started` : `Undoing ${label}`);
-}
-
-function event(data: StepJobData, type: EventType, summary: string, extra: Partial<JobEvent> = {}): JobEvent {
-  return { type, jobId: data.jobId, stepId: data.stepId, phase: data.phase, at: Date.now(), actor: ENGINE_ACTOR, summary, ...extra };
-}
-
 function context(a: Activation, signal: AbortSignal, outputs: Outputs): StepContext<unknown> {
   return {
     jobId: a.data.jobId,
@@ -321,45 +301,6 @@ async function fail(a: Activation, err: unknown, message = redactText(classifyEr
   const attempts = classifyError(err).kind === 'transient' ? a.turn.made + 1 : undefined;
   const failure = stepFailure(a.data, { message, trace: traceOf(err), attempts });
   await finish(a, failure.outcome, failure.event, failure.patch, err);
-}
-
-export type StepFailure = { outcome: 'failed' | 'compensation_failed'; event: JobEvent; patch: StepPatch };
-
-/**
- * How a failed run or undo is recorded, whoever gives up on it (its worker, or the queue): one wording, and
- * fields that replace whatever an earlier failure left (its finish time, its trace). `message` is redacted;
- * `attempts` is said when the step gave up on a temporary problem.
- */
-export function stepFailure(data: StepJobData, failure: { message: string; trace: string; attempts?: number }): StepFailure {
-  const { message, trace, attempts } = failure;
-  const label = stepLabel(data.stepId);
-  const gaveUp = attempts === undefined ? '' : ` (gave up after ${attempts} attempt${attempts === 1 ? '' : 's'})`;
-  const recorded: StepPatch = { error: message, errorTrace: trace };
-  if (data.phase === 'compensate') {
-    const summary = `Could not undo ${label}: ${message}${gaveUp}`;
-    return { outcome: 'compensation_failed', event: event(data, 'step.compensation_failed', summary, { error: message }), patch: recorded };
-  }
-  const summary = `Step ${label} failed: ${message}${gaveUp}`;
-  return {
-    outcome: 'failed',
-    event: event(data, 'step.failed', summary, { error: message }),
-    patch: { ...recorded, finishedAt: Date.now() },
-  };
-}
-
-/** Longer traces are cut: the top frames say where it broke, and the job hash stays small. */
-const TRACE_LIMIT = 8_000;
-
-/** The error's stack (with its causes), redacted, for engineers reading the admin panel. */
-function traceOf(err: unknown): string {
-  const parts: string[] = [];
-  let current: unknown = err;
-  for (let depth = 0; current instanceof Error && depth < 4; depth++) {
-    parts.push(depth === 0 ? (current.stack ?? String(current)) : `Caused by: ${current.stack ?? String(current)}`);
-    current = current.cause;
-  }
-  const trace = redactText(parts.join('\n'));
-  return trace.length > TRACE_LIMIT ? `${trace.slice(0, TRACE_LIMIT)}\n… (cut)` : trace;
 }
 
 async function compensate(a: Activation): Promise<void> {

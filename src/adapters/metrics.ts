@@ -73,6 +73,16 @@ export const SERIES = {
     labelNames: ['group'],
   },
   streamLag: { name: 'provisioner_event_stream_lag', help: 'Job events not yet delivered to a consumer group', labelNames: ['group'] },
+  stepSlots: {
+    name: 'provisioner_step_slots',
+    help: "This process's step slots (WORKER_CONCURRENCY) by state: busy (a step running in it) or free",
+    labelNames: ['state'],
+  },
+  stepsWaitingForSlot: {
+    name: 'provisioner_steps_waiting_for_slot',
+    help: 'Steps waiting in this process for a free step slot: queue jobs it took, and steps it carries on',
+    labelNames: [],
+  },
 } as const;
 
 export type MetricsOptions = { log?: Log; now?: () => number };
@@ -120,6 +130,7 @@ export class PrometheusMetrics implements EngineMetrics, MetricsExposition {
       approvalsWaiting: cached(STORE_TTL_MS, () => figures.approvalsWaiting()),
       queueDepth: cached(REDIS_TTL_MS, () => figures.queueDepth()),
       eventStream: cached(REDIS_TTL_MS, () => figures.eventStream()),
+      stepSlots: () => figures.stepSlots(),
     };
   }
 
@@ -183,6 +194,25 @@ export class PrometheusMetrics implements EngineMetrics, MetricsExposition {
         this.reset();
         const depth = await sample('queue', (f) => f.queueDepth());
         for (const [state, count] of Object.entries(depth ?? {})) this.set({ queue: 'steps', state }, count);
+      },
+    });
+    const slots = () => sample('step_slots', (f) => f.stepSlots());
+    new Gauge({
+      ...SERIES.stepSlots,
+      registers,
+      async collect() {
+        this.reset();
+        const figures = await slots();
+        if (figures) for (const state of ['busy', 'free'] as const) this.set({ state }, figures[state]);
+      },
+    });
+    new Gauge({
+      ...SERIES.stepsWaitingForSlot,
+      registers,
+      async collect() {
+        this.reset();
+        const figures = await slots();
+        if (figures) this.set(figures.waiting);
       },
     });
     const stream = () => sample('event_stream', (f) => f.eventStream());

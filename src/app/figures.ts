@@ -38,5 +38,6 @@ export function sampledFigures(deps: { store: JobStore; engine: Engine }): Sampl
     },
     queueDepth: () => deps.engine.queueDepth(),
     eventStream: () => deps.engine.eventStreamGroups(),
+    stepSlots: async () => deps.engine.stepSlots(),
   };
 }

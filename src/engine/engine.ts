@@ -39,7 +39,7 @@ import { EventFeed } from './feed.ts';
 import { watchJob } from './watch.ts';
 import { startReconciler, ViewSync } from './view-sync.ts';
 import { closeWithin } from './close-within.ts';
-import { StepSlots } from './step-slots.ts';
+import { type SlotFigures, StepSlots } from './step-slots.ts';
 import { OutageReports, reportLostConnection } from './redis-outage.ts';
 
 export const STEP_QUEUE = 'steps';
@@ -92,6 +92,8 @@ export class Engine {
   readonly definitions: DefinitionCache;
   readonly redis: Redis;
   private readonly queue: Queue;
+  /** How many steps this process runs at once, when it runs steps. */
+  private slots: StepSlots | undefined;
   private readonly closers: (() => Promise<unknown>)[] = [];
   private readonly connections: Redis[] = [];
   private readonly onError: (err: unknown) => void;
@@ -160,6 +162,7 @@ export class Engine {
     // A stopping process carries nothing on: what its steps release is queued for the others.
     let stopping = false;
     const concurrency = opts.concurrency ?? 50;
+    this.slots = new StepSlots(concurrency);
     const deps: StepWorkerDeps = {
       state: this.state,
       definitions: this.definitions,
@@ -167,7 +170,7 @@ export class Engine {
       services: opts.services(this.redis, this.keys),
       enqueue: (definition, released, handBack) => queueReleases(releases, definition, released, handBack),
       carrying: () => !stopping,
-      slots: new StepSlots(concurrency),
+      slots: this.slots,
       runner: name,
       ...telemetry(opts),
       log: opts.log,
@@ -295,6 +298,11 @@ export class Engine {
   }
 
   /** Step queue jobs per BullMQ state. */
+  /** This process's step slots, when it runs steps. */
+  stepSlots(): SlotFigures | undefined {
+    return this.slots?.figures();
+  }
+
   queueDepth(): Promise<Record<string, number>> {
     return queueDepth(this.queue);
   }

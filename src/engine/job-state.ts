@@ -41,11 +41,11 @@ const finish = new Script(FINISH_STEP);
 const apply = new Script(APPLY_TRANSITION);
 
 /**
- * Who carries on the first steps a finish releases to run, and how many (`max`): the carrier's queue job, the
- * process (host-pid), and the "started" event of each step the finishing one may release, by step id (those
- * carried are recorded).
+ * Who carries on the steps a finish releases to run: the carrier's queue job, the process (host-pid), the
+ * "started" event of each step the finishing one may release, by step id, and how many of them it starts now
+ * (claimed in the same change; the others are marked carried and wait in its process for a step slot).
  */
-export type Carry = { carrier: string; runner: string; max: number; started: Readonly<Record<string, JobEvent>> };
+export type Carry = { carrier: string; runner: string; starts: number; started: Readonly<Record<string, JobEvent>> };
 
 /** A claim's details as the claim (or finish) script returned them: DETAIL_FIELDS' values, then the rollback purpose. */
 function claimed(status: 'ok' | 'resumed', values: readonly unknown[]): Claim {
@@ -97,8 +97,8 @@ export class JobStateStore {
 
   /**
    * Records how a step ended; returns the steps it released, or null if the ticket is no longer current.
-   * With `carry`, the first steps released to run (up to carry.max) are marked carried and claimed for the
-   * carrier in the same change (see Release.carried): `carried` holds their claims, in the order released.
+   * With `carry`, the steps released to run are marked carried (see Release.carried), and the first of them (up to
+   * carry.starts) claimed for the carrier in the same change: `carried` holds those claims, in the order released.
    */
   async finish(
     jobId: string,
@@ -119,7 +119,7 @@ export class JobStateStore {
       carry?.carrier ?? '',
       JSON.stringify(carry?.started ?? {}),
       carry?.runner ?? '',
-      carry?.max ?? 0,
+      carry?.starts ?? 0,
     ]);
     if (typeof result === 'string') return result === 'stale' ? null : { released: parseReleases(JSON.parse(result)), carried: [] };
     if (!Array.isArray(result) || typeof result[0] !== 'string') return null;

@@ -81,14 +81,15 @@ return with_details('ok')
 `;
 
 /**
- * ARGV: stepId, ticket, phase, outcome state, event, detail fields, maxlen, then what the finishing worker may
- * carry on itself: its queue job (the carrier; empty for none), the started events of the step's dependents by
- * step id (JSON), the runner (host-pid), and how many released steps it may carry (the first ones released to
- * run). Each carried step is marked carried in the event, so the dispatcher leaves it alone; keeps the
- * carrier's id, so that job hands back only its own steps if it comes back; and is claimed here, as
- * CLAIM_STEP would: it starts in the same change that released it, with no round trip of its own.
- * Returns the released steps as JSON, or 'stale'; with steps carried, { released JSON, then per carried step
- * its detail fields and the job's rollback purpose }.
+ * ARGV: stepId, ticket, phase, outcome state, event, detail fields, maxlen, then what the finishing worker
+ * carries on itself: its queue job (the carrier; empty for none), the started events of the step's dependents by
+ * step id (JSON), the runner (host-pid), and how many of the steps released to run it starts now (those it has
+ * step slots for). Every step released to run is carried: marked carried in the event, so the dispatcher leaves
+ * it alone, and keeping the carrier's id, so that job hands back only its own steps if it comes back. The first
+ * ones, as many as it starts now, are claimed here, as CLAIM_STEP would: they start in the same change that
+ * released them, with no round trip of their own; the others wait in the carrier's process for a slot.
+ * Returns the released steps as JSON, or 'stale'; with steps claimed, { released JSON, then per claimed step its
+ * detail fields and the job's rollback purpose }.
  */
 export const FINISH_STEP = `${APPEND_EVENT}
 local s = ARGV[1]
@@ -130,11 +131,10 @@ end
 local carried = {}
 local started = ARGV[8] ~= '' and cjson.decode(ARGV[9]) or {}
 for _, r in ipairs(released) do
-  if #carried >= tonumber(ARGV[11]) then break end
   if r.phase == 'run' and started[r.stepId] ~= nil then
     r.carried = true
     redis.call('HSET', KEYS[1], '${S.carrier}:' .. r.stepId, ARGV[8])
-    table.insert(carried, r.stepId)
+    if #carried < tonumber(ARGV[11]) then table.insert(carried, r.stepId) end
   end
 end
 set_fields(ARGV[6])

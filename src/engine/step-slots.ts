@@ -1,43 +1,61 @@
 /**
  * How many steps this process runs at once (WORKER_CONCURRENCY), whoever
- * started them. A step job from the queue waits for a slot before its step
- * runs; a step that finishes may carry on several of the steps it released,
- * but only the first in its own slot: each further one needs a free slot, and
- * is queued instead when there is none. So carrying never runs more steps at
- * once than the setting says, and a busy process leaves released steps to the
- * queue, where any process can take them.
+ * started them. A step runs in a slot: a step job from the queue waits for one
+ * before its step runs. A step that finishes hands its slot to the first step
+ * it carries on; each further one it starts at once needs a free slot, and the
+ * rest wait here for one (first come, first served, with the queue's jobs).
+ * Only a running step holds a slot, never something waiting for one, so the
+ * process never runs more steps at once than the setting says and cannot
+ * deadlock on its own slots.
  */
+
+/** One slot held; giving it back twice gives it back once (it is handed down a chain of carried steps). */
+export type Slot = { give(): void };
+
+/** A process's slots now, for its metrics. */
+export type SlotFigures = { busy: number; free: number; waiting: number };
+
 export class StepSlots {
+  private readonly limit: number;
   private free: number;
-  private readonly waiting: (() => void)[] = [];
+  private readonly waiting: ((slot: Slot) => void)[] = [];
 
   constructor(limit: number) {
-    this.free = Math.max(1, limit);
+    this.limit = Math.max(1, limit);
+    this.free = this.limit;
   }
 
-  /** Waits for a slot (first come, first served). */
-  async take(): Promise<void> {
+  figures(): SlotFigures {
+    return { busy: this.limit - this.free, free: this.free, waiting: this.waiting.length };
+  }
+
+  /** A slot, once one is free. */
+  hold(): Promise<Slot> {
     if (this.free > 0 && this.waiting.length === 0) {
       this.free -= 1;
-      return;
+      return Promise.resolve(this.slot());
     }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    return new Promise((resolve) => this.waiting.push(resolve));
   }
 
-  /** Takes up to `wanted` slots that are free now, never waiting (and none while someone waits); returns how many. */
-  takeFree(wanted: number): number {
-    if (this.waiting.length > 0) return 0;
+  /** Up to `wanted` slots free now, never waiting (none while someone waits). */
+  holdFree(wanted: number): Slot[] {
+    if (this.waiting.length > 0) return [];
     const taken = Math.max(0, Math.min(wanted, this.free));
     this.free -= taken;
-    return taken;
+    return Array.from({ length: taken }, () => this.slot());
   }
 
-  /** Gives back `count` slots, each to the next one waiting if any. */
-  give(count = 1): void {
-    for (let i = 0; i < count; i++) {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.free += 1;
-    }
+  private slot(): Slot {
+    let held = true;
+    return {
+      give: () => {
+        if (!held) return;
+        held = false;
+        const next = this.waiting.shift();
+        if (next) next(this.slot());
+        else this.free += 1;
+      },
+    };
   }
 }

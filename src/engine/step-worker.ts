@@ -41,7 +41,7 @@ import type { Release } from '../domain/actions.ts';
 import type { HandBack } from './dispatcher.ts';
 import { queueJobId } from './keys.ts';
 import { stepLabel, type StepDetails } from '../domain/job-view.ts';
-import type { StepSlots } from './step-slots.ts';
+import type { Slot, StepSlots } from './step-slots.ts';
 import { withTimeout } from './timeout.ts';
 
 export type StepWorkerDeps = {
@@ -122,6 +122,8 @@ type Activation = {
   log: Log;
   /** When this activation began (a rollback's duration runs from here). */
   activatedAt: number;
+  /** The step slot it runs in, handed on to the first step it carries on. */
+  slot: Slot;
 };
 
 export async function processStepJob(deps: StepWorkerDeps, job: Job, token: string | undefined): Promise<void> {
@@ -129,11 +131,11 @@ export async function processStepJob(deps: StepWorkerDeps, job: Job, token: stri
   const definition = await deps.definitions.get(data.jobId);
   const step = definition?.steps.find((s) => s.id === data.stepId);
   if (!definition || !step) return; // the job was deleted: nothing left to do
-  await deps.slots.take();
+  const slot = await deps.slots.hold();
   try {
-    await activate(deps, definition, step, data, jobTurn(job, token, data));
+    await activate(deps, definition, step, data, jobTurn(job, token, data), slot);
   } finally {
-    deps.slots.give();
+    slot.give();
   }
 }
 
@@ -144,6 +146,7 @@ async function activate(
   step: JobStepDefinition,
   data: StepJobData,
   turn: Turn,
+  slot: Slot,
   preclaimed?: Claim,
 ): Promise<void> {
   const activatedAt = Date.now();
@@ -156,7 +159,7 @@ async function activate(
   const details = claim.details;
   const type = deps.stepTypes.get(step.type);
   const log = lazyChild(deps.log, { jobId: data.jobId, stepId: data.stepId, stepType: step.type, phase: data.phase, attempt: turn.made + 1 });
-  const base = { deps, turn, data, step, definition, details, rollbackPurpose: claim.rollbackPurpose, label, log, activatedAt };
+  const base = { deps, turn, data, step, definition, details, rollbackPurpose: claim.rollbackPurpose, label, log, activatedAt, slot };
   if (!type) {
     await fail({ ...base, bound: unboundStep }, new PermanentError(`unknown step type "${step.type}"`));
     return;
@@ -320,62 +323,76 @@ async function compensate(a: Activation): Promise<void> {
 
 async function finish(a: Activation, outcome: StepOutcome, ev: JobEvent, patch: StepPatch, err?: unknown): Promise<void> {
   const safe: JobEvent = { ...ev, summary: redactText(ev.summary) };
-  const carry = a.data.phase === 'run' && outcome === 'succeeded' && a.deps.carrying() ? carryFor(a) : undefined;
+  const carrying = a.data.phase === 'run' && outcome === 'succeeded' && a.deps.carrying() ? carryFor(a) : undefined;
   let finished: Awaited<ReturnType<JobStateStore['finish']>>;
   try {
-    finished = await a.deps.state.finish(a.data.jobId, a.data, outcome, safe, patch, carry);
+    finished = await a.deps.state.finish(a.data.jobId, a.data, outcome, safe, patch, carrying?.carry);
   } catch (error) {
-    if (carry) a.deps.slots.give(carry.max - 1);
+    for (const slot of carrying?.extra ?? []) slot.give();
     throw error;
   }
-  const carried = finished?.released.filter((r) => r.carried) ?? [];
-  // The first step carried runs in this slot, each other one in a slot taken for it: those not used go back.
-  if (carry) a.deps.slots.give(carry.max - Math.max(1, carried.length));
+  const claims = finished?.carried ?? [];
+  // The steps started now run in this slot and the free ones taken for them; those not used go back at once.
+  const slots = [a.slot, ...(carrying?.extra ?? [])];
+  for (const unused of slots.slice(Math.max(1, claims.length))) unused.give();
   if (finished === null) return; // someone acted on the step meanwhile: this outcome was not recorded
   observe(a, outcome, safe, err);
+  // No step carried on in this slot: it goes back now, not once the carried steps waiting for one have run.
+  if (claims.length === 0) a.slot.give();
   const queued = finished.released.filter((r) => !r.carried);
-  const claims = finished.carried;
-  // Carried steps start while their siblings are queued: they wait for no round trip but their own.
+  const carried = finished.released.filter((r) => r.carried);
+  // Carried steps start while anything not carried is queued: they wait for no round trip but their own.
   const outcomes = await Promise.allSettled([
     queued.length > 0 ? a.deps.enqueue(a.definition, queued) : undefined,
-    ...carried.map((release, i) => {
-      const running = carryOn(a.deps, a.definition, release, a.turn.carrier, claims[i]);
-      return i === 0 ? running : running.finally(() => a.deps.slots.give());
-    }),
+    ...carried.map((release, i) =>
+      i < claims.length
+        ? carryOn(a.deps, a.definition, release, a.turn.carrier, slots[i], claims[i])
+        : carryOn(a.deps, a.definition, release, a.turn.carrier, undefined, undefined),
+    ),
   ]);
   for (const o of outcomes) if (o.status === 'rejected') throw o.reason;
 }
 
 /**
- * The finish carries on the steps it releases for this turn's carrier, claimed in the same change: the first in
- * this slot, and as many more as there are free slots now (a busy process leaves them to the queue).
+ * What the finish carries on for this turn's carrier: every step it releases to run. It starts the first in this
+ * slot and one more in each slot free now (claimed in the same change); the others wait in this process for a slot.
  */
-function carryFor(a: Activation): Carry {
+function carryFor(a: Activation): { carry: Carry; extra: Slot[] } {
   const started: Record<string, JobEvent> = {};
   for (const dependent of a.definition.steps) {
     if (!dependent.needs.includes(a.step.id)) continue;
     started[dependent.id] = startedEvent({ jobId: a.data.jobId, stepId: dependent.id, ticket: 0, phase: 'run' });
   }
   const dependents = Object.keys(started).length;
-  const max = 1 + (dependents > 1 ? a.deps.slots.takeFree(dependents - 1) : 0);
-  return { carrier: a.turn.carrier, runner: a.deps.runner, max, started };
+  const extra = dependents > 1 ? a.deps.slots.holdFree(dependents - 1) : [];
+  return { carry: { carrier: a.turn.carrier, runner: a.deps.runner, starts: 1 + extra.length, started }, extra };
 }
 
 /**
- * Runs a step this worker released and marked carried, claimed by the finish that released it; it is queued
- * instead if that fails.
+ * Runs a step this worker released and marked carried: in `slot` when the finish that released it claimed it,
+ * else once a slot is free (claiming it then). It is queued instead if that fails.
  */
-async function carryOn(deps: StepWorkerDeps, definition: JobDefinition, release: Release, carrier: string, claim?: Claim): Promise<void> {
+async function carryOn(
+  deps: StepWorkerDeps,
+  definition: JobDefinition,
+  release: Release,
+  carrier: string,
+  held: Slot | undefined,
+  claim: Claim | undefined,
+): Promise<void> {
   const step = definition.steps.find((s) => s.id === release.stepId);
-  if (!step) return;
+  if (!step) return held?.give();
+  const slot = held ?? (await deps.slots.hold());
   const data: StepJobData = { jobId: definition.jobId, stepId: release.stepId, ticket: release.ticket, phase: release.phase };
-  const run = () => activate(deps, definition, step, data, carriedTurn(deps, definition, step, release, carrier), claim);
+  const run = () => activate(deps, definition, step, data, carriedTurn(deps, definition, step, release, carrier), slot, claim);
   try {
     await (deps.telemetry ? inSpan(deps.telemetry, `carry ${step.id}`, { 'bullmq.job.id': queueJobId(definition.jobId, release) }, run) : run());
   } catch (err) {
     // Redis or the store failed mid-way: the step job of its own takes it from here (it checks before acting).
     deps.log.child({ jobId: data.jobId, stepId: data.stepId }).warn({ err }, 'a carried step failed to run; queueing it');
     await deps.enqueue(definition, [release]);
+  } finally {
+    slot.give();
   }
 }
 

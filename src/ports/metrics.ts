@@ -35,6 +35,11 @@ export type SampledFigures = {
   queueDepth(): Promise<Readonly<Record<string, number>>>;
   /** Per consumer group of the event stream: delivered but not acknowledged, and not yet delivered. */
   eventStream(): Promise<readonly { group: string; pending: number; lag: number | undefined }[]>;
+  /**
+   * This process's step slots (WORKER_CONCURRENCY): busy, free, and steps waiting for one (queue jobs taken, and
+   * steps this process carries on); undefined in a process that runs no steps.
+   */
+  stepSlots(): Promise<{ busy: number; free: number; waiting: number } | undefined>;
 };
 
 /** The text a scraper reads on GET /metrics. */

@@ -63,7 +63,12 @@ describe('a worker records a step as done, starts the step it carries on, and di
       'succeeded',
       stepEvent(job.jobId, 'step.succeeded', 'database done'),
       { finishedAt: Date.now() },
-      { carrier, runner: 'dead-worker', max: 1, started: { seed_data: stepEvent(job.jobId, 'step.started', 'Step seed data started', 'seed_data') } },
+      {
+        carrier,
+        runner: 'dead-worker',
+        starts: 1,
+        started: { seed_data: stepEvent(job.jobId, 'step.started', 'Step seed data started', 'seed_data') },
+      },
     );
 
     // Carried and claimed in the one change: seed_data is running on the dead worker, its start in the trail.

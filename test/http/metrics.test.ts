@@ -79,8 +79,11 @@ describe('Prometheus metrics', () => {
         sample(s, 'provisioner_event_stream_pending', { group }),
         sample(s, 'provisioner_event_stream_lag', { group }),
       ]),
+      // This process's step slots (the test apps run 20): all free again, nothing waiting for one.
+      slots: [sample(s, 'provisioner_step_slots', { state: 'busy' }), sample(s, 'provisioner_step_slots', { state: 'free' })],
+      waitingForSlot: sample(s, 'provisioner_steps_waiting_for_slot'),
     });
-    const expected = { completed: 3, waiting: 0, active: 0, backlog: [0, 0, 0, 0] };
+    const expected = { completed: 3, waiting: 0, active: 0, backlog: [0, 0, 0, 0], slots: [0, 20], waitingForSlot: 0 };
     const deadline = Date.now() + 15_000;
     for (let seen = settled(samples); JSON.stringify(seen) !== JSON.stringify(expected); seen = settled((await scrape(url)).samples)) {
       if (Date.now() > deadline) expect(seen).toEqual(expected);

@@ -15,7 +15,7 @@ import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../supp
 import { REQUESTER } from '../support/people.ts';
 import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
-// database releases two steps: with one step slot (WORKER_CONCURRENCY=1), its worker carries one on and queues the other.
+// database is queued (a root step); it releases two steps, which its worker carries on.
 const PIPELINE = pipelineOf(
   sandbox('database', { latencyMs: 10 }),
   sandbox('billing', { latencyMs: 10 }, { needs: ['database'] }),
@@ -44,7 +44,6 @@ describe('OpenTelemetry traces', () => {
     const log = captureLog();
     const app = await startTestApp({
       pipeline: PIPELINE,
-      env: { WORKER_CONCURRENCY: '1' },
       logger: createLogger({ level: 'debug', format: 'json', destination: log.stream }),
     });
     let jobId = '';
@@ -62,8 +61,8 @@ describe('OpenTelemetry traces', () => {
     );
     const queued = spans.filter((s) => s.kind === CONSUMER);
     const carried = spans.filter((s) => s.kind === INTERNAL);
-    expect(queued).toHaveLength(2);
-    expect(carried).toHaveLength(1);
+    expect(queued).toHaveLength(1);
+    expect(carried).toHaveLength(2);
 
     for (const processed of queued) {
       expect(processed).toMatchObject({ name: 'process steps', service: 'tenant-provisioner' });

@@ -382,7 +382,9 @@ async function carryOn(
 ): Promise<void> {
   const step = definition.steps.find((s) => s.id === release.stepId);
   if (!step) return held?.give();
-  const slot = held ?? (await deps.slots.hold());
+  // Not started yet: it waits for a slot, unless the process is stopping; then the queue takes it (never claimed).
+  const slot = held ?? (await slotToStart(deps));
+  if (!slot) return deps.enqueue(definition, [release]);
   const data: StepJobData = { jobId: definition.jobId, stepId: release.stepId, ticket: release.ticket, phase: release.phase };
   const run = () => activate(deps, definition, step, data, carriedTurn(deps, definition, step, release, carrier), slot, claim);
   try {
@@ -394,6 +396,15 @@ async function carryOn(
   } finally {
     slot.give();
   }
+}
+
+/** A slot for a carried step not started yet; none once the process is stopping (before or while it waits). */
+async function slotToStart(deps: StepWorkerDeps): Promise<Slot | undefined> {
+  if (!deps.carrying()) return undefined;
+  const slot = await deps.slots.hold();
+  if (deps.carrying()) return slot;
+  slot.give();
+  return undefined;
 }
 
 /** Runs `fn` in a span of its own, a child of the active one (BullMQ's, of the carrying job). */

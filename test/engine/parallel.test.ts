@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { dealFor, startTestApp, stepOf, stopTestApp, timesOf, waitForStatus, type TestApp } from '../support/harness.ts';
+import { dealFor, liveView, startTestApp, stepOf, stopTestApp, timesOf, waitForStatus, waitForStep, type TestApp } from '../support/harness.ts';
+import { appWithWorkersPerTest, stopWorker } from '../support/start-worker.ts';
 import { REQUESTER } from '../support/people.ts';
 import { pipelineOf, sandbox } from '../support/pipeline.ts';
 
@@ -93,6 +94,30 @@ describe('a step that releases several steps carries them all on, never running 
     // Never two at once: each started once the one before had finished.
     for (let i = 1; i < times.length; i++) expect(times[i]?.[0]).toBeGreaterThanOrEqual(times[i - 1]?.[1] ?? Number.NaN);
     expect(await queuedSteps(app)).toEqual(['database']);
+    const { creations } = await app.ledger.inventory();
+    expect(Object.values(creations)).toEqual(['1', '1', '1', '1']);
+  });
+});
+
+describe('a worker asked to stop while carried steps wait for its one slot', () => {
+  const w = appWithWorkersPerTest();
+
+  it('finishes the step it runs, hands the waiting ones to the queue, and the next worker runs each once', async () => {
+    const app = await w.startApp(FAN_OUT);
+    const first = await w.startWorker(app, { env: { WORKER_CONCURRENCY: '1' } });
+    const { job } = await app.service.provision(dealFor(), REQUESTER);
+    // dns runs in the slot database finished in; storage and secrets wait in that process for it.
+    await waitForStep(app, job.jobId, 'dns', ['running']);
+    await stopWorker(first, 'SIGTERM');
+
+    const stopped = await liveView(app, job.jobId);
+    expect(stepOf(stopped, 'dns').state).toBe('succeeded');
+    // Never started there: handed to the queue as they were, ready and unclaimed.
+    expect([stepOf(stopped, 'storage').state, stepOf(stopped, 'secrets').state]).toEqual(['ready', 'ready']);
+    expect(await queuedSteps(app)).toEqual(['database', 'secrets', 'storage']);
+
+    await w.startWorker(app);
+    expect((await waitForStatus(app, job.jobId, ['live', 'failed'])).status).toBe('live');
     const { creations } = await app.ledger.inventory();
     expect(Object.values(creations)).toEqual(['1', '1', '1', '1']);
   });

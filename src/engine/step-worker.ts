@@ -5,14 +5,15 @@
  *
  * A step that succeeds carries on, inside the same BullMQ job, the steps it
  * releases to run (as Temporal's eager activities do): the first in its own
- * slot, each further one only if the process has a free slot (step-slots.ts).
- * A carried step costs no queueing, fetching or completing of a job of its
- * own, and no claim: the finish that released it marked it carried (so the
- * dispatcher leaves it alone) and claimed it. Whatever it cannot finish there
- * (a poll, a retry) is handed back to the queue; and if the worker stops
- * mid-way, the carrying job comes back (BullMQ's stalled-job check, or a
- * retry) to a step already finished, and hands the steps it carried that have
- * not finished back to the queue (handBackCarried).
+ * slot, one more in each slot free at that moment, and the rest as slots free
+ * up in this process (step-slots.ts). A carried step costs no queueing,
+ * fetching or completing of a job of its own: the finish that released it
+ * marked it carried (so the dispatcher leaves it alone), and claimed it when
+ * it had a slot for it. Whatever it cannot finish there (a poll, a retry) is
+ * handed back to the queue; and if the worker stops mid-way, the carrying job
+ * comes back (BullMQ's stalled-job check, or a retry) to a step already
+ * finished, and hands the steps it carried that have not finished back to the
+ * queue (handBackCarried).
  */
 import { DelayedError, type Job, SpanKind, type Telemetry } from 'bullmq';
 import { event, startedEvent, StepJobData, stepFailure, traceOf } from './step-records.ts';
@@ -53,7 +54,7 @@ export type StepWorkerDeps = {
   enqueue(definition: JobDefinition, releases: readonly Release[], handBack?: HandBack): Promise<void>;
   /** Whether a finished step may carry on steps it released (not once the process is stopping). */
   carrying(): boolean;
-  /** The process's step slots (WORKER_CONCURRENCY): a step job waits for one; a carried step runs in one. */
+  /** The process's step slots (WORKER_CONCURRENCY): every step runs in one, a queued one and a carried one alike. */
   slots: StepSlots;
   /** This process, as claims record it (host-pid). */
   runner: string;

@@ -3,19 +3,11 @@
  * check or rollback, and records the outcome. What an error means is decided
  * here, once, by its name.
  *
- * A step that succeeds carries on, inside the same BullMQ job, the steps it
- * releases to run (as Temporal's eager activities do): the first in its own
- * slot, one more in each slot free at that moment, and the rest as slots free
- * up in this process (step-slots.ts). A carried step costs no queueing,
- * fetching or completing of a job of its own: the finish that released it
- * marked it carried (so the dispatcher leaves it alone), and claimed it when
- * it had a slot for it. Whatever it cannot finish there (a poll, a retry) is
- * handed back to the queue; and if the worker stops mid-way, the carrying job
- * comes back (BullMQ's stalled-job check, or a retry) to a step already
- * finished, and hands the steps it carried that have not finished back to the
- * queue (handBackCarried).
+ * A step that succeeds carries on the steps it releases (carrying.ts), each
+ * in a step slot of this process (step-slots.ts); a queued step job waits for
+ * a slot too.
  */
-import { DelayedError, type Job, SpanKind, type Telemetry } from 'bullmq';
+import { DelayedError, type Job } from 'bullmq';
 import { event, startedEvent, StepJobData, stepFailure, traceOf } from './step-records.ts';
 import { formatDuration } from '../domain/audit.ts';
 import { classifyError, PermanentError, TransientError, type ClassifiedError } from '../domain/errors.ts';
@@ -37,47 +29,17 @@ import {
   type StepType,
 } from '../steps/step.ts';
 import type { DefinitionCache } from './definitions.ts';
-import type { Carry, Claim, JobStateStore } from './job-state.ts';
-import type { Release } from '../domain/actions.ts';
-import type { HandBack } from './dispatcher.ts';
-import { queueJobId } from './keys.ts';
+import type { Claim, JobStateStore } from './job-state.ts';
 import { stepLabel, type StepDetails } from '../domain/job-view.ts';
-import type { Slot, StepSlots } from './step-slots.ts';
+import type { Slot } from './step-slots.ts';
 import { withTimeout } from './timeout.ts';
+import { type Activate, carryFor, carryOn, type CarryingDeps, handBackCarried, type Turn } from './carrying.ts';
 
-export type StepWorkerDeps = {
-  state: JobStateStore;
+export type StepWorkerDeps = CarryingDeps & {
   definitions: DefinitionCache;
   stepTypes: ReadonlyMap<string, StepType>;
   services: StepServices;
-  /** Queues steps a finish released, at once (the dispatcher does it again if this process dies first); a hand-back waits first. */
-  enqueue(definition: JobDefinition, releases: readonly Release[], handBack?: HandBack): Promise<void>;
-  /** Whether a finished step may carry on steps it released (not once the process is stopping). */
-  carrying(): boolean;
-  /** The process's step slots (WORKER_CONCURRENCY): every step runs in one, a queued one and a carried one alike. */
-  slots: StepSlots;
-  /** This process, as claims record it (host-pid). */
-  runner: string;
-  /** BullMQ's telemetry, when tracing is on: a carried step gets a span of its own, inside its carrier's. */
-  telemetry?: Telemetry;
-  log: Log;
   metrics: EngineMetrics;
-};
-
-/** The turn an activation runs in: a BullMQ job of its own, or the slot of the step that released it. */
-type Turn = {
-  /** The queue job this runs in (its own, or the one carrying it on). */
-  carrier: string;
-  /** Attempts made before this one. */
-  made: number;
-  /** Attempts allowed. */
-  max: number;
-  /** Taken over from a worker that stopped mid-step. */
-  stalled: boolean;
-  /** Come back after `delayMs` (a poll). */
-  later(delayMs: number): Promise<void>;
-  /** Try again after the backoff (a temporary problem). */
-  retry(message: string): Promise<void>;
 };
 
 /** A step job's own turn: BullMQ delays it (DelayedError) or retries it with its backoff (the error rethrown). */
@@ -92,18 +54,6 @@ function jobTurn(job: Job, token: string | undefined, data: StepJobData): Turn {
       throw new DelayedError();
     },
     retry: (message) => Promise.reject(new TransientError(message)),
-  };
-}
-
-/** A carried step's turn: what it cannot finish now goes back to the queue as a step job of its own. */
-function carriedTurn(deps: StepWorkerDeps, definition: JobDefinition, step: JobStepDefinition, release: Release, carrier: string): Turn {
-  return {
-    carrier,
-    made: 0,
-    max: step.retry.attempts,
-    stalled: false,
-    later: (delayMs) => deps.enqueue(definition, [release], { delayMs, attemptsUsed: 0 }),
-    retry: () => deps.enqueue(definition, [release], { delayMs: step.retry.backoff.delayMs, attemptsUsed: 1 }),
   };
 }
 
@@ -175,6 +125,11 @@ async function activate(
   }
   if (data.phase === 'compensate') await compensate(activation);
   else await runForward(activation, resumed);
+}
+
+/** `activate` for the steps a finish carries on. */
+function activator(deps: StepWorkerDeps): Activate {
+  return (definition, step, data, turn, slot, claim) => activate(deps, definition, step, data, turn, slot, claim);
 }
 
 const unboundStep: ReturnType<StepType['bind']> = {
@@ -324,7 +279,8 @@ async function compensate(a: Activation): Promise<void> {
 
 async function finish(a: Activation, outcome: StepOutcome, ev: JobEvent, patch: StepPatch, err?: unknown): Promise<void> {
   const safe: JobEvent = { ...ev, summary: redactText(ev.summary) };
-  const carrying = a.data.phase === 'run' && outcome === 'succeeded' && a.deps.carrying() ? carryFor(a) : undefined;
+  const carrying =
+    a.data.phase === 'run' && outcome === 'succeeded' && a.deps.carrying() ? carryFor(a.deps, a.definition, a.data, a.turn.carrier) : undefined;
   let finished: Awaited<ReturnType<JobStateStore['finish']>>;
   try {
     finished = await a.deps.state.finish(a.data.jobId, a.data, outcome, safe, patch, carrying?.carry);
@@ -345,94 +301,12 @@ async function finish(a: Activation, outcome: StepOutcome, ev: JobEvent, patch: 
   // Carried steps start while anything not carried is queued: they wait for no round trip but their own.
   const outcomes = await Promise.allSettled([
     queued.length > 0 ? a.deps.enqueue(a.definition, queued) : undefined,
-    ...carried.map((release, i) =>
-      i < claims.length
-        ? carryOn(a.deps, a.definition, release, a.turn.carrier, slots[i], claims[i])
-        : carryOn(a.deps, a.definition, release, a.turn.carrier, undefined, undefined),
-    ),
+    ...carried.map((release, i) => {
+      const started = i < claims.length ? { slot: slots[i], claim: claims[i] } : undefined;
+      return carryOn(a.deps, activator(a.deps), a.definition, release, a.turn.carrier, started);
+    }),
   ]);
   for (const o of outcomes) if (o.status === 'rejected') throw o.reason;
-}
-
-/**
- * What the finish carries on for this turn's carrier: every step it releases to run. It starts the first in this
- * slot and one more in each slot free now (claimed in the same change); the others wait in this process for a slot.
- */
-function carryFor(a: Activation): { carry: Carry; extra: Slot[] } {
-  const started: Record<string, JobEvent> = {};
-  for (const dependent of a.definition.steps) {
-    if (!dependent.needs.includes(a.step.id)) continue;
-    started[dependent.id] = startedEvent({ jobId: a.data.jobId, stepId: dependent.id, ticket: 0, phase: 'run' });
-  }
-  const dependents = Object.keys(started).length;
-  const extra = dependents > 1 ? a.deps.slots.holdFree(dependents - 1) : [];
-  return { carry: { carrier: a.turn.carrier, runner: a.deps.runner, starts: 1 + extra.length, started }, extra };
-}
-
-/**
- * Runs a step this worker released and marked carried: in `slot` when the finish that released it claimed it,
- * else once a slot is free (claiming it then). It is queued instead if that fails.
- */
-async function carryOn(
-  deps: StepWorkerDeps,
-  definition: JobDefinition,
-  release: Release,
-  carrier: string,
-  held: Slot | undefined,
-  claim: Claim | undefined,
-): Promise<void> {
-  const step = definition.steps.find((s) => s.id === release.stepId);
-  if (!step) return held?.give();
-  // Not started yet: it waits for a slot, unless the process is stopping; then the queue takes it (never claimed).
-  const slot = held ?? (await slotToStart(deps));
-  if (!slot) return deps.enqueue(definition, [release]);
-  const data: StepJobData = { jobId: definition.jobId, stepId: release.stepId, ticket: release.ticket, phase: release.phase };
-  const run = () => activate(deps, definition, step, data, carriedTurn(deps, definition, step, release, carrier), slot, claim);
-  try {
-    await (deps.telemetry ? inSpan(deps.telemetry, `carry ${step.id}`, { 'bullmq.job.id': queueJobId(definition.jobId, release) }, run) : run());
-  } catch (err) {
-    // Redis or the store failed mid-way: the step job of its own takes it from here (it checks before acting).
-    deps.log.child({ jobId: data.jobId, stepId: data.stepId }).warn({ err }, 'a carried step failed to run; queueing it');
-    await deps.enqueue(definition, [release]);
-  } finally {
-    slot.give();
-  }
-}
-
-/** A slot for a carried step not started yet; none once the process is stopping (before or while it waits). */
-async function slotToStart(deps: StepWorkerDeps): Promise<Slot | undefined> {
-  if (!deps.carrying()) return undefined;
-  const slot = await deps.slots.hold();
-  if (deps.carrying()) return slot;
-  slot.give();
-  return undefined;
-}
-
-/** Runs `fn` in a span of its own, a child of the active one (BullMQ's, of the carrying job). */
-async function inSpan(telemetry: Telemetry, name: string, attributes: Record<string, string>, fn: () => Promise<void>): Promise<void> {
-  const parent = telemetry.contextManager.active();
-  const span = telemetry.tracer.startSpan(name, { kind: SpanKind.INTERNAL }, parent);
-  span.setAttributes(attributes);
-  try {
-    await telemetry.contextManager.with(span.setSpanOnContext(parent), fn);
-  } finally {
-    span.end();
-  }
-}
-
-/**
- * A queue job came back to its finished step (its worker stopped, or failed, while carrying on what the
- * step released): the steps it carries that have not finished go back to the queue, each under its
- * deterministic id (so one queued already is not queued twice). Only this job's own: a step another
- * worker carries is that worker's.
- */
-export async function handBackCarried(deps: Pick<StepWorkerDeps, 'state' | 'enqueue'>, definition: JobDefinition, carrier: string): Promise<void> {
-  const carried = await deps.state.carriedBy(definition.jobId, carrier);
-  const release = ({ stepId, ticket }: { stepId: string; ticket: number }): Release => ({ stepId, ticket, phase: 'run' });
-  const ready = carried.filter((c) => !c.running).map(release);
-  const running = carried.filter((c) => c.running).map(release);
-  if (ready.length > 0) await deps.enqueue(definition, ready);
-  if (running.length > 0) await deps.enqueue(definition, running, { delayMs: 0, attemptsUsed: 0, takenOver: true });
 }
 
 /** The outcome in the metrics and the log, once it is recorded. */

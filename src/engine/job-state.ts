@@ -47,6 +47,14 @@ const apply = new Script(APPLY_TRANSITION);
  */
 export type Carry = { carrier: string; runner: string; starts: number; started: Readonly<Record<string, JobEvent>> };
 
+/**
+ * The started events of the steps a finish may carry on, each as a JSON object in a string and without its time:
+ * the script puts in front the time it starts them at, and so never decodes and re-encodes an event.
+ */
+function startedJson(started: Readonly<Record<string, JobEvent>>): string {
+  return JSON.stringify(Object.fromEntries(Object.entries(started).map(([stepId, { at: _at, ...event }]) => [stepId, JSON.stringify(event)])));
+}
+
 /** A claim's details as the claim (or finish) script returned them: DETAIL_FIELDS' values, then the rollback purpose. */
 function claimed(status: 'ok' | 'resumed', values: readonly unknown[]): Claim {
   const purpose = values[DETAIL_FIELDS.length];
@@ -117,9 +125,10 @@ export class JobStateStore {
       JSON.stringify(stepPatchFields(step.stepId, patch)),
       STREAM_MAXLEN,
       carry?.carrier ?? '',
-      JSON.stringify(carry?.started ?? {}),
+      startedJson(carry?.started ?? {}),
       carry?.runner ?? '',
       carry?.starts ?? 0,
+      event.at,
     ]);
     if (typeof result === 'string') return result === 'stale' ? null : { released: parseReleases(JSON.parse(result)), carried: [] };
     if (!Array.isArray(result) || typeof result[0] !== 'string') return null;

@@ -15,25 +15,52 @@
 import { DETAIL_FIELDS, JOB_FIELD as J, STEP_FIELD as S } from './job-hash.ts';
 
 const APPEND_EVENT = `
+local view_marked = false
 local function bump_seq()
   local seq = redis.call('HINCRBY', KEYS[1], '${J.seq}', 1)
-  local now = redis.call('TIME')
-  -- NX: the score says since when the stored view has been behind.
-  redis.call('ZADD', KEYS[3], 'NX', now[1] * 1000 + math.floor(now[2] / 1000), ARGV[#ARGV])
+  -- NX: the score says since when the stored view has been behind; once a script is enough.
+  if not view_marked then
+    local now = redis.call('TIME')
+    redis.call('ZADD', KEYS[3], 'NX', now[1] * 1000 + math.floor(now[2] / 1000), ARGV[#ARGV])
+    view_marked = true
+  end
   return seq
+end
+-- The event as Node wrote it, with its sequence number (and the steps it released) put in front: Node's JSON
+-- stays byte for byte (cjson would round numbers to 14 digits and turn [] into {}), and nothing is decoded.
+-- An event already holding such a key (none the engine sends) is decoded and re-encoded instead.
+local function with_seq(event_json, seq, released)
+  local releasing = released ~= nil and #released > 0
+  if string.find(event_json, '"seq":', 1, true) or (releasing and string.find(event_json, '"released":', 1, true)) then
+    local ev = cjson.decode(event_json)
+    ev.seq = seq
+    if releasing then ev.released = released end
+    return cjson.encode(ev)
+  end
+  local head = '{"seq":' .. seq
+  if releasing then head = head .. ',"released":' .. cjson.encode(released) end
+  if event_json == '{}' then return head .. '}' end
+  return head .. ',' .. string.sub(event_json, 2)
 end
 local function append_event(event_json, released, maxlen)
   local seq = bump_seq()
-  local ev = cjson.decode(event_json)
-  ev.seq = seq
-  if released ~= nil and #released > 0 then ev.released = released end
-  local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, '*', 'e', cjson.encode(ev))
+  local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, '*', 'e', with_seq(event_json, seq, released))
   -- _evid: the reconciler waits until the recorder has stored the trail up to this entry.
   redis.call('HSET', KEYS[1], '${J.eventSeq}', seq, '${J.eventId}', id)
   return seq
 end
+-- One HSET for all the fields (in chunks: unpack has a limit on how many values it returns).
 local function set_fields(fields_json)
-  for f, v in pairs(cjson.decode(fields_json)) do redis.call('HSET', KEYS[1], f, v) end
+  local flat = {}
+  for f, v in pairs(cjson.decode(fields_json)) do
+    flat[#flat + 1] = f
+    flat[#flat + 1] = v
+    if #flat >= 1000 then
+      redis.call('HSET', KEYS[1], unpack(flat))
+      flat = {}
+    end
+  end
+  if #flat > 0 then redis.call('HSET', KEYS[1], unpack(flat)) end
 end
 `;
 
@@ -58,14 +85,14 @@ local function with_details(status)
   redis.call('HSET', KEYS[1], '${S.runner}:' .. s, ARGV[7])
   return { status, unpack(redis.call('HMGET', KEYS[1], ${DETAIL_FIELDS.map((name) => `'${S[name]}:' .. s`).join(', ')}, '${J.rollbackPurpose}')) }
 end
-local state = redis.call('HGET', KEYS[1], '${S.state}:' .. s)
+local now = redis.call('HMGET', KEYS[1], '${S.state}:' .. s, '${S.ticket}:' .. s, '${J.mode}', '${J.failedBlocking}')
+local state, mode = now[1], now[3]
 if not state then return { 'gone' } end
-if redis.call('HGET', KEYS[1], '${S.ticket}:' .. s) ~= ARGV[2] then return { 'stale' } end
-local mode = redis.call('HGET', KEYS[1], '${J.mode}')
+if now[2] ~= ARGV[2] then return { 'stale' } end
 if ARGV[3] == 'run' then
   if state == 'running' then return with_details('resumed') end
   if state ~= 'ready' then return { 'stale' } end
-  if mode ~= 'forward' or tonumber(redis.call('HGET', KEYS[1], '${J.failedBlocking}')) > 0 then
+  if mode ~= 'forward' or tonumber(now[4]) > 0 then
     redis.call('HSET', KEYS[1], '${S.state}:' .. s, 'pending')
     bump_seq()
     return { 'held' }
@@ -83,8 +110,8 @@ return with_details('ok')
 /**
  * ARGV: stepId, ticket, phase, outcome state, event, detail fields, maxlen, then what the finishing worker
  * carries on itself: its queue job (the carrier; empty for none), the started events of the step's dependents by
- * step id (JSON), the runner (host-pid), and how many of the steps released to run it starts now (those it has
- * step slots for). Every step released to run is carried: marked carried in the event, so the dispatcher leaves
+ * step id (JSON: each event a JSON string without its time), the runner (host-pid), and how many of the steps
+ * released to run it starts now (those it has step slots for); last, the event's time (ms). Every step released to run is carried: marked carried in the event, so the dispatcher leaves
  * it alone, and keeping the carrier's id, so that job hands back only its own steps if it comes back. The first
  * ones, as many as it starts now, are claimed here, as CLAIM_STEP would: they start in the same change that
  * released them, with no round trip of their own; the others wait in the carrier's process for a slot.
@@ -93,8 +120,9 @@ return with_details('ok')
  */
 export const FINISH_STEP = `${APPEND_EVENT}
 local s = ARGV[1]
-if redis.call('HGET', KEYS[1], '${S.ticket}:' .. s) ~= ARGV[2] then return 'stale' end
-local state = redis.call('HGET', KEYS[1], '${S.state}:' .. s)
+local now = redis.call('HMGET', KEYS[1], '${S.ticket}:' .. s, '${S.state}:' .. s, '${J.mode}', '${J.failedBlocking}', '${S.dependents}:' .. s)
+if now[1] ~= ARGV[2] then return 'stale' end
+local state = now[2]
 local outcome = ARGV[4]
 local released = {}
 if ARGV[3] == 'run' then
@@ -104,8 +132,8 @@ if ARGV[3] == 'run' then
     redis.call('HINCRBY', KEYS[1], '${J.failedBlocking}', 1)
   end
   if outcome == 'succeeded' then
-    local halted = redis.call('HGET', KEYS[1], '${J.mode}') ~= 'forward' or tonumber(redis.call('HGET', KEYS[1], '${J.failedBlocking}')) > 0
-    for _, d in ipairs(cjson.decode(redis.call('HGET', KEYS[1], '${S.dependents}:' .. s))) do
+    local halted = now[3] ~= 'forward' or tonumber(now[4]) > 0
+    for _, d in ipairs(cjson.decode(now[5])) do
       local r = redis.call('HINCRBY', KEYS[1], '${S.remaining}:' .. d, -1)
       if r <= 0 and not halted and redis.call('HGET', KEYS[1], '${S.state}:' .. d) == 'pending' then
         local t = redis.call('HINCRBY', KEYS[1], '${S.ticket}:' .. d, 1)
@@ -141,14 +169,13 @@ set_fields(ARGV[6])
 append_event(ARGV[5], released, ARGV[7])
 if #carried == 0 then return cjson.encode(released) end
 local reply = { cjson.encode(released) }
--- Never before the event that released them, whatever the clocks of Node and Redis say.
-local now = redis.call('TIME')
-local at = math.max(cjson.decode(ARGV[5]).at, now[1] * 1000 + math.floor(now[2] / 1000))
+-- Never before the event that released them (ARGV[12]: its time), whatever the clocks of Node and Redis say.
+local time = redis.call('TIME')
+local at = math.max(tonumber(ARGV[12]), time[1] * 1000 + math.floor(time[2] / 1000))
 for _, d in ipairs(carried) do
-  local ev = started[d]
-  ev.at = at
   redis.call('HSET', KEYS[1], '${S.state}:' .. d, 'running', '${S.startedAt}:' .. d, at, '${S.runner}:' .. d, ARGV[10])
-  append_event(cjson.encode(ev), nil, ARGV[7])
+  -- The started event comes without its time (a JSON object as a string), which is put in front here.
+  append_event(string.format('{"at":%d,', at) .. string.sub(started[d], 2), nil, ARGV[7])
   for _, v in ipairs(redis.call('HMGET', KEYS[1], ${DETAIL_FIELDS.map((name) => `'${S[name]}:' .. d`).join(', ')}, '${J.rollbackPurpose}')) do
     reply[#reply + 1] = v
   end

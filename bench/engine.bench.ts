@@ -262,6 +262,8 @@ type EngineRound = {
   loopNote: string;
   /** CPU µs per step, this process and redis-server, over the engine window. */
   cpu: Cpu;
+  /** CPU µs per step of the MongoDB-wire server (and its PostgreSQL) over the engine window: recording on the same cores. */
+  storeUs: number;
 };
 
 type Cpu = { nodeUs: number; redisUs: number };
@@ -313,6 +315,7 @@ async function engineRound(o: RoundOptions): Promise<EngineRound> {
   const stream = app.engine.keys.events();
   await waitUntil('root steps queued', async () => (await groupProgress(redis, stream, 'dispatcher')).caughtUp, { timeoutMs: 30_000, pollMs: 10 });
   const cpuMeasure = await cpuMeter(redis);
+  const store0 = storeCpuMs(portOf(MONGODB_URI, 27017));
   const profile = await profileWindow(o.name, redis);
   const go = Date.now();
   const loop = loopDelay();
@@ -322,6 +325,7 @@ async function engineRound(o: RoundOptions): Promise<EngineRound> {
   const loopNote = loop.stop();
   await profile.stop();
   const used = await cpuMeasure.stop();
+  const storeUs = ((storeCpuMs(portOf(MONGODB_URI, 27017)) - store0) * 1000) / (jobIds.length * STEPS_PER_JOB);
   const cpu = { nodeUs: (used.nodeMs * 1000) / (jobIds.length * STEPS_PER_JOB), redisUs: (used.redisMs * 1000) / (jobIds.length * STEPS_PER_JOB) };
   const liveAt = Math.max(...finished.values());
   const windowMs = Math.max(1, liveAt - go);
@@ -360,6 +364,7 @@ async function engineRound(o: RoundOptions): Promise<EngineRound> {
     caughtUp,
     loopNote,
     cpu,
+    storeUs,
   };
 }
 
@@ -454,7 +459,7 @@ async function throughputRounds(manifestsDir: string): Promise<Throughput> {
     log(
       `round ${r}: raw BullMQ ${JOBS * STEPS_PER_JOB} jobs → ${fixed(b.jobsPerS)} jobs/s (CPU/job: node ${fixed(b.cpu.nodeUs)} µs, redis ${fixed(b.cpu.redisUs)} µs)` +
         ` | engine ${JOBS} jobs live ${e.windowMs} ms after release → ${fixed(e.jobsPerS)} jobs/s, ${fixed(e.stepsPerS)} steps/s = ${fixed(e.stepsPerS / b.jobsPerS, 3)} of raw` +
-        ` (CPU/step: node ${fixed(e.cpu.nodeUs)} µs, redis ${fixed(e.cpu.redisUs)} µs; ${e.loopNote})` +
+        ` (CPU/step: node ${fixed(e.cpu.nodeUs)} µs, redis ${fixed(e.cpu.redisUs)} µs, store ${fixed(e.storeUs)} µs; ${e.loopNote})` +
         ` | FlowProducer ${JOBS} jobs by levels ${fixed(f.windowMs)} ms → ${fixed(f.stepsPerS)} steps/s = ${fixed(f.stepsPerS / b.jobsPerS, 3)} of raw` +
         ` (CPU/step: node ${fixed(f.cpu.nodeUs)} µs, redis ${fixed(f.cpu.redisUs)} µs)`,
     );

@@ -401,23 +401,26 @@ export async function profileWindow(name: string, redis: Redis): Promise<{ stop(
       mkdirSync(folder, { recursive: true });
       writeFileSync(join(folder, `${name}.cpuprofile`), JSON.stringify(profile));
       session.disconnect();
-      // Redis commands over the window (every client's), most called first: what a step costs in round trips.
+      // Redis commands over the window (every client's), most called first, with their server time (a script's
+      // time includes the commands it calls, which are also counted on their own lines).
       const after = commandCalls(await redis.info('commandstats'));
-      const calls = [...after].map(([command, n]) => [command, n - (callsBefore.get(command) ?? 0)] as const).filter(([, n]) => n > 0);
-      writeFileSync(
-        join(folder, `${name}.redis-calls.txt`),
-        calls
-          .sort((a, b) => b[1] - a[1])
-          .map(([c, n]) => `${n}\t${c}`)
-          .join('\n'),
-      );
+      const lines = [...after]
+        .map(([command, n]) => {
+          const before = callsBefore.get(command);
+          return { command, calls: n.calls - (before?.calls ?? 0), usec: n.usec - (before?.usec ?? 0) };
+        })
+        .filter((c) => c.calls > 0)
+        .sort((a, b) => b.calls - a.calls)
+        .map((c) => `${c.calls}\t${c.usec} µs\t${c.command}`);
+      writeFileSync(join(folder, `${name}.redis-calls.txt`), ['calls\tserver time\tcommand', ...lines].join('\n'));
     },
   };
 }
 
-/** cmdstat_<command>:calls=N,… lines of INFO commandstats, as command → calls. */
-function commandCalls(info: string): Map<string, number> {
-  const calls = new Map<string, number>();
-  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls.set(match[1] ?? '', Number(match[2]));
+/** cmdstat_<command>:calls=N,usec=M,… lines of INFO commandstats, as command → calls and server time. */
+function commandCalls(info: string): Map<string, { calls: number; usec: number }> {
+  const calls = new Map<string, { calls: number; usec: number }>();
+  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm))
+    calls.set(match[1] ?? '', { calls: Number(match[2]), usec: Number(match[3]) });
   return calls;
 }

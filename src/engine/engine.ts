@@ -298,7 +298,6 @@ export class Engine {
     return this.queue;
   }
 
-  /** Step queue jobs per BullMQ state. */
   /** This process's step slots, when it runs steps. */
   stepSlots(): SlotFigures | undefined {
     return this.slots?.figures();

@@ -164,6 +164,8 @@ export class Engine {
     let stopping = false;
     const concurrency = opts.concurrency ?? 50;
     this.slots = new StepSlots(concurrency);
+    // The steps' claims and finishes go over two connections, a job always over the same one (see spreadOver).
+    this.state.spreadOver([this.redis, this.lane()]);
     const deps: StepWorkerDeps = {
       state: this.state,
       definitions: this.definitions,
@@ -268,6 +270,14 @@ export class Engine {
       handle: (entries) =>
         notifyEntries({ state: this.state, definitions: this.definitions, notifier, onError: reporter(opts)('the notifier') }, entries),
     });
+  }
+
+  /** Another connection like the engine's own (pipelined), closed with the engine. */
+  private lane(): Redis {
+    const lane = this.redis.duplicate();
+    reportLostConnection(lane, this.onError);
+    this.connections.push(lane);
+    return lane;
   }
 
   /** A dedicated connection (blocking reads need their own), closed with the engine. */

@@ -117,7 +117,7 @@ const CREATE_CONCURRENCY = 8;
 const WARMUP_JOBS = 10;
 const SCHED_JOBS = 100;
 const SCHED_SPREAD_MS = 1000;
-const SCHED_RUNS = Number(process.env['BENCH_SCHED_RUNS'] ?? 3);
+const SCHED_RUNS = positiveInt(process.env['BENCH_SCHED_RUNS'], 3);
 const SCHED_CONCURRENCY = SCHED_JOBS * WIDEST_LEVEL;
 const TARGET_RATIO = 0.5;
 /** Issue 14: the engine at least as fast as a FlowProducer running the same graph. */
@@ -899,7 +899,6 @@ async function apiOnly(): Promise<void> {
   log(`bench: ${apiBenchFields(api)} peak_rss_mb=${fixed(mem.selfMb, 1)}`);
 }
 
-/** Only the scale-out scenario, with its own bench line. */
 /** The staggered scheduling scenario alone (BENCH_SCHED_RUNS times). */
 async function schedOnly(): Promise<void> {
   const sched = await schedulingRuns();
@@ -912,6 +911,7 @@ async function schedOnly(): Promise<void> {
   );
 }
 
+/** Only the scale-out scenario, with its own bench line. */
 async function scaleOnly(): Promise<void> {
   const manifestsDir = manifestsDirWith(pipelineYaml(() => 0));
   manifestDirs.push(manifestsDir);

@@ -165,7 +165,7 @@ export class Engine {
     const concurrency = opts.concurrency ?? 50;
     this.slots = new StepSlots(concurrency);
     // The steps' claims and finishes go over two connections, a job always over the same one (see spreadOver).
-    this.state.spreadOver([this.redis, this.lane()]);
+    this.state.spreadOver([this.redis, this.connection({ pipelined: true })]);
     const deps: StepWorkerDeps = {
       state: this.state,
       definitions: this.definitions,
@@ -272,18 +272,12 @@ export class Engine {
     });
   }
 
-  /** Another connection like the engine's own (pipelined), closed with the engine. */
-  private lane(): Redis {
-    const lane = this.redis.duplicate();
-    reportLostConnection(lane, this.onError);
-    this.connections.push(lane);
-    return lane;
-  }
-
-  /** A dedicated connection (blocking reads need their own), closed with the engine. */
-  private connection(): Redis {
-    // Blocking reads (BullMQ fetches, XREADGROUP BLOCK) must not be pipelined behind other commands.
-    const connection = this.redis.duplicate({ enableAutoPipelining: false });
+  /**
+   * A connection of its own, closed with the engine. Blocking reads (BullMQ fetches, XREADGROUP BLOCK) must not be
+   * pipelined behind other commands; a `pipelined` one is like the engine's own.
+   */
+  private connection({ pipelined = false } = {}): Redis {
+    const connection = this.redis.duplicate({ enableAutoPipelining: pipelined });
     reportLostConnection(connection, this.onError);
     this.connections.push(connection);
     return connection;

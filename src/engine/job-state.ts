@@ -86,7 +86,6 @@ export class JobStateStore {
 
   /** The connection job `jobId`'s changes go over. */
   private laneOf(jobId: string): Redis {
-    if (this.lanes.length === 1) return this.lanes[0] ?? this.redis;
     let hash = 0;
     for (let i = 0; i < jobId.length; i++) hash = (hash * 31 + jobId.charCodeAt(i)) | 0;
     return this.lanes[Math.abs(hash) % this.lanes.length] ?? this.redis;

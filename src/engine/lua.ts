@@ -26,25 +26,25 @@ local function bump_seq()
   end
   return seq
 end
--- The event as Node wrote it, with its sequence number (and the steps it released) put in front: Node's JSON
--- stays byte for byte (cjson would round numbers to 14 digits and turn [] into {}), and nothing is decoded.
--- An event already holding such a key (none the engine sends) is decoded and re-encoded instead.
-local function with_seq(event_json, seq, released)
-  local releasing = released ~= nil and #released > 0
+-- The event as Node wrote it, with its sequence number (and the steps it released, already JSON) put in front:
+-- Node's JSON stays byte for byte (cjson would round numbers to 14 digits and turn [] into {}), and nothing is
+-- decoded. An event already holding such a key (none the engine sends) is decoded and re-encoded instead.
+local function with_seq(event_json, seq, released_json)
+  local releasing = released_json ~= nil and released_json ~= '[]' and released_json ~= '{}'
   if string.find(event_json, '"seq":', 1, true) or (releasing and string.find(event_json, '"released":', 1, true)) then
     local ev = cjson.decode(event_json)
     ev.seq = seq
-    if releasing then ev.released = released end
+    if releasing then ev.released = cjson.decode(released_json) end
     return cjson.encode(ev)
   end
   local head = '{"seq":' .. seq
-  if releasing then head = head .. ',"released":' .. cjson.encode(released) end
+  if releasing then head = head .. ',"released":' .. released_json end
   if event_json == '{}' then return head .. '}' end
   return head .. ',' .. string.sub(event_json, 2)
 end
-local function append_event(event_json, released, maxlen)
+local function append_event(event_json, released_json, maxlen)
   local seq = bump_seq()
-  local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, '*', 'e', with_seq(event_json, seq, released))
+  local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, '*', 'e', with_seq(event_json, seq, released_json))
   -- _evid: the reconciler waits until the recorder has stored the trail up to this entry.
   redis.call('HSET', KEYS[1], '${J.eventSeq}', seq, '${J.eventId}', id)
   return seq
@@ -68,7 +68,7 @@ end
 export const INIT_JOB = `${APPEND_EVENT}
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 set_fields(ARGV[1])
-append_event(ARGV[2], cjson.decode(ARGV[3]), ARGV[4])
+append_event(ARGV[2], ARGV[3], ARGV[4])
 return 1
 `;
 
@@ -111,10 +111,11 @@ return with_details('ok')
  * ARGV: stepId, ticket, phase, outcome state, event, detail fields, maxlen, then what the finishing worker
  * carries on itself: its queue job (the carrier; empty for none), the started events of the step's dependents by
  * step id (JSON: each event a JSON string without its time), the runner (host-pid), and how many of the steps
- * released to run it starts now (those it has step slots for); last, the event's time (ms). Every step released to run is carried: marked carried in the event, so the dispatcher leaves
- * it alone, and keeping the carrier's id, so that job hands back only its own steps if it comes back. The first
- * ones, as many as it starts now, are claimed here, as CLAIM_STEP would: they start in the same change that
- * released them, with no round trip of their own; the others wait in the carrier's process for a slot.
+ * released to run it starts now (those it has step slots for); last, the event's time (ms).
+ * Every step released to run is carried: marked carried in the event, so the dispatcher leaves it alone, and
+ * keeping the carrier's id, so that job hands back only its own steps if it comes back. The first ones, as many
+ * as it starts now, are claimed here, as CLAIM_STEP would: they start in the same change that released them, with
+ * no round trip of their own; the others wait in the carrier's process for a slot.
  * Returns the released steps as JSON, or 'stale'; with steps claimed, { released JSON, then per claimed step its
  * detail fields and the job's rollback purpose }.
  */
@@ -166,9 +167,11 @@ for _, r in ipairs(released) do
   end
 end
 set_fields(ARGV[6])
-append_event(ARGV[5], released, ARGV[7])
-if #carried == 0 then return cjson.encode(released) end
-local reply = { cjson.encode(released) }
+-- Encoded once: for the event and for the reply.
+local released_json = cjson.encode(released)
+append_event(ARGV[5], released_json, ARGV[7])
+if #carried == 0 then return released_json end
+local reply = { released_json }
 -- Never before the event that released them (ARGV[12]: its time), whatever the clocks of Node and Redis say.
 local time = redis.call('TIME')
 local at = math.max(tonumber(ARGV[12]), time[1] * 1000 + math.floor(time[2] / 1000))
